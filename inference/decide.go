@@ -1,0 +1,223 @@
+package inference
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Thresholds are the two cut points of the traffic light. A strip whose
+// highest patch probability is below Pass is approved automatically; above
+// Reject it is rejected automatically; anything between goes to a person.
+type Thresholds struct {
+	Pass   float64 `json:"pass"`
+	Reject float64 `json:"reject"`
+}
+
+// DefaultThresholds are the seed system's values.
+var DefaultThresholds = Thresholds{Pass: 0.40, Reject: 0.65}
+
+// Validate reports whether 0 <= Pass < Reject <= 1.
+func (t Thresholds) Validate() error {
+	switch {
+	case math.IsNaN(t.Pass) || math.IsNaN(t.Reject):
+		return errors.New("thresholds must be numbers")
+	case t.Pass < 0 || t.Pass > 1:
+		return fmt.Errorf("pass threshold %.2f is outside 0..1", t.Pass)
+	case t.Reject < 0 || t.Reject > 1:
+		return fmt.Errorf("reject threshold %.2f is outside 0..1", t.Reject)
+	case t.Pass >= t.Reject:
+		return fmt.Errorf("thresholds out of order: pass %.2f must be below reject %.2f", t.Pass, t.Reject)
+	}
+	return nil
+}
+
+// Decision is the strip-level outcome.
+type Decision int
+
+// The three outcomes of the traffic light.
+const (
+	Pass Decision = iota
+	Review
+	Reject
+)
+
+var decisionNames = [...]string{"PASS", "REVIEW", "REJECT"}
+
+func (d Decision) String() string {
+	if d < 0 || int(d) >= len(decisionNames) {
+		return fmt.Sprintf("Decision(%d)", int(d))
+	}
+	return decisionNames[d]
+}
+
+// MarshalText writes the decision as PASS, REVIEW or REJECT.
+func (d Decision) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText reads PASS, REVIEW or REJECT.
+func (d *Decision) UnmarshalText(b []byte) error {
+	v, err := ParseDecision(string(b))
+	if err == nil {
+		*d = v
+	}
+	return err
+}
+
+// ParseDecision reads PASS, REVIEW or REJECT.
+func ParseDecision(s string) (Decision, error) {
+	for i, n := range decisionNames {
+		if n == s {
+			return Decision(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown decision %q (want PASS, REVIEW or REJECT)", s)
+}
+
+// Zone is the traffic-light colour of one patch: the decision the strip would
+// get if that patch were its most suspicious one.
+type Zone int
+
+// Patch zones, named as in the seed's API.
+const (
+	ZoneAutoPass Zone = iota
+	ZoneManualReview
+	ZoneAutoReject
+)
+
+var zoneNames = [...]string{"auto_pass", "manual_review", "auto_reject"}
+
+func (z Zone) String() string {
+	if z < 0 || int(z) >= len(zoneNames) {
+		return fmt.Sprintf("Zone(%d)", int(z))
+	}
+	return zoneNames[z]
+}
+
+// MarshalText writes the zone as auto_pass, manual_review or auto_reject.
+func (z Zone) MarshalText() ([]byte, error) { return []byte(z.String()), nil }
+
+// UnmarshalText reads auto_pass, manual_review or auto_reject.
+func (z *Zone) UnmarshalText(b []byte) error {
+	for i, n := range zoneNames {
+		if n == string(b) {
+			*z = Zone(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown zone %q", b)
+}
+
+// ZoneOf places one probability in its zone: below pass is auto_pass, above
+// reject is auto_reject, the closed interval between is manual_review.
+func ZoneOf(p float64, t Thresholds) Zone {
+	switch {
+	case p < t.Pass:
+		return ZoneAutoPass
+	case p > t.Reject:
+		return ZoneAutoReject
+	default:
+		return ZoneManualReview
+	}
+}
+
+// ZoneCounts counts patches per zone, with the seed API's field names.
+type ZoneCounts struct {
+	AutoPass     int `json:"auto_pass"`
+	ManualReview int `json:"manual_review"`
+	AutoReject   int `json:"auto_reject"`
+}
+
+// ZonePercents are the same counts as percentages of all patches.
+type ZonePercents struct {
+	AutoPass     float64 `json:"auto_pass"`
+	ManualReview float64 `json:"manual_review"`
+	AutoReject   float64 `json:"auto_reject"`
+}
+
+// Verdict is everything Decide derives from the probabilities.
+type Verdict struct {
+	Decision        Decision     `json:"decision"`
+	Confidence      float64      `json:"confidence"`
+	MeanProbability float64      `json:"mean_probability"`
+	ConfidenceLevel string       `json:"confidence_level"`
+	Recommendation  string       `json:"recommendation"`
+	Zones           []Zone       `json:"-"`
+	Counts          ZoneCounts   `json:"zones"`
+	Percents        ZonePercents `json:"zone_percent"`
+	Thresholds      Thresholds   `json:"thresholds"`
+	MostSuspicious  int          `json:"most_suspicious_patch"`
+}
+
+// Recommendation texts, one per decision.
+const (
+	ActionPass   = "Auto-approve: no patch reaches the pass threshold"
+	ActionReview = "Manual inspection required"
+	ActionReject = "Auto-reject: defect detected, take the strip off the line"
+)
+
+// Decide maps patch probabilities to the strip decision. It is pure and
+// cheap (no inference), so moving a threshold slider just calls it again.
+//
+// The strip's confidence is its highest patch probability: PASS when that is
+// below t.Pass, REJECT when above t.Reject, REVIEW otherwise.
+func Decide(probabilities []float32, t Thresholds) (Verdict, error) {
+	if err := t.Validate(); err != nil {
+		return Verdict{}, err
+	}
+	if len(probabilities) == 0 {
+		return Verdict{}, errors.New("no patch probabilities to decide on")
+	}
+	v := Verdict{Thresholds: t, Zones: make([]Zone, len(probabilities))}
+	sum := 0.0
+	for i, p32 := range probabilities {
+		p := float64(p32)
+		if math.IsNaN(p) || p < 0 || p > 1 {
+			return Verdict{}, fmt.Errorf("patch %d has probability %v, outside 0..1", i, p32)
+		}
+		sum += p
+		if i == 0 || p > v.Confidence {
+			v.Confidence, v.MostSuspicious = p, i
+		}
+		z := ZoneOf(p, t)
+		v.Zones[i] = z
+		switch z {
+		case ZoneAutoPass:
+			v.Counts.AutoPass++
+		case ZoneManualReview:
+			v.Counts.ManualReview++
+		default:
+			v.Counts.AutoReject++
+		}
+	}
+	n := float64(len(probabilities))
+	v.MeanProbability = sum / n
+	v.Percents = ZonePercents{
+		AutoPass:     100 * float64(v.Counts.AutoPass) / n,
+		ManualReview: 100 * float64(v.Counts.ManualReview) / n,
+		AutoReject:   100 * float64(v.Counts.AutoReject) / n,
+	}
+	v.Decision = Decision(ZoneOf(v.Confidence, t))
+	v.ConfidenceLevel = confidenceLevel(v.Decision, v.Confidence, t)
+	v.Recommendation = [...]string{ActionPass, ActionReview, ActionReject}[v.Decision]
+	return v, nil
+}
+
+// confidenceLevel says how sure an automatic decision is: "High" when the
+// score lies in the outer half of its zone, "Moderate" in the inner half, and
+// "Uncertain" for anything sent to review.
+func confidenceLevel(d Decision, score float64, t Thresholds) string {
+	switch d {
+	case Pass:
+		if score < t.Pass/2 {
+			return "High"
+		}
+		return "Moderate"
+	case Reject:
+		if score > t.Reject+(1-t.Reject)/2 {
+			return "High"
+		}
+		return "Moderate"
+	default:
+		return "Uncertain"
+	}
+}

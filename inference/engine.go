@@ -1,0 +1,301 @@
+package inference
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	ort "github.com/yalue/onnxruntime_go"
+)
+
+// EngineOptions tune how a model is run.
+type EngineOptions struct {
+	// LibraryPath is an explicit ONNX Runtime library (the --ort-lib flag);
+	// empty means search the usual places (see FindLibrary).
+	LibraryPath string
+	// MaxBatch bounds how many patches go through the model in one run;
+	// larger images are scored in chunks. 0 means DefaultMaxBatch.
+	MaxBatch int
+	// Threads is ONNX Runtime's intra-op thread count; 0 means one per CPU.
+	Threads int
+	// MaxPixels refuses larger images before decoding; 0 means DefaultMaxPixels.
+	MaxPixels int64
+}
+
+// DefaultMaxBatch holds every patch of a 1600×256 strip (12) in one run.
+const DefaultMaxBatch = 16
+
+// Engine scores images with one model. It owns one ONNX Runtime session,
+// created once, and one input buffer reused for every run; calls are
+// serialised, so an Engine is safe for concurrent use.
+type Engine struct {
+	manifest   *Manifest
+	source     string
+	maxPixels  int64
+	patchElems int
+	numClasses int
+	fixedBatch int // the model's batch size when it is not dynamic
+	outputRank int // 1 for [N], 2 for [N,classes]
+	maxBatch   int
+
+	mu      sync.Mutex
+	session *ort.DynamicAdvancedSession
+	buf     []float32 // maxBatch patches of model input
+	outBuf  []float32
+	inputs  map[int]*ort.Tensor[float32] // views of buf, one per batch size
+	outputs map[int]*ort.Tensor[float32]
+	runs    atomic.Int64
+}
+
+// OpenModel loads the model at path (its .onnx or its manifest).
+func OpenModel(path string, opts EngineOptions) (*Engine, error) {
+	m, data, err := LoadModelFiles(path)
+	if err != nil {
+		return nil, err
+	}
+	return NewEngine(m, data, path, opts)
+}
+
+// NewEngine checks onnxData against the manifest (hash, input and output
+// names, shapes and types) and creates the session. source says where the
+// model came from, for display.
+func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) (*Engine, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.CheckHash(onnxData); err != nil {
+		return nil, err
+	}
+	if err := InitRuntime(opts.LibraryPath); err != nil {
+		return nil, err
+	}
+	ins, outs, err := ort.GetInputOutputInfoWithONNXData(onnxData)
+	if err != nil {
+		return nil, fmt.Errorf("model %q cannot be loaded by ONNX Runtime: %w", m.Name, err)
+	}
+	e := &Engine{
+		manifest:   m,
+		source:     source,
+		maxPixels:  opts.MaxPixels,
+		patchElems: m.Input.Channels * m.Input.PatchSize * m.Input.PatchSize,
+		numClasses: len(m.Classes),
+		maxBatch:   opts.MaxBatch,
+		inputs:     map[int]*ort.Tensor[float32]{},
+		outputs:    map[int]*ort.Tensor[float32]{},
+	}
+	if e.maxBatch <= 0 {
+		e.maxBatch = DefaultMaxBatch
+	}
+	if e.fixedBatch, e.outputRank, err = checkModelShapes(m, ins, outs); err != nil {
+		return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
+	}
+	if e.fixedBatch > 0 {
+		e.maxBatch = e.fixedBatch
+	}
+	e.buf = make([]float32, e.maxBatch*e.patchElems)
+	e.outBuf = make([]float32, e.maxBatch*e.numClasses)
+
+	so, err := ort.NewSessionOptions()
+	if err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	defer so.Destroy()
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	if err := so.SetIntraOpNumThreads(threads); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if err := so.SetInterOpNumThreads(1); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if err := so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData,
+		[]string{m.Input.Name}, []string{m.Output.Name}, so)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: create session: %w", m.Name, err)
+	}
+	return e, nil
+}
+
+// checkModelShapes compares the model's real input and output with the
+// manifest and returns the fixed batch size (0 when it is dynamic) and the
+// output's rank.
+func checkModelShapes(m *Manifest, ins, outs []ort.InputOutputInfo) (batch, outRank int, err error) {
+	if len(ins) != 1 {
+		return 0, 0, fmt.Errorf("model has %d inputs, the engine feeds exactly one", len(ins))
+	}
+	in := ins[0]
+	if in.Name != m.Input.Name {
+		return 0, 0, fmt.Errorf("input is named %q, manifest says %q", in.Name, m.Input.Name)
+	}
+	if in.DataType != ort.TensorElementDataTypeFloat {
+		return 0, 0, fmt.Errorf("input %q is %v, the engine feeds float32", in.Name, in.DataType)
+	}
+	ps, ch := int64(m.Input.PatchSize), int64(m.Input.Channels)
+	want := ort.NewShape(-1, ch, ps, ps)
+	if m.Input.Layout == "NHWC" {
+		want = ort.NewShape(-1, ps, ps, ch)
+	}
+	if len(in.Dimensions) != 4 {
+		return 0, 0, fmt.Errorf("input %q has shape %v, manifest says %s %v", in.Name, in.Dimensions, m.Input.Layout, want)
+	}
+	for i := 1; i < 4; i++ {
+		if d := in.Dimensions[i]; d != want[i] && d > 0 {
+			return 0, 0, fmt.Errorf("input %q has shape %v, manifest says %s %v", in.Name, in.Dimensions, m.Input.Layout, want)
+		}
+	}
+	var out *ort.InputOutputInfo
+	var names []string
+	for i := range outs {
+		names = append(names, outs[i].Name)
+		if outs[i].Name == m.Output.Name {
+			out = &outs[i]
+		}
+	}
+	if out == nil {
+		return 0, 0, fmt.Errorf("no output named %q (model outputs: %v)", m.Output.Name, names)
+	}
+	if out.DataType != ort.TensorElementDataTypeFloat {
+		return 0, 0, fmt.Errorf("output %q is %v, want float32", out.Name, out.DataType)
+	}
+	nc := int64(len(m.Classes))
+	switch {
+	case len(out.Dimensions) == 1 && nc == 1:
+	case len(out.Dimensions) == 2 && (out.Dimensions[1] == nc || out.Dimensions[1] <= 0):
+	default:
+		return 0, 0, fmt.Errorf("output %q has shape %v, manifest's %d class(es) need [N,%d]", out.Name, out.Dimensions, nc, nc)
+	}
+	return int(max(in.Dimensions[0], 0)), len(out.Dimensions), nil
+}
+
+// Manifest returns the model's manifest.
+func (e *Engine) Manifest() *Manifest { return e.manifest }
+
+// Source says where the model was loaded from.
+func (e *Engine) Source() string { return e.source }
+
+// Runs counts ONNX Runtime runs so far (tests use it to prove that a
+// threshold change does not infer again).
+func (e *Engine) Runs() int64 { return e.runs.Load() }
+
+// Close frees the session and its tensors. The Engine is unusable after.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var errs []error
+	if e.session != nil {
+		errs = append(errs, e.session.Destroy())
+		e.session = nil
+	}
+	for _, t := range e.inputs {
+		errs = append(errs, t.Destroy())
+	}
+	for _, t := range e.outputs {
+		errs = append(errs, t.Destroy())
+	}
+	clear(e.inputs)
+	clear(e.outputs)
+	return errors.Join(errs...)
+}
+
+// Score returns one rectangle and one defect probability per patch of img.
+func (e *Engine) Score(ctx context.Context, img image.Image) ([]image.Rectangle, []float32, error) {
+	in := e.manifest.Input
+	b := img.Bounds()
+	rects := TilePatches(b.Dx(), b.Dy(), in.PatchSize, in.Stride)
+	planes := toPlanes(img, in.Channels)
+	probs := make([]float32, 0, len(rects))
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.session == nil {
+		return nil, nil, errors.New("engine is closed")
+	}
+	for start := 0; start < len(rects); start += e.maxBatch {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		chunk := rects[start:min(start+e.maxBatch, len(rects))]
+		batch := len(chunk)
+		if e.fixedBatch > 0 {
+			batch = e.fixedBatch
+			clear(e.buf[len(chunk)*e.patchElems:])
+		}
+		for i, r := range chunk {
+			fillPatch(e.buf[i*e.patchElems:(i+1)*e.patchElems], planes, r, in.PatchSize, in.Layout, &e.manifest.Preprocessing)
+		}
+		scores, err := e.run(batch)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range chunk {
+			p, err := e.patchProbability(scores[i*e.numClasses : (i+1)*e.numClasses])
+			if err != nil {
+				return nil, nil, fmt.Errorf("patch at %d,%d: %w", chunk[i].Min.X, chunk[i].Min.Y, err)
+			}
+			probs = append(probs, p)
+		}
+	}
+	return rects, probs, nil
+}
+
+// run feeds the first batch patches of e.buf to the model.
+func (e *Engine) run(batch int) ([]float32, error) {
+	input, ok := e.inputs[batch]
+	if !ok {
+		in := e.manifest.Input
+		shape := ort.NewShape(int64(batch), int64(in.Channels), int64(in.PatchSize), int64(in.PatchSize))
+		if in.Layout == "NHWC" {
+			shape = ort.NewShape(int64(batch), int64(in.PatchSize), int64(in.PatchSize), int64(in.Channels))
+		}
+		t, err := ort.NewTensor(shape, e.buf)
+		if err != nil {
+			return nil, fmt.Errorf("input tensor: %w", err)
+		}
+		outShape := ort.NewShape(int64(batch), int64(e.numClasses))
+		if e.outputRank == 1 {
+			outShape = ort.NewShape(int64(batch))
+		}
+		out, err := ort.NewTensor(outShape, e.outBuf)
+		if err != nil {
+			t.Destroy()
+			return nil, fmt.Errorf("output tensor: %w", err)
+		}
+		e.inputs[batch], e.outputs[batch] = t, out
+		input = t
+	}
+	output := e.outputs[batch]
+	if err := e.session.Run([]ort.Value{input}, []ort.Value{output}); err != nil {
+		return nil, fmt.Errorf("inference failed: %w", err)
+	}
+	e.runs.Add(1)
+	return output.GetData(), nil
+}
+
+// patchProbability turns one patch's class scores into its defect
+// probability: the most likely defect class, after a sigmoid for logits.
+func (e *Engine) patchProbability(scores []float32) (float32, error) {
+	best := float32(math.Inf(-1))
+	for _, s := range scores {
+		if e.manifest.Output.Kind == "logit" {
+			s = float32(1 / (1 + math.Exp(-float64(s))))
+		}
+		if math.IsNaN(float64(s)) {
+			return 0, errors.New("model produced NaN")
+		}
+		best = max(best, s)
+	}
+	if best < 0 || best > 1 {
+		return 0, fmt.Errorf("model produced %v, not a probability (is output.kind right?)", best)
+	}
+	return best, nil
+}

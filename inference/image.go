@@ -1,0 +1,178 @@
+package inference
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	_ "image/jpeg" // register decoders for image.DecodeConfig
+	_ "image/png"
+
+	"github.com/disintegration/imaging"
+	_ "golang.org/x/image/bmp"
+	_ "golang.org/x/image/tiff"
+)
+
+// DefaultMaxPixels bounds the images the engine accepts: 50 megapixels is
+// thirty times a 1600×256 strip and about 200 MB decoded as RGBA.
+const DefaultMaxPixels = 50_000_000
+
+// SupportedFormats are the image formats the engine decodes.
+var SupportedFormats = []string{"jpeg", "png", "bmp", "tiff"}
+
+// ErrUnsupportedFormat is returned for data that is no image the engine reads.
+var ErrUnsupportedFormat = errors.New("not a supported image (JPEG, PNG, BMP or TIFF)")
+
+// DecodedImage is an image with the facts about its file a record needs.
+type DecodedImage struct {
+	Image  image.Image
+	Format string
+	Width  int
+	Height int
+}
+
+// DecodeImage decodes JPEG, PNG, BMP or TIFF bytes and applies the EXIF
+// orientation. The header is read first and images above maxPixels are
+// refused before any pixel is decoded, so a hostile header cannot exhaust
+// memory. Decoder panics on malformed data are turned into errors.
+func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
+	if len(data) == 0 {
+		return DecodedImage{}, errors.New("empty file")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return DecodedImage{}, ErrUnsupportedFormat
+		}
+		return DecodedImage{}, fmt.Errorf("unreadable %s header: %w", formatName(format), err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return DecodedImage{}, fmt.Errorf("%s declares an empty image (%d×%d)", formatName(format), cfg.Width, cfg.Height)
+	}
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
+		return DecodedImage{}, fmt.Errorf("image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(maxPixels)/1e6)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			img, err = DecodedImage{}, fmt.Errorf("corrupt %s data (decoder failed: %v)", formatName(format), r)
+		}
+	}()
+	decoded, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
+	if err != nil {
+		return DecodedImage{}, fmt.Errorf("corrupt %s data: %w", formatName(format), err)
+	}
+	b := decoded.Bounds()
+	return DecodedImage{Image: decoded, Format: format, Width: b.Dx(), Height: b.Dy()}, nil
+}
+
+func formatName(format string) string {
+	if format == "" {
+		return "image"
+	}
+	return format
+}
+
+// pixelPlanes holds an image as float32 planes of values 0..255, channel
+// after channel, ready to be cut into patches.
+type pixelPlanes struct {
+	width, height, channels int
+	pix                     []float32
+}
+
+func (p *pixelPlanes) plane(c int) []float32 {
+	n := p.width * p.height
+	return p.pix[c*n : (c+1)*n]
+}
+
+// toPlanes converts img into the channel count the model wants: luma for one
+// channel; for three, the colour channels, or the grey value repeated when
+// the image is greyscale. 16-bit samples are scaled to 0..255.
+func toPlanes(img image.Image, channels int) *pixelPlanes {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	p := &pixelPlanes{width: w, height: h, channels: channels, pix: make([]float32, channels*w*h)}
+	switch src := img.(type) {
+	case *image.Gray:
+		out := p.plane(0)
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+w]
+			for x, v := range row {
+				out[y*w+x] = float32(v)
+			}
+		}
+		p.replicateFirst()
+	case *image.Gray16:
+		out := p.plane(0)
+		for y := 0; y < h; y++ {
+			row := src.Pix[y*src.Stride : y*src.Stride+2*w]
+			for x := 0; x < w; x++ {
+				out[y*w+x] = float32(uint16(row[2*x])<<8|uint16(row[2*x+1])) / 257
+			}
+		}
+		p.replicateFirst()
+	case *image.YCbCr:
+		if channels == 1 {
+			out := p.plane(0)
+			for y := 0; y < h; y++ {
+				row := src.Y[y*src.YStride : y*src.YStride+w]
+				for x, v := range row {
+					out[y*w+x] = float32(v)
+				}
+			}
+			return p
+		}
+		p.fillGeneric(img)
+	case *image.NRGBA:
+		p.fillRGBA8(src.Pix, src.Stride)
+	case *image.RGBA:
+		p.fillRGBA8(src.Pix, src.Stride)
+	default:
+		p.fillGeneric(img)
+	}
+	return p
+}
+
+// replicateFirst copies plane 0 into the other planes (grey to RGB).
+func (p *pixelPlanes) replicateFirst() {
+	for c := 1; c < p.channels; c++ {
+		copy(p.plane(c), p.plane(0))
+	}
+}
+
+func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }
+
+func (p *pixelPlanes) fillRGBA8(pix []uint8, stride int) {
+	w, h := p.width, p.height
+	for y := 0; y < h; y++ {
+		row := pix[y*stride : y*stride+4*w]
+		for x := 0; x < w; x++ {
+			r, g, b := float32(row[4*x]), float32(row[4*x+1]), float32(row[4*x+2])
+			p.set(x, y, r, g, b)
+		}
+	}
+}
+
+func (p *pixelPlanes) fillGeneric(img image.Image) {
+	b := img.Bounds()
+	for y := 0; y < p.height; y++ {
+		for x := 0; x < p.width; x++ {
+			c := color.NRGBA64Model.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.NRGBA64)
+			p.set(x, y, float32(c.R)/257, float32(c.G)/257, float32(c.B)/257)
+		}
+	}
+}
+
+func (p *pixelPlanes) set(x, y int, r, g, b float32) {
+	i := y*p.width + x
+	if p.channels == 1 {
+		p.pix[i] = luma(r, g, b)
+		return
+	}
+	n := p.width * p.height
+	p.pix[i], p.pix[n+i], p.pix[2*n+i] = r, g, b
+}

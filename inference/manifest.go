@@ -1,0 +1,230 @@
+package inference
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Manifest describes one model: what it is, how to feed it and how to read
+// its output. It lives next to the .onnx file as NAME.manifest.json.
+type Manifest struct {
+	Name              string        `json:"name"`
+	Version           string        `json:"version"`
+	File              string        `json:"file"`
+	SHA256            string        `json:"sha256"`
+	Variant           string        `json:"variant"`
+	Input             InputSpec     `json:"input"`
+	Preprocessing     Preprocessing `json:"preprocessing"`
+	Output            OutputSpec    `json:"output"`
+	Classes           []string      `json:"classes"`
+	DefaultThresholds Thresholds    `json:"default_thresholds"`
+	Provenance        Provenance    `json:"provenance"`
+}
+
+// InputSpec is the model's single image input.
+type InputSpec struct {
+	Name      string `json:"name"`
+	Layout    string `json:"layout"` // NCHW or NHWC
+	Channels  int    `json:"channels"`
+	PatchSize int    `json:"patch_size"`
+	Stride    int    `json:"stride"`
+}
+
+// Preprocessing maps a pixel value v in 0..255 of channel c to the model's
+// input: (v*Scale - Mean[c]) / Std[c].
+type Preprocessing struct {
+	Scale float64   `json:"scale"`
+	Mean  []float64 `json:"mean"`
+	Std   []float64 `json:"std"`
+}
+
+// OutputSpec is the model's output: one score per class for every patch,
+// either a probability or a logit (the engine applies the sigmoid).
+type OutputSpec struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // probability or logit
+}
+
+// Provenance records where the model came from and how good it was measured
+// to be. Metrics are free-form so each training pipeline can report its own.
+type Provenance struct {
+	Description string         `json:"description,omitempty"`
+	TrainedOn   string         `json:"trained_on,omitempty"`
+	Training    string         `json:"training,omitempty"`
+	Date        string         `json:"date,omitempty"`
+	Heldout     string         `json:"heldout,omitempty"`
+	Metrics     map[string]any `json:"metrics,omitempty"`
+}
+
+// ManifestSuffix ends every manifest file name.
+const ManifestSuffix = ".manifest.json"
+
+// maxPatchSize bounds the patch side a manifest may ask for, so a hostile
+// manifest cannot make the engine allocate gigabytes.
+const maxPatchSize = 2048
+
+// ParseManifest reads and validates a manifest.
+func ParseManifest(data []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("manifest is not valid JSON for a model manifest: %w", err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// Validate checks that the manifest is complete and self-consistent.
+func (m *Manifest) Validate() error {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	if m.Name == "" {
+		bad("name is empty")
+	}
+	if m.File == "" {
+		bad("file is empty")
+	}
+	if b, err := hex.DecodeString(m.SHA256); err != nil || len(b) != sha256.Size {
+		bad("sha256 %q is not 64 hex digits", m.SHA256)
+	}
+	if m.Variant != "" && m.Variant != "per-patch" {
+		bad("variant %q is not supported (want per-patch)", m.Variant)
+	}
+	in := m.Input
+	if in.Name == "" {
+		bad("input.name is empty")
+	}
+	if in.Layout != "NCHW" && in.Layout != "NHWC" {
+		bad("input.layout %q must be NCHW or NHWC", in.Layout)
+	}
+	if in.Channels != 1 && in.Channels != 3 {
+		bad("input.channels %d must be 1 or 3", in.Channels)
+	}
+	if in.PatchSize < 1 || in.PatchSize > maxPatchSize {
+		bad("input.patch_size %d must be 1..%d", in.PatchSize, maxPatchSize)
+	}
+	if in.Stride < 1 || in.Stride > in.PatchSize {
+		bad("input.stride %d must be 1..patch_size", in.Stride)
+	}
+	p := m.Preprocessing
+	if !(p.Scale > 0) {
+		bad("preprocessing.scale must be positive")
+	}
+	if len(p.Mean) != in.Channels || len(p.Std) != in.Channels {
+		bad("preprocessing.mean and std need one value per channel (%d)", in.Channels)
+	}
+	for _, s := range p.Std {
+		if !(s > 0) {
+			bad("preprocessing.std values must be positive")
+			break
+		}
+	}
+	if m.Output.Name == "" {
+		bad("output.name is empty")
+	}
+	if m.Output.Kind != "probability" && m.Output.Kind != "logit" {
+		bad("output.kind %q must be probability or logit", m.Output.Kind)
+	}
+	if len(m.Classes) == 0 {
+		bad("classes is empty")
+	}
+	if err := m.DefaultThresholds.Validate(); err != nil {
+		bad("default_thresholds: %v", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// ModelFiles locates a model's manifest and .onnx file from either path: a
+// manifest (NAME.manifest.json, or any .json) or the .onnx beside which
+// NAME.manifest.json lies.
+func ModelFiles(path string) (manifestPath string, err error) {
+	switch {
+	case strings.HasSuffix(path, ".json"):
+		manifestPath = path
+	case strings.HasSuffix(path, ".onnx"):
+		manifestPath = strings.TrimSuffix(path, ".onnx") + ManifestSuffix
+	default:
+		return "", fmt.Errorf("model %s: expected a .onnx file or its .manifest.json", path)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("model %s: %w", path, errors.Unwrap(err))
+	}
+	if _, err := os.Stat(manifestPath); err != nil {
+		return "", fmt.Errorf("model %s has no manifest: %s is missing", path, manifestPath)
+	}
+	return manifestPath, nil
+}
+
+// LoadModelFiles reads a manifest and the .onnx it names, from either path
+// ModelFiles accepts, and checks the file's hash against the manifest.
+func LoadModelFiles(path string) (*Manifest, []byte, error) {
+	manifestPath, err := ModelFiles(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	raw, err := os.ReadFile(manifestPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read manifest: %w", err)
+	}
+	m, err := ParseManifest(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
+	}
+	onnxPath := m.File
+	if !filepath.IsAbs(onnxPath) {
+		onnxPath = filepath.Join(filepath.Dir(manifestPath), onnxPath)
+	}
+	data, err := os.ReadFile(onnxPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model file named by %s: %w", manifestPath, err)
+	}
+	if err := m.CheckHash(data); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", onnxPath, err)
+	}
+	return m, data, nil
+}
+
+// CheckHash refuses model bytes whose sha256 differs from the manifest's.
+func (m *Manifest) CheckHash(data []byte) error {
+	sum := sha256.Sum256(data)
+	got := hex.EncodeToString(sum[:])
+	if !strings.EqualFold(got, m.SHA256) {
+		return fmt.Errorf("model hash mismatch: file has sha256 %s, manifest %q says %s", got[:12], m.Name, shortHash(m.SHA256))
+	}
+	return nil
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// ModelIdentity names the exact model that produced a result.
+type ModelIdentity struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+}
+
+// Identity returns the model's name, version and hash.
+func (m *Manifest) Identity() ModelIdentity {
+	return ModelIdentity{Name: m.Name, Version: m.Version, SHA256: strings.ToLower(m.SHA256)}
+}
+
+// ShortHash is the first 12 hex digits of the model's hash, for display.
+func (id ModelIdentity) ShortHash() string { return shortHash(id.SHA256) }

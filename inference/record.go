@@ -1,0 +1,56 @@
+package inference
+
+// Record is the outcome for one image as the CLI, the HTTP API and the audit
+// trail report it: the seed API's fields (decision, confidence,
+// confidence_level, zones, recommendation) plus everything needed to trace
+// the decision. A failed image carries only Path, Error, Model and Thresholds.
+type Record struct {
+	Path            string        `json:"path"`
+	Error           string        `json:"error,omitempty"`
+	Decision        string        `json:"decision,omitempty"`
+	Confidence      float64       `json:"confidence"`
+	ConfidenceLevel string        `json:"confidence_level,omitempty"`
+	MeanProbability float64       `json:"mean_probability"`
+	Zones           ZoneCounts    `json:"zones"`
+	ZonePercent     ZonePercents  `json:"zone_percent"`
+	Recommendation  string        `json:"recommendation,omitempty"`
+	Patches         []RecordPatch `json:"patches,omitempty"`
+	Image           *ImageInfo    `json:"image,omitempty"`
+	Model           ModelIdentity `json:"model"`
+	Thresholds      Thresholds    `json:"thresholds"`
+	Timings         *Timings      `json:"timings_ms,omitempty"`
+}
+
+// RecordPatch is one patch with the zone it falls in.
+type RecordPatch struct {
+	Patch
+	Zone Zone `json:"zone"`
+}
+
+// NewRecord joins an analysis and the verdict on it.
+func NewRecord(a *Analysis, v *Verdict) Record {
+	r := Record{
+		Path:            a.Source,
+		Decision:        v.Decision.String(),
+		Confidence:      v.Confidence,
+		ConfidenceLevel: v.ConfidenceLevel,
+		MeanProbability: v.MeanProbability,
+		Zones:           v.Counts,
+		ZonePercent:     v.Percents,
+		Recommendation:  v.Recommendation,
+		Patches:         make([]RecordPatch, len(a.Patches)),
+		Image:           &a.Image,
+		Model:           a.Model,
+		Thresholds:      v.Thresholds,
+		Timings:         &a.Timings,
+	}
+	for i, p := range a.Patches {
+		r.Patches[i] = RecordPatch{Patch: p, Zone: v.Zones[i]}
+	}
+	return r
+}
+
+// ErrorRecord reports an image that could not be analysed.
+func ErrorRecord(path string, err error, model ModelIdentity, t Thresholds) Record {
+	return Record{Path: path, Error: err.Error(), Model: model, Thresholds: t}
+}

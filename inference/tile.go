@@ -1,0 +1,74 @@
+package inference
+
+import "image"
+
+// patchStarts lists where patches begin along one axis of the given length:
+// every stride from 0, plus one final patch flush with the far edge when the
+// regular steps leave pixels uncovered. A length shorter than the patch gives
+// a single patch at 0 (the engine pads it).
+func patchStarts(length, size, stride int) []int {
+	if length <= size {
+		return []int{0}
+	}
+	var starts []int
+	for s := 0; s+size <= length; s += stride {
+		starts = append(starts, s)
+	}
+	if last := starts[len(starts)-1]; last+size < length {
+		starts = append(starts, length-size)
+	}
+	return starts
+}
+
+// TilePatches returns the patch rectangles that cover every pixel of a
+// width×height image, row by row. Rectangles are clipped to the image, so a
+// patch of an image smaller than size is smaller too.
+//
+// A 1600×256 strip with size 256 and stride 128 gives 12 patches: x = 0, 128,
+// …, 1280 and a last one at 1344 flush with the right edge.
+func TilePatches(width, height, size, stride int) []image.Rectangle {
+	xs := patchStarts(width, size, stride)
+	ys := patchStarts(height, size, stride)
+	rects := make([]image.Rectangle, 0, len(xs)*len(ys))
+	for _, y := range ys {
+		for _, x := range xs {
+			rects = append(rects, image.Rect(x, y, min(x+size, width), min(y+size, height)))
+		}
+	}
+	return rects
+}
+
+// fillPatch writes the patch whose top-left corner is r.Min into dst (one
+// patch's worth of model input) with the manifest's scaling and layout.
+// Pixels beyond the image edge repeat the nearest edge pixel.
+func fillPatch(dst []float32, planes *pixelPlanes, r image.Rectangle, size int, layout string, pre *Preprocessing) {
+	w, h, nc := planes.width, planes.height, planes.channels
+	inside := r.Min.X+size <= w && r.Min.Y+size <= h
+	for c := 0; c < nc; c++ {
+		src := planes.plane(c)
+		gain := float32(pre.Scale / pre.Std[c])
+		offset := float32(pre.Mean[c] / pre.Std[c])
+		for py := 0; py < size; py++ {
+			sy := min(r.Min.Y+py, h-1)
+			row := src[sy*w : sy*w+w]
+			if layout == "NCHW" {
+				out := dst[(c*size+py)*size : (c*size+py+1)*size]
+				if inside {
+					for px, v := range row[r.Min.X : r.Min.X+size] {
+						out[px] = v*gain - offset
+					}
+					continue
+				}
+				for px := range out {
+					out[px] = row[min(r.Min.X+px, w-1)]*gain - offset
+				}
+				continue
+			}
+			// NHWC: channels interleaved within each pixel.
+			base := py * size * nc
+			for px := 0; px < size; px++ {
+				dst[base+px*nc+c] = row[min(r.Min.X+px, w-1)]*gain - offset
+			}
+		}
+	}
+}

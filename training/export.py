@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""Export a checkpoint to ONNX (opset 17, input `input` [N,3,256,256], output
+`probability` [N,1], sigmoid in the graph) and write the manifest with held-out metrics
+computed with the PyTorch model.
+
+  python3 training/export.py --ckpt .cache/run-cpu/best.pt --onnx models/steel-effnetb0.onnx \
+      --heldout testdata/heldout --trained-on "..." --training "..."
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import onnx
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from evaluate import evaluate, load_model  # noqa: E402
+from train import MEAN, STD, WithSigmoid  # noqa: E402
+
+
+def export_onnx(model, path):
+    wrapped = WithSigmoid(model.float().eval()).eval()
+    dummy = torch.zeros(2, 3, 256, 256)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    torch.onnx.export(wrapped, dummy, path, opset_version=17, input_names=["input"],
+                      output_names=["probability"],
+                      dynamic_axes={"input": {0: "N"}, "probability": {0: "N"}},
+                      do_constant_folding=True)
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    return m
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", required=True)
+    ap.add_argument("--onnx", required=True)
+    ap.add_argument("--heldout", default=None, help="folder to compute manifest metrics on")
+    ap.add_argument("--heldout-desc", default="testdata/heldout (seed 3003, 60 strips, 30 defective, JPEG q90)")
+    ap.add_argument("--trained-on", default="")
+    ap.add_argument("--training", default="")
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    model, ck = load_model(a.ckpt)
+    export_onnx(model, a.onnx)
+    metrics = {}
+    if a.heldout:
+        m = evaluate(model, a.heldout)
+        metrics = {k: m[k] for k in ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass",
+                                     "patch_precision_at_pass", "roc_auc", "confusion_at_pass")}
+        for k in ("review_rate", "patch_recall_at_pass", "patch_precision_at_pass", "roc_auc"):
+            metrics[k] = round(float(metrics[k]), 6)
+        print("held-out decisions:", m["decisions"], "strips:", m["strips"], file=sys.stderr)
+    training = a.training or (f"config={ck.get('config')}, steps={ck.get('step')}, patches seen={ck.get('seen')}, "
+                              f"elapsed={ck.get('elapsed_s', 0) / 60:.1f} min")
+    manifest = {
+        "name": "steel-effnetb0-synth",
+        "version": "1.0.0",
+        "file": os.path.basename(a.onnx),
+        "sha256": sha256(a.onnx),
+        "variant": "per-patch",
+        "input": {"name": "input", "layout": "NCHW", "channels": 3, "patch_size": 256, "stride": 128},
+        "preprocessing": {"scale": 1.0 / 255.0, "mean": MEAN, "std": STD},
+        "output": {"name": "probability", "kind": "probability"},
+        "classes": ["defect"],
+        "default_thresholds": {"pass": 0.40, "reject": 0.65},
+        "provenance": {
+            "description": "EfficientNet-B0 (from scratch) + 256-128-1 head, trained on synthetic Severstal-layout strips",
+            "trained_on": a.trained_on,
+            "training": training,
+            "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
+            "heldout": a.heldout_desc,
+            "metrics": metrics,
+        },
+    }
+    mpath = os.path.splitext(a.onnx)[0] + ".manifest.json"
+    with open(mpath, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(json.dumps(manifest, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Train the per-patch defect classifier (EfficientNet-B0 from scratch + 256-128-1 head).
+
+  python3 training/train.py --config cpu  --data .cache/synth/train --val .cache/synth/val --out .cache/run-cpu
+  python3 training/train.py --config gpu  --data <dir> --val <dir> --out <dir>
+  python3 training/train.py --config tiny --data <dir> --val <dir> --out <dir>   # smoke test
+
+Patches are random 256x256 crops of the strips (x anywhere, y on the 128 grid or
+flush with the bottom), labelled defective when the merged mask has >= 50 px inside,
+drawn so that about `pos_frac` of every batch is defective. The learning-rate schedule
+(warm-up + cosine) runs on max(step/steps, elapsed/budget) so that a run always ends on
+time. best.pt (by validation score) and last.pt are written regularly.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import PATCH, MIN_DEFECT_PIXELS, StripSet  # noqa: E402
+
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+CONFIGS = {
+    "tiny": dict(batch=4, steps=3, budget_min=1.0, lr=1e-3, warmup=1, eval_every_min=100, ckpt_every_min=100,
+                 limit=6, val_limit=2, bf16=False, channels_last=True, pos_frac=0.5),
+    "cpu": dict(batch=24, steps=100000, budget_min=70.0, lr=2e-3, warmup=60, eval_every_min=9, ckpt_every_min=4,
+                limit=None, val_limit=100, bf16=False, channels_last=True, pos_frac=0.4),
+    "gpu": dict(batch=64, steps=40000, budget_min=240.0, lr=2e-3, warmup=500, eval_every_min=10, ckpt_every_min=5,
+                limit=None, val_limit=None, bf16=True, channels_last=True, pos_frac=0.4),
+}
+
+
+def build_model():
+    m = torchvision.models.efficientnet_b0(weights=None)
+    m.classifier = nn.Sequential(
+        nn.Linear(1280, 256), nn.ReLU(inplace=True), nn.Dropout(0.3),
+        nn.Linear(256, 128), nn.ReLU(inplace=True), nn.Dropout(0.2),
+        nn.Linear(128, 1),
+    )
+    return m
+
+
+class WithSigmoid(nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, x):
+        return torch.sigmoid(self.m(x))
+
+
+def normalize(gray):
+    """gray: float tensor [N,1,H,W] in 0..255 -> [N,3,H,W] normalised like the engine."""
+    mean = torch.tensor(MEAN, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
+    return (gray * (1.0 / 255.0) - mean) / std
+
+
+def augment(x, gen):
+    """x: float [N,1,H,W] 0..255 (gray). Flips, brightness/contrast, gamma, noise, blur."""
+    n = x.shape[0]
+    dev = x.device
+
+    def r(*shape):
+        return torch.rand(*shape, generator=gen).to(dev)
+    f = r(n) < 0.5
+    x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
+    f = r(n) < 0.5
+    x = torch.where(f.view(-1, 1, 1, 1), x.flip(2), x)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    c = 0.7 + 0.6 * r(n, 1, 1, 1)
+    b = (r(n, 1, 1, 1) - 0.5) * 60
+    x = (x - mean) * c + mean + b
+    x = x.clamp(0, 255)
+    g = torch.exp((r(n, 1, 1, 1) - 0.5) * 0.5)
+    x = 255.0 * (x / 255.0) ** g
+    # blur on ~30 %
+    sig = 0.4 + 0.6 * r(1).item()
+    k = torch.exp(-0.5 * (torch.arange(-2, 3, dtype=x.dtype, device=dev) / sig) ** 2)
+    k = k / k.sum()
+    blurred = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
+    blurred = F.conv2d(F.pad(blurred, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
+    f = r(n) < 0.3
+    x = torch.where(f.view(-1, 1, 1, 1), blurred, x)
+    # sensor noise
+    sd = r(n, 1, 1, 1) * 5.0 * (r(n, 1, 1, 1) < 0.6)
+    x = x + sd * torch.randn(x.shape, generator=gen).to(dev)
+    return x.clamp(0, 255)
+
+
+class CropSampler:
+    """Random labelled 256x256 crops from a StripSet, balanced to pos_frac positives."""
+
+    def __init__(self, ds, seed=0, step=16):
+        self.ds = ds
+        self.rng = np.random.default_rng(seed)
+        pos, neg = [], []
+        for i, (img, m) in enumerate(zip(ds.images, ds.masks)):
+            h, w = img.shape
+            ys = sorted(set(list(range(0, max(1, h - PATCH + 1), 128)) + [max(0, h - PATCH)]))
+            colcum = None
+            for y in ys:
+                cs = m[y:y + PATCH].sum(0)
+                cum = np.concatenate([[0], np.cumsum(cs)])
+                for x in range(0, w - PATCH + 1, step):
+                    s = cum[x + PATCH] - cum[x]
+                    (pos if s >= MIN_DEFECT_PIXELS else neg).append((i, y, x))
+        self.pos = np.array(pos, dtype=np.int64).reshape(-1, 3)
+        self.neg = np.array(neg, dtype=np.int64).reshape(-1, 3)
+
+    def batch(self, n, pos_frac):
+        n_pos = int(round(n * pos_frac)) if len(self.pos) else 0
+        sel = []
+        if n_pos:
+            sel.append(self.pos[self.rng.integers(0, len(self.pos), n_pos)])
+        sel.append(self.neg[self.rng.integers(0, len(self.neg), n - n_pos)])
+        sel = np.concatenate(sel)
+        xs, ys = [], []
+        for i, y, x in sel:
+            img, m = self.ds.images[i], self.ds.masks[i]
+            w = img.shape[1]
+            x = int(np.clip(x + self.rng.integers(-8, 9), 0, w - PATCH))
+            xs.append(img[y:y + PATCH, x:x + PATCH])
+            ys.append(float(m[y:y + PATCH, x:x + PATCH].sum() >= MIN_DEFECT_PIXELS))
+        xb = torch.from_numpy(np.stack(xs)).unsqueeze(1)
+        yb = torch.tensor(ys).view(-1, 1)
+        return xb, yb
+
+
+@torch.no_grad()
+def predict_patches(model, patches_u8, batch=48, channels_last=True, device="cpu", bf16=False):
+    """patches_u8: uint8 array [n,256,256] -> probabilities [n] (float64)."""
+    model.eval()
+    out = []
+    for i in range(0, len(patches_u8), batch):
+        x = torch.from_numpy(np.ascontiguousarray(patches_u8[i:i + batch])).to(device).float().unsqueeze(1)
+        x = normalize(x)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=bf16):
+            logit = model(x)
+        out.append(torch.sigmoid(logit.float()).cpu().double().numpy().reshape(-1))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+def strip_predictions(model, ds, **kw):
+    """-> list of (probs [n], labels [n], defective_strip bool) per strip."""
+    res = []
+    for i in range(len(ds)):
+        p, lab, _ = ds.tiles(i)
+        res.append((predict_patches(model, p, **kw), lab, bool(ds.masks[i].any())))
+    return res
+
+
+def roc_auc(scores, labels):
+    scores = np.asarray(scores, np.float64)
+    labels = np.asarray(labels).astype(bool)
+    npos, nneg = labels.sum(), (~labels).sum()
+    if npos == 0 or nneg == 0:
+        return float("nan")
+    order = np.argsort(scores, kind="mergesort")
+    s = scores[order]
+    ranks = np.empty(len(s), np.float64)
+    i = 0
+    while i < len(s):
+        j = i
+        while j + 1 < len(s) and s[j + 1] == s[i]:
+            j += 1
+        ranks[i:j + 1] = (i + j) / 2.0 + 1
+        i = j + 1
+    r = np.empty_like(ranks)
+    r[order] = ranks
+    return float((r[labels].sum() - npos * (npos + 1) / 2) / (npos * nneg))
+
+
+def metrics(res, t_pass=0.40, t_reject=0.65):
+    missed = false_rej = review = 0
+    n_def = n_clean = 0
+    decisions = []
+    all_p, all_l = [], []
+    for probs, lab, defective in res:
+        mx = float(probs.max())
+        d = "PASS" if mx < t_pass else ("REJECT" if mx > t_reject else "REVIEW")
+        decisions.append(d)
+        if defective:
+            n_def += 1
+            missed += d == "PASS"
+        else:
+            n_clean += 1
+            false_rej += d == "REJECT"
+        review += d == "REVIEW"
+        all_p.append(probs)
+        all_l.append(lab)
+    p = np.concatenate(all_p)
+    l = np.concatenate(all_l).astype(bool)
+    pred = p >= t_pass
+    tp, fp = int((pred & l).sum()), int((pred & ~l).sum())
+    tn, fn = int((~pred & ~l).sum()), int((~pred & l).sum())
+    return {
+        "strips": len(res), "defective_strips": n_def, "clean_strips": n_clean,
+        "strip_missed": int(missed), "strip_false_reject": int(false_rej),
+        "review_rate": review / max(1, len(res)),
+        "patch_recall_at_pass": tp / max(1, tp + fn),
+        "patch_precision_at_pass": tp / max(1, tp + fp),
+        "roc_auc": roc_auc(p, l),
+        "confusion_at_pass": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
+        "decisions": {k: decisions.count(k) for k in ("PASS", "REVIEW", "REJECT")},
+    }
+
+
+def val_score(m):
+    # lower is better: misses dominate, then false rejects, then reviews; AUC breaks ties
+    return (10 * m["strip_missed"] + 3 * m["strip_false_reject"] + m["review_rate"] * m["strips"]
+            - 5 * (0 if math.isnan(m["roc_auc"]) else m["roc_auc"]))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", choices=CONFIGS, default="cpu")
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--val", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--budget-min", type=float, help="wall-clock budget (overrides config)")
+    ap.add_argument("--steps", type=int, help="max steps (overrides config)")
+    ap.add_argument("--batch", type=int)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--resume", help="checkpoint to resume weights from")
+    a = ap.parse_args(argv)
+    cfg = dict(CONFIGS[a.config])
+    if a.budget_min:
+        cfg["budget_min"] = a.budget_min
+    if a.steps:
+        cfg["steps"] = a.steps
+    if a.batch:
+        cfg["batch"] = a.batch
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    device = "cuda" if (a.config == "gpu" and torch.cuda.is_available()) else "cpu"
+    os.makedirs(a.out, exist_ok=True)
+    log = open(os.path.join(a.out, "train.log"), "a")
+
+    def say(*s):
+        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in s)
+        print(msg, flush=True)
+        log.write(msg + "\n")
+        log.flush()
+
+    t0 = time.time()
+    tr = StripSet(a.data, cfg["limit"])
+    va = StripSet(a.val, cfg["val_limit"])
+    sampler = CropSampler(tr, seed=a.seed)
+    say(f"config={a.config} device={device} train strips={len(tr)} pos crops={len(sampler.pos)} "
+        f"neg crops={len(sampler.neg)} val strips={len(va)} load {time.time() - t0:.1f}s cfg={json.dumps(cfg)}")
+
+    model = build_model()
+    if a.resume:
+        model.load_state_dict(torch.load(a.resume, map_location="cpu")["model"])
+    model.to(device)
+    if cfg["channels_last"]:
+        model = model.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=0.02)
+    gen = torch.Generator().manual_seed(a.seed + 1)
+    budget = cfg["budget_min"] * 60
+    best = None
+    step = 0
+    seen = 0
+    t_start = time.time()
+    t_eval = t_ckpt = t_start
+    ema_loss = None
+    info = {}
+
+    def save(path, extra):
+        torch.save({"model": model.state_dict(), "step": step, "seen": seen, "config": a.config, "cfg": cfg,
+                    "elapsed_s": time.time() - t_start, **extra}, path + ".tmp")
+        os.replace(path + ".tmp", path)
+
+    def evaluate_and_maybe_save():
+        nonlocal best
+        te = time.time()
+        res = strip_predictions(model, va, channels_last=cfg["channels_last"], device=device, bf16=cfg["bf16"])
+        m = metrics(res)
+        sc = val_score(m)
+        say(f"eval step={step} seen={seen} score={sc:.3f} " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
+            + f" ({time.time() - te:.0f}s)")
+        if best is None or sc < best:
+            best = sc
+            save(os.path.join(a.out, "best.pt"), {"val": m, "val_score": sc})
+            say(f"  new best -> best.pt")
+        model.train()
+
+    model.train()
+    while True:
+        el = time.time() - t_start
+        frac = max(step / cfg["steps"], el / budget)
+        if frac >= 1.0:
+            break
+        if step < cfg["warmup"]:
+            lr = cfg["lr"] * (step + 1) / cfg["warmup"]
+        else:
+            lr = cfg["lr"] * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        xb, yb = sampler.batch(cfg["batch"], cfg["pos_frac"])
+        x = augment(xb.float().to(device), gen)
+        x = normalize(x)
+        if cfg["channels_last"]:
+            x = x.contiguous(memory_format=torch.channels_last)
+        yb = yb.to(device)
+        with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=cfg["bf16"]):
+            logit = model(x)
+        loss = F.binary_cross_entropy_with_logits(logit.float(), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        seen += len(yb)
+        ema_loss = loss.item() if ema_loss is None else 0.98 * ema_loss + 0.02 * loss.item()
+        if step % 20 == 0 or step <= 3:
+            el = time.time() - t_start
+            say(f"step {step} seen {seen} loss {loss.item():.4f} ema {ema_loss:.4f} lr {lr:.2e} "
+                f"{seen / el:.2f} patches/s elapsed {el / 60:.1f} min")
+        now = time.time()
+        if now - t_eval > cfg["eval_every_min"] * 60:
+            evaluate_and_maybe_save()
+            t_eval = time.time()
+        if now - t_ckpt > cfg["ckpt_every_min"] * 60:
+            save(os.path.join(a.out, "last.pt"), {})
+            t_ckpt = time.time()
+    el = time.time() - t_start
+    say(f"done: steps={step} seen={seen} wall={el / 60:.1f} min throughput={seen / max(el, 1e-9):.2f} patches/s "
+        f"epochs(over {len(tr) * 12} tiles)={seen / max(1, len(tr) * 12):.2f}")
+    save(os.path.join(a.out, "last.pt"), {})
+    evaluate_and_maybe_save()
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump({"config": a.config, "steps": step, "seen": seen, "wall_s": el, "train_strips": len(tr),
+                   "train_tiles": len(tr) * 12, "throughput": seen / max(el, 1e-9), "best_val_score": best,
+                   "device": device, "data": os.path.abspath(a.data)}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
