@@ -1,0 +1,64 @@
+# Steel Inspector: `make run` starts the application on its bundled model,
+# `make test` runs every test. Both install what they need first.
+
+GO       ?= go
+VERSION  ?= 0.1.0
+BIN      := bin/steelinspect
+ORT_LIB  := third_party/onnxruntime/libonnxruntime.so.1
+LDFLAGS  := -X steelinspect/inference.BuildLibraryDir=$(CURDIR)/third_party/onnxruntime \
+            -X steelinspect/cli.Version=$(VERSION)
+PYTHON   := /usr/bin/python3
+GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
+
+.PHONY: all deps ort build run test check vet fmt-check gotest training-test fuzz bench testmodels clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+ort: $(ORT_LIB)
+
+$(ORT_LIB): scripts/fetch-onnxruntime.sh
+	@scripts/fetch-onnxruntime.sh
+
+build: deps ort
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) .
+	@cp -f $(ORT_LIB) bin/
+
+## run: start the inspection window on the bundled model (ARGS="strip.jpg" to open files)
+run: build
+	./$(BIN) $(ARGS)
+
+## test: formatting, vet, the Go tests with the race detector (fuzz seeds
+## included), the training pipeline's tests and the window smoke test
+test: deps ort fmt-check vet gotest training-test
+
+fmt-check:
+	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+gotest:
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+training-test:
+	@if [ -d training ] && ls training/test_*.py >/dev/null 2>&1; then \
+	  $(PYTHON) -m unittest discover -s training -p 'test_*.py'; \
+	else echo "no training tests"; fi
+
+## fuzz: run each fuzz target for a while (FUZZTIME=1m)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test ./inference -run '^$$' -fuzz FuzzDecodeAndTile -fuzztime $(FUZZTIME)
+
+bench: ort
+	$(GO) test ./inference -run '^$$' -bench . -benchmem
+
+## testmodels: regenerate the tiny test models (needs python3-onnx)
+testmodels:
+	$(PYTHON) testdata/models/make_tiny_models.py
+
+clean:
+	rm -rf bin

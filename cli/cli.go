@@ -1,0 +1,185 @@
+// Package cli implements steelinspect's command line: the subcommands
+// (scan, version, …) and the flags that start the window. It knows nothing
+// of Fyne: the window is started through the GUI function main passes in, so
+// the commands can be tested without a display.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"steelinspect/inference"
+	"steelinspect/models"
+)
+
+// Version is the application version, set at link time by the Makefile.
+var Version = "0.1.0-dev"
+
+// Exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // something failed: a file, the model, the runtime
+	ExitUsage   = 2 // the command line was wrong
+)
+
+// GUIOptions is what the command line hands to the window.
+type GUIOptions struct {
+	Engine     *inference.Engine
+	OpenModel  func(path string) (*inference.Engine, error)
+	Paths      []string
+	Screenshot string
+}
+
+// Env is what a command runs against; tests substitute buffers.
+type Env struct {
+	Stdout, Stderr io.Writer
+	// GUI starts the window; nil in builds or tests without one.
+	GUI func(GUIOptions) error
+}
+
+// errUsage marks errors that are the caller's command line's fault.
+var errUsage = errors.New("usage")
+
+// Run executes the command line args (without the program name) and returns
+// the process exit status.
+func Run(args []string, env Env) int {
+	cmd := "inspect"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		if _, ok := commands[args[0]]; ok {
+			cmd, args = args[0], args[1:]
+		}
+	}
+	err := commands[cmd].run(args, env)
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(env.Stderr, "steelinspect %s: %v\n", cmd, strings.TrimPrefix(err.Error(), "usage: "))
+		return ExitUsage
+	case errors.Is(err, errSomeFailed):
+		return ExitFailure
+	default:
+		fmt.Fprintf(env.Stderr, "steelinspect %s: %v\n", cmd, err)
+		return ExitFailure
+	}
+}
+
+type command struct {
+	summary string
+	run     func(args []string, env Env) error
+}
+
+var commands map[string]command
+
+func init() {
+	commands = map[string]command{
+		"inspect": {"open the inspection window (the default)", runInspect},
+		"scan":    {"score image files or folders and print one record per image", runScan},
+		"version": {"print the application, model and ONNX Runtime versions", runVersion},
+		"help":    {"show this help", runHelp},
+	}
+}
+
+func runHelp(_ []string, env Env) error {
+	fmt.Fprint(env.Stdout, `steelinspect: steel strip inspection with a patch CNN and a traffic-light decision
+
+usage:
+  steelinspect [--model M] [--ort-lib L] [IMAGE...]   open the inspection window
+  steelinspect scan [flags] PATH...                    score files or folders
+  steelinspect version                                 versions of app, model, runtime
+  steelinspect help                                    this text
+
+Run "steelinspect COMMAND --help" for a command's flags.
+`)
+	return nil
+}
+
+// commonFlags are accepted by every command that loads a model.
+type commonFlags struct {
+	model  string
+	ortLib string
+}
+
+func (c *commonFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.model, "model", "", "model `file` (.onnx with its .manifest.json beside it, or the manifest); default: the bundled model")
+	fs.StringVar(&c.ortLib, "ort-lib", "", "ONNX Runtime library `file` (default: $"+inference.LibraryEnv+", next to the binary, or third_party/onnxruntime)")
+}
+
+func (c *commonFlags) open() (*inference.Engine, error) {
+	return models.Open(c.model, inference.EngineOptions{LibraryPath: c.ortLib})
+}
+
+// parseInterspersed parses flags that may come before, between or after the
+// positional arguments, as users type them ("scan dir --format csv").
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%w: %v", errUsage, err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return positional, nil
+		}
+		if args[0] == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+func runVersion(args []string, env Env) error {
+	var common commonFlags
+	fs := newFlagSet("version", env)
+	common.register(fs)
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "steelinspect %s\n", Version)
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	id := e.Manifest().Identity()
+	lib, ver, _ := inference.RuntimeInfo()
+	fmt.Fprintf(env.Stdout, "model %s %s (sha256 %s) from %s\nONNX Runtime %s at %s\n", id.Name, id.Version, id.ShortHash(), e.Source(), ver, lib)
+	return nil
+}
+
+func runInspect(args []string, env Env) error {
+	var common commonFlags
+	fs := newFlagSet("steelinspect", env)
+	common.register(fs)
+	screenshot := fs.String("screenshot", "", "save the window to this PNG `file` after the first result, then quit")
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if env.GUI == nil {
+		return errors.New("this build has no window; use `steelinspect scan`")
+	}
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	opener := func(path string) (*inference.Engine, error) {
+		return inference.OpenModel(path, inference.EngineOptions{LibraryPath: common.ortLib})
+	}
+	return env.GUI(GUIOptions{Engine: e, OpenModel: opener, Paths: paths, Screenshot: *screenshot})
+}

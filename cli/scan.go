@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"steelinspect/inference"
+)
+
+// errSomeFailed reports that the run went through but some files failed;
+// each failure was already reported in its record and on stderr.
+var errSomeFailed = errors.New("some files failed")
+
+// imageExtensions are the files a folder scan picks up.
+var imageExtensions = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true}
+
+func runScan(args []string, env Env) error {
+	var common commonFlags
+	fs := newFlagSet("scan", env)
+	common.register(fs)
+	pass := fs.Float64("pass", -1, "auto-pass threshold: PASS when the highest patch probability is below it (default: the model's, 0.40)")
+	reject := fs.Float64("reject", -1, "auto-reject threshold: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
+	format := fs.String("format", "jsonl", "output `format`: jsonl or csv")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
+		fs.PrintDefaults()
+	}
+	paths, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return fmt.Errorf("%w: no PATH given (files or folders of JPEG, PNG, BMP or TIFF images)", errUsage)
+	}
+	write, flush, err := newRecordWriter(*format, env.Stdout)
+	if err != nil {
+		return err
+	}
+	// Check thresholds given on the command line before loading anything.
+	if (*pass >= 0) && (*reject >= 0) {
+		if err := (inference.Thresholds{Pass: *pass, Reject: *reject}).Validate(); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+	}
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	th := e.Manifest().DefaultThresholds
+	if *pass >= 0 {
+		th.Pass = *pass
+	}
+	if *reject >= 0 {
+		th.Reject = *reject
+	}
+	if err := th.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	model := e.Manifest().Identity()
+	failed := 0
+	ctx := context.Background()
+	for _, target := range expandPaths(paths) {
+		rec := scanOne(ctx, e, target, th, model)
+		if rec.Error != "" {
+			failed++
+			fmt.Fprintf(env.Stderr, "steelinspect scan: %s: %s\n", rec.Path, rec.Error)
+		}
+		if err := write(rec); err != nil {
+			return fmt.Errorf("write output: %w", err)
+		}
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	if failed > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+// scanTarget is one file to score, or a path that could not be listed.
+type scanTarget struct {
+	path string
+	err  error
+}
+
+// expandPaths turns the command line's files and folders into the files to
+// score: named files as they are (whatever their extension), folders
+// recursively (image extensions only, in name order).
+func expandPaths(paths []string) []scanTarget {
+	var out []scanTarget
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			out = append(out, scanTarget{path: p, err: fmt.Errorf("cannot open: %w", errors.Unwrap(err))})
+			continue
+		}
+		if !st.IsDir() {
+			out = append(out, scanTarget{path: p})
+			continue
+		}
+		var found []scanTarget
+		walkErr := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				found = append(found, scanTarget{path: path, err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
+				return nil
+			}
+			if !d.IsDir() && imageExtensions[strings.ToLower(filepath.Ext(path))] {
+				found = append(found, scanTarget{path: path})
+			}
+			return nil
+		})
+		if walkErr != nil {
+			found = append(found, scanTarget{path: p, err: walkErr})
+		}
+		sort.SliceStable(found, func(i, j int) bool { return found[i].path < found[j].path })
+		out = append(out, found...)
+	}
+	return out
+}
+
+func scanOne(ctx context.Context, e *inference.Engine, t scanTarget, th inference.Thresholds, model inference.ModelIdentity) inference.Record {
+	if t.err != nil {
+		return inference.ErrorRecord(t.path, t.err, model, th)
+	}
+	a, err := e.AnalyzeFile(ctx, t.path)
+	if err != nil {
+		return inference.ErrorRecord(t.path, err, model, th)
+	}
+	v, err := inference.Decide(a.Probabilities(), th)
+	if err != nil {
+		return inference.ErrorRecord(t.path, err, model, th)
+	}
+	return inference.NewRecord(&a, &v)
+}
+
+// csvHeader lists the CSV columns; patches are packed into one column as
+// x:y:w:h:probability:zone entries separated by ';'.
+var csvHeader = []string{"path", "error", "decision", "confidence", "confidence_level", "mean_probability",
+	"auto_pass", "manual_review", "auto_reject", "recommendation", "width", "height", "image_sha256",
+	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold",
+	"decode_ms", "inference_ms", "total_ms", "patches"}
+
+func newRecordWriter(format string, w io.Writer) (write func(inference.Record) error, flush func() error, err error) {
+	switch format {
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		return func(r inference.Record) error { return enc.Encode(r) }, func() error { return nil }, nil
+	case "csv":
+		cw := csv.NewWriter(w)
+		if err := cw.Write(csvHeader); err != nil {
+			return nil, nil, err
+		}
+		write = func(r inference.Record) error { return cw.Write(csvRow(r)) }
+		flush = func() error { cw.Flush(); return cw.Error() }
+		return write, flush, nil
+	}
+	return nil, nil, fmt.Errorf("%w: --format %q is not jsonl or csv", errUsage, format)
+}
+
+func csvRow(r inference.Record) []string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+	row := []string{r.Path, r.Error, r.Decision, "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
+		r.Model.Name, r.Model.Version, r.Model.SHA256, f(r.Thresholds.Pass), f(r.Thresholds.Reject), "", "", "", ""}
+	if r.Error != "" {
+		return row
+	}
+	row[3], row[5] = f(r.Confidence), f(r.MeanProbability)
+	row[6], row[7], row[8] = strconv.Itoa(r.Zones.AutoPass), strconv.Itoa(r.Zones.ManualReview), strconv.Itoa(r.Zones.AutoReject)
+	row[10], row[11], row[12] = strconv.Itoa(r.Image.Width), strconv.Itoa(r.Image.Height), r.Image.SHA256
+	row[18], row[19], row[20] = f(r.Timings.DecodeMS), f(r.Timings.InferenceMS), f(r.Timings.TotalMS)
+	patches := make([]string, len(r.Patches))
+	for i, p := range r.Patches {
+		patches[i] = fmt.Sprintf("%d:%d:%d:%d:%.6f:%s", p.X, p.Y, p.W, p.H, p.Probability, p.Zone)
+	}
+	row[21] = strings.Join(patches, ";")
+	return row
+}

@@ -1,0 +1,151 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"steelinspect/inference"
+)
+
+const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
+
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(args, Env{Stdout: &out, Stderr: &errb})
+	return code, out.String(), errb.String()
+}
+
+// writeStrip writes a 1600×256 grey PNG whose columns [x0,x1) have value v.
+func writeStrip(t *testing.T, path string, x0, x1 int, v uint8) {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for y := 0; y < 256; y++ {
+		for x := x0; x < x1; x++ {
+			img.Pix[y*img.Stride+x] = v
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestScanFolderJSONL(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "a_clean.png"), 0, 0, 0)              // all black: every patch 0
+	writeStrip(t, filepath.Join(dir, "b_sub", "bright.png"), 0, 1600, 255) // all white: every patch 1
+	os.WriteFile(filepath.Join(dir, "c_text.png"), []byte("not an image"), 0o644)
+	os.WriteFile(filepath.Join(dir, "d_empty.jpg"), nil, 0o644)
+	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("ignored: not an image extension"), 0o644)
+
+	code, stdout, stderr := run(t, "scan", "--model", tinyModel, dir)
+	if code != ExitFailure {
+		t.Errorf("exit %d, want 1 when some files fail", code)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d records, want 4 (txt skipped):\n%s", len(lines), stdout)
+	}
+	var recs []inference.Record
+	for _, l := range lines {
+		var r inference.Record
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("bad JSON %q: %v", l, err)
+		}
+		recs = append(recs, r)
+	}
+	clean, bright, text, empty := recs[0], recs[1], recs[2], recs[3]
+	if clean.Decision != "PASS" || clean.Zones.AutoPass != 12 || clean.Confidence != 0 || len(clean.Patches) != 12 {
+		t.Errorf("clean strip: %+v", clean)
+	}
+	if bright.Decision != "REJECT" || bright.Zones.AutoReject != 12 || bright.ConfidenceLevel != "High" {
+		t.Errorf("bright strip: %+v", bright)
+	}
+	last := bright.Patches[11]
+	if last.X != 1344 || last.W != 256 || last.Zone != inference.ZoneAutoReject {
+		t.Errorf("last patch %+v, want flush with the right edge", last)
+	}
+	if bright.Image == nil || bright.Image.Width != 1600 || len(bright.Image.SHA256) != 64 || bright.Model.Name != "tiny-nchw" {
+		t.Errorf("identity fields missing: %+v %+v", bright.Image, bright.Model)
+	}
+	if bright.Thresholds != inference.DefaultThresholds || bright.Timings == nil || bright.Timings.TotalMS <= 0 {
+		t.Errorf("thresholds/timings: %+v %+v", bright.Thresholds, bright.Timings)
+	}
+	if !strings.Contains(text.Error, "not a supported image") || !strings.Contains(empty.Error, "empty file") {
+		t.Errorf("errors: %q, %q", text.Error, empty.Error)
+	}
+	if strings.Count(stderr, "\n") != 2 {
+		t.Errorf("stderr should have one line per failed file:\n%s", stderr)
+	}
+}
+
+func TestScanThresholdsAndCSV(t *testing.T) {
+	dir := t.TempDir()
+	// Columns 0..128 white: patch 0 has mean 0.5, patch 1 0 → max 0.5.
+	writeStrip(t, filepath.Join(dir, "half.png"), 0, 128, 255)
+	code, stdout, _ := run(t, "scan", filepath.Join(dir, "half.png"), "--model", tinyModel, "--format", "csv", "--pass", "0.3", "--reject", "0.45")
+	if code != ExitOK {
+		t.Fatalf("exit %d", code)
+	}
+	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("csv: %v, %d rows", err, len(rows))
+	}
+	col := map[string]string{}
+	for i, h := range rows[0] {
+		col[h] = rows[1][i]
+	}
+	if col["decision"] != "REJECT" || col["pass_threshold"] != "0.300000" || col["auto_reject"] != "1" || col["auto_pass"] != "11" {
+		t.Errorf("csv row %v", col)
+	}
+	if n := strings.Count(col["patches"], ";") + 1; n != 12 {
+		t.Errorf("%d patches in csv", n)
+	}
+}
+
+func TestScanUsageErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan"}, "no PATH"},
+		{[]string{"scan", "--pass", "0.7", "--reject", "0.5", "x.png"}, "out of order"},
+		{[]string{"scan", "--model", tinyModel, "--pass", "0.7", "x.png"}, "out of order"},
+		{[]string{"scan", "--format", "xml", "x.png"}, "jsonl or csv"},
+		{[]string{"scan", "--bogus", "x.png"}, "not defined"},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := run(t, c.args...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) || stdout != "" {
+			t.Errorf("%v: exit %d stderr %q stdout %q; want 2 and %q", c.args, code, stderr, stdout, c.want)
+		}
+	}
+}
+
+func TestScanModelErrors(t *testing.T) {
+	code, _, stderr := run(t, "scan", "--model", "/nonexistent/model.onnx", "x.png")
+	if code != ExitFailure || !strings.Contains(stderr, "no such file") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("missing model: exit %d, %q", code, stderr)
+	}
+}
+
+func TestNoWindowInHeadlessBuild(t *testing.T) {
+	code, _, stderr := run(t, "--model", tinyModel)
+	if code != ExitFailure || !strings.Contains(stderr, "no window") {
+		t.Errorf("exit %d, %q", code, stderr)
+	}
+}
