@@ -80,6 +80,7 @@ func init() {
 	commands = map[string]command{
 		"inspect": {"open the inspection window (the default)", runInspect},
 		"scan":    {"score image files or folders and print one record per image", runScan},
+		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
 		"version": {"print the application, model and ONNX Runtime versions", runVersion},
 		"help":    {"show this help", runHelp},
 	}
@@ -91,6 +92,7 @@ func runHelp(_ []string, env Env) error {
 usage:
   steelinspect [--model M] [--ort-lib L] [IMAGE...]   open the inspection window
   steelinspect scan [flags] PATH...                    score files or folders
+  steelinspect eval --images DIR --labels train.csv   measure on labelled strips
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

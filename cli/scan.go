@@ -57,15 +57,9 @@ func runScan(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
-	th := e.Manifest().DefaultThresholds
-	if *pass >= 0 {
-		th.Pass = *pass
-	}
-	if *reject >= 0 {
-		th.Reject = *reject
-	}
-	if err := th.Validate(); err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	if err != nil {
+		return err
 	}
 	model := e.Manifest().Identity()
 	failed := 0

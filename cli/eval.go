@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"steelinspect/evaluate"
+	"steelinspect/inference"
+)
+
+func runEval(args []string, env Env) error {
+	var common commonFlags
+	fs := newFlagSet("eval", env)
+	common.register(fs)
+	images := fs.String("images", "", "`folder` of strip images (Severstal train_images)")
+	labelsPath := fs.String("labels", "", "Severstal `train.csv` (ImageId,ClassId,EncodedPixels or ImageId_ClassId,EncodedPixels)")
+	pass := fs.Float64("pass", -1, "auto-pass threshold (default: the model's)")
+	reject := fs.Float64("reject", -1, "auto-reject threshold (default: the model's)")
+	maxMissed := fs.Int("max-missed", 0, "defective strips the suggested thresholds may auto-pass")
+	format := fs.String("format", "text", "output `format`: text or json")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(rest) > 0:
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	case *images == "" || *labelsPath == "":
+		return fmt.Errorf("%w: --images DIR and --labels train.csv are required", errUsage)
+	case *format != "text" && *format != "json":
+		return fmt.Errorf("%w: --format %q is not text or json", errUsage, *format)
+	case *maxMissed < 0:
+		return fmt.Errorf("%w: --max-missed must be 0 or more", errUsage)
+	}
+	f, err := os.Open(*labelsPath)
+	if err != nil {
+		return fmt.Errorf("labels: %w", err)
+	}
+	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %s", *labelsPath, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	if err != nil {
+		return err
+	}
+	report, err := evaluate.Run(context.Background(), e, *images, labels, th, *maxMissed)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(report); err != nil {
+			return err
+		}
+	} else {
+		writeEvalText(env.Stdout, report)
+	}
+	for _, p := range report.Problems {
+		fmt.Fprintf(env.Stderr, "steelinspect eval: %s\n", p)
+	}
+	if len(report.Problems) > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+// thresholdsFrom overrides the model's default thresholds with those given
+// (negative means not given) and validates the result.
+func thresholdsFrom(m *inference.Manifest, pass, reject float64) (inference.Thresholds, error) {
+	th := m.DefaultThresholds
+	if pass >= 0 {
+		th.Pass = pass
+	}
+	if reject >= 0 {
+		th.Reject = reject
+	}
+	if err := th.Validate(); err != nil {
+		return th, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return th, nil
+}
+
+func writeEvalText(w io.Writer, r *evaluate.Report) {
+	s, p := r.Strip, r.Patch
+	fmt.Fprintf(w, "model %s %s (%s) on %s: %d strips, %d defective\n", r.Model.Name, r.Model.Version, r.Model.ShortHash(), r.Images, s.Strips, s.Defective)
+	fmt.Fprintf(w, "\nstrip level at pass %.2f / reject %.2f\n", r.Thresholds.Pass, r.Thresholds.Reject)
+	fmt.Fprintf(w, "  %-8s %10s %10s\n", "", "defect-free", "defective")
+	for d, name := range []string{"PASS", "REVIEW", "REJECT"} {
+		fmt.Fprintf(w, "  %-8s %10d %10d\n", name, s.Table[d][0], s.Table[d][1])
+	}
+	fmt.Fprintf(w, "  missed (defective auto-passed):     %d of %d (%.1f%%)\n", s.Missed, s.Defective, 100*s.MissedRate)
+	fmt.Fprintf(w, "  false alarms (clean auto-rejected): %d of %d (%.1f%%)\n", s.FalseAlarms, s.Strips-s.Defective, 100*s.FalseAlarmRate)
+	fmt.Fprintf(w, "  review rate %.1f%%, automation rate %.1f%%\n", 100*s.ReviewRate, 100*s.AutomationRate)
+	fmt.Fprintf(w, "\npatch level: %d patches, %d defective (>= %d mask pixels)\n", p.Patches, p.Defective, evaluate.MinDefectPixels)
+	fmt.Fprintf(w, "  at pass %.2f:   recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Pass, p.RecallAtPass, p.PrecisionAtPass, p.F2AtPass, p.AtPass.TP, p.AtPass.FP, p.AtPass.TN, p.AtPass.FN)
+	fmt.Fprintf(w, "  at reject %.2f: recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Reject, p.RecallAtReject, p.PrecisionAtReject, p.F2AtReject, p.AtReject.TP, p.AtReject.FP, p.AtReject.TN, p.AtReject.FN)
+	fmt.Fprintf(w, "  ROC AUC %.4f, PR AUC %.4f\n", float64(p.ROCAUC), float64(p.PRAUC))
+	classes := make([]int, 0, len(r.PerClass))
+	for c := range r.PerClass {
+		classes = append(classes, c)
+	}
+	sort.Ints(classes)
+	fmt.Fprintf(w, "\nper defect class (strips containing it, auto-passed)\n")
+	for _, c := range classes {
+		fmt.Fprintf(w, "  class %d: %d strips, %d missed\n", c, r.PerClass[c].Strips, r.PerClass[c].Missed)
+	}
+	if r.Suggested != nil {
+		g := r.Suggested
+		fmt.Fprintf(w, "\nsuggested thresholds (at most %d missed, least review, then fewest false alarms): pass %.2f reject %.2f\n", r.MaxMissed, g.Thresholds.Pass, g.Thresholds.Reject)
+		fmt.Fprintf(w, "  missed %d, false alarms %d, review rate %.1f%%\n", g.Missed, g.FalseAlarms, 100*g.ReviewRate)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+}
