@@ -80,6 +80,7 @@ func init() {
 	commands = map[string]command{
 		"inspect": {"open the inspection window (the default)", runInspect},
 		"scan":    {"score image files or folders and print one record per image", runScan},
+		"serve":   {"serve the HTTP API for line integration", runServe},
 		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
 		"version": {"print the application, model and ONNX Runtime versions", runVersion},
 		"help":    {"show this help", runHelp},
@@ -93,6 +94,7 @@ usage:
   steelinspect [--model M] [--ort-lib L] [IMAGE...]   open the inspection window
   steelinspect scan [flags] PATH...                    score files or folders
   steelinspect eval --images DIR --labels train.csv   measure on labelled strips
+  steelinspect serve [--addr 127.0.0.1:8080]          HTTP API for the line's control system
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"time"
@@ -77,34 +78,62 @@ func (e *Engine) AnalyzeBytes(ctx context.Context, name string, data []byte) (An
 }
 
 func (e *Engine) analyze(ctx context.Context, name string, data []byte, start time.Time) (Analysis, error) {
-	decoded, err := DecodeImage(data, e.maxPixels)
-	if err != nil {
-		return Analysis{}, err
+	out, errs := e.analyzeMany(ctx, []string{name}, [][]byte{data}, start)
+	return out[0], errs[0]
+}
+
+// AnalyzeBatch decodes and scores several images, sharing model runs
+// between them. Each image gets its own Analysis or error; one bad image
+// does not fail the others.
+func (e *Engine) AnalyzeBatch(ctx context.Context, names []string, data [][]byte) ([]Analysis, []error) {
+	return e.analyzeMany(ctx, names, data, time.Now())
+}
+
+func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte, start time.Time) ([]Analysis, []error) {
+	out := make([]Analysis, len(data))
+	errs := make([]error, len(data))
+	var imgs []image.Image
+	var ok []int
+	for i, d := range data {
+		decoded, err := DecodeImage(d, e.maxPixels)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		sum := sha256.Sum256(d)
+		out[i] = Analysis{
+			Source: names[i],
+			Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
+				Bytes: len(d), SHA256: hex.EncodeToString(sum[:])},
+			Model:   e.manifest.Identity(),
+			Decoded: decoded,
+		}
+		imgs = append(imgs, decoded.Image)
+		ok = append(ok, i)
 	}
 	decodeDone := time.Now()
-	rects, probs, err := e.Score(ctx, decoded.Image)
-	if err != nil {
-		return Analysis{}, err
+	if len(imgs) == 0 {
+		return out, errs
 	}
+	rects, probs, err := e.ScoreMany(ctx, imgs)
 	end := time.Now()
-	sum := sha256.Sum256(data)
-	a := Analysis{
-		Source: name,
-		Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
-			Bytes: len(data), SHA256: hex.EncodeToString(sum[:])},
-		Patches: make([]Patch, len(rects)),
-		Model:   e.manifest.Identity(),
-		Timings: Timings{
+	for k, i := range ok {
+		if err != nil {
+			out[i], errs[i] = Analysis{}, err
+			continue
+		}
+		a := &out[i]
+		a.Timings = Timings{
 			DecodeMS:    ms(decodeDone.Sub(start)),
 			InferenceMS: ms(end.Sub(decodeDone)),
 			TotalMS:     ms(end.Sub(start)),
-		},
-		Decoded: decoded,
+		}
+		a.Patches = make([]Patch, len(rects[k]))
+		for j, r := range rects[k] {
+			a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: probs[k][j]}
+		}
 	}
-	for i, r := range rects {
-		a.Patches[i] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: probs[i]}
-	}
-	return a, nil
+	return out, errs
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

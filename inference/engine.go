@@ -209,40 +209,64 @@ func (e *Engine) Close() error {
 
 // Score returns one rectangle and one defect probability per patch of img.
 func (e *Engine) Score(ctx context.Context, img image.Image) ([]image.Rectangle, []float32, error) {
+	rects, probs, err := e.ScoreMany(ctx, []image.Image{img})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rects[0], probs[0], nil
+}
+
+// ScoreMany scores several images together: their patches share model runs
+// (up to MaxBatch patches each), which is what a server batching concurrent
+// requests wants. Results are per image, in order.
+func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, error) {
 	in := e.manifest.Input
-	b := img.Bounds()
-	rects := TilePatches(b.Dx(), b.Dy(), in.PatchSize, in.Stride)
-	planes := toPlanes(img, in.Channels)
-	probs := make([]float32, 0, len(rects))
+	type patchRef struct {
+		img  int
+		rect image.Rectangle
+	}
+	rects := make([][]image.Rectangle, len(imgs))
+	probs := make([][]float32, len(imgs))
+	planes := make([]*pixelPlanes, len(imgs))
+	var queue []patchRef
+	for i, img := range imgs {
+		b := img.Bounds()
+		rects[i] = TilePatches(b.Dx(), b.Dy(), in.PatchSize, in.Stride)
+		probs[i] = make([]float32, 0, len(rects[i]))
+		planes[i] = toPlanes(img, in.Channels)
+		for _, r := range rects[i] {
+			queue = append(queue, patchRef{i, r})
+		}
+	}
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.session == nil {
 		return nil, nil, errors.New("engine is closed")
 	}
-	for start := 0; start < len(rects); start += e.maxBatch {
+	for start := 0; start < len(queue); start += e.maxBatch {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, err
 		}
-		chunk := rects[start:min(start+e.maxBatch, len(rects))]
+		chunk := queue[start:min(start+e.maxBatch, len(queue))]
 		batch := len(chunk)
 		if e.fixedBatch > 0 {
 			batch = e.fixedBatch
 			clear(e.buf[len(chunk)*e.patchElems:])
 		}
-		for i, r := range chunk {
-			fillPatch(e.buf[i*e.patchElems:(i+1)*e.patchElems], planes, r, in.PatchSize, in.Layout, &e.manifest.Preprocessing)
+		for i, p := range chunk {
+			fillPatch(e.buf[i*e.patchElems:(i+1)*e.patchElems], planes[p.img], p.rect, in.PatchSize, in.Layout, &e.manifest.Preprocessing)
 		}
 		scores, err := e.run(batch)
 		if err != nil {
 			return nil, nil, err
 		}
-		for i := range chunk {
-			p, err := e.patchProbability(scores[i*e.numClasses : (i+1)*e.numClasses])
+		for i, p := range chunk {
+			prob, err := e.patchProbability(scores[i*e.numClasses : (i+1)*e.numClasses])
 			if err != nil {
-				return nil, nil, fmt.Errorf("patch at %d,%d: %w", chunk[i].Min.X, chunk[i].Min.Y, err)
+				return nil, nil, fmt.Errorf("patch at %d,%d: %w", p.rect.Min.X, p.rect.Min.Y, err)
 			}
-			probs = append(probs, p)
+			probs[p.img] = append(probs[p.img], prob)
 		}
 	}
 	return rects, probs, nil

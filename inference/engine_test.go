@@ -282,3 +282,27 @@ func BenchmarkAnalyzeStrip(b *testing.B) {
 		}
 	}
 }
+
+func TestAnalyzeBatchSharesRuns(t *testing.T) {
+	e := openTiny(t, "tiny-nchw", EngineOptions{MaxBatch: 48})
+	a := bandStrip(1600, 256, 0, 256, 255)
+	b := bandStrip(1600, 256, 1344, 1600, 255)
+	names := []string{"a.png", "bad.png", "b.png"}
+	data := [][]byte{encodePNG(t, a), []byte("garbage"), encodePNG(t, b)}
+	out, errs := e.AnalyzeBatch(context.Background(), names, data)
+	if errs[0] != nil || errs[2] != nil || errs[1] == nil {
+		t.Fatalf("errors %v", errs)
+	}
+	if e.Runs() != 1 {
+		t.Errorf("24 patches of two strips took %d runs with max batch 48, want 1", e.Runs())
+	}
+	if p := out[0].Patches[0].Probability; math.Abs(float64(p)-1) > 1e-4 {
+		t.Errorf("first strip's first patch %v, want 1", p)
+	}
+	if p := out[2].Patches[11].Probability; math.Abs(float64(p)-1) > 1e-4 || out[2].Patches[0].Probability != 0 {
+		t.Errorf("second strip's patches %v … %v, want 0 … 1", out[2].Patches[0].Probability, p)
+	}
+	if out[0].Source != "a.png" || out[2].Source != "b.png" {
+		t.Errorf("sources %q %q", out[0].Source, out[2].Source)
+	}
+}
