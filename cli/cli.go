@@ -82,6 +82,7 @@ func init() {
 		"scan":    {"score image files or folders and print one record per image", runScan},
 		"serve":   {"serve the HTTP API for line integration", runServe},
 		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
+		"history": {"export the audit trail of inspections as CSV or JSONL", runHistory},
 		"version": {"print the application, model and ONNX Runtime versions", runVersion},
 		"help":    {"show this help", runHelp},
 	}
@@ -95,6 +96,8 @@ usage:
   steelinspect scan [flags] PATH...                    score files or folders
   steelinspect eval --images DIR --labels train.csv   measure on labelled strips
   steelinspect serve [--addr 127.0.0.1:8080]          HTTP API for the line's control system
+  steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl]
+                                                       export the audit trail
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -31,6 +32,9 @@ func runScan(args []string, env Env) error {
 	pass := fs.Float64("pass", -1, "auto-pass threshold: PASS when the highest patch probability is below it (default: the model's, 0.40)")
 	reject := fs.Float64("reject", -1, "auto-reject threshold: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
 	format := fs.String("format", "jsonl", "output `format`: jsonl or csv")
+	record := fs.Bool("audit", false, "record every scored strip in the audit database (see --db)")
+	var db dbFlag
+	db.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
 		fs.PrintDefaults()
@@ -52,6 +56,13 @@ func runScan(args []string, env Env) error {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
+	var store *audit.Store
+	if *record {
+		if store, err = db.open(); err != nil {
+			return err
+		}
+		defer store.Close()
+	}
 	e, err := common.open()
 	if err != nil {
 		return err
@@ -66,6 +77,12 @@ func runScan(args []string, env Env) error {
 	ctx := context.Background()
 	for _, target := range expandPaths(paths) {
 		rec := scanOne(ctx, e, target, th, model)
+		if store != nil && rec.Error == "" {
+			// The record is durable before it is printed as done.
+			if _, err := store.Add(ctx, audit.FromRecord(&rec, "scan")); err != nil {
+				return err
+			}
+		}
 		if rec.Error != "" {
 			failed++
 			fmt.Fprintf(env.Stderr, "steelinspect scan: %s: %s\n", rec.Path, rec.Error)

@@ -1,0 +1,75 @@
+package audit
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"steelinspect/inference"
+)
+
+// FromRecord makes the inspection to audit from a scored record.
+func FromRecord(r *inference.Record, source string) Inspection {
+	in := Inspection{
+		InspectedAt:     time.Now(),
+		Source:          source,
+		Path:            r.Path,
+		ModelName:       r.Model.Name,
+		ModelVersion:    r.Model.Version,
+		ModelSHA256:     r.Model.SHA256,
+		PassThreshold:   r.Thresholds.Pass,
+		RejectThreshold: r.Thresholds.Reject,
+		Confidence:      r.Confidence,
+		MeanProbability: r.MeanProbability,
+		AutoDecision:    r.Decision,
+	}
+	if r.Image != nil {
+		in.SHA256, in.Width, in.Height, in.Bytes = r.Image.SHA256, r.Image.Width, r.Image.Height, r.Image.Bytes
+	}
+	return in
+}
+
+var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
+	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
+	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason"}
+
+// WriteCSV writes inspections as CSV with a header row.
+func WriteCSV(w io.Writer, list []Inspection) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(csvColumns); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+	for _, in := range list {
+		reviewed := ""
+		if !in.ReviewedAt.IsZero() {
+			reviewed = in.ReviewedAt.UTC().Format(time.RFC3339)
+		}
+		if err := cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), in.Source,
+			in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
+			in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
+			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason}); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteJSONL writes one JSON object per inspection per line.
+func WriteJSONL(w io.Writer, list []Inspection) error {
+	enc := json.NewEncoder(w)
+	for i := range list {
+		row := struct {
+			Inspection
+			FinalDecision string `json:"final_decision"`
+		}{list[i], list[i].FinalDecision()}
+		if err := enc.Encode(row); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	return nil
+}

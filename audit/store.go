@@ -1,0 +1,311 @@
+// Package audit keeps the station's trail of decisions in an embedded
+// SQLite database: every inspected strip with the model and thresholds that
+// judged it, every operator confirmation or override, and every change of
+// settings. A record is committed (fsync'd, WAL mode with synchronous=FULL)
+// before the caller reports it done, so killing the process at any moment
+// loses no completed record and corrupts nothing.
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // pure-Go SQLite driver, no cgo
+)
+
+// Store is an open audit database. It is safe for concurrent use, also by
+// several processes on the same file (SQLite locking, with a busy timeout).
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// DefaultPath is the audit database in the user's data folder:
+// $XDG_DATA_HOME/steelinspect/audit.db (~/.local/share/steelinspect/audit.db).
+func DefaultPath() (string, error) {
+	dir := os.Getenv("XDG_DATA_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("no data folder: %w", err)
+		}
+		dir = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(dir, "steelinspect", "audit.db"), nil
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS inspections (
+	id               INTEGER PRIMARY KEY AUTOINCREMENT,
+	inspected_at     TEXT NOT NULL,
+	source           TEXT NOT NULL,
+	path             TEXT NOT NULL,
+	sha256           TEXT NOT NULL,
+	width            INTEGER NOT NULL,
+	height           INTEGER NOT NULL,
+	bytes            INTEGER NOT NULL,
+	model_name       TEXT NOT NULL,
+	model_version    TEXT NOT NULL,
+	model_sha256     TEXT NOT NULL,
+	pass_threshold   REAL NOT NULL,
+	reject_threshold REAL NOT NULL,
+	confidence       REAL NOT NULL,
+	mean_probability REAL NOT NULL,
+	auto_decision    TEXT NOT NULL CHECK (auto_decision IN ('PASS','REVIEW','REJECT')),
+	operator_decision TEXT CHECK (operator_decision IN ('PASS','REJECT')),
+	operator         TEXT,
+	reviewed_at      TEXT,
+	review_reason    TEXT
+);
+CREATE INDEX IF NOT EXISTS inspections_time ON inspections(inspected_at);
+CREATE INDEX IF NOT EXISTS inspections_sha ON inspections(sha256);
+CREATE TABLE IF NOT EXISTS setting_changes (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	changed_at TEXT NOT NULL,
+	changed_by TEXT NOT NULL,
+	setting    TEXT NOT NULL,
+	old_value  TEXT NOT NULL,
+	new_value  TEXT NOT NULL
+);
+`
+
+// Open opens (creating if needed) the audit database at path.
+func Open(path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("audit database folder: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("audit database %s: %w", path, err)
+	}
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
+	}
+	return &Store{db: db, path: path}, nil
+}
+
+// explain turns SQLite's errors into what an operator can act on.
+func explain(err error) string {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "readonly") || strings.Contains(msg, "read-only"):
+		return "the database is read-only (check the file's permissions)"
+	case strings.Contains(msg, "SQLITE_FULL") || strings.Contains(msg, "disk is full"):
+		return "the disk is full; free space and retry (nothing was recorded)"
+	case strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked"):
+		return "the database is locked by another program for too long; retry"
+	case strings.Contains(msg, "not a database") || strings.Contains(msg, "SQLITE_NOTADB"):
+		return "the file is not an audit database"
+	}
+	return msg
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Inspection is one audited strip.
+type Inspection struct {
+	ID               int64     `json:"id"`
+	InspectedAt      time.Time `json:"inspected_at"`
+	Source           string    `json:"source"` // window, scan, watch, api
+	Path             string    `json:"path"`
+	SHA256           string    `json:"sha256"`
+	Width            int       `json:"width"`
+	Height           int       `json:"height"`
+	Bytes            int       `json:"bytes"`
+	ModelName        string    `json:"model_name"`
+	ModelVersion     string    `json:"model_version"`
+	ModelSHA256      string    `json:"model_sha256"`
+	PassThreshold    float64   `json:"pass_threshold"`
+	RejectThreshold  float64   `json:"reject_threshold"`
+	Confidence       float64   `json:"confidence"`
+	MeanProbability  float64   `json:"mean_probability"`
+	AutoDecision     string    `json:"auto_decision"`
+	OperatorDecision string    `json:"operator_decision,omitempty"`
+	Operator         string    `json:"operator,omitempty"`
+	ReviewedAt       time.Time `json:"reviewed_at,omitzero"`
+	ReviewReason     string    `json:"review_reason,omitempty"`
+}
+
+// FinalDecision is the operator's decision where there is one, else the
+// automatic one.
+func (in *Inspection) FinalDecision() string {
+	if in.OperatorDecision != "" {
+		return in.OperatorDecision
+	}
+	return in.AutoDecision
+}
+
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+// Add records an inspection and returns its id once it is durable.
+func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
+	if in.InspectedAt.IsZero() {
+		in.InspectedAt = time.Now()
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
+		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
+		in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision)
+	if err != nil {
+		return 0, fmt.Errorf("record inspection of %s: %s", in.Path, explain(err))
+	}
+	return res.LastInsertId()
+}
+
+// Review records an operator's decision on inspection id: PASS or REJECT,
+// with a reason (required when it overrides an automatic decision).
+func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason string) error {
+	if decision != "PASS" && decision != "REJECT" {
+		return fmt.Errorf("operator decision %q must be PASS or REJECT", decision)
+	}
+	if strings.TrimSpace(operator) == "" {
+		return errors.New("operator name is required")
+	}
+	var auto string
+	if err := s.db.QueryRowContext(ctx, `SELECT auto_decision FROM inspections WHERE id = ?`, id).Scan(&auto); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no inspection %d", id)
+		}
+		return fmt.Errorf("review %d: %s", id, explain(err))
+	}
+	if auto != "REVIEW" && auto != decision && strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("overriding the automatic %s needs a reason", auto)
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE inspections SET operator_decision = ?, operator = ?, reviewed_at = ?, review_reason = ? WHERE id = ?`,
+		decision, operator, time.Now().UTC().Format(timeLayout), reason, id)
+	if err != nil {
+		return fmt.Errorf("review %d: %s", id, explain(err))
+	}
+	return nil
+}
+
+// SettingChange is one audited change of a threshold or the model.
+type SettingChange struct {
+	ID        int64     `json:"id"`
+	ChangedAt time.Time `json:"changed_at"`
+	ChangedBy string    `json:"changed_by"`
+	Setting   string    `json:"setting"`
+	OldValue  string    `json:"old_value"`
+	NewValue  string    `json:"new_value"`
+}
+
+// AddSettingChange records a change of setting from old to new by who.
+func (s *Store) AddSettingChange(ctx context.Context, who, setting, old, new string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO setting_changes (changed_at, changed_by, setting, old_value, new_value) VALUES (?,?,?,?,?)`,
+		time.Now().UTC().Format(timeLayout), who, setting, old, new)
+	if err != nil {
+		return fmt.Errorf("record change of %s: %s", setting, explain(err))
+	}
+	return nil
+}
+
+// SettingChanges lists every recorded change, oldest first.
+func (s *Store) SettingChanges(ctx context.Context) ([]SettingChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, changed_at, changed_by, setting, old_value, new_value FROM setting_changes ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("setting changes: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []SettingChange
+	for rows.Next() {
+		var c SettingChange
+		var at string
+		if err := rows.Scan(&c.ID, &at, &c.ChangedBy, &c.Setting, &c.OldValue, &c.NewValue); err != nil {
+			return nil, err
+		}
+		c.ChangedAt, _ = time.Parse(timeLayout, at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// Query selects inspections for the history view and export.
+type Query struct {
+	Since, Until time.Time // zero: unbounded
+	Decision     string    // final decision (operator's, else automatic); "" any
+	Operator     string    // "" any
+	Path         string    // exact path; "" any
+	SHA256       string    // exact hash; "" any
+	Limit        int       // 0: no limit
+}
+
+// History returns the inspections matching q, oldest first.
+func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
+	var where []string
+	var args []any
+	if !q.Since.IsZero() {
+		where, args = append(where, "inspected_at >= ?"), append(args, q.Since.UTC().Format(timeLayout))
+	}
+	if !q.Until.IsZero() {
+		where, args = append(where, "inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
+	}
+	if q.Decision != "" {
+		where, args = append(where, "COALESCE(operator_decision, auto_decision) = ?"), append(args, q.Decision)
+	}
+	if q.Operator != "" {
+		where, args = append(where, "operator = ?"), append(args, q.Operator)
+	}
+	if q.Path != "" {
+		where, args = append(where, "path = ?"), append(args, q.Path)
+	}
+	if q.SHA256 != "" {
+		where, args = append(where, "sha256 = ?"), append(args, q.SHA256)
+	}
+	query := `SELECT id, inspected_at, source, path, sha256, width, height, bytes, model_name, model_version, model_sha256,
+		pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
+		COALESCE(operator_decision,''), COALESCE(operator,''), COALESCE(reviewed_at,''), COALESCE(review_reason,'')
+		FROM inspections`
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY id"
+	if q.Limit > 0 {
+		query += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("history: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []Inspection
+	for rows.Next() {
+		var in Inspection
+		var at, reviewed string
+		if err := rows.Scan(&in.ID, &at, &in.Source, &in.Path, &in.SHA256, &in.Width, &in.Height, &in.Bytes,
+			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
+			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason); err != nil {
+			return nil, fmt.Errorf("history: %s", explain(err))
+		}
+		in.InspectedAt, _ = time.Parse(timeLayout, at)
+		if reviewed != "" {
+			in.ReviewedAt, _ = time.Parse(timeLayout, reviewed)
+		}
+		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// Check runs SQLite's integrity check and returns an error unless it is ok.
+func (s *Store) Check(ctx context.Context) error {
+	var res string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res); err != nil {
+		return err
+	}
+	if res != "ok" {
+		return fmt.Errorf("integrity check: %s", res)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+// When this variable is set the test binary acts as `steelinspect scan`,
+// so the kill test can SIGKILL a real batch in its own process.
+const childArgsEnv = "STEELINSPECT_TEST_CHILD_ARGS"
+
+func TestMain(m *testing.M) {
+	if args := os.Getenv(childArgsEnv); args != "" {
+		os.Exit(Run(strings.Split(args, "\x1f"), Env{Stdout: os.Stdout, Stderr: os.Stderr}))
+	}
+	os.Exit(m.Run())
+}
+
+// TestKillDuringBatchLosesNothing kills a scanning batch with SIGKILL at
+// several moments and checks that every strip it reported done is in the
+// audit database, and that the database is intact.
+func TestKillDuringBatchLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	imgs := filepath.Join(dir, "strips")
+	for i := 0; i < 40; i++ {
+		writeStrip(t, filepath.Join(imgs, fmt.Sprintf("s%03d.png", i)), 0, i*40, 255)
+	}
+	db := filepath.Join(dir, "audit.db")
+	total := 0
+	for round, killAfter := range []int{1, 7, 19} {
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childArgsEnv+"="+strings.Join([]string{"scan", "--audit", "--db", db, "--model", tinyModel, imgs}, "\x1f"))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var done []string
+		sc := bufio.NewScanner(out)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for len(done) < killAfter && sc.Scan() {
+			var r inference.Record
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("child output %q: %v", sc.Text(), err)
+			}
+			done = append(done, r.Path)
+		}
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		if len(done) < killAfter {
+			t.Fatalf("round %d: child printed only %d records", round, len(done))
+		}
+		store, err := audit.Open(db)
+		if err != nil {
+			t.Fatalf("round %d: reopen after kill: %v", round, err)
+		}
+		if err := store.Check(context.Background()); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		rows, err := store.History(context.Background(), audit.Query{})
+		store.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]int{}
+		for _, r := range rows[total:] {
+			have[r.Path]++
+		}
+		for _, p := range done {
+			if have[p] == 0 {
+				t.Errorf("round %d: %s was reported done but is not in the audit trail", round, p)
+			}
+		}
+		if len(rows)-total < len(done) {
+			t.Errorf("round %d: %d new rows for %d reported records", round, len(rows)-total, len(done))
+		}
+		total = len(rows)
+	}
+}
+
+func TestHistoryExport(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "black.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "white.png"), 0, 1600, 255)
+	db := filepath.Join(dir, "audit.db")
+	if code, _, stderr := run(t, "scan", "--audit", "--db", db, "--model", tinyModel, filepath.Join(dir, "img")); code != 0 {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "history", "--db", db, "--since", "1h", "--format", "csv")
+	if code != 0 {
+		t.Fatalf("history: %d %s", code, stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("csv %v: %q", err, stdout)
+	}
+	if !strings.HasSuffix(rows[1][3], "black.png") || rows[1][15] != "PASS" || rows[2][15] != "REJECT" || rows[2][8] != "tiny-nchw" {
+		t.Errorf("rows %v", rows)
+	}
+	code, stdout, _ = run(t, "history", "--db", db, "--decision", "reject", "--format", "jsonl")
+	if code != 0 || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, `"final_decision":"REJECT"`) {
+		t.Errorf("jsonl REJECT filter: %d %q", code, stdout)
+	}
+	code, stdout, _ = run(t, "history", "--db", db, "--since", "2999-01-01")
+	if code != 0 || strings.Count(stdout, "\n") != 1 {
+		t.Errorf("future filter should give only the header: %q", stdout)
+	}
+	for _, bad := range [][]string{{"--since", "yesterday"}, {"--decision", "MAYBE"}, {"--format", "xml"}} {
+		if code, _, _ := run(t, append([]string{"history", "--db", db}, bad...)...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want 2", bad, code)
+		}
+	}
+}
+
+func TestParseWhen(t *testing.T) {
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	cases := map[string]time.Time{
+		"8h":  now.Add(-8 * time.Hour),
+		"2d":  now.AddDate(0, 0, -2),
+		"30m": now.Add(-30 * time.Minute),
+	}
+	for in, want := range cases {
+		got, err := parseWhen(in, now)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: %v %v, want %v", in, got, err, want)
+		}
+	}
+	if got, err := parseWhen("2026-11-01", now); err != nil || got.Day() != 1 || got.Month() != 11 {
+		t.Errorf("date: %v %v", got, err)
+	}
+}

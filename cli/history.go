@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+// dbFlag is the audit database location shared by the commands that use it.
+type dbFlag struct{ path string }
+
+func (d *dbFlag) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.path, "db", "", "audit database `file` (default: ~/.local/share/steelinspect/audit.db)")
+}
+
+func (d *dbFlag) open() (*audit.Store, error) {
+	p := d.path
+	if p == "" {
+		var err error
+		if p, err = audit.DefaultPath(); err != nil {
+			return nil, err
+		}
+	}
+	return audit.Open(p)
+}
+
+func runHistory(args []string, env Env) error {
+	var db dbFlag
+	fs := newFlagSet("history", env)
+	db.register(fs)
+	since := fs.String("since", "", "only inspections at or after this `time`: 2006-01-02, 2006-01-02T15:04, RFC 3339, or a duration back from now (8h, 7d)")
+	until := fs.String("until", "", "only inspections before this `time` (same forms)")
+	decision := fs.String("decision", "", "only this final `decision`: PASS, REVIEW or REJECT")
+	operator := fs.String("operator", "", "only inspections reviewed by this `operator`")
+	format := fs.String("format", "csv", "output `format`: csv or jsonl")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	q := audit.Query{Operator: *operator}
+	if *decision != "" {
+		d, err := inference.ParseDecision(strings.ToUpper(*decision))
+		if err != nil {
+			return fmt.Errorf("%w: --decision: %v", errUsage, err)
+		}
+		q.Decision = d.String()
+	}
+	now := time.Now()
+	if q.Since, err = parseWhen(*since, now); err != nil {
+		return fmt.Errorf("%w: --since: %v", errUsage, err)
+	}
+	if q.Until, err = parseWhen(*until, now); err != nil {
+		return fmt.Errorf("%w: --until: %v", errUsage, err)
+	}
+	if *format != "csv" && *format != "jsonl" {
+		return fmt.Errorf("%w: --format %q is not csv or jsonl", errUsage, *format)
+	}
+	store, err := db.open()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	list, err := store.History(context.Background(), q)
+	if err != nil {
+		return err
+	}
+	if *format == "jsonl" {
+		return audit.WriteJSONL(env.Stdout, list)
+	}
+	return audit.WriteCSV(env.Stdout, list)
+}
+
+// parseWhen reads a date, a date and time (local time unless a zone is
+// given), or a duration back from now such as 8h or 7d. Empty means zero.
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if strings.HasSuffix(s, "d") {
+		var days int
+		if _, err := fmt.Sscanf(s, "%dd", &days); err == nil && days >= 0 {
+			return now.AddDate(0, 0, -days), nil
+		}
+	}
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02), a date and time, or a duration like 8h or 7d", s)
+}
