@@ -84,6 +84,7 @@ func init() {
 		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
 		"history": {"export the audit trail of inspections as CSV or JSONL", runHistory},
 		"version": {"print the application, model and ONNX Runtime versions", runVersion},
+		"watch":   {"score strips dropped into a hot folder and sort them by decision", runWatch},
 		"help":    {"show this help", runHelp},
 	}
 }
@@ -98,6 +99,7 @@ usage:
   steelinspect serve [--addr 127.0.0.1:8080]          HTTP API for the line's control system
   steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl]
                                                        export the audit trail
+  steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/hotfolder"
+)
+
+func runWatch(args []string, env Env) error {
+	var common commonFlags
+	var db dbFlag
+	fs := newFlagSet("watch", env)
+	common.register(fs)
+	db.register(fs)
+	pass := fs.Float64("pass", -1, "auto-pass threshold (default: the model's)")
+	reject := fs.Float64("reject", -1, "auto-reject threshold (default: the model's)")
+	settle := fs.Duration("settle", time.Second, "a file counts as completely written once unchanged this long")
+	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("%w: want exactly one DIR to watch", errUsage)
+	}
+	if st, err := os.Stat(rest[0]); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a folder", errUsage, rest[0])
+	}
+	var store *audit.Store
+	if !*noAudit {
+		if store, err = db.open(); err != nil {
+			return err
+		}
+		defer store.Close()
+	}
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	enc := json.NewEncoder(env.Stdout)
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Thresholds: th, Settle: *settle,
+		OnResult: func(r hotfolder.Result) {
+			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}
+			if r.Err != nil {
+				line["error"] = r.Err.Error()
+				fmt.Fprintf(env.Stderr, "steelinspect watch: %v\n", r.Err)
+			}
+			enc.Encode(line)
+		}}
+	fmt.Fprintf(env.Stderr, "steelinspect watch: watching %s with %s %s (pass %.2f, reject %.2f); Ctrl+C stops\n",
+		rest[0], e.Manifest().Name, e.Manifest().Version, th.Pass, th.Reject)
+	return w.Run(ctx)
+}

@@ -1,0 +1,214 @@
+// Package hotfolder watches a folder where a line camera drops strip images,
+// scores each new file once it is completely written, records the decision
+// in the audit trail and moves the file into a PASS, REVIEW or REJECT
+// subfolder (ERROR for files that are not images). It survives restarts:
+// files still in the folder are unprocessed, and a file whose decision was
+// recorded just before a crash is moved, not scored again.
+package hotfolder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+// Analyzer scores image bytes (an *inference.Engine).
+type Analyzer interface {
+	AnalyzeBytes(ctx context.Context, name string, data []byte) (inference.Analysis, error)
+	Manifest() *inference.Manifest
+}
+
+// Watcher scores the files that appear in Dir.
+type Watcher struct {
+	Dir        string
+	Engine     Analyzer
+	Store      *audit.Store // may be nil: no audit trail
+	Thresholds inference.Thresholds
+	// Settle is how long a file's size and time must stay unchanged before
+	// it counts as completely written.
+	Settle time.Duration
+	// Poll is how often the folder is listed.
+	Poll time.Duration
+	// OnResult, if set, is called after each file is handled.
+	OnResult func(Result)
+	// now is the clock (tests).
+	now func() time.Time
+
+	seen map[string]fileState
+}
+
+// Result is what happened to one file.
+type Result struct {
+	Name     string
+	Decision string // PASS, REVIEW, REJECT, or "" with Err set
+	MovedTo  string
+	Err      error
+	Resumed  bool // the decision came from the audit trail, not a new inference
+}
+
+type fileState struct {
+	size    int64
+	modTime time.Time
+	since   time.Time // when this size/time was first seen
+}
+
+// Outcome folders inside Dir.
+var outcomeDirs = []string{"PASS", "REVIEW", "REJECT", "ERROR"}
+
+var imageExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true}
+
+// Run watches until ctx ends. Folder-level errors (the folder vanished,
+// cannot create the outcome folders) end it with an error.
+func (w *Watcher) Run(ctx context.Context) error {
+	if err := w.prepare(); err != nil {
+		return err
+	}
+	tick := time.NewTicker(w.Poll)
+	defer tick.Stop()
+	for {
+		if err := w.scanOnce(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// prepare fills defaults and creates the outcome folders.
+func (w *Watcher) prepare() error {
+	if w.Settle <= 0 {
+		w.Settle = time.Second
+	}
+	if w.Poll <= 0 {
+		w.Poll = 250 * time.Millisecond
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	if err := w.Thresholds.Validate(); err != nil {
+		return err
+	}
+	for _, d := range outcomeDirs {
+		if err := os.MkdirAll(filepath.Join(w.Dir, d), 0o755); err != nil {
+			return fmt.Errorf("hot folder: %w", err)
+		}
+	}
+	w.seen = map[string]fileState{}
+	return nil
+}
+
+// scanOnce lists the folder and handles every file that has settled.
+func (w *Watcher) scanOnce(ctx context.Context) error {
+	entries, err := os.ReadDir(w.Dir)
+	if err != nil {
+		return fmt.Errorf("hot folder: %w", err)
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		if e.Type().IsRegular() && imageExt[strings.ToLower(filepath.Ext(e.Name()))] {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	now := w.now()
+	present := map[string]bool{}
+	for _, name := range names {
+		if ctx.Err() != nil {
+			return nil
+		}
+		present[name] = true
+		st, err := os.Stat(filepath.Join(w.Dir, name))
+		if err != nil {
+			continue // vanished between listing and stat: nothing to do
+		}
+		prev, ok := w.seen[name]
+		if !ok || prev.size != st.Size() || !prev.modTime.Equal(st.ModTime()) {
+			w.seen[name] = fileState{size: st.Size(), modTime: st.ModTime(), since: now}
+			continue
+		}
+		if now.Sub(prev.since) < w.Settle {
+			continue
+		}
+		res := w.handle(ctx, name)
+		delete(w.seen, name)
+		if w.OnResult != nil {
+			w.OnResult(res)
+		}
+	}
+	for name := range w.seen {
+		if !present[name] {
+			delete(w.seen, name)
+		}
+	}
+	return nil
+}
+
+func (w *Watcher) handle(ctx context.Context, name string) Result {
+	path := filepath.Join(w.Dir, name)
+	res := Result{Name: name}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", name, err)
+		return res
+	}
+	if w.Store != nil {
+		// A decision recorded before a crash: move the file, don't rescore.
+		if prev, err := w.Store.History(ctx, audit.Query{Path: path, SHA256: sha256Hex(data)}); err == nil && len(prev) > 0 {
+			res.Decision, res.Resumed = prev[len(prev)-1].AutoDecision, true
+			res.MovedTo, res.Err = w.move(name, res.Decision)
+			return res
+		}
+	}
+	a, err := w.Engine.AnalyzeBytes(ctx, path, data)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", name, err)
+		if moved, merr := w.move(name, "ERROR"); merr == nil {
+			res.MovedTo = moved
+			os.WriteFile(moved+".error.txt", []byte(err.Error()+"\n"), 0o644)
+		}
+		return res
+	}
+	v, err := inference.Decide(a.Probabilities(), w.Thresholds)
+	if err != nil {
+		res.Err = fmt.Errorf("%s: %w", name, err)
+		return res
+	}
+	rec := inference.NewRecord(&a, &v)
+	if w.Store != nil {
+		if _, err := w.Store.Add(ctx, audit.FromRecord(&rec, "watch")); err != nil {
+			// Not recorded: leave the file in place to be retried.
+			res.Err = err
+			return res
+		}
+	}
+	res.Decision = rec.Decision
+	res.MovedTo, res.Err = w.move(name, rec.Decision)
+	return res
+}
+
+// move renames Dir/name into Dir/outcome/, never overwriting a file there.
+func (w *Watcher) move(name, outcome string) (string, error) {
+	dst := filepath.Join(w.Dir, outcome, name)
+	ext := filepath.Ext(name)
+	for i := 1; ; i++ {
+		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		dst = filepath.Join(w.Dir, outcome, fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i, ext))
+	}
+	if err := os.Rename(filepath.Join(w.Dir, name), dst); err != nil {
+		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
+	}
+	return dst, nil
+}

@@ -1,0 +1,171 @@
+package hotfolder
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+func strip(t *testing.T, value uint8) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for i := range img.Pix {
+		img.Pix[i] = value
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type fixture struct {
+	w       *Watcher
+	engine  *inference.Engine
+	store   *audit.Store
+	clock   time.Time
+	results []Result
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	e, err := inference.OpenModel("../testdata/models/tiny-nchw.manifest.json", inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	store, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	f := &fixture{engine: e, store: store, clock: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
+	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Store: store, Thresholds: inference.DefaultThresholds,
+		Settle: time.Second, OnResult: func(r Result) { f.results = append(f.results, r) }}
+	f.w.now = func() time.Time { return f.clock }
+	if err := f.w.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// tick advances the clock and lists the folder once.
+func (f *fixture) tick(t *testing.T, d time.Duration) {
+	t.Helper()
+	f.clock = f.clock.Add(d)
+	if err := f.w.scanOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPartialFileWaitsUntilComplete(t *testing.T) {
+	f := newFixture(t)
+	data := strip(t, 255)
+	p := filepath.Join(f.w.Dir, "s1.png")
+	os.WriteFile(p, data[:len(data)/2], 0o644) // the camera is still writing
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second) // half a file, unchanged for 2 s, would be scored now...
+	if len(f.results) != 1 || f.results[0].Err == nil {
+		// ...and counts as corrupt only because it really stopped changing.
+		t.Fatalf("stable half file: results %+v", f.results)
+	}
+	// A file still growing is never scored.
+	f.results = nil
+	p2 := filepath.Join(f.w.Dir, "s2.png")
+	for i := 1; i <= 4; i++ {
+		os.WriteFile(p2, data[:len(data)*i/4], 0o644)
+		os.Chtimes(p2, f.clock, f.clock.Add(time.Duration(i)*time.Millisecond))
+		f.tick(t, 700*time.Millisecond)
+		if len(f.results) != 0 {
+			t.Fatalf("scored while being written (step %d): %+v", i, f.results)
+		}
+	}
+	f.tick(t, 1500*time.Millisecond)
+	if len(f.results) != 1 || f.results[0].Decision != "REJECT" || f.results[0].Err != nil {
+		t.Fatalf("completed file: %+v", f.results)
+	}
+	if _, err := os.Stat(filepath.Join(f.w.Dir, "REJECT", "s2.png")); err != nil {
+		t.Errorf("not moved to REJECT: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(f.w.Dir, "ERROR", "s1.png.error.txt")); err != nil {
+		t.Errorf("corrupt file has no error note: %v", err)
+	}
+}
+
+func TestDecisionsAreRecordedAndMoved(t *testing.T) {
+	f := newFixture(t)
+	os.WriteFile(filepath.Join(f.w.Dir, "dark.png"), strip(t, 0), 0o644)
+	os.WriteFile(filepath.Join(f.w.Dir, "mid.png"), strip(t, 128), 0o644)
+	os.WriteFile(filepath.Join(f.w.Dir, "notes.txt"), []byte("ignored"), 0o644)
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	got := map[string]string{}
+	for _, r := range f.results {
+		got[r.Name] = r.Decision
+	}
+	if got["dark.png"] != "PASS" || got["mid.png"] != "REVIEW" || len(got) != 2 {
+		t.Errorf("decisions %v", got)
+	}
+	rows, _ := f.store.History(context.Background(), audit.Query{})
+	if len(rows) != 2 || rows[0].Source != "watch" {
+		t.Errorf("audit rows %+v", rows)
+	}
+	if _, err := os.Stat(filepath.Join(f.w.Dir, "notes.txt")); err != nil {
+		t.Error("non-image file was touched")
+	}
+}
+
+func TestRestartDoesNotRescore(t *testing.T) {
+	f := newFixture(t)
+	data := strip(t, 255)
+	p := filepath.Join(f.w.Dir, "crashed.png")
+	os.WriteFile(p, data, 0o644)
+	// The previous run recorded the decision, then died before moving it.
+	a, err := f.engine.AnalyzeBytes(context.Background(), p, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := inference.Decide(a.Probabilities(), inference.DefaultThresholds)
+	rec := inference.NewRecord(&a, &v)
+	f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
+	runs := f.engine.Runs()
+
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	if len(f.results) != 1 || !f.results[0].Resumed || f.results[0].Decision != "REJECT" {
+		t.Fatalf("results %+v", f.results)
+	}
+	if f.engine.Runs() != runs {
+		t.Errorf("the file was scored again (%d runs)", f.engine.Runs()-runs)
+	}
+	rows, _ := f.store.History(context.Background(), audit.Query{})
+	if len(rows) != 1 {
+		t.Errorf("%d audit rows, want the one from before the crash", len(rows))
+	}
+	if !strings.HasSuffix(f.results[0].MovedTo, filepath.Join("REJECT", "crashed.png")) {
+		t.Errorf("moved to %s", f.results[0].MovedTo)
+	}
+}
+
+func TestNameCollisionKeepsBoth(t *testing.T) {
+	f := newFixture(t)
+	os.WriteFile(filepath.Join(f.w.Dir, "PASS", "a.png"), []byte("earlier"), 0o644)
+	os.WriteFile(filepath.Join(f.w.Dir, "a.png"), strip(t, 0), 0o644)
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	if len(f.results) != 1 || !strings.HasSuffix(f.results[0].MovedTo, "a-1.png") {
+		t.Fatalf("results %+v", f.results)
+	}
+	if b, _ := os.ReadFile(filepath.Join(f.w.Dir, "PASS", "a.png")); string(b) != "earlier" {
+		t.Error("an earlier file was overwritten")
+	}
+}
