@@ -81,6 +81,7 @@ func init() {
 		"inspect": {"open the inspection window (the default)", runInspect},
 		"scan":    {"score image files or folders and print one record per image", runScan},
 		"serve":   {"serve the HTTP API for line integration", runServe},
+		"bench":   {"measure ms per strip for each stage, optionally against PyTorch", runBench},
 		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
 		"history": {"export the audit trail of inspections as CSV or JSONL", runHistory},
 		"version": {"print the application, model and ONNX Runtime versions", runVersion},
@@ -100,6 +101,7 @@ usage:
   steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl]
                                                        export the audit trail
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
+  steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

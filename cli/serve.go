@@ -1,8 +1,92 @@
 package cli
 
-import "errors"
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
 
-// runServe is replaced by the HTTP API (issue 6).
+	"steelinspect/inference"
+	"steelinspect/models"
+	"steelinspect/server"
+)
+
+// serveMaxBatch is the engine's patches per model run when serving: four
+// 1600×256 strips, so concurrent requests share runs.
+const serveMaxBatch = 48
+
 func runServe(args []string, env Env) error {
-	return errors.New("the HTTP API is not built yet")
+	var common commonFlags
+	fs := newFlagSet("serve", env)
+	common.register(fs)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` host:port (loopback unless a token is set or --allow-remote)")
+	tokenFile := fs.String("token-file", "", "require \"Authorization: Bearer TOKEN\" with the token in this `file` (all routes but /healthz)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr without --token-file (anyone on the network may call the API)")
+	queue := fs.Int("queue", server.DefaultQueueSize, "requests that may wait for the model before the server answers 503")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
+		fs.PrintDefaults()
+	}
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q (serve takes only flags)", errUsage, rest[0])
+	}
+	if *queue < 1 {
+		return fmt.Errorf("%w: --queue must be at least 1", errUsage)
+	}
+	loopback, err := server.IsLoopbackAddr(*addr)
+	if err != nil {
+		return fmt.Errorf("%w: --addr: %v", errUsage, err)
+	}
+	token := ""
+	if *tokenFile != "" {
+		if token, err = server.ReadTokenFile(*tokenFile); err != nil {
+			return err
+		}
+	}
+	if !loopback && token == "" && !*allowRemote {
+		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
+	}
+
+	e, err := models.Open(common.model, inference.EngineOptions{LibraryPath: common.ortLib, MaxBatch: serveMaxBatch})
+	if err != nil {
+		return err
+	}
+	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
+	srv, err := server.New(e, server.Config{Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C during the graceful shutdown kills at once
+	}()
+
+	id := e.Manifest().Identity()
+	auth := "no token"
+	if token != "" {
+		auth = "bearer token required"
+	}
+	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); Ctrl-C stops\n",
+		id.Name, id.Version, id.ShortHash(), ln.Addr(), auth)
+	if !loopback && token == "" {
+		fmt.Fprintf(env.Stderr, "steelinspect serve: warning: %s is reachable from the network without authentication (--allow-remote)\n", *addr)
+	}
+	if err := srv.Serve(ctx, ln); err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stderr, "steelinspect serve: stopped")
+	return nil
 }

@@ -32,10 +32,13 @@ type Patch struct {
 	Probability float32 `json:"probability"`
 }
 
-// Timings of one analysis, in milliseconds.
+// Timings of one analysis, in milliseconds. Inference covers tiling,
+// preprocessing and the model; Model is the part spent in ONNX Runtime.
+// When several images are scored together they share these figures.
 type Timings struct {
 	DecodeMS    float64 `json:"decode"`
 	InferenceMS float64 `json:"inference"`
+	ModelMS     float64 `json:"model"`
 	TotalMS     float64 `json:"total"`
 }
 
@@ -115,7 +118,7 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 	if len(imgs) == 0 {
 		return out, errs
 	}
-	rects, probs, err := e.ScoreMany(ctx, imgs)
+	rects, probs, modelTime, err := e.scoreMany(ctx, imgs)
 	end := time.Now()
 	for k, i := range ok {
 		if err != nil {
@@ -126,6 +129,7 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 		a.Timings = Timings{
 			DecodeMS:    ms(decodeDone.Sub(start)),
 			InferenceMS: ms(end.Sub(decodeDone)),
+			ModelMS:     ms(modelTime),
 			TotalMS:     ms(end.Sub(start)),
 		}
 		a.Patches = make([]Patch, len(rects[k]))

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
 )
@@ -220,6 +221,13 @@ func (e *Engine) Score(ctx context.Context, img image.Image) ([]image.Rectangle,
 // (up to MaxBatch patches each), which is what a server batching concurrent
 // requests wants. Results are per image, in order.
 func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, error) {
+	rects, probs, _, err := e.scoreMany(ctx, imgs)
+	return rects, probs, err
+}
+
+// scoreMany is ScoreMany that also reports the time spent inside ONNX
+// Runtime, so timings can tell preprocessing from the model itself.
+func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, time.Duration, error) {
 	in := e.manifest.Input
 	type patchRef struct {
 		img  int
@@ -239,14 +247,15 @@ func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.R
 		}
 	}
 
+	var modelTime time.Duration
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.session == nil {
-		return nil, nil, errors.New("engine is closed")
+		return nil, nil, 0, errors.New("engine is closed")
 	}
 	for start := 0; start < len(queue); start += e.maxBatch {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		chunk := queue[start:min(start+e.maxBatch, len(queue))]
 		batch := len(chunk)
@@ -257,19 +266,21 @@ func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.R
 		for i, p := range chunk {
 			fillPatch(e.buf[i*e.patchElems:(i+1)*e.patchElems], planes[p.img], p.rect, in.PatchSize, in.Layout, &e.manifest.Preprocessing)
 		}
+		runStart := time.Now()
 		scores, err := e.run(batch)
+		modelTime += time.Since(runStart)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, 0, err
 		}
 		for i, p := range chunk {
 			prob, err := e.patchProbability(scores[i*e.numClasses : (i+1)*e.numClasses])
 			if err != nil {
-				return nil, nil, fmt.Errorf("patch at %d,%d: %w", p.rect.Min.X, p.rect.Min.Y, err)
+				return nil, nil, 0, fmt.Errorf("patch at %d,%d: %w", p.rect.Min.X, p.rect.Min.Y, err)
 			}
 			probs[p.img] = append(probs[p.img], prob)
 		}
 	}
-	return rects, probs, nil
+	return rects, probs, modelTime, nil
 }
 
 // run feeds the first batch patches of e.buf to the model.

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"steelinspect/inference"
+)
+
+func runBench(args []string, env Env) error {
+	var common commonFlags
+	fs := newFlagSet("bench", env)
+	common.register(fs)
+	n := fs.Int("n", 60, "strips to score (the images are cycled)")
+	imagesDir := fs.String("images", "assets/demo", "`folder` of strips to score")
+	comparePython := fs.Bool("compare-python", false, "also time PyTorch eager (Debian's python3-torch) on the same patches")
+	checkpoint := fs.String("checkpoint", "", "PyTorch checkpoint for --compare-python (default: random weights, same cost)")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 || *n < 1 {
+		return fmt.Errorf("%w: usage: steelinspect bench [--model M] [--n 60] [--images DIR] [--compare-python]", errUsage)
+	}
+	files, err := benchImages(*imagesDir)
+	if err != nil {
+		return err
+	}
+	data := make([][]byte, len(files))
+	for i, f := range files {
+		if data[i], err = os.ReadFile(f); err != nil {
+			return err
+		}
+	}
+	e, err := common.open()
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	m := e.Manifest()
+	ctx := context.Background()
+	// Warm-up: the first run allocates ONNX Runtime's buffers.
+	if _, err := e.AnalyzeBytes(ctx, files[0], data[0]); err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	var decode, prep, model, decide, total []float64
+	start := time.Now()
+	for i := 0; i < *n; i++ {
+		k := i % len(files)
+		a, err := e.AnalyzeBytes(ctx, files[k], data[k])
+		if err != nil {
+			return fmt.Errorf("%s: %w", files[k], err)
+		}
+		t0 := time.Now()
+		if _, err := inference.Decide(a.Probabilities(), m.DefaultThresholds); err != nil {
+			return err
+		}
+		d := float64(time.Since(t0).Nanoseconds()) / 1e6
+		decode = append(decode, a.Timings.DecodeMS)
+		prep = append(prep, a.Timings.InferenceMS-a.Timings.ModelMS)
+		model = append(model, a.Timings.ModelMS)
+		decide = append(decide, d)
+		total = append(total, a.Timings.TotalMS+d)
+	}
+	sequential := float64(*n) / time.Since(start).Seconds()
+	pipelined, err := benchPipelined(ctx, e, files, data, *n)
+	if err != nil {
+		return err
+	}
+	lib, ver, _ := inference.RuntimeInfo()
+	w := env.Stdout
+	fmt.Fprintf(w, "model %s %s (%s), ONNX Runtime %s (%s), %d CPUs, GOMAXPROCS %d\n",
+		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	fmt.Fprintf(w, "%d strips from %s (%d files, %d patches each)\n\n", *n, *imagesDir, len(files), len(inference.TilePatches(1600, 256, m.Input.PatchSize, m.Input.Stride)))
+	fmt.Fprintf(w, "%-22s %10s %10s\n", "ms per strip", "median", "p95")
+	for _, row := range []struct {
+		name string
+		v    []float64
+	}{{"decode", decode}, {"tile + preprocess", prep}, {"model (ONNX Runtime)", model}, {"decide", decide}, {"end to end", total}} {
+		fmt.Fprintf(w, "%-22s %10.3f %10.3f\n", row.name, quantile(row.v, 0.5), quantile(row.v, 0.95))
+	}
+	fmt.Fprintf(w, "\nbatch: %.1f strips/s one after another, %.1f strips/s with decoding overlapped\n", sequential, pipelined)
+	if !*comparePython {
+		return nil
+	}
+	py, err := benchPython(files, *checkpoint)
+	if err != nil {
+		return fmt.Errorf("--compare-python: %w", err)
+	}
+	goMedian := quantile(total, 0.5)
+	fmt.Fprintf(w, "\nPyTorch %s eager, %d threads, same %d patches per strip: median %.1f ms, p95 %.1f ms (model only)\n",
+		py.Torch, py.Threads, py.Patches, py.Median, py.P95)
+	fmt.Fprintf(w, "speed-up: %.1f× (PyTorch model-only median / steelinspect end-to-end median)\n", py.Median/goMedian)
+	return nil
+}
+
+// benchPipelined scores n strips with the next strip's file read and decode
+// running while the current one is in the model.
+func benchPipelined(ctx context.Context, e *inference.Engine, files []string, data [][]byte, n int) (float64, error) {
+	type decoded struct {
+		img inference.DecodedImage
+		err error
+	}
+	ch := make(chan decoded, 2)
+	go func() {
+		defer close(ch)
+		for i := 0; i < n; i++ {
+			img, err := inference.DecodeImage(data[i%len(files)], 0)
+			ch <- decoded{img, err}
+		}
+	}()
+	start := time.Now()
+	for d := range ch {
+		if d.err != nil {
+			return 0, d.err
+		}
+		_, probs, err := e.Score(ctx, d.img.Image)
+		if err != nil {
+			return 0, err
+		}
+		if _, err := inference.Decide(probs, e.Manifest().DefaultThresholds); err != nil {
+			return 0, err
+		}
+	}
+	return float64(n) / time.Since(start).Seconds(), nil
+}
+
+func benchImages(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --images: %v", errUsage, err)
+	}
+	var files []string
+	for _, en := range entries {
+		if ext := strings.ToLower(filepath.Ext(en.Name())); !en.IsDir() && (ext == ".jpg" || ext == ".png") {
+			files = append(files, filepath.Join(dir, en.Name()))
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("%w: no .jpg or .png strips in %s", errUsage, dir)
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+type pythonBench struct {
+	Torch   string  `json:"torch"`
+	Threads int     `json:"threads"`
+	Patches int     `json:"patches_per_strip"`
+	Median  float64 `json:"ms_median"`
+	P95     float64 `json:"ms_p95"`
+}
+
+// benchPython runs scripts/bench_torch.py with Debian's Python on the same
+// strips.
+func benchPython(files []string, checkpoint string) (*pythonBench, error) {
+	script, err := findUp(filepath.Join("scripts", "bench_torch.py"))
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{script, "--repeat", "2", "--threads", fmt.Sprint(runtime.NumCPU())}, files...)
+	if checkpoint != "" {
+		args = append(args, "--checkpoint", checkpoint)
+	}
+	cmd := exec.Command("/usr/bin/python3", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("%v: %s (is python3-torch installed? make deps)", err, strings.TrimSpace(lastLine(stderr.String())))
+	}
+	var res pythonBench
+	if err := json.Unmarshal([]byte(lastLine(string(out))), &res); err != nil {
+		return nil, fmt.Errorf("unreadable result %q", out)
+	}
+	return &res, nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// findUp looks for rel in the working directory and its parents.
+func findUp(rel string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, rel)); err == nil {
+			return filepath.Join(dir, rel), nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", errors.New(rel + " not found in the working directory or its parents")
+		}
+	}
+}
+
+// quantile returns the q-th quantile (nearest rank) of v.
+func quantile(v []float64, q float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}

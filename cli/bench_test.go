@@ -1,0 +1,32 @@
+package cli
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBenchReportsEveryStage(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "a.png"), 0, 300, 255)
+	writeStrip(t, filepath.Join(dir, "b.png"), 500, 900, 128)
+	code, stdout, stderr := run(t, "bench", "--model", tinyModel, "--images", dir, "--n", "4")
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"model tiny-nchw", "4 strips", "12 patches each", "decode", "tile + preprocess", "model (ONNX Runtime)", "decide", "end to end", "strips/s"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("bench output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if code, _, _ := run(t, "bench", "--model", tinyModel, "--images", t.TempDir()); code != ExitUsage {
+		t.Errorf("empty image folder: exit %d, want 2", code)
+	}
+}
+
+func TestQuantile(t *testing.T) {
+	v := []float64{5, 1, 4, 2, 3}
+	if quantile(v, 0.5) != 3 || quantile(v, 0.95) != 5 || quantile(v, 0) != 1 {
+		t.Errorf("quantiles %v %v %v", quantile(v, 0.5), quantile(v, 0.95), quantile(v, 0))
+	}
+}
