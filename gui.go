@@ -1,12 +1,22 @@
 package main
 
 import (
-	"errors"
-
 	"steelinspect/cli"
+	"steelinspect/ui"
 )
 
-// startWindow opens the inspection window (wired once the ui package lands).
-func startWindow(cli.GUIOptions) error {
-	return errors.New("the inspection window is not built yet; use `steelinspect scan`")
+// startWindow opens the inspection window with what the command line set up.
+func startWindow(o cli.GUIOptions) error {
+	return ui.Run(ui.Options{
+		Model: o.Engine,
+		OpenModel: func(path string) (ui.Analyzer, error) {
+			e, err := o.OpenModel(path)
+			if err != nil {
+				return nil, err
+			}
+			return e, nil
+		},
+		Paths:      o.Paths,
+		Screenshot: o.Screenshot,
+	})
 }

@@ -12,7 +12,10 @@ func FuzzDecodeAndTile(f *testing.F) {
 	f.Add([]byte("BM\x00\x00"))
 	f.Add([]byte("II*\x00\x08\x00\x00\x00"))
 	f.Add([]byte{})
-	pre := &Preprocessing{Scale: 1.0 / 255, Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.25, 0.25, 0.25}}
+	pres := map[int]*Preprocessing{
+		1: {Scale: 1.0 / 255, Mean: []float64{0.5}, Std: []float64{0.25}},
+		3: {Scale: 1.0 / 255, Mean: []float64{0.5, 0.5, 0.5}, Std: []float64{0.25, 0.25, 0.25}},
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		img, err := DecodeImage(data, 1<<20)
 		if err != nil {
@@ -25,7 +28,7 @@ func FuzzDecodeAndTile(f *testing.F) {
 			planes := toPlanes(img.Image, ch)
 			dst := make([]float32, ch*size*size)
 			for _, r := range rects {
-				fillPatch(dst, planes, r, size, "NHWC", pre)
+				fillPatch(dst, planes, r, size, "NHWC", pres[ch])
 			}
 		}
 	})

@@ -78,7 +78,8 @@ func formatName(format string) string {
 }
 
 // pixelPlanes holds an image as float32 planes of values 0..255, channel
-// after channel, ready to be cut into patches.
+// after channel, ready to be cut into patches. A greyscale image keeps one
+// plane even for a three-channel model: fillPatch repeats it.
 type pixelPlanes struct {
 	width, height, channels int
 	pix                     []float32
@@ -89,12 +90,16 @@ func (p *pixelPlanes) plane(c int) []float32 {
 	return p.pix[c*n : (c+1)*n]
 }
 
-// toPlanes converts img into the channel count the model wants: luma for one
-// channel; for three, the colour channels, or the grey value repeated when
+// toPlanes converts img for a model with the given channel count: luma for
+// one channel; for three, the colour channels, or a single grey plane when
 // the image is greyscale. 16-bit samples are scaled to 0..255.
 func toPlanes(img image.Image, channels int) *pixelPlanes {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
+	switch img.(type) {
+	case *image.Gray, *image.Gray16:
+		channels = 1
+	}
 	p := &pixelPlanes{width: w, height: h, channels: channels, pix: make([]float32, channels*w*h)}
 	switch src := img.(type) {
 	case *image.Gray:
@@ -105,7 +110,6 @@ func toPlanes(img image.Image, channels int) *pixelPlanes {
 				out[y*w+x] = float32(v)
 			}
 		}
-		p.replicateFirst()
 	case *image.Gray16:
 		out := p.plane(0)
 		for y := 0; y < h; y++ {
@@ -114,7 +118,6 @@ func toPlanes(img image.Image, channels int) *pixelPlanes {
 				out[y*w+x] = float32(uint16(row[2*x])<<8|uint16(row[2*x+1])) / 257
 			}
 		}
-		p.replicateFirst()
 	case *image.YCbCr:
 		if channels == 1 {
 			out := p.plane(0)
@@ -135,13 +138,6 @@ func toPlanes(img image.Image, channels int) *pixelPlanes {
 		p.fillGeneric(img)
 	}
 	return p
-}
-
-// replicateFirst copies plane 0 into the other planes (grey to RGB).
-func (p *pixelPlanes) replicateFirst() {
-	for c := 1; c < p.channels; c++ {
-		copy(p.plane(c), p.plane(0))
-	}
 }
 
 func luma(r, g, b float32) float32 { return 0.299*r + 0.587*g + 0.114*b }

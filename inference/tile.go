@@ -40,12 +40,13 @@ func TilePatches(width, height, size, stride int) []image.Rectangle {
 
 // fillPatch writes the patch whose top-left corner is r.Min into dst (one
 // patch's worth of model input) with the manifest's scaling and layout.
-// Pixels beyond the image edge repeat the nearest edge pixel.
+// Pixels beyond the image edge repeat the nearest edge pixel; a single grey
+// plane feeds every channel of a three-channel model.
 func fillPatch(dst []float32, planes *pixelPlanes, r image.Rectangle, size int, layout string, pre *Preprocessing) {
-	w, h, nc := planes.width, planes.height, planes.channels
+	w, h, nc := planes.width, planes.height, len(pre.Mean)
 	inside := r.Min.X+size <= w && r.Min.Y+size <= h
 	for c := 0; c < nc; c++ {
-		src := planes.plane(c)
+		src := planes.plane(min(c, planes.channels-1))
 		gain := float32(pre.Scale / pre.Std[c])
 		offset := float32(pre.Mean[c] / pre.Std[c])
 		for py := 0; py < size; py++ {
