@@ -1,0 +1,189 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"hash/crc32"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/inference"
+)
+
+const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
+
+// countingAnalyzer counts inference calls and closes of a real engine.
+type countingAnalyzer struct {
+	Analyzer
+	calls  atomic.Int64
+	closed atomic.Int64
+}
+
+func (c *countingAnalyzer) AnalyzeFile(ctx context.Context, path string) (inference.Analysis, error) {
+	c.calls.Add(1)
+	return c.Analyzer.AnalyzeFile(ctx, path)
+}
+
+func (c *countingAnalyzer) AnalyzeBytes(ctx context.Context, name string, data []byte) (inference.Analysis, error) {
+	c.calls.Add(1)
+	return c.Analyzer.AnalyzeBytes(ctx, name, data)
+}
+
+func (c *countingAnalyzer) Close() error {
+	c.closed.Add(1)
+	return c.Analyzer.Close()
+}
+
+func openCounting(t testing.TB, path string) *countingAnalyzer {
+	t.Helper()
+	e, err := inference.OpenModel(path, inference.EngineOptions{Threads: 1})
+	if err != nil {
+		t.Fatalf("open model %s: %v", path, err)
+	}
+	return &countingAnalyzer{Analyzer: e}
+}
+
+// harness runs an Inspector headless. The test goroutine plays the UI
+// goroutine: background results queue up in ui and run when the test
+// waits, so widgets are only ever touched from one goroutine.
+type harness struct {
+	t     testing.TB
+	app   fyne.App
+	ins   *Inspector
+	model *countingAnalyzer
+	ui    chan func()
+}
+
+func newHarness(t testing.TB, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, app: test.NewTempApp(t), ui: make(chan func(), 1024)}
+	if opts.Model == nil {
+		h.model = openCounting(t, tinyModel)
+		opts.Model = h.model
+	}
+	h.ins = newInspector(h.app, opts, func(f func()) { h.ui <- f })
+	h.ins.Window().Resize(fyne.NewSize(1400, 900))
+	t.Cleanup(func() {
+		h.ins.Close()
+		h.ins.Window().Close()
+	})
+	h.waitIdle()
+	return h
+}
+
+// waitIdle runs queued UI work until no job is pending.
+func (h *harness) waitIdle() {
+	h.t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case f := <-h.ui:
+			f()
+			continue
+		default:
+		}
+		if h.ins.busy == 0 {
+			return
+		}
+		select {
+		case f := <-h.ui:
+			f()
+		case <-deadline:
+			h.t.Fatalf("background work did not finish (busy=%d)", h.ins.busy)
+		}
+	}
+}
+
+// openPaths loads files through the same path a drop takes.
+func (h *harness) openPaths(paths ...string) {
+	h.t.Helper()
+	srcs := make([]source, len(paths))
+	for k, p := range paths {
+		srcs[k] = source{name: filepath.Base(p), path: p}
+	}
+	h.ins.open(srcs)
+	h.waitIdle()
+}
+
+// bandStrip makes a 1600×256 strip of grey bg whose columns [x0,1600)
+// have value v. The tiny model's patch probability is the mean
+// brightness, so every patch's probability is known.
+func bandStrip(bg, v uint8, x0 int) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for y := range 256 {
+		for x := range 1600 {
+			c := bg
+			if x >= x0 {
+				c = v
+			}
+			img.Pix[y*img.Stride+x] = c
+		}
+	}
+	return img
+}
+
+func writePNG(t testing.TB, dir, name string, img image.Image) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type mouseAt struct{ desktop.MouseEvent }
+
+// desktopMouse is a pointer event at a position inside a widget.
+func desktopMouse(x, y float32) *mouseAt {
+	m := &mouseAt{}
+	m.Position = fyne.NewPos(x, y)
+	return m
+}
+
+func newCellLabel() *widget.Label { return widget.NewLabel("") }
+
+func tableCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }
+
+// pngHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels.
+func pngHeaderOnly(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	chunk := append([]byte("IHDR"), ihdr...)
+	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	b.Write(chunk)
+	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
+	return b.Bytes()
+}
+
+func TestDisplayImageBounded(t *testing.T) {
+	small := image.NewGray(image.Rect(0, 0, 1600, 256))
+	if displayImage(small) != image.Image(small) {
+		t.Error("a strip was copied for display")
+	}
+	big := displayImage(image.NewGray(image.Rect(0, 0, 9000, 1000)))
+	if b := big.Bounds(); b.Dx() != displayMaxSide {
+		t.Errorf("display copy %v, want width %d", b, displayMaxSide)
+	}
+}

@@ -1,0 +1,578 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/software"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/disintegration/imaging"
+
+	"steelinspect/assets"
+	"steelinspect/inference"
+)
+
+// Inspector is the Steel Inspector window: the strip with its heatmap, the
+// result card, the threshold sliders and the model in use.
+type Inspector struct {
+	app  fyne.App
+	win  fyne.Window
+	opts Options
+
+	// do runs a function on the UI goroutine: fyne.Do, or a queue the
+	// tests drain.
+	do func(func())
+
+	// The worker owns model and runs the jobs one at a time, so inference
+	// never overlaps a model switch.
+	model      Analyzer
+	jobs       chan func()
+	ctx        context.Context
+	cancel     context.CancelFunc
+	workerDone sync.WaitGroup
+	closeOnce  sync.Once
+
+	// State below belongs to the UI goroutine.
+	manifest    *inference.Manifest
+	modelSource string
+	thresholds  inference.Thresholds
+	items       []*item
+	current     int // index in items, -1 when none is shown
+	modelGen    int // counts model switches, to tell stale results
+	verdict     *inference.Verdict
+	busy        int
+	adjusting   bool // a slider is being nudged by code
+	sortMode    sortMode
+	tableOrder  []int // patch indices in table row order
+	hoverPatch  int
+	shotTaken   bool
+	shotErr     error
+	// errorsShown records every error message shown, for tests.
+	errorsShown []string
+
+	w widgets
+}
+
+// item is one loaded image.
+type item struct {
+	name     string // what the user sees: the file's base name
+	path     string // file path; empty for an image held in memory
+	data     []byte // the encoded image when it has no path (demo strips)
+	analysis *inference.Analysis
+	display  image.Image // the analysed image, reduced for the screen
+	modelGen int         // Inspector.modelGen when analysed
+}
+
+// source is an image to load: a file path or bytes with a name.
+type source struct {
+	name string
+	path string
+	data []byte
+}
+
+func (s source) key() string {
+	if s.path != "" {
+		return "file:" + s.path
+	}
+	return "mem:" + s.name
+}
+
+func (it *item) source() source { return source{name: it.name, path: it.path, data: it.data} }
+
+// NewInspector builds the window for app without running the app loop;
+// call Window().ShowAndRun() to run it, and Close when done. The
+// Inspector owns opts.Model from then on.
+func NewInspector(a fyne.App, opts Options) *Inspector {
+	return newInspector(a, opts, fyne.Do)
+}
+
+func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
+	i := &Inspector{
+		app:        a,
+		opts:       opts,
+		do:         do,
+		model:      opts.Model,
+		jobs:       make(chan func(), 256),
+		current:    -1,
+		hoverPatch: -1,
+		sortMode:   sortByIndex,
+	}
+	i.ctx, i.cancel = context.WithCancel(context.Background())
+	if opts.Model != nil {
+		i.manifest = opts.Model.Manifest()
+		i.modelSource = opts.Model.Source()
+	}
+	i.thresholds = i.loadThresholds()
+	i.win = a.NewWindow(AppName)
+	i.buildUI()
+	i.win.Resize(fyne.NewSize(1360, 860))
+
+	i.workerDone.Add(1)
+	go i.work()
+
+	if len(opts.Paths) > 0 {
+		srcs := make([]source, len(opts.Paths))
+		for k, p := range opts.Paths {
+			srcs[k] = source{name: filepath.Base(p), path: p}
+		}
+		i.open(srcs)
+	} else if opts.Screenshot != "" {
+		i.scheduleScreenshot()
+	}
+	return i
+}
+
+// Window returns the inspector's window.
+func (i *Inspector) Window() fyne.Window { return i.win }
+
+// Close stops the background worker and closes the model. It returns the
+// error of a screenshot that was asked for and failed.
+func (i *Inspector) Close() error {
+	i.closeOnce.Do(func() {
+		i.cancel()
+		close(i.jobs)
+		i.workerDone.Wait()
+		if i.model != nil {
+			i.model.Close()
+		}
+	})
+	return i.shotErr
+}
+
+func (i *Inspector) work() {
+	defer i.workerDone.Done()
+	for job := range i.jobs {
+		job()
+	}
+}
+
+// enqueue hands a job to the worker and marks the window busy until the
+// job's done is called on the UI goroutine.
+func (i *Inspector) enqueue(job func(done func())) {
+	i.setBusy(+1)
+	done := func() { i.setBusy(-1) }
+	select {
+	case <-i.ctx.Done():
+		i.setBusy(-1)
+	default:
+		i.jobs <- func() { job(done) }
+	}
+}
+
+// analyze runs on the worker.
+func (i *Inspector) analyze(s source) (inference.Analysis, error) {
+	if s.path != "" {
+		return i.model.AnalyzeFile(i.ctx, s.path)
+	}
+	return i.model.AnalyzeBytes(i.ctx, s.name, s.data)
+}
+
+// open loads images: the one path for files from the command line, drops,
+// the file picker and the demo strips. The first image that analyses
+// successfully is shown; failures are reported together, naming each
+// file, and leave the shown image as it was.
+func (i *Inspector) open(srcs []source) {
+	if len(srcs) == 0 {
+		return
+	}
+	i.setStatus(fmt.Sprintf("Analysing %s…", describeSources(srcs)))
+	i.enqueue(func(done func()) {
+		var failures []string
+		shown := false
+		for _, s := range srcs {
+			a, err := i.analyze(s)
+			if i.ctx.Err() != nil {
+				break
+			}
+			if err != nil {
+				failures = append(failures, fmt.Sprintf("%s: %v", displayPath(s), err))
+				continue
+			}
+			show := !shown
+			shown = true
+			disp := displayImage(a.Decoded.Image)
+			i.do(func() { i.addResult(s, &a, disp, show) })
+		}
+		i.do(func() {
+			if len(failures) > 0 {
+				i.showError(fmt.Sprintf("Could not analyse %d of %d image(s)", len(failures), len(srcs)),
+					strings.Join(failures, "\n"))
+			}
+			if !shown {
+				i.refreshStatus()
+			}
+			done()
+			if !shown {
+				i.scheduleScreenshot()
+			}
+		})
+	})
+}
+
+// addResult stores a fresh analysis, replacing an earlier load of the
+// same image, and shows it when asked to.
+func (i *Inspector) addResult(s source, a *inference.Analysis, disp image.Image, show bool) {
+	idx := -1
+	for k, it := range i.items {
+		if it.source().key() == s.key() {
+			idx = k
+			break
+		}
+	}
+	if idx < 0 {
+		i.items = append(i.items, &item{name: s.name, path: s.path, data: s.data})
+		idx = len(i.items) - 1
+	}
+	i.items[idx].analysis = a
+	i.items[idx].display = disp
+	i.items[idx].modelGen = i.modelGen
+	i.w.images.Refresh()
+	if show || idx == i.current {
+		i.showItem(idx)
+	}
+	i.refreshImageCount()
+}
+
+// showItem displays a loaded image, analysing it again first when its
+// result is stale (the model changed since).
+func (i *Inspector) showItem(idx int) {
+	if idx < 0 || idx >= len(i.items) {
+		return
+	}
+	it := i.items[idx]
+	if !i.isFresh(it) {
+		s := it.source()
+		i.setStatus(fmt.Sprintf("Analysing %s with the new model…", it.name))
+		i.enqueue(func(done func()) {
+			a, err := i.analyze(s)
+			var disp image.Image
+			if err == nil {
+				disp = displayImage(a.Decoded.Image)
+			}
+			i.do(func() {
+				defer done()
+				if err != nil {
+					i.showError("Could not analyse "+it.name, fmt.Sprintf("%s: %v", displayPath(s), err))
+					i.refreshStatus()
+					return
+				}
+				it.analysis, it.display, it.modelGen = &a, disp, i.modelGen
+				i.showItem(idx)
+			})
+		})
+		return
+	}
+	i.current = idx
+	if sel := i.w.images; sel != nil {
+		i.w.selecting = true
+		sel.Select(idx)
+		i.w.selecting = false
+	}
+	i.w.strip.setImage(it.display)
+	i.w.strip.setImageSize(it.analysis.Image.Width, it.analysis.Image.Height)
+	i.redecide()
+	i.refreshStatus()
+	i.refreshNav()
+	if !i.shotTaken && i.opts.Screenshot != "" {
+		i.scheduleScreenshot()
+	}
+}
+
+// isFresh says whether an item's analysis was made by the current model.
+// The worker runs jobs in order and results come back in order, so a
+// result arriving before a model switch's own is from the old model.
+func (i *Inspector) isFresh(it *item) bool {
+	return it.analysis != nil && it.modelGen == i.modelGen
+}
+
+// currentAnalysis returns the shown image's analysis, or nil.
+func (i *Inspector) currentAnalysis() *inference.Analysis {
+	if i.current < 0 || i.current >= len(i.items) {
+		return nil
+	}
+	return i.items[i.current].analysis
+}
+
+// redecide applies the current thresholds to the probabilities held for
+// the shown image; it never runs inference.
+func (i *Inspector) redecide() {
+	i.refreshLogicTable()
+	a := i.currentAnalysis()
+	if a == nil {
+		i.verdict = nil
+		i.refreshResult()
+		return
+	}
+	v, err := inference.Decide(a.Probabilities(), i.thresholds)
+	if err != nil {
+		i.verdict = nil
+		i.setThresholdMessage(err.Error())
+		i.refreshResult()
+		return
+	}
+	i.verdict = &v
+	i.refreshResult()
+	i.refreshOverlay()
+	i.w.images.Refresh()
+}
+
+// next and previous move through the loaded images.
+func (i *Inspector) next()     { i.step(+1) }
+func (i *Inspector) previous() { i.step(-1) }
+
+func (i *Inspector) step(d int) {
+	if len(i.items) == 0 {
+		return
+	}
+	n := i.current + d
+	if n < 0 || n >= len(i.items) {
+		return
+	}
+	i.showItem(n)
+}
+
+// openModel switches to another model. A refused model leaves the current
+// one in place; an accepted one replaces it, the old one is closed and the
+// shown image is analysed again.
+func (i *Inspector) openModel(path string) {
+	if i.opts.OpenModel == nil {
+		i.showError("Cannot open model", "this window was started without a way to open other models")
+		return
+	}
+	var cur *source
+	if it := i.currentItem(); it != nil {
+		s := it.source()
+		cur = &s
+	}
+	i.setStatus("Opening model " + filepath.Base(path) + "…")
+	i.enqueue(func(done func()) {
+		m, err := i.opts.OpenModel(path)
+		if err != nil {
+			i.do(func() {
+				i.showError("Model refused", fmt.Sprintf("%s: %v\n\nStill using %s.", path, err, i.modelName()))
+				i.refreshStatus()
+				done()
+			})
+			return
+		}
+		old := i.model
+		i.model = m
+		if old != nil {
+			old.Close()
+		}
+		manifest, src := m.Manifest(), m.Source()
+		var a inference.Analysis
+		var aerr error
+		var disp image.Image
+		if cur != nil {
+			a, aerr = i.analyze(*cur)
+			if aerr == nil {
+				disp = displayImage(a.Decoded.Image)
+			}
+		}
+		i.do(func() {
+			defer done()
+			i.manifest, i.modelSource = manifest, src
+			i.modelGen++
+			i.refreshModelInfo()
+			i.w.images.Refresh()
+			if cur == nil {
+				i.refreshStatus()
+				return
+			}
+			if aerr != nil {
+				i.showError("Could not analyse "+cur.name, fmt.Sprintf("%s: %v", displayPath(*cur), aerr))
+				i.refreshStatus()
+				return
+			}
+			i.addResult(*cur, &a, disp, true)
+		})
+	})
+}
+
+func (i *Inspector) currentItem() *item {
+	if i.current < 0 || i.current >= len(i.items) {
+		return nil
+	}
+	return i.items[i.current]
+}
+
+func (i *Inspector) modelName() string {
+	if i.manifest == nil {
+		return "no model"
+	}
+	return fmt.Sprintf("%s %s", i.manifest.Name, i.manifest.Version)
+}
+
+// openDemos loads bundled demo strips.
+func (i *Inspector) openDemos(demos []assets.Demo) {
+	srcs := make([]source, len(demos))
+	for k, d := range demos {
+		srcs[k] = source{name: d.Name, data: d.Data}
+	}
+	i.open(srcs)
+}
+
+// openURIs loads dropped or picked files.
+func (i *Inspector) openURIs(uris []fyne.URI) {
+	srcs := make([]source, 0, len(uris))
+	for _, u := range uris {
+		if u == nil {
+			continue
+		}
+		p := u.Path()
+		if u.Scheme() != "file" || p == "" {
+			i.showError("Cannot open "+u.Name(), fmt.Sprintf("%s: only local files can be opened", u.String()))
+			continue
+		}
+		srcs = append(srcs, source{name: filepath.Base(p), path: p})
+	}
+	i.open(srcs)
+}
+
+// showError reports a problem in a dialog naming the file and the
+// reason; the window keeps its image and result and keeps working.
+func (i *Inspector) showError(title, msg string) {
+	i.errorsShown = append(i.errorsShown, title+": "+msg)
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	icon := widget.NewIcon(theme.ErrorIcon())
+	content := container.NewBorder(nil, nil, container.NewVBox(icon), nil,
+		container.New(&fixedWidth{width: 520}, text))
+	d := dialog.NewCustom(title, "OK", content, i.win)
+	d.Show()
+}
+
+func (i *Inspector) setBusy(delta int) {
+	i.busy += delta
+	if i.busy < 0 {
+		i.busy = 0
+	}
+	i.refreshBusy()
+}
+
+// scheduleScreenshot saves the window to Options.Screenshot and quits,
+// once, after giving the window a moment to draw.
+func (i *Inspector) scheduleScreenshot() {
+	if i.opts.Screenshot == "" || i.shotTaken {
+		return
+	}
+	i.shotTaken = true
+	go func() {
+		time.Sleep(1500 * time.Millisecond)
+		// Some GL drivers (Mesa under Xvfb) only keep a readable front
+		// buffer once it has been read from: read once, redraw, read again.
+		i.do(func() {
+			i.win.Canvas().Capture()
+			i.win.Content().Refresh()
+		})
+		time.Sleep(700 * time.Millisecond)
+		i.do(func() {
+			i.shotErr = saveCapture(i.win, i.opts.Screenshot)
+			i.app.Quit()
+		})
+	}()
+}
+
+// saveCapture writes the window's canvas to a PNG file. When the GL
+// driver cannot read its frame back (Mesa under Xvfb returns an empty
+// image), the window's content is drawn again with Fyne's software
+// painter instead; that picture lacks only the menu bar.
+func saveCapture(w fyne.Window, path string) error {
+	img := w.Canvas().Capture()
+	if isBlank(img) {
+		img = renderSoftware(w)
+	}
+	if img == nil {
+		return fmt.Errorf("screenshot: the window could not be captured")
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("screenshot: %w", err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		f.Close()
+		return fmt.Errorf("screenshot %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("screenshot %s: %w", path, err)
+	}
+	return nil
+}
+
+func displayPath(s source) string {
+	if s.path != "" {
+		return s.path
+	}
+	return s.name
+}
+
+func describeSources(srcs []source) string {
+	if len(srcs) == 1 {
+		return srcs[0].name
+	}
+	return fmt.Sprintf("%d images", len(srcs))
+}
+
+// isBlank reports an image with no visible pixel: a failed GL read-back.
+func isBlank(img image.Image) bool {
+	if img == nil {
+		return true
+	}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 3 {
+		for x := b.Min.X; x < b.Max.X; x += 3 {
+			if r, g, bl, _ := img.At(x, y).RGBA(); r|g|bl != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// renderSoftware paints the window's content with the software painter,
+// then gives the content back to the window.
+func renderSoftware(w fyne.Window) image.Image {
+	content := w.Content()
+	if content == nil {
+		return nil
+	}
+	size := content.Size()
+	sc := software.NewCanvas()
+	sc.SetPadded(false)
+	sc.SetScale(w.Canvas().Scale())
+	sc.Resize(size)
+	sc.SetContent(content)
+	sc.Resize(size)
+	img := sc.Capture()
+	w.SetContent(content)
+	return img
+}
+
+// displayMaxSide bounds the image handed to the GPU: no screen shows more
+// of a strip, and a 50-megapixel image would be a slow texture.
+const displayMaxSide = 4096
+
+// displayImage returns img, or a reduced copy when it is larger than any
+// screen shows. It runs on the worker.
+func displayImage(img image.Image) image.Image {
+	if img == nil {
+		return nil
+	}
+	b := img.Bounds()
+	if b.Dx() <= displayMaxSide && b.Dy() <= displayMaxSide {
+		return img
+	}
+	return imaging.Fit(img, displayMaxSide, displayMaxSide, imaging.Box)
+}

@@ -1,0 +1,95 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// stripColumn lays out the centre column: the strip on top, as tall as its
+// width asks for (at most maxShare of the height), then a caption line,
+// then the rest (the scrollable results) filling what is left. A layout
+// knows the width it gets, which the standard ones cannot pass on as a
+// height.
+type stripColumn struct {
+	strip    *stripView
+	maxShare float32
+}
+
+// Layout places strip, caption and rest.
+func (l *stripColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 3 {
+		return
+	}
+	pad := theme.Padding()
+	caption, rest := objs[1], objs[2]
+	h := size.Width * l.strip.aspect()
+	h = min(h, size.Height*l.maxShare)
+	h = max(h, l.strip.MinSize().Height)
+	l.strip.Move(fyne.NewPos(0, 0))
+	l.strip.Resize(fyne.NewSize(size.Width, h))
+	ch := caption.MinSize().Height
+	caption.Move(fyne.NewPos(0, h+pad))
+	caption.Resize(fyne.NewSize(size.Width, ch))
+	y := h + pad + ch + pad
+	rest.Move(fyne.NewPos(0, y))
+	rest.Resize(fyne.NewSize(size.Width, max(0, size.Height-y)))
+}
+
+// MinSize is the sum of the three minimum heights.
+func (l *stripColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height
+	}
+	return s.AddWidthHeight(0, 2*theme.Padding())
+}
+
+// fixedHeight gives its objects at least a given height, e.g. a table
+// inside a scrolling column, whose own minimum is a single row.
+type fixedHeight struct{ height func() float32 }
+
+// Layout stretches every object over the whole area.
+func (l *fixedHeight) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+// MinSize is the objects' widest minimum at the fixed height.
+func (l *fixedHeight) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var w float32
+	for _, o := range objs {
+		w = max(w, o.MinSize().Width)
+	}
+	return fyne.NewSize(w, l.height())
+}
+
+// tightColumn stacks objects vertically with no padding between them, for
+// a caption line under a heading line.
+type tightColumn struct{}
+
+// Layout stacks the objects at their minimum heights.
+func (tightColumn) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := float32(0)
+	for _, o := range objs {
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h - theme.Padding()
+	}
+}
+
+// MinSize is the widest object and the summed heights less the padding
+// each label carries inside.
+func (tightColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var s fyne.Size
+	for _, o := range objs {
+		m := o.MinSize()
+		s.Width = max(s.Width, m.Width)
+		s.Height += m.Height - theme.Padding()
+	}
+	return s.AddWidthHeight(0, theme.Padding())
+}

@@ -1,0 +1,175 @@
+package ui
+
+import (
+	"image"
+	"image/color"
+	"math"
+
+	"steelinspect/inference"
+)
+
+// Zone colours: saturated enough to read as text on light and dark themes
+// and as a translucent tint over a grey strip.
+var zoneColors = [...]color.NRGBA{
+	inference.ZoneAutoPass:     {R: 0x2e, G: 0xa0, B: 0x43, A: 0xff}, // green
+	inference.ZoneManualReview: {R: 0xf5, G: 0x8a, B: 0x00, A: 0xff}, // orange
+	inference.ZoneAutoReject:   {R: 0xe0, G: 0x2b, B: 0x2b, A: 0xff}, // red
+}
+
+// zoneColor returns the colour of a zone.
+func zoneColor(z inference.Zone) color.NRGBA {
+	if z < 0 || int(z) >= len(zoneColors) {
+		return color.NRGBA{A: 0xff}
+	}
+	return zoneColors[z]
+}
+
+// decisionColor returns the colour of a strip decision: the colour of the
+// zone with the same rank.
+func decisionColor(d inference.Decision) color.NRGBA { return zoneColor(inference.Zone(d)) }
+
+// overlayMaxSide bounds the overlay's resolution: larger images get an
+// overlay scaled down to this many pixels on their longer side, which is
+// more than any screen shows of them.
+const overlayMaxSide = 1600
+
+// outlineWidth is the thickness of a patch outline at full resolution.
+const outlineWidth = 3
+
+// composeOverlay paints the patch heatmap of an imgW×imgH image as one
+// translucent image to lay over it.
+//
+// Patches overlap (stride 128 on 256), so each pixel takes the colour of
+// the highest zone among the patches covering it, at the given opacity
+// (0..1). Patches in the manual_review and auto_reject zones also get an
+// opaque outline in their colour, odd-numbered ones inset, so overlapping
+// suspicious patches stay distinguishable.
+func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference.Zone, opacity float64) *image.NRGBA {
+	if imgW <= 0 || imgH <= 0 {
+		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
+	}
+	s := overlayScale(imgW, imgH)
+	ow := max(1, int(math.Round(float64(imgW)*s)))
+	oh := max(1, int(math.Round(float64(imgH)*s)))
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+
+	// The highest zone covering each pixel; -1 where no patch does.
+	top := make([]int8, ow*oh)
+	for i := range top {
+		top[i] = -1
+	}
+	for i, p := range patches {
+		if i >= len(zones) {
+			break
+		}
+		r := scaleRect(p, s, out.Rect)
+		z := int8(zones[i])
+		for y := r.Min.Y; y < r.Max.Y; y++ {
+			row := top[y*ow : (y+1)*ow]
+			for x := r.Min.X; x < r.Max.X; x++ {
+				if z > row[x] {
+					row[x] = z
+				}
+			}
+		}
+	}
+	alpha := uint8(math.Round(255 * math.Max(0, math.Min(1, opacity))))
+	for y := range oh {
+		for x := range ow {
+			z := top[y*ow+x]
+			if z < 0 {
+				continue
+			}
+			c := zoneColor(inference.Zone(z))
+			c.A = alpha
+			out.SetNRGBA(x, y, c)
+		}
+	}
+
+	// Outlines, review first so reject outlines end up on top.
+	w := max(2, int(math.Round(outlineWidth*s)))
+	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
+		for i, p := range patches {
+			if i >= len(zones) || zones[i] != zone {
+				continue
+			}
+			r := scaleRect(p, s, out.Rect)
+			if i%2 == 1 {
+				r = r.Inset(2 * w)
+			}
+			drawOutline(out, r, w, zoneColor(zone))
+		}
+	}
+	return out
+}
+
+// overlayScale is the factor from image to overlay pixels.
+func overlayScale(imgW, imgH int) float64 {
+	return math.Min(1, overlayMaxSide/float64(max(imgW, imgH)))
+}
+
+// scaleRect maps a patch to overlay pixels, clipped to bounds.
+func scaleRect(p inference.Patch, s float64, bounds image.Rectangle) image.Rectangle {
+	r := image.Rect(
+		int(math.Floor(float64(p.X)*s)), int(math.Floor(float64(p.Y)*s)),
+		int(math.Ceil(float64(p.X+p.W)*s)), int(math.Ceil(float64(p.Y+p.H)*s)))
+	return r.Intersect(bounds)
+}
+
+// drawOutline draws the inner border of r, w pixels thick.
+func drawOutline(img *image.NRGBA, r image.Rectangle, w int, c color.NRGBA) {
+	if r.Empty() {
+		return
+	}
+	fill := func(f image.Rectangle) {
+		f = f.Intersect(r)
+		for y := f.Min.Y; y < f.Max.Y; y++ {
+			for x := f.Min.X; x < f.Max.X; x++ {
+				img.SetNRGBA(x, y, c)
+			}
+		}
+	}
+	fill(image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+w))
+	fill(image.Rect(r.Min.X, r.Max.Y-w, r.Max.X, r.Max.Y))
+	fill(image.Rect(r.Min.X, r.Min.Y, r.Min.X+w, r.Max.Y))
+	fill(image.Rect(r.Max.X-w, r.Min.Y, r.Max.X, r.Max.Y))
+}
+
+// patchAt returns the patch that colours image point (x, y): among those
+// covering it, the one in the highest zone, then with the highest
+// probability. It returns -1 when no patch covers the point.
+func patchAt(x, y int, patches []inference.Patch, zones []inference.Zone) int {
+	best := -1
+	for i, p := range patches {
+		if x < p.X || x >= p.X+p.W || y < p.Y || y >= p.Y+p.H {
+			continue
+		}
+		if best < 0 {
+			best = i
+			continue
+		}
+		zi, zb := zoneAt(zones, i), zoneAt(zones, best)
+		if zi > zb || (zi == zb && p.Probability > patches[best].Probability) {
+			best = i
+		}
+	}
+	return best
+}
+
+// patchesAt lists every patch covering image point (x, y).
+func patchesAt(x, y int, patches []inference.Patch) []int {
+	var in []int
+	for i, p := range patches {
+		if x >= p.X && x < p.X+p.W && y >= p.Y && y < p.Y+p.H {
+			in = append(in, i)
+		}
+	}
+	return in
+}
+
+func zoneAt(zones []inference.Zone, i int) inference.Zone {
+	if i < len(zones) {
+		return zones[i]
+	}
+	return inference.ZoneAutoPass
+}

@@ -1,0 +1,235 @@
+package ui
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/inference"
+)
+
+// Columns of the detailed patch table.
+const (
+	colIndex = iota
+	colX
+	colY
+	colW
+	colH
+	colProbability
+	colZone
+	numCols
+)
+
+var colTitles = [numCols]string{"#", "x", "y", "w", "h", "Probability", "Zone"}
+var colWidths = [numCols]float32{56, 70, 60, 60, 60, 130, 190}
+
+// sortMode is the patch table's order: a column and a direction.
+type sortMode struct {
+	col  int
+	desc bool
+}
+
+// sortByIndex is patch order, the order the engine scored them in.
+var sortByIndex = sortMode{col: colIndex}
+
+// sortByProbability puts the most suspicious patch first.
+var sortByProbability = sortMode{col: colProbability, desc: true}
+
+func (i *Inspector) buildPatchTable() *widget.Table {
+	t := widget.NewTable(
+		func() (int, int) {
+			if a := i.currentAnalysis(); a != nil && i.verdict != nil {
+				return len(a.Patches), numCols
+			}
+			return 0, numCols
+		},
+		func() fyne.CanvasObject {
+			return widget.NewLabelWithStyle("0.000", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
+		},
+		i.updatePatchCell)
+	t.ShowHeaderRow = true
+	t.CreateHeader = func() fyne.CanvasObject {
+		b := widget.NewButton("", nil)
+		b.Importance = widget.LowImportance
+		return b
+	}
+	t.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		b := o.(*widget.Button)
+		if id.Col < 0 || id.Col >= numCols {
+			b.SetText("")
+			b.OnTapped = nil
+			return
+		}
+		col := id.Col
+		title := colTitles[col]
+		if i.sortMode.col == col && (col != colIndex || i.sortMode.desc) {
+			if i.sortMode.desc {
+				title += " ▼"
+			} else {
+				title += " ▲"
+			}
+		}
+		b.SetText(title)
+		b.OnTapped = func() { i.sortTable(col) }
+	}
+	for c, w := range colWidths {
+		t.SetColumnWidth(c, w)
+	}
+	return t
+}
+
+func (i *Inspector) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) {
+	l := o.(*widget.Label)
+	a, v := i.currentAnalysis(), i.verdict
+	if a == nil || v == nil || id.Row >= len(i.tableOrder) {
+		l.SetText("")
+		return
+	}
+	k := i.tableOrder[id.Row]
+	p := a.Patches[k]
+	l.Importance = widget.MediumImportance
+	l.Alignment = fyne.TextAlignTrailing
+	l.TextStyle = fyne.TextStyle{Monospace: true}
+	switch id.Col {
+	case colIndex:
+		l.Text = fmt.Sprintf("%d", k)
+	case colX:
+		l.Text = fmt.Sprintf("%d", p.X)
+	case colY:
+		l.Text = fmt.Sprintf("%d", p.Y)
+	case colW:
+		l.Text = fmt.Sprintf("%d", p.W)
+	case colH:
+		l.Text = fmt.Sprintf("%d", p.H)
+	case colProbability:
+		l.Text = fmt.Sprintf("%.3f", p.Probability)
+	case colZone:
+		z := v.Zones[k]
+		l.Text = z.String()
+		l.Alignment = fyne.TextAlignLeading
+		l.Importance = decisionImportance(inference.Decision(z))
+	}
+	l.Refresh()
+}
+
+// sortTable orders the table by a column; the same column again flips the
+// direction. The probability column starts with the highest first.
+func (i *Inspector) sortTable(col int) {
+	if i.sortMode.col == col {
+		i.sortMode.desc = !i.sortMode.desc
+	} else {
+		i.sortMode = sortMode{col: col, desc: col == colProbability}
+	}
+	i.refreshTable()
+}
+
+// setSort orders the table as given.
+func (i *Inspector) setSort(m sortMode) {
+	i.sortMode = m
+	i.refreshTable()
+}
+
+// refreshTable recomputes the row order and redraws the table.
+func (i *Inspector) refreshTable() {
+	a, v := i.currentAnalysis(), i.verdict
+	i.tableOrder = i.tableOrder[:0]
+	if a != nil && v != nil {
+		i.tableOrder = patchOrder(a.Patches, v.Zones, i.sortMode)
+		i.w.details.Items[0].Title = fmt.Sprintf("Detailed patch analysis (%d patches)", len(a.Patches))
+	} else {
+		i.w.details.Items[0].Title = "Detailed patch analysis"
+	}
+	i.w.details.Refresh()
+	i.w.table.Refresh()
+}
+
+// patchOrder returns patch indices sorted by the mode, ties broken by
+// patch index.
+func patchOrder(patches []inference.Patch, zones []inference.Zone, m sortMode) []int {
+	order := make([]int, len(patches))
+	for k := range order {
+		order[k] = k
+	}
+	key := func(k int) float64 {
+		p := patches[k]
+		switch m.col {
+		case colX:
+			return float64(p.X)
+		case colY:
+			return float64(p.Y)
+		case colW:
+			return float64(p.W)
+		case colH:
+			return float64(p.H)
+		case colProbability:
+			return float64(p.Probability)
+		case colZone:
+			return float64(zoneAt(zones, k))*2 + float64(p.Probability)
+		default:
+			return float64(k)
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		c := cmp.Compare(key(a), key(b))
+		if m.desc {
+			c = -c
+		}
+		if c == 0 {
+			c = cmp.Compare(a, b)
+		}
+		return c
+	})
+	return order
+}
+
+// tableHeight is the patch table's minimum: a header and three rows; it
+// grows with the window and scrolls inside itself.
+func (i *Inspector) tableHeight() float32 {
+	cell := widget.NewLabel("0").MinSize().Height
+	return 4*(cell+1) + 4
+}
+
+// barLayout draws its second object as a share of the first's width: a
+// thin proportion bar on a track, centred vertically.
+type barLayout struct{ share float32 }
+
+const barHeight = 8
+
+// Layout sizes the track to the width and the bar to the share.
+func (l *barLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := (size.Height - barHeight) / 2
+	for k, o := range objs {
+		o.Move(fyne.NewPos(0, y))
+		if k == 0 {
+			o.Resize(fyne.NewSize(size.Width, barHeight))
+		} else {
+			o.Resize(fyne.NewSize(size.Width*max(0, min(1, l.share)), barHeight))
+		}
+	}
+}
+
+// MinSize is a short thin bar.
+func (l *barLayout) MinSize([]fyne.CanvasObject) fyne.Size { return fyne.NewSize(40, barHeight) }
+
+// fixedWidth holds its objects at a set width.
+type fixedWidth struct{ width float32 }
+
+// Layout stretches every object over the area.
+func (l *fixedWidth) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	for _, o := range objs {
+		o.Move(fyne.NewPos(0, 0))
+		o.Resize(size)
+	}
+}
+
+// MinSize is the set width and the tallest minimum height.
+func (l *fixedWidth) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var h float32
+	for _, o := range objs {
+		h = max(h, o.MinSize().Height)
+	}
+	return fyne.NewSize(l.width, h)
+}

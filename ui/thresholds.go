@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"fmt"
+	"math"
+
+	"steelinspect/inference"
+)
+
+// Slider ranges from the design: Auto-Pass 0.20–0.50, Auto-Reject
+// 0.50–0.80, in steps of 0.01.
+const (
+	passMin, passMax     = 0.20, 0.50
+	rejectMin, rejectMax = 0.50, 0.80
+	thresholdStep        = 0.01
+)
+
+// Preference keys.
+const (
+	prefPass           = "thresholds.pass"
+	prefReject         = "thresholds.reject"
+	prefOverlayOpacity = "overlay.opacity"
+	prefOverlayShown   = "overlay.shown"
+	prefLastDir        = "dialog.last_dir"
+)
+
+// defaultOverlayOpacity lets the strip show through the tint.
+const defaultOverlayOpacity = 0.40
+
+// round2 rounds to the slider step, so 0.1+0.2 style float noise never
+// reaches the display or the decision.
+func round2(v float64) float64 { return math.Round(v*100) / 100 }
+
+func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+
+// modelDefaults are the model manifest's default thresholds, fitted into
+// the slider ranges (the seed's 0.40/0.65 when there is no manifest).
+func (i *Inspector) modelDefaults() inference.Thresholds {
+	t := inference.DefaultThresholds
+	if i.manifest != nil && i.manifest.DefaultThresholds.Validate() == nil {
+		t = i.manifest.DefaultThresholds
+	}
+	return fitThresholds(t)
+}
+
+// fitThresholds clamps both thresholds into their slider ranges and keeps
+// pass below reject.
+func fitThresholds(t inference.Thresholds) inference.Thresholds {
+	t.Pass = round2(clamp(t.Pass, passMin, passMax))
+	t.Reject = round2(clamp(t.Reject, rejectMin, rejectMax))
+	if t.Pass >= t.Reject {
+		t.Pass = round2(t.Reject - thresholdStep)
+	}
+	return t
+}
+
+// loadThresholds reads the thresholds saved by an earlier run, falling
+// back to the model's defaults.
+func (i *Inspector) loadThresholds() inference.Thresholds {
+	def := i.modelDefaults()
+	p := i.app.Preferences()
+	t := fitThresholds(inference.Thresholds{
+		Pass:   p.FloatWithFallback(prefPass, def.Pass),
+		Reject: p.FloatWithFallback(prefReject, def.Reject),
+	})
+	if t.Validate() != nil {
+		return def
+	}
+	return t
+}
+
+func (i *Inspector) saveThresholds() {
+	p := i.app.Preferences()
+	p.SetFloat(prefPass, i.thresholds.Pass)
+	p.SetFloat(prefReject, i.thresholds.Reject)
+}
+
+// onPassChanged is the Auto-Pass slider's callback.
+func (i *Inspector) onPassChanged(v float64) {
+	if i.adjusting {
+		return
+	}
+	i.setThresholds(round2(v), i.thresholds.Reject, true)
+}
+
+// onRejectChanged is the Auto-Reject slider's callback.
+func (i *Inspector) onRejectChanged(v float64) {
+	if i.adjusting {
+		return
+	}
+	i.setThresholds(i.thresholds.Pass, round2(v), false)
+}
+
+// setThresholds applies new thresholds and re-decides. The two ranges
+// meet at 0.50, so the sliders could ask for pass == reject: the slider
+// the user moved keeps its value and the other one steps aside, with a
+// message saying so.
+func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
+	msg := ""
+	if pass >= reject {
+		if passMoved {
+			reject = round2(pass + thresholdStep)
+			msg = fmt.Sprintf("Auto-Pass must stay below Auto-Reject: Auto-Reject moved up to %.2f.", reject)
+		} else {
+			pass = round2(reject - thresholdStep)
+			msg = fmt.Sprintf("Auto-Pass must stay below Auto-Reject: Auto-Pass moved down to %.2f.", pass)
+		}
+	}
+	i.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
+	i.syncSliders()
+	i.setThresholdMessage(msg)
+	i.saveThresholds()
+	i.redecide()
+}
+
+// resetThresholds returns to the model's defaults.
+func (i *Inspector) resetThresholds() {
+	d := i.modelDefaults()
+	i.setThresholds(d.Pass, d.Reject, true)
+}
+
+// syncSliders moves the sliders to the held thresholds without feeding
+// back into setThresholds.
+func (i *Inspector) syncSliders() {
+	i.adjusting = true
+	defer func() { i.adjusting = false }()
+	i.w.passSlider.SetValue(i.thresholds.Pass)
+	i.w.rejectSlider.SetValue(i.thresholds.Reject)
+	i.w.passValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Pass))
+	i.w.rejectValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Reject))
+}

@@ -1,0 +1,782 @@
+package ui
+
+import (
+	"fmt"
+	"image/color"
+	"path/filepath"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/assets"
+	"steelinspect/inference"
+)
+
+// widgets are the window's parts that change after it is built.
+type widgets struct {
+	openBtn, demoBtn, modelBtn *widget.Button
+	prevBtn, nextBtn           *widget.Button
+	position                   *widget.Label
+	progress                   *widget.ProgressBarInfinite
+	busyLabel                  *widget.Label
+
+	passSlider, rejectSlider *widget.Slider
+	passValue, rejectValue   *widget.Label
+	thresholdMsg             *widget.Label
+	logic                    [3]logicRow
+	opacity                  *widget.Slider
+	opacityValue             *widget.Label
+	showOverlay              *widget.Check
+
+	modelName, modelHash, modelDesc, modelSource *widget.Label
+
+	strip   *stripView
+	caption *widget.Label
+
+	card         *canvas.Rectangle
+	decision     *canvas.Text
+	confidence   *canvas.Text
+	level        *widget.Label
+	action       *widget.Label
+	maxProb      *widget.Label
+	meanProb     *widget.Label
+	patchCount   *widget.Label
+	zoneCount    [3]*widget.Label
+	zonePercent  [3]*widget.Label
+	zoneBar      [3]*canvas.Rectangle
+	zoneBarTrack [3]*fyne.Container
+	results      *fyne.Container
+	details      *widget.Accordion
+	table        *widget.Table
+
+	images     *widget.List
+	imageCount *widget.Label
+	selecting  bool
+
+	status      *widget.Label
+	statusModel *widget.Label
+}
+
+// logicRow is one line of the decision-logic table.
+type logicRow struct {
+	bg    *canvas.Rectangle
+	rng   *widget.Label
+	label *widget.Label
+}
+
+var imageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+func (i *Inspector) buildUI() {
+	w := &i.w
+	w.strip = newStripView(i.onHoverPatch)
+	w.caption = widget.NewLabel("")
+	w.caption.Truncation = fyne.TextTruncateEllipsis
+
+	centre := container.New(&stripColumn{strip: w.strip, maxShare: 0.4},
+		w.strip, w.caption, i.buildResults())
+
+	sidebar := container.NewVScroll(container.NewVBox(
+		i.buildThresholds(), widget.NewSeparator(),
+		i.buildLogicTable(), widget.NewSeparator(),
+		i.buildOverlayControls(),
+	))
+	sidebar.SetMinSize(fyne.NewSize(300, 0))
+
+	body := container.NewBorder(nil, nil,
+		container.NewHBox(sidebar, widget.NewSeparator()),
+		container.NewHBox(widget.NewSeparator(), i.buildImageList()),
+		container.NewPadded(centre))
+
+	content := container.NewBorder(
+		container.NewVBox(i.buildToolbar(), widget.NewSeparator()),
+		container.NewVBox(widget.NewSeparator(), i.buildStatusBar()),
+		nil, nil, body)
+	i.win.SetContent(content)
+	i.win.SetMainMenu(i.buildMenu())
+	i.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { i.openURIs(uris) })
+	i.bindKeys()
+
+	i.syncSliders()
+	i.refreshModelInfo()
+	i.redecide()
+	i.refreshBusy()
+	i.refreshNav()
+	i.refreshStatus()
+}
+
+func (i *Inspector) buildToolbar() fyne.CanvasObject {
+	w := &i.w
+	w.openBtn = widget.NewButtonWithIcon("Open images…", theme.FolderOpenIcon(), i.showOpenDialog)
+	w.openBtn.Importance = widget.HighImportance
+	w.demoBtn = widget.NewButtonWithIcon("Demo strips", theme.MenuDropDownIcon(), nil)
+	w.demoBtn.OnTapped = func() {
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(w.demoBtn)
+		menu := widget.NewPopUpMenu(i.demoMenu(), i.win.Canvas())
+		menu.ShowAtPosition(pos.AddXY(0, w.demoBtn.Size().Height))
+	}
+	w.modelBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
+	if i.opts.OpenModel == nil {
+		w.modelBtn.Hide()
+	}
+	w.prevBtn = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), i.previous)
+	w.nextBtn = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), i.next)
+	w.position = widget.NewLabel("")
+	w.progress = widget.NewProgressBarInfinite()
+	w.busyLabel = widget.NewLabel("Analysing…")
+	busy := container.NewHBox(w.busyLabel, container.NewGridWrap(fyne.NewSize(160, w.progress.MinSize().Height), w.progress))
+	return container.NewHBox(w.openBtn, w.demoBtn, w.modelBtn, widget.NewSeparator(),
+		w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), busy)
+}
+
+func (i *Inspector) demoMenu() *fyne.Menu {
+	demos := assets.DemoStrips()
+	items := make([]*fyne.MenuItem, 0, len(demos)+2)
+	for _, d := range demos {
+		items = append(items, fyne.NewMenuItem(d.Name, func() {
+			if i.busy == 0 {
+				i.openDemos([]assets.Demo{d})
+			}
+		}))
+	}
+	if len(demos) > 1 {
+		items = append(items, fyne.NewMenuItemSeparator(),
+			fyne.NewMenuItem(fmt.Sprintf("All %d demo strips", len(demos)), func() {
+				if i.busy == 0 {
+					i.openDemos(demos)
+				}
+			}))
+	}
+	if len(demos) == 0 {
+		none := fyne.NewMenuItem("No demo strips bundled", nil)
+		none.Disabled = true
+		items = append(items, none)
+	}
+	return fyne.NewMenu("Demo strips", items...)
+}
+
+func (i *Inspector) buildMenu() *fyne.MainMenu {
+	open := fyne.NewMenuItem("Open images…", i.showOpenDialog)
+	open.Shortcut = openShortcut
+	file := fyne.NewMenu("File", open)
+	if i.opts.OpenModel != nil {
+		file.Items = append(file.Items, fyne.NewMenuItem("Open model…", i.showModelDialog))
+	}
+	next := fyne.NewMenuItem("Next image", i.next)
+	next.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown}
+	prev := fyne.NewMenuItem("Previous image", i.previous)
+	prev.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp}
+	view := fyne.NewMenu("View", next, prev)
+	return fyne.NewMainMenu(file, i.demoMenu(), view)
+}
+
+var openShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+
+func (i *Inspector) bindKeys() {
+	c := i.win.Canvas()
+	c.AddShortcut(openShortcut, func(fyne.Shortcut) { i.showOpenDialog() })
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		switch ev.Name {
+		case fyne.KeyRight, fyne.KeyPageDown, fyne.KeyDown:
+			i.next()
+		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
+			i.previous()
+		}
+	})
+}
+
+func (i *Inspector) buildThresholds() fyne.CanvasObject {
+	w := &i.w
+	w.passSlider = widget.NewSlider(passMin, passMax)
+	w.passSlider.Step = thresholdStep
+	w.passSlider.OnChanged = i.onPassChanged
+	w.rejectSlider = widget.NewSlider(rejectMin, rejectMax)
+	w.rejectSlider.Step = thresholdStep
+	w.rejectSlider.OnChanged = i.onRejectChanged
+	w.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	w.rejectValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	w.thresholdMsg = widget.NewLabel("")
+	w.thresholdMsg.Wrapping = fyne.TextWrapWord
+	w.thresholdMsg.Importance = widget.WarningImportance
+	w.thresholdMsg.Hide()
+	reset := widget.NewButtonWithIcon("Model defaults", theme.ViewRefreshIcon(), i.resetThresholds)
+	reset.Importance = widget.LowImportance
+
+	row := func(z inference.Zone, name string, value *widget.Label) fyne.CanvasObject {
+		return container.NewBorder(nil, nil, swatchBox(zoneColor(z), 14),
+			value, widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	}
+	return container.NewVBox(
+		heading("Thresholds"),
+		row(inference.ZoneAutoPass, "Auto-Pass threshold", w.passValue),
+		w.passSlider,
+		row(inference.ZoneAutoReject, "Auto-Reject threshold", w.rejectValue),
+		w.rejectSlider,
+		w.thresholdMsg,
+		container.NewHBox(layout.NewSpacer(), reset),
+	)
+}
+
+func (i *Inspector) buildLogicTable() fyne.CanvasObject {
+	w := &i.w
+	names := [3]string{"Green", "Yellow", "Red"}
+	decisions := [3]string{"PASS: auto-approve", "REVIEW: manual inspection", "REJECT: auto-reject"}
+	rows := []fyne.CanvasObject{heading("Decision logic")}
+	for z := range 3 {
+		bg := canvas.NewRectangle(color.Transparent)
+		bg.CornerRadius = 4
+		rng := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		lbl := widget.NewLabel(decisions[z])
+		lbl.Importance = decisionImportance(inference.Decision(z))
+		w.logic[z] = logicRow{bg: bg, rng: rng, label: lbl}
+		zoneName := widget.NewLabelWithStyle(names[z], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		top := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), zoneName, layout.NewSpacer(), rng)
+		rows = append(rows, container.NewStack(bg, container.New(&tightColumn{}, top, lbl)))
+	}
+	note := widget.NewLabel("Strip score = its highest patch probability.")
+	note.Wrapping = fyne.TextWrapWord
+	note.Importance = widget.LowImportance
+	rows = append(rows, note)
+	return container.NewVBox(rows...)
+}
+
+func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
+	w := &i.w
+	p := i.app.Preferences()
+	w.opacity = widget.NewSlider(0, 1)
+	w.opacity.Step = 0.05
+	w.opacity.Value = clamp(p.FloatWithFallback(prefOverlayOpacity, defaultOverlayOpacity), 0, 1)
+	w.opacityValue = widget.NewLabelWithStyle(fmt.Sprintf("%d %%", int(w.opacity.Value*100+0.5)),
+		fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
+	w.opacity.OnChanged = func(v float64) {
+		w.opacityValue.SetText(fmt.Sprintf("%d %%", int(v*100+0.5)))
+		p.SetFloat(prefOverlayOpacity, v)
+		i.refreshOverlay()
+	}
+	applyShown := func(on bool) {
+		w.strip.showOverlay(on)
+		if on {
+			w.opacity.Enable()
+		} else {
+			w.opacity.Disable()
+		}
+	}
+	// Set the saved state before the callback, so starting up writes no
+	// preference.
+	w.showOverlay = widget.NewCheck("Show patch heatmap", nil)
+	w.showOverlay.Checked = p.BoolWithFallback(prefOverlayShown, true)
+	applyShown(w.showOverlay.Checked)
+	w.showOverlay.OnChanged = func(on bool) {
+		p.SetBool(prefOverlayShown, on)
+		applyShown(on)
+	}
+	return container.NewVBox(
+		heading("Heatmap"),
+		w.showOverlay,
+		container.NewBorder(nil, nil, widget.NewLabel("Opacity"), w.opacityValue),
+		w.opacity,
+	)
+}
+
+func (i *Inspector) buildModelInfo() fyne.CanvasObject {
+	w := &i.w
+	w.modelName = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.modelName.Wrapping = fyne.TextWrapBreak
+	w.modelHash = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+	w.modelDesc = widget.NewLabel("")
+	w.modelDesc.Wrapping = fyne.TextWrapWord
+	w.modelSource = widget.NewLabel("")
+	w.modelSource.Wrapping = fyne.TextWrapBreak
+	w.modelSource.Importance = widget.LowImportance
+	objs := []fyne.CanvasObject{heading("Model"), w.modelName, w.modelHash, w.modelDesc, w.modelSource}
+	if i.opts.OpenModel != nil {
+		objs = append(objs, widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog))
+	}
+	return container.NewVBox(objs...)
+}
+
+func (i *Inspector) buildResults() fyne.CanvasObject {
+	w := &i.w
+	w.decision = canvas.NewText("NO IMAGE", theme.Color(theme.ColorNameDisabled))
+	w.decision.TextSize = 46
+	w.decision.TextStyle = fyne.TextStyle{Bold: true}
+	w.decision.Alignment = fyne.TextAlignCenter
+	w.confidence = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	w.confidence.TextSize = 22
+	w.confidence.TextStyle = fyne.TextStyle{Bold: true}
+	w.confidence.Alignment = fyne.TextAlignCenter
+	w.level = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	w.action = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	w.action.Wrapping = fyne.TextWrapWord
+	w.card = canvas.NewRectangle(color.Transparent)
+	w.card.CornerRadius = 10
+	w.card.StrokeWidth = 3
+	card := container.NewStack(w.card, container.NewPadded(container.NewVBox(layout.NewSpacer(),
+		w.decision, w.confidence, w.level, w.action, layout.NewSpacer())))
+
+	w.maxProb = valueLabel()
+	w.meanProb = valueLabel()
+	w.patchCount = valueLabel()
+	metrics := container.NewVBox(heading("Metrics"),
+		container.New(layout.NewFormLayout(),
+			widget.NewLabel("Max probability"), w.maxProb,
+			widget.NewLabel("Mean probability"), w.meanProb,
+			widget.NewLabel("Patches"), w.patchCount))
+
+	zoneNames := [3]string{"Auto-Pass", "Manual Review", "Auto-Reject"}
+	zones := container.NewVBox(heading("Zone breakdown"))
+	for z := range 3 {
+		w.zoneCount[z] = valueLabel()
+		w.zonePercent[z] = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
+		w.zoneBar[z] = canvas.NewRectangle(zoneColor(inference.Zone(z)))
+		w.zoneBar[z].CornerRadius = 3
+		track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+		track.CornerRadius = 3
+		w.zoneBarTrack[z] = container.New(&barLayout{}, track, w.zoneBar[z])
+		name := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
+		zones.Add(container.NewBorder(nil, nil, name,
+			container.NewHBox(w.zoneCount[z], w.zonePercent[z]), w.zoneBarTrack[z]))
+	}
+
+	w.table = i.buildPatchTable()
+	tableBox := container.New(&fixedHeight{height: i.tableHeight}, w.table)
+	w.details = widget.NewAccordion(widget.NewAccordionItem("Detailed patch analysis", tableBox))
+
+	w.details.Open(0)
+	top := container.NewGridWithColumns(2, card,
+		container.NewPadded(container.NewVBox(metrics, widget.NewSeparator(), zones)))
+	// The open patch table takes the height left under the card and
+	// scrolls inside itself.
+	w.results = container.NewBorder(top, nil, nil, nil, w.details)
+	return w.results
+}
+
+func (i *Inspector) buildImageList() fyne.CanvasObject {
+	w := &i.w
+	w.images = widget.NewList(
+		func() int { return len(i.items) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabel("strip-name.jpg")
+			name.Truncation = fyne.TextTruncateEllipsis
+			dec := widget.NewLabelWithStyle("REVIEW", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id >= len(i.items) {
+				return
+			}
+			it := i.items[id]
+			c := o.(*fyne.Container)
+			name := c.Objects[0].(*widget.Label)
+			sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
+			dec := c.Objects[2].(*widget.Label)
+			name.SetText(it.name)
+			d, ok := i.decisionOf(it)
+			if !ok {
+				sw.FillColor = theme.Color(theme.ColorNameDisabled)
+				dec.SetText("…")
+				dec.Importance = widget.LowImportance
+			} else {
+				sw.FillColor = decisionColor(d)
+				dec.SetText(d.String())
+				dec.Importance = decisionImportance(d)
+			}
+			sw.Refresh()
+			dec.Refresh()
+		})
+	w.images.OnSelected = func(id widget.ListItemID) {
+		if !w.selecting && id != i.current {
+			i.showItem(id)
+		}
+	}
+	w.imageCount = widget.NewLabel("")
+	list := container.NewBorder(container.NewVBox(heading("Images"), w.imageCount),
+		container.NewVBox(widget.NewSeparator(), i.buildModelInfo()), nil, nil, w.images)
+	return container.New(&fixedWidth{width: 220}, list)
+}
+
+func (i *Inspector) buildStatusBar() fyne.CanvasObject {
+	w := &i.w
+	w.status = widget.NewLabel("")
+	w.status.Truncation = fyne.TextTruncateEllipsis
+	w.statusModel = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{})
+	w.statusModel.Importance = widget.LowImportance
+	return container.NewBorder(nil, nil, nil, w.statusModel, w.status)
+}
+
+// decisionOf decides an item with the current thresholds, when its
+// analysis is fresh.
+func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
+	if !i.isFresh(it) {
+		return 0, false
+	}
+	v, err := inference.Decide(it.analysis.Probabilities(), i.thresholds)
+	if err != nil {
+		return 0, false
+	}
+	return v.Decision, true
+}
+
+func (i *Inspector) showOpenDialog() {
+	if i.busy > 0 {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			i.showError("Cannot open file", err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		u := r.URI()
+		r.Close()
+		i.rememberDir(u)
+		i.openURIs([]fyne.URI{u})
+	}, i.win)
+	d.SetFilter(storage.NewExtensionFileFilter(imageExtensions))
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+func (i *Inspector) showModelDialog() {
+	if i.busy > 0 || i.opts.OpenModel == nil {
+		return
+	}
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			i.showError("Cannot open model", err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		u := r.URI()
+		r.Close()
+		i.rememberDir(u)
+		i.openModel(u.Path())
+	}, i.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".onnx", ".json"}))
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+func (i *Inspector) rememberDir(u fyne.URI) {
+	if u.Scheme() == "file" {
+		i.app.Preferences().SetString(prefLastDir, filepath.Dir(u.Path()))
+	}
+}
+
+func (i *Inspector) startIn(d *dialog.FileDialog) {
+	dir := i.app.Preferences().String(prefLastDir)
+	if dir == "" {
+		return
+	}
+	if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
+		d.SetLocation(l)
+	}
+}
+
+// onHoverPatch describes the patch under the pointer in the caption.
+func (i *Inspector) onHoverPatch(idx int) {
+	i.hoverPatch = idx
+	i.refreshCaption()
+}
+
+func (i *Inspector) refreshCaption() {
+	a, v := i.currentAnalysis(), i.verdict
+	w := &i.w
+	switch {
+	case a == nil || v == nil:
+		w.caption.SetText("")
+	case i.hoverPatch < 0 || i.hoverPatch >= len(a.Patches):
+		w.caption.SetText(fmt.Sprintf("%d patches of %d×%d px, stride %d. Hover over or tap a patch for its probability.",
+			len(a.Patches), i.patchSize(a), i.patchSize(a), i.stride()))
+	default:
+		p := a.Patches[i.hoverPatch]
+		text := fmt.Sprintf("Patch #%d   x %d–%d, y %d–%d   probability %.3f   %s",
+			i.hoverPatch, p.X, p.X+p.W, p.Y, p.Y+p.H, p.Probability, zoneTitle(v.Zones[i.hoverPatch]))
+		var others []string
+		for _, k := range patchesAt(p.X+p.W/2, p.Y+p.H/2, a.Patches) {
+			if k != i.hoverPatch {
+				others = append(others, fmt.Sprintf("#%d %.3f", k, a.Patches[k].Probability))
+			}
+		}
+		if len(others) > 0 {
+			text += "   (overlaps " + strings.Join(others, ", ") + ")"
+		}
+		w.caption.SetText(text)
+	}
+}
+
+func (i *Inspector) patchSize(a *inference.Analysis) int {
+	if len(a.Patches) > 0 {
+		return a.Patches[0].W
+	}
+	return 0
+}
+
+func (i *Inspector) stride() int {
+	if i.manifest != nil {
+		return i.manifest.Input.Stride
+	}
+	return 0
+}
+
+// refreshResult fills the result card, metrics, zone breakdown and table
+// from the held verdict.
+func (i *Inspector) refreshResult() {
+	w := &i.w
+	v := i.verdict
+	if v == nil {
+		w.decision.Text = "NO IMAGE"
+		w.decision.Color = theme.Color(theme.ColorNameDisabled)
+		w.confidence.Text = "Open a strip to inspect it"
+		w.level.SetText("")
+		w.action.SetText("")
+		w.card.FillColor = color.Transparent
+		w.card.StrokeColor = theme.Color(theme.ColorNameSeparator)
+		for _, l := range []*widget.Label{w.maxProb, w.meanProb, w.patchCount} {
+			l.SetText("–")
+		}
+		for z := range 3 {
+			w.zoneCount[z].SetText("–")
+			w.zonePercent[z].SetText("")
+			w.zoneBarTrack[z].Objects[1].(*canvas.Rectangle).Hide()
+		}
+	} else {
+		c := decisionColor(v.Decision)
+		w.decision.Text = v.Decision.String()
+		w.decision.Color = c
+		w.confidence.Text = fmt.Sprintf("Confidence %.1f %%", 100*v.Confidence)
+		w.level.SetText(v.ConfidenceLevel + " confidence")
+		w.action.SetText(v.Recommendation)
+		w.action.Importance = decisionImportance(v.Decision)
+		w.action.Refresh()
+		fill := c
+		fill.A = 0x30
+		w.card.FillColor = fill
+		w.card.StrokeColor = c
+		w.maxProb.SetText(fmt.Sprintf("%.1f %%", 100*v.Confidence))
+		w.meanProb.SetText(fmt.Sprintf("%.1f %%", 100*v.MeanProbability))
+		w.patchCount.SetText(fmt.Sprintf("%d", len(v.Zones)))
+		counts := [3]int{v.Counts.AutoPass, v.Counts.ManualReview, v.Counts.AutoReject}
+		pct := [3]float64{v.Percents.AutoPass, v.Percents.ManualReview, v.Percents.AutoReject}
+		for z := range 3 {
+			w.zoneCount[z].SetText(fmt.Sprintf("%d", counts[z]))
+			w.zonePercent[z].SetText(fmt.Sprintf("%5.1f %%", pct[z]))
+			bar := w.zoneBarTrack[z]
+			bar.Layout.(*barLayout).share = float32(pct[z] / 100)
+			bar.Objects[1].(*canvas.Rectangle).Show()
+			bar.Refresh()
+		}
+	}
+	w.decision.Refresh()
+	w.confidence.Refresh()
+	w.card.Refresh()
+	i.refreshTable()
+	i.refreshCaption()
+}
+
+// refreshOverlay recomposes the heatmap from the verdict's zones.
+func (i *Inspector) refreshOverlay() {
+	a, v := i.currentAnalysis(), i.verdict
+	if a == nil || v == nil {
+		i.w.strip.setOverlay(nil, nil, nil)
+		return
+	}
+	img := composeOverlay(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value)
+	i.w.strip.setOverlay(img, a.Patches, v.Zones)
+}
+
+// refreshLogicTable writes the current thresholds into the decision-logic
+// table and marks the row of the shown decision.
+func (i *Inspector) refreshLogicTable() {
+	t := i.thresholds
+	ranges := [3]string{
+		fmt.Sprintf("p < %.2f", t.Pass),
+		fmt.Sprintf("%.2f – %.2f", t.Pass, t.Reject),
+		fmt.Sprintf("p > %.2f", t.Reject),
+	}
+	current := -1
+	if i.verdict != nil {
+		current = int(i.verdict.Decision)
+	}
+	for z := range 3 {
+		r := i.w.logic[z]
+		r.rng.SetText(ranges[z])
+		if z == current {
+			c := zoneColor(inference.Zone(z))
+			c.A = 0x38
+			r.bg.FillColor = c
+			r.bg.StrokeColor = zoneColor(inference.Zone(z))
+			r.bg.StrokeWidth = 1.5
+			r.label.TextStyle = fyne.TextStyle{Bold: true}
+		} else {
+			r.bg.FillColor = color.Transparent
+			r.bg.StrokeWidth = 0
+			r.label.TextStyle = fyne.TextStyle{}
+		}
+		r.bg.Refresh()
+		r.label.Refresh()
+	}
+}
+
+func (i *Inspector) setThresholdMessage(msg string) {
+	m := i.w.thresholdMsg
+	m.SetText(msg)
+	if msg == "" {
+		m.Hide()
+	} else {
+		m.Show()
+	}
+}
+
+func (i *Inspector) refreshModelInfo() {
+	w := &i.w
+	m := i.manifest
+	if m == nil {
+		w.modelName.SetText("No model")
+		return
+	}
+	w.modelName.SetText(fmt.Sprintf("%s %s", m.Name, m.Version))
+	w.modelHash.SetText("sha256 " + m.Identity().ShortHash())
+	var desc []string
+	if d := m.Provenance.Description; d != "" {
+		desc = append(desc, d)
+	}
+	if d := m.Provenance.TrainedOn; d != "" {
+		desc = append(desc, "Trained on: "+d)
+	}
+	if d := m.Provenance.Date; d != "" {
+		desc = append(desc, "Date: "+d)
+	}
+	w.modelDesc.SetText(strings.Join(desc, "\n"))
+	w.modelSource.SetText(i.modelSource)
+	i.refreshStatus()
+}
+
+func (i *Inspector) refreshBusy() {
+	w := &i.w
+	if w.progress == nil {
+		return
+	}
+	if i.busy > 0 {
+		w.progress.Show()
+		w.progress.Start()
+		w.busyLabel.Show()
+		w.openBtn.Disable()
+		w.demoBtn.Disable()
+		w.modelBtn.Disable()
+	} else {
+		w.progress.Stop()
+		w.progress.Hide()
+		w.busyLabel.Hide()
+		w.openBtn.Enable()
+		w.demoBtn.Enable()
+		w.modelBtn.Enable()
+	}
+}
+
+func (i *Inspector) refreshNav() {
+	w := &i.w
+	n := len(i.items)
+	if n == 0 {
+		w.position.SetText("")
+	} else {
+		w.position.SetText(fmt.Sprintf("%d / %d", i.current+1, n))
+	}
+	if i.current > 0 {
+		w.prevBtn.Enable()
+	} else {
+		w.prevBtn.Disable()
+	}
+	if i.current >= 0 && i.current < n-1 {
+		w.nextBtn.Enable()
+	} else {
+		w.nextBtn.Disable()
+	}
+}
+
+func (i *Inspector) refreshImageCount() {
+	switch n := len(i.items); n {
+	case 0:
+		i.w.imageCount.SetText("None loaded yet")
+	case 1:
+		i.w.imageCount.SetText("1 image")
+	default:
+		i.w.imageCount.SetText(fmt.Sprintf("%d images · ←/→ to browse", n))
+	}
+	i.refreshNav()
+}
+
+func (i *Inspector) setStatus(s string) { i.w.status.SetText(s) }
+
+// refreshStatus shows the shown image's file facts and timings.
+func (i *Inspector) refreshStatus() {
+	w := &i.w
+	if i.manifest != nil {
+		w.statusModel.SetText(fmt.Sprintf("Model %s · %s", i.modelName(), i.manifest.Identity().ShortHash()))
+	}
+	it := i.currentItem()
+	if it == nil || it.analysis == nil {
+		w.status.SetText("Ready. Drop strip images on the window, press Ctrl+O, or open a demo strip.")
+		i.refreshImageCount()
+		return
+	}
+	a := it.analysis
+	w.status.SetText(fmt.Sprintf("%s   %d×%d %s   %s   decode %.1f ms · inference %.1f ms · total %.1f ms",
+		it.name, a.Image.Width, a.Image.Height, strings.ToUpper(a.Image.Format), humanBytes(a.Image.Bytes),
+		a.Timings.DecodeMS, a.Timings.InferenceMS, a.Timings.TotalMS))
+}
+
+func humanBytes(n int) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
+}
+
+func zoneTitle(z inference.Zone) string {
+	return [...]string{"auto-pass (green)", "manual review (orange)", "auto-reject (red)"}[z]
+}
+
+func decisionImportance(d inference.Decision) widget.Importance {
+	return [...]widget.Importance{widget.SuccessImportance, widget.WarningImportance, widget.DangerImportance}[d]
+}
+
+func heading(text string) *widget.Label {
+	l := widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	l.SizeName = theme.SizeNameSubHeadingText
+	return l
+}
+
+func valueLabel() *widget.Label {
+	return widget.NewLabelWithStyle("–", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+// swatch is a small square of colour.
+func swatch(c color.Color, side float32) *canvas.Rectangle {
+	r := canvas.NewRectangle(c)
+	r.CornerRadius = 3
+	r.SetMinSize(fyne.NewSize(side, side))
+	return r
+}
+
+// swatchBox is a swatch kept square inside a stretching layout.
+func swatchBox(c color.Color, side float32) *fyne.Container {
+	return container.NewCenter(swatch(c, side))
+}
