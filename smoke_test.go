@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// TestWindowSmokeUnderXvfb builds the real binary, opens a strip in a real
+// window on a virtual X display, lets it save the window after the first
+// result (--screenshot) and checks the picture shows the verdict: the
+// REJECT card's red and the green of clean patches.
+func TestWindowSmokeUnderXvfb(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the whole application")
+	}
+	xvfb, err := exec.LookPath("xvfb-run")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xvfb-run is missing; make deps installs it")
+		}
+		t.Skip("xvfb-run not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "steelinspect")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	// Left 1100 columns black (auto-pass), the last 256 white (auto-reject).
+	strip := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for y := 0; y < 256; y++ {
+		for x := 1344; x < 1600; x++ {
+			strip.Pix[y*strip.Stride+x] = 255
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, strip)
+	stripPath := filepath.Join(dir, "strip.png")
+	os.WriteFile(stripPath, buf.Bytes(), 0o644)
+
+	shot := filepath.Join(dir, "window.png")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin,
+		"--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", shot, stripPath)
+	// Fresh preferences: saved thresholds from a user's session must not leak in.
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("window run: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatalf("no screenshot: %v", err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	b := img.Bounds()
+	if b.Dx() < 900 || b.Dy() < 500 {
+		t.Fatalf("window is only %v", b)
+	}
+	red, green := 0, 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			r, g, bl = r>>8, g>>8, bl>>8
+			if r > 180 && g < 90 && bl < 90 {
+				red++
+			}
+			if g > r+30 && g > bl+15 && g > 60 {
+				green++
+			}
+		}
+	}
+	if red < 500 || green < 5000 {
+		t.Errorf("screenshot lacks the verdict: %d red and %d green pixels (want a REJECT card and green clean patches)", red, green)
+	}
+	if keep := os.Getenv("STEELINSPECT_SMOKE_SHOT"); keep != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(keep, data, 0o644)
+	}
+}
