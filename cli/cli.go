@@ -11,6 +11,7 @@ import (
 	"io"
 	"strings"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
 )
@@ -28,6 +29,7 @@ const (
 // GUIOptions is what the command line hands to the window.
 type GUIOptions struct {
 	Engine     *inference.Engine
+	Audit      *audit.Store // nil when the audit trail is off or unavailable
 	OpenModel  func(path string) (*inference.Engine, error)
 	Paths      []string
 	Screenshot string
@@ -178,6 +180,9 @@ func runInspect(args []string, env Env) error {
 	fs := newFlagSet("steelinspect", env)
 	common.register(fs)
 	screenshot := fs.String("screenshot", "", "save the window to this PNG `file` after the first result, then quit")
+	var db dbFlag
+	db.register(fs)
+	noAudit := fs.Bool("no-audit", false, "do not record inspections in the audit database")
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -189,8 +194,17 @@ func runInspect(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	var store *audit.Store
+	if !*noAudit {
+		// The window stays usable without its trail, but says so.
+		if store, err = db.open(); err != nil {
+			fmt.Fprintf(env.Stderr, "steelinspect: audit trail off: %v\n", err)
+		} else {
+			defer store.Close()
+		}
+	}
 	opener := func(path string) (*inference.Engine, error) {
 		return inference.OpenModel(path, inference.EngineOptions{LibraryPath: common.ortLib})
 	}
-	return env.GUI(GUIOptions{Engine: e, OpenModel: opener, Paths: paths, Screenshot: *screenshot})
+	return env.GUI(GUIOptions{Engine: e, Audit: store, OpenModel: opener, Paths: paths, Screenshot: *screenshot})
 }
