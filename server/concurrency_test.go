@@ -1,0 +1,217 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
+
+// gate is a worker hook that reports each time the worker reaches it and
+// holds the worker until released.
+type gate struct {
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func newGate(t *testing.T) *gate {
+	g := &gate{entered: make(chan struct{}, 100), release: make(chan struct{})}
+	t.Cleanup(g.open) // never leave the worker blocked
+	return g
+}
+
+func (g *gate) hold() {
+	select {
+	case g.entered <- struct{}{}:
+	default:
+	}
+	<-g.release
+}
+
+func (g *gate) open() { g.once.Do(func() { close(g.release) }) }
+
+func (g *gate) waitEntered(t *testing.T) {
+	t.Helper()
+	select {
+	case <-g.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker never took the first request")
+	}
+}
+
+func TestQueueFullAnswers503(t *testing.T) {
+	g := newGate(t)
+	ts := start(t, Config{QueueSize: 1, holdWorker: g.hold})
+	img := blackStrip(t)
+
+	results := make(chan response, 2)
+	post := func() { results <- predictForm(t, ts.url, img) }
+	go post()
+	g.waitEntered(t) // the worker holds request 1
+	go post()
+	waitFor(t, "request 2 to wait in the queue", func() bool { return len(ts.queue) == 1 })
+
+	r := predictForm(t, ts.url, img) // request 3: no room
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("status %d Retry-After %q, want 503 with Retry-After: %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	var e errorBody
+	r.json(t, &e)
+	if !strings.Contains(e.Error, "busy") {
+		t.Errorf("error %q", e.Error)
+	}
+
+	g.open()
+	for i := 0; i < 2; i++ {
+		if p := decodePrediction(t, <-results); p.Decision != "PASS" {
+			t.Errorf("queued request: decision %s", p.Decision)
+		}
+	}
+	// The queue has room again.
+	if p := decodePrediction(t, predictForm(t, ts.url, img)); p.Decision != "PASS" {
+		t.Errorf("after the burst: decision %s", p.Decision)
+	}
+}
+
+func TestConcurrentRequestsShareRuns(t *testing.T) {
+	const n = 6
+	// Hold the worker on the first request until the other n-1 wait behind
+	// it, so that all n arrive "together".
+	g := newGate(t)
+	ts := start(t, Config{holdWorker: g.hold, MaxBatchImages: 8})
+	black, white := blackStrip(t), whiteStrip(t)
+
+	var wg sync.WaitGroup
+	results := make([]response, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			img := black
+			if i%2 == 1 {
+				img = white
+			}
+			results[i] = predictForm(t, ts.url, img)
+		}()
+	}
+	g.waitEntered(t)
+	waitFor(t, "the other requests to queue", func() bool { return len(ts.queue) == n-1 })
+	g.open()
+	wg.Wait()
+	for i, r := range results {
+		p := decodePrediction(t, r)
+		want := "PASS"
+		if i%2 == 1 {
+			want = "REJECT"
+		}
+		if p.Decision != want {
+			t.Errorf("request %d: decision %s, want %s (results mixed up between requests?)", i, p.Decision, want)
+		}
+		if p.BatchImages != n {
+			t.Errorf("request %d was scored in a batch of %d, want all %d together", i, p.BatchImages, n)
+		}
+	}
+	// 6 strips × 12 patches in runs of 48 patches: 2 runs, not 6.
+	if runs := ts.engine.Runs(); runs >= n {
+		t.Errorf("%d model runs for %d concurrent requests; they should share runs", runs, n)
+	} else {
+		t.Logf("%d concurrent requests took %d model runs", n, runs)
+	}
+}
+
+func TestRequestTimesOutWaiting(t *testing.T) {
+	g := newGate(t)
+	ts := start(t, Config{RequestTimeout: 200 * time.Millisecond, holdWorker: g.hold})
+	r := predictForm(t, ts.url, blackStrip(t))
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
+		t.Fatalf("status %d, want 503 with Retry-After: %s", r.status, r.body)
+	}
+	var e errorBody
+	r.json(t, &e)
+	if !strings.Contains(e.Error, "timed out") {
+		t.Errorf("error %q", e.Error)
+	}
+	g.open()
+	// The abandoned job is skipped, not scored; the next request works.
+	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); p.Decision != "PASS" {
+		t.Errorf("decision %s", p.Decision)
+	}
+}
+
+func TestGracefulShutdownFinishesInFlight(t *testing.T) {
+	g := newGate(t)
+	e := openEngine(t)
+	logs := &syncBuffer{}
+	s, err := New(e, Config{holdWorker: g.hold, Log: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+
+	inflight := make(chan response, 1)
+	go func() { inflight <- predictForm(t, "http://"+addr, whiteStrip(t)) }()
+	g.waitEntered(t)
+
+	cancel() // SIGINT/SIGTERM in `steelinspect serve`
+	waitFor(t, "the listener to close", func() bool {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned (%v) while a request was in flight", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+
+	g.open()
+	select {
+	case r := <-inflight:
+		if p := decodePrediction(t, r); p.Decision != "REJECT" {
+			t.Errorf("in-flight request: decision %s", p.Decision)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the in-flight request never finished")
+	}
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return after the last request")
+	}
+	// The worker has stopped: new work is refused, not queued forever.
+	if _, err := s.submit(context.Background(), "late", whiteStrip(t)); !errors.Is(err, errShuttingDown) {
+		t.Errorf("submit after shutdown: %v, want errShuttingDown", err)
+	}
+	if !strings.Contains(logs.String(), "shutting down") {
+		t.Errorf("log does not mention the shutdown:\n%s", logs.String())
+	}
+}

@@ -1,0 +1,321 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"steelinspect/inference"
+)
+
+// The optional fields of a prediction request, as form fields (multipart)
+// or query parameters (either body).
+const (
+	fieldImage  = "image"
+	fieldPass   = "pass_threshold"
+	fieldReject = "reject_threshold"
+)
+
+// maxFieldBytes bounds a threshold form field: a number needs few bytes.
+const maxFieldBytes = 64
+
+// predictResponse is the answer of POST /api/predict: an inference.Record
+// (the seed's fields, patches, model identity, thresholds, timings) with the
+// request's id and how the server handled it.
+type predictResponse struct {
+	RequestID string `json:"request_id"`
+	inference.Record
+	// BatchImages is how many requests' images shared the engine call
+	// that scored this one (timings_ms covers that whole call).
+	BatchImages int `json:"batch_images"`
+	// ServerMS is the time from the request's arrival to its answer,
+	// queueing included.
+	ServerMS float64 `json:"server_ms"`
+}
+
+// httpError is a request the server refuses, with the status to answer.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func refuse(status int, format string, args ...any) *httpError {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// upload is one image to score and the threshold values its request gave.
+type upload struct {
+	name   string
+	data   []byte
+	values map[string]string // pass_threshold, reject_threshold as sent
+}
+
+func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
+	received := time.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	up, herr := s.readUpload(r)
+	var th inference.Thresholds
+	if herr == nil {
+		th, herr = s.thresholds(up.values)
+	}
+	if herr == nil {
+		herr = s.checkImage(up.data)
+	}
+	if herr != nil {
+		s.writeError(w, r, herr.status, herr.msg)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
+	res, err := s.submit(ctx, up.name, up.data)
+	switch {
+	case err == nil:
+	case errors.Is(err, errQueueFull):
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, r, http.StatusServiceUnavailable,
+			fmt.Sprintf("server busy: %d requests are already waiting for the model; retry shortly", cap(s.queue)))
+		return
+	case errors.Is(err, errShuttingDown):
+		w.Header().Set("Retry-After", "5")
+		w.Header().Set("Connection", "close")
+		s.writeError(w, r, http.StatusServiceUnavailable, "server is shutting down")
+		return
+	case errors.Is(err, context.DeadlineExceeded):
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, r, http.StatusServiceUnavailable,
+			fmt.Sprintf("timed out after %s waiting for the model", s.cfg.RequestTimeout))
+		return
+	default: // the client went away; nobody reads this answer
+		s.writeError(w, r, http.StatusServiceUnavailable, "request cancelled: "+err.Error())
+		return
+	}
+	if res.err != nil {
+		status, msg := engineFailure(res.err)
+		if status == http.StatusInternalServerError {
+			s.log.Printf("request %s: analysis failed: %v", requestID(r), res.err)
+		}
+		s.writeError(w, r, status, msg)
+		return
+	}
+	v, err := inference.Decide(res.analysis.Probabilities(), th)
+	if err != nil {
+		s.log.Printf("request %s: decide failed: %v", requestID(r), err)
+		s.writeError(w, r, http.StatusInternalServerError, "decision failed: "+err.Error())
+		return
+	}
+	s.metrics.decision(v.Decision)
+	writeJSON(w, http.StatusOK, predictResponse{
+		RequestID:   requestID(r),
+		Record:      inference.NewRecord(&res.analysis, &v),
+		BatchImages: res.batch,
+		ServerMS:    float64(time.Since(received).Microseconds()) / 1000,
+	})
+}
+
+// engineFailure maps an error the engine returned for one image to a
+// status. The handler has already refused everything a header shows
+// (format, dimensions, pixel count), so what decoding still refuses is a
+// damaged file, whose message begins "corrupt" (inference.DecodeImage);
+// anything else went wrong in the model run and is the server's fault.
+func engineFailure(err error) (int, string) {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "corrupt ") || errors.Is(err, inference.ErrUnsupportedFormat) {
+		return http.StatusUnprocessableEntity, "image could not be decoded: " + msg
+	}
+	return http.StatusInternalServerError, "analysis failed: " + msg
+}
+
+// readUpload reads the image and the threshold values from the request:
+// a multipart/form-data body with an "image" file field, or the image itself
+// as the body with Content-Type image/*. Anything else is refused.
+func (s *Server) readUpload(r *http.Request) (upload, *httpError) {
+	up := upload{values: map[string]string{}}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return up, refuse(http.StatusBadRequest, "malformed query string: %v", err)
+	}
+	keys := make([]string, 0, len(query))
+	for k := range query {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if k != fieldPass && k != fieldReject {
+			return up, refuse(http.StatusBadRequest, "unknown query parameter %q (accepted: %s, %s)", k, fieldPass, fieldReject)
+		}
+		if len(query[k]) != 1 {
+			return up, refuse(http.StatusBadRequest, "query parameter %q given more than once", k)
+		}
+		up.values[k] = query[k][0]
+	}
+
+	ct := r.Header.Get("Content-Type")
+	mediaType, _, err := mime.ParseMediaType(ct)
+	switch {
+	case ct == "":
+		return up, refuse(http.StatusUnsupportedMediaType, "missing Content-Type: %s", howToSend)
+	case err != nil:
+		return up, refuse(http.StatusUnsupportedMediaType, "malformed Content-Type %q: %s", ct, howToSend)
+	case mediaType == "multipart/form-data":
+		return s.readMultipart(r, up)
+	case strings.HasPrefix(mediaType, "image/"):
+		data, err := io.ReadAll(r.Body)
+		if err != nil {
+			return up, s.bodyError(err)
+		}
+		up.name, up.data = "upload", data
+		return up, nil
+	default:
+		return up, refuse(http.StatusUnsupportedMediaType, "unsupported Content-Type %q: %s", mediaType, howToSend)
+	}
+}
+
+const howToSend = `send multipart/form-data with an "image" file field, or the image itself with Content-Type image/png, image/jpeg, image/bmp or image/tiff`
+
+func (s *Server) readMultipart(r *http.Request, up upload) (upload, *httpError) {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return up, refuse(http.StatusBadRequest, "malformed multipart/form-data: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return up, s.bodyError(err)
+		}
+		name := part.FormName()
+		switch name {
+		case fieldImage:
+			if up.data != nil {
+				return up, refuse(http.StatusBadRequest, "form field %q given more than once", fieldImage)
+			}
+			data, err := io.ReadAll(part)
+			if err != nil {
+				return up, s.bodyError(err)
+			}
+			up.data = data // never nil, even for an empty part
+			up.name = uploadName(part.FileName())
+		case fieldPass, fieldReject:
+			if _, dup := up.values[name]; dup {
+				return up, refuse(http.StatusBadRequest, "%q given more than once (as form field or query parameter)", name)
+			}
+			v, err := io.ReadAll(io.LimitReader(part, maxFieldBytes+1))
+			if err != nil {
+				return up, s.bodyError(err)
+			}
+			if len(v) > maxFieldBytes {
+				return up, refuse(http.StatusBadRequest, "form field %q is too long for a number", name)
+			}
+			up.values[name] = string(v)
+		case "":
+			return up, refuse(http.StatusBadRequest, "multipart part without a form field name")
+		default:
+			return up, refuse(http.StatusBadRequest, "unknown form field %q (accepted: %s, %s, %s)", name, fieldImage, fieldPass, fieldReject)
+		}
+		part.Close()
+	}
+	if up.data == nil {
+		return up, refuse(http.StatusBadRequest, "missing form field %q (the strip image file)", fieldImage)
+	}
+	return up, nil
+}
+
+// bodyError reports a body that could not be read: too large, or broken.
+func (s *Server) bodyError(err error) *httpError {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return refuse(http.StatusRequestEntityTooLarge, "request body is over the limit of %s", byteSize(s.cfg.MaxBodyBytes))
+	}
+	return refuse(http.StatusBadRequest, "could not read the request body: %v", err)
+}
+
+func byteSize(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// uploadName is the client's file name, kept for the record's "path"; it
+// is already a base name (multipart.Part.FileName), so only length and
+// control characters need taming.
+func uploadName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, name)
+	if len(name) > 200 {
+		name = name[:200]
+	}
+	if name == "" || name == "." || name == "/" {
+		return "upload"
+	}
+	return name
+}
+
+// thresholds are the model's defaults with the request's values applied.
+func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *httpError) {
+	th := s.engine.Manifest().DefaultThresholds
+	for _, f := range []struct {
+		name string
+		dst  *float64
+	}{{fieldPass, &th.Pass}, {fieldReject, &th.Reject}} {
+		raw, ok := values[f.name]
+		if !ok {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			return th, refuse(http.StatusBadRequest, "%s %q is not a number", f.name, raw)
+		}
+		*f.dst = v
+	}
+	if err := th.Validate(); err != nil {
+		return th, refuse(http.StatusBadRequest, "%v", err)
+	}
+	return th, nil
+}
+
+// checkImage refuses, from its header alone, an upload the engine would
+// refuse, so that it costs neither a queue slot nor a decode.
+func (s *Server) checkImage(data []byte) *httpError {
+	if len(data) == 0 {
+		return refuse(http.StatusBadRequest, "the image is empty")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if errors.Is(err, image.ErrFormat) {
+		return refuse(http.StatusUnsupportedMediaType, "%v", inference.ErrUnsupportedFormat)
+	}
+	if err != nil {
+		return refuse(http.StatusUnprocessableEntity, "unreadable %s header: %v", format, err)
+	}
+	if !slices.Contains(inference.SupportedFormats, format) {
+		// Linked-in decoders (GIF, via imaging) are not part of the API.
+		return refuse(http.StatusUnsupportedMediaType, "%s: %v", format, inference.ErrUnsupportedFormat)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return refuse(http.StatusUnprocessableEntity, "%s declares an empty image (%d×%d)", format, cfg.Width, cfg.Height)
+	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > s.cfg.MaxPixels {
+		return refuse(http.StatusRequestEntityTooLarge, "image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
+			cfg.Width, cfg.Height, float64(px)/1e6, float64(s.cfg.MaxPixels)/1e6)
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+// Package server is steelinspect's HTTP API for a line's control system:
+// POST /api/predict scores one strip image and answers the traffic-light
+// decision with the fields of the seed's REST sketch, plus the patches, the
+// model's identity and the thresholds that produced it.
+//
+// All requests share one inference.Engine. A handler checks an upload
+// (size, format, pixel count) and puts it on a bounded queue; a single
+// worker drains the queue and hands every image waiting at that moment to
+// Engine.AnalyzeBatch, so the patches of concurrent requests share model
+// runs. A full queue answers 503 with Retry-After rather than piling up
+// memory. Serve shuts down gracefully: it stops accepting, lets the requests
+// in flight finish, then stops the worker; the caller closes the engine.
+//
+// The server never makes outbound connections.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"steelinspect/inference"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultQueueSize       = 64
+	DefaultMaxBatchImages  = 8
+	DefaultMaxBodyBytes    = 16 << 20
+	DefaultRequestTimeout  = 60 * time.Second
+	DefaultShutdownTimeout = 30 * time.Second
+)
+
+// Config tunes a Server. The zero value is a loopback-only server without
+// authentication and with the defaults above.
+type Config struct {
+	// Token, when not empty, must be sent as "Authorization: Bearer TOKEN"
+	// on every route except /healthz.
+	Token string
+	// QueueSize bounds the requests waiting for the model; a request that
+	// finds the queue full gets 503. 0 means DefaultQueueSize.
+	QueueSize int
+	// MaxBatchImages bounds how many waiting images one engine call takes.
+	// 0 means DefaultMaxBatchImages.
+	MaxBatchImages int
+	// MaxBodyBytes bounds a request body (413 above). 0 means
+	// DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	// MaxPixels refuses larger images (413) from their header, before they
+	// are queued or decoded. 0 means inference.DefaultMaxPixels; give the
+	// engine the same value.
+	MaxPixels int64
+	// RequestTimeout bounds how long a request waits for its result.
+	// 0 means DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// ShutdownTimeout bounds how long Serve waits for requests in flight
+	// once its context is done. 0 means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+	// Version is the application version shown by /api/model and the
+	// OpenAPI document.
+	Version string
+	// Log receives one line per request and every recovered panic; nil
+	// discards them.
+	Log io.Writer
+
+	// holdWorker, when set (tests only), runs in the worker each time it
+	// has taken a job, before it collects the others waiting.
+	holdWorker func()
+}
+
+// Server answers the HTTP API with one engine. Create it with New; it is
+// safe for concurrent use.
+type Server struct {
+	engine   *inference.Engine
+	cfg      Config
+	log      *log.Logger
+	metrics  *metrics
+	routes   []route
+	byPath   map[string]*route
+	handler  http.Handler
+	openapi  []byte
+	started  time.Time
+	tokenSum [32]byte
+
+	mu         sync.RWMutex // guards closed and sending on queue
+	closed     bool
+	queue      chan *job
+	workerDone chan struct{}
+}
+
+// New makes a server on e and starts its worker. The caller keeps owning
+// e and closes it after Close (or Serve) has returned.
+func New(e *inference.Engine, cfg Config) (*Server, error) {
+	if e == nil {
+		return nil, errors.New("server needs an engine")
+	}
+	if cfg.QueueSize < 0 || cfg.MaxBatchImages < 0 || cfg.MaxBodyBytes < 0 || cfg.MaxPixels < 0 ||
+		cfg.RequestTimeout < 0 || cfg.ShutdownTimeout < 0 {
+		return nil, errors.New("server limits must not be negative")
+	}
+	if cfg.QueueSize == 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	if cfg.MaxBatchImages == 0 {
+		cfg.MaxBatchImages = DefaultMaxBatchImages
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxPixels == 0 {
+		cfg.MaxPixels = inference.DefaultMaxPixels
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = DefaultShutdownTimeout
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	s := &Server{
+		engine:     e,
+		cfg:        cfg,
+		log:        log.New(cfg.Log, "", log.LstdFlags|log.LUTC),
+		metrics:    newMetrics(),
+		started:    time.Now(),
+		queue:      make(chan *job, cfg.QueueSize),
+		workerDone: make(chan struct{}),
+	}
+	if cfg.Token != "" {
+		s.tokenSum = tokenDigest(cfg.Token)
+	}
+	doc, err := s.openAPIDocument()
+	if err != nil {
+		return nil, err
+	}
+	s.openapi = doc
+	s.routes = s.routeTable()
+	s.handler = s.buildHandler()
+	go s.work()
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler (all routes and middleware).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers requests on ln until ctx is done, then shuts down
+// gracefully: the listener closes, requests in flight finish (for at most
+// Config.ShutdownTimeout), and the worker stops. It returns nil after a
+// clean shutdown. The engine is left open for the caller to close.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      s.cfg.RequestTimeout + 2*time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          s.log,
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		s.Close()
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Printf("shutting down: finishing requests in flight (at most %s)", s.cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	if serveErr := <-served; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	s.Close()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// Close stops accepting work, lets the worker finish what is queued, and
+// waits for it. Requests arriving later get 503. Close is idempotent.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.queue)
+	}
+	s.mu.Unlock()
+	<-s.workerDone
+}
+
+// IsLoopbackAddr reports whether a listen address (host:port) binds only
+// the loopback interface: a loopback IP or "localhost". An empty host binds
+// every interface. Other host names count as remote: the server resolves
+// nothing.
+func IsLoopbackAddr(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, fmt.Errorf("address %q is not host:port: %w", addr, err)
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
+}
+
+// ReadTokenFile reads a bearer token from path, trimming surrounding
+// white space. An empty token is an error, so a blank file cannot turn
+// authentication off by accident.
+func ReadTokenFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, 4097))
+	if err != nil {
+		return "", fmt.Errorf("token file: %w", err)
+	}
+	if len(raw) > 4096 {
+		return "", fmt.Errorf("token file %s is over 4 KiB; it should hold one token", path)
+	}
+	token := strings.TrimSpace(string(raw))
+	if token == "" {
+		return "", fmt.Errorf("token file %s is empty", path)
+	}
+	if strings.ContainsAny(token, " \t\r\n") {
+		return "", fmt.Errorf("token file %s holds more than one word; it should hold one token", path)
+	}
+	return token, nil
+}
