@@ -53,7 +53,8 @@ func runServe(args []string, env Env) error {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
-	e, err := models.Open(common.model, inference.EngineOptions{LibraryPath: common.ortLib, MaxBatch: serveMaxBatch})
+	e, err := models.Open(common.model, inference.EngineOptions{
+		LibraryPath: common.ortLib, MaxBatch: serveMaxBatch, MaxPixels: server.DefaultMaxPixels})
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,29 @@ func TestQueueFullAnswers503(t *testing.T) {
 	}
 }
 
+// TestUploadLimitAnswers503: requests beyond QueueSize+MaxBatchImages are
+// refused before their bodies are read, so memory stays bounded.
+func TestUploadLimitAnswers503(t *testing.T) {
+	g := newGate(t)
+	ts := start(t, Config{QueueSize: 1, MaxBatchImages: 1, holdWorker: g.hold})
+	img := blackStrip(t)
+	results := make(chan response, 2)
+	go func() { results <- predictForm(t, ts.url, img) }()
+	g.waitEntered(t)
+	go func() { results <- predictForm(t, ts.url, img) }()
+	waitFor(t, "request 2 to wait in the queue", func() bool { return len(ts.queue) == 1 })
+	r := predictForm(t, ts.url, img)
+	var e errorBody
+	r.json(t, &e)
+	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" || !strings.Contains(e.Error, "being handled") {
+		t.Errorf("status %d, Retry-After %q, error %q; want 503 busy", r.status, r.header.Get("Retry-After"), e.Error)
+	}
+	g.open()
+	for i := 0; i < 2; i++ {
+		decodePrediction(t, <-results)
+	}
+}
+
 func TestConcurrentRequestsShareRuns(t *testing.T) {
 	const n = 6
 	// Hold the worker on the first request until the other n-1 wait behind
@@ -131,6 +154,36 @@ func TestConcurrentRequestsShareRuns(t *testing.T) {
 		t.Errorf("%d model runs for %d concurrent requests; they should share runs", runs, n)
 	} else {
 		t.Logf("%d concurrent requests took %d model runs", n, runs)
+	}
+}
+
+func TestBatchPixelBudget(t *testing.T) {
+	const n = 6
+	g := newGate(t)
+	// Room for two strips per engine call, whatever MaxBatchImages allows.
+	ts := start(t, Config{holdWorker: g.hold, MaxBatchImages: 8, MaxBatchPixels: 2 * 1600 * 256})
+	img := whiteStrip(t)
+	var wg sync.WaitGroup
+	results := make([]response, n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = predictForm(t, ts.url, img)
+		}()
+	}
+	g.waitEntered(t)
+	waitFor(t, "the other requests to queue", func() bool { return len(ts.queue) == n-1 })
+	g.open()
+	wg.Wait()
+	for i, r := range results {
+		if p := decodePrediction(t, r); p.Decision != "REJECT" || p.BatchImages != 2 {
+			t.Errorf("request %d: decision %s in a batch of %d, want REJECT in batches of 2", i, p.Decision, p.BatchImages)
+		}
+	}
+	// Three calls of 24 patches, one run each.
+	if runs := ts.engine.Runs(); runs != 3 {
+		t.Errorf("%d model runs, want 3", runs)
 	}
 }
 
@@ -208,7 +261,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 		t.Fatal("Serve did not return after the last request")
 	}
 	// The worker has stopped: new work is refused, not queued forever.
-	if _, err := s.submit(context.Background(), "late", whiteStrip(t)); !errors.Is(err, errShuttingDown) {
+	if _, err := s.submit(context.Background(), "late", whiteStrip(t), 1600*256); !errors.Is(err, errShuttingDown) {
 		t.Errorf("submit after shutdown: %v, want errShuttingDown", err)
 	}
 	if !strings.Contains(logs.String(), "shutting down") {

@@ -64,14 +64,24 @@ type upload struct {
 
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
+	select {
+	case s.uploads <- struct{}{}:
+		defer func() { <-s.uploads }()
+	default:
+		w.Header().Set("Retry-After", "1")
+		s.writeError(w, r, http.StatusServiceUnavailable,
+			fmt.Sprintf("server busy: %d requests are already being handled; retry shortly", cap(s.uploads)))
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 	up, herr := s.readUpload(r)
 	var th inference.Thresholds
 	if herr == nil {
 		th, herr = s.thresholds(up.values)
 	}
+	var pixels int64
 	if herr == nil {
-		herr = s.checkImage(up.data)
+		pixels, herr = s.checkImage(up.data)
 	}
 	if herr != nil {
 		s.writeError(w, r, herr.status, herr.msg)
@@ -80,7 +90,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
-	res, err := s.submit(ctx, up.name, up.data)
+	res, err := s.submit(ctx, up.name, up.data, pixels)
 	switch {
 	case err == nil:
 	case errors.Is(err, errQueueFull):
@@ -294,28 +304,30 @@ func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *ht
 }
 
 // checkImage refuses, from its header alone, an upload the engine would
-// refuse, so that it costs neither a queue slot nor a decode.
-func (s *Server) checkImage(data []byte) *httpError {
+// refuse, so that it costs neither a queue slot nor a decode. It returns
+// the image's pixel count.
+func (s *Server) checkImage(data []byte) (int64, *httpError) {
 	if len(data) == 0 {
-		return refuse(http.StatusBadRequest, "the image is empty")
+		return 0, refuse(http.StatusBadRequest, "the image is empty")
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if errors.Is(err, image.ErrFormat) {
-		return refuse(http.StatusUnsupportedMediaType, "%v", inference.ErrUnsupportedFormat)
+		return 0, refuse(http.StatusUnsupportedMediaType, "%v", inference.ErrUnsupportedFormat)
 	}
 	if err != nil {
-		return refuse(http.StatusUnprocessableEntity, "unreadable %s header: %v", format, err)
+		return 0, refuse(http.StatusUnprocessableEntity, "unreadable %s header: %v", format, err)
 	}
 	if !slices.Contains(inference.SupportedFormats, format) {
 		// Linked-in decoders (GIF, via imaging) are not part of the API.
-		return refuse(http.StatusUnsupportedMediaType, "%s: %v", format, inference.ErrUnsupportedFormat)
+		return 0, refuse(http.StatusUnsupportedMediaType, "%s: %v", format, inference.ErrUnsupportedFormat)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return refuse(http.StatusUnprocessableEntity, "%s declares an empty image (%d×%d)", format, cfg.Width, cfg.Height)
+		return 0, refuse(http.StatusUnprocessableEntity, "%s declares an empty image (%d×%d)", format, cfg.Width, cfg.Height)
 	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > s.cfg.MaxPixels {
-		return refuse(http.StatusRequestEntityTooLarge, "image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
+	px := int64(cfg.Width) * int64(cfg.Height)
+	if px > s.cfg.MaxPixels {
+		return 0, refuse(http.StatusRequestEntityTooLarge, "image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
 			cfg.Width, cfg.Height, float64(px)/1e6, float64(s.cfg.MaxPixels)/1e6)
 	}
-	return nil
+	return px, nil
 }

@@ -17,10 +17,11 @@ var (
 
 // job is one image waiting for the model.
 type job struct {
-	ctx  context.Context
-	name string
-	data []byte
-	done chan jobResult // buffered: the worker never waits for the handler
+	ctx    context.Context
+	name   string
+	data   []byte
+	pixels int64          // from the header, for the batch's pixel budget
+	done   chan jobResult // buffered: the worker never waits for the handler
 }
 
 type jobResult struct {
@@ -31,8 +32,8 @@ type jobResult struct {
 
 // submit queues one image and waits for its result, for at most as long
 // as ctx allows. A full queue is refused at once (errQueueFull).
-func (s *Server) submit(ctx context.Context, name string, data []byte) (jobResult, error) {
-	j := &job{ctx: ctx, name: name, data: data, done: make(chan jobResult, 1)}
+func (s *Server) submit(ctx context.Context, name string, data []byte, pixels int64) (jobResult, error) {
+	j := &job{ctx: ctx, name: name, data: data, pixels: pixels, done: make(chan jobResult, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -53,17 +54,27 @@ func (s *Server) submit(ctx context.Context, name string, data []byte) (jobResul
 	}
 }
 
-// work is the single worker: it takes the next job and every job waiting
-// behind it (up to MaxBatchImages) and scores them in one engine call, so
-// that requests arriving together share model runs. It ends when the queue
-// is closed and drained.
+// work is the single worker: it takes the next job and the jobs waiting
+// behind it (up to MaxBatchImages images and MaxBatchPixels pixels) and
+// scores them in one engine call, so that requests arriving together share
+// model runs. It ends when the queue is closed and drained.
 func (s *Server) work() {
 	defer close(s.workerDone)
-	for first := range s.queue {
+	var carried *job // taken from the queue but over the last batch's budget
+	for {
+		first := carried
+		carried = nil
+		if first == nil {
+			var ok bool
+			if first, ok = <-s.queue; !ok {
+				return
+			}
+		}
 		if s.cfg.holdWorker != nil {
 			s.cfg.holdWorker()
 		}
 		batch := []*job{first}
+		pixels := first.pixels
 	collect:
 		for len(batch) < s.cfg.MaxBatchImages {
 			select {
@@ -71,7 +82,12 @@ func (s *Server) work() {
 				if !ok {
 					break collect
 				}
+				if pixels+j.pixels > s.cfg.MaxBatchPixels {
+					carried = j
+					break collect
+				}
 				batch = append(batch, j)
+				pixels += j.pixels
 			default:
 				break collect
 			}

@@ -256,6 +256,7 @@ type limitsInfo struct {
 	MaxPixels      int64    `json:"max_pixels"`
 	QueueSize      int      `json:"queue_size"`
 	MaxBatchImages int      `json:"max_batch_images"`
+	MaxBatchPixels int64    `json:"max_batch_pixels"`
 	Formats        []string `json:"formats"`
 }
 
@@ -273,6 +274,7 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 			MaxPixels:      s.cfg.MaxPixels,
 			QueueSize:      s.cfg.QueueSize,
 			MaxBatchImages: s.cfg.MaxBatchImages,
+			MaxBatchPixels: s.cfg.MaxBatchPixels,
 			Formats:        inference.SupportedFormats,
 		},
 		AppVersion: s.cfg.Version,

@@ -32,9 +32,16 @@ import (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultQueueSize       = 64
-	DefaultMaxBatchImages  = 8
-	DefaultMaxBodyBytes    = 16 << 20
+	DefaultQueueSize      = 64
+	DefaultMaxBatchImages = 8
+	DefaultMaxBodyBytes   = 8 << 20
+	// DefaultMaxPixels is 10 megapixels, 24 strips of 1600×256: tighter than
+	// the engine's own default because the server decodes what anyone on
+	// the line sends, several images at a time.
+	DefaultMaxPixels = 10_000_000
+	// DefaultMaxBatchPixels bounds the pixels decoded in one engine call
+	// (ten strips), so a batch of large images cannot exhaust memory.
+	DefaultMaxBatchPixels  = 4_000_000
 	DefaultRequestTimeout  = 60 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second
 )
@@ -51,12 +58,16 @@ type Config struct {
 	// MaxBatchImages bounds how many waiting images one engine call takes.
 	// 0 means DefaultMaxBatchImages.
 	MaxBatchImages int
+	// MaxBatchPixels bounds the pixels of the images one engine call takes
+	// (a larger single image still goes alone). 0 means
+	// DefaultMaxBatchPixels.
+	MaxBatchPixels int64
 	// MaxBodyBytes bounds a request body (413 above). 0 means
 	// DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// MaxPixels refuses larger images (413) from their header, before they
-	// are queued or decoded. 0 means inference.DefaultMaxPixels; give the
-	// engine the same value.
+	// are queued or decoded. 0 means DefaultMaxPixels; give the engine the
+	// same value (inference.EngineOptions.MaxPixels).
 	MaxPixels int64
 	// RequestTimeout bounds how long a request waits for its result.
 	// 0 means DefaultRequestTimeout.
@@ -90,6 +101,11 @@ type Server struct {
 	started  time.Time
 	tokenSum [32]byte
 
+	// uploads bounds the predict requests holding a body in memory
+	// (reading, queued or being scored), so memory stays below about
+	// (QueueSize+MaxBatchImages) × MaxBodyBytes whatever the clients do.
+	uploads chan struct{}
+
 	mu         sync.RWMutex // guards closed and sending on queue
 	closed     bool
 	queue      chan *job
@@ -102,7 +118,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 	if e == nil {
 		return nil, errors.New("server needs an engine")
 	}
-	if cfg.QueueSize < 0 || cfg.MaxBatchImages < 0 || cfg.MaxBodyBytes < 0 || cfg.MaxPixels < 0 ||
+	if cfg.QueueSize < 0 || cfg.MaxBatchImages < 0 || cfg.MaxBatchPixels < 0 || cfg.MaxBodyBytes < 0 || cfg.MaxPixels < 0 ||
 		cfg.RequestTimeout < 0 || cfg.ShutdownTimeout < 0 {
 		return nil, errors.New("server limits must not be negative")
 	}
@@ -112,11 +128,14 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 	if cfg.MaxBatchImages == 0 {
 		cfg.MaxBatchImages = DefaultMaxBatchImages
 	}
+	if cfg.MaxBatchPixels == 0 {
+		cfg.MaxBatchPixels = DefaultMaxBatchPixels
+	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = DefaultMaxBodyBytes
 	}
 	if cfg.MaxPixels == 0 {
-		cfg.MaxPixels = inference.DefaultMaxPixels
+		cfg.MaxPixels = DefaultMaxPixels
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
@@ -134,6 +153,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		metrics:    newMetrics(),
 		started:    time.Now(),
 		queue:      make(chan *job, cfg.QueueSize),
+		uploads:    make(chan struct{}, cfg.QueueSize+cfg.MaxBatchImages),
 		workerDone: make(chan struct{}),
 	}
 	if cfg.Token != "" {

@@ -352,7 +352,7 @@ func TestModelEndpoint(t *testing.T) {
 	if info.Runtime.Version == "" || info.Source == "" || info.AppVersion != "1.2.3" {
 		t.Errorf("runtime %q source %q app %q", info.Runtime.Version, info.Source, info.AppVersion)
 	}
-	if info.Limits.MaxBodyBytes != DefaultMaxBodyBytes || info.Limits.MaxPixels != inference.DefaultMaxPixels || info.Limits.QueueSize != DefaultQueueSize {
+	if info.Limits.MaxBodyBytes != DefaultMaxBodyBytes || info.Limits.MaxPixels != DefaultMaxPixels || info.Limits.QueueSize != DefaultQueueSize {
 		t.Errorf("limits %+v", info.Limits)
 	}
 }
