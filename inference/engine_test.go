@@ -2,6 +2,7 @@ package inference
 
 import (
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"math"
@@ -304,5 +305,19 @@ func TestAnalyzeBatchSharesRuns(t *testing.T) {
 	}
 	if out[0].Source != "a.png" || out[2].Source != "b.png" {
 		t.Errorf("sources %q %q", out[0].Source, out[2].Source)
+	}
+}
+
+func TestDecodeErrorKinds(t *testing.T) {
+	good := encodeJPEG(t, bandStrip(300, 256, 0, 10, 255))
+	if _, err := DecodeImage(good[:len(good)/2], 0); !errors.Is(err, ErrCorruptImage) {
+		t.Errorf("truncated JPEG: %v is not ErrCorruptImage", err)
+	}
+	if _, err := DecodeImage(pngHeaderOnly(60000, 60000), 0); !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), "60000×60000") {
+		t.Errorf("huge header: %v", err)
+	}
+	gif := []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+	if _, err := DecodeImage(gif, 0); !errors.Is(err, ErrUnsupportedFormat) {
+		t.Errorf("GIF: %v is not ErrUnsupportedFormat", err)
 	}
 }

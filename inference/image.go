@@ -8,6 +8,7 @@ import (
 	"image/color"
 	_ "image/jpeg" // register decoders for image.DecodeConfig
 	_ "image/png"
+	"slices"
 
 	"github.com/disintegration/imaging"
 	_ "golang.org/x/image/bmp"
@@ -21,8 +22,41 @@ const DefaultMaxPixels = 50_000_000
 // SupportedFormats are the image formats the engine decodes.
 var SupportedFormats = []string{"jpeg", "png", "bmp", "tiff"}
 
-// ErrUnsupportedFormat is returned for data that is no image the engine reads.
-var ErrUnsupportedFormat = errors.New("not a supported image (JPEG, PNG, BMP or TIFF)")
+// Errors DecodeImage wraps, for callers that map them (the HTTP API's
+// status codes): test with errors.Is.
+var (
+	// ErrUnsupportedFormat is returned for data that is no image the engine reads.
+	ErrUnsupportedFormat = errors.New("not a supported image (JPEG, PNG, BMP or TIFF)")
+	// ErrCorruptImage marks a file whose header was read but whose data is damaged.
+	ErrCorruptImage = errors.New("corrupt image")
+	// ErrImageTooLarge marks an image above the pixel limit.
+	ErrImageTooLarge = errors.New("image too large")
+)
+
+// corruptError says what is damaged, in one line, and matches ErrCorruptImage.
+type corruptError struct {
+	format string
+	err    error
+}
+
+func (e *corruptError) Error() string {
+	return fmt.Sprintf("corrupt %s data: %v", formatName(e.format), e.err)
+}
+func (e *corruptError) Is(target error) bool { return target == ErrCorruptImage }
+func (e *corruptError) Unwrap() error        { return e.err }
+
+// tooLargeError gives the size and the limit, and matches ErrImageTooLarge.
+type tooLargeError struct {
+	width, height int
+	limit         int64
+}
+
+func (e *tooLargeError) Error() string {
+	px := float64(e.width) * float64(e.height)
+	return fmt.Sprintf("image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
+		e.width, e.height, px/1e6, float64(e.limit)/1e6)
+}
+func (e *tooLargeError) Is(target error) bool { return target == ErrImageTooLarge }
 
 // DecodedImage is an image with the facts about its file a record needs.
 type DecodedImage struct {
@@ -45,7 +79,10 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 		if errors.Is(err, image.ErrFormat) {
 			return DecodedImage{}, ErrUnsupportedFormat
 		}
-		return DecodedImage{}, fmt.Errorf("unreadable %s header: %w", formatName(format), err)
+		return DecodedImage{}, &corruptError{format, fmt.Errorf("unreadable header: %w", err)}
+	}
+	if !slices.Contains(SupportedFormats, format) {
+		return DecodedImage{}, fmt.Errorf("%s: %w", format, ErrUnsupportedFormat)
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return DecodedImage{}, fmt.Errorf("%s declares an empty image (%d×%d)", formatName(format), cfg.Width, cfg.Height)
@@ -53,18 +90,17 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	if px := int64(cfg.Width) * int64(cfg.Height); px > maxPixels {
-		return DecodedImage{}, fmt.Errorf("image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
-			cfg.Width, cfg.Height, float64(px)/1e6, float64(maxPixels)/1e6)
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return DecodedImage{}, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			img, err = DecodedImage{}, fmt.Errorf("corrupt %s data (decoder failed: %v)", formatName(format), r)
+			img, err = DecodedImage{}, &corruptError{format, fmt.Errorf("decoder failed: %v", r)}
 		}
 	}()
 	decoded, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
-		return DecodedImage{}, fmt.Errorf("corrupt %s data: %w", formatName(format), err)
+		return DecodedImage{}, &corruptError{format, err}
 	}
 	b := decoded.Bounds()
 	return DecodedImage{Image: decoded, Format: format, Width: b.Dx(), Height: b.Dy()}, nil

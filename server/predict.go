@@ -138,11 +138,11 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 // engineFailure maps an error the engine returned for one image to a
 // status. The handler has already refused everything a header shows
 // (format, dimensions, pixel count), so what decoding still refuses is a
-// damaged file, whose message begins "corrupt" (inference.DecodeImage);
-// anything else went wrong in the model run and is the server's fault.
+// damaged file (inference.ErrCorruptImage); anything else went wrong in the
+// model run and is the server's fault.
 func engineFailure(err error) (int, string) {
 	msg := err.Error()
-	if strings.HasPrefix(msg, "corrupt ") || errors.Is(err, inference.ErrUnsupportedFormat) {
+	if errors.Is(err, inference.ErrCorruptImage) || errors.Is(err, inference.ErrUnsupportedFormat) {
 		return http.StatusUnprocessableEntity, "image could not be decoded: " + msg
 	}
 	return http.StatusInternalServerError, "analysis failed: " + msg
