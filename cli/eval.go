@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,8 +20,8 @@ func runEval(args []string, env Env) error {
 	common.register(fs)
 	images := fs.String("images", "", "`folder` of strip images (Severstal train_images)")
 	labelsPath := fs.String("labels", "", "Severstal `train.csv` (ImageId,ClassId,EncodedPixels or ImageId_ClassId,EncodedPixels)")
-	pass := fs.Float64("pass", -1, "auto-pass threshold (default: the model's)")
-	reject := fs.Float64("reject", -1, "auto-reject threshold (default: the model's)")
+	var thf thresholdFlags
+	thf.register(fs)
 	maxMissed := fs.Int("max-missed", 0, "defective strips the suggested thresholds may auto-pass")
 	format := fs.String("format", "text", "output `format`: text or json")
 	rest, err := parseInterspersed(fs, args)
@@ -37,6 +38,9 @@ func runEval(args []string, env Env) error {
 	case *maxMissed < 0:
 		return fmt.Errorf("%w: --max-missed must be 0 or more", errUsage)
 	}
+	if err := thf.checkGiven(); err != nil {
+		return err
+	}
 	f, err := os.Open(*labelsPath)
 	if err != nil {
 		return fmt.Errorf("labels: %w", err)
@@ -51,7 +55,7 @@ func runEval(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
-	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	th, err := thf.resolve(e.Manifest())
 	if err != nil {
 		return err
 	}
@@ -77,15 +81,35 @@ func runEval(args []string, env Env) error {
 	return nil
 }
 
-// thresholdsFrom overrides the model's default thresholds with those given
-// (negative means not given) and validates the result.
-func thresholdsFrom(m *inference.Manifest, pass, reject float64) (inference.Thresholds, error) {
-	th := m.DefaultThresholds
-	if pass >= 0 {
-		th.Pass = pass
+// thresholdFlags are --pass and --reject, which default to the model's
+// own thresholds.
+type thresholdFlags struct{ pass, reject float64 }
+
+func (f *thresholdFlags) register(fs *flag.FlagSet) {
+	fs.Float64Var(&f.pass, "pass", -1, "auto-pass threshold: PASS when the highest patch probability is below it (default: the model's, 0.40)")
+	fs.Float64Var(&f.reject, "reject", -1, "auto-reject threshold: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
+}
+
+// checkGiven validates the pair when both were given, before any model is
+// loaded, so a usage error costs nothing.
+func (f *thresholdFlags) checkGiven() error {
+	if f.pass >= 0 && f.reject >= 0 {
+		if err := (inference.Thresholds{Pass: f.pass, Reject: f.reject}).Validate(); err != nil {
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
 	}
-	if reject >= 0 {
-		th.Reject = reject
+	return nil
+}
+
+// resolve overrides the model's default thresholds with those given and
+// validates the result.
+func (f *thresholdFlags) resolve(m *inference.Manifest) (inference.Thresholds, error) {
+	th := m.DefaultThresholds
+	if f.pass >= 0 {
+		th.Pass = f.pass
+	}
+	if f.reject >= 0 {
+		th.Reject = f.reject
 	}
 	if err := th.Validate(); err != nil {
 		return th, fmt.Errorf("%w: %v", errUsage, err)

@@ -29,8 +29,8 @@ func runScan(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("scan", env)
 	common.register(fs)
-	pass := fs.Float64("pass", -1, "auto-pass threshold: PASS when the highest patch probability is below it (default: the model's, 0.40)")
-	reject := fs.Float64("reject", -1, "auto-reject threshold: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
+	var thf thresholdFlags
+	thf.register(fs)
 	format := fs.String("format", "jsonl", "output `format`: jsonl or csv")
 	record := fs.Bool("audit", false, "record every scored strip in the audit database (see --db)")
 	var db dbFlag
@@ -50,11 +50,8 @@ func runScan(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	// Check thresholds given on the command line before loading anything.
-	if (*pass >= 0) && (*reject >= 0) {
-		if err := (inference.Thresholds{Pass: *pass, Reject: *reject}).Validate(); err != nil {
-			return fmt.Errorf("%w: %v", errUsage, err)
-		}
+	if err := thf.checkGiven(); err != nil {
+		return err
 	}
 	var store *audit.Store
 	if *record {
@@ -68,7 +65,7 @@ func runScan(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
-	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	th, err := thf.resolve(e.Manifest())
 	if err != nil {
 		return err
 	}

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"steelinspect/internal/testimg"
 
 	"steelinspect/inference"
 )
@@ -26,20 +26,10 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // writeStrip writes a 1600×256 grey PNG whose columns [x0,x1) have value v.
 func writeStrip(t *testing.T, path string, x0, x1 int, v uint8) {
 	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 1600, 256))
-	for y := 0; y < 256; y++ {
-		for x := x0; x < x1; x++ {
-			img.Pix[y*img.Stride+x] = v
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, testimg.StripPNG(x0, x1, v), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -19,8 +19,8 @@ func runWatch(args []string, env Env) error {
 	fs := newFlagSet("watch", env)
 	common.register(fs)
 	db.register(fs)
-	pass := fs.Float64("pass", -1, "auto-pass threshold (default: the model's)")
-	reject := fs.Float64("reject", -1, "auto-reject threshold (default: the model's)")
+	var thf thresholdFlags
+	thf.register(fs)
 	settle := fs.Duration("settle", time.Second, "a file counts as completely written once unchanged this long")
 	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
 	rest, err := parseInterspersed(fs, args)
@@ -32,6 +32,9 @@ func runWatch(args []string, env Env) error {
 	}
 	if st, err := os.Stat(rest[0]); err != nil || !st.IsDir() {
 		return fmt.Errorf("%w: %s is not a folder", errUsage, rest[0])
+	}
+	if err := thf.checkGiven(); err != nil {
+		return err
 	}
 	var store *audit.Store
 	if !*noAudit {
@@ -45,7 +48,7 @@ func runWatch(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
-	th, err := thresholdsFrom(e.Manifest(), *pass, *reject)
+	th, err := thf.resolve(e.Manifest())
 	if err != nil {
 		return err
 	}

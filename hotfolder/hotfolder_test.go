@@ -1,32 +1,20 @@
 package hotfolder
 
 import (
-	"bytes"
 	"context"
-	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"steelinspect/internal/testimg"
 	"time"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
-func strip(t *testing.T, value uint8) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 1600, 256))
-	for i := range img.Pix {
-		img.Pix[i] = value
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func strip(_ *testing.T, value uint8) []byte { return testimg.StripPNG(0, 1600, value) }
 
 type fixture struct {
 	w       *Watcher

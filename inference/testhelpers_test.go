@@ -3,12 +3,11 @@ package inference
 import (
 	"bytes"
 	"encoding/binary"
-	"hash/crc32"
 	"image"
-	"image/jpeg"
-	"image/png"
 	"path/filepath"
 	"testing"
+
+	"steelinspect/internal/testimg"
 )
 
 // tinyModel is the path of one of the mean-brightness test models.
@@ -28,15 +27,7 @@ func openTiny(t testing.TB, name string, opts EngineOptions) *Engine {
 
 // bandStrip makes a grey strip whose columns [x0,x1) are bright (value v)
 // and the rest black, so each patch's mean brightness is known exactly.
-func bandStrip(w, h, x0, x1 int, v uint8) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for y := 0; y < h; y++ {
-		for x := x0; x < x1 && x < w; x++ {
-			img.Pix[y*img.Stride+x] = v
-		}
-	}
-	return img
-}
+func bandStrip(w, h, x0, x1 int, v uint8) *image.Gray { return testimg.BandStrip(w, h, x0, x1, v) }
 
 // meanOver computes the mean of img over r divided by 255, the exact output
 // of the tiny models for an in-bounds patch.
@@ -50,38 +41,9 @@ func meanOver(img *image.Gray, r image.Rectangle) float64 {
 	return sum / float64(r.Dx()*r.Dy()) / 255
 }
 
-func encodePNG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func encodeJPEG(t testing.TB, img image.Image) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 95}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-// pngHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels.
-func pngHeaderOnly(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
+func encodePNG(_ testing.TB, img image.Image) []byte  { return testimg.PNG(img) }
+func encodeJPEG(_ testing.TB, img image.Image) []byte { return testimg.JPEG(img) }
+func pngHeaderOnly(w, h uint32) []byte                { return testimg.PNGHeaderOnly(w, h) }
 
 // withEXIFOrientation inserts an APP1 EXIF segment with the given
 // orientation tag right after a JPEG's SOI marker.

@@ -2,29 +2,16 @@ package server
 
 import (
 	"bytes"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"net/http"
 	"strings"
 	"testing"
+
+	"steelinspect/internal/testimg"
 )
 
-// pngHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels.
-func pngHeaderOnly(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
+func pngHeaderOnly(w, h uint32) []byte { return testimg.PNGHeaderOnly(w, h) }
 
 func stripJPEG(t *testing.T) []byte {
 	var buf bytes.Buffer

@@ -3,8 +3,6 @@ package server
 import (
 	"bytes"
 	"encoding/json"
-	"image"
-	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -15,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"steelinspect/internal/testimg"
 	"time"
 
 	"steelinspect/inference"
@@ -90,20 +90,7 @@ var client = &http.Client{Timeout: 30 * time.Second}
 
 // stripPNG is a 1600×256 grey PNG whose columns [x0,x1) have value v and
 // the rest 0.
-func stripPNG(t testing.TB, x0, x1 int, v uint8) []byte {
-	t.Helper()
-	img := image.NewGray(image.Rect(0, 0, 1600, 256))
-	for y := 0; y < 256; y++ {
-		for x := x0; x < x1; x++ {
-			img.Pix[y*img.Stride+x] = v
-		}
-	}
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, img); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
+func stripPNG(_ testing.TB, x0, x1 int, v uint8) []byte { return testimg.StripPNG(x0, x1, v) }
 
 func blackStrip(t testing.TB) []byte { return stripPNG(t, 0, 0, 0) }
 func whiteStrip(t testing.TB) []byte { return stripPNG(t, 0, 1600, 255) }
