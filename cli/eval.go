@@ -24,6 +24,7 @@ func runEval(args []string, env Env) error {
 	thf.register(fs)
 	maxMissed := fs.Int("max-missed", 0, "defective strips the suggested thresholds may auto-pass")
 	format := fs.String("format", "text", "output `format`: text or json")
+	plots := fs.String("plots", "", "also save histogram.png, roc.png and sweep.png in this `folder`")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -71,6 +72,16 @@ func runEval(args []string, env Env) error {
 		}
 	} else {
 		writeEvalText(env.Stdout, report)
+	}
+	if *plots != "" {
+		if err := os.MkdirAll(*plots, 0o755); err != nil {
+			return err
+		}
+		files, err := evaluate.WritePlots(report, *plots)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "steelinspect eval: wrote %s\n", strings.Join(files, ", "))
 	}
 	for _, p := range report.Problems {
 		fmt.Fprintf(env.Stderr, "steelinspect eval: %s\n", p)
