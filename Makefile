@@ -10,12 +10,15 @@ LDFLAGS  := -X steelinspect/inference.BuildLibraryDir=$(CURDIR)/third_party/onnx
 PYTHON   := /usr/bin/python3
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all deps ort build run test check vet fmt-check gotest training-test fuzz bench testmodels clean
+.PHONY: all deps deps-test ort build run test check vet fmt-check gotest training-test fuzz bench testmodels clean
 
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh run
+
+deps-test:
+	@scripts/install-deps.sh test
 
 ort: $(ORT_LIB)
 
@@ -32,7 +35,7 @@ run: build
 
 ## test: formatting, vet, the Go tests with the race detector (fuzz seeds
 ## included), the training pipeline's tests and the window smoke test
-test: deps ort fmt-check vet gotest training-test
+test: deps-test ort fmt-check vet gotest training-test
 
 fmt-check:
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

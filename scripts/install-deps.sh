@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build and the tests need, only those that
-# are missing: a C toolchain and OpenGL/X11 headers for Fyne's cgo build, npm
-# to fetch ONNX Runtime, Xvfb for the window smoke test, and Debian's PyTorch
-# and ONNX for the training pipeline's own tests.
+# Installs the Debian packages that are missing, for one purpose:
+#   install-deps.sh run    a C toolchain and OpenGL/X11 headers for Fyne's cgo
+#                          build, and npm to fetch ONNX Runtime
+#   install-deps.sh test   the same, plus Xvfb for the window smoke test and
+#                          Debian's PyTorch and ONNX for the training tests
 set -euo pipefail
 
-packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev npm xvfb xauth
-          python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision)
-if [ "${STEELINSPECT_SKIP_PYTHON:-}" = 1 ]; then
-  packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev npm xvfb xauth)
-fi
+packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev npm)
+case "${1:-test}" in
+  run) ;;
+  test) packages+=(xvfb xauth python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;
+  *) echo "usage: install-deps.sh run|test" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
