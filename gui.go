@@ -16,6 +16,7 @@ func startWindow(o cli.GUIOptions) error {
 	}
 	return ui.Run(ui.Options{
 		Model: o.Engine,
+		Audit: o.Audit,
 		OpenModel: func(path string) (ui.Analyzer, error) {
 			e, err := o.OpenModel(path)
 			if err != nil {

@@ -48,11 +48,15 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin,
-		"--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", shot, stripPath)
+		"--no-audit", "--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", shot, stripPath)
 	// Fresh preferences: saved thresholds from a user's session must not leak in.
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("window run: %v\n%s", err, out)
+	}
+	if keep := os.Getenv("STEELINSPECT_SMOKE_SHOT"); keep != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(keep, data, 0o644)
 	}
 	f, err := os.Open(shot)
 	if err != nil {
@@ -82,9 +86,5 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	}
 	if red < 500 || green < 5000 {
 		t.Errorf("screenshot lacks the verdict: %d red and %d green pixels (want a REJECT card and green clean patches)", red, green)
-	}
-	if keep := os.Getenv("STEELINSPECT_SMOKE_SHOT"); keep != "" {
-		data, _ := os.ReadFile(shot)
-		os.WriteFile(keep, data, 0o644)
 	}
 }

@@ -93,14 +93,14 @@ func (h *harness) waitIdle() {
 			continue
 		default:
 		}
-		if h.ins.busy == 0 {
+		if h.ins.busy == 0 && h.ins.pending == 0 {
 			return
 		}
 		select {
 		case f := <-h.ui:
 			f()
 		case <-deadline:
-			h.t.Fatalf("background work did not finish (busy=%d)", h.ins.busy)
+			h.t.Fatalf("background work did not finish (busy=%d, pending=%d)", h.ins.busy, h.ins.pending)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"steelinspect/assets"
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -43,11 +44,30 @@ type Inspector struct {
 	workerDone sync.WaitGroup
 	closeOnce  sync.Once
 
+	// thrMu guards workThresholds, the UI's thresholds as the worker and
+	// the hot folder read them.
+	thrMu          sync.Mutex
+	workThresholds inference.Thresholds
+	store          *audit.Store
+	// bg counts goroutines besides the worker (audit writes, decoding for
+	// display, PIN checks) that report back through do.
+	bg sync.WaitGroup
+
 	// State below belongs to the UI goroutine.
 	manifest    *inference.Manifest
 	modelSource string
 	thresholds  inference.Thresholds
 	items       []*item
+	byKey       map[string]int // source key to index in items
+	visible     []int          // indices of items the processed list shows
+	reviewOnly  bool           // the processed list shows only strips needing review
+	pending     int            // goroutines in bg not yet reported back
+	batch       batchState
+	operator    string
+	lock        lockState
+	watch       *watchState
+	history     *historyView
+	showWanted  int // item whose display image is being decoded, -1 none
 	current     int // index in items, -1 when none is shown
 	modelGen    int // counts model switches, to tell stale results
 	verdict     *inference.Verdict
@@ -64,15 +84,33 @@ type Inspector struct {
 	w widgets
 }
 
-// item is one loaded image.
+// item is one inspected strip. It stays small (probabilities, patch
+// rectangles, file facts): the decoded image is dropped once scored and
+// decoded again when the strip is shown, so thousands of strips take
+// little memory.
 type item struct {
-	name     string // what the user sees: the file's base name
-	path     string // file path; empty for an image held in memory
-	data     []byte // the encoded image when it has no path (demo strips)
-	analysis *inference.Analysis
-	display  image.Image // the analysed image, reduced for the screen
-	modelGen int         // Inspector.modelGen when analysed
+	name     string              // what the user sees: the file's base name
+	path     string              // file path; empty for an image held in memory
+	data     []byte              // the encoded image when it has no path (demo strips)
+	analysis *inference.Analysis // with Decoded emptied
+	display  image.Image         // the strip reduced for the screen; only while shown
+	modelGen int                 // Inspector.modelGen when analysed
+
+	auditID     int64     // row in the audit trail, 0 when not recorded
+	inspectedAt time.Time // when it was scored
+	auto        string    // decision recorded when inspected: PASS, REVIEW, REJECT
+	review      *operatorReview
 }
+
+// operatorReview is an operator's confirmation or override of a strip.
+type operatorReview struct {
+	decision, operator, reason string
+	at                         time.Time
+}
+
+// needsReview says whether the strip waits for an operator: recorded as
+// REVIEW and not yet decided by one.
+func (it *item) needsReview() bool { return it.auto == "REVIEW" && it.review == nil }
 
 // source is an image to load: a file path or bytes with a name.
 type source struct {
@@ -106,6 +144,9 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		jobs:       make(chan func(), 256),
 		current:    -1,
 		hoverPatch: -1,
+		showWanted: -1,
+		byKey:      map[string]int{},
+		store:      opts.Audit,
 		sortMode:   sortByIndex,
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
@@ -114,12 +155,17 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.modelSource = opts.Model.Source()
 	}
 	i.thresholds = i.loadThresholds()
+	i.workThresholds = i.thresholds
+	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
 	i.buildUI()
 	i.win.Resize(fyne.NewSize(1360, 860))
 
 	i.workerDone.Add(1)
 	go i.work()
+	if i.store != nil {
+		i.askOperator(false)
+	}
 
 	if len(opts.Paths) > 0 {
 		srcs := make([]source, len(opts.Paths))
@@ -141,6 +187,9 @@ func (i *Inspector) Window() fyne.Window { return i.win }
 func (i *Inspector) Close() error {
 	i.closeOnce.Do(func() {
 		i.cancel()
+		i.stopWatching()
+		i.lock.stopTimer()
+		i.bg.Wait()
 		close(i.jobs)
 		i.workerDone.Wait()
 		if i.model != nil {
@@ -171,42 +220,104 @@ func (i *Inspector) enqueue(job func(done func())) {
 }
 
 // analyze runs on the worker.
-func (i *Inspector) analyze(s source) (inference.Analysis, error) {
+func (i *Inspector) analyze(ctx context.Context, s source) (inference.Analysis, error) {
 	if s.path != "" {
-		return i.model.AnalyzeFile(i.ctx, s.path)
+		return i.model.AnalyzeFile(ctx, s.path)
 	}
-	return i.model.AnalyzeBytes(i.ctx, s.name, s.data)
+	return i.model.AnalyzeBytes(ctx, s.name, s.data)
+}
+
+// inspected is one strip scored (and recorded) by the worker.
+type inspected struct {
+	analysis *inference.Analysis // Decoded emptied
+	display  image.Image         // only when the strip is to be shown
+	auditID  int64
+	auto     string
+}
+
+// inspect scores one strip on the worker, decides it with the thresholds
+// in force and records it in the audit trail before anything shows it as
+// done. Only the strip to be shown keeps a display image.
+func (i *Inspector) inspect(ctx context.Context, s source, show bool) (inspected, error) {
+	a, err := i.analyze(ctx, s)
+	if err != nil {
+		return inspected{}, err
+	}
+	res := inspected{analysis: &a}
+	if show {
+		res.display = displayImage(a.Decoded.Image)
+	}
+	a.Decoded = inference.DecodedImage{}
+	v, err := inference.Decide(a.Probabilities(), i.currentThresholds())
+	if err != nil {
+		return inspected{}, err
+	}
+	res.auto = v.Decision.String()
+	if i.store != nil {
+		rec := inference.NewRecord(&a, &v)
+		// The window's own context: a cancelled batch still records the
+		// strip it has scored.
+		id, err := i.store.Add(i.ctx, audit.FromRecord(&rec, "window"))
+		if err != nil {
+			return inspected{}, fmt.Errorf("scored %s but not recorded, so not counted: %w", res.auto, err)
+		}
+		res.auditID = id
+	}
+	return res, nil
+}
+
+// currentThresholds are the thresholds in force, readable off the UI
+// goroutine.
+func (i *Inspector) currentThresholds() inference.Thresholds {
+	i.thrMu.Lock()
+	defer i.thrMu.Unlock()
+	return i.workThresholds
 }
 
 // open loads images: the one path for files from the command line, drops,
-// the file picker and the demo strips. The first image that analyses
-// successfully is shown; failures are reported together, naming each
-// file, and leave the shown image as it was.
+// the file picker, folders and the demo strips. Folders are searched
+// recursively for images; everything found joins the batch queue. The
+// first image that analyses successfully is shown; failures are reported
+// together, naming each file, and leave the shown image as it was.
 func (i *Inspector) open(srcs []source) {
 	if len(srcs) == 0 {
 		return
 	}
 	i.setStatus(fmt.Sprintf("Analysing %s…", describeSources(srcs)))
+	bctx := i.batchContext()
 	i.enqueue(func(done func()) {
 		var failures []string
+		srcs, walkFailures := expandSources(bctx, srcs)
+		failures = append(failures, walkFailures...)
+		n := len(srcs)
+		i.do(func() { i.batchQueued(n) })
 		shown := false
 		for _, s := range srcs {
-			a, err := i.analyze(s)
+			if bctx.Err() != nil {
+				break
+			}
+			res, err := i.inspect(bctx, s, !shown)
 			if i.ctx.Err() != nil {
 				break
 			}
 			if err != nil {
+				if bctx.Err() != nil {
+					break // cancelled part-way: not a failure of the file
+				}
 				failures = append(failures, fmt.Sprintf("%s: %v", displayPath(s), err))
+				i.do(func() { i.batchStep() })
 				continue
 			}
 			show := !shown
 			shown = true
-			disp := displayImage(a.Decoded.Image)
-			i.do(func() { i.addResult(s, &a, disp, show) })
+			i.do(func() {
+				i.addResult(s, res, show)
+				i.batchStep()
+			})
 		}
 		i.do(func() {
 			if len(failures) > 0 {
-				i.showError(fmt.Sprintf("Could not analyse %d of %d image(s)", len(failures), len(srcs)),
+				i.showError(fmt.Sprintf("Could not analyse %d of %d image(s)", len(failures), len(srcs)+len(walkFailures)),
 					strings.Join(failures, "\n"))
 			}
 			if !shown {
@@ -220,23 +331,28 @@ func (i *Inspector) open(srcs []source) {
 	})
 }
 
-// addResult stores a fresh analysis, replacing an earlier load of the
-// same image, and shows it when asked to.
-func (i *Inspector) addResult(s source, a *inference.Analysis, disp image.Image, show bool) {
-	idx := -1
-	for k, it := range i.items {
-		if it.source().key() == s.key() {
-			idx = k
-			break
-		}
-	}
-	if idx < 0 {
+// addResult stores a fresh result, replacing an earlier load of the same
+// image, and shows it when asked to.
+func (i *Inspector) addResult(s source, res inspected, show bool) {
+	idx, ok := i.byKey[s.key()]
+	if !ok {
 		i.items = append(i.items, &item{name: s.name, path: s.path, data: s.data})
 		idx = len(i.items) - 1
+		i.byKey[s.key()] = idx
 	}
-	i.items[idx].analysis = a
-	i.items[idx].display = disp
-	i.items[idx].modelGen = i.modelGen
+	it := i.items[idx]
+	it.analysis = res.analysis
+	it.modelGen = i.modelGen
+	it.auditID, it.auto, it.review = res.auditID, res.auto, nil
+	it.inspectedAt = time.Now()
+	if res.display != nil || idx == i.current {
+		it.display = res.display
+	}
+	if ok {
+		i.refilter()
+	} else if i.passesFilter(it) {
+		i.visible = append(i.visible, idx)
+	}
 	i.w.images.Refresh()
 	if show || idx == i.current {
 		i.showItem(idx)
@@ -245,7 +361,8 @@ func (i *Inspector) addResult(s source, a *inference.Analysis, disp image.Image,
 }
 
 // showItem displays a loaded image, analysing it again first when its
-// result is stale (the model changed since).
+// result is stale (the model changed since), and decoding it again when
+// its display image was let go.
 func (i *Inspector) showItem(idx int) {
 	if idx < 0 || idx >= len(i.items) {
 		return
@@ -255,11 +372,7 @@ func (i *Inspector) showItem(idx int) {
 		s := it.source()
 		i.setStatus(fmt.Sprintf("Analysing %s with the new model…", it.name))
 		i.enqueue(func(done func()) {
-			a, err := i.analyze(s)
-			var disp image.Image
-			if err == nil {
-				disp = displayImage(a.Decoded.Image)
-			}
+			res, err := i.inspect(i.ctx, s, true)
 			i.do(func() {
 				defer done()
 				if err != nil {
@@ -267,26 +380,85 @@ func (i *Inspector) showItem(idx int) {
 					i.refreshStatus()
 					return
 				}
-				it.analysis, it.display, it.modelGen = &a, disp, i.modelGen
-				i.showItem(idx)
+				i.addResult(s, res, true)
 			})
 		})
 		return
 	}
-	i.current = idx
-	if sel := i.w.images; sel != nil {
-		i.w.selecting = true
-		sel.Select(idx)
-		i.w.selecting = false
+	if it.display == nil {
+		i.decodeForDisplay(idx)
+		return
 	}
+	if old := i.currentItem(); old != nil && old != it {
+		old.display = nil // keep one decoded strip in memory, not thousands
+	}
+	i.current = idx
+	i.selectInList(idx)
 	i.w.strip.setImage(it.display)
 	i.w.strip.setImageSize(it.analysis.Image.Width, it.analysis.Image.Height)
 	i.redecide()
 	i.refreshStatus()
 	i.refreshNav()
+	i.refreshReview()
 	if !i.shotTaken && i.opts.Screenshot != "" {
 		i.scheduleScreenshot()
 	}
+}
+
+// decodeForDisplay decodes a strip again off the UI goroutine (not on the
+// worker, so browsing stays quick while a batch runs) and then shows it.
+func (i *Inspector) decodeForDisplay(idx int) {
+	it := i.items[idx]
+	s := it.source()
+	i.showWanted = idx
+	i.goBackground(func() func() {
+		img, err := decodeSource(s)
+		return func() {
+			if err != nil {
+				i.showError("Could not show "+it.name, fmt.Sprintf("%s: %v", displayPath(s), err))
+				return
+			}
+			if i.showWanted != idx {
+				return // the user moved on meanwhile
+			}
+			i.showWanted = -1
+			it.display = img
+			i.showItem(idx)
+		}
+	})
+}
+
+// decodeSource reads and decodes an image for display.
+func decodeSource(s source) (image.Image, error) {
+	data := s.data
+	if s.path != "" {
+		var err error
+		if data, err = os.ReadFile(s.path); err != nil {
+			return nil, err
+		}
+	}
+	d, err := inference.DecodeImage(data, 0)
+	if err != nil {
+		return nil, err
+	}
+	return displayImage(d.Image), nil
+}
+
+// goBackground runs work on its own goroutine and the function it
+// returns on the UI goroutine; Close waits for it.
+func (i *Inspector) goBackground(work func() func()) {
+	i.pending++
+	i.bg.Add(1)
+	go func() {
+		defer i.bg.Done()
+		after := work()
+		i.do(func() {
+			i.pending--
+			if after != nil {
+				after()
+			}
+		})
+	}()
 }
 
 // isFresh says whether an item's analysis was made by the current model.
@@ -322,6 +494,7 @@ func (i *Inspector) redecide() {
 		return
 	}
 	i.verdict = &v
+	i.refreshLogicTable() // again: the row to mark is this verdict's
 	i.refreshResult()
 	i.refreshOverlay()
 	i.w.images.Refresh()
@@ -350,11 +523,16 @@ func (i *Inspector) openModel(path string) {
 		i.showError("Cannot open model", "this window was started without a way to open other models")
 		return
 	}
+	if i.isLocked() {
+		i.askUnlock(func() { i.openModel(path) })
+		return
+	}
 	var cur *source
 	if it := i.currentItem(); it != nil {
 		s := it.source()
 		cur = &s
 	}
+	oldModel := describeModel(i.manifest, i.modelSource)
 	i.setStatus("Opening model " + filepath.Base(path) + "…")
 	i.enqueue(func(done func()) {
 		m, err := i.opts.OpenModel(path)
@@ -372,17 +550,14 @@ func (i *Inspector) openModel(path string) {
 			old.Close()
 		}
 		manifest, src := m.Manifest(), m.Source()
-		var a inference.Analysis
+		var res inspected
 		var aerr error
-		var disp image.Image
 		if cur != nil {
-			a, aerr = i.analyze(*cur)
-			if aerr == nil {
-				disp = displayImage(a.Decoded.Image)
-			}
+			res, aerr = i.inspect(i.ctx, *cur, true)
 		}
 		i.do(func() {
 			defer done()
+			i.recordSetting("model", oldModel, describeModel(manifest, src))
 			i.manifest, i.modelSource = manifest, src
 			i.modelGen++
 			i.refreshModelInfo()
@@ -396,9 +571,18 @@ func (i *Inspector) openModel(path string) {
 				i.refreshStatus()
 				return
 			}
-			i.addResult(*cur, &a, disp, true)
+			i.addResult(*cur, res, true)
 		})
 	})
+}
+
+// describeModel names a model for the settings audit.
+func describeModel(m *inference.Manifest, src string) string {
+	if m == nil {
+		return src
+	}
+	id := m.Identity()
+	return fmt.Sprintf("%s %s (sha256 %s) %s", id.Name, id.Version, id.ShortHash(), src)
 }
 
 func (i *Inspector) currentItem() *item {
@@ -458,6 +642,9 @@ func (i *Inspector) setBusy(delta int) {
 	i.busy += delta
 	if i.busy < 0 {
 		i.busy = 0
+	}
+	if i.busy == 0 {
+		i.endBatch()
 	}
 	i.refreshBusy()
 }
@@ -555,7 +742,15 @@ func renderSoftware(w fyne.Window) image.Image {
 	sc.Resize(size)
 	sc.SetContent(content)
 	sc.Resize(size)
+	// Dialogs are overlays: paint them too, then hand them back.
+	overlays := w.Canvas().Overlays().List()
+	for _, o := range overlays {
+		sc.Overlays().Add(o)
+	}
 	img := sc.Capture()
+	for _, o := range overlays {
+		sc.Overlays().Remove(o)
+	}
 	w.SetContent(content)
 	return img
 }

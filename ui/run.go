@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"steelinspect/assets"
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -37,6 +38,13 @@ type Options struct {
 	OpenModel func(path string) (Analyzer, error)
 	// Paths are images to load on start.
 	Paths []string
+	// Audit, when set, is the station's audit trail: every strip inspected
+	// in the window is recorded in it before it is shown as done, the
+	// operator on shift reviews strips, the history view lists it, and
+	// thresholds and model sit behind the supervisor PIN, each change
+	// recorded. Nil keeps no trail and leaves the settings unlocked. The
+	// caller keeps ownership and closes it after Run returns.
+	Audit *audit.Store
 	// Screenshot, when not empty, makes the window save its canvas to this
 	// PNG file once the first result is displayed, and then quit.
 	Screenshot string

@@ -80,12 +80,20 @@ func (i *Inspector) onPassChanged(v float64) {
 	if i.adjusting {
 		return
 	}
+	if i.isLocked() {
+		i.syncSliders()
+		return
+	}
 	i.setThresholds(round2(v), i.thresholds.Reject, true)
 }
 
 // onRejectChanged is the Auto-Reject slider's callback.
 func (i *Inspector) onRejectChanged(v float64) {
 	if i.adjusting {
+		return
+	}
+	if i.isLocked() {
+		i.syncSliders()
 		return
 	}
 	i.setThresholds(i.thresholds.Pass, round2(v), false)
@@ -107,6 +115,10 @@ func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
 		}
 	}
 	i.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
+	i.thrMu.Lock()
+	i.workThresholds = i.thresholds
+	i.thrMu.Unlock()
+	i.touchLock()
 	i.syncSliders()
 	i.setThresholdMessage(msg)
 	i.saveThresholds()
@@ -115,8 +127,12 @@ func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
 
 // resetThresholds returns to the model's defaults.
 func (i *Inspector) resetThresholds() {
+	if i.isLocked() {
+		return
+	}
 	d := i.modelDefaults()
 	i.setThresholds(d.Pass, d.Reject, true)
+	i.recordThresholds()
 }
 
 // syncSliders moves the sliders to the held thresholds without feeding

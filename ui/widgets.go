@@ -63,7 +63,34 @@ type widgets struct {
 
 	status      *widget.Label
 	statusModel *widget.Label
+
+	folderBtn             *widget.Button
+	batchBox              *fyne.Container
+	batchBar              *widget.ProgressBar
+	batchInfo             *widget.Label
+	cancelBtn             *widget.Button
+	filter                *widget.RadioGroup
+	operatorLabel         *widget.Label
+	reviewInfo            *widget.Label
+	reviewBox             *fyne.Container
+	passBtn, rejectBtn    *widget.Button
+	nextReviewBtn         *widget.Button
+	overrideBtn           *widget.Button
+	lockIcon              *widget.Icon
+	lockLabel             *widget.Label
+	unlockBtn, lockBtn    *widget.Button
+	resetBtn              *widget.Button
+	watchBtn              *widget.Button
+	watchLabel            *widget.Label
+	reportBtn, reportsBtn *widget.Button
+	modelInfoBtn          *widget.Button
 }
+
+// Processed list filters.
+const (
+	filterAll    = "All"
+	filterReview = "Needs review"
+)
 
 // logicRow is one line of the decision-logic table.
 type logicRow struct {
@@ -96,7 +123,7 @@ func (i *Inspector) buildUI() {
 		container.NewPadded(centre))
 
 	content := container.NewBorder(
-		container.NewVBox(i.buildToolbar(), widget.NewSeparator()),
+		container.NewVBox(i.buildToolbar(), i.buildStationBar(), widget.NewSeparator()),
 		container.NewVBox(widget.NewSeparator(), i.buildStatusBar()),
 		nil, nil, body)
 	i.win.SetContent(content)
@@ -105,6 +132,7 @@ func (i *Inspector) buildUI() {
 	i.bindKeys()
 
 	i.syncSliders()
+	i.refreshLock()
 	i.refreshModelInfo()
 	i.redecide()
 	i.refreshBusy()
@@ -129,11 +157,21 @@ func (i *Inspector) buildToolbar() fyne.CanvasObject {
 	w.prevBtn = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), i.previous)
 	w.nextBtn = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), i.next)
 	w.position = widget.NewLabel("")
+	w.folderBtn = widget.NewButtonWithIcon("Open folder…", theme.FolderIcon(), i.showFolderDialog)
 	w.progress = widget.NewProgressBarInfinite()
 	w.busyLabel = widget.NewLabel("Analysing…")
 	busy := container.NewHBox(w.busyLabel, container.NewGridWrap(fyne.NewSize(160, w.progress.MinSize().Height), w.progress))
-	return container.NewHBox(w.openBtn, w.demoBtn, w.modelBtn, widget.NewSeparator(),
-		w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), busy)
+	w.batchBar = widget.NewProgressBar()
+	w.batchBar.TextFormatter = func() string {
+		return fmt.Sprintf("%d / %d", i.batch.done, i.batch.total)
+	}
+	w.batchInfo = widget.NewLabel("")
+	w.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), i.cancelBatch)
+	w.batchBox = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, w.batchBar.MinSize().Height), w.batchBar),
+		w.batchInfo, w.cancelBtn)
+	w.batchBox.Hide()
+	return container.NewHBox(w.openBtn, w.folderBtn, w.demoBtn, w.modelBtn, widget.NewSeparator(),
+		w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), w.batchBox, busy)
 }
 
 func (i *Inspector) demoMenu() *fyne.Menu {
@@ -188,6 +226,12 @@ func (i *Inspector) bindKeys() {
 			i.next()
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
+		case fyne.KeyP:
+			i.confirm("PASS")
+		case fyne.KeyR:
+			i.confirm("REJECT")
+		case fyne.KeyN:
+			i.nextNeedingReview()
 		}
 	})
 }
@@ -197,9 +241,11 @@ func (i *Inspector) buildThresholds() fyne.CanvasObject {
 	w.passSlider = widget.NewSlider(passMin, passMax)
 	w.passSlider.Step = thresholdStep
 	w.passSlider.OnChanged = i.onPassChanged
+	w.passSlider.OnChangeEnded = i.onThresholdSettled
 	w.rejectSlider = widget.NewSlider(rejectMin, rejectMax)
 	w.rejectSlider.Step = thresholdStep
 	w.rejectSlider.OnChanged = i.onRejectChanged
+	w.rejectSlider.OnChangeEnded = i.onThresholdSettled
 	w.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	w.rejectValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	w.thresholdMsg = widget.NewLabel("")
@@ -208,6 +254,7 @@ func (i *Inspector) buildThresholds() fyne.CanvasObject {
 	w.thresholdMsg.Hide()
 	reset := widget.NewButtonWithIcon("Model defaults", theme.ViewRefreshIcon(), i.resetThresholds)
 	reset.Importance = widget.LowImportance
+	w.resetBtn = reset
 
 	row := func(z inference.Zone, name string, value *widget.Label) fyne.CanvasObject {
 		return container.NewBorder(nil, nil, swatchBox(zoneColor(z), 14),
@@ -215,6 +262,7 @@ func (i *Inspector) buildThresholds() fyne.CanvasObject {
 	}
 	return container.NewVBox(
 		heading("Thresholds"),
+		i.buildLockRow(),
 		row(inference.ZoneAutoPass, "Auto-Pass threshold", w.passValue),
 		w.passSlider,
 		row(inference.ZoneAutoReject, "Auto-Reject threshold", w.rejectValue),
@@ -296,8 +344,9 @@ func (i *Inspector) buildModelInfo() fyne.CanvasObject {
 	w.modelSource.Wrapping = fyne.TextWrapBreak
 	w.modelSource.Importance = widget.LowImportance
 	objs := []fyne.CanvasObject{heading("Model"), w.modelName, w.modelHash, w.modelDesc, w.modelSource}
+	w.modelInfoBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
 	if i.opts.OpenModel != nil {
-		objs = append(objs, widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog))
+		objs = append(objs, w.modelInfoBtn)
 	}
 	return container.NewVBox(objs...)
 }
@@ -319,7 +368,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.card.CornerRadius = 10
 	w.card.StrokeWidth = 3
 	card := container.NewStack(w.card, container.NewPadded(container.NewVBox(layout.NewSpacer(),
-		w.decision, w.confidence, w.level, w.action, layout.NewSpacer())))
+		w.decision, w.confidence, w.level, w.action, i.buildReviewBox(), layout.NewSpacer())))
 
 	w.maxProb = valueLabel()
 	w.meanProb = valueLabel()
@@ -361,7 +410,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 func (i *Inspector) buildImageList() fyne.CanvasObject {
 	w := &i.w
 	w.images = widget.NewList(
-		func() int { return len(i.items) },
+		func() int { return len(i.visible) },
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("strip-name.jpg")
 			name.Truncation = fyne.TextTruncateEllipsis
@@ -369,17 +418,22 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id >= len(i.items) {
+			if id >= len(i.visible) {
 				return
 			}
-			it := i.items[id]
+			it := i.items[i.visible[id]]
 			c := o.(*fyne.Container)
 			name := c.Objects[0].(*widget.Label)
 			sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
 			dec := c.Objects[2].(*widget.Label)
 			name.SetText(it.name)
 			d, ok := i.decisionOf(it)
-			if !ok {
+			if it.review != nil {
+				od, _ := inference.ParseDecision(it.review.decision)
+				sw.FillColor = decisionColor(od)
+				dec.SetText(it.review.decision + " ✓")
+				dec.Importance = decisionImportance(od)
+			} else if !ok {
 				sw.FillColor = theme.Color(theme.ColorNameDisabled)
 				dec.SetText("…")
 				dec.Importance = widget.LowImportance
@@ -392,14 +446,26 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 			dec.Refresh()
 		})
 	w.images.OnSelected = func(id widget.ListItemID) {
-		if !w.selecting && id != i.current {
-			i.showItem(id)
+		if w.selecting || id >= len(i.visible) {
+			return
+		}
+		// Give the keys back to the window: P, R and N reach it only
+		// while no widget has the focus.
+		i.win.Canvas().Unfocus()
+		if k := i.visible[id]; k != i.current {
+			i.showItem(k)
 		}
 	}
 	w.imageCount = widget.NewLabel("")
-	list := container.NewBorder(container.NewVBox(heading("Images"), w.imageCount),
+	w.filter = widget.NewRadioGroup([]string{filterAll, filterReview}, func(s string) {
+		i.setReviewFilter(s == filterReview)
+	})
+	w.filter.Horizontal = true
+	w.filter.Required = true
+	w.filter.Selected = filterAll
+	list := container.NewBorder(container.NewVBox(heading("Processed"), w.filter, w.imageCount),
 		container.NewVBox(widget.NewSeparator(), i.buildModelInfo()), nil, nil, w.images)
-	return container.New(&fixedWidth{width: 220}, list)
+	return container.New(&fixedWidth{width: 250}, list)
 }
 
 func (i *Inspector) buildStatusBar() fyne.CanvasObject {
@@ -447,10 +513,33 @@ func (i *Inspector) showOpenDialog() {
 	d.Show()
 }
 
+// showFolderDialog queues every image in a folder and its subfolders.
+func (i *Inspector) showFolderDialog() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			i.showError("Cannot open folder", err.Error())
+			return
+		}
+		if u == nil {
+			return
+		}
+		i.app.Preferences().SetString(prefLastDir, u.Path())
+		i.openURIs([]fyne.URI{u})
+	}, i.win)
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
 func (i *Inspector) showModelDialog() {
 	if i.busy > 0 || i.opts.OpenModel == nil {
 		return
 	}
+	if i.isLocked() {
+		i.askUnlock(i.showModelDialog)
+		return
+	}
+	i.touchLock()
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
 			i.showError("Cannot open model", err.Error())
@@ -671,20 +760,28 @@ func (i *Inspector) refreshBusy() {
 		return
 	}
 	if i.busy > 0 {
-		w.progress.Show()
-		w.progress.Start()
-		w.busyLabel.Show()
+		// A batch shows its own progress bar; the spinner is for the rest.
+		if i.batchShown() {
+			w.progress.Stop()
+			w.progress.Hide()
+			w.busyLabel.Hide()
+		} else {
+			w.progress.Show()
+			w.progress.Start()
+			w.busyLabel.Show()
+		}
 		w.openBtn.Disable()
+		w.folderBtn.Disable()
 		w.demoBtn.Disable()
-		w.modelBtn.Disable()
 	} else {
 		w.progress.Stop()
 		w.progress.Hide()
 		w.busyLabel.Hide()
 		w.openBtn.Enable()
+		w.folderBtn.Enable()
 		w.demoBtn.Enable()
-		w.modelBtn.Enable()
 	}
+	i.refreshLock()
 }
 
 func (i *Inspector) refreshNav() {
@@ -715,6 +812,9 @@ func (i *Inspector) refreshImageCount() {
 		i.w.imageCount.SetText("1 image")
 	default:
 		i.w.imageCount.SetText(fmt.Sprintf("%d images · ←/→ to browse", n))
+	}
+	if i.store != nil && len(i.items) > 0 {
+		i.w.imageCount.SetText(i.w.imageCount.Text + fmt.Sprintf("\n%d need review", i.reviewCount()))
 	}
 	i.refreshNav()
 }

@@ -1,0 +1,147 @@
+package report
+
+import (
+	"image"
+	"image/color"
+	"testing"
+	"time"
+
+	"steelinspect/inference"
+)
+
+// strip makes a 1600×256 grey strip whose columns from x0 on are white,
+// with its 12 patches (256 wide, stride 128) and their mean brightness as
+// probabilities, like the tiny test model.
+func strip(bg uint8, x0 int) (*image.Gray, []inference.Patch) {
+	img := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for y := range 256 {
+		for x := range 1600 {
+			v := bg
+			if x >= x0 {
+				v = 255
+			}
+			img.Pix[y*img.Stride+x] = v
+		}
+	}
+	var patches []inference.Patch
+	for x := 0; x+256 <= 1600; x += 128 {
+		sum := 0
+		for xx := x; xx < x+256; xx++ {
+			sum += int(img.Pix[xx])
+		}
+		patches = append(patches, inference.Patch{X: x, Y: 0, W: 256, H: 256, Probability: float32(sum) / 256 / 255})
+	}
+	last := patches[len(patches)-1]
+	if last.X+256 < 1600 {
+		patches = append(patches, inference.Patch{X: 1344, Y: 0, W: 256, H: 256, Probability: 1})
+	}
+	return img, patches
+}
+
+func probs(ps []inference.Patch) []float32 {
+	out := make([]float32, len(ps))
+	for i, p := range ps {
+		out[i] = p.Probability
+	}
+	return out
+}
+
+func near(c color.Color, want color.NRGBA, tol int) bool {
+	r, g, b, _ := c.RGBA()
+	d := func(a uint32, w uint8) bool { x := int(a>>8) - int(w); return x <= tol && x >= -tol }
+	return d(r, want.R) && d(g, want.G) && d(b, want.B)
+}
+
+func mix(bg uint8, c color.NRGBA) color.NRGBA {
+	m := func(v uint8) uint8 { return uint8(float64(bg)*(1-overlayAlpha) + float64(v)*overlayAlpha + 0.5) }
+	return color.NRGBA{m(c.R), m(c.G), m(c.B), 0xff}
+}
+
+func TestRenderColours(t *testing.T) {
+	img, patches := strip(60, 1344)
+	for _, tc := range []struct {
+		th   inference.Thresholds
+		want inference.Decision
+	}{
+		{inference.Thresholds{Pass: 0.40, Reject: 0.65}, inference.Reject},
+		{inference.Thresholds{Pass: 0.40, Reject: 1.0}, inference.Review},
+	} {
+		v, err := inference.Decide(probs(patches), tc.th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Decision != tc.want {
+			t.Fatalf("decision %v, want %v", v.Decision, tc.want)
+		}
+		out := Render(img, patches, v, Meta{FileName: "/line/a.png", InspectedAt: time.Now(),
+			Model:            inference.ModelIdentity{Name: "tiny", Version: "1", SHA256: "0123456789abcdef"},
+			OperatorDecision: "PASS", Operator: "alice", Reason: "paint"})
+		if b := out.Bounds(); b.Dx() != Width || b.Dy() != 256+BlockHeight {
+			t.Fatalf("report %v", b)
+		}
+		// The decision block's bar is in the decision's colour.
+		if c := out.At(BarWidth/2, 256+BlockHeight/2); !near(c, DecisionColor(v.Decision), 0) {
+			t.Errorf("%v: bar %v, want %v", v.Decision, c, DecisionColor(v.Decision))
+		}
+		// Decision text in its colour somewhere in the title area.
+		found := false
+		for y := 256 + 20; y < 256+90 && !found; y++ {
+			for x := BarWidth + 20; x < 400; x++ {
+				if near(out.At(x, y), DecisionColor(v.Decision), 0) {
+					found = true
+					break
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%v: no text in the decision colour", v.Decision)
+		}
+	}
+
+	v, _ := inference.Decide(probs(patches), inference.Thresholds{Pass: 0.40, Reject: 0.65})
+	out := Render(img, patches, v, Meta{})
+	// Patch 0 (x 0..256, p≈0.235) is green over grey 60; patch 9's own
+	// part (x 1152..1280, p≈0.43) orange over grey; patch 11's part right of
+	// patch 10's outline is red over white.
+	checks := []struct {
+		x, y int
+		want color.NRGBA
+	}{
+		{100, 128, mix(60, ZoneColors[inference.ZoneAutoPass])},
+		{1200, 128, mix(60, ZoneColors[inference.ZoneManualReview])},
+		{1560, 128, mix(255, ZoneColors[inference.ZoneAutoReject])},
+		{1, 128, ZoneColors[inference.ZoneAutoPass]},            // no outline on pass patches: tint only
+		{1400, 1, ZoneColors[inference.ZoneAutoReject]},         // patch 10 (even) reject outline
+		{1153 + 6, 128, ZoneColors[inference.ZoneManualReview]}, // patch 9 (odd) outline, inset
+	}
+	checks[3].want = mix(60, ZoneColors[inference.ZoneAutoPass])
+	for _, c := range checks {
+		if got := out.At(c.x, c.y); !near(got, c.want, 2) {
+			t.Errorf("pixel (%d,%d) = %v, want %v", c.x, c.y, got, c.want)
+		}
+	}
+}
+
+func TestRenderScalesLargeStrips(t *testing.T) {
+	img := image.NewGray(image.Rect(0, 0, 3200, 512))
+	p := []inference.Patch{{X: 2688, Y: 0, W: 512, H: 512, Probability: 0.9}}
+	v, err := inference.Decide([]float32{0.9}, inference.DefaultThresholds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Render(img, p, v, Meta{})
+	if b := out.Bounds(); b.Dx() != Width || b.Dy() != 256+BlockHeight {
+		t.Fatalf("report %v", b)
+	}
+	if got := out.At(1500, 128); !near(got, mix(0, ZoneColors[inference.ZoneAutoReject]), 2) {
+		t.Errorf("scaled patch at (1500,128) = %v", got)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	img, patches := strip(60, 1344)
+	v, _ := inference.Decide(probs(patches), inference.DefaultThresholds)
+	for b.Loop() {
+		Render(img, patches, v, Meta{FileName: "a.png"})
+	}
+}

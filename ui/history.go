@@ -1,0 +1,276 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/audit"
+)
+
+// historyView is the audit history window: inspections filtered by date,
+// final decision and operator, with CSV export.
+type historyView struct {
+	ins *Inspector
+	win fyne.Window
+
+	since, until *widget.Entry
+	decision     *widget.Select
+	operator     *widget.Entry
+	count        *widget.Label
+	table        *widget.Table
+	rows         []audit.Inspection
+	query        audit.Query
+}
+
+const anyDecision = "Any"
+
+var historyColumns = []struct {
+	title string
+	width float32
+}{
+	{"#", 50}, {"Inspected", 160}, {"Source", 65}, {"File", 210}, {"Auto", 75}, {"Final", 75},
+	{"Operator", 110}, {"Reviewed", 160}, {"Reason", 220}, {"Confidence", 90}, {"Model", 140},
+}
+
+// showHistory opens the history window, or brings it forward.
+func (i *Inspector) showHistory() {
+	if i.store == nil {
+		return
+	}
+	if i.history != nil {
+		i.history.win.RequestFocus()
+		i.history.reload()
+		return
+	}
+	h := &historyView{ins: i, win: i.app.NewWindow(AppName + " – audit history")}
+	h.win.SetContent(h.build())
+	h.win.Resize(fyne.NewSize(1320, 700))
+	h.win.SetOnClosed(func() { i.history = nil })
+	i.history = h
+	h.win.Show()
+	h.reload()
+}
+
+func (h *historyView) build() fyne.CanvasObject {
+	today := time.Now().Format(dateLayout)
+	h.since = widget.NewEntry()
+	h.since.SetPlaceHolder("YYYY-MM-DD")
+	h.since.SetText(today)
+	h.until = widget.NewEntry()
+	h.until.SetPlaceHolder("YYYY-MM-DD")
+	h.until.SetText(today)
+	h.decision = widget.NewSelect([]string{anyDecision, "PASS", "REVIEW", "REJECT"}, nil)
+	h.decision.SetSelected(anyDecision)
+	h.operator = widget.NewEntry()
+	h.operator.SetPlaceHolder("any operator")
+	apply := widget.NewButtonWithIcon("Apply", theme.SearchIcon(), h.reload)
+	apply.Importance = widget.HighImportance
+	export := widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), h.askExport)
+	h.count = widget.NewLabel("")
+	filters := container.NewHBox(
+		widget.NewLabel("From"), sized(h.since, 130), widget.NewLabel("to"), sized(h.until, 130),
+		widget.NewLabel("Final decision"), h.decision,
+		widget.NewLabel("Operator"), sized(h.operator, 160), apply, export)
+
+	h.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(h.rows), len(historyColumns) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.TableCellID, o fyne.CanvasObject) {
+			l := o.(*widget.Label)
+			if id.Row >= len(h.rows) {
+				l.SetText("")
+				return
+			}
+			text, imp := historyCell(&h.rows[id.Row], id.Col)
+			l.Importance = imp
+			l.SetText(text)
+		})
+	h.table.ShowHeaderColumn = false
+	h.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	h.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		if id.Col >= 0 && id.Col < len(historyColumns) {
+			o.(*widget.Label).SetText(historyColumns[id.Col].title)
+		}
+	}
+	for c, col := range historyColumns {
+		h.table.SetColumnWidth(c, col.width)
+	}
+	return container.NewBorder(container.NewVBox(filters, h.count), nil, nil, nil, h.table)
+}
+
+func sized(o fyne.CanvasObject, width float32) fyne.CanvasObject {
+	return container.NewGridWrap(fyne.NewSize(width, o.MinSize().Height), o)
+}
+
+const dateLayout = "2006-01-02"
+
+// historyCell is the text of one cell and how it stands out.
+func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
+	switch col {
+	case 0:
+		return fmt.Sprint(in.ID), widget.MediumImportance
+	case 1:
+		return in.InspectedAt.Local().Format("2006-01-02 15:04:05"), widget.MediumImportance
+	case 2:
+		return in.Source, widget.LowImportance
+	case 3:
+		return filepath.Base(in.Path), widget.MediumImportance
+	case 4:
+		return in.AutoDecision, importanceOf(in.AutoDecision)
+	case 5:
+		return in.FinalDecision(), importanceOf(in.FinalDecision())
+	case 6:
+		return in.Operator, widget.MediumImportance
+	case 7:
+		if in.ReviewedAt.IsZero() {
+			return "", widget.MediumImportance
+		}
+		return in.ReviewedAt.Local().Format("2006-01-02 15:04:05"), widget.MediumImportance
+	case 8:
+		return in.ReviewReason, widget.MediumImportance
+	case 9:
+		return fmt.Sprintf("%.1f %%", 100*in.Confidence), widget.MediumImportance
+	case 10:
+		return in.ModelName + " " + in.ModelVersion, widget.LowImportance
+	}
+	return "", widget.MediumImportance
+}
+
+func importanceOf(decision string) widget.Importance {
+	switch decision {
+	case "PASS":
+		return widget.SuccessImportance
+	case "REVIEW":
+		return widget.WarningImportance
+	case "REJECT":
+		return widget.DangerImportance
+	}
+	return widget.MediumImportance
+}
+
+// readQuery turns the filters into an audit query. The dates are local
+// days, both included.
+func (h *historyView) readQuery() (audit.Query, error) {
+	var q audit.Query
+	if s := strings.TrimSpace(h.since.Text); s != "" {
+		t, err := time.ParseInLocation(dateLayout, s, time.Local)
+		if err != nil {
+			return q, fmt.Errorf("from date %q: use YYYY-MM-DD", s)
+		}
+		q.Since = t
+	}
+	if s := strings.TrimSpace(h.until.Text); s != "" {
+		t, err := time.ParseInLocation(dateLayout, s, time.Local)
+		if err != nil {
+			return q, fmt.Errorf("to date %q: use YYYY-MM-DD", s)
+		}
+		q.Until = t.AddDate(0, 0, 1)
+	}
+	if d := h.decision.Selected; d != "" && d != anyDecision {
+		q.Decision = d
+	}
+	q.Operator = strings.TrimSpace(h.operator.Text)
+	return q, nil
+}
+
+// reload queries the audit trail off the UI goroutine.
+func (h *historyView) reload() {
+	q, err := h.readQuery()
+	if err != nil {
+		dialog.ShowError(err, h.win)
+		return
+	}
+	store, i := h.ins.store, h.ins
+	i.goBackground(func() func() {
+		rows, err := store.History(i.ctx, q)
+		return func() {
+			if err != nil {
+				dialog.ShowError(err, h.win)
+				return
+			}
+			h.rows, h.query = rows, q
+			reviewed := 0
+			for k := range rows {
+				if rows[k].OperatorDecision != "" {
+					reviewed++
+				}
+			}
+			h.count.SetText(fmt.Sprintf("%d inspections, %d reviewed by an operator", len(rows), reviewed))
+			h.table.Refresh()
+		}
+	})
+}
+
+func (h *historyView) askExport() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil {
+			dialog.ShowError(err, h.win)
+			return
+		}
+		if w == nil {
+			return
+		}
+		path := w.URI().Path()
+		w.Close()
+		h.export(path)
+	}, h.win)
+	d.SetFileName("audit-" + time.Now().Format("20060102-1504") + ".csv")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+// export writes the inspections matching the filters to a CSV file.
+func (h *historyView) export(path string) {
+	q, err := h.readQuery()
+	if err != nil {
+		dialog.ShowError(err, h.win)
+		return
+	}
+	store, i := h.ins.store, h.ins
+	i.goBackground(func() func() {
+		n, err := exportCSV(i, store, q, path)
+		return func() {
+			if err != nil {
+				dialog.ShowError(err, h.win)
+				return
+			}
+			h.count.SetText(fmt.Sprintf("Exported %d inspections to %s", n, path))
+		}
+	})
+}
+
+func exportCSV(i *Inspector, store *audit.Store, q audit.Query, path string) (int, error) {
+	rows, err := store.History(i.ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, fmt.Errorf("export: %w", err)
+	}
+	if err := audit.WriteCSV(f, rows); err != nil {
+		f.Close()
+		return 0, fmt.Errorf("export %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return 0, fmt.Errorf("export %s: %w", path, err)
+	}
+	return len(rows), nil
+}

@@ -1,0 +1,459 @@
+package ui
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"golang.org/x/crypto/bcrypt"
+
+	"steelinspect/audit"
+)
+
+// stripPass is uniformly dark: every patch ≈0.235, PASS.
+func stripPass() *image.Gray { return bandStrip(60, 60, 1600) }
+
+func openStore(t *testing.T) *audit.Store {
+	t.Helper()
+	s, err := audit.Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func newStation(t *testing.T) (*harness, *audit.Store) {
+	t.Helper()
+	store := openStore(t)
+	h := newHarness(t, Options{Audit: store})
+	h.ins.setOperator("alice")
+	return h, store
+}
+
+func history(t *testing.T, s *audit.Store) []audit.Inspection {
+	t.Helper()
+	rows, err := s.History(context.Background(), audit.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// stripFolder writes b1 (REVIEW), a (REJECT), sub/b2 (REVIEW), sub/c (PASS)
+// and a text file into a folder.
+func stripFolder(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writePNG(t, dir, "1-b1.png", stripB())
+	writePNG(t, dir, "2-a.png", stripA())
+	writePNG(t, sub, "3-b2.png", stripB())
+	writePNG(t, sub, "4-c.png", stripPass())
+	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("not a strip"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
+	h, store := newStation(t)
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(stripFolder(t))})
+	h.waitIdle()
+
+	want := []struct{ name, auto string }{
+		{"1-b1.png", "REVIEW"}, {"2-a.png", "REJECT"}, {"3-b2.png", "REVIEW"}, {"4-c.png", "PASS"},
+	}
+	if len(h.ins.items) != len(want) {
+		t.Fatalf("%d strips processed, want %d (errors %q)", len(h.ins.items), len(want), h.ins.errorsShown)
+	}
+	rows := history(t, store)
+	if len(rows) != len(want) {
+		t.Fatalf("%d audit rows, want %d", len(rows), len(want))
+	}
+	for k, w := range want {
+		it := h.ins.items[k]
+		if it.name != w.name || it.auto != w.auto {
+			t.Errorf("item %d: %s %s, want %s %s", k, it.name, it.auto, w.name, w.auto)
+		}
+		if it.auditID != rows[k].ID || rows[k].AutoDecision != w.auto || rows[k].Source != "window" ||
+			filepath.Base(rows[k].Path) != w.name {
+			t.Errorf("item %d (audit id %d) vs row %+v", k, it.auditID, rows[k])
+		}
+		// Memory stays flat: no decoded pixels kept, and a display image
+		// only for the strip on screen.
+		if it.analysis.Decoded.Image != nil {
+			t.Errorf("item %d keeps its decoded image", k)
+		}
+		if it.display != nil && k != h.ins.current {
+			t.Errorf("item %d keeps a display image while not shown", k)
+		}
+	}
+	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
+		t.Errorf("shown: %d %q, want the first strip", h.ins.current, h.ins.w.decision.Text)
+	}
+	if got := h.ins.w.images.Length(); got != 4 {
+		t.Errorf("list shows %d rows", got)
+	}
+	h.ins.w.filter.SetSelected(filterReview)
+	if len(h.ins.visible) != 2 || h.ins.visible[0] != 0 || h.ins.visible[1] != 2 {
+		t.Errorf("needs-review filter shows %v, want [0 2]", h.ins.visible)
+	}
+	// Clicking a row shows that strip, decoded again from its file.
+	h.ins.w.images.Select(1)
+	h.waitIdle()
+	if h.ins.current != 2 || h.ins.w.strip.strip.Image == nil {
+		t.Errorf("after clicking row 1: current %d", h.ins.current)
+	}
+	if h.ins.items[0].display != nil {
+		t.Error("the strip shown before keeps its display image")
+	}
+}
+
+func TestReviewWithKeys(t *testing.T) {
+	h, store := newStation(t)
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(stripFolder(t))})
+	h.waitIdle()
+	key := h.ins.Window().Canvas().OnTypedKey()
+
+	key(&fyne.KeyEvent{Name: fyne.KeyP})
+	h.waitIdle()
+	rows := history(t, store)
+	if rows[0].OperatorDecision != "PASS" || rows[0].Operator != "alice" || rows[0].ReviewedAt.IsZero() {
+		t.Errorf("after P: row %+v", rows[0])
+	}
+	if h.ins.current != 2 {
+		t.Fatalf("after P the next review strip is not shown: current %d", h.ins.current)
+	}
+	if got := h.ins.w.reviewInfo.Text; !strings.Contains(got, "Waiting for the operator") {
+		t.Errorf("card review line %q", got)
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyR})
+	h.waitIdle()
+	rows = history(t, store)
+	if rows[2].OperatorDecision != "REJECT" || rows[2].Operator != "alice" {
+		t.Errorf("after R: row %+v", rows[2])
+	}
+	if h.ins.reviewCount() != 0 {
+		t.Errorf("%d strips still need review", h.ins.reviewCount())
+	}
+	// Nothing left: the reviewed strip stays, showing who decided.
+	if h.ins.current != 2 || !strings.Contains(h.ins.w.reviewInfo.Text, "REJECT by alice") {
+		t.Errorf("current %d, card %q", h.ins.current, h.ins.w.reviewInfo.Text)
+	}
+	// A reviewed strip is not reviewed twice.
+	key(&fyne.KeyEvent{Name: fyne.KeyP})
+	h.waitIdle()
+	if history(t, store)[2].OperatorDecision != "REJECT" {
+		t.Error("a second key press changed the review")
+	}
+	if rows[1].OperatorDecision != "" || rows[3].OperatorDecision != "" {
+		t.Errorf("automatic strips were reviewed: %+v %+v", rows[1], rows[3])
+	}
+}
+
+func TestOverrideNeedsReason(t *testing.T) {
+	h, store := newStation(t)
+	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
+	if h.ins.w.decision.Text != "REJECT" {
+		t.Fatalf("decision %q", h.ins.w.decision.Text)
+	}
+	// P on an automatic REJECT asks for a reason rather than recording.
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
+	h.waitIdle()
+	if history(t, store)[0].OperatorDecision != "" {
+		t.Fatal("override recorded without asking for a reason")
+	}
+	if h.ins.Window().Canvas().Overlays().Top() == nil {
+		t.Error("no reason dialog")
+	}
+
+	h.ins.override("  ")
+	h.waitIdle()
+	if history(t, store)[0].OperatorDecision != "" {
+		t.Error("override without reason recorded")
+	}
+	if n := len(h.ins.errorsShown); n != 1 || !strings.Contains(h.ins.errorsShown[0], "needs a reason") {
+		t.Errorf("refusal not shown: %q", h.ins.errorsShown)
+	}
+
+	h.ins.override("paint mark, not a scratch")
+	h.waitIdle()
+	row := history(t, store)[0]
+	if row.OperatorDecision != "PASS" || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
+		t.Errorf("override row %+v", row)
+	}
+	if got := h.ins.w.reviewInfo.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
+		t.Errorf("card %q", got)
+	}
+}
+
+func TestSupervisorLock(t *testing.T) {
+	h, store := newStation(t)
+	w := &h.ins.w
+	if !w.passSlider.Disabled() || !w.rejectSlider.Disabled() || !w.resetBtn.Disabled() {
+		t.Fatal("settings not locked at start")
+	}
+	if w.unlockBtn.Hidden || w.lockLabel.Text != "Locked (supervisor)" || w.rejectValue.Text != "0.65" {
+		t.Errorf("lock row: unlock hidden %v, %q, value %q", w.unlockBtn.Hidden, w.lockLabel.Text, w.rejectValue.Text)
+	}
+	w.rejectSlider.SetValue(0.55)
+	if h.ins.thresholds.Reject != 0.65 {
+		t.Errorf("locked slider changed the threshold to %v", h.ins.thresholds.Reject)
+	}
+
+	// First use sets the PIN; only its bcrypt hash is stored.
+	h.ins.setPIN("2468", nil)
+	h.waitIdle()
+	hash := h.app.Preferences().String(prefPINHash)
+	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost < 10 || strings.Contains(hash, "2468") {
+		t.Fatalf("stored PIN %q (cost %d, %v)", hash, cost, err)
+	}
+	if h.ins.isLocked() {
+		t.Fatal("setting the PIN did not unlock")
+	}
+	h.ins.lockNow()
+	if !w.passSlider.Disabled() {
+		t.Fatal("Lock did not lock")
+	}
+
+	h.ins.unlock("1357", nil)
+	h.waitIdle()
+	if !h.ins.isLocked() || !w.rejectSlider.Disabled() {
+		t.Fatal("wrong PIN unlocked")
+	}
+	if len(h.ins.errorsShown) != 1 || !strings.Contains(h.ins.errorsShown[0], "Wrong PIN") {
+		t.Errorf("errors %q", h.ins.errorsShown)
+	}
+
+	h.ins.unlock("2468", nil)
+	h.waitIdle()
+	if h.ins.isLocked() || w.rejectSlider.Disabled() {
+		t.Fatal("right PIN did not unlock")
+	}
+	// A drag: many steps, one record when it settles.
+	w.rejectSlider.OnChanged(0.60)
+	w.rejectSlider.OnChanged(0.57)
+	w.rejectSlider.SetValue(0.55) // fires OnChanged and OnChangeEnded
+	h.waitIdle()
+	changes, err := store.SettingChanges(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var thr []audit.SettingChange
+	for _, c := range changes {
+		if strings.HasSuffix(c.Setting, "_threshold") {
+			thr = append(thr, c)
+		}
+	}
+	if len(thr) != 1 || thr[0].Setting != "reject_threshold" || thr[0].OldValue != "0.65" || thr[0].NewValue != "0.55" ||
+		!strings.Contains(thr[0].ChangedBy, "alice") {
+		t.Errorf("setting changes %+v", changes)
+	}
+
+	// Idle: locks again by itself.
+	h.ins.lock.idle = 30 * time.Millisecond
+	h.ins.touchLock()
+	time.Sleep(150 * time.Millisecond)
+	h.waitIdle()
+	if !h.ins.isLocked() {
+		t.Error("settings did not lock again when idle")
+	}
+}
+
+func TestCancelStopsBatch(t *testing.T) {
+	h, store := newStation(t)
+	dir := t.TempDir()
+	const n = 40
+	img := stripB()
+	for k := range n {
+		writePNG(t, dir, "s"+string(rune('a'+k/26))+string(rune('a'+k%26))+".png", img)
+	}
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(dir)})
+	deadline := time.After(30 * time.Second)
+	for len(h.ins.items) < 3 {
+		select {
+		case f := <-h.ui:
+			f()
+		case <-deadline:
+			t.Fatal("batch did not start")
+		}
+	}
+	if h.ins.w.batchBox.Hidden || !strings.Contains(h.ins.w.batchInfo.Text, "strips/s") ||
+		h.ins.w.batchBar.Max != n || h.ins.w.batchBar.Value < 3 {
+		t.Errorf("progress: hidden %v, %q, %v of %v", h.ins.w.batchBox.Hidden, h.ins.w.batchInfo.Text,
+			h.ins.w.batchBar.Value, h.ins.w.batchBar.Max)
+	}
+	h.ins.cancelBatch()
+	h.waitIdle()
+	got := len(h.ins.items)
+	if got >= n {
+		t.Fatalf("cancel did not stop the batch: %d of %d", got, n)
+	}
+	if rows := history(t, store); len(rows) != got {
+		t.Errorf("%d audit rows for %d strips shown done", len(rows), got)
+	}
+	if !strings.Contains(h.ins.w.status.Text, "Cancelled") || len(h.ins.errorsShown) != 0 {
+		t.Errorf("status %q, errors %q", h.ins.w.status.Text, h.ins.errorsShown)
+	}
+	if !h.ins.w.batchBox.Hidden {
+		t.Error("progress still shown after the batch")
+	}
+	// The window keeps working: a new batch runs to the end.
+	h.openPaths(writePNG(t, t.TempDir(), "after.png", stripA()))
+	if len(h.ins.items) != got+1 {
+		t.Errorf("after cancel, a new load gave %d items", len(h.ins.items))
+	}
+}
+
+func TestHistoryFiltersAndExport(t *testing.T) {
+	h, _ := newStation(t)
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(stripFolder(t))})
+	h.waitIdle()
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
+	h.waitIdle()
+
+	h.ins.showHistory()
+	h.waitIdle()
+	hv := h.ins.history
+	if hv == nil || len(hv.rows) != 4 {
+		t.Fatalf("history rows: %v", hv)
+	}
+	hv.decision.SetSelected("REJECT")
+	hv.reload()
+	h.waitIdle()
+	if len(hv.rows) != 2 { // 2-a automatically, 1-b1 by alice
+		t.Errorf("final REJECT: %d rows", len(hv.rows))
+	}
+	hv.operator.SetText("alice")
+	hv.reload()
+	h.waitIdle()
+	if len(hv.rows) != 1 || hv.rows[0].Operator != "alice" {
+		t.Errorf("alice's rejects: %+v", hv.rows)
+	}
+	hv.operator.SetText("")
+	hv.decision.SetSelected(anyDecision)
+	hv.since.SetText("2000-01-01")
+	hv.until.SetText("2000-01-02")
+	hv.reload()
+	h.waitIdle()
+	if len(hv.rows) != 0 {
+		t.Errorf("rows from 2000: %d", len(hv.rows))
+	}
+	hv.since.SetText("")
+	hv.until.SetText("")
+	out := filepath.Join(t.TempDir(), "audit.csv")
+	hv.export(out)
+	h.waitIdle()
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "id,") || !strings.Contains(string(data), "alice") {
+		t.Errorf("CSV:\n%s", data)
+	}
+}
+
+func TestSaveReportsForAll(t *testing.T) {
+	h, _ := newStation(t)
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(stripFolder(t))})
+	h.waitIdle()
+	out := t.TempDir()
+	h.ins.saveAllReports(out)
+	h.waitIdle()
+	for _, name := range []string{"1-b1.report.png", "2-a.report.png", "3-b2.report.png", "4-c.report.png"} {
+		if st, err := os.Stat(filepath.Join(out, name)); err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if len(h.ins.errorsShown) != 0 {
+		t.Errorf("errors %q", h.ins.errorsShown)
+	}
+}
+
+func TestWatchFolderAddsResults(t *testing.T) {
+	h, store := newStation(t)
+	dir := t.TempDir()
+	h.ins.startWatching(dir)
+	writePNG(t, dir, "hot.png", stripA())
+	deadline := time.Now().Add(15 * time.Second)
+	for len(h.ins.items) == 0 && time.Now().Before(deadline) {
+		select {
+		case f := <-h.ui:
+			f()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	// New thresholds restart the watcher with them.
+	h.ins.setPIN("2468", nil)
+	h.waitIdle()
+	h.ins.w.rejectSlider.SetValue(0.55)
+	h.waitIdle()
+	if h.ins.watch == nil || !strings.Contains(h.ins.w.watchLabel.Text, "reject 0.55") {
+		t.Errorf("watch after a threshold change: %v %q", h.ins.watch, h.ins.w.watchLabel.Text)
+	}
+	h.ins.toggleWatch() // stops
+	h.waitIdle()
+	if h.ins.watch != nil || h.ins.w.watchBtn.Text != "Watch folder…" {
+		t.Errorf("still watching: %q", h.ins.w.watchBtn.Text)
+	}
+	if len(h.ins.items) != 1 {
+		t.Fatalf("%d items from the hot folder", len(h.ins.items))
+	}
+	it := h.ins.items[0]
+	if it.auto != "REJECT" || it.path != filepath.Join(dir, "REJECT", "hot.png") {
+		t.Errorf("item %s %s", it.auto, it.path)
+	}
+	rows := history(t, store)
+	if len(rows) != 1 || rows[0].Source != "watch" || it.auditID != rows[0].ID {
+		t.Errorf("rows %+v, item audit id %d", rows, it.auditID)
+	}
+}
+
+func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
+	store := openStore(t)
+	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
+	h := newHarness(t, Options{Audit: store, OpenModel: opener})
+	h.ins.setOperator("alice")
+	if !h.ins.w.modelBtn.Disabled() || !h.ins.w.modelInfoBtn.Disabled() {
+		t.Fatal("Open model… enabled while locked")
+	}
+	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
+	h.waitIdle()
+	if h.ins.manifest.Name != "tiny-nchw" {
+		t.Fatal("model changed while locked")
+	}
+	h.ins.setPIN("2468", nil)
+	h.waitIdle()
+	if h.ins.w.modelBtn.Disabled() {
+		t.Fatal("Open model… disabled after unlocking")
+	}
+	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
+	h.waitIdle()
+	if h.ins.manifest.Name != "tiny-nhwc" {
+		t.Fatalf("model %q after unlocking", h.ins.manifest.Name)
+	}
+	changes, err := store.SettingChanges(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var model *audit.SettingChange
+	for k := range changes {
+		if changes[k].Setting == "model" {
+			model = &changes[k]
+		}
+	}
+	if model == nil || !strings.HasPrefix(model.OldValue, "tiny-nchw") || !strings.HasPrefix(model.NewValue, "tiny-nhwc") {
+		t.Errorf("model change not recorded: %+v", changes)
+	}
+}

@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+
+	"steelinspect/audit"
+	"steelinspect/hotfolder"
+	"steelinspect/inference"
+)
+
+// watchState is the hot folder running in the window.
+type watchState struct {
+	dir    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// toggleWatch starts watching a folder the user picks, or stops watching.
+func (i *Inspector) toggleWatch() {
+	if i.watch != nil {
+		i.stopWatching()
+		i.refreshWatch()
+		return
+	}
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			i.showError("Cannot watch folder", err.Error())
+			return
+		}
+		if u != nil {
+			i.startWatching(u.Path())
+		}
+	}, i.win)
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+// startWatching runs a hotfolder.Watcher on dir in the background with the
+// window's model and thresholds; each strip it scores joins the processed
+// list. Scoring goes through the window's worker, which owns the model.
+func (i *Inspector) startWatching(dir string) {
+	if i.watch != nil {
+		i.stopWatching()
+	}
+	ctx, cancel := context.WithCancel(i.ctx)
+	ws := &watchState{dir: dir, cancel: cancel, done: make(chan struct{})}
+	i.watch = ws
+	an := &workerAnalyzer{ins: i, manifest: i.manifest, scored: map[string]*inference.Analysis{}}
+	t := i.currentThresholds()
+	w := &hotfolder.Watcher{Dir: dir, Engine: an, Store: i.store, Thresholds: t}
+	w.OnResult = func(r hotfolder.Result) { i.onWatchResult(dir, an, r) }
+	go func() {
+		defer close(ws.done)
+		err := w.Run(ctx)
+		i.do(func() {
+			if err != nil {
+				i.showError("Hot folder stopped", err.Error())
+			}
+			if i.watch == ws {
+				i.watch = nil
+				i.refreshWatch()
+			}
+		})
+	}()
+	i.refreshWatch()
+}
+
+// stopWatching ends the hot folder and waits for it.
+func (i *Inspector) stopWatching() {
+	ws := i.watch
+	if ws == nil {
+		return
+	}
+	i.watch = nil
+	ws.cancel()
+	<-ws.done
+}
+
+func (i *Inspector) refreshWatch() {
+	w := &i.w
+	if w.watchBtn == nil {
+		return
+	}
+	if i.watch == nil {
+		w.watchBtn.SetText("Watch folder…")
+		w.watchBtn.SetIcon(theme.VisibilityIcon())
+		w.watchLabel.Hide()
+		return
+	}
+	t := i.currentThresholds()
+	w.watchBtn.SetText("Stop watching")
+	w.watchBtn.SetIcon(theme.MediaStopIcon())
+	w.watchLabel.SetText(fmt.Sprintf("Watching %s (pass %.2f, reject %.2f)", i.watch.dir, t.Pass, t.Reject))
+	w.watchLabel.Show()
+}
+
+// onWatchResult runs on the watcher's goroutine.
+func (i *Inspector) onWatchResult(dir string, an *workerAnalyzer, r hotfolder.Result) {
+	path := filepath.Join(dir, r.Name)
+	a := an.take(path)
+	if r.Err != nil || r.Decision == "" || a == nil {
+		msg := fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision)
+		if r.Err != nil {
+			msg = fmt.Sprintf("Hot folder: %s: %v", r.Name, r.Err)
+		} else if r.Resumed {
+			msg = fmt.Sprintf("Hot folder: %s was decided before (%s), moved", r.Name, r.Decision)
+		}
+		i.do(func() { i.setStatus(msg) })
+		return
+	}
+	res := inspected{analysis: a, auto: r.Decision}
+	if i.store != nil {
+		// The watcher does not hand back the audit id: find its row.
+		if rows, err := i.store.History(i.ctx, audit.Query{Path: path, SHA256: a.Image.SHA256}); err == nil && len(rows) > 0 {
+			res.auditID = rows[len(rows)-1].ID
+		}
+	}
+	moved := r.MovedTo
+	if moved == "" {
+		moved = path
+	}
+	src := source{name: r.Name, path: moved}
+	i.do(func() {
+		i.addResult(src, res, false)
+		i.setStatus(fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision))
+	})
+}
+
+// workerAnalyzer lets the hot folder score through the window's worker and
+// keeps each analysis (without its pixels) for the processed list.
+type workerAnalyzer struct {
+	ins      *Inspector
+	manifest *inference.Manifest
+	mu       sync.Mutex
+	scored   map[string]*inference.Analysis
+}
+
+func (w *workerAnalyzer) Manifest() *inference.Manifest { return w.manifest }
+
+// AnalyzeBytes runs on the watcher's goroutine and waits for the worker.
+func (w *workerAnalyzer) AnalyzeBytes(ctx context.Context, name string, data []byte) (inference.Analysis, error) {
+	type result struct {
+		a   inference.Analysis
+		err error
+	}
+	ch := make(chan result, 1)
+	job := func() {
+		if ctx.Err() != nil {
+			ch <- result{err: ctx.Err()}
+			return
+		}
+		a, err := w.ins.model.AnalyzeBytes(ctx, name, data)
+		ch <- result{a, err}
+	}
+	select {
+	case w.ins.jobs <- job:
+	case <-ctx.Done():
+		return inference.Analysis{}, ctx.Err()
+	}
+	var r result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		return inference.Analysis{}, ctx.Err()
+	}
+	if r.err == nil {
+		kept := r.a
+		kept.Decoded = inference.DecodedImage{}
+		w.mu.Lock()
+		w.scored[name] = &kept
+		w.mu.Unlock()
+	}
+	return r.a, r.err
+}
+
+// take returns and forgets the analysis of name.
+func (w *workerAnalyzer) take(name string) *inference.Analysis {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	a := w.scored[name]
+	delete(w.scored, name)
+	return a
+}
