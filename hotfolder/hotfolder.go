@@ -52,6 +52,11 @@ type Result struct {
 	MovedTo  string
 	Err      error
 	Resumed  bool // the decision came from the audit trail, not a new inference
+	// Analysis is the new inference (without the decoded pixels); nil when
+	// Resumed or on error.
+	Analysis *inference.Analysis
+	// AuditID is the strip's audit record (0 without a store).
+	AuditID int64
 }
 
 type fileState struct {
@@ -165,7 +170,8 @@ func (w *Watcher) handle(ctx context.Context, name string) Result {
 	if w.Store != nil {
 		// A decision recorded before a crash: move the file, don't rescore.
 		if prev, err := w.Store.History(ctx, audit.Query{Path: path, SHA256: sha256Hex(data)}); err == nil && len(prev) > 0 {
-			res.Decision, res.Resumed = prev[len(prev)-1].AutoDecision, true
+			last := prev[len(prev)-1]
+			res.Decision, res.Resumed, res.AuditID = last.AutoDecision, true, last.ID
 			res.MovedTo, res.Err = w.move(name, res.Decision)
 			return res
 		}
@@ -186,13 +192,14 @@ func (w *Watcher) handle(ctx context.Context, name string) Result {
 	}
 	rec := inference.NewRecord(&a, &v)
 	if w.Store != nil {
-		if _, err := w.Store.Add(ctx, audit.FromRecord(&rec, "watch")); err != nil {
+		if res.AuditID, err = w.Store.Add(ctx, audit.FromRecord(&rec, "watch")); err != nil {
 			// Not recorded: leave the file in place to be retried.
 			res.Err = err
 			return res
 		}
 	}
-	res.Decision = rec.Decision
+	a.Decoded = inference.DecodedImage{} // results outlive the strip: no pixels
+	res.Decision, res.Analysis = rec.Decision, &a
 	res.MovedTo, res.Err = w.move(name, rec.Decision)
 	return res
 }

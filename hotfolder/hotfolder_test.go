@@ -107,6 +107,11 @@ func TestDecisionsAreRecordedAndMoved(t *testing.T) {
 	if len(rows) != 2 || rows[0].Source != "watch" {
 		t.Errorf("audit rows %+v", rows)
 	}
+	for _, r := range f.results {
+		if r.AuditID == 0 || r.Analysis == nil || len(r.Analysis.Patches) != 12 || r.Analysis.Decoded.Image != nil {
+			t.Errorf("%s: audit id %d, analysis %v (a result must carry its patches but no pixels)", r.Name, r.AuditID, r.Analysis != nil)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(f.w.Dir, "notes.txt")); err != nil {
 		t.Error("non-image file was touched")
 	}

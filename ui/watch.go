@@ -4,13 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 
-	"steelinspect/audit"
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
 )
@@ -53,10 +51,10 @@ func (i *Inspector) startWatching(dir string) {
 	ctx, cancel := context.WithCancel(i.ctx)
 	ws := &watchState{dir: dir, cancel: cancel, done: make(chan struct{})}
 	i.watch = ws
-	an := &workerAnalyzer{ins: i, manifest: i.manifest, scored: map[string]*inference.Analysis{}}
+	an := &workerAnalyzer{ins: i, manifest: i.manifest}
 	t := i.currentThresholds()
 	w := &hotfolder.Watcher{Dir: dir, Engine: an, Store: i.store, Thresholds: t}
-	w.OnResult = func(r hotfolder.Result) { i.onWatchResult(dir, an, r) }
+	w.OnResult = func(r hotfolder.Result) { i.onWatchResult(dir, r) }
 	go func() {
 		defer close(ws.done)
 		err := w.Run(ctx)
@@ -103,10 +101,9 @@ func (i *Inspector) refreshWatch() {
 }
 
 // onWatchResult runs on the watcher's goroutine.
-func (i *Inspector) onWatchResult(dir string, an *workerAnalyzer, r hotfolder.Result) {
+func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
 	path := filepath.Join(dir, r.Name)
-	a := an.take(path)
-	if r.Err != nil || r.Decision == "" || a == nil {
+	if r.Err != nil || r.Decision == "" || r.Analysis == nil {
 		msg := fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision)
 		if r.Err != nil {
 			msg = fmt.Sprintf("Hot folder: %s: %v", r.Name, r.Err)
@@ -116,13 +113,7 @@ func (i *Inspector) onWatchResult(dir string, an *workerAnalyzer, r hotfolder.Re
 		i.do(func() { i.setStatus(msg) })
 		return
 	}
-	res := inspected{analysis: a, auto: r.Decision}
-	if i.store != nil {
-		// The watcher does not hand back the audit id: find its row.
-		if rows, err := i.store.History(i.ctx, audit.Query{Path: path, SHA256: a.Image.SHA256}); err == nil && len(rows) > 0 {
-			res.auditID = rows[len(rows)-1].ID
-		}
-	}
+	res := inspected{analysis: r.Analysis, auto: r.Decision, auditID: r.AuditID}
 	moved := r.MovedTo
 	if moved == "" {
 		moved = path
@@ -134,13 +125,11 @@ func (i *Inspector) onWatchResult(dir string, an *workerAnalyzer, r hotfolder.Re
 	})
 }
 
-// workerAnalyzer lets the hot folder score through the window's worker and
-// keeps each analysis (without its pixels) for the processed list.
+// workerAnalyzer lets the hot folder score through the window's worker,
+// which owns the model.
 type workerAnalyzer struct {
 	ins      *Inspector
 	manifest *inference.Manifest
-	mu       sync.Mutex
-	scored   map[string]*inference.Analysis
 }
 
 func (w *workerAnalyzer) Manifest() *inference.Manifest { return w.manifest }
@@ -165,27 +154,10 @@ func (w *workerAnalyzer) AnalyzeBytes(ctx context.Context, name string, data []b
 	case <-ctx.Done():
 		return inference.Analysis{}, ctx.Err()
 	}
-	var r result
 	select {
-	case r = <-ch:
+	case r := <-ch:
+		return r.a, r.err
 	case <-ctx.Done():
 		return inference.Analysis{}, ctx.Err()
 	}
-	if r.err == nil {
-		kept := r.a
-		kept.Decoded = inference.DecodedImage{}
-		w.mu.Lock()
-		w.scored[name] = &kept
-		w.mu.Unlock()
-	}
-	return r.a, r.err
-}
-
-// take returns and forgets the analysis of name.
-func (w *workerAnalyzer) take(name string) *inference.Analysis {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	a := w.scored[name]
-	delete(w.scored, name)
-	return a
 }
