@@ -1,10 +1,7 @@
 package ui
 
 import (
-	"bytes"
 	"context"
-	"encoding/binary"
-	"hash/crc32"
 	"image"
 	"image/png"
 	"os"
@@ -161,21 +158,6 @@ func desktopMouse(x, y float32) *mouseAt {
 func newCellLabel() *widget.Label { return widget.NewLabel("") }
 
 func tableCell(row, col int) widget.TableCellID { return widget.TableCellID{Row: row, Col: col} }
-
-// pngHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels.
-func pngHeaderOnly(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
-	chunk := append([]byte("IHDR"), ihdr...)
-	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
-	b.Write(chunk)
-	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
-	return b.Bytes()
-}
 
 func TestDisplayImageBounded(t *testing.T) {
 	small := image.NewGray(image.Rect(0, 0, 1600, 256))

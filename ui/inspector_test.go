@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"steelinspect/internal/testimg"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 
@@ -175,7 +177,7 @@ func TestBadInputKeepsPreviousResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	huge := filepath.Join(dir, "huge.png")
-	if err := os.WriteFile(huge, pngHeaderOnly(20000, 20000), 0o644); err != nil {
+	if err := os.WriteFile(huge, testimg.PNGHeaderOnly(20000, 20000), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runs := h.model.calls.Load()
