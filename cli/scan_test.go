@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,3 +140,5 @@ func TestNoWindowInHeadlessBuild(t *testing.T) {
 		t.Errorf("exit %d, %q", code, stderr)
 	}
 }
+
+var batchStrips = flag.Int("strips", 200, "strips in BenchmarkScanBatchMemory")
