@@ -67,6 +67,7 @@ type Inspector struct {
 	lock        lockState
 	watch       *watchState
 	history     *historyView
+	calibrate   *calibrateView
 	showWanted  int // item whose display image is being decoded, -1 none
 	current     int // index in items, -1 when none is shown
 	modelGen    int // counts model switches, to tell stale results

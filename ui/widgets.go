@@ -154,6 +154,7 @@ func (i *Inspector) buildToolbar() fyne.CanvasObject {
 	if i.opts.OpenModel == nil {
 		w.modelBtn.Hide()
 	}
+	calibrate := widget.NewButtonWithIcon("Calibrate…", theme.GridIcon(), i.showCalibrate)
 	w.prevBtn = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), i.previous)
 	w.nextBtn = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), i.next)
 	w.position = widget.NewLabel("")
@@ -170,7 +171,7 @@ func (i *Inspector) buildToolbar() fyne.CanvasObject {
 	w.batchBox = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, w.batchBar.MinSize().Height), w.batchBar),
 		w.batchInfo, w.cancelBtn)
 	w.batchBox.Hide()
-	return container.NewHBox(w.openBtn, w.folderBtn, w.demoBtn, w.modelBtn, widget.NewSeparator(),
+	return container.NewHBox(w.openBtn, w.folderBtn, w.demoBtn, w.modelBtn, calibrate, widget.NewSeparator(),
 		w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), w.batchBox, busy)
 }
 
@@ -207,6 +208,7 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 	if i.opts.OpenModel != nil {
 		file.Items = append(file.Items, fyne.NewMenuItem("Open model…", i.showModelDialog))
 	}
+	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
 	next := fyne.NewMenuItem("Next image", i.next)
 	next.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown}
 	prev := fyne.NewMenuItem("Previous image", i.previous)

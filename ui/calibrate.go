@@ -1,0 +1,1207 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"golang.org/x/crypto/bcrypt"
+
+	"steelinspect/evaluate"
+	"steelinspect/inference"
+)
+
+// calibrateView is the supervisor's Calibrate window: a labelled folder is
+// scored through the window's worker, then the two thresholds are chosen
+// on a histogram of strip confidence with the outcome table beside it,
+// and applied to the station through the sliders' own path.
+type calibrateView struct {
+	ins *Inspector
+	win fyne.Window
+
+	// Scoring in progress: cancel stops it; run tells a stale result.
+	cancel context.CancelFunc
+	run    int
+
+	// The scored set, once there is one.
+	report     *evaluate.Report
+	confidence []float64
+	defective  []bool
+	sweep      []evaluate.StripOutcome
+	modelGen   int    // Inspector.modelGen the strips were scored with
+	modelName  string // the model that scored them
+	thresholds inference.Thresholds
+	outcome    evaluate.StripOutcome
+	suggested  *evaluate.StripOutcome
+	adjusting  bool // the sliders are being moved by code
+
+	// messages records every message dialog shown, for tests.
+	messages []string
+
+	source                   *widget.Label
+	openBtn, pairBtn         *widget.Button
+	progress                 *widget.ProgressBar
+	progressInfo             *widget.Label
+	cancelBtn                *widget.Button
+	progressBox              *fyne.Container
+	summary                  *widget.Label
+	hist                     *thresholdHistogram
+	passSlider, rejectSlider *widget.Slider
+	passValue, rejectValue   *widget.Label
+	missed, falseAlarms      *widget.Label
+	review, automation       *widget.Label
+	cells                    [3][2]*widget.Label
+	maxMissed                *widget.Entry
+	suggestBtn               *widget.Button
+	suggestion               *widget.Label
+	inRangeBtn               *widget.Button
+	side                     *fyne.Container        // the right column, laid out again when its texts change
+	inRange                  *evaluate.StripOutcome // best pair the station's sliders can hold
+	applyBtn, plotsBtn       *widget.Button
+	station                  *widget.Label
+}
+
+// showCalibrate opens the Calibrate window, or brings it forward.
+func (i *Inspector) showCalibrate() {
+	if i.calibrate != nil {
+		i.calibrate.win.RequestFocus()
+		return
+	}
+	if i.model == nil {
+		i.showError("Cannot calibrate", "this window has no model to score strips with")
+		return
+	}
+	c := &calibrateView{ins: i, win: i.app.NewWindow(AppName + " – calibrate thresholds")}
+	c.thresholds = i.thresholds
+	c.win.SetContent(c.build())
+	c.win.Resize(fyne.NewSize(1240, 820))
+	c.win.SetOnClosed(func() {
+		c.stop()
+		if i.calibrate == c {
+			i.calibrate = nil
+		}
+	})
+	i.calibrate = c
+	c.refresh()
+	c.win.Show()
+}
+
+func (c *calibrateView) build() fyne.CanvasObject {
+	c.source = widget.NewLabel("Choose a labelled folder: train_images/ and train.csv (Severstal layout).")
+	c.source.Truncation = fyne.TextTruncateEllipsis
+	c.openBtn = widget.NewButtonWithIcon("Labelled folder…", theme.FolderOpenIcon(), c.askFolder)
+	c.openBtn.Importance = widget.HighImportance
+	c.pairBtn = widget.NewButtonWithIcon("Images + CSV separately…", theme.FolderIcon(), c.askPair)
+	c.progress = widget.NewProgressBar()
+	c.progressInfo = widget.NewLabel("")
+	c.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), c.stop)
+	c.progressBox = container.NewHBox(sized(c.progress, 260), c.progressInfo, c.cancelBtn)
+	c.progressBox.Hide()
+	c.summary = widget.NewLabel("")
+	c.summary.Wrapping = fyne.TextWrapWord
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, nil, container.NewHBox(c.openBtn, c.pairBtn), c.source),
+		c.progressBox, c.summary, widget.NewSeparator())
+
+	c.hist = newThresholdHistogram(c.onLinesMoved)
+	c.passSlider = widget.NewSlider(0, 1)
+	c.passSlider.Step = thresholdStep
+	c.passSlider.OnChanged = func(v float64) { c.onSlider(v, true) }
+	c.rejectSlider = widget.NewSlider(0, 1)
+	c.rejectSlider.Step = thresholdStep
+	c.rejectSlider.OnChanged = func(v float64) { c.onSlider(v, false) }
+	c.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	c.rejectValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+	sliderRow := func(z inference.Zone, name string, s *widget.Slider, v *widget.Label) fyne.CanvasObject {
+		return container.NewBorder(nil, nil,
+			container.NewHBox(swatchBox(zoneColor(z), 14), sized(widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), 110)),
+			sized(v, 60), s)
+	}
+	legend := container.NewHBox(layout.NewSpacer(),
+		swatchBox(histCleanColour(), 14), widget.NewLabel("defect-free strips"),
+		swatchBox(histDefectColour(), 14), widget.NewLabel("defective strips"),
+		widget.NewLabelWithStyle("Drag the lines, or use the sliders", fyne.TextAlignLeading, fyne.TextStyle{Italic: true}),
+		layout.NewSpacer())
+	left := container.NewBorder(
+		heading("Strip confidence (highest patch probability)"),
+		container.NewVBox(legend,
+			sliderRow(inference.ZoneAutoPass, "Auto-Pass", c.passSlider, c.passValue),
+			sliderRow(inference.ZoneAutoReject, "Auto-Reject", c.rejectSlider, c.rejectValue)),
+		nil, nil, c.hist)
+
+	station, buttons := c.buildApply()
+	c.side = container.NewVBox(c.buildOutcome(), widget.NewSeparator(), c.buildSuggest(),
+		widget.NewSeparator(), station)
+	scroll := container.NewVScroll(c.side)
+	scroll.SetMinSize(fyne.NewSize(440, 0))
+	right := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), buttons), nil, nil, scroll)
+	body := container.NewBorder(nil, nil, nil, container.NewHBox(widget.NewSeparator(), right), container.NewPadded(left))
+	return container.NewBorder(top, nil, nil, nil, body)
+}
+
+// buildOutcome is the live table at the chosen pair.
+func (c *calibrateView) buildOutcome() fyne.CanvasObject {
+	metric := func() *widget.Label {
+		return widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
+	}
+	c.missed, c.falseAlarms, c.review, c.automation = metric(), metric(), metric(), metric()
+	rows := container.New(layout.NewFormLayout(),
+		widget.NewLabel("Missed (defective passed)"), c.missed,
+		widget.NewLabel("False alarms (clean rejected)"), c.falseAlarms,
+		widget.NewLabel("Sent to review"), c.review,
+		widget.NewLabel("Automated"), c.automation)
+
+	bold := fyne.TextStyle{Bold: true}
+	grid := []fyne.CanvasObject{
+		widget.NewLabelWithStyle("Decision \\ truth", fyne.TextAlignLeading, bold),
+		widget.NewLabelWithStyle("defect-free", fyne.TextAlignTrailing, bold),
+		widget.NewLabelWithStyle("defective", fyne.TextAlignTrailing, bold),
+	}
+	for d := inference.Pass; d <= inference.Reject; d++ {
+		name := widget.NewLabelWithStyle(d.String(), fyne.TextAlignLeading, bold)
+		name.Importance = decisionImportance(d)
+		grid = append(grid, container.NewHBox(swatchBox(decisionColor(d), 12), name))
+		for t := range 2 {
+			c.cells[d][t] = metric()
+			grid = append(grid, c.cells[d][t])
+		}
+	}
+	return container.NewVBox(heading("Outcome at this pair"), rows, container.NewGridWithColumns(3, grid...))
+}
+
+// suggestHelp says what Suggest does, until it has been used.
+const suggestHelp = "Suggest finds the pair with the fewest reviews (then fewest false alarms) that misses at most this many defective strips."
+
+// buildSuggest is the max-missed target and the Suggest button.
+func (c *calibrateView) buildSuggest() fyne.CanvasObject {
+	c.maxMissed = widget.NewEntry()
+	c.maxMissed.SetText("0")
+	c.maxMissed.Validator = func(s string) error {
+		_, err := parseMaxMissed(s)
+		return err
+	}
+	step := func(d int) func() {
+		return func() {
+			n, err := parseMaxMissed(c.maxMissed.Text)
+			if err != nil {
+				n = 0
+			}
+			c.maxMissed.SetText(strconv.Itoa(max(0, n+d)))
+		}
+	}
+	minus := widget.NewButtonWithIcon("", theme.ContentRemoveIcon(), step(-1))
+	plus := widget.NewButtonWithIcon("", theme.ContentAddIcon(), step(+1))
+	c.suggestBtn = widget.NewButtonWithIcon("Suggest", theme.SearchIcon(), c.onSuggest)
+	c.suggestion = widget.NewLabel(suggestHelp)
+	c.suggestion.Wrapping = fyne.TextWrapWord
+	c.inRangeBtn = widget.NewButtonWithIcon("Use the station-range pair", theme.NavigateNextIcon(), func() {
+		if c.inRange != nil {
+			c.setPair(c.inRange.Thresholds)
+		}
+	})
+	c.inRangeBtn.Hide()
+	return container.NewVBox(heading("Suggest a pair"),
+		container.NewHBox(widget.NewLabel("Max missed strips"), minus, sized(c.maxMissed, 70), plus, c.suggestBtn),
+		c.suggestion, container.NewHBox(c.inRangeBtn))
+}
+
+// buildApply is what the station uses, and the Apply to station and Save
+// plots buttons.
+func (c *calibrateView) buildApply() (station, buttons fyne.CanvasObject) {
+	c.applyBtn = widget.NewButtonWithIcon("Apply to station", theme.ConfirmIcon(), c.onApply)
+	c.applyBtn.Importance = widget.HighImportance
+	c.plotsBtn = widget.NewButtonWithIcon("Save plots…", theme.DocumentSaveIcon(), c.askPlots)
+	c.station = widget.NewLabel("")
+	c.station.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(heading("Station"), c.station), container.NewHBox(layout.NewSpacer(), c.plotsBtn, c.applyBtn)
+}
+
+func parseMaxMissed(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("a whole number of strips, 0 or more")
+	}
+	return n, nil
+}
+
+// askFolder picks a folder holding train_images/ and train.csv.
+func (c *calibrateView) askFolder() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			c.showMessage("Cannot open folder", err.Error())
+			return
+		}
+		if u != nil {
+			c.loadFolder(u.Path())
+		}
+	}, c.win)
+	c.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+// askPair picks the images folder, then the labels file.
+func (c *calibrateView) askPair() {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			c.showMessage("Cannot open folder", err.Error())
+			return
+		}
+		if u == nil {
+			return
+		}
+		images := u.Path()
+		f := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil {
+				c.showMessage("Cannot open labels", err.Error())
+				return
+			}
+			if r == nil {
+				return
+			}
+			labels := r.URI().Path()
+			r.Close()
+			c.load(images, labels)
+		}, c.win)
+		f.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+		if l, err := storage.ListerForURI(storage.NewFileURI(filepath.Dir(images))); err == nil {
+			f.SetLocation(l)
+		}
+		f.Resize(fyne.NewSize(900, 600))
+		f.Show()
+	}, c.win)
+	c.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+func (c *calibrateView) startIn(d *dialog.FileDialog) {
+	if dir := c.ins.app.Preferences().String(prefLastDir); dir != "" {
+		if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
+			d.SetLocation(l)
+		}
+	}
+}
+
+// loadFolder scores a folder in the Severstal layout.
+func (c *calibrateView) loadFolder(dir string) {
+	images, labels := filepath.Join(dir, "train_images"), filepath.Join(dir, "train.csv")
+	var missing []string
+	if st, err := os.Stat(images); err != nil || !st.IsDir() {
+		missing = append(missing, "train_images/")
+	}
+	if st, err := os.Stat(labels); err != nil || st.IsDir() {
+		missing = append(missing, "train.csv")
+	}
+	if len(missing) > 0 {
+		c.showMessage("Not a labelled folder",
+			fmt.Sprintf("%s lacks %s.\n\nChoose a folder holding train_images/ and train.csv, or choose the images and the CSV separately.",
+				dir, strings.Join(missing, " and ")))
+		return
+	}
+	c.load(images, labels)
+}
+
+// load reads the labels and scores the images in the background through
+// the window's worker, which owns the model. Label problems stop it
+// before any scoring: a strip whose row was refused would otherwise count
+// as defect-free.
+func (c *calibrateView) load(imagesDir, labelsPath string) {
+	i := c.ins
+	c.stop()
+	c.run++
+	run := c.run
+	ctx, cancel := context.WithCancel(i.ctx)
+	c.cancel = cancel
+	gen, name := i.modelGen, i.modelName()
+	thr := i.currentThresholds()
+	c.clearReport() // the view shows the set its source line names, or nothing
+	c.source.SetText(fmt.Sprintf("Images %s · labels %s", imagesDir, labelsPath))
+	c.progress.SetValue(0)
+	c.progressInfo.SetText("Reading labels…")
+	c.progressBox.Show()
+	c.refreshButtons()
+
+	var done atomic.Int64
+	an := &progressAnalyzer{workerAnalyzer: workerAnalyzer{ins: i, manifest: i.manifest}}
+	an.onScored = func() {
+		n := done.Add(1)
+		i.do(func() {
+			if c.run == run && c.cancel != nil {
+				c.showProgress(int(n), an.total)
+			}
+		})
+	}
+	i.goBackground(func() func() {
+		defer cancel()
+		labels, err := readLabels(labelsPath)
+		if err != nil {
+			return func() {
+				if c.run != run {
+					return
+				}
+				c.finishRun()
+				c.showLabelProblems(labelsPath, err)
+			}
+		}
+		an.total = countImages(imagesDir)
+		i.do(func() {
+			if c.run == run && c.cancel != nil {
+				c.showProgress(0, an.total)
+			}
+		})
+		report, err := evaluate.Run(ctx, an, imagesDir, labels, thr, 0)
+		var conf []float64
+		var def []bool
+		var sweep []evaluate.StripOutcome
+		if err == nil {
+			conf, def = scoredStrips(report)
+			sweep = evaluate.Sweep(conf, def)
+		}
+		return func() {
+			if c.run != run {
+				return
+			}
+			c.finishRun()
+			switch {
+			case errors.Is(err, context.Canceled):
+				c.summary.SetText("Scoring was cancelled; nothing was measured.")
+			case err != nil:
+				c.showMessage("Cannot score the labelled set", err.Error())
+			case i.modelGen != gen:
+				c.showMessage("Model changed while scoring", "The station switched models during scoring, so the scores mix two models. Score the set again.")
+			default:
+				c.setReport(report, conf, def, sweep, gen, name)
+			}
+		}
+	})
+}
+
+// stop cancels scoring in progress.
+func (c *calibrateView) stop() {
+	if c.cancel != nil {
+		c.cancel()
+	}
+}
+
+func (c *calibrateView) finishRun() {
+	c.cancel = nil
+	c.progressBox.Hide()
+	c.refreshButtons()
+}
+
+func (c *calibrateView) showProgress(done, total int) {
+	if total > 0 {
+		c.progress.SetValue(float64(done) / float64(total))
+	}
+	c.progressInfo.SetText(fmt.Sprintf("Scoring %d of %d strips…", done, total))
+}
+
+// readLabels parses a train.csv with every problem and its line number.
+func readLabels(path string) (*evaluate.Labels, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+}
+
+// countImages counts the files evaluate.Run will score, for the progress
+// bar.
+func countImages(dir string) int {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, e := range entries {
+		ext := strings.ToLower(filepath.Ext(e.Name()))
+		for _, x := range imageExtensions {
+			if e.Type().IsRegular() && ext == x {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+// scoredStrips are the confidences and truths of the strips that scored.
+func scoredStrips(r *evaluate.Report) ([]float64, []bool) {
+	var conf []float64
+	var def []bool
+	for _, s := range r.Strips {
+		if s.Error == "" {
+			conf, def = append(conf, s.Confidence), append(def, s.Defective)
+		}
+	}
+	return conf, def
+}
+
+// showLabelProblems lists every refused line of the labels file.
+func (c *calibrateView) showLabelProblems(path string, err error) {
+	lines := strings.Split(err.Error(), "\n")
+	const most = 200
+	shown := lines
+	if len(shown) > most {
+		shown = append(shown[:most:most], fmt.Sprintf("… and %d more", len(lines)-most))
+	}
+	c.summary.SetText(fmt.Sprintf("%s was refused: %d problem(s). Nothing was scored.", filepath.Base(path), len(lines)))
+	c.showMessage(fmt.Sprintf("Problems in %s", filepath.Base(path)),
+		fmt.Sprintf("%s\n\nFix these lines and load the set again; a refused row would count its strip wrongly.", strings.Join(shown, "\n")))
+}
+
+// setReport takes a scored set and shows it at the station's thresholds.
+func (c *calibrateView) setReport(r *evaluate.Report, conf []float64, def []bool, sweep []evaluate.StripOutcome, gen int, model string) {
+	c.report, c.confidence, c.defective, c.sweep = r, conf, def, sweep
+	c.modelGen, c.modelName, c.suggested = gen, model, nil
+	c.hist.setData(conf, def)
+	defects := 0
+	for _, d := range def {
+		if d {
+			defects++
+		}
+	}
+	text := fmt.Sprintf("%d strips scored with %s: %d defective, %d defect-free.", len(conf), model, defects, len(conf)-defects)
+	if len(r.Notes) > 0 {
+		text += " " + strings.Join(r.Notes, "; ") + "."
+	}
+	if len(r.Problems) > 0 {
+		text += fmt.Sprintf(" %d problem(s) left out of the counts.", len(r.Problems))
+		c.showMessage(fmt.Sprintf("%d strip(s) left out", len(r.Problems)), strings.Join(r.Problems, "\n"))
+	}
+	c.summary.SetText(text)
+	c.progressInfo.SetText("")
+	c.setPair(r.Thresholds)
+	c.refresh()
+}
+
+// clearReport forgets the scored set.
+func (c *calibrateView) clearReport() {
+	c.report, c.confidence, c.defective, c.sweep = nil, nil, nil, nil
+	c.suggested, c.inRange = nil, nil
+	c.inRangeBtn.Hide()
+	c.suggestion.SetText(suggestHelp)
+	c.summary.SetText("")
+	c.hist.setData(nil, nil)
+	c.setPair(c.thresholds)
+	c.refreshButtons()
+}
+
+// onLinesMoved is the histogram's callback while a line is dragged.
+func (c *calibrateView) onLinesMoved(pass, reject float64) {
+	c.setPair(inference.Thresholds{Pass: pass, Reject: reject})
+}
+
+// onSlider keeps pass below reject: the other threshold steps aside.
+func (c *calibrateView) onSlider(v float64, pass bool) {
+	if c.adjusting {
+		return
+	}
+	t := c.thresholds
+	v = round2(v)
+	if pass {
+		t.Pass = math.Min(v, 1-thresholdStep)
+		if t.Pass >= t.Reject {
+			t.Reject = round2(t.Pass + thresholdStep)
+		}
+	} else {
+		t.Reject = math.Max(v, thresholdStep)
+		if t.Pass >= t.Reject {
+			t.Pass = round2(t.Reject - thresholdStep)
+		}
+	}
+	c.setPair(t)
+}
+
+// setPair moves both lines and sliders to t and recounts the outcome.
+func (c *calibrateView) setPair(t inference.Thresholds) {
+	c.thresholds = inference.Thresholds{Pass: round2(t.Pass), Reject: round2(t.Reject)}
+	c.hist.setThresholds(c.thresholds.Pass, c.thresholds.Reject)
+	c.adjusting = true
+	c.passSlider.SetValue(c.thresholds.Pass)
+	c.rejectSlider.SetValue(c.thresholds.Reject)
+	c.adjusting = false
+	c.passValue.SetText(fmt.Sprintf("%.2f", c.thresholds.Pass))
+	c.rejectValue.SetText(fmt.Sprintf("%.2f", c.thresholds.Reject))
+	c.outcome = evaluate.OutcomeAt(c.confidence, c.defective, c.thresholds)
+	c.refreshOutcome()
+	c.refreshStation()
+}
+
+func (c *calibrateView) refreshOutcome() {
+	o := &c.outcome
+	if c.report == nil {
+		for _, l := range []*widget.Label{c.missed, c.falseAlarms, c.review, c.automation} {
+			l.SetText("–")
+		}
+		for d := range c.cells {
+			for t := range c.cells[d] {
+				c.cells[d][t].SetText("–")
+			}
+		}
+		return
+	}
+	c.missed.SetText(fmt.Sprintf("%d of %d (%s)", o.Missed, o.Defective, percent(o.MissedRate)))
+	c.missed.Importance = importanceIf(o.Missed > 0, widget.DangerImportance)
+	c.falseAlarms.SetText(fmt.Sprintf("%d of %d (%s)", o.FalseAlarms, o.Strips-o.Defective, percent(o.FalseAlarmRate)))
+	c.falseAlarms.Importance = importanceIf(o.FalseAlarms > 0, widget.WarningImportance)
+	c.review.SetText(fmt.Sprintf("%d of %d (%s)", o.Reviewed, o.Strips, percent(o.ReviewRate)))
+	c.automation.SetText(percent(o.AutomationRate))
+	for d := range c.cells {
+		for t := range c.cells[d] {
+			c.cells[d][t].SetText(strconv.Itoa(o.Table[d][t]))
+		}
+	}
+	c.cells[inference.Pass][1].Importance = importanceIf(o.Missed > 0, widget.DangerImportance)
+	c.cells[inference.Reject][0].Importance = importanceIf(o.FalseAlarms > 0, widget.WarningImportance)
+	c.missed.Refresh()
+	c.falseAlarms.Refresh()
+	c.cells[inference.Pass][1].Refresh()
+	c.cells[inference.Reject][0].Refresh()
+}
+
+func importanceIf(cond bool, imp widget.Importance) widget.Importance {
+	if cond {
+		return imp
+	}
+	return widget.MediumImportance
+}
+
+func percent(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
+
+// refreshStation says what the station uses and what Apply would do.
+func (c *calibrateView) refreshStation() {
+	i := c.ins
+	cur := i.thresholds
+	text := fmt.Sprintf("The station uses Auto-Pass %.2f and Auto-Reject %.2f; its sliders accept pass %.2f–%.2f and reject %.2f–%.2f.",
+		cur.Pass, cur.Reject, passMin, passMax, rejectMin, rejectMax)
+	if i.isLocked() {
+		text += " Settings are locked: Apply asks for the supervisor PIN."
+	}
+	if c.report != nil && c.modelGen != i.modelGen {
+		text += fmt.Sprintf(" These scores are from %s; the station has switched models since, so score the set again before applying.", c.modelName)
+	}
+	c.station.SetText(text)
+	c.side.Refresh()
+}
+
+func (c *calibrateView) refresh() {
+	c.refreshOutcome()
+	c.refreshStation()
+	c.refreshButtons()
+	if c.report == nil {
+		c.setPair(c.thresholds)
+	}
+}
+
+func (c *calibrateView) refreshButtons() {
+	scoring := c.cancel != nil
+	ready := c.report != nil && !scoring
+	for _, b := range []*widget.Button{c.suggestBtn, c.applyBtn, c.plotsBtn} {
+		if ready {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	for _, b := range []*widget.Button{c.openBtn, c.pairBtn} {
+		if scoring {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+}
+
+// onSuggest moves the lines to evaluate.Suggest's pair for the target.
+func (c *calibrateView) onSuggest() {
+	if c.report == nil {
+		return
+	}
+	n, err := parseMaxMissed(c.maxMissed.Text)
+	if err != nil {
+		c.showMessage("Max missed strips", err.Error())
+		return
+	}
+	best, ok := evaluate.Suggest(c.sweep, n)
+	c.inRange = nil
+	c.inRangeBtn.Hide()
+	if !ok {
+		c.suggested = nil
+		c.suggestion.SetText(fmt.Sprintf("No pair misses at most %d strip(s) on this set.", n))
+		c.side.Refresh()
+		return
+	}
+	c.suggested = &best
+	c.setPair(best.Thresholds)
+	text := fmt.Sprintf("Suggested for at most %d missed: %s.", n, describeOutcome(best))
+	if fitThresholds(best.Thresholds) != best.Thresholds {
+		// The station's sliders cannot hold it: offer the best they can.
+		var within []evaluate.StripOutcome
+		for _, o := range c.sweep {
+			if fitThresholds(o.Thresholds) == o.Thresholds {
+				within = append(within, o)
+			}
+		}
+		text += " This pair is outside the station's slider ranges."
+		if in, ok := evaluate.Suggest(within, n); ok {
+			c.inRange = &in
+			text += fmt.Sprintf("\nBest within them: %s.", describeOutcome(in))
+			c.inRangeBtn.Show()
+		} else {
+			text += " No pair within them misses so few."
+		}
+	}
+	c.suggestion.SetText(text)
+	c.side.Refresh()
+}
+
+// describeOutcome is a pair and what it does, in a sentence.
+func describeOutcome(o evaluate.StripOutcome) string {
+	return fmt.Sprintf("pass %.2f, reject %.2f — missed %d (%s), false alarms %d (%s), review %s, automated %s",
+		o.Thresholds.Pass, o.Thresholds.Reject, o.Missed, percent(o.MissedRate),
+		o.FalseAlarms, percent(o.FalseAlarmRate), percent(o.ReviewRate), percent(o.AutomationRate))
+}
+
+// onApply sets the station's thresholds to the chosen pair through the
+// sliders' path: refused while the supervisor lock is on (the PIN is
+// asked for first), recorded in the audit trail when applied.
+func (c *calibrateView) onApply() {
+	i := c.ins
+	if c.report == nil {
+		return
+	}
+	if c.modelGen != i.modelGen {
+		c.showMessage("Scores are out of date", fmt.Sprintf("These scores are from %s and the station now uses %s. Score the set again first.", c.modelName, i.modelName()))
+		return
+	}
+	want := c.thresholds
+	if fit := fitThresholds(want); fit != want {
+		o := evaluate.OutcomeAt(c.confidence, c.defective, fit)
+		msg := fmt.Sprintf("The station's sliders accept Auto-Pass %.2f–%.2f and Auto-Reject %.2f–%.2f, so pass %.2f / reject %.2f cannot be applied.\n\n"+
+			"The nearest pair it accepts is pass %.2f / reject %.2f: missed %d, false alarms %d, review %s. Apply that pair instead?",
+			passMin, passMax, rejectMin, rejectMax, want.Pass, want.Reject, fit.Pass, fit.Reject, o.Missed, o.FalseAlarms, percent(o.ReviewRate))
+		c.messages = append(c.messages, "Outside the station's range: "+msg)
+		dialog.ShowConfirm("Outside the station's range", msg, func(ok bool) {
+			if ok {
+				c.setPair(fit)
+				c.applyUnlocked(fit)
+			}
+		}, c.win)
+		return
+	}
+	c.applyUnlocked(want)
+}
+
+// applyUnlocked applies t, asking for the PIN first while locked.
+func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
+	i := c.ins
+	if !i.isLocked() {
+		c.apply(t)
+		return
+	}
+	hash := i.app.Preferences().String(prefPINHash)
+	if hash == "" {
+		c.showMessage("Settings are locked",
+			"No supervisor PIN is set yet. Set one with Unlock… in the main window, then apply again. The station's thresholds are unchanged.")
+		return
+	}
+	c.messages = append(c.messages, "Settings are locked: PIN asked")
+	pin := widget.NewPasswordEntry()
+	d := dialog.NewForm("Settings are locked", "Unlock and apply", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
+		func(ok bool) {
+			if ok {
+				c.unlockAndApply(hash, pin.Text, t)
+			}
+		}, c.win)
+	d.Resize(fyne.NewSize(420, 170))
+	d.Show()
+	c.win.Canvas().Focus(pin)
+}
+
+// unlockAndApply checks the PIN off the UI goroutine, as lock.go does, and
+// reports a wrong one in this window.
+func (c *calibrateView) unlockAndApply(hash, pin string, t inference.Thresholds) {
+	i := c.ins
+	i.goBackground(func() func() {
+		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pin))
+		return func() {
+			if err != nil {
+				c.showMessage("Wrong PIN", "The settings stay locked; the station's thresholds are unchanged.")
+				return
+			}
+			i.setLocked(false)
+			c.apply(t)
+		}
+	})
+}
+
+// apply goes the way a slider move and its release go: setThresholds,
+// then recordThresholds for the audit trail.
+func (c *calibrateView) apply(t inference.Thresholds) {
+	i := c.ins
+	if i.isLocked() {
+		c.showMessage("Settings are locked", "The station's thresholds are unchanged.")
+		return
+	}
+	old := i.thresholds
+	i.setThresholds(t.Pass, t.Reject, true)
+	i.recordThresholds()
+	now := i.thresholds
+	c.refreshStation()
+	if now == old {
+		c.station.SetText(c.station.Text + " This pair is already in use: nothing changed.")
+		c.side.Refresh()
+		return
+	}
+	recorded := ""
+	if i.store != nil {
+		recorded = ", recorded in the audit trail"
+	}
+	defer c.side.Refresh()
+	c.station.SetText(fmt.Sprintf("Applied: the station now uses Auto-Pass %.2f and Auto-Reject %.2f (was %.2f and %.2f)%s.",
+		now.Pass, now.Reject, old.Pass, old.Reject, recorded))
+	i.setStatus(fmt.Sprintf("Thresholds calibrated: pass %.2f, reject %.2f", now.Pass, now.Reject))
+}
+
+// askPlots saves the report's figures at the chosen pair.
+func (c *calibrateView) askPlots() {
+	if c.report == nil {
+		return
+	}
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			c.showMessage("Cannot save plots", err.Error())
+			return
+		}
+		if u != nil {
+			c.savePlots(u.Path())
+		}
+	}, c.win)
+	c.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
+}
+
+// savePlots writes evaluate.WritePlots's PNGs, drawn at the chosen pair,
+// off the UI goroutine.
+func (c *calibrateView) savePlots(dir string) {
+	r := *c.report // the figures depend on the strips and the pair only
+	r.Thresholds = c.thresholds
+	r.Strip = c.outcome
+	c.plotsBtn.Disable()
+	c.ins.goBackground(func() func() {
+		files, err := evaluate.WritePlots(&r, dir)
+		return func() {
+			c.refreshButtons()
+			if err != nil {
+				c.showMessage("Cannot save plots", err.Error())
+				return
+			}
+			names := make([]string, len(files))
+			for k, f := range files {
+				names[k] = filepath.Base(f)
+			}
+			c.progressInfo.SetText("")
+			c.summary.SetText(fmt.Sprintf("Saved %s to %s.", strings.Join(names, ", "), dir))
+		}
+	})
+}
+
+// showMessage shows a dialog in this window and records it for tests.
+func (c *calibrateView) showMessage(title, msg string) {
+	c.messages = append(c.messages, title+": "+msg)
+	text := widget.NewLabel(msg)
+	text.Wrapping = fyne.TextWrapWord
+	scroll := container.NewVScroll(text)
+	scroll.SetMinSize(fyne.NewSize(560, min(float32(60+24*strings.Count(msg, "\n")), 380)))
+	d := dialog.NewCustom(title, "OK", scroll, c.win)
+	d.Show()
+}
+
+// progressAnalyzer scores through the window's worker and counts strips.
+type progressAnalyzer struct {
+	workerAnalyzer
+	total    int
+	onScored func()
+}
+
+func (p *progressAnalyzer) AnalyzeFile(ctx context.Context, path string) (inference.Analysis, error) {
+	a, err := p.workerAnalyzer.AnalyzeFile(ctx, path)
+	if p.onScored != nil {
+		p.onScored()
+	}
+	return a, err
+}
+
+// AnalyzeFile runs on the caller's goroutine and waits for the worker.
+func (w *workerAnalyzer) AnalyzeFile(ctx context.Context, path string) (inference.Analysis, error) {
+	return onWorker(ctx, w.ins, func(m Analyzer) (inference.Analysis, error) { return m.AnalyzeFile(ctx, path) })
+}
+
+// onWorker runs f with the model on the window's worker and waits for it.
+func onWorker(ctx context.Context, i *Inspector, f func(Analyzer) (inference.Analysis, error)) (inference.Analysis, error) {
+	type result struct {
+		a   inference.Analysis
+		err error
+	}
+	ch := make(chan result, 1)
+	job := func() {
+		if ctx.Err() != nil {
+			ch <- result{err: ctx.Err()}
+			return
+		}
+		a, err := f(i.model)
+		ch <- result{a, err}
+	}
+	select {
+	case i.jobs <- job:
+	case <-ctx.Done():
+		return inference.Analysis{}, ctx.Err()
+	}
+	select {
+	case r := <-ch:
+		return r.a, r.err
+	case <-ctx.Done():
+		return inference.Analysis{}, ctx.Err()
+	}
+}
+
+// Histogram of strip confidence with the two thresholds as lines that can
+// be dragged.
+
+// histBins is the number of confidence bins over [0, 1], as in
+// evaluate.WritePlots.
+const histBins = 50
+
+// Histogram margins around the plot area, for the axis labels.
+const (
+	histLeft, histRight = 40, 12
+	histTop, histBottom = 22, 22
+	histGrabDistance    = 10 // how near a line the pointer must be to show it can be dragged
+	histBarAlpha        = 0x99
+	histReviewBandAlpha = 0x24
+	histGridAlpha       = 0x20
+	histLineWidthDevice = 2 // device-independent width of a threshold line
+	histMinHeight       = 240
+	histMinWidth        = 420
+	histTickCount       = 10
+	histLabelGap        = 4
+)
+
+func histCleanColour() color.NRGBA  { return zoneColor(inference.ZoneAutoPass) }
+func histDefectColour() color.NRGBA { return zoneColor(inference.ZoneAutoReject) }
+
+// histPassLine and histRejectLine are the threshold lines' colours: the
+// zones' own, opaque, so they stand out of the translucent bars on light
+// and dark themes.
+var (
+	histPassLine   = zoneColor(inference.ZoneAutoPass)
+	histRejectLine = zoneColor(inference.ZoneAutoReject)
+)
+
+// thresholdHistogram draws defect-free and defective strips' confidence as
+// two translucent histograms with the pass and reject thresholds as
+// vertical lines. Dragging moves the nearer line, snapped to 0.01, and
+// pass always stays below reject.
+type thresholdHistogram struct {
+	widget.BaseWidget
+
+	clean, defect [histBins]int
+	pass, reject  float64
+	// grabbed is the line being dragged: 0 none, 1 pass, 2 reject.
+	grabbed int
+	// near is the line under the pointer, for the cursor.
+	near int
+	// onChanged runs on every step of a drag.
+	onChanged func(pass, reject float64)
+}
+
+func newThresholdHistogram(onChanged func(pass, reject float64)) *thresholdHistogram {
+	h := &thresholdHistogram{pass: inference.DefaultThresholds.Pass, reject: inference.DefaultThresholds.Reject, onChanged: onChanged}
+	h.ExtendBaseWidget(h)
+	return h
+}
+
+// setData bins the strips' confidences.
+func (h *thresholdHistogram) setData(conf []float64, defective []bool) {
+	h.clean, h.defect = [histBins]int{}, [histBins]int{}
+	for k, c := range conf {
+		b := min(histBins-1, max(0, int(c*histBins)))
+		if defective[k] {
+			h.defect[b]++
+		} else {
+			h.clean[b]++
+		}
+	}
+	h.Refresh()
+}
+
+// setThresholds moves the lines without calling back.
+func (h *thresholdHistogram) setThresholds(pass, reject float64) {
+	if h.pass == pass && h.reject == reject {
+		return
+	}
+	h.pass, h.reject = pass, reject
+	h.Refresh()
+}
+
+// plotRect is the plot area inside a widget of the given size.
+func plotRect(size fyne.Size) (x, y, w, ht float32) {
+	return histLeft, histTop, max(1, size.Width-histLeft-histRight), max(1, size.Height-histTop-histBottom)
+}
+
+// xOf is the widget x of a confidence value.
+func (h *thresholdHistogram) xOf(v float64) float32 {
+	x, _, w, _ := plotRect(h.Size())
+	return x + float32(v)*w
+}
+
+// valueAt is the confidence at widget x, snapped to 0.01.
+func (h *thresholdHistogram) valueAt(x float32) float64 {
+	px, _, w, _ := plotRect(h.Size())
+	return round2(clamp(float64((x-px)/w), 0, 1))
+}
+
+// nearest is the line nearer to x (1 pass, 2 reject); a tie, as when the
+// lines touch, goes by the direction of the drag.
+func (h *thresholdHistogram) nearest(x, dx float32) int {
+	dp, dr := abs32(x-h.xOf(h.pass)), abs32(x-h.xOf(h.reject))
+	switch {
+	case dp < dr:
+		return 1
+	case dr < dp:
+		return 2
+	case dx < 0:
+		return 1
+	default:
+		return 2
+	}
+}
+
+func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
+
+// Dragged moves the grabbed line, or grabs the one nearer to where the
+// drag started.
+func (h *thresholdHistogram) Dragged(ev *fyne.DragEvent) {
+	if h.grabbed == 0 {
+		h.grabbed = h.nearest(ev.Position.X-ev.Dragged.DX, ev.Dragged.DX)
+	}
+	v := h.valueAt(ev.Position.X)
+	pass, reject := h.pass, h.reject
+	if h.grabbed == 1 {
+		pass = math.Min(v, round2(reject-thresholdStep))
+	} else {
+		reject = math.Max(v, round2(pass+thresholdStep))
+	}
+	if pass == h.pass && reject == h.reject {
+		return
+	}
+	h.pass, h.reject = pass, reject
+	h.Refresh()
+	if h.onChanged != nil {
+		h.onChanged(pass, reject)
+	}
+}
+
+// DragEnd lets go of the line.
+func (h *thresholdHistogram) DragEnd() { h.grabbed = 0 }
+
+// MouseIn, MouseMoved and MouseOut track the line under the pointer.
+func (h *thresholdHistogram) MouseIn(ev *desktop.MouseEvent) { h.MouseMoved(ev) }
+
+// MouseMoved notes whether a line is within reach.
+func (h *thresholdHistogram) MouseMoved(ev *desktop.MouseEvent) {
+	h.near = 0
+	if n := h.nearest(ev.Position.X, 0); abs32(ev.Position.X-h.xOf([]float64{0, h.pass, h.reject}[n])) <= histGrabDistance {
+		h.near = n
+	}
+}
+
+// MouseOut forgets the line under the pointer.
+func (h *thresholdHistogram) MouseOut() { h.near = 0 }
+
+// Cursor shows that a line can be dragged.
+func (h *thresholdHistogram) Cursor() desktop.Cursor {
+	if h.near != 0 || h.grabbed != 0 {
+		return desktop.HResizeCursor
+	}
+	return desktop.DefaultCursor
+}
+
+// MinSize leaves room for a readable plot.
+func (h *thresholdHistogram) MinSize() fyne.Size { return fyne.NewSize(histMinWidth, histMinHeight) }
+
+// CreateRenderer draws the plot as a raster with text labels around it.
+func (h *thresholdHistogram) CreateRenderer() fyne.WidgetRenderer {
+	r := &histRenderer{h: h}
+	r.raster = canvas.NewRaster(r.draw)
+	r.objects = append(r.objects, r.raster)
+	size := theme.CaptionTextSize()
+	for k := 0; k <= histTickCount; k++ {
+		t := canvas.NewText(strconv.FormatFloat(float64(k)/histTickCount, 'f', 1, 64), theme.Color(theme.ColorNamePlaceHolder))
+		t.TextSize = size
+		r.xTicks = append(r.xTicks, t)
+		r.objects = append(r.objects, t)
+	}
+	for k := range r.yTicks {
+		r.yTicks[k] = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
+		r.yTicks[k].TextSize = size
+		r.yTicks[k].Alignment = fyne.TextAlignTrailing
+		r.objects = append(r.objects, r.yTicks[k])
+	}
+	r.passLabel = canvas.NewText("", histPassLine)
+	r.rejectLabel = canvas.NewText("", histRejectLine)
+	for _, t := range []*canvas.Text{r.passLabel, r.rejectLabel} {
+		t.TextStyle.Bold = true
+		t.TextSize = theme.TextSize()
+		r.objects = append(r.objects, t)
+	}
+	r.Refresh()
+	return r
+}
+
+type histRenderer struct {
+	h                      *thresholdHistogram
+	raster                 *canvas.Raster
+	xTicks                 []*canvas.Text
+	yTicks                 [3]*canvas.Text
+	passLabel, rejectLabel *canvas.Text
+	objects                []fyne.CanvasObject
+	yMax                   int
+}
+
+func (r *histRenderer) Destroy()                     {}
+func (r *histRenderer) MinSize() fyne.Size           { return r.h.MinSize() }
+func (r *histRenderer) Objects() []fyne.CanvasObject { return r.objects }
+
+func (r *histRenderer) Layout(size fyne.Size) {
+	x, y, w, ht := plotRect(size)
+	r.raster.Move(fyne.NewPos(x, y))
+	r.raster.Resize(fyne.NewSize(w, ht))
+	for k, t := range r.xTicks {
+		ts := t.MinSize()
+		t.Move(fyne.NewPos(x+w*float32(k)/histTickCount-ts.Width/2, y+ht+2))
+		t.Resize(ts)
+	}
+	for k, t := range r.yTicks {
+		ts := t.MinSize()
+		t.Move(fyne.NewPos(0, y+ht-ht*float32(k)/2-ts.Height/2))
+		t.Resize(fyne.NewSize(x-histLabelGap, ts.Height))
+	}
+	// The pass label sits left of its line, the reject label right of
+	// its own, so they never overlap.
+	ps, rs := r.passLabel.MinSize(), r.rejectLabel.MinSize()
+	px := clamp32(r.h.xOf(r.h.pass)-ps.Width-histLabelGap, 0, size.Width-ps.Width)
+	rx := clamp32(r.h.xOf(r.h.reject)+histLabelGap, 0, size.Width-rs.Width)
+	rx = max(rx, px+ps.Width+histLabelGap) // lines at the far left
+	r.passLabel.Move(fyne.NewPos(px, 2))
+	r.passLabel.Resize(ps)
+	r.rejectLabel.Move(fyne.NewPos(rx, 2))
+	r.rejectLabel.Resize(rs)
+}
+
+func clamp32(v, lo, hi float32) float32 { return max(lo, min(hi, v)) }
+
+func (r *histRenderer) Refresh() {
+	h := r.h
+	most := 0
+	for b := range histBins {
+		most = max(most, h.clean[b], h.defect[b])
+	}
+	// A round top for the axis: even, so its half is a whole number.
+	r.yMax = max(2, most+most%2)
+	for k, t := range r.yTicks {
+		t.Text = strconv.Itoa(r.yMax * k / 2)
+		t.Color = theme.Color(theme.ColorNamePlaceHolder)
+	}
+	r.yTicks[0].Text = "0"
+	for _, t := range r.xTicks {
+		t.Color = theme.Color(theme.ColorNamePlaceHolder)
+	}
+	r.passLabel.Text = fmt.Sprintf("pass %.2f", h.pass)
+	r.rejectLabel.Text = fmt.Sprintf("reject %.2f", h.reject)
+	r.Layout(h.Size())
+	for _, o := range r.objects {
+		o.Refresh()
+	}
+}
+
+// draw paints the plot area: background, grid, the review band between
+// the lines, both histograms blended over it, then the lines.
+func (r *histRenderer) draw(w, ht int) image.Image {
+	h := r.h
+	img := image.NewRGBA(image.Rect(0, 0, w, ht))
+	fill := func(x0, y0, x1, y1 int, c color.Color) {
+		draw.Draw(img, image.Rect(x0, y0, x1, y1), image.NewUniform(c), image.Point{}, draw.Over)
+	}
+	fill(0, 0, w, ht, theme.Color(theme.ColorNameInputBackground))
+	fg := color.NRGBAModel.Convert(theme.Color(theme.ColorNameForeground)).(color.NRGBA)
+	grid := fg
+	grid.A = histGridAlpha
+	scale := 1.0
+	if _, _, pw, _ := plotRect(h.Size()); pw > 1 {
+		scale = float64(w) / float64(pw)
+	}
+	xAt := func(v float64) int { return int(math.Round(v * float64(w-1))) }
+	for k := 1; k < histTickCount; k++ {
+		x := xAt(float64(k) / histTickCount)
+		fill(x, 0, x+1, ht, grid)
+	}
+	for k := 1; k <= 2; k++ {
+		y := ht - ht*k/2
+		fill(0, y, w, y+1, grid)
+	}
+	band := zoneColor(inference.ZoneManualReview)
+	band.A = histReviewBandAlpha
+	fill(xAt(h.pass), 0, xAt(h.reject), ht, band)
+	top := float64(ht) * 0.95 / float64(r.yMax)
+	for _, s := range []struct {
+		counts *[histBins]int
+		c      color.NRGBA
+	}{{&h.clean, histCleanColour()}, {&h.defect, histDefectColour()}} {
+		c := s.c
+		c.A = histBarAlpha
+		for b, n := range s.counts {
+			if n == 0 {
+				continue
+			}
+			x0 := int(math.Round(float64(b) * float64(w) / histBins))
+			x1 := int(math.Round(float64(b+1)*float64(w)/histBins)) - 1
+			fill(x0, ht-int(math.Round(float64(n)*top)), max(x0+1, x1), ht, c)
+		}
+	}
+	fill(0, ht-1, w, ht, fg)
+	lw := max(3, int(math.Round(histLineWidthDevice*scale)))
+	for _, l := range []struct {
+		v float64
+		c color.NRGBA
+	}{{h.pass, histPassLine}, {h.reject, histRejectLine}} {
+		x := xAt(l.v) - lw/2
+		fill(x, 0, x+lw, ht, l.c)
+		// A grip at the top says the line can be taken.
+		fill(x-lw, 0, x+2*lw, 3*lw, l.c)
+	}
+	return img
+}
