@@ -18,13 +18,17 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
-from train import build_model, metrics, strip_predictions  # noqa: E402
+from train import Calibrated, build_model, metrics, strip_predictions  # noqa: E402
 
 
 def load_model(ckpt):
+    """Checkpoint -> (model returning logits, checkpoint dict). A checkpoint written by
+    export.py --calibrate-on carries "calib": {"a":..,"b":..} and is wrapped accordingly."""
     m = build_model()
     sd = torch.load(ckpt, map_location="cpu")
     m.load_state_dict(sd["model"])
+    if "calib" in sd:
+        m = Calibrated(m, sd["calib"]["a"], sd["calib"]["b"])
     m.eval()
     return m, sd
 

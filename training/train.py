@@ -33,8 +33,8 @@ STD = [0.229, 0.224, 0.225]
 CONFIGS = {
     "tiny": dict(batch=4, steps=3, budget_min=1.0, lr=1e-3, warmup=1, eval_every_min=100, ckpt_every_min=100,
                  limit=6, val_limit=2, bf16=False, channels_last=True, pos_frac=0.5),
-    "cpu": dict(batch=24, steps=100000, budget_min=70.0, lr=2e-3, warmup=60, eval_every_min=9, ckpt_every_min=4,
-                limit=None, val_limit=100, bf16=False, channels_last=True, pos_frac=0.4),
+    "cpu": dict(batch=24, steps=100000, budget_min=70.0, lr=2e-3, warmup=60, eval_every_min=12, ckpt_every_min=4,
+                limit=None, val_limit=60, bf16=False, channels_last=True, pos_frac=0.4),
     "gpu": dict(batch=64, steps=40000, budget_min=240.0, lr=2e-3, warmup=500, eval_every_min=10, ckpt_every_min=5,
                 limit=None, val_limit=None, bf16=True, channels_last=True, pos_frac=0.4),
 }
@@ -57,6 +57,19 @@ class WithSigmoid(nn.Module):
 
     def forward(self, x):
         return torch.sigmoid(self.m(x))
+
+
+class Calibrated(nn.Module):
+    """logit -> a * logit + b (affine calibration fitted on the validation split)."""
+
+    def __init__(self, m, a=1.0, b=0.0):
+        super().__init__()
+        self.m = m
+        self.register_buffer("a", torch.tensor(float(a)))
+        self.register_buffer("b", torch.tensor(float(b)))
+
+    def forward(self, x):
+        return self.m(x) * self.a + self.b
 
 
 def normalize(gray):
@@ -138,8 +151,8 @@ class CropSampler:
 
 
 @torch.no_grad()
-def predict_patches(model, patches_u8, batch=48, channels_last=True, device="cpu", bf16=False):
-    """patches_u8: uint8 array [n,256,256] -> probabilities [n] (float64)."""
+def predict_patches(model, patches_u8, batch=48, channels_last=True, device="cpu", bf16=False, raw=False):
+    """patches_u8: uint8 array [n,256,256] -> probabilities [n] (float64), or logits when raw."""
     model.eval()
     out = []
     for i in range(0, len(patches_u8), batch):
@@ -149,7 +162,8 @@ def predict_patches(model, patches_u8, batch=48, channels_last=True, device="cpu
             x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device_type="cuda" if device != "cpu" else "cpu", dtype=torch.bfloat16, enabled=bf16):
             logit = model(x)
-        out.append(torch.sigmoid(logit.float()).cpu().double().numpy().reshape(-1))
+        logit = logit.float()
+        out.append((logit if raw else torch.sigmoid(logit)).cpu().double().numpy().reshape(-1))
     return np.concatenate(out) if out else np.zeros(0)
 
 
