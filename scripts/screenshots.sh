@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots: the real window under Xvfb, one
+# strip each for PASS, REVIEW and REJECT with the bundled model, default
+# thresholds and fresh preferences. Needs xvfb-run (make deps-test).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s build >/dev/null
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+shoot() {
+  XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" xvfb-run -a -s "-screen 0 1400x900x24" \
+    bin/steelinspect --no-audit --screenshot "docs/$1.png" "$2" 2>/dev/null
+  echo "docs/$1.png ← $2"
+}
+shoot pass   assets/demo/clean-1.jpg
+shoot review testdata/heldout/train_images/92ea47c62.jpg
+shoot reject assets/demo/pitting.jpg
