@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
 	"steelinspect/server"
@@ -25,6 +26,9 @@ func runServe(args []string, env Env) error {
 	tokenFile := fs.String("token-file", "", "require \"Authorization: Bearer TOKEN\" with the token in this `file` (all routes but /healthz)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr without --token-file (anyone on the network may call the API)")
 	queue := fs.Int("queue", server.DefaultQueueSize, "requests that may wait for the model before the server answers 503")
+	var db dbFlag
+	db.register(fs)
+	noAudit := fs.Bool("no-audit", false, "do not record the API's decisions in the audit database")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
 		fs.PrintDefaults()
@@ -53,13 +57,20 @@ func runServe(args []string, env Env) error {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
+	var store *audit.Store
+	if !*noAudit {
+		if store, err = db.open(); err != nil {
+			return err
+		}
+		defer store.Close()
+	}
 	e, err := models.Open(common.model, inference.EngineOptions{
 		LibraryPath: common.ortLib, MaxBatch: serveMaxBatch, MaxPixels: server.DefaultMaxPixels})
 	if err != nil {
 		return err
 	}
 	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Audit: store, Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"steelinspect/audit"
 	"strconv"
 	"strings"
 	"time"
@@ -126,10 +127,20 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, http.StatusInternalServerError, "decision failed: "+err.Error())
 		return
 	}
+	rec := inference.NewRecord(&res.analysis, &v)
+	if s.cfg.Audit != nil {
+		in := audit.FromRecord(&rec, "api")
+		in.Path = fmt.Sprintf("%s (API request %s)", rec.Path, requestID(r))
+		if _, err := s.cfg.Audit.Add(r.Context(), in); err != nil {
+			s.log.Printf("request %s: %v", requestID(r), err)
+			s.writeError(w, r, http.StatusInternalServerError, "decision not recorded in the audit trail: "+err.Error())
+			return
+		}
+	}
 	s.metrics.decision(v.Decision)
 	writeJSON(w, http.StatusOK, predictResponse{
 		RequestID:   requestID(r),
-		Record:      inference.NewRecord(&res.analysis, &v),
+		Record:      rec,
 		BatchImages: res.batch,
 		ServerMS:    float64(time.Since(received).Microseconds()) / 1000,
 	})

@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"steelinspect/audit"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,10 @@ const (
 // Config tunes a Server. The zero value is a loopback-only server without
 // authentication and with the defaults above.
 type Config struct {
+	// Audit, when set, records every decision the API gives (source "api")
+	// before the answer is sent; a decision that cannot be recorded is not
+	// given (500), so the trail has no gaps.
+	Audit *audit.Store
 	// Token, when not empty, must be sent as "Authorization: Bearer TOKEN"
 	// on every route except /healthz.
 	Token string

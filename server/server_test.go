@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"testing"
 
+	"steelinspect/audit"
 	"steelinspect/internal/testimg"
 	"time"
 
@@ -494,5 +496,32 @@ func TestPanicIsRecovered(t *testing.T) {
 	}
 	if l := logs.String(); !strings.Contains(l, "panic serving GET /x: boom") || !strings.Contains(l, "GET /x 500") {
 		t.Errorf("log does not show the panic and the 500:\n%s", l)
+	}
+}
+
+func TestPredictRecordsInAuditTrail(t *testing.T) {
+	store, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	ts := start(t, Config{Audit: store})
+	resp := predictForm(t, ts.url, whiteStrip(t))
+	if resp.status != 200 {
+		t.Fatalf("status %d: %s", resp.status, resp.body)
+	}
+	p := decodePrediction(t, resp)
+	rows, err := store.History(context.Background(), audit.Query{})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("audit rows %v %d", err, len(rows))
+	}
+	r := rows[0]
+	if r.Source != "api" || r.AutoDecision != "REJECT" || r.SHA256 != p.Image.SHA256 || !strings.Contains(r.Path, p.RequestID) {
+		t.Errorf("audit row %+v for response %+v", r, p)
+	}
+	// A refused request leaves no trace.
+	predictForm(t, ts.url, []byte("not an image"))
+	if rows, _ := store.History(context.Background(), audit.Query{}); len(rows) != 1 {
+		t.Errorf("%d rows after a refused request", len(rows))
 	}
 }
