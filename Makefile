@@ -10,7 +10,7 @@ LDFLAGS  := -X steelinspect/inference.BuildLibraryDir=$(CURDIR)/third_party/onnx
 PYTHON   := /usr/bin/python3
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all deps deps-test ort build run test check vet fmt-check gotest training-test fuzz bench testmodels clean
+.PHONY: all deps deps-test ort build run package test check vet fmt-check gotest training-test fuzz bench testmodels clean
 
 all: build
 
@@ -32,6 +32,17 @@ build: deps ort
 ## run: start the inspection window on the bundled model (ARGS="strip.jpg" to open files)
 run: build
 	./$(BIN) $(ARGS)
+
+## package: Fyne's desktop package (binary with the model embedded, icon,
+## .desktop file) plus ONNX Runtime in usr/local/lib: dist/steelinspect.tar.xz
+FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
+package: deps ort
+	rm -rf dist && mkdir -p dist
+	$(GO) run $(FYNE_TOOLS) package --target linux --release
+	mkdir -p dist/pkg && tar -xJf "Steel Inspector.tar.xz" -C dist/pkg && rm -f "Steel Inspector.tar.xz"
+	mkdir -p dist/pkg/steelinspect/usr/local/lib && cp $(ORT_LIB) dist/pkg/steelinspect/usr/local/lib/
+	tar -cJf dist/steelinspect.tar.xz -C dist/pkg steelinspect && rm -rf dist/pkg
+	@echo "dist/steelinspect.tar.xz: unpack, then 'sudo make -C steelinspect install' or copy usr/ to /"
 
 ## test: formatting, vet, the Go tests with the race detector (fuzz seeds
 ## included), the training pipeline's tests and the window smoke test

@@ -27,8 +27,9 @@ const LibraryDir = "third_party/onnxruntime"
 var BuildLibraryDir string
 
 // FindLibrary returns the ONNX Runtime library to load, looking in order at
-// explicit (a --ort-lib flag), $ONNXRUNTIME_LIB, the executable's folder and
-// its lib/ subfolder, the build-time folder, and third_party/onnxruntime in the
+// explicit (a --ort-lib flag), $ONNXRUNTIME_LIB, the executable's folder,
+// its lib/ subfolder and ../lib (an installed /usr/local/bin + /usr/local/lib
+// layout), the build-time folder, and third_party/onnxruntime in the
 // working directory or any parent. The error lists every place it looked.
 func FindLibrary(explicit string) (string, error) {
 	if explicit != "" {
@@ -40,7 +41,8 @@ func FindLibrary(explicit string) (string, error) {
 	var candidates []string
 	if exe, err := os.Executable(); err == nil {
 		dir := filepath.Dir(exe)
-		candidates = append(candidates, filepath.Join(dir, LibraryName), filepath.Join(dir, "lib", LibraryName))
+		candidates = append(candidates, filepath.Join(dir, LibraryName), filepath.Join(dir, "lib", LibraryName),
+			filepath.Join(filepath.Dir(dir), "lib", LibraryName))
 	}
 	if BuildLibraryDir != "" {
 		candidates = append(candidates, filepath.Join(BuildLibraryDir, LibraryName))
