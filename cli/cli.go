@@ -17,7 +17,7 @@ import (
 )
 
 // Version is the application version, set at link time by the Makefile.
-var Version = "0.1.0-dev"
+var Version = "0.1.0"
 
 // Exit statuses.
 const (

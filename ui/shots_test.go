@@ -6,6 +6,10 @@ package ui
 // at it as a user would. Run under a display:
 //
 //	SHOTS_DIR=/tmp/ui-shots4 xvfb-run -a -s "-screen 0 1400x900x24" go test -tags shots -run TestShots ./ui/
+//
+// With SHOTS_BUNDLED=1 the window runs the bundled model on the held-out
+// strips (testdata/heldout) instead of the tiny test model on generated ones:
+// that is how the README's station screenshots are made.
 
 import (
 	"context"
@@ -23,6 +27,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/models"
 )
 
 var shotsApp fyne.App
@@ -75,7 +80,14 @@ func TestShots(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(4, 2))
 	strips := t.TempDir()
+	bundled := os.Getenv("SHOTS_BUNDLED") == "1"
+	if bundled {
+		strips = filepath.Join("..", "testdata", "heldout", "train_images")
+	}
 	for k := range 160 {
+		if bundled {
+			break
+		}
 		var d uint8
 		switch k % 7 {
 		case 2:
@@ -92,9 +104,19 @@ func TestShots(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	eng, err := inference.OpenModel(tinyModel, inference.EngineOptions{Threads: 1})
-	if err != nil {
-		t.Fatal(err)
+	var model Analyzer
+	if bundled {
+		eng, err := models.OpenDefault(inference.EngineOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		model = eng
+	} else {
+		eng, err := inference.OpenModel(tinyModel, inference.EngineOptions{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		model = &slowAnalyzer{Analyzer: eng}
 	}
 	p := shotsApp.Preferences()
 	p.SetString(prefPINHash, "")
@@ -102,7 +124,7 @@ func TestShots(t *testing.T) {
 	p.RemoveValue(prefReject)
 	var ins *Inspector
 	fyne.DoAndWait(func() {
-		ins = newInspector(shotsApp, Options{Model: &slowAnalyzer{Analyzer: eng}, Audit: store}, fyne.Do)
+		ins = newInspector(shotsApp, Options{Model: model, Audit: store}, fyne.Do)
 		ins.win.Resize(fyne.NewSize(1400, 880))
 		ins.win.Show()
 	})
@@ -141,7 +163,7 @@ func TestShots(t *testing.T) {
 		}
 		ins.openURIs([]fyne.URI{storage.NewFileURI(strips)})
 	})
-	waitFor("the batch to start", func() bool { return ins.batch.done >= 20 })
+	waitFor("the batch to start", func() bool { return ins.batch.done >= 12 })
 	shot(ins.win, "02-batch-progress.png")
 	waitFor("the batch to end", func() bool { return ins.busy == 0 })
 	fyne.DoAndWait(func() {
