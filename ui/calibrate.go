@@ -244,18 +244,7 @@ func parseMaxMissed(s string) (int, error) {
 
 // askFolder picks a folder holding train_images/ and train.csv.
 func (c *calibrateView) askFolder() {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			c.showMessage("Cannot open folder", err.Error())
-			return
-		}
-		if u != nil {
-			c.loadFolder(u.Path())
-		}
-	}, c.win)
-	c.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	pickFolder(c.win, c.ins.app.Preferences(), func(err error) { c.showMessage("Cannot open folder", err.Error()) }, c.loadFolder)
 }
 
 // askPair picks the images folder, then the labels file.
@@ -293,13 +282,7 @@ func (c *calibrateView) askPair() {
 	d.Show()
 }
 
-func (c *calibrateView) startIn(d *dialog.FileDialog) {
-	if dir := c.ins.app.Preferences().String(prefLastDir); dir != "" {
-		if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
-			d.SetLocation(l)
-		}
-	}
-}
+func (c *calibrateView) startIn(d *dialog.FileDialog) { startInLastDir(d, c.ins.app.Preferences()) }
 
 // loadFolder scores a folder in the Severstal layout.
 func (c *calibrateView) loadFolder(dir string) {
@@ -790,18 +773,7 @@ func (c *calibrateView) askPlots() {
 	if c.report == nil {
 		return
 	}
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			c.showMessage("Cannot save plots", err.Error())
-			return
-		}
-		if u != nil {
-			c.savePlots(u.Path())
-		}
-	}, c.win)
-	c.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	pickFolder(c.win, c.ins.app.Preferences(), func(err error) { c.showMessage("Cannot save plots", err.Error()) }, c.savePlots)
 }
 
 // savePlots writes evaluate.WritePlots's PNGs, drawn at the chosen pair,

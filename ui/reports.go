@@ -75,18 +75,7 @@ func (i *Inspector) saveAllReportsDialog() {
 		i.showError("No reports to save", "no strip has been inspected yet")
 		return
 	}
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			i.showError("Cannot save reports", err.Error())
-			return
-		}
-		if u != nil {
-			i.saveAllReports(u.Path())
-		}
-	}, i.win)
-	i.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot save reports", err.Error()) }, i.saveAllReports)
 }
 
 // saveAllReports writes <strip>.report.png into dir for every processed

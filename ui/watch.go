@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 
 	"steelinspect/hotfolder"
@@ -27,18 +25,7 @@ func (i *Inspector) toggleWatch() {
 		i.refreshWatch()
 		return
 	}
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			i.showError("Cannot watch folder", err.Error())
-			return
-		}
-		if u != nil {
-			i.startWatching(u.Path())
-		}
-	}, i.win)
-	i.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot watch folder", err.Error()) }, i.startWatching)
 }
 
 // startWatching runs a hotfolder.Watcher on dir in the background with the

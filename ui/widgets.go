@@ -517,20 +517,11 @@ func (i *Inspector) showOpenDialog() {
 
 // showFolderDialog queues every image in a folder and its subfolders.
 func (i *Inspector) showFolderDialog() {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			i.showError("Cannot open folder", err.Error())
-			return
-		}
-		if u == nil {
-			return
-		}
-		i.app.Preferences().SetString(prefLastDir, u.Path())
-		i.openURIs([]fyne.URI{u})
-	}, i.win)
-	i.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
+		func(path string) {
+			i.app.Preferences().SetString(prefLastDir, path)
+			i.openURIs([]fyne.URI{storage.NewFileURI(path)})
+		})
 }
 
 func (i *Inspector) showModelDialog() {
@@ -567,14 +558,35 @@ func (i *Inspector) rememberDir(u fyne.URI) {
 	}
 }
 
-func (i *Inspector) startIn(d *dialog.FileDialog) {
-	dir := i.app.Preferences().String(prefLastDir)
+func (i *Inspector) startIn(d *dialog.FileDialog) { startInLastDir(d, i.app.Preferences()) }
+
+// startInLastDir opens a file dialog in the folder the user last used.
+func startInLastDir(d *dialog.FileDialog, prefs fyne.Preferences) {
+	dir := prefs.String(prefLastDir)
 	if dir == "" {
 		return
 	}
 	if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
 		d.SetLocation(l)
 	}
+}
+
+// pickFolder shows a folder picker over win, opening in the folder last
+// used, and calls chosen with the picked folder's path; fail gets errors.
+// Cancelling calls neither.
+func pickFolder(win fyne.Window, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			fail(err)
+			return
+		}
+		if u != nil {
+			chosen(u.Path())
+		}
+	}, win)
+	startInLastDir(d, prefs)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
 }
 
 // onHoverPatch describes the patch under the pointer in the caption.
