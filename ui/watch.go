@@ -123,28 +123,5 @@ func (w *workerAnalyzer) Manifest() *inference.Manifest { return w.manifest }
 
 // AnalyzeBytes runs on the watcher's goroutine and waits for the worker.
 func (w *workerAnalyzer) AnalyzeBytes(ctx context.Context, name string, data []byte) (inference.Analysis, error) {
-	type result struct {
-		a   inference.Analysis
-		err error
-	}
-	ch := make(chan result, 1)
-	job := func() {
-		if ctx.Err() != nil {
-			ch <- result{err: ctx.Err()}
-			return
-		}
-		a, err := w.ins.model.AnalyzeBytes(ctx, name, data)
-		ch <- result{a, err}
-	}
-	select {
-	case w.ins.jobs <- job:
-	case <-ctx.Done():
-		return inference.Analysis{}, ctx.Err()
-	}
-	select {
-	case r := <-ch:
-		return r.a, r.err
-	case <-ctx.Done():
-		return inference.Analysis{}, ctx.Err()
-	}
+	return onWorker(ctx, w.ins, func(m Analyzer) (inference.Analysis, error) { return m.AnalyzeBytes(ctx, name, data) })
 }
