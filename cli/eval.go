@@ -51,15 +51,11 @@ func runEval(args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("%s: %s", *labelsPath, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
-	e, err := common.open()
+	e, th, err := openEngine(&common, &thf)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	th, err := thf.resolve(e.Manifest())
-	if err != nil {
-		return err
-	}
 	report, err := evaluate.Run(context.Background(), e, *images, labels, th, *maxMissed)
 	if err != nil {
 		return err
@@ -110,6 +106,21 @@ func (f *thresholdFlags) checkGiven() error {
 		}
 	}
 	return nil
+}
+
+// openEngine opens the model the flags name and resolves the thresholds
+// against its defaults; on a threshold error the engine is closed again.
+func openEngine(common *commonFlags, thf *thresholdFlags) (*inference.Engine, inference.Thresholds, error) {
+	e, err := common.open()
+	if err != nil {
+		return nil, inference.Thresholds{}, err
+	}
+	th, err := thf.resolve(e.Manifest())
+	if err != nil {
+		e.Close()
+		return nil, th, err
+	}
+	return e, th, nil
 }
 
 // resolve overrides the model's default thresholds with those given and

@@ -60,15 +60,11 @@ func runScan(args []string, env Env) error {
 		}
 		defer store.Close()
 	}
-	e, err := common.open()
+	e, th, err := openEngine(&common, &thf)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	th, err := thf.resolve(e.Manifest())
-	if err != nil {
-		return err
-	}
 	model := e.Manifest().Identity()
 	failed := 0
 	ctx := context.Background()

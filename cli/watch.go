@@ -43,15 +43,11 @@ func runWatch(args []string, env Env) error {
 		}
 		defer store.Close()
 	}
-	e, err := common.open()
+	e, th, err := openEngine(&common, &thf)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
-	th, err := thf.resolve(e.Manifest())
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)

@@ -496,23 +496,7 @@ func (i *Inspector) showOpenDialog() {
 	if i.busy > 0 {
 		return
 	}
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			i.showError("Cannot open file", err.Error())
-			return
-		}
-		if r == nil {
-			return
-		}
-		u := r.URI()
-		r.Close()
-		i.rememberDir(u)
-		i.openURIs([]fyne.URI{u})
-	}, i.win)
-	d.SetFilter(storage.NewExtensionFileFilter(imageExtensions))
-	i.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	i.pickFile("Cannot open file", imageExtensions, func(u fyne.URI) { i.openURIs([]fyne.URI{u}) })
 }
 
 // showFolderDialog queues every image in a folder and its subfolders.
@@ -533,23 +517,7 @@ func (i *Inspector) showModelDialog() {
 		return
 	}
 	i.touchLock()
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil {
-			i.showError("Cannot open model", err.Error())
-			return
-		}
-		if r == nil {
-			return
-		}
-		u := r.URI()
-		r.Close()
-		i.rememberDir(u)
-		i.openModel(u.Path())
-	}, i.win)
-	d.SetFilter(storage.NewExtensionFileFilter([]string{".onnx", ".json"}))
-	i.startIn(d)
-	d.Resize(fyne.NewSize(900, 600))
-	d.Show()
+	i.pickFile("Cannot open model", []string{".onnx", ".json"}, func(u fyne.URI) { i.openModel(u.Path()) })
 }
 
 func (i *Inspector) rememberDir(u fyne.URI) {
@@ -569,6 +537,29 @@ func startInLastDir(d *dialog.FileDialog, prefs fyne.Preferences) {
 	if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
 		d.SetLocation(l)
 	}
+}
+
+// pickFile shows a file picker for the given extensions, opening in the
+// folder last used; the chosen file's folder is remembered and chosen gets
+// its URI. Errors are shown under title; cancelling does nothing.
+func (i *Inspector) pickFile(title string, extensions []string, chosen func(fyne.URI)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			i.showError(title, err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		u := r.URI()
+		r.Close()
+		i.rememberDir(u)
+		chosen(u)
+	}, i.win)
+	d.SetFilter(storage.NewExtensionFileFilter(extensions))
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	d.Show()
 }
 
 // pickFolder shows a folder picker over win, opening in the folder last
