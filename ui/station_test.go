@@ -457,3 +457,49 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 		t.Errorf("model change not recorded: %+v", changes)
 	}
 }
+
+// A file that disappears after the batch was listed (moved away by another
+// program, say) is reported by name and the rest of the batch is scored and
+// recorded.
+func TestFileVanishingWhileQueued(t *testing.T) {
+	h, store := newStation(t)
+	// Unbuffered: the worker waits on each hand-over, so the test decides
+	// exactly when the batch moves on.
+	h.ui = make(chan func())
+	dir := t.TempDir()
+	names := []string{"1.png", "2.png", "3.png", "4.png", "5.png"}
+	for _, n := range names {
+		writePNG(t, dir, n, stripB())
+	}
+	h.ins.openURIs([]fyne.URI{storage.NewFileURI(dir)})
+	first := <-h.ui // batchQueued: listed, nothing scored yet
+	for _, n := range []string{"2.png", "4.png"} {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first()
+	h.waitIdle()
+
+	var got []string
+	for _, it := range h.ins.items {
+		got = append(got, it.name)
+	}
+	if strings.Join(got, ",") != "1.png,3.png,5.png" {
+		t.Errorf("processed %v, want 1, 3 and 5", got)
+	}
+	if rows := history(t, store); len(rows) != 3 {
+		t.Errorf("%d audit rows, want 3", len(rows))
+	}
+	if len(h.ins.errorsShown) != 1 {
+		t.Fatalf("errors shown: %q", h.ins.errorsShown)
+	}
+	msg := h.ins.errorsShown[0]
+	if !strings.Contains(msg, "2 of 5") || !strings.Contains(msg, "2.png") || !strings.Contains(msg, "4.png") ||
+		!strings.Contains(msg, "no such file") {
+		t.Errorf("error shown: %q", msg)
+	}
+	if h.ins.w.batchBar.Value != 5 || !h.ins.w.batchBox.Hidden {
+		t.Errorf("progress after the batch: %v of 5, hidden %v", h.ins.w.batchBar.Value, h.ins.w.batchBox.Hidden)
+	}
+}
