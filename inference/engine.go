@@ -100,6 +100,10 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	}
 	e.buf = make([]float32, e.maxBatch*e.patchElems)
 	e.outBuf = make([]float32, e.maxBatch*e.numClasses)
+	if m.WholeStrip() {
+		e.buf = make([]float32, maxChunkWidth*m.Input.PatchSize*m.Input.Channels)
+		e.outBuf = make([]float32, chunkWindows(maxChunkWidth, m.Input))
+	}
 
 	so, err := ort.NewSessionOptions()
 	if err != nil {
@@ -141,6 +145,9 @@ func checkModelShapes(m *Manifest, ins, outs []ort.InputOutputInfo) (batch, outR
 	if in.DataType != ort.TensorElementDataTypeFloat {
 		return 0, 0, fmt.Errorf("input %q is %v, the engine feeds float32", in.Name, in.DataType)
 	}
+	if m.WholeStrip() {
+		return checkWholeStripShapes(m, in, outs)
+	}
 	ps, ch := int64(m.Input.PatchSize), int64(m.Input.Channels)
 	want := ort.NewShape(-1, ch, ps, ps)
 	if m.Input.Layout == "NHWC" {
@@ -154,19 +161,9 @@ func checkModelShapes(m *Manifest, ins, outs []ort.InputOutputInfo) (batch, outR
 			return 0, 0, fmt.Errorf("input %q has shape %v, manifest says %s %v", in.Name, in.Dimensions, m.Input.Layout, want)
 		}
 	}
-	var out *ort.InputOutputInfo
-	var names []string
-	for i := range outs {
-		names = append(names, outs[i].Name)
-		if outs[i].Name == m.Output.Name {
-			out = &outs[i]
-		}
-	}
-	if out == nil {
-		return 0, 0, fmt.Errorf("no output named %q (model outputs: %v)", m.Output.Name, names)
-	}
-	if out.DataType != ort.TensorElementDataTypeFloat {
-		return 0, 0, fmt.Errorf("output %q is %v, want float32", out.Name, out.DataType)
+	out, err := findOutput(m, outs)
+	if err != nil {
+		return 0, 0, err
 	}
 	nc := int64(len(m.Classes))
 	switch {
@@ -176,6 +173,22 @@ func checkModelShapes(m *Manifest, ins, outs []ort.InputOutputInfo) (batch, outR
 		return 0, 0, fmt.Errorf("output %q has shape %v, manifest's %d class(es) need [N,%d]", out.Name, out.Dimensions, nc, nc)
 	}
 	return int(max(in.Dimensions[0], 0)), len(out.Dimensions), nil
+}
+
+// findOutput returns the model output the manifest names, checked to be float32.
+func findOutput(m *Manifest, outs []ort.InputOutputInfo) (*ort.InputOutputInfo, error) {
+	var names []string
+	for i := range outs {
+		names = append(names, outs[i].Name)
+		if outs[i].Name != m.Output.Name {
+			continue
+		}
+		if outs[i].DataType != ort.TensorElementDataTypeFloat {
+			return nil, fmt.Errorf("output %q is %v, want float32", outs[i].Name, outs[i].DataType)
+		}
+		return &outs[i], nil
+	}
+	return nil, fmt.Errorf("no output named %q (model outputs: %v)", m.Output.Name, names)
 }
 
 // Manifest returns the model's manifest.
@@ -228,6 +241,9 @@ func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.R
 // scoreMany is ScoreMany that also reports the time spent inside ONNX
 // Runtime, so timings can tell preprocessing from the model itself.
 func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, time.Duration, error) {
+	if e.manifest.WholeStrip() {
+		return e.scoreWholeStrips(ctx, imgs)
+	}
 	in := e.manifest.Input
 	type patchRef struct {
 		img  int

@@ -35,7 +35,24 @@ type InputSpec struct {
 	Channels  int    `json:"channels"`
 	PatchSize int    `json:"patch_size"`
 	Stride    int    `json:"stride"`
+	// Cell is the whole-strip variant's score-map step in pixels (the
+	// backbone's output stride): the model takes a whole image whose sides
+	// are multiples of Cell and returns one score per PatchSize window at
+	// every Cell step. Unused by per-patch models.
+	Cell int `json:"cell,omitempty"`
 }
+
+// Model variants: how the engine tiles an image for the model.
+const (
+	// VariantPerPatch models take a batch of PatchSize² patches and return
+	// one score per patch.
+	VariantPerPatch = "per-patch"
+	// VariantWholeStrip models take a whole strip, [1,C,H,W], and return a
+	// score map [1,H/Cell-k+1,W/Cell-k+1] (k = PatchSize/Cell) whose entry
+	// (r,c) scores the window with its top-left corner at (c·Cell, r·Cell).
+	// The backbone runs once over the strip instead of once per patch.
+	VariantWholeStrip = "whole-strip"
+)
 
 // Preprocessing maps a pixel value v in 0..255 of channel c to the model's
 // input: (v*Scale - Mean[c]) / Std[c].
@@ -97,10 +114,19 @@ func (m *Manifest) Validate() error {
 	if b, err := hex.DecodeString(m.SHA256); err != nil || len(b) != sha256.Size {
 		bad("sha256 %q is not 64 hex digits", m.SHA256)
 	}
-	if m.Variant != "" && m.Variant != "per-patch" {
-		bad("variant %q is not supported (want per-patch)", m.Variant)
-	}
 	in := m.Input
+	switch m.Variant {
+	case "", VariantPerPatch:
+	case VariantWholeStrip:
+		if in.Cell < 1 || in.PatchSize%in.Cell != 0 || in.Stride%in.Cell != 0 {
+			bad("input.cell %d must divide patch_size and stride for a whole-strip model", in.Cell)
+		}
+		if len(m.Classes) > 1 {
+			bad("a whole-strip model scores one class, the manifest lists %d", len(m.Classes))
+		}
+	default:
+		bad("variant %q is not supported (want %s or %s)", m.Variant, VariantPerPatch, VariantWholeStrip)
+	}
 	if in.Name == "" {
 		bad("input.name is empty")
 	}
@@ -225,6 +251,9 @@ type ModelIdentity struct {
 func (m *Manifest) Identity() ModelIdentity {
 	return ModelIdentity{Name: m.Name, Version: m.Version, SHA256: strings.ToLower(m.SHA256)}
 }
+
+// WholeStrip reports a whole-strip model.
+func (m *Manifest) WholeStrip() bool { return m.Variant == VariantWholeStrip }
 
 // ShortHash is the first 12 hex digits of the model's hash, for display.
 func (id ModelIdentity) ShortHash() string { return shortHash(id.SHA256) }

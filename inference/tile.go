@@ -38,37 +38,43 @@ func TilePatches(width, height, size, stride int) []image.Rectangle {
 	return rects
 }
 
-// fillPatch writes the patch whose top-left corner is r.Min into dst (one
-// patch's worth of model input) with the manifest's scaling and layout.
+// fillPatch writes the size×size patch whose top-left corner is r.Min into
+// dst (one patch's worth of model input).
+func fillPatch(dst []float32, planes *pixelPlanes, r image.Rectangle, size int, layout string, pre *Preprocessing) {
+	fillRegion(dst, planes, r.Min, size, size, layout, pre)
+}
+
+// fillRegion writes the w×h region whose top-left corner is at into dst
+// with the manifest's scaling and layout, straight from the decoded planes.
 // Pixels beyond the image edge repeat the nearest edge pixel; a single grey
 // plane feeds every channel of a three-channel model.
-func fillPatch(dst []float32, planes *pixelPlanes, r image.Rectangle, size int, layout string, pre *Preprocessing) {
-	w, h, nc := planes.width, planes.height, len(pre.Mean)
-	inside := r.Min.X+size <= w && r.Min.Y+size <= h
+func fillRegion(dst []float32, planes *pixelPlanes, at image.Point, w, h int, layout string, pre *Preprocessing) {
+	iw, ih, nc := planes.width, planes.height, len(pre.Mean)
+	inside := at.X+w <= iw && at.Y+h <= ih
 	for c := 0; c < nc; c++ {
 		src := planes.plane(min(c, planes.channels-1))
 		gain := float32(pre.Scale / pre.Std[c])
 		offset := float32(pre.Mean[c] / pre.Std[c])
-		for py := 0; py < size; py++ {
-			sy := min(r.Min.Y+py, h-1)
-			row := src[sy*w : sy*w+w]
+		for py := 0; py < h; py++ {
+			sy := min(at.Y+py, ih-1)
+			row := src[sy*iw : sy*iw+iw]
 			if layout == "NCHW" {
-				out := dst[(c*size+py)*size : (c*size+py+1)*size]
+				out := dst[(c*h+py)*w : (c*h+py+1)*w]
 				if inside {
-					for px, v := range row[r.Min.X : r.Min.X+size] {
+					for px, v := range row[at.X : at.X+w] {
 						out[px] = v*gain - offset
 					}
 					continue
 				}
 				for px := range out {
-					out[px] = row[min(r.Min.X+px, w-1)]*gain - offset
+					out[px] = row[min(at.X+px, iw-1)]*gain - offset
 				}
 				continue
 			}
 			// NHWC: channels interleaved within each pixel.
-			base := py * size * nc
-			for px := 0; px < size; px++ {
-				dst[base+px*nc+c] = row[min(r.Min.X+px, w-1)]*gain - offset
+			base := py * w * nc
+			for px := 0; px < w; px++ {
+				dst[base+px*nc+c] = row[min(at.X+px, iw-1)]*gain - offset
 			}
 		}
 	}
