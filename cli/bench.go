@@ -25,6 +25,7 @@ func runBench(args []string, env Env) error {
 	imagesDir := fs.String("images", "assets/demo", "`folder` of strips to score")
 	comparePython := fs.Bool("compare-python", false, "also time PyTorch eager (Debian's python3-torch) on the same patches")
 	checkpoint := fs.String("checkpoint", "", "PyTorch checkpoint for --compare-python (default: random weights, same cost)")
+	profileDir := fs.String("profile", "", "also profile the model with ONNX Runtime, writing the trace into this `folder`, and print the time per operator type")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -90,6 +91,17 @@ func runBench(args []string, env Env) error {
 		fmt.Fprintf(w, "%-22s %10.3f %10.3f\n", row.name, quantile(row.v, 0.5), quantile(row.v, 0.95))
 	}
 	fmt.Fprintf(w, "\nbatch: %.1f strips/s one after another, %.1f strips/s with decoding overlapped\n", sequential, pipelined)
+	if *profileDir != "" {
+		if err := os.MkdirAll(*profileDir, 0o755); err != nil {
+			return err
+		}
+		strips := min(*n, 20)
+		ops, path, err := profileModel(&common, files, data, strips+1, *profileDir)
+		if err != nil {
+			return fmt.Errorf("--profile: %w", err)
+		}
+		writeProfile(w, ops, path, strips+1)
+	}
 	if !*comparePython {
 		return nil
 	}

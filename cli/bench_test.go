@@ -30,3 +30,20 @@ func TestQuantile(t *testing.T) {
 		t.Errorf("quantiles %v %v %v", quantile(v, 0.5), quantile(v, 0.95), quantile(v, 0))
 	}
 }
+
+func TestBenchProfile(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "a.png"), 0, 300, 255)
+	prof := t.TempDir()
+	code, stdout, stderr := run(t, "bench", "--model", tinyModel, "--images", dir, "--n", "2", "--profile", prof)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// The tiny model is one ReduceMean and a Reshape: the profile must say so.
+	if !strings.Contains(stdout, "where the model time goes") || !strings.Contains(stdout, "ReduceMean") {
+		t.Errorf("profile output:\n%s", stdout)
+	}
+	if m, _ := filepath.Glob(filepath.Join(prof, "steelinspect-profile*.json")); len(m) != 1 {
+		t.Errorf("profile files: %v", m)
+	}
+}

@@ -25,6 +25,7 @@ func runEval(args []string, env Env) error {
 	maxMissed := fs.Int("max-missed", 0, "defective strips the suggested thresholds may auto-pass")
 	format := fs.String("format", "text", "output `format`: text or json")
 	plots := fs.String("plots", "", "also save histogram.png, roc.png and sweep.png in this `folder`")
+	compare := fs.String("compare", "", "reference `model` (e.g. the fp32 per-patch one): also list the strips whose decision and the patches whose zone it changes")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,14 +61,30 @@ func runEval(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	var cmp *evaluate.Comparison
+	if *compare != "" {
+		if cmp, err = compareWith(*compare, &common, report, labels, *images, th, *maxMissed); err != nil {
+			return err
+		}
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(report); err != nil {
+		out := any(report)
+		if cmp != nil {
+			out = struct {
+				*evaluate.Report
+				Comparison *evaluate.Comparison `json:"comparison"`
+			}{report, cmp}
+		}
+		if err := enc.Encode(out); err != nil {
 			return err
 		}
 	} else {
 		writeEvalText(env.Stdout, report)
+		if cmp != nil {
+			writeComparisonText(env.Stdout, cmp)
+		}
 	}
 	if *plots != "" {
 		if err := os.MkdirAll(*plots, 0o755); err != nil {
@@ -86,6 +103,37 @@ func runEval(args []string, env Env) error {
 		return errSomeFailed
 	}
 	return nil
+}
+
+// compareWith scores the same strips with a reference model at the same
+// thresholds and sets report beside it.
+func compareWith(refPath string, common *commonFlags, report *evaluate.Report, labels *evaluate.Labels, images string,
+	th inference.Thresholds, maxMissed int) (*evaluate.Comparison, error) {
+	ref, err := inference.OpenModel(refPath, inference.EngineOptions{LibraryPath: common.ortLib})
+	if err != nil {
+		return nil, fmt.Errorf("--compare: %w", err)
+	}
+	defer ref.Close()
+	refReport, err := evaluate.Run(context.Background(), ref, images, labels, th, maxMissed)
+	if err != nil {
+		return nil, fmt.Errorf("--compare: %w", err)
+	}
+	return evaluate.Compare(refReport, report)
+}
+
+func writeComparisonText(w io.Writer, c *evaluate.Comparison) {
+	fmt.Fprintf(w, "\nagainst reference %s %s (%s): %d strips, %d patches\n", c.Reference.Name, c.Reference.Version,
+		c.Reference.ShortHash(), c.Strips, c.Patches)
+	fmt.Fprintf(w, "  probability difference: mean %.4f, max %.4f\n", c.MeanAbsDiff, c.MaxAbsDifference)
+	fmt.Fprintf(w, "  strip decisions changed: %d\n", len(c.DecisionChanges))
+	for _, d := range c.DecisionChanges {
+		fmt.Fprintf(w, "    %s (%s): %s -> %s\n", d.ImageID, map[bool]string{true: "defective", false: "defect-free"}[d.Defective], d.Reference, d.Decision)
+	}
+	fmt.Fprintf(w, "  patch zones changed: %d\n", len(c.ZoneChanges))
+	for _, z := range c.ZoneChanges {
+		fmt.Fprintf(w, "    %s patch %d (%s): %.3f %s -> %.3f %s\n", z.ImageID, z.Patch,
+			map[bool]string{true: "defective", false: "clean"}[z.Defective], z.RefProb, z.RefZone, z.Prob, z.Zone)
+	}
 }
 
 // thresholdFlags are --pass and --reject, which default to the model's

@@ -57,3 +57,47 @@ func TestEvalRefusesBadLabels(t *testing.T) {
 		t.Errorf("no labels: exit %d", code)
 	}
 }
+
+// --compare sets a model beside a reference on the same strips: the
+// whole-strip tiny model scores exactly what the per-patch one does, the
+// logit model (a different function) changes zones and decisions.
+func TestEvalCompare(t *testing.T) {
+	base := []string{"eval", "--images", "../testdata/heldout/train_images", "--labels", "../testdata/heldout/train.csv", "--format", "json"}
+	type result struct {
+		Comparison evaluate.Comparison `json:"comparison"`
+	}
+	compare := func(model, ref string) evaluate.Comparison {
+		t.Helper()
+		code, stdout, stderr := run(t, append(base, "--model", model, "--compare", ref)...)
+		if code != ExitOK {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		var r result
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r.Comparison
+	}
+	strip := filepath.Join("..", "testdata", "models", "tiny-strip.manifest.json")
+	same := compare(strip, tinyModel)
+	if same.Strips != 60 || same.Patches != 720 || same.MaxAbsDifference > 1e-3 || len(same.ZoneChanges) != 0 || len(same.DecisionChanges) != 0 {
+		t.Errorf("whole-strip vs per-patch tiny model: %+v", same)
+	}
+	logit := filepath.Join("..", "testdata", "models", "tiny-logit.manifest.json")
+	diff := compare(logit, tinyModel)
+	if len(diff.ZoneChanges) == 0 || len(diff.DecisionChanges) == 0 || diff.MaxAbsDifference < 0.1 {
+		t.Errorf("logit vs mean model: %d zone and %d decision changes, max diff %v", len(diff.ZoneChanges), len(diff.DecisionChanges), diff.MaxAbsDifference)
+	}
+	z := diff.ZoneChanges[0]
+	if z.RefZone == z.Zone {
+		t.Errorf("a listed zone change keeps its zone: %+v", z)
+	}
+	code, text, _ := run(t, "eval", "--images", "../testdata/heldout/train_images", "--labels", "../testdata/heldout/train.csv",
+		"--model", logit, "--compare", tinyModel)
+	if code != ExitOK || !strings.Contains(text, "against reference tiny-nchw") || !strings.Contains(text, "patch zones changed") {
+		t.Errorf("text comparison (exit %d):\n%s", code, text)
+	}
+	if code, _, stderr := run(t, append(base, "--model", tinyModel, "--compare", "nothing.onnx")...); code == ExitOK || !strings.Contains(stderr, "--compare") {
+		t.Errorf("missing reference: exit %d, %s", code, stderr)
+	}
+}

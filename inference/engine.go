@@ -26,6 +26,10 @@ type EngineOptions struct {
 	Threads int
 	// MaxPixels refuses larger images before decoding; 0 means DefaultMaxPixels.
 	MaxPixels int64
+	// ProfilePrefix, when set, makes ONNX Runtime write a per-operator
+	// profile (Chrome trace JSON) named PREFIX_<time>.json when the engine
+	// is closed. For `steelinspect bench --profile`; it slows every run.
+	ProfilePrefix string
 }
 
 // DefaultMaxBatch holds every patch of a 1600×256 strip (12) in one run.
@@ -122,6 +126,19 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	}
 	if err := so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
+	}
+	// QuickGeluFusion turns EfficientNet's SiLU (x·sigmoid(x)) into a
+	// QuickGelu kernel that has no blocked-layout (NCHWc) version, so ONNX
+	// Runtime converts every activation map out of and back into the blocked
+	// layout around each one: a third of the model's time. Left as Sigmoid
+	// and Mul, the activations stay blocked.
+	if err := so.AddSessionConfigEntry("optimization.disable_specified_optimizers", "QuickGeluFusion"); err != nil {
+		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if opts.ProfilePrefix != "" {
+		if err := so.EnableProfiling(opts.ProfilePrefix); err != nil {
+			return nil, fmt.Errorf("session options: %w", err)
+		}
 	}
 	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData,
 		[]string{m.Input.Name}, []string{m.Output.Name}, so)

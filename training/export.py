@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
-"""Export a checkpoint to ONNX (opset 17, input `input` [N,3,256,256], output
-`probability` [N,1], sigmoid in the graph) and write the manifest with held-out metrics
-computed with the PyTorch model.
+"""Export a checkpoint to ONNX (opset 17, sigmoid in the graph) and write the manifest
+with held-out metrics computed with the PyTorch model.
+
+per-patch (train.py checkpoints): input `input` [N,3,256,256] -> `probability` [N,1]
+whole-strip (train_strip.py checkpoints, see strip_model.py): input `input` [1,3,H,W]
+    -> `probability` [1,H/32-7,W/32-7], manifest variant "whole-strip", input.cell 32
 
   python3 training/export.py --ckpt .cache/run-cpu/best.pt --onnx models/steel-effnetb0.onnx \
       --heldout testdata/heldout --trained-on "..." --training "..."
@@ -19,36 +22,48 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
-from evaluate import evaluate, load_model  # noqa: E402
-from train import MEAN, STD, Calibrated, WithSigmoid, metrics, strip_predictions  # noqa: E402
+from evaluate import load_model  # noqa: E402
+from train import MEAN, STD, Calibrated, WithSigmoid, strip_predictions  # noqa: E402
+from train import metrics as metrics_of  # noqa: E402
+import train_strip  # noqa: E402
 
 
-def fit_calibration(model, val_dir, t_pass=0.40, t_reject=0.65):
+def predictions(model, ds, whole_strip, raw=False):
+    """Per-strip (scores, labels, defective) with the engine's tiling, for either variant."""
+    if whole_strip:
+        return train_strip.strip_predictions(model, ds, raw=raw)
+    return strip_predictions(model.float(), ds, channels_last=False, raw=raw)
+
+
+def fit_calibration(model, val_dir, whole_strip, t_pass=0.40, t_reject=0.65):
     """Affine logit calibration a*logit+b chosen on the VALIDATION split (never the held-out
     set) to minimise 10*missed + 3*false rejects + reviews + recall shortfall below 0.98."""
     ds = StripSet(val_dir)
-    res = strip_predictions(model, ds, channels_last=False, raw=True)
+    res = predictions(model, ds, whole_strip, raw=True)
     best = None
     for a in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
         for b in np.linspace(-4, 4, 81):
             r2 = [(1 / (1 + np.exp(-(a * l + b))), lab, d) for l, lab, d in res]
-            m = metrics(r2, t_pass, t_reject)
+            m = metrics_of(r2, t_pass, t_reject)
             obj = (10 * m["strip_missed"] + 3 * m["strip_false_reject"] + m["review_rate"] * m["strips"]
                    + 100 * max(0.0, 0.98 - m["patch_recall_at_pass"]) + 0.01 * abs(b) + 0.01 * abs(a - 1))
             if best is None or obj < best[0]:
                 best = (obj, float(a), float(b), m)
-    base = metrics([(1 / (1 + np.exp(-l)), lab, d) for l, lab, d in res], t_pass, t_reject)
+    base = metrics_of([(1 / (1 + np.exp(-l)), lab, d) for l, lab, d in res], t_pass, t_reject)
     return best[1], best[2], best[3], base, len(ds)
 
 
-def export_onnx(model, path):
+def export_onnx(model, path, whole_strip=False):
     wrapped = WithSigmoid(model.float().eval()).eval()
-    dummy = torch.zeros(2, 3, 256, 256)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    if whole_strip:
+        dummy = torch.zeros(1, 3, 256, 512)
+        axes = {"input": {2: "H", 3: "W"}, "probability": {1: "rows", 2: "cols"}}
+    else:
+        dummy = torch.zeros(2, 3, 256, 256)
+        axes = {"input": {0: "N"}, "probability": {0: "N"}}
     torch.onnx.export(wrapped, dummy, path, opset_version=17, input_names=["input"],
-                      output_names=["probability"],
-                      dynamic_axes={"input": {0: "N"}, "probability": {0: "N"}},
-                      do_constant_folding=True)
+                      output_names=["probability"], dynamic_axes=axes, do_constant_folding=True)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     return m
@@ -72,13 +87,21 @@ def main(argv=None):
     ap.add_argument("--training", default="")
     ap.add_argument("--calibrate-on", default=None,
                     help="validation folder to fit an affine logit calibration on (baked into the graph)")
+    ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    model, ck = load_model(a.ckpt)
+    ck = torch.load(a.ckpt, map_location="cpu")
+    whole_strip = ck.get("variant") == "whole-strip"
+    if whole_strip:
+        model, ck = train_strip.load_strip_model(a.ckpt)
+        if "calib" in ck:
+            model = Calibrated(model, ck["calib"]["a"], ck["calib"]["b"]).eval()
+    else:
+        model, ck = load_model(a.ckpt)
     calib_note = ""
     if a.calibrate_on:
-        ca, cb, cm, base, nval = fit_calibration(model, a.calibrate_on)
+        ca, cb, cm, base, nval = fit_calibration(model, a.calibrate_on, whole_strip)
         print(f"calibration on {a.calibrate_on}: a={ca} b={cb:.2f}; val before: {json.dumps(base)}; "
               f"val after: {json.dumps(cm)}", file=sys.stderr)
         model = Calibrated(model, ca, cb).eval()
@@ -87,10 +110,10 @@ def main(argv=None):
         cpath = os.path.join(os.path.dirname(os.path.abspath(a.ckpt)), "calibrated.pt")
         torch.save({**ck, "calib": {"a": ca, "b": cb}}, cpath)
         print(f"wrote {cpath}", file=sys.stderr)
-    export_onnx(model, a.onnx)
+    export_onnx(model, a.onnx, whole_strip)
     metrics = {}
     if a.heldout:
-        m = evaluate(model, a.heldout)
+        m = metrics_of(predictions(model, StripSet(a.heldout), whole_strip))
         metrics = {k: m[k] for k in ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass",
                                      "patch_precision_at_pass", "roc_auc", "confusion_at_pass")}
         for k in ("review_rate", "patch_recall_at_pass", "patch_precision_at_pass", "roc_auc"):
@@ -101,17 +124,20 @@ def main(argv=None):
     training += calib_note
     manifest = {
         "name": "steel-effnetb0-synth",
-        "version": "1.0.0",
+        "version": a.version,
         "file": os.path.basename(a.onnx),
         "sha256": sha256(a.onnx),
-        "variant": "per-patch",
-        "input": {"name": "input", "layout": "NCHW", "channels": 3, "patch_size": 256, "stride": 128},
+        "variant": "whole-strip" if whole_strip else "per-patch",
+        "input": {"name": "input", "layout": "NCHW", "channels": 3, "patch_size": 256, "stride": 128,
+                  **({"cell": 32} if whole_strip else {})},
         "preprocessing": {"scale": 1.0 / 255.0, "mean": MEAN, "std": STD},
         "output": {"name": "probability", "kind": "probability"},
         "classes": ["defect"],
         "default_thresholds": {"pass": 0.40, "reject": 0.65},
         "provenance": {
-            "description": "EfficientNet-B0 (from scratch) + 256-128-1 head, trained on synthetic Severstal-layout strips",
+            "description": ("EfficientNet-B0 (from scratch) + 256-128-1 head, trained on synthetic Severstal-layout strips"
+                            + ("; whole-strip variant: the backbone runs once over the strip, its /32 feature map is "
+                               "averaged over each 8x8-cell window and the head applied per window" if whole_strip else "")),
             "trained_on": a.trained_on,
             "training": training,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),

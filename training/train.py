@@ -79,17 +79,19 @@ def normalize(gray):
     return (gray * (1.0 / 255.0) - mean) / std
 
 
-def augment(x, gen):
-    """x: float [N,1,H,W] 0..255 (gray). Flips, brightness/contrast, gamma, noise, blur."""
+def augment(x, gen, flips=True):
+    """x: float [N,1,H,W] 0..255 (gray). Flips (unless the caller flips image and mask
+    itself), brightness/contrast, gamma, noise, blur."""
     n = x.shape[0]
     dev = x.device
 
     def r(*shape):
         return torch.rand(*shape, generator=gen).to(dev)
-    f = r(n) < 0.5
-    x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
-    f = r(n) < 0.5
-    x = torch.where(f.view(-1, 1, 1, 1), x.flip(2), x)
+    if flips:
+        f = r(n) < 0.5
+        x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
+        f = r(n) < 0.5
+        x = torch.where(f.view(-1, 1, 1, 1), x.flip(2), x)
     mean = x.mean(dim=(1, 2, 3), keepdim=True)
     c = 0.7 + 0.6 * r(n, 1, 1, 1)
     b = (r(n, 1, 1, 1) - 0.5) * 60

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Static INT8 post-training quantisation of an exported model (QDQ format).
+
+  python3 training/quantize.py --model models/steel-effnetb0-strip.onnx \
+      --calib .cache/synth/train --count 64 --out models/steel-effnetb0-strip-int8.onnx
+
+What it does (the QDQ layout ONNX Runtime fuses into its integer kernels):
+  * weights of every backbone Conv: int8, symmetric, per output channel;
+    biases int32 at scale input_scale * weight_scale;
+  * every backbone activation that feeds a Conv, Mul, Add, Sigmoid or
+    GlobalAveragePool: uint8, asymmetric, one QuantizeLinear/DequantizeLinear
+    pair per tensor, its range calibrated on --count strips of --calib
+    (training strips, never the held-out set) through ONNX Runtime itself
+    (tools/actrange, run with `go run`);
+  * the head (window pooling, 256-128-1, sigmoid) stays float.
+The manifest is copied from the float model's with the new file, hash, name and
+provenance; held-out metrics are then measured through the Go engine
+(`steelinspect eval`) and written into it.
+
+Calibration ranges: --range percentile (default: 0.01 % / 99.99 % of the values seen,
+which keeps rare outliers from wasting the 256 levels) or minmax.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dataset import StripSet, tile_positions, PATCH  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUANTIZABLE = {"Conv", "Mul", "Add", "Sigmoid", "GlobalAveragePool"}
+
+
+def preprocess(gray, pre):
+    """uint8 [H,W] -> float32 [3,H,W] with the manifest's scaling."""
+    x = gray.astype(np.float32)
+    return np.stack([(x * pre["scale"] - m) / s for m, s in zip(pre["mean"], pre["std"])]).astype(np.float32)
+
+
+def calibration_inputs(manifest, data, count, seed, outdir):
+    """Writes one raw float32 file per strip (the whole strip, or its 12 tiles) -> (files, shape)."""
+    ds = StripSet(data)
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(ds), size=min(count, len(ds)), replace=False)
+    files, shape = [], None
+    for k, i in enumerate(idx):
+        img = ds.images[i]
+        if manifest.get("variant") == "whole-strip":
+            x = preprocess(img, manifest["preprocessing"])[None]
+        else:
+            x = np.stack([preprocess(img[y:y + PATCH, xx:xx + PATCH], manifest["preprocessing"])
+                          for y, xx in tile_positions(img.shape[1], img.shape[0])])
+        if shape is None:
+            shape = x.shape
+        elif x.shape != shape:
+            continue
+        p = os.path.join(outdir, f"{k:04d}.f32")
+        x.astype("<f4").tofile(p)
+        files.append(p)
+    return files, shape
+
+
+KEEP_FLOAT = r"/avgpool/|/fc1/|/fc2/|/activation/|/scale_activation/"
+
+
+def in_scope(node, scope, keep_float=KEEP_FLOAT):
+    return scope in node.name and not (keep_float and re.search(keep_float, node.name))
+
+
+def targets(model, scope, keep_float=KEEP_FLOAT):
+    """Activation tensors (not initializers) consumed by quantizable nodes in scope."""
+    inits = {i.name for i in model.graph.initializer}
+    consts = {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
+    out = []
+    for n in model.graph.node:
+        if n.op_type in QUANTIZABLE and in_scope(n, scope, keep_float):
+            for i, t in enumerate(n.input):
+                if n.op_type == "Conv" and i > 0:
+                    continue  # weight and bias are handled separately
+                if t and t not in inits and t not in consts and t not in out:
+                    out.append(t)
+    return out
+
+
+def measure(model_path, names, files, shape, workdir, go):
+    aug = onnx.load(model_path)
+    existing = {o.name for o in aug.graph.output}
+    for t in names:
+        if t not in existing:
+            aug.graph.output.append(helper.make_tensor_value_info(t, TensorProto.FLOAT, None))
+    aug_path = os.path.join(workdir, "aug.onnx")
+    onnx.save(aug, aug_path)
+    names_path = os.path.join(workdir, "names.txt")
+    with open(names_path, "w") as f:
+        f.write("\n".join(names) + "\n")
+    ranges_path = os.path.join(workdir, "ranges.json")
+    cmd = [go, "run", "./tools/actrange", "--model", aug_path, "--shape", ",".join(map(str, shape)),
+           "--outputs", names_path, "--out", ranges_path] + files
+    subprocess.run(cmd, cwd=ROOT, check=True)
+    with open(ranges_path) as f:
+        return json.load(f)
+
+
+def uint8_params(lo, hi):
+    lo, hi = min(0.0, lo), max(0.0, hi)
+    scale = max((hi - lo) / 255.0, 1e-8)
+    zp = int(np.clip(round(-lo / scale), 0, 255))
+    return np.float32(scale), np.uint8(zp)
+
+
+def quantize(model, ranges, scope, use_percentile=True, keep_float=KEEP_FLOAT):
+    g = model.graph
+    inits = {i.name: i for i in g.initializer}
+    new_inits = []
+    act = {}  # tensor -> (dq name, scale)
+    for t, r in ranges.items():
+        lo, hi = (r["p_lo"], r["p_hi"]) if use_percentile else (r["min"], r["max"])
+        s, zp = uint8_params(lo, hi)
+        base = t.replace("/", "_").strip("_")
+        new_inits += [numpy_helper.from_array(np.array(s, np.float32), base + "_scale"),
+                      numpy_helper.from_array(np.array(zp, np.uint8), base + "_zp")]
+        act[t] = (base + "_dq", float(s), base)
+
+    def qdq_nodes(t):
+        dq, _s, base = act[t]
+        return [helper.make_node("QuantizeLinear", [t, base + "_scale", base + "_zp"], [base + "_q"], name=base + "_Q"),
+                helper.make_node("DequantizeLinear", [base + "_q", base + "_scale", base + "_zp"], [dq], name=base + "_DQ")]
+
+    nodes = []
+    for t in g.input:
+        if t.name in act:
+            nodes += qdq_nodes(t.name)
+    n_conv = 0
+    for n in g.node:
+        if n.op_type in QUANTIZABLE and in_scope(n, scope, keep_float):
+            for i, t in enumerate(n.input):
+                if t in act and not (n.op_type == "Conv" and i > 0):
+                    n.input[i] = act[t][0]
+            if n.op_type == "Conv" and n.input[1] in inits and n.input[0] in {v[0] for v in act.values()}:
+                src = next(k for k, v in act.items() if v[0] == n.input[0])
+                s_in = act[src][1]
+                w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float64)
+                ws = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12)
+                wq = np.clip(np.round(w / ws.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)
+                wn = n.input[1] + "_q"
+                new_inits += [numpy_helper.from_array(wq, wn),
+                              numpy_helper.from_array(ws.astype(np.float32), wn + "_scale"),
+                              numpy_helper.from_array(np.zeros(w.shape[0], np.int8), wn + "_zp")]
+                nodes.append(helper.make_node("DequantizeLinear", [wn, wn + "_scale", wn + "_zp"], [wn + "_dq"],
+                                              axis=0, name=wn + "_DQ"))
+                n.input[1] = wn + "_dq"
+                if len(n.input) > 2 and n.input[2] in inits:
+                    b = numpy_helper.to_array(inits[n.input[2]]).astype(np.float64)
+                    bs = (s_in * ws).astype(np.float32)
+                    bq = np.clip(np.round(b / bs), -2**31, 2**31 - 1).astype(np.int32)
+                    bn = n.input[2] + "_q"
+                    new_inits += [numpy_helper.from_array(bq, bn),
+                                  numpy_helper.from_array(bs, bn + "_scale"),
+                                  numpy_helper.from_array(np.zeros(w.shape[0], np.int32), bn + "_zp")]
+                    nodes.append(helper.make_node("DequantizeLinear", [bn, bn + "_scale", bn + "_zp"], [bn + "_dq"],
+                                                  axis=0, name=bn + "_DQ"))
+                    n.input[2] = bn + "_dq"
+                n_conv += 1
+        nodes.append(n)
+        for o in n.output:
+            if o in act:
+                nodes += qdq_nodes(o)
+    del g.node[:]
+    g.node.extend(nodes)
+    used = {i for n in g.node for i in n.input}
+    keep = [i for i in g.initializer if i.name in used]
+    del g.initializer[:]
+    g.initializer.extend(keep + [i for i in new_inits if i.name in used])
+    onnx.checker.check_model(model)
+    return n_conv
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h.hexdigest()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--model", required=True, help="float ONNX model with its .manifest.json beside it")
+    ap.add_argument("--calib", required=True, help="Severstal-layout folder of calibration strips (training data)")
+    ap.add_argument("--count", type=int, default=64)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--range", choices=("percentile", "minmax"), default="percentile")
+    ap.add_argument("--scope", default="/features/", help="quantise nodes whose name contains this")
+    ap.add_argument("--keep-float", default=KEEP_FLOAT,
+                    help="regular expression of node names left in float (default: the squeeze-excitation branches, "
+                         "tiny tensors where 8 bits cost accuracy and save no time)")
+    ap.add_argument("--ops", default=",".join(sorted(QUANTIZABLE)),
+                    help="operator types whose activations are quantised")
+    ap.add_argument("--heldout", default="testdata/heldout", help="held-out folder for the manifest's metrics")
+    ap.add_argument("--go", default="go")
+    ap.add_argument("--ranges", help="reuse calibration ranges saved by an earlier run (JSON) instead of measuring")
+    ap.add_argument("--save-ranges", help="save the measured calibration ranges (JSON) here")
+    a = ap.parse_args(argv)
+
+    QUANTIZABLE.clear()
+    QUANTIZABLE.update(a.ops.split(","))
+    with open(os.path.splitext(a.model)[0] + ".manifest.json") as f:
+        manifest = json.load(f)
+    model = onnx.load(a.model)
+    names = targets(model, a.scope, a.keep_float)
+    if a.ranges:
+        with open(a.ranges) as f:
+            ranges, n_calib = json.load(f), a.count
+        missing = [t for t in names if t not in ranges]
+        if missing:
+            raise SystemExit(f"{a.ranges} lacks {len(missing)} tensors, e.g. {missing[0]}")
+        ranges = {t: ranges[t] for t in names}
+    else:
+        with tempfile.TemporaryDirectory() as work:
+            files, shape = calibration_inputs(manifest, a.calib, a.count, a.seed, work)
+            n_calib = len(files)
+            print(f"calibrating {len(names)} tensors on {n_calib} strips {shape}", file=sys.stderr)
+            ranges = measure(a.model, names, files, shape, work, a.go)
+    if a.save_ranges:
+        with open(a.save_ranges, "w") as f:
+            json.dump(ranges, f, indent=1)
+    n_conv = quantize(model, ranges, a.scope, a.range == "percentile", a.keep_float)
+    onnx.save(model, a.out)
+    print(f"wrote {a.out}: {n_conv} convolutions and {len(ranges)} activations in INT8", file=sys.stderr)
+
+    m = dict(manifest)
+    m["name"] = manifest["name"] + "-int8"
+    m["file"] = os.path.basename(a.out)
+    m["sha256"] = sha256(a.out)
+    prov = dict(manifest.get("provenance", {}))
+    prov["training"] = (prov.get("training", "") + f"; INT8 static post-training quantisation (QDQ) of "
+                        f"{os.path.basename(a.model)} (sha256 {manifest['sha256'][:12]}) by training/quantize.py: "
+                        f"{n_conv} backbone convolutions with per-channel int8 weights, {len(ranges)} activations uint8 "
+                        f"calibrated ({a.range}; left in float: nodes matching {a.keep_float!r}) on {n_calib} strips of {a.calib} (seed {a.seed}); head in float")
+    prov.pop("metrics", None)
+    m["provenance"] = prov
+    mpath = os.path.splitext(a.out)[0] + ".manifest.json"
+    with open(mpath, "w") as f:
+        json.dump(m, f, indent=2)
+        f.write("\n")
+    if a.heldout:
+        add_go_metrics(mpath, a.heldout, a.go)
+
+
+def add_go_metrics(mpath, heldout, go):
+    """Held-out metrics through the Go engine (the float pipeline's figures cannot apply)."""
+    out = subprocess.run([go, "run", ".", "eval", "--model", mpath, "--images", os.path.join(heldout, "train_images"),
+                          "--labels", os.path.join(heldout, "train.csv"), "--format", "json"],
+                         cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    rep = json.loads(out)
+    with open(mpath) as f:
+        m = json.load(f)
+    m["provenance"]["metrics"] = go_metrics(rep)
+    m["provenance"]["training"] += "; held-out metrics measured with steelinspect eval (Go engine, ONNX Runtime)"
+    with open(mpath, "w") as f:
+        json.dump(m, f, indent=2)
+        f.write("\n")
+    print(json.dumps(m["provenance"]["metrics"]), file=sys.stderr)
+
+
+def go_metrics(rep):
+    """steelinspect eval's JSON report -> the manifest's metric names (as export.py writes them)."""
+    st, pa = rep["strip"], rep["patch"]
+    return {
+        "strip_missed": st["missed"],
+        "strip_false_reject": st["false_alarms"],
+        "review_rate": round(st["review_rate"], 6),
+        "patch_recall_at_pass": round(pa["recall_at_pass"], 6),
+        "patch_precision_at_pass": round(pa["precision_at_pass"], 6),
+        "roc_auc": round(pa["roc_auc"], 6),
+        "confusion_at_pass": pa["confusion_at_pass"],
+    }
+
+
+if __name__ == "__main__":
+    main()
