@@ -119,6 +119,11 @@ func formatName(format string) string {
 type pixelPlanes struct {
 	width, height, channels int
 	pix                     []float32
+	// gray8 is an 8-bit grey image's own pixel buffer (rows gray8Stride
+	// apart), used as it is: fillRegion maps its bytes through a 256-entry
+	// table straight into the model input, with no float copy of the image.
+	gray8       []uint8
+	gray8Stride int
 }
 
 func (p *pixelPlanes) plane(c int) []float32 {
@@ -132,20 +137,14 @@ func (p *pixelPlanes) plane(c int) []float32 {
 func toPlanes(img image.Image, channels int) *pixelPlanes {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	switch img.(type) {
-	case *image.Gray, *image.Gray16:
+	switch src := img.(type) {
+	case *image.Gray:
+		return &pixelPlanes{width: w, height: h, channels: 1, gray8: src.Pix, gray8Stride: src.Stride}
+	case *image.Gray16:
 		channels = 1
 	}
 	p := &pixelPlanes{width: w, height: h, channels: channels, pix: make([]float32, channels*w*h)}
 	switch src := img.(type) {
-	case *image.Gray:
-		out := p.plane(0)
-		for y := 0; y < h; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+w]
-			for x, v := range row {
-				out[y*w+x] = float32(v)
-			}
-		}
 	case *image.Gray16:
 		out := p.plane(0)
 		for y := 0; y < h; y++ {

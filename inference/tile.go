@@ -49,6 +49,10 @@ func fillPatch(dst []float32, planes *pixelPlanes, r image.Rectangle, size int, 
 // Pixels beyond the image edge repeat the nearest edge pixel; a single grey
 // plane feeds every channel of a three-channel model.
 func fillRegion(dst []float32, planes *pixelPlanes, at image.Point, w, h int, layout string, pre *Preprocessing) {
+	if planes.gray8 != nil {
+		fillRegionGray8(dst, planes, at, w, h, layout, pre)
+		return
+	}
 	iw, ih, nc := planes.width, planes.height, len(pre.Mean)
 	inside := at.X+w <= iw && at.Y+h <= ih
 	for c := 0; c < nc; c++ {
@@ -75,6 +79,41 @@ func fillRegion(dst []float32, planes *pixelPlanes, at image.Point, w, h int, la
 			base := py * w * nc
 			for px := 0; px < w; px++ {
 				dst[base+px*nc+c] = row[min(at.X+px, iw-1)]*gain - offset
+			}
+		}
+	}
+}
+
+// fillRegionGray8 is fillRegion for an 8-bit grey image: each channel's
+// scaling is a 256-entry table, applied to the image's bytes directly.
+func fillRegionGray8(dst []float32, planes *pixelPlanes, at image.Point, w, h int, layout string, pre *Preprocessing) {
+	iw, ih, nc := planes.width, planes.height, len(pre.Mean)
+	var lut [256]float32
+	for c := 0; c < nc; c++ {
+		gain := float32(pre.Scale / pre.Std[c])
+		offset := float32(pre.Mean[c] / pre.Std[c])
+		for v := range lut {
+			lut[v] = float32(v)*gain - offset
+		}
+		for py := 0; py < h; py++ {
+			sy := min(at.Y+py, ih-1)
+			row := planes.gray8[sy*planes.gray8Stride : sy*planes.gray8Stride+iw]
+			if layout == "NCHW" {
+				out := dst[(c*h+py)*w : (c*h+py+1)*w]
+				if at.X+w <= iw {
+					for px, v := range row[at.X : at.X+w] {
+						out[px] = lut[v]
+					}
+					continue
+				}
+				for px := range out {
+					out[px] = lut[row[min(at.X+px, iw-1)]]
+				}
+				continue
+			}
+			base := py * w * nc
+			for px := 0; px < w; px++ {
+				dst[base+px*nc+c] = lut[row[min(at.X+px, iw-1)]]
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"steelinspect/inference"
@@ -32,5 +33,29 @@ func BenchmarkBundledStrip(b *testing.B) {
 		if _, err := inference.Decide(a.Probabilities(), inference.DefaultThresholds); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkVariants runs every model committed in models/ (per-patch fp32,
+// whole-strip, INT8) end to end on the same strip, side by side.
+func BenchmarkVariants(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "assets", "demo", "scratches.jpg"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	manifests, _ := filepath.Glob("*.manifest.json")
+	for _, m := range manifests {
+		b.Run(strings.TrimSuffix(m, inference.ManifestSuffix), func(b *testing.B) {
+			e, err := inference.OpenModel(m, inference.EngineOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer e.Close()
+			for b.Loop() {
+				if _, err := e.AnalyzeBytes(context.Background(), "scratches.jpg", data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

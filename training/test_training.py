@@ -115,6 +115,91 @@ class TestSynthAndTiny(unittest.TestCase):
             self.assertEqual(len(man["sha256"]), 64)
             self.assertIn("confusion_at_pass", man["provenance"]["metrics"])
 
+            # Whole-strip variant: fine-tune from the per-patch checkpoint, export.
+            import train_strip
+            srun = os.path.join(d, "strip")
+            train_strip.main(["--init", os.path.join(run, "best.pt"), "--data", data, "--val", data, "--out", srun,
+                              "--steps", "2", "--batch", "2", "--limit", "4", "--val-limit", "2"])
+            spath = os.path.join(d, "s.onnx")
+            export.main(["--ckpt", os.path.join(srun, "best.pt"), "--onnx", spath, "--heldout", data])
+            sm = onnx.load(spath)
+            dims = sm.graph.input[0].type.tensor_type.shape.dim
+            self.assertEqual([dims[1].dim_value, dims[2].dim_param, dims[3].dim_param], [3, "H", "W"])
+            self.assertEqual(len(sm.graph.output[0].type.tensor_type.shape.dim), 3)
+            sman = json.load(open(os.path.join(d, "s.manifest.json")))
+            self.assertEqual(sman["variant"], "whole-strip")
+            self.assertEqual(sman["input"]["cell"], 32)
+            self.assertIn("roc_auc", sman["provenance"]["metrics"])
+
+
+class TestStripModel(unittest.TestCase):
+    def test_one_window_is_the_patch_model(self):
+        """On a single 256x256 patch the window pool is the global pool: StripNet built from a
+        per-patch model gives that model's logit."""
+        import torch
+        import train
+        from strip_model import StripNet
+        torch.manual_seed(0)
+        pm = train.build_model().eval()
+        net = StripNet(pm).eval()
+        x = torch.randn(2, 3, 256, 256)
+        with torch.no_grad():
+            a = pm(x).view(-1)
+            b = net(x).view(-1)
+        self.assertTrue(torch.allclose(a, b, atol=1e-4), (a, b))
+        with torch.no_grad():
+            self.assertEqual(tuple(net(torch.randn(1, 3, 256, 1600)).shape), (1, 1, 43))
+
+    def test_window_labels_match_patch_labels(self):
+        from strip_model import grid_indices, window_labels
+        rng = np.random.default_rng(1)
+        m = np.zeros((256, 1600), bool)
+        for _ in range(6):
+            y, x = rng.integers(0, 250), rng.integers(0, 1590)
+            m[y:y + rng.integers(1, 12), x:x + rng.integers(1, 40)] = True
+        pos = dataset.tile_positions(1600, 256)
+        wl = window_labels(m)
+        self.assertEqual(wl.shape, (1, 43))
+        grid = [int(wl[r, c]) for r, c in grid_indices(1600, 256)]
+        self.assertEqual(grid, dataset.patch_labels(m, pos).tolist())
+
+
+class TestQuantizeGraph(unittest.TestCase):
+    def test_qdq_insertion(self):
+        """QDQ rewriting of a Conv-SiLU-Conv graph with given ranges: per-channel int8 weights,
+        int32 bias at input*weight scale, one Q/DQ pair per activation, a valid model."""
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        import quantize
+        rng = np.random.default_rng(0)
+        w1 = rng.normal(size=(4, 3, 3, 3)).astype(np.float32)
+        w2 = rng.normal(size=(2, 4, 1, 1)).astype(np.float32)
+        inits = [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.ones(4, np.float32), "b1"),
+                 numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.zeros(2, np.float32), "b2")]
+        nodes = [helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], name="/features/c1/Conv", pads=[1, 1, 1, 1]),
+                 helper.make_node("Sigmoid", ["c1"], ["s1"], name="/features/a1/Sigmoid"),
+                 helper.make_node("Mul", ["c1", "s1"], ["m1"], name="/features/a1/Mul"),
+                 helper.make_node("Conv", ["m1", "w2", "b2"], ["out"], name="/features/c2/Conv")]
+        g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 2, 8, 8])], inits)
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        names = quantize.targets(model, "/features/")
+        self.assertEqual(names, ["input", "c1", "s1", "m1"])
+        ranges = {t: {"min": -2.0, "max": 6.0, "p_lo": -2.0, "p_hi": 6.0} for t in names}
+        self.assertEqual(quantize.quantize(model, ranges, "/features/"), 2)
+        ops = [n.op_type for n in model.graph.node]
+        self.assertEqual(ops.count("QuantizeLinear"), 4)
+        self.assertEqual(ops.count("Conv"), 2)
+        init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+        self.assertEqual(init["w1_q"].dtype, np.int8)
+        self.assertTrue(np.allclose(init["w1_q"] * init["w1_q_scale"].reshape(-1, 1, 1, 1), w1, atol=init["w1_q_scale"].max()))
+        self.assertEqual(init["b1_q"].dtype, np.int32)
+        s_in = float(init["input_scale"])
+        self.assertTrue(np.allclose(init["b1_q_scale"], s_in * init["w1_q_scale"]))
+        self.assertAlmostEqual(s_in, 8.0 / 255, places=6)
+        self.assertEqual(int(init["input_zp"]), round(2.0 / (8.0 / 255)))
+        onnx.checker.check_model(model)
+
 
 if __name__ == "__main__":
     unittest.main()
