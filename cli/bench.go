@@ -74,7 +74,7 @@ func runBench(args []string, env Env) error {
 		total = append(total, a.Timings.TotalMS+d)
 	}
 	sequential := float64(*n) / time.Since(start).Seconds()
-	pipelined, err := benchPipelined(ctx, e, files, data, *n)
+	pipelined, err := benchPipelined(ctx, e, files, *n)
 	if err != nil {
 		return err
 	}
@@ -116,31 +116,20 @@ func runBench(args []string, env Env) error {
 	return nil
 }
 
-// benchPipelined scores n strips with the next strip's file read and decode
-// running while the current one is in the model.
-func benchPipelined(ctx context.Context, e *inference.Engine, files []string, data [][]byte, n int) (float64, error) {
-	type decoded struct {
-		img inference.DecodedImage
-		err error
+// benchPipelined scores n strips the way `scan` does: the next file is
+// read and decoded while the current one is in the model.
+func benchPipelined(ctx context.Context, e *inference.Engine, files []string, n int) (float64, error) {
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = files[i%len(files)]
 	}
-	ch := make(chan decoded, 2)
-	go func() {
-		defer close(ch)
-		for i := 0; i < n; i++ {
-			img, err := inference.DecodeImage(data[i%len(files)], 0)
-			ch <- decoded{img, err}
-		}
-	}()
 	start := time.Now()
-	for d := range ch {
-		if d.err != nil {
-			return 0, d.err
-		}
-		_, probs, err := e.Score(ctx, d.img.Image)
+	for p := range e.Pipeline(ctx, paths) {
+		a, err := e.AnalyzePrepared(ctx, p)
 		if err != nil {
 			return 0, err
 		}
-		if _, err := inference.Decide(probs, e.Manifest().DefaultThresholds); err != nil {
+		if _, err := inference.Decide(a.Probabilities(), e.Manifest().DefaultThresholds); err != nil {
 			return 0, err
 		}
 	}

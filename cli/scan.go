@@ -67,9 +67,24 @@ func runScan(args []string, env Env) error {
 	defer e.Close()
 	model := e.Manifest().Identity()
 	failed := 0
-	ctx := context.Background()
-	for _, target := range expandPaths(paths) {
-		rec := scanOne(ctx, e, target, th, model)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	targets := expandPaths(paths)
+	var files []string
+	for _, t := range targets {
+		if t.err == nil {
+			files = append(files, t.path)
+		}
+	}
+	// The next file is read and decoded while this one is in the model.
+	prepared := e.Pipeline(ctx, files)
+	for _, target := range targets {
+		var rec inference.Record
+		if target.err != nil {
+			rec = inference.ErrorRecord(target.path, target.err, model, th)
+		} else {
+			rec = scanOne(ctx, e, <-prepared, th, model)
+		}
 		if store != nil && rec.Error == "" {
 			// The record is durable before it is printed as done.
 			if _, err := store.Add(ctx, audit.FromRecord(&rec, "scan")); err != nil {
@@ -134,17 +149,14 @@ func expandPaths(paths []string) []scanTarget {
 	return out
 }
 
-func scanOne(ctx context.Context, e *inference.Engine, t scanTarget, th inference.Thresholds, model inference.ModelIdentity) inference.Record {
-	if t.err != nil {
-		return inference.ErrorRecord(t.path, t.err, model, th)
-	}
-	a, err := e.AnalyzeFile(ctx, t.path)
+func scanOne(ctx context.Context, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) inference.Record {
+	a, err := e.AnalyzePrepared(ctx, p)
 	if err != nil {
-		return inference.ErrorRecord(t.path, err, model, th)
+		return inference.ErrorRecord(p.Name(), err, model, th)
 	}
 	v, err := inference.Decide(a.Probabilities(), th)
 	if err != nil {
-		return inference.ErrorRecord(t.path, err, model, th)
+		return inference.ErrorRecord(p.Name(), err, model, th)
 	}
 	return inference.NewRecord(&a, &v)
 }

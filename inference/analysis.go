@@ -98,21 +98,11 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 	var imgs []image.Image
 	var ok []int
 	for i, d := range data {
-		decoded, err := DecodeImage(d, e.maxPixels)
-		if err != nil {
-			errs[i] = err
-			continue
+		out[i], errs[i] = e.decode(names[i], d)
+		if errs[i] == nil {
+			imgs = append(imgs, out[i].Decoded.Image)
+			ok = append(ok, i)
 		}
-		sum := sha256.Sum256(d)
-		out[i] = Analysis{
-			Source: names[i],
-			Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
-				Bytes: len(d), SHA256: hex.EncodeToString(sum[:])},
-			Model:   e.manifest.Identity(),
-			Decoded: decoded,
-		}
-		imgs = append(imgs, decoded.Image)
-		ok = append(ok, i)
 	}
 	decodeDone := time.Now()
 	if len(imgs) == 0 {
@@ -125,19 +115,103 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 			out[i], errs[i] = Analysis{}, err
 			continue
 		}
-		a := &out[i]
-		a.Timings = Timings{
+		out[i].fill(rects[k], probs[k], Timings{
 			DecodeMS:    ms(decodeDone.Sub(start)),
 			InferenceMS: ms(end.Sub(decodeDone)),
 			ModelMS:     ms(modelTime),
 			TotalMS:     ms(end.Sub(start)),
-		}
-		a.Patches = make([]Patch, len(rects[k]))
-		for j, r := range rects[k] {
-			a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: probs[k][j]}
-		}
+		})
 	}
 	return out, errs
+}
+
+// decode decodes one image and fills everything of its Analysis but the
+// scores.
+func (e *Engine) decode(name string, data []byte) (Analysis, error) {
+	decoded, err := DecodeImage(data, e.maxPixels)
+	if err != nil {
+		return Analysis{}, err
+	}
+	sum := sha256.Sum256(data)
+	return Analysis{
+		Source: name,
+		Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
+			Bytes: len(data), SHA256: hex.EncodeToString(sum[:])},
+		Model:   e.manifest.Identity(),
+		Decoded: decoded,
+	}, nil
+}
+
+func (a *Analysis) fill(rects []image.Rectangle, probs []float32, t Timings) {
+	a.Timings = t
+	a.Patches = make([]Patch, len(rects))
+	for j, r := range rects {
+		a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: probs[j]}
+	}
+}
+
+// Prepared is an image file read and decoded, not yet scored. Preparing
+// does not touch the model, so a batch prepares the next file while the
+// current one is being scored (see Pipeline).
+type Prepared struct {
+	analysis Analysis
+	err      error
+	decodeMS float64
+}
+
+// Name is the file the image came from.
+func (p *Prepared) Name() string { return p.analysis.Source }
+
+// PrepareFile reads and decodes one image file. It is safe to call while
+// the engine is scoring another image.
+func (e *Engine) PrepareFile(path string) Prepared {
+	start := time.Now()
+	data, err := readImageFile(path)
+	if err != nil {
+		return Prepared{analysis: Analysis{Source: path}, err: err}
+	}
+	a, err := e.decode(path, data)
+	if err != nil {
+		return Prepared{analysis: Analysis{Source: path}, err: err}
+	}
+	return Prepared{analysis: a, decodeMS: ms(time.Since(start))}
+}
+
+// AnalyzePrepared scores a prepared image (or returns the error preparing
+// it met). Timings count its decoding and its scoring, not the time it
+// waited in between.
+func (e *Engine) AnalyzePrepared(ctx context.Context, p Prepared) (Analysis, error) {
+	if p.err != nil {
+		return Analysis{}, p.err
+	}
+	start := time.Now()
+	rects, probs, modelTime, err := e.scoreMany(ctx, []image.Image{p.analysis.Decoded.Image})
+	if err != nil {
+		return Analysis{}, err
+	}
+	inf := ms(time.Since(start))
+	a := p.analysis
+	a.fill(rects[0], probs[0], Timings{DecodeMS: p.decodeMS, InferenceMS: inf, ModelMS: ms(modelTime), TotalMS: p.decodeMS + inf})
+	return a, nil
+}
+
+// Pipeline prepares paths one ahead of the caller: while the caller scores
+// one image, the next is read and decoded. The channel yields one Prepared
+// per path, in order, and is closed after the last or when ctx ends.
+func (e *Engine) Pipeline(ctx context.Context, paths []string) <-chan Prepared {
+	ch := make(chan Prepared, 1)
+	go func() {
+		defer close(ch)
+		for _, p := range paths {
+			prep := e.PrepareFile(p)
+			select {
+			case ch <- prep:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return ch
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
