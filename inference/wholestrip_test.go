@@ -164,3 +164,55 @@ func TestWholeStripManifestChecks(t *testing.T) {
 		}
 	}
 }
+
+// Pipeline prepares files one ahead, in order; a bad file's error comes
+// through in its place and the rest are still scored; the results equal
+// AnalyzeFile's.
+func TestPipelineInOrder(t *testing.T) {
+	e := openTiny(t, "tiny-nchw", EngineOptions{})
+	dir := t.TempDir()
+	var paths []string
+	for i, v := range []uint8{40, 200, 0, 120} {
+		p := filepath.Join(dir, fmt.Sprintf("%d.png", i))
+		data := encodePNG(t, bandStrip(1600, 256, 0, 800, v))
+		if v == 0 {
+			data = []byte("not an image")
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	paths = append(paths, filepath.Join(dir, "missing.png"))
+	k := 0
+	for p := range e.Pipeline(context.Background(), paths) {
+		if p.Name() != paths[k] {
+			t.Errorf("result %d is %s, want %s", k, p.Name(), paths[k])
+		}
+		got, err := e.AnalyzePrepared(context.Background(), p)
+		want, wantErr := e.AnalyzeFile(context.Background(), paths[k])
+		switch {
+		case (err == nil) != (wantErr == nil):
+			t.Errorf("%s: error %v, AnalyzeFile says %v", paths[k], err, wantErr)
+		case err == nil && (got.Image.SHA256 != want.Image.SHA256 || got.Patches[0].Probability != want.Patches[0].Probability ||
+			got.Timings.DecodeMS <= 0 || got.Timings.TotalMS < got.Timings.InferenceMS):
+			t.Errorf("%s: %+v, want %+v", paths[k], got.Patches[0], want.Patches[0])
+		}
+		k++
+	}
+	if k != len(paths) {
+		t.Errorf("%d results for %d paths", k, len(paths))
+	}
+	// Cancelled: the channel closes without delivering everything.
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := e.Pipeline(ctx, append(paths, paths...))
+	<-ch
+	cancel()
+	n := 0
+	for range ch {
+		n++
+	}
+	if n > 3 {
+		t.Errorf("%d results after cancelling", n)
+	}
+}
