@@ -743,7 +743,11 @@ func (i *Inspector) refreshModelInfo() {
 		return
 	}
 	w.modelName.SetText(fmt.Sprintf("%s %s", m.Name, m.Version))
-	w.modelHash.SetText("sha256 " + m.Identity().ShortHash())
+	variant := m.Variant
+	if variant == "" {
+		variant = inference.VariantPerPatch
+	}
+	w.modelHash.SetText("sha256 " + m.Identity().ShortHash() + " · " + variant)
 	var desc []string
 	if d := m.Provenance.Description; d != "" {
 		desc = append(desc, d)
