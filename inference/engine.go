@@ -318,30 +318,37 @@ func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) ([][]image.R
 
 // run feeds the first batch patches of e.buf to the model.
 func (e *Engine) run(batch int) ([]float32, error) {
-	input, ok := e.inputs[batch]
+	in := e.manifest.Input
+	shape := ort.NewShape(int64(batch), int64(in.Channels), int64(in.PatchSize), int64(in.PatchSize))
+	if in.Layout == "NHWC" {
+		shape = ort.NewShape(int64(batch), int64(in.PatchSize), int64(in.PatchSize), int64(in.Channels))
+	}
+	outShape := ort.NewShape(int64(batch), int64(e.numClasses))
+	if e.outputRank == 1 {
+		outShape = ort.NewShape(int64(batch))
+	}
+	return e.runTensors(batch, shape, outShape)
+}
+
+// runTensors runs the model on the start of e.buf with the given input and
+// output shapes. The tensors (views of e.buf and e.outBuf) are made once
+// per key and kept.
+func (e *Engine) runTensors(key int, inShape, outShape ort.Shape) ([]float32, error) {
+	input, ok := e.inputs[key]
 	if !ok {
-		in := e.manifest.Input
-		shape := ort.NewShape(int64(batch), int64(in.Channels), int64(in.PatchSize), int64(in.PatchSize))
-		if in.Layout == "NHWC" {
-			shape = ort.NewShape(int64(batch), int64(in.PatchSize), int64(in.PatchSize), int64(in.Channels))
-		}
-		t, err := ort.NewTensor(shape, e.buf)
+		t, err := ort.NewTensor(inShape, e.buf[:inShape.FlattenedSize()])
 		if err != nil {
 			return nil, fmt.Errorf("input tensor: %w", err)
 		}
-		outShape := ort.NewShape(int64(batch), int64(e.numClasses))
-		if e.outputRank == 1 {
-			outShape = ort.NewShape(int64(batch))
-		}
-		out, err := ort.NewTensor(outShape, e.outBuf)
+		out, err := ort.NewTensor(outShape, e.outBuf[:outShape.FlattenedSize()])
 		if err != nil {
 			t.Destroy()
 			return nil, fmt.Errorf("output tensor: %w", err)
 		}
-		e.inputs[batch], e.outputs[batch] = t, out
+		e.inputs[key], e.outputs[key] = t, out
 		input = t
 	}
-	output := e.outputs[batch]
+	output := e.outputs[key]
 	if err := e.session.Run([]ort.Value{input}, []ort.Value{output}); err != nil {
 		return nil, fmt.Errorf("inference failed: %w", err)
 	}

@@ -138,30 +138,10 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image) ([][]
 // model and returns its row of window scores. Tensors are kept per width.
 func (e *Engine) runChunk(width int) ([]float32, error) {
 	in := e.manifest.Input
-	input, ok := e.inputs[width]
-	if !ok {
-		ps, w, ch := int64(in.PatchSize), int64(width), int64(in.Channels)
-		shape := ort.NewShape(1, ch, ps, w)
-		if in.Layout == "NHWC" {
-			shape = ort.NewShape(1, ps, w, ch)
-		}
-		t, err := ort.NewTensor(shape, e.buf[:width*in.PatchSize*in.Channels])
-		if err != nil {
-			return nil, fmt.Errorf("input tensor: %w", err)
-		}
-		n := chunkWindows(width, in)
-		out, err := ort.NewTensor(ort.NewShape(1, 1, int64(n)), e.outBuf[:n])
-		if err != nil {
-			t.Destroy()
-			return nil, fmt.Errorf("output tensor: %w", err)
-		}
-		e.inputs[width], e.outputs[width] = t, out
-		input = t
+	ps, w, ch := int64(in.PatchSize), int64(width), int64(in.Channels)
+	shape := ort.NewShape(1, ch, ps, w)
+	if in.Layout == "NHWC" {
+		shape = ort.NewShape(1, ps, w, ch)
 	}
-	output := e.outputs[width]
-	if err := e.session.Run([]ort.Value{input}, []ort.Value{output}); err != nil {
-		return nil, fmt.Errorf("inference failed: %w", err)
-	}
-	e.runs.Add(1)
-	return output.GetData(), nil
+	return e.runTensors(width, shape, ort.NewShape(1, 1, int64(chunkWindows(width, in))))
 }

@@ -17,7 +17,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dataset import MIN_DEFECT_PIXELS, PATCH
+from dataset import MIN_DEFECT_PIXELS, PATCH, tile_positions
 
 CELL = 32
 WIN = PATCH // CELL  # 8 cells
@@ -59,14 +59,7 @@ def window_labels(mask, min_pixels=MIN_DEFECT_PIXELS):
     return (s >= min_pixels).astype(np.int64)
 
 
-def grid_indices(width, height, size=PATCH, stride=128):
+def grid_indices(width, height):
     """(row, col) cell indices in the score map of the engine's tiling (stride grid plus
     a flush last tile), valid when width and height are multiples of 32."""
-    def axis(n):
-        if n <= size:
-            return [0]
-        p = list(range(0, n - size + 1, stride))
-        if p[-1] != n - size:
-            p.append(n - size)
-        return [v // CELL for v in p]
-    return [(r, c) for r in axis(height) for c in axis(width)]
+    return [(y // CELL, x // CELL) for y, x in tile_positions(width, height)]

@@ -240,6 +240,19 @@ def val_score(m):
             - 5 * (0 if math.isnan(m["roc_auc"]) else m["roc_auc"]))
 
 
+def make_logger(out):
+    """-> say(*parts): a time-stamped line to stdout and OUT/train.log."""
+    os.makedirs(out, exist_ok=True)
+    log = open(os.path.join(out, "train.log"), "a")
+
+    def say(*parts):
+        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in parts)
+        print(msg, flush=True)
+        log.write(msg + "\n")
+        log.flush()
+    return say
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--config", choices=CONFIGS, default="cpu")
@@ -263,14 +276,7 @@ def main(argv=None):
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     device = "cuda" if (a.config == "gpu" and torch.cuda.is_available()) else "cpu"
-    os.makedirs(a.out, exist_ok=True)
-    log = open(os.path.join(a.out, "train.log"), "a")
-
-    def say(*s):
-        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in s)
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = make_logger(a.out)
 
     t0 = time.time()
     tr = StripSet(a.data, cfg["limit"])

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
-from train import augment, build_model, metrics, normalize, val_score  # noqa: E402
+from train import augment, build_model, make_logger, metrics, normalize, val_score  # noqa: E402
 
 
 def load_strip_model(ckpt):
@@ -83,14 +83,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
-    os.makedirs(a.out, exist_ok=True)
-    log = open(os.path.join(a.out, "train.log"), "a")
-
-    def say(*s):
-        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in s)
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
+    say = make_logger(a.out)
 
     t0 = time.time()
     images, masks = [], []
