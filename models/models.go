@@ -12,13 +12,17 @@ import (
 	"steelinspect/inference"
 )
 
-// DefaultName is the file name stem of the bundled model.
-const DefaultName = "steel-effnetb0"
+// DefaultName is the file name stem of the bundled model: the whole-strip
+// variant, which scores a 1600×256 strip in one backbone run. The other
+// models in this folder (the fp32 per-patch reference steel-effnetb0 and
+// the INT8 steel-effnetb0-strip-int8) are not embedded; pass them with
+// --model.
+const DefaultName = "steel-effnetb0-strip"
 
-//go:embed steel-effnetb0.onnx
+//go:embed steel-effnetb0-strip.onnx
 var defaultONNX []byte
 
-//go:embed steel-effnetb0.manifest.json
+//go:embed steel-effnetb0-strip.manifest.json
 var defaultManifest []byte
 
 // DefaultSource describes where the bundled model is loaded from.
