@@ -743,12 +743,11 @@ func (i *Inspector) refreshModelInfo() {
 		return
 	}
 	w.modelName.SetText(fmt.Sprintf("%s %s", m.Name, m.Version))
-	variant := m.Variant
-	if variant == "" {
-		variant = inference.VariantPerPatch
+	w.modelHash.SetText("sha256 " + m.Identity().ShortHash())
+	desc := []string{"Variant: per-patch (one run per patch)"}
+	if m.WholeStrip() {
+		desc[0] = "Variant: whole-strip (one run per strip)"
 	}
-	w.modelHash.SetText("sha256 " + m.Identity().ShortHash() + " · " + variant)
-	var desc []string
 	if d := m.Provenance.Description; d != "" {
 		desc = append(desc, d)
 	}
