@@ -77,11 +77,11 @@ func checkManifestMetrics(t *testing.T, e *inference.Engine, r *evaluate.Report)
 
 // TestBundledModelOnHeldout runs the bundled (default) model through the
 // real engine on the held-out set against the bar: no defective
-// strip auto-passed and at most 20 % sent to review are enforced; at most 1
-// in 30 defect-free strips auto-rejected and patch recall at the pass
-// threshold of at least 0.98 are not met yet by the CPU-trained model (2 of
-// 30, 0.979): their gap is logged and the manifest's figures are the floor,
-// so any change that makes them worse fails.
+// strip auto-passed, at most 1 in 30 defect-free strips auto-rejected and
+// at most 20 % sent to review are enforced; patch recall at the pass
+// threshold of at least 0.98 is not met yet by the CPU-trained model
+// (0.979, one patch short): its gap is logged and the manifest's figure is
+// the floor, so any change that makes it worse fails.
 func TestBundledModelOnHeldout(t *testing.T) {
 	e, err := models.OpenDefault(inference.EngineOptions{})
 	if err != nil {
@@ -101,12 +101,8 @@ func TestBundledModelOnHeldout(t *testing.T) {
 		t.Errorf("review rate %.1f%%, want at most 20%%", 100*s.ReviewRate)
 	}
 	metrics := e.Manifest().Provenance.Metrics
-	clean := s.Strips - s.Defective
-	if s.FalseAlarms*30 > clean {
-		t.Logf("known gap to the bar: %d of %d defect-free strips auto-rejected, the bar is 1 in 30", s.FalseAlarms, clean)
-		if float64(s.FalseAlarms) > metrics["strip_false_reject"].(float64) {
-			t.Errorf("false rejects %d, worse than the manifest's %v", s.FalseAlarms, metrics["strip_false_reject"])
-		}
+	if clean := s.Strips - s.Defective; s.FalseAlarms*30 > clean {
+		t.Errorf("%d of %d defect-free strips auto-rejected, want at most 1 in 30", s.FalseAlarms, clean)
 	}
 	if p.RecallAtPass < 0.98 {
 		t.Logf("known gap to the bar: patch recall at the pass threshold %.4f, the bar is 0.98", p.RecallAtPass)

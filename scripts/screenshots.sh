@@ -13,5 +13,5 @@ shoot() {
   echo "docs/$1.png ← $2"
 }
 shoot pass   assets/demo/clean-1.jpg
-shoot review testdata/heldout/train_images/92ea47c62.jpg
+shoot review testdata/heldout/train_images/9f4aea5ea.jpg
 shoot reject assets/demo/pitting.jpg
