@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/models"
 )
 
 func runBench(args []string, env Env) error {
@@ -25,6 +26,7 @@ func runBench(args []string, env Env) error {
 	imagesDir := fs.String("images", "assets/demo", "`folder` of strips to score")
 	comparePython := fs.Bool("compare-python", false, "also time PyTorch eager (Debian's python3-torch) on the same patches")
 	checkpoint := fs.String("checkpoint", "", "PyTorch checkpoint for --compare-python (default: random weights, same cost)")
+	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0: one per CPU)")
 	profileDir := fs.String("profile", "", "also profile the model with ONNX Runtime, writing the trace into this `folder`, and print the time per operator type")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -43,7 +45,10 @@ func runBench(args []string, env Env) error {
 			return err
 		}
 	}
-	e, err := common.open()
+	if *threads < 0 {
+		return fmt.Errorf("%w: --threads must be 0 or more", errUsage)
+	}
+	e, err := models.Open(common.model, inference.EngineOptions{LibraryPath: common.ortLib, Threads: *threads})
 	if err != nil {
 		return err
 	}
@@ -80,8 +85,12 @@ func runBench(args []string, env Env) error {
 	}
 	lib, ver, _ := inference.RuntimeInfo()
 	w := env.Stdout
-	fmt.Fprintf(w, "model %s %s (%s), ONNX Runtime %s (%s), %d CPUs, GOMAXPROCS %d\n",
-		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0))
+	nThreads := *threads
+	if nThreads == 0 {
+		nThreads = runtime.NumCPU()
+	}
+	fmt.Fprintf(w, "model %s %s (%s), ONNX Runtime %s (%s), %d CPUs, GOMAXPROCS %d, %d ONNX Runtime thread(s)\n",
+		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0), nThreads)
 	fmt.Fprintf(w, "%d strips from %s (%d files, %d patches each)\n\n", *n, *imagesDir, len(files), len(inference.TilePatches(1600, 256, m.Input.PatchSize, m.Input.Stride)))
 	fmt.Fprintf(w, "%-22s %10s %10s\n", "ms per strip", "median", "p95")
 	for _, row := range []struct {

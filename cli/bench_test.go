@@ -19,6 +19,13 @@ func TestBenchReportsEveryStage(t *testing.T) {
 			t.Errorf("bench output lacks %q:\n%s", want, stdout)
 		}
 	}
+	code, stdout, _ = run(t, "bench", "--model", tinyModel, "--images", dir, "--n", "2", "--threads", "1")
+	if code != ExitOK || !strings.Contains(stdout, "1 ONNX Runtime thread(s)") {
+		t.Errorf("--threads 1: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := run(t, "bench", "--model", tinyModel, "--images", dir, "--threads", "-1"); code != ExitUsage {
+		t.Errorf("--threads -1: exit %d, want 2", code)
+	}
 	if code, _, _ := run(t, "bench", "--model", tinyModel, "--images", t.TempDir()); code != ExitUsage {
 		t.Errorf("empty image folder: exit %d, want 2", code)
 	}
