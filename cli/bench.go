@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"steelinspect/inference"
-	"steelinspect/models"
 )
 
 func runBench(args []string, env Env) error {
@@ -48,7 +47,7 @@ func runBench(args []string, env Env) error {
 	if *threads < 0 {
 		return fmt.Errorf("%w: --threads must be 0 or more", errUsage)
 	}
-	e, err := models.Open(common.model, inference.EngineOptions{LibraryPath: common.ortLib, Threads: *threads})
+	e, err := common.openWith(inference.EngineOptions{Threads: *threads})
 	if err != nil {
 		return err
 	}

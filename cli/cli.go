@@ -124,7 +124,13 @@ func (c *commonFlags) register(fs *flag.FlagSet) {
 }
 
 func (c *commonFlags) open() (*inference.Engine, error) {
-	return models.Open(c.model, inference.EngineOptions{LibraryPath: c.ortLib})
+	return c.openWith(inference.EngineOptions{})
+}
+
+// openWith opens the model the flags name with further engine options.
+func (c *commonFlags) openWith(opts inference.EngineOptions) (*inference.Engine, error) {
+	opts.LibraryPath = c.ortLib
+	return models.Open(c.model, opts)
 }
 
 // parseInterspersed parses flags that may come before, between or after the

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"steelinspect/inference"
-	"steelinspect/models"
 )
 
 // opProfile is the time one kind of operator took in an ONNX Runtime
@@ -27,7 +26,7 @@ type opProfile struct {
 // Runtime's per-operator totals, largest first, with the profile's path.
 func profileModel(common *commonFlags, files []string, data [][]byte, n int, dir string) ([]opProfile, string, error) {
 	prefix := filepath.Join(dir, "steelinspect-profile")
-	e, err := models.Open(common.model, inference.EngineOptions{LibraryPath: common.ortLib, ProfilePrefix: prefix})
+	e, err := common.openWith(inference.EngineOptions{ProfilePrefix: prefix})
 	if err != nil {
 		return nil, "", err
 	}

@@ -9,21 +9,21 @@ import (
 
 // ZoneChange is one patch whose zone differs between two models.
 type ZoneChange struct {
-	ImageID   string  `json:"image"`
-	Patch     int     `json:"patch"`
-	RefProb   float32 `json:"reference_probability"`
-	Prob      float32 `json:"probability"`
-	RefZone   string  `json:"reference_zone"`
-	Zone      string  `json:"zone"`
-	Defective bool    `json:"defective"`
+	ImageID   string         `json:"image"`
+	Patch     int            `json:"patch"`
+	RefProb   float32        `json:"reference_probability"`
+	Prob      float32        `json:"probability"`
+	RefZone   inference.Zone `json:"reference_zone"`
+	Zone      inference.Zone `json:"zone"`
+	Defective bool           `json:"defective"`
 }
 
 // DecisionChange is one strip whose automatic decision differs.
 type DecisionChange struct {
-	ImageID   string `json:"image"`
-	Defective bool   `json:"defective"`
-	Reference string `json:"reference"`
-	Decision  string `json:"decision"`
+	ImageID   string             `json:"image"`
+	Defective bool               `json:"defective"`
+	Reference inference.Decision `json:"reference"`
+	Decision  inference.Decision `json:"decision"`
 }
 
 // Comparison sets a model's results beside a reference model's on the same
@@ -55,7 +55,8 @@ func Compare(ref, r *Report) (*Comparison, error) {
 			return nil, fmt.Errorf("%s: %d patches, the reference has %d (different tiling)", s.ImageID, len(s.Probabilities), len(rs.Probabilities))
 		}
 		c.Strips++
-		d, rd := stripDecision(s.Confidence, r.Thresholds), stripDecision(rs.Confidence, r.Thresholds)
+		d := inference.Decision(inference.ZoneOf(s.Confidence, r.Thresholds))
+		rd := inference.Decision(inference.ZoneOf(rs.Confidence, r.Thresholds))
 		if d != rd {
 			c.DecisionChanges = append(c.DecisionChanges, DecisionChange{s.ImageID, s.Defective, rd, d})
 		}
@@ -67,7 +68,7 @@ func Compare(ref, r *Report) (*Comparison, error) {
 			c.Patches++
 			z, rz := inference.ZoneOf(float64(p), r.Thresholds), inference.ZoneOf(float64(rp), r.Thresholds)
 			if z != rz {
-				c.ZoneChanges = append(c.ZoneChanges, ZoneChange{s.ImageID, i, rp, p, rz.String(), z.String(), s.PatchTruth[i]})
+				c.ZoneChanges = append(c.ZoneChanges, ZoneChange{s.ImageID, i, rp, p, rz, z, s.PatchTruth[i]})
 			}
 		}
 	}
@@ -75,10 +76,4 @@ func Compare(ref, r *Report) (*Comparison, error) {
 		c.MeanAbsDiff = sum / float64(c.Patches)
 	}
 	return c, nil
-}
-
-// stripDecision is the automatic decision for a strip's highest patch
-// probability.
-func stripDecision(confidence float64, t inference.Thresholds) string {
-	return [...]string{"PASS", "REVIEW", "REJECT"}[inference.ZoneOf(confidence, t)]
 }

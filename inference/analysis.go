@@ -66,12 +66,7 @@ func (a *Analysis) Probabilities() []float32 {
 
 // AnalyzeFile reads, decodes and scores one image file.
 func (e *Engine) AnalyzeFile(ctx context.Context, path string) (Analysis, error) {
-	start := time.Now()
-	data, err := readImageFile(path)
-	if err != nil {
-		return Analysis{}, err
-	}
-	return e.analyze(ctx, path, data, start)
+	return e.AnalyzePrepared(ctx, e.PrepareFile(path))
 }
 
 // AnalyzeBytes decodes and scores an image held in memory; name says where

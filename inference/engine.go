@@ -102,11 +102,12 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	if e.fixedBatch > 0 {
 		e.maxBatch = e.fixedBatch
 	}
-	e.buf = make([]float32, e.maxBatch*e.patchElems)
-	e.outBuf = make([]float32, e.maxBatch*e.numClasses)
 	if m.WholeStrip() {
 		e.buf = make([]float32, maxChunkWidth*m.Input.PatchSize*m.Input.Channels)
 		e.outBuf = make([]float32, chunkWindows(maxChunkWidth, m.Input))
+	} else {
+		e.buf = make([]float32, e.maxBatch*e.patchElems)
+		e.outBuf = make([]float32, e.maxBatch*e.numClasses)
 	}
 
 	so, err := ort.NewSessionOptions()

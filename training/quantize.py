@@ -135,6 +135,7 @@ def quantize(model, ranges, scope, use_percentile=True, keep_float=KEEP_FLOAT):
         return [helper.make_node("QuantizeLinear", [t, base + "_scale", base + "_zp"], [base + "_q"], name=base + "_Q"),
                 helper.make_node("DequantizeLinear", [base + "_q", base + "_scale", base + "_zp"], [dq], name=base + "_DQ")]
 
+    dq_source = {dq: t for t, (dq, _s, _b) in act.items()}
     nodes = []
     for t in g.input:
         if t.name in act:
@@ -145,9 +146,8 @@ def quantize(model, ranges, scope, use_percentile=True, keep_float=KEEP_FLOAT):
             for i, t in enumerate(n.input):
                 if t in act and not (n.op_type == "Conv" and i > 0):
                     n.input[i] = act[t][0]
-            if n.op_type == "Conv" and n.input[1] in inits and n.input[0] in {v[0] for v in act.values()}:
-                src = next(k for k, v in act.items() if v[0] == n.input[0])
-                s_in = act[src][1]
+            if n.op_type == "Conv" and n.input[1] in inits and n.input[0] in dq_source:
+                s_in = act[dq_source[n.input[0]]][1]
                 w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float64)
                 ws = np.maximum(np.abs(w).reshape(w.shape[0], -1).max(1) / 127.0, 1e-12)
                 wq = np.clip(np.round(w / ws.reshape(-1, 1, 1, 1)), -127, 127).astype(np.int8)

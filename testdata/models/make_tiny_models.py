@@ -25,6 +25,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 OPSET = 13
 
 
+def finish(graph):
+    """The graph as a checked model at the tests' opset and IR version."""
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
+                              producer_name="steelinspect-testdata")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
 def mean_graph(name, in_shape, logit):
     x = helper.make_tensor_value_info("input", TensorProto.FLOAT, in_shape)
     out_name = "logit" if logit else "probability"
@@ -43,12 +52,7 @@ def mean_graph(name, in_shape, logit):
             helper.make_tensor("half", TensorProto.FLOAT, [], [0.5]),
             helper.make_tensor("gain", TensorProto.FLOAT, [], [8.0]),
         ]
-    graph = helper.make_graph(nodes, name, [x], [y], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="steelinspect-testdata")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return finish(helper.make_graph(nodes, name, [x], [y], initializer=inits))
 
 
 def strip_graph(name):
@@ -60,12 +64,7 @@ def strip_graph(name):
         helper.make_node("Squeeze", ["windows", "axis1"], ["probability"]),
     ]
     inits = [helper.make_tensor("axis1", TensorProto.INT64, [1], [1])]
-    graph = helper.make_graph(nodes, name, [x], [y], initializer=inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
-                              producer_name="steelinspect-testdata")
-    model.ir_version = 8
-    onnx.checker.check_model(model)
-    return model
+    return finish(helper.make_graph(nodes, name, [x], [y], initializer=inits))
 
 
 def write(name, in_shape, layout, channels, logit, variant="per-patch"):
