@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from evaluate import load_model  # noqa: E402
-from train import MEAN, STD, Calibrated, WithSigmoid, strip_predictions  # noqa: E402
+from train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, strip_predictions  # noqa: E402
 from train import metrics as metrics_of  # noqa: E402
 import train_strip  # noqa: E402
 
@@ -89,12 +89,14 @@ def main(argv=None):
                     help="validation folder to fit an affine logit calibration on (baked into the graph)")
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--act", choices=ACTIVATIONS, default=None,
+                    help="override the checkpoint's activation (speed probes of an architecture before training it)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     ck = torch.load(a.ckpt, map_location="cpu")
     whole_strip = ck.get("variant") == "whole-strip"
     if whole_strip:
-        model, ck = train_strip.load_strip_model(a.ckpt)
+        model, ck = train_strip.load_strip_model(a.ckpt, a.act)
         if "calib" in ck:
             model = Calibrated(model, ck["calib"]["a"], ck["calib"]["b"]).eval()
     else:
@@ -135,7 +137,8 @@ def main(argv=None):
         "classes": ["defect"],
         "default_thresholds": {"pass": 0.40, "reject": 0.65},
         "provenance": {
-            "description": ("EfficientNet-B0 (from scratch) + 256-128-1 head, trained on synthetic Severstal-layout strips"
+            "description": ("EfficientNet-B0 (from scratch" + (", ReLU6 in place of SiLU" if ck.get("act") == "relu6" else "")
+                            + ") + 256-128-1 head, trained on synthetic Severstal-layout strips"
                             + ("; whole-strip variant: the backbone runs once over the strip, its /32 feature map is "
                                "averaged over each 8x8-cell window and the head applied per window" if whole_strip else "")),
             "trained_on": a.trained_on,

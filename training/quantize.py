@@ -91,6 +91,38 @@ def targets(model, scope, keep_float=KEEP_FLOAT):
     return out
 
 
+def fuse_clips(model, names):
+    """Folds each Clip (ReLU6) that follows a Conv into that Conv's quantisation, as ONNX
+    Runtime's own quantiser does: the Conv writes the Clip's output tensor directly, whose
+    calibrated range lies within the clip bounds, so QuantizeLinear (zero point at 0,
+    saturating at the top of the range) performs the clamp. Only Clips whose output is
+    quantised (in names) and whose Conv output has no other reader. -> count folded."""
+    g = model.graph
+    readers = {}
+    for n in g.node:
+        for t in n.input:
+            readers[t] = readers.get(t, 0) + 1
+    producer = {o: n for n in g.node for o in n.output}
+    drop = []
+    for n in g.node:
+        if n.op_type != "Clip" or n.output[0] not in names:
+            continue
+        src = producer.get(n.input[0])
+        if src is None or src.op_type != "Conv" or readers.get(n.input[0], 0) != 1:
+            continue
+        src.output[0] = n.output[0]
+        drop.append(n)
+    for n in drop:
+        g.node.remove(n)
+    return len(drop)
+
+
+def clipped_ranges(ranges):
+    """Ranges of tensors that are Clip(0, 6) outputs: the lower end pinned at 0 (so the
+    quantised zero is exact and negatives clamp to it)."""
+    return {t: {**r, "p_lo": max(0.0, r["p_lo"]), "min": max(0.0, r["min"])} for t, r in ranges.items()}
+
+
 def measure(model_path, names, files, shape, workdir, go):
     aug = onnx.load(model_path)
     existing = {o.name for o in aug.graph.output}
@@ -140,12 +172,17 @@ def quantize(model, ranges, scope, use_percentile=True, keep_float=KEEP_FLOAT):
     for t in g.input:
         if t.name in act:
             nodes += qdq_nodes(t.name)
+    # a Conv fuses with its QuantizeLinear only when that is the output's sole reader, so
+    # every other reader of a quantised Conv output (e.g. a float squeeze-excitation
+    # branch after a folded ReLU6) takes the dequantised tensor too
+    conv_out = {o for n in g.node if n.op_type == "Conv" for o in n.output}
     n_conv = 0
     for n in g.node:
-        if n.op_type in QUANTIZABLE and in_scope(n, scope, keep_float):
-            for i, t in enumerate(n.input):
-                if t in act and not (n.op_type == "Conv" and i > 0):
-                    n.input[i] = act[t][0]
+        quantized_node = n.op_type in QUANTIZABLE and in_scope(n, scope, keep_float)
+        for i, t in enumerate(n.input):
+            if t in act and (quantized_node or t in conv_out) and not (n.op_type == "Conv" and i > 0):
+                n.input[i] = act[t][0]
+        if quantized_node:
             if n.op_type == "Conv" and n.input[1] in inits and n.input[0] in dq_source:
                 s_in = act[dq_source[n.input[0]]][1]
                 w = numpy_helper.to_array(inits[n.input[1]]).astype(np.float64)
@@ -233,6 +270,11 @@ def main(argv=None):
     if a.save_ranges:
         with open(a.save_ranges, "w") as f:
             json.dump(ranges, f, indent=1)
+    clip_outputs = {n.output[0] for n in model.graph.node if n.op_type == "Clip"}
+    n_clip = fuse_clips(model, set(names))
+    ranges = {**ranges, **clipped_ranges({t: r for t, r in ranges.items() if t in clip_outputs})}
+    if n_clip:
+        print(f"folded {n_clip} ReLU6 (Clip) nodes into their convolutions' quantisation", file=sys.stderr)
     n_conv = quantize(model, ranges, a.scope, a.range == "percentile", a.keep_float)
     onnx.save(model, a.out)
     print(f"wrote {a.out}: {n_conv} convolutions and {len(ranges)} activations in INT8", file=sys.stderr)

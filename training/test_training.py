@@ -200,6 +200,60 @@ class TestQuantizeGraph(unittest.TestCase):
         self.assertEqual(int(init["input_zp"]), round(2.0 / (8.0 / 255)))
         onnx.checker.check_model(model)
 
+    def test_relu6_folded_into_conv_quantisation(self):
+        """Conv -> Clip(0,6) read by a Conv and by a float GlobalAveragePool: the Clip is folded
+        into the Conv's Q/DQ (zero point 0, so the clamp is exact), the Conv's only reader is
+        its QuantizeLinear, and the rewritten graph computes what the float graph does."""
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+        import quantize
+        rng = np.random.default_rng(1)
+        w1 = rng.normal(size=(4, 3, 3, 3)).astype(np.float32)
+        w2 = rng.normal(size=(2, 4, 1, 1)).astype(np.float32)
+        inits = [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(np.zeros(4, np.float32), "b1"),
+                 numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(np.zeros(2, np.float32), "b2"),
+                 numpy_helper.from_array(np.array(0, np.float32), "lo"), numpy_helper.from_array(np.array(6, np.float32), "hi")]
+        nodes = [helper.make_node("Conv", ["input", "w1", "b1"], ["c1"], name="/features/c1/Conv", pads=[1, 1, 1, 1]),
+                 helper.make_node("Clip", ["c1", "lo", "hi"], ["r1"], name="/features/a1/Clip"),
+                 helper.make_node("Conv", ["r1", "w2", "b2"], ["out"], name="/features/c2/Conv"),
+                 helper.make_node("GlobalAveragePool", ["r1"], ["pooled"], name="/features/se/avgpool/GAP")]
+        g = helper.make_graph(nodes, "t", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 8, 8])],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 2, 8, 8]),
+                               helper.make_tensor_value_info("pooled", TensorProto.FLOAT, [1, 4, 1, 1])], inits)
+        model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+        names = quantize.targets(model, "/features/")
+        self.assertEqual(names, ["input", "r1"])
+        ranges = {"input": {"min": -1.0, "max": 1.0, "p_lo": -1.0, "p_hi": 1.0},
+                  # as measured after the Clip; a negative percentile is pinned to 0 like quantize.main does
+                  "r1": quantize.clipped_ranges({"r1": {"min": 0.0, "max": 5.0, "p_lo": -0.1, "p_hi": 5.0}})["r1"]}
+        self.assertEqual(quantize.fuse_clips(model, set(names)), 1)
+        self.assertEqual(quantize.quantize(model, ranges, "/features/"), 2)
+        ops = [n.op_type for n in model.graph.node]
+        self.assertNotIn("Clip", ops)
+        producer = {o: n for n in model.graph.node for o in n.output}
+        self.assertEqual(producer["r1"].op_type, "Conv")
+        readers = {n.name: n.op_type for n in model.graph.node if "r1" in n.input}
+        self.assertEqual(list(readers.values()), ["QuantizeLinear"])
+        gap = next(n for n in model.graph.node if n.op_type == "GlobalAveragePool")
+        self.assertEqual(gap.input[0], "r1_dq")  # the float branch reads the clamped, dequantised tensor
+        init = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+        self.assertEqual(int(init["r1_zp"]), 0)  # negatives quantise to exactly 0: the ReLU
+        self.assertAlmostEqual(float(init["r1_scale"]), 5.0 / 255, places=6)  # saturates at the top: the 6
+        onnx.checker.check_model(model)
+
+
+class TestActivation(unittest.TestCase):
+    def test_relu6_variant_loads_silu_weights(self):
+        import torch.nn as nn
+        import train
+        silu, relu6 = train.build_model("silu"), train.build_model("relu6")
+        self.assertFalse(any(isinstance(m, nn.SiLU) for m in relu6.modules()))
+        self.assertEqual(sum(isinstance(m, nn.ReLU6) for m in relu6.modules()),
+                         sum(isinstance(m, nn.SiLU) for m in silu.modules()))
+        relu6.load_state_dict(silu.state_dict())
+        with self.assertRaises(ValueError):
+            train.build_model("gelu")
+
 
 if __name__ == "__main__":
     unittest.main()

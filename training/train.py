@@ -40,14 +40,32 @@ CONFIGS = {
 }
 
 
-def build_model():
+ACTIVATIONS = ("silu", "relu6")
+
+
+def build_model(act="silu"):
+    """EfficientNet-B0 + the seed's 1280-256-128-1 head. act="relu6" swaps every SiLU of the
+    backbone (blocks and squeeze-excitation) for ReLU6, which ONNX Runtime fuses into the
+    convolutions (the EfficientNet-Lite choice; issue 8): same shapes, so SiLU weights load."""
+    if act not in ACTIVATIONS:
+        raise ValueError(f"activation {act!r}: want one of {ACTIVATIONS}")
     m = torchvision.models.efficientnet_b0(weights=None)
+    if act == "relu6":
+        swap_activations(m.features)
     m.classifier = nn.Sequential(
         nn.Linear(1280, 256), nn.ReLU(inplace=True), nn.Dropout(0.3),
         nn.Linear(256, 128), nn.ReLU(inplace=True), nn.Dropout(0.2),
         nn.Linear(128, 1),
     )
     return m
+
+
+def swap_activations(module):
+    for name, child in module.named_children():
+        if isinstance(child, nn.SiLU):
+            setattr(module, name, nn.ReLU6(inplace=True))
+        else:
+            swap_activations(child)
 
 
 class WithSigmoid(nn.Module):

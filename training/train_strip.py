@@ -27,18 +27,21 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
-from train import augment, build_model, make_logger, metrics, normalize, val_score  # noqa: E402
+from train import ACTIVATIONS, augment, build_model, make_logger, metrics, normalize, val_score  # noqa: E402
 
 
-def load_strip_model(ckpt):
+def load_strip_model(ckpt, act=None):
     """Checkpoint -> (StripNet in eval mode, checkpoint dict). Accepts a whole-strip
-    checkpoint or a per-patch one (whose head is converted to 1x1 convolutions)."""
+    checkpoint or a per-patch one (whose head is converted to 1x1 convolutions).
+    act overrides the checkpoint's activation (e.g. start a ReLU6 run from SiLU weights)."""
     sd = torch.load(ckpt, map_location="cpu")
-    net = StripNet(build_model())
+    act = act or sd.get("act", "silu")
+    sd["act"] = act
+    net = StripNet(build_model(act))
     if sd.get("variant") == "whole-strip":
         net.load_state_dict(sd["model"])
     else:
-        pm = build_model()
+        pm = build_model(act)
         pm.load_state_dict(sd["model"])
         net = StripNet(pm)
     return net.eval(), sd
@@ -80,6 +83,11 @@ def main(argv=None):
     ap.add_argument("--eval-every-min", type=float, default=10.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--act", choices=ACTIVATIONS, default=None,
+                    help="backbone activation (default: the --init checkpoint's); relu6 runs faster in ONNX Runtime")
+    ap.add_argument("--teacher", default=None,
+                    help="whole-strip checkpoint whose window probabilities are distilled (e.g. when changing --act)")
+    ap.add_argument("--distill", type=float, default=1.0, help="weight of the distillation loss")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -98,8 +106,12 @@ def main(argv=None):
     say(f"train strips={len(images)} sizes={sorted(shapes)} val strips={len(va)} load {time.time() - t0:.1f}s "
         f"args={json.dumps(vars(a))}")
 
-    net, _ = load_strip_model(a.init)
+    net, init_ck = load_strip_model(a.init, a.act)
+    act = init_ck["act"]
     net = net.to(memory_format=torch.channels_last)
+    teacher = None
+    if a.teacher:
+        teacher = load_strip_model(a.teacher)[0].to(memory_format=torch.channels_last).eval()
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=0.02)
     gen = torch.Generator().manual_seed(a.seed + 1)
     rng = np.random.default_rng(a.seed)
@@ -111,7 +123,7 @@ def main(argv=None):
     ema = None
 
     def save(path, extra):
-        torch.save({"model": net.state_dict(), "variant": "whole-strip", "step": step, "strips_seen": seen,
+        torch.save({"model": net.state_dict(), "variant": "whole-strip", "act": act, "step": step, "strips_seen": seen,
                     "init": a.init, "args": vars(a), "elapsed_s": time.time() - t_start, **extra}, path + ".tmp")
         os.replace(path + ".tmp", path)
 
@@ -160,6 +172,10 @@ def main(argv=None):
         logit = net(x)
         w = 1.0 + (a.pos_weight - 1.0) * y
         loss = F.binary_cross_entropy_with_logits(logit, y, weight=w)
+        if teacher is not None:
+            with torch.no_grad():
+                soft = torch.sigmoid(teacher(x))
+            loss = loss + a.distill * F.binary_cross_entropy_with_logits(logit, soft)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
