@@ -18,7 +18,7 @@ contrast.
 
 Usage:
   python3 synth.py --out DIR --count N --seed S [--defect-fraction 0.5]
-                   [--jpeg-quality Q] [--workers 2]
+                   [--jpeg-quality Q] [--workers 2] [--style base|wide]
   python3 synth.py --demo DIR --seed S       # the 8 named demo strips
 """
 import argparse
@@ -420,9 +420,62 @@ def finish(rng, img, jpeg_quality):
     return pil, q
 
 
-def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvious=False):
-    """Returns (PIL image, quality, {class: mask})."""
+# ----------------------------------------------------------------------------- wide style
+def wide_background(rng, img):
+    """Extra nuisances (all smooth or line-structured, never sharp-edged blobs): grain along
+    other directions, line-scan row gain jitter, vertical roll banding, a shifted overall
+    level (very dark to very bright strips) and lateral shading."""
+    h, w = img.shape
+    if rng.random() < 0.5:  # grain along y or oblique
+        g = rng.standard_normal((h, w)).astype(np.float32)
+        g = ndimage.gaussian_filter(g, (rng.uniform(4, 30), rng.uniform(0.8, 2.0)))
+        if rng.random() < 0.5:
+            g = ndimage.rotate(g, rng.uniform(-40, 40), reshape=False, mode="reflect", order=1)
+        img = img + rng.uniform(1, 4) * g / (g.std() + 1e-6)
+    if rng.random() < 0.3:  # line-scan camera: per-row gain jitter
+        img = img * (1 + rng.uniform(0.005, 0.03) * rng.standard_normal((h, 1)).astype(np.float32))
+    if rng.random() < 0.3:  # smooth vertical banding (roll marks along the strip)
+        x = np.arange(w, dtype=np.float32)
+        img = img + (rng.uniform(1, 6) * np.sin(2 * np.pi * x / rng.uniform(20, 300) + rng.uniform(0, 6)))[None, :]
+    if rng.random() < 0.4:  # overall level outside the base range
+        img = img + (rng.uniform(-60, -25) if rng.random() < 0.5 else rng.uniform(25, 50))
+    if rng.random() < 0.3:  # lateral shading (illumination falls off towards one edge)
+        y = np.linspace(0, 1, h, dtype=np.float32)
+        img = img * (1 - rng.uniform(0.1, 0.35) * (y if rng.random() < 0.5 else y[::-1]) ** 2)[:, None]
+    return img
+
+
+def wide_photometry(rng, img):
+    """Camera response after the defects are drawn: gamma and a contrast stretch that also
+    scales every defect's contrast (x0.75 to x1.3)."""
+    img = np.clip(img, 0, 255)
+    if rng.random() < 0.5:
+        img = 255.0 * (img / 255.0) ** rng.uniform(0.65, 1.5)
+    if rng.random() < 0.5:
+        m = float(img.mean())
+        img = m + (img - m) * rng.uniform(0.75, 1.3)
+    return img.astype(np.float32)
+
+
+def wide_finish(rng, img, jpeg_quality):
+    """finish() with heavier blur, noise and compression now and then."""
+    if rng.random() < 0.25:
+        img = ndimage.gaussian_filter(img, rng.uniform(0.9, 1.6))
+    if rng.random() < 0.25:
+        img = img + rng.uniform(4, 8) * rng.standard_normal(img.shape).astype(np.float32)
+    if jpeg_quality is None and rng.random() < 0.3:
+        jpeg_quality = int(rng.integers(35, 60))
+    return finish(rng, img, jpeg_quality)
+
+
+def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvious=False, style="base"):
+    """Returns (PIL image, quality, {class: mask}). style="wide" adds the extra variety of
+    wide_background / wide_photometry / wide_finish (other textures, brightness levels,
+    contrasts, blur and compression than the base generator), for training that has to
+    generalise to strips from other sources."""
     img, base = background(rng)
+    if style == "wide":
+        img = wide_background(rng, img)
     allowed = None
     if rng.random() < 0.06 and not obvious:
         # dark off-strip margin on the left or right (not a defect; no defects there)
@@ -447,7 +500,11 @@ def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvi
                 if area >= MIN_AREA:
                     break
     img = img + cv.delta
-    pil, q = finish(rng, img, jpeg_quality)
+    if style == "wide":
+        img = wide_photometry(rng, img)
+        pil, q = wide_finish(rng, img, jpeg_quality)
+    else:
+        pil, q = finish(rng, img, jpeg_quality)
     masks = {c: m for c, m in cv.masks.items() if m.any()}
     return pil, q, masks
 
@@ -458,10 +515,10 @@ def image_id(seed, i):
 
 
 def _work(args):
-    seed, i, defective, out_dir, q = args
+    seed, i, defective, out_dir, q, style = args
     rng = np.random.default_rng([seed, i])
     for _ in range(5):
-        pil, qq, masks = make_strip(rng, defective, q)
+        pil, qq, masks = make_strip(rng, defective, q, style=style)
         if masks or not defective:
             break
     iid = image_id(seed, i)
@@ -469,13 +526,13 @@ def _work(args):
     return [(iid, c, rle_encode(m)) for c, m in sorted(masks.items())]
 
 
-def generate(out_dir, count, seed, defect_fraction=0.5, jpeg_quality=None, workers=2):
+def generate(out_dir, count, seed, defect_fraction=0.5, jpeg_quality=None, workers=2, style="base"):
     os.makedirs(os.path.join(out_dir, "train_images"), exist_ok=True)
     rng = np.random.default_rng(seed)
     n_def = int(round(count * defect_fraction))
     defective = np.zeros(count, bool)
     defective[rng.permutation(count)[:n_def]] = True
-    jobs = [(seed, i, bool(defective[i]), out_dir, jpeg_quality) for i in range(count)]
+    jobs = [(seed, i, bool(defective[i]), out_dir, jpeg_quality, style) for i in range(count)]
     rows = []
     if workers > 1:
         with Pool(workers) as pool:
@@ -523,13 +580,15 @@ def main(argv=None):
     ap.add_argument("--defect-fraction", type=float, default=0.5)
     ap.add_argument("--jpeg-quality", type=int, default=None, help="fixed quality (default: random 60-95)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--style", choices=("base", "wide"), default="base",
+                    help="wide: extra textures, levels, contrasts, blur and compression (see wide_background)")
     a = ap.parse_args(argv)
     if a.demo:
         generate_demo(a.demo, a.seed)
         return
     if not a.out:
         ap.error("--out or --demo required")
-    rows = generate(a.out, a.count, a.seed, a.defect_fraction, a.jpeg_quality, a.workers)
+    rows = generate(a.out, a.count, a.seed, a.defect_fraction, a.jpeg_quality, a.workers, a.style)
     print(f"wrote {a.count} strips, {len(rows)} defect rows to {a.out}", file=sys.stderr)
 
 
