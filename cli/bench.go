@@ -26,6 +26,9 @@ func runBench(args []string, env Env) error {
 	comparePython := fs.Bool("compare-python", false, "also time PyTorch eager (Debian's python3-torch) on the same patches")
 	checkpoint := fs.String("checkpoint", "", "PyTorch checkpoint for --compare-python (default: random weights, same cost)")
 	threads := fs.Int("threads", 0, "ONNX Runtime intra-op threads (0: one per CPU)")
+	optLevel := fs.String("opt-level", "all", "ONNX Runtime graph optimisation `level` to measure: "+strings.Join(inference.OptimizationLevels, ", "))
+	noArena := fs.Bool("no-arena", false, "measure without ONNX Runtime's CPU memory arena")
+	noSpin := fs.Bool("no-spin", false, "measure with ONNX Runtime's worker threads not spinning between runs")
 	profileDir := fs.String("profile", "", "also profile the model with ONNX Runtime, writing the trace into this `folder`, and print the time per operator type")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -47,11 +50,14 @@ func runBench(args []string, env Env) error {
 	if *threads < 0 {
 		return fmt.Errorf("%w: --threads must be 0 or more", errUsage)
 	}
-	e, err := common.openWith(inference.EngineOptions{Threads: *threads})
+	tuning := inference.EngineOptions{Threads: *threads, Optimization: *optLevel, NoMemArena: *noArena, NoSpin: *noSpin}
+	opened := time.Now()
+	e, err := common.openWith(tuning)
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	openMS := float64(time.Since(opened).Microseconds()) / 1e3
 	m := e.Manifest()
 	ctx := context.Background()
 	// Warm-up: the first run allocates ONNX Runtime's buffers.
@@ -90,6 +96,8 @@ func runBench(args []string, env Env) error {
 	}
 	fmt.Fprintf(w, "model %s %s (%s), ONNX Runtime %s (%s), %d CPUs, GOMAXPROCS %d, %d ONNX Runtime thread(s)\n",
 		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0), nThreads)
+	fmt.Fprintf(w, "session: graph optimisation %s, memory arena %s, spinning %s; opened in %.0f ms\n",
+		*optLevel, onOff(!*noArena), onOff(!*noSpin), openMS)
 	fmt.Fprintf(w, "%d strips from %s (%d files, %d patches each)\n\n", *n, *imagesDir, len(files), len(inference.TilePatches(1600, 256, m.Input.PatchSize, m.Input.Stride)))
 	fmt.Fprintf(w, "%-22s %10s %10s\n", "ms per strip", "median", "p95")
 	for _, row := range []struct {
@@ -104,7 +112,7 @@ func runBench(args []string, env Env) error {
 			return err
 		}
 		strips := min(*n, 20)
-		ops, path, err := profileModel(&common, files, data, strips+1, *profileDir)
+		ops, path, err := profileModel(&common, tuning, files, data, strips+1, *profileDir)
 		if err != nil {
 			return fmt.Errorf("--profile: %w", err)
 		}
@@ -222,4 +230,11 @@ func quantile(v []float64, q float64) float64 {
 	sort.Float64s(s)
 	i := int(math.Ceil(q*float64(len(s)))) - 1
 	return s[max(0, min(i, len(s)-1))]
+}
+
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
 }

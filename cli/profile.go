@@ -24,9 +24,10 @@ type opProfile struct {
 
 // profileModel runs n strips through a profiling engine and returns ONNX
 // Runtime's per-operator totals, largest first, with the profile's path.
-func profileModel(common *commonFlags, files []string, data [][]byte, n int, dir string) ([]opProfile, string, error) {
+func profileModel(common *commonFlags, opts inference.EngineOptions, files []string, data [][]byte, n int, dir string) ([]opProfile, string, error) {
 	prefix := filepath.Join(dir, "steelinspect-profile")
-	e, err := common.openWith(inference.EngineOptions{ProfilePrefix: prefix})
+	opts.ProfilePrefix = prefix
+	e, err := common.openWith(opts)
 	if err != nil {
 		return nil, "", err
 	}

@@ -7,6 +7,7 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,33 @@ type EngineOptions struct {
 	// profile (Chrome trace JSON) named PREFIX_<time>.json when the engine
 	// is closed. For `steelinspect bench --profile`; it slows every run.
 	ProfilePrefix string
+	// Optimization is ONNX Runtime's graph optimisation level: "all" (the
+	// default when empty: layout transformations such as NCHWc included),
+	// "extended", "basic" or "none". Lower levels exist to be measured
+	// (`steelinspect bench --opt-level`), not to be used.
+	Optimization string
+	// NoMemArena turns off ONNX Runtime's CPU memory arena (on by default).
+	NoMemArena bool
+	// NoSpin stops ONNX Runtime's worker threads from spinning while they
+	// wait for work (on by default: lower latency, busy cores between runs).
+	NoSpin bool
+}
+
+// OptimizationLevels are the accepted EngineOptions.Optimization values.
+var OptimizationLevels = []string{"all", "extended", "basic", "none"}
+
+func graphOptimizationLevel(name string) (ort.GraphOptimizationLevel, error) {
+	switch name {
+	case "", "all":
+		return ort.GraphOptimizationLevelEnableAll, nil
+	case "extended":
+		return ort.GraphOptimizationLevelEnableExtended, nil
+	case "basic":
+		return ort.GraphOptimizationLevelEnableBasic, nil
+	case "none":
+		return ort.GraphOptimizationLevelDisableAll, nil
+	}
+	return 0, fmt.Errorf("graph optimisation level %q: want one of %s", name, strings.Join(OptimizationLevels, ", "))
 }
 
 // DefaultMaxBatch holds every patch of a 1600×256 strip (12) in one run.
@@ -125,8 +153,22 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	if err := so.SetInterOpNumThreads(1); err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	if err := so.SetGraphOptimizationLevel(ort.GraphOptimizationLevelEnableAll); err != nil {
+	level, err := graphOptimizationLevel(opts.Optimization)
+	if err != nil {
+		return nil, err
+	}
+	if err := so.SetGraphOptimizationLevel(level); err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
+	}
+	if opts.NoMemArena {
+		if err := so.SetCpuMemArena(false); err != nil {
+			return nil, fmt.Errorf("session options: %w", err)
+		}
+	}
+	if opts.NoSpin {
+		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
+			return nil, fmt.Errorf("session options: %w", err)
+		}
 	}
 	// QuickGeluFusion turns EfficientNet's SiLU (x·sigmoid(x)) into a
 	// QuickGelu kernel that has no blocked-layout (NCHWc) version, so ONNX

@@ -321,3 +321,32 @@ func TestDecodeErrorKinds(t *testing.T) {
 		t.Errorf("GIF: %v is not ErrUnsupportedFormat", err)
 	}
 }
+
+// Every session tuning bench can measure gives the same scores; an unknown
+// optimisation level is refused with the accepted ones named.
+func TestSessionTuningKeepsScores(t *testing.T) {
+	img := bandStrip(1600, 256, 300, 900, 200)
+	data := encodePNG(t, img)
+	ref, err := openTiny(t, "tiny-strip", EngineOptions{}).AnalyzeBytes(context.Background(), "ref", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []EngineOptions{
+		{Optimization: "none"}, {Optimization: "basic"}, {Optimization: "extended"},
+		{NoMemArena: true, NoSpin: true, Threads: 1},
+	} {
+		a, err := openTiny(t, "tiny-strip", opts).AnalyzeBytes(context.Background(), "a", data)
+		if err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		for i := range ref.Patches {
+			if d := math.Abs(float64(a.Patches[i].Probability - ref.Patches[i].Probability)); d > 1e-5 {
+				t.Errorf("%+v: patch %d probability %v, default session %v", opts, i, a.Patches[i].Probability, ref.Patches[i].Probability)
+			}
+		}
+	}
+	_, err = OpenModel(tinyModel("tiny-strip"), EngineOptions{Optimization: "fast"})
+	if err == nil || !strings.Contains(err.Error(), `"fast"`) || !strings.Contains(err.Error(), "extended") {
+		t.Errorf("unknown level: got %v", err)
+	}
+}
