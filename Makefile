@@ -34,13 +34,15 @@ run: build
 	./$(BIN) $(ARGS)
 
 ## package: Fyne's desktop package (binary with the model embedded, icon,
-## .desktop file) plus ONNX Runtime in usr/local/lib: dist/steelinspect.tar.xz
+## .desktop file) plus ONNX Runtime and libjpeg-turbo's TurboJPEG in
+## usr/local/lib: dist/steelinspect.tar.xz
 FYNE_TOOLS ?= fyne.io/tools/cmd/fyne@v1.7.4
 package: deps ort
 	rm -rf dist && mkdir -p dist
 	$(GO) run $(FYNE_TOOLS) package --target linux --release
 	mkdir -p dist/pkg && tar -xJf "Steel Inspector.tar.xz" -C dist/pkg && rm -f "Steel Inspector.tar.xz"
 	mkdir -p dist/pkg/steelinspect/usr/local/lib && cp $(ORT_LIB) dist/pkg/steelinspect/usr/local/lib/
+	cp -L "$$(gcc -print-file-name=libturbojpeg.so.0)" dist/pkg/steelinspect/usr/local/lib/
 	tar -cJf dist/steelinspect.tar.xz -C dist/pkg steelinspect && rm -rf dist/pkg
 	@echo "dist/steelinspect.tar.xz: unpack, then 'sudo make -C steelinspect install' or copy usr/ to /"
 

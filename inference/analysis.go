@@ -198,7 +198,16 @@ func (e *Engine) Pipeline(ctx context.Context, paths []string) <-chan Prepared {
 	go func() {
 		defer close(ch)
 		for _, p := range paths {
+			// select picks at random when a send and the cancellation are
+			// both ready, so cancellation is checked first: once it is seen,
+			// nothing more is decoded or delivered.
+			if ctx.Err() != nil {
+				return
+			}
 			prep := e.PrepareFile(p)
+			if ctx.Err() != nil {
+				return
+			}
 			select {
 			case ch <- prep:
 			case <-ctx.Done():

@@ -70,6 +70,8 @@ type DecodedImage struct {
 // orientation. The header is read first and images above maxPixels are
 // refused before any pixel is decoded, so a hostile header cannot exhaust
 // memory. Decoder panics on malformed data are turned into errors.
+// Greyscale JPEGs without EXIF, the strips themselves, are decoded by
+// libjpeg-turbo into an *image.Gray; everything else by imaging.
 func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 	if len(data) == 0 {
 		return DecodedImage{}, errors.New("empty file")
@@ -93,6 +95,20 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
 		return DecodedImage{}, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
 	}
+	// A greyscale JPEG without EXIF, the strips' own kind, goes through
+	// libjpeg-turbo (jpegturbo.go); everything else through imaging.
+	var turboErr error
+	if format == "jpeg" {
+		gray, ok, err := decodeGrayJPEG(data, cfg)
+		if ok && err == nil {
+			return DecodedImage{Image: gray, Format: format, Width: cfg.Width, Height: cfg.Height}, nil
+		}
+		// libjpeg-turbo also stops at warnings image/jpeg lets pass (stray
+		// bytes before a marker, an unknown JFIF version), so a file it
+		// refuses still goes to image/jpeg; libjpeg-turbo's message is
+		// given only if image/jpeg fails as well.
+		turboErr = err
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			img, err = DecodedImage{}, &corruptError{format, fmt.Errorf("decoder failed: %v", r)}
@@ -100,6 +116,9 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 	}()
 	decoded, err := imaging.Decode(bytes.NewReader(data), imaging.AutoOrientation(true))
 	if err != nil {
+		if turboErr != nil {
+			err = turboErr
+		}
 		return DecodedImage{}, &corruptError{format, err}
 	}
 	b := decoded.Bounds()
