@@ -437,8 +437,10 @@ def wide_background(rng, img):
     if rng.random() < 0.3:  # smooth vertical banding (roll marks along the strip)
         x = np.arange(w, dtype=np.float32)
         img = img + (rng.uniform(1, 6) * np.sin(2 * np.pi * x / rng.uniform(20, 300) + rng.uniform(0, 6)))[None, :]
-    if rng.random() < 0.4:  # overall level outside the base range
-        img = img + (rng.uniform(-60, -25) if rng.random() < 0.5 else rng.uniform(25, 50))
+    if rng.random() < 0.4:  # overall level outside the base range, never so far that defects clip away
+        m = float(img.mean())
+        img = img + (np.clip(m + rng.uniform(-60, -25), 28, m) - m if rng.random() < 0.5
+                     else np.clip(m + rng.uniform(25, 50), m, 225) - m)
     if rng.random() < 0.3:  # lateral shading (illumination falls off towards one edge)
         y = np.linspace(0, 1, h, dtype=np.float32)
         img = img * (1 - rng.uniform(0.1, 0.35) * (y if rng.random() < 0.5 else y[::-1]) ** 2)[:, None]
