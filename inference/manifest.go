@@ -78,6 +78,11 @@ type Provenance struct {
 	Date        string         `json:"date,omitempty"`
 	Heldout     string         `json:"heldout,omitempty"`
 	Metrics     map[string]any `json:"metrics,omitempty"`
+	// HeldoutWide and MetricsWide describe a second held-out set made by
+	// the generator's "wide" style (textures, levels and contrasts beyond
+	// the base style): how the model generalises, tracked but with no bar.
+	HeldoutWide string         `json:"heldout_wide,omitempty"`
+	MetricsWide map[string]any `json:"metrics_wide,omitempty"`
 }
 
 // ManifestSuffix ends every manifest file name.

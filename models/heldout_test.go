@@ -17,7 +17,13 @@ import (
 // trained on) with e at its default thresholds.
 func heldout(t *testing.T, e *inference.Engine) *evaluate.Report {
 	t.Helper()
-	dir := filepath.Join("..", "testdata", "heldout")
+	return heldoutSet(t, e, "heldout")
+}
+
+// heldoutSet scores testdata/<set> (a Severstal-layout folder).
+func heldoutSet(t *testing.T, e *inference.Engine, set string) *evaluate.Report {
+	t.Helper()
+	dir := filepath.Join("..", "testdata", set)
 	f, err := os.Open(filepath.Join(dir, "train.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +44,8 @@ func heldout(t *testing.T, e *inference.Engine) *evaluate.Report {
 	if s.Strips < 50 || s.Defective < s.Strips/3 || s.Strips-s.Defective < s.Strips/3 {
 		t.Fatalf("held-out set too small or unbalanced: %d strips, %d defective", s.Strips, s.Defective)
 	}
-	t.Logf("%s: strips %d (defective %d): missed %d, false rejects %d, review %.1f%%; patches %d: recall@pass %.4f precision@pass %.4f AUC %.4f",
-		e.Manifest().Name, s.Strips, s.Defective, s.Missed, s.FalseAlarms, 100*s.ReviewRate, p.Patches, p.RecallAtPass, p.PrecisionAtPass, float64(p.ROCAUC))
+	t.Logf("%s on %s: strips %d (defective %d): missed %d, false rejects %d, review %.1f%%; patches %d: recall@pass %.4f precision@pass %.4f AUC %.4f",
+		e.Manifest().Name, set, s.Strips, s.Defective, s.Missed, s.FalseAlarms, 100*s.ReviewRate, p.Patches, p.RecallAtPass, p.PrecisionAtPass, float64(p.ROCAUC))
 	return r
 }
 
@@ -49,11 +55,15 @@ func heldout(t *testing.T, e *inference.Engine) *evaluate.Report {
 // preprocessing or tiling, fails.
 func checkManifestMetrics(t *testing.T, e *inference.Engine, r *evaluate.Report) {
 	t.Helper()
-	m := e.Manifest().Provenance.Metrics
+	checkMetrics(t, e, r, e.Manifest().Provenance.Metrics, "metrics")
+}
+
+func checkMetrics(t *testing.T, e *inference.Engine, r *evaluate.Report, m map[string]any, field string) {
+	t.Helper()
 	want := func(key string) float64 {
 		v, ok := m[key].(float64)
 		if !ok {
-			t.Fatalf("%s: manifest provenance.metrics lacks %q", e.Manifest().Name, key)
+			t.Fatalf("%s: manifest provenance.%s lacks %q", e.Manifest().Name, field, key)
 		}
 		return v
 	}
@@ -112,6 +122,23 @@ func TestBundledModelOnHeldout(t *testing.T) {
 	}
 }
 
+// TestBundledModelOnWideHeldout runs the bundled model on the second
+// held-out set, made with the generator's "wide" style (other textures,
+// brightness levels, contrasts, blur and compression; seed 3004, never
+// trained on or used to choose anything). The issue sets no bar for it; it
+// tracks how the model generalises beyond its base generator, and the
+// manifest's figures must be reproduced, so a model or pipeline change
+// that generalises worse shows.
+func TestBundledModelOnWideHeldout(t *testing.T) {
+	e, err := models.OpenDefault(inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	r := heldoutSet(t, e, "heldout-wide")
+	checkMetrics(t, e, r, e.Manifest().Provenance.MetricsWide, "metrics_wide")
+}
+
 // TestModelVariants runs every other model committed in models/ (the fp32
 // per-patch reference, INT8) on the held-out set: each must reproduce its
 // manifest's metrics, and the strips whose decision or patches whose zone
@@ -136,6 +163,9 @@ func TestModelVariants(t *testing.T) {
 			defer e.Close()
 			r := heldout(t, e)
 			checkManifestMetrics(t, e, r)
+			if mw := e.Manifest().Provenance.MetricsWide; mw != nil {
+				checkMetrics(t, e, heldoutSet(t, e, "heldout-wide"), mw, "metrics_wide")
+			}
 			c, err := evaluate.Compare(defReport, r)
 			if err != nil {
 				t.Fatal(err)

@@ -53,6 +53,17 @@ def fit_calibration(model, val_dir, whole_strip, t_pass=0.40, t_reject=0.65):
     return best[1], best[2], best[3], base, len(ds)
 
 
+def heldout_metrics(model, folder, whole_strip):
+    """The manifest's metric set on a held-out folder, with the PyTorch model."""
+    m = metrics_of(predictions(model, StripSet(folder), whole_strip))
+    out = {k: m[k] for k in ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass",
+                             "patch_precision_at_pass", "roc_auc", "confusion_at_pass")}
+    for k in ("review_rate", "patch_recall_at_pass", "patch_precision_at_pass", "roc_auc"):
+        out[k] = round(float(out[k]), 6)
+    print(f"{folder}: decisions {m['decisions']}, strips {m['strips']}", file=sys.stderr)
+    return out
+
+
 def export_onnx(model, path, whole_strip=False):
     wrapped = WithSigmoid(model.float().eval()).eval()
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
@@ -83,6 +94,10 @@ def main(argv=None):
     ap.add_argument("--onnx", required=True)
     ap.add_argument("--heldout", default=None, help="folder to compute manifest metrics on")
     ap.add_argument("--heldout-desc", default="testdata/heldout (seed 3003, 60 strips, 30 defective, JPEG q90)")
+    ap.add_argument("--heldout-wide", default=None,
+                    help="second held-out folder (generator style wide) for the manifest's metrics_wide")
+    ap.add_argument("--heldout-wide-desc",
+                    default="testdata/heldout-wide (seed 3004, 60 strips, 30 defective, synth.py --style wide)")
     ap.add_argument("--trained-on", default="")
     ap.add_argument("--training", default="")
     ap.add_argument("--calibrate-on", default=None,
@@ -113,14 +128,8 @@ def main(argv=None):
         torch.save({**ck, "calib": {"a": ca, "b": cb}}, cpath)
         print(f"wrote {cpath}", file=sys.stderr)
     export_onnx(model, a.onnx, whole_strip)
-    metrics = {}
-    if a.heldout:
-        m = metrics_of(predictions(model, StripSet(a.heldout), whole_strip))
-        metrics = {k: m[k] for k in ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass",
-                                     "patch_precision_at_pass", "roc_auc", "confusion_at_pass")}
-        for k in ("review_rate", "patch_recall_at_pass", "patch_precision_at_pass", "roc_auc"):
-            metrics[k] = round(float(metrics[k]), 6)
-        print("held-out decisions:", m["decisions"], "strips:", m["strips"], file=sys.stderr)
+    metrics = heldout_metrics(model, a.heldout, whole_strip) if a.heldout else {}
+    metrics_wide = heldout_metrics(model, a.heldout_wide, whole_strip) if a.heldout_wide else {}
     training = a.training or (f"config={ck.get('config')}, steps={ck.get('step')}, patches seen={ck.get('seen')}, "
                               f"elapsed={ck.get('elapsed_s', 0) / 60:.1f} min")
     training += calib_note
@@ -148,6 +157,9 @@ def main(argv=None):
             "metrics": metrics,
         },
     }
+    if metrics_wide:
+        manifest["provenance"]["heldout_wide"] = a.heldout_wide_desc
+        manifest["provenance"]["metrics_wide"] = metrics_wide
     mpath = os.path.splitext(a.onnx)[0] + ".manifest.json"
     with open(mpath, "w") as f:
         json.dump(manifest, f, indent=2)

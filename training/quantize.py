@@ -243,6 +243,8 @@ def main(argv=None):
     ap.add_argument("--ops", default=",".join(sorted(QUANTIZABLE)),
                     help="operator types whose activations are quantised")
     ap.add_argument("--heldout", default="testdata/heldout", help="held-out folder for the manifest's metrics")
+    ap.add_argument("--heldout-wide", default="testdata/heldout-wide",
+                    help="second held-out folder, measured when the float model's manifest has metrics_wide")
     ap.add_argument("--go", default="go")
     ap.add_argument("--ranges", help="reuse calibration ranges saved by an earlier run (JSON) instead of measuring")
     ap.add_argument("--save-ranges", help="save the measured calibration ranges (JSON) here")
@@ -289,6 +291,7 @@ def main(argv=None):
                         f"{n_conv} backbone convolutions with per-channel int8 weights, {len(ranges)} activations uint8 "
                         f"calibrated ({a.range}; left in float: nodes matching {a.keep_float!r}) on {n_calib} strips of {a.calib} (seed {a.seed}); head in float")
     prov.pop("metrics", None)
+    prov.pop("metrics_wide", None)
     m["provenance"] = prov
     mpath = os.path.splitext(a.out)[0] + ".manifest.json"
     with open(mpath, "w") as f:
@@ -296,9 +299,11 @@ def main(argv=None):
         f.write("\n")
     if a.heldout:
         add_go_metrics(mpath, a.heldout, a.go)
+    if a.heldout_wide and "metrics_wide" in manifest.get("provenance", {}):
+        add_go_metrics(mpath, a.heldout_wide, a.go, field="metrics_wide")
 
 
-def add_go_metrics(mpath, heldout, go):
+def add_go_metrics(mpath, heldout, go, field="metrics"):
     """Held-out metrics through the Go engine (the float pipeline's figures cannot apply)."""
     out = subprocess.run([go, "run", ".", "eval", "--model", mpath, "--images", os.path.join(heldout, "train_images"),
                           "--labels", os.path.join(heldout, "train.csv"), "--format", "json"],
@@ -306,12 +311,13 @@ def add_go_metrics(mpath, heldout, go):
     rep = json.loads(out)
     with open(mpath) as f:
         m = json.load(f)
-    m["provenance"]["metrics"] = go_metrics(rep)
-    m["provenance"]["training"] += "; held-out metrics measured with steelinspect eval (Go engine, ONNX Runtime)"
+    m["provenance"][field] = go_metrics(rep)
+    if field == "metrics":
+        m["provenance"]["training"] += "; held-out metrics measured with steelinspect eval (Go engine, ONNX Runtime)"
     with open(mpath, "w") as f:
         json.dump(m, f, indent=2)
         f.write("\n")
-    print(json.dumps(m["provenance"]["metrics"]), file=sys.stderr)
+    print(field, json.dumps(m["provenance"][field]), file=sys.stderr)
 
 
 def go_metrics(rep):
