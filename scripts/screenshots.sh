@@ -13,5 +13,5 @@ shoot() {
   echo "docs/$1.png ← $2"
 }
 shoot pass   assets/demo/clean-1.jpg
-shoot review testdata/heldout/train_images/9f4aea5ea.jpg
+shoot review testdata/heldout/train_images/08aa2deff.jpg
 shoot reject assets/demo/pitting.jpg
