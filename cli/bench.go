@@ -90,12 +90,8 @@ func runBench(args []string, env Env) error {
 	}
 	lib, ver, _ := inference.RuntimeInfo()
 	w := env.Stdout
-	nThreads := *threads
-	if nThreads == 0 {
-		nThreads = runtime.NumCPU()
-	}
 	fmt.Fprintf(w, "model %s %s (%s), ONNX Runtime %s (%s), %d CPUs, GOMAXPROCS %d, %d ONNX Runtime thread(s)\n",
-		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0), nThreads)
+		m.Name, m.Version, m.Identity().ShortHash(), ver, filepath.Base(lib), runtime.NumCPU(), runtime.GOMAXPROCS(0), e.Threads())
 	fmt.Fprintf(w, "session: graph optimisation %s, memory arena %s, spinning %s; opened in %.0f ms\n",
 		*optLevel, onOff(!*noArena), onOff(!*noSpin), openMS)
 	fmt.Fprintf(w, "%d strips from %s (%d files, %d patches each)\n\n", *n, *imagesDir, len(files), len(inference.TilePatches(1600, 256, m.Input.PatchSize, m.Input.Stride)))

@@ -75,6 +75,7 @@ type Engine struct {
 	fixedBatch int // the model's batch size when it is not dynamic
 	outputRank int // 1 for [N], 2 for [N,classes]
 	maxBatch   int
+	threads    int // ONNX Runtime intra-op threads in use
 
 	mu      sync.Mutex
 	session *ort.DynamicAdvancedSession
@@ -143,11 +144,11 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 		return nil, fmt.Errorf("session options: %w", err)
 	}
 	defer so.Destroy()
-	threads := opts.Threads
-	if threads <= 0 {
-		threads = runtime.NumCPU()
+	e.threads = opts.Threads
+	if e.threads <= 0 {
+		e.threads = runtime.NumCPU()
 	}
-	if err := so.SetIntraOpNumThreads(threads); err != nil {
+	if err := so.SetIntraOpNumThreads(e.threads); err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
 	if err := so.SetInterOpNumThreads(1); err != nil {
@@ -256,6 +257,10 @@ func (e *Engine) Manifest() *Manifest { return e.manifest }
 
 // Source says where the model was loaded from.
 func (e *Engine) Source() string { return e.source }
+
+// Threads is the number of ONNX Runtime intra-op threads the session uses
+// (EngineOptions.Threads, or one per CPU).
+func (e *Engine) Threads() int { return e.threads }
 
 // Runs counts ONNX Runtime runs so far (tests use it to prove that a
 // threshold change does not infer again).

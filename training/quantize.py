@@ -96,7 +96,8 @@ def fuse_clips(model, names):
     Runtime's own quantiser does: the Conv writes the Clip's output tensor directly, whose
     calibrated range lies within the clip bounds, so QuantizeLinear (zero point at 0,
     saturating at the top of the range) performs the clamp. Only Clips whose output is
-    quantised (in names) and whose Conv output has no other reader. -> count folded."""
+    quantised (in names) and whose Conv output has no other reader. -> the folded Clips'
+    output tensors, whose ranges clipped_ranges then pins at 0."""
     g = model.graph
     readers = {}
     for n in g.node:
@@ -114,7 +115,7 @@ def fuse_clips(model, names):
         drop.append(n)
     for n in drop:
         g.node.remove(n)
-    return len(drop)
+    return [n.output[0] for n in drop]
 
 
 def clipped_ranges(ranges):
@@ -272,11 +273,10 @@ def main(argv=None):
     if a.save_ranges:
         with open(a.save_ranges, "w") as f:
             json.dump(ranges, f, indent=1)
-    clip_outputs = {n.output[0] for n in model.graph.node if n.op_type == "Clip"}
-    n_clip = fuse_clips(model, set(names))
-    ranges = {**ranges, **clipped_ranges({t: r for t, r in ranges.items() if t in clip_outputs})}
-    if n_clip:
-        print(f"folded {n_clip} ReLU6 (Clip) nodes into their convolutions' quantisation", file=sys.stderr)
+    folded = fuse_clips(model, set(names))
+    ranges = {**ranges, **clipped_ranges({t: ranges[t] for t in folded})}
+    if folded:
+        print(f"folded {len(folded)} ReLU6 (Clip) nodes into their convolutions' quantisation", file=sys.stderr)
     n_conv = quantize(model, ranges, a.scope, a.range == "percentile", a.keep_float)
     onnx.save(model, a.out)
     print(f"wrote {a.out}: {n_conv} convolutions and {len(ranges)} activations in INT8", file=sys.stderr)

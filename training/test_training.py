@@ -226,7 +226,7 @@ class TestQuantizeGraph(unittest.TestCase):
         ranges = {"input": {"min": -1.0, "max": 1.0, "p_lo": -1.0, "p_hi": 1.0},
                   # as measured after the Clip; a negative percentile is pinned to 0 like quantize.main does
                   "r1": quantize.clipped_ranges({"r1": {"min": 0.0, "max": 5.0, "p_lo": -0.1, "p_hi": 5.0}})["r1"]}
-        self.assertEqual(quantize.fuse_clips(model, set(names)), 1)
+        self.assertEqual(quantize.fuse_clips(model, set(names)), ["r1"])
         self.assertEqual(quantize.quantize(model, ranges, "/features/"), 2)
         ops = [n.op_type for n in model.graph.node]
         self.assertNotIn("Clip", ops)
