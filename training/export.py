@@ -23,7 +23,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from evaluate import load_model  # noqa: E402
-from train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, strip_predictions  # noqa: E402
+from train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, fit_logit_calibration, strip_predictions  # noqa: E402
 from train import metrics as metrics_of  # noqa: E402
 import train_strip  # noqa: E402
 
@@ -36,21 +36,13 @@ def predictions(model, ds, whole_strip, raw=False):
 
 
 def fit_calibration(model, val_dir, whole_strip, t_pass=0.40, t_reject=0.65):
-    """Affine logit calibration a*logit+b chosen on the VALIDATION split (never the held-out
-    set) to minimise 10*missed + 3*false rejects + reviews + recall shortfall below 0.98."""
+    """Affine logit calibration chosen on the VALIDATION split (train.fit_logit_calibration)
+    -> (a, b, metrics after, metrics before, strips)."""
     ds = StripSet(val_dir)
     res = predictions(model, ds, whole_strip, raw=True)
-    best = None
-    for a in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
-        for b in np.linspace(-4, 4, 81):
-            r2 = [(1 / (1 + np.exp(-(a * l + b))), lab, d) for l, lab, d in res]
-            m = metrics_of(r2, t_pass, t_reject)
-            obj = (10 * m["strip_missed"] + 3 * m["strip_false_reject"] + m["review_rate"] * m["strips"]
-                   + 100 * max(0.0, 0.98 - m["patch_recall_at_pass"]) + 0.01 * abs(b) + 0.01 * abs(a - 1))
-            if best is None or obj < best[0]:
-                best = (obj, float(a), float(b), m)
+    a, b, after = fit_logit_calibration(res, t_pass, t_reject)
     base = metrics_of([(1 / (1 + np.exp(-l)), lab, d) for l, lab, d in res], t_pass, t_reject)
-    return best[1], best[2], best[3], base, len(ds)
+    return a, b, after, base, len(ds)
 
 
 def heldout_metrics(model, folder, whole_strip):

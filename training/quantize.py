@@ -246,6 +246,8 @@ def main(argv=None):
     ap.add_argument("--heldout", default="testdata/heldout", help="held-out folder for the manifest's metrics")
     ap.add_argument("--heldout-wide", default="testdata/heldout-wide",
                     help="second held-out folder, measured when the float model's manifest has metrics_wide")
+    ap.add_argument("--calib-desc", default=None,
+                    help="what the --calib folder holds, for the manifest's provenance (default: its path)")
     ap.add_argument("--go", default="go")
     ap.add_argument("--ranges", help="reuse calibration ranges saved by an earlier run (JSON) instead of measuring")
     ap.add_argument("--save-ranges", help="save the measured calibration ranges (JSON) here")
@@ -289,7 +291,8 @@ def main(argv=None):
     prov["training"] = (prov.get("training", "") + f"; INT8 static post-training quantisation (QDQ) of "
                         f"{os.path.basename(a.model)} (sha256 {manifest['sha256'][:12]}) by training/quantize.py: "
                         f"{n_conv} backbone convolutions with per-channel int8 weights, {len(ranges)} activations uint8 "
-                        f"calibrated ({a.range}; left in float: nodes matching {a.keep_float!r}) on {n_calib} strips of {a.calib} (seed {a.seed}); head in float")
+                        f"calibrated ({a.range}; left in float: nodes matching {a.keep_float!r}) on {n_calib} strips of {a.calib} (seed {a.seed}"
+                        + (f": {a.calib_desc}" if a.calib_desc else "") + "); the head after the window pooling in float")
     prov.pop("metrics", None)
     prov.pop("metrics_wide", None)
     m["provenance"] = prov

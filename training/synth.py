@@ -470,11 +470,13 @@ def wide_finish(rng, img, jpeg_quality):
     return finish(rng, img, jpeg_quality)
 
 
-def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvious=False, style="base"):
+def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvious=False, style="base",
+               faint_strips=0.3):
     """Returns (PIL image, quality, {class: mask}). style="wide" adds the extra variety of
     wide_background / wide_photometry / wide_finish (other textures, brightness levels,
     contrasts, blur and compression than the base generator), for training that has to
-    generalise to strips from other sources."""
+    generalise to strips from other sources. faint_strips is the share of defective strips
+    whose defects are all faint (others get a faint defect one time in five)."""
     img, base = background(rng)
     if style == "wide":
         img = wide_background(rng, img)
@@ -494,7 +496,7 @@ def make_strip(rng, defective, jpeg_quality=None, classes=None, faint=None, obvi
             r = rng.random()
             k = 1 if r < 0.6 else (2 if r < 0.85 else int(rng.integers(3, 6)))
             classes = list(rng.choice([1, 2, 3, 4], size=k, p=CLASS_P))
-        f_strip = rng.random() < 0.3  # strips whose defects are all faint
+        f_strip = rng.random() < faint_strips  # strips whose defects are all faint
         for c in classes:
             fnt = faint if faint is not None else (f_strip or rng.random() < 0.2)
             for _attempt in range(12):
@@ -517,10 +519,10 @@ def image_id(seed, i):
 
 
 def _work(args):
-    seed, i, defective, out_dir, q, style = args
+    seed, i, defective, out_dir, q, style, faint_strips = args
     rng = np.random.default_rng([seed, i])
     for _ in range(5):
-        pil, qq, masks = make_strip(rng, defective, q, style=style)
+        pil, qq, masks = make_strip(rng, defective, q, style=style, faint_strips=faint_strips)
         if masks or not defective:
             break
     iid = image_id(seed, i)
@@ -528,13 +530,14 @@ def _work(args):
     return [(iid, c, rle_encode(m)) for c, m in sorted(masks.items())]
 
 
-def generate(out_dir, count, seed, defect_fraction=0.5, jpeg_quality=None, workers=2, style="base"):
+def generate(out_dir, count, seed, defect_fraction=0.5, jpeg_quality=None, workers=2, style="base",
+             faint_strips=0.3):
     os.makedirs(os.path.join(out_dir, "train_images"), exist_ok=True)
     rng = np.random.default_rng(seed)
     n_def = int(round(count * defect_fraction))
     defective = np.zeros(count, bool)
     defective[rng.permutation(count)[:n_def]] = True
-    jobs = [(seed, i, bool(defective[i]), out_dir, jpeg_quality, style) for i in range(count)]
+    jobs = [(seed, i, bool(defective[i]), out_dir, jpeg_quality, style, faint_strips) for i in range(count)]
     rows = []
     if workers > 1:
         with Pool(workers) as pool:
@@ -584,13 +587,16 @@ def main(argv=None):
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--style", choices=("base", "wide"), default="base",
                     help="wide: extra textures, levels, contrasts, blur and compression (see wide_background)")
+    ap.add_argument("--faint-strips", type=float, default=0.3,
+                    help="share of defective strips whose defects are all faint (hard examples for fine-tuning)")
     a = ap.parse_args(argv)
     if a.demo:
         generate_demo(a.demo, a.seed)
         return
     if not a.out:
         ap.error("--out or --demo required")
-    rows = generate(a.out, a.count, a.seed, a.defect_fraction, a.jpeg_quality, a.workers, a.style)
+    rows = generate(a.out, a.count, a.seed, a.defect_fraction, a.jpeg_quality, a.workers, a.style,
+                    a.faint_strips)
     print(f"wrote {a.count} strips, {len(rows)} defect rows to {a.out}", file=sys.stderr)
 
 

@@ -255,5 +255,55 @@ class TestActivation(unittest.TestCase):
             train.build_model("gelu")
 
 
+class TestFromONNX(unittest.TestCase):
+    def test_round_trip_through_exported_graph(self):
+        """A whole-strip net with non-trivial BatchNorm statistics, exported (BatchNorm folded,
+        calibration baked in), comes back from the ONNX file as a checkpoint that gives the
+        same logits in eval mode, keeps the calibration, and whose BatchNorm layers carry
+        the measured statistics (train mode close to eval mode on the same strips)."""
+        import torch
+        import torch.nn as nn
+        import export
+        import from_onnx
+        import train
+        import train_strip
+        from strip_model import StripNet
+        torch.manual_seed(3)
+        net = StripNet(train.build_model("relu6"))
+        with torch.no_grad():
+            for m in net.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.running_mean.uniform_(-0.2, 0.2)
+                    m.running_var.uniform_(0.5, 2.0)
+                    m.weight.uniform_(0.5, 1.5)
+                    m.bias.uniform_(-0.1, 0.1)
+        net.eval()
+        with tempfile.TemporaryDirectory() as d:
+            data = os.path.join(d, "data")
+            synth.generate(data, 4, seed=7, defect_fraction=0.5, workers=1)
+            onnx_path = os.path.join(d, "s.onnx")
+            export.export_onnx(train.Calibrated(net, 0.5, 0.25), onnx_path, whole_strip=True)
+            ck_path = os.path.join(d, "back.pt")
+            from_onnx.main(["--onnx", onnx_path, "--data", data, "--count", "4", "--out", ck_path])
+            back, ck = train_strip.load_strip_model(ck_path)
+            self.assertEqual(ck["variant"], "whole-strip")
+            self.assertEqual(ck["act"], "relu6")
+            self.assertAlmostEqual(ck["calib"]["a"], 0.5, places=6)
+            self.assertAlmostEqual(ck["calib"]["b"], 0.25, places=6)
+            strips = dataset.StripSet(data).images
+            x = torch.stack([train.normalize(torch.from_numpy(np.array(im, dtype=np.float32))[None, None])[0]
+                             for im in strips])
+            with torch.no_grad():
+                want = net(x)
+                got = back(x)
+                self.assertLess(float((want - got).abs().max()), 1e-3)
+                bns = [m for m in back.modules() if isinstance(m, nn.BatchNorm2d)]
+                self.assertTrue(all(float(m.running_var.min()) > 0 for m in bns))
+                self.assertGreater(float(sum((m.weight - 1).abs().mean() for m in bns)), 0.1)
+                back.train()
+                drift = float((back(x) - got).abs().mean())
+            self.assertLess(drift, 1.0, "train-mode BatchNorm should start near the folded network")
+
+
 if __name__ == "__main__":
     unittest.main()

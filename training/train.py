@@ -258,6 +258,22 @@ def val_score(m):
             - 5 * (0 if math.isnan(m["roc_auc"]) else m["roc_auc"]))
 
 
+def fit_logit_calibration(raw, t_pass=0.40, t_reject=0.65):
+    """Affine logit calibration a*logit+b for per-strip (logits, labels, defective) of a
+    VALIDATION split (never the held-out set), minimising 10*missed + 3*false rejects +
+    reviews + 100 * patch-recall shortfall below 0.98 (small pull towards a=1, b=0).
+    -> (a, b, metrics after calibration)."""
+    best = None
+    for a in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0):
+        for b in np.linspace(-4, 4, 81):
+            m = metrics([(1 / (1 + np.exp(-(a * l + b))), lab, d) for l, lab, d in raw], t_pass, t_reject)
+            obj = (10 * m["strip_missed"] + 3 * m["strip_false_reject"] + m["review_rate"] * m["strips"]
+                   + 100 * max(0.0, 0.98 - m["patch_recall_at_pass"]) + 0.01 * abs(b) + 0.01 * abs(a - 1))
+            if best is None or obj < best[0]:
+                best = (obj, float(a), float(b), m)
+    return best[1], best[2], best[3]
+
+
 def make_logger(out):
     """-> say(*parts): a time-stamped line to stdout and OUT/train.log."""
     os.makedirs(out, exist_ok=True)

@@ -27,7 +27,8 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
-from train import ACTIVATIONS, augment, build_model, make_logger, metrics, normalize, val_score  # noqa: E402
+from train import (ACTIVATIONS, augment, build_model, fit_logit_calibration, make_logger, metrics,  # noqa: E402
+                   normalize, val_score)
 
 
 def load_strip_model(ckpt, act=None):
@@ -81,6 +82,8 @@ def main(argv=None):
     ap.add_argument("--limit", type=int, default=None, help="strips per data folder (smoke tests)")
     ap.add_argument("--val-limit", type=int, default=None)
     ap.add_argument("--eval-every-min", type=float, default=10.0)
+    ap.add_argument("--keep-evals", action="store_true",
+                    help="also keep every evaluated checkpoint as step<N>.pt (to choose after calibration)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--act", choices=ACTIVATIONS, default=None,
@@ -116,7 +119,7 @@ def main(argv=None):
     gen = torch.Generator().manual_seed(a.seed + 1)
     rng = np.random.default_rng(a.seed)
     budget = a.budget_min * 60
-    best = None
+    best = best_cal = None
     step = seen = 0
     t_start = time.time()
     t_eval = t_start
@@ -128,17 +131,30 @@ def main(argv=None):
         os.replace(path + ".tmp", path)
 
     def evaluate_and_maybe_save():
-        nonlocal best
+        nonlocal best, best_cal
         te = time.time()
-        m = metrics(strip_predictions(net, va))
+        raw = strip_predictions(net, va, raw=True)
+        m = metrics([(1.0 / (1.0 + np.exp(-l)), lab, d) for l, lab, d in raw])
         sc = val_score(m)
+        # the score the exported model will have: export.py fits this calibration on validation
+        ca, cb, cm = fit_logit_calibration(raw)
+        csc = val_score(cm)
+        brief = ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass", "roc_auc")
         say(f"eval step={step} strips={seen} score={sc:.3f} "
             + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
-            + f" ({time.time() - te:.0f}s)")
+            + f" calibrated a={ca:g} b={cb:.2f} score={csc:.3f} "
+            + json.dumps({k: round(cm[k], 4) for k in brief}) + f" ({time.time() - te:.0f}s)")
+        extra = {"val": m, "val_score": sc, "val_calibrated": {"a": ca, "b": cb, "metrics": cm, "score": csc}}
+        if a.keep_evals:
+            save(os.path.join(a.out, f"step{step}.pt"), extra)
         if best is None or sc < best:
             best = sc
-            save(os.path.join(a.out, "best.pt"), {"val": m, "val_score": sc})
+            save(os.path.join(a.out, "best.pt"), extra)
             say("  new best -> best.pt")
+        if best_cal is None or csc < best_cal:
+            best_cal = csc
+            save(os.path.join(a.out, "best-calibrated.pt"), extra)
+            say("  new best after calibration -> best-calibrated.pt")
         net.train()
 
     evaluate_and_maybe_save()
@@ -197,7 +213,8 @@ def main(argv=None):
     evaluate_and_maybe_save()
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump({"steps": step, "strips_seen": seen, "wall_s": el, "train_strips": len(images),
-                   "best_val_score": best, "init": a.init, "data": [os.path.abspath(d) for d in a.data]}, f, indent=1)
+                   "best_val_score": best,
+                   "best_calibrated_val_score": best_cal, "init": a.init, "data": [os.path.abspath(d) for d in a.data]}, f, indent=1)
 
 
 if __name__ == "__main__":
