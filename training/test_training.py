@@ -255,6 +255,18 @@ class TestActivation(unittest.TestCase):
             train.build_model("gelu")
 
 
+class TestAverage(unittest.TestCase):
+    def test_average_state(self):
+        import torch
+        import average
+        a = {"w": torch.tensor([1.0, 2.0]), "n": torch.tensor(5)}
+        b = {"w": torch.tensor([3.0, 6.0]), "n": torch.tensor(9)}
+        out = average.average_state([a, b])
+        self.assertTrue(torch.equal(out["w"], torch.tensor([2.0, 4.0])))
+        self.assertEqual(out["w"].dtype, torch.float32)
+        self.assertEqual(int(out["n"]), 5)  # integer buffers: the first checkpoint's
+
+
 class TestFromONNX(unittest.TestCase):
     def test_round_trip_through_exported_graph(self):
         """A whole-strip net with non-trivial BatchNorm statistics, exported (BatchNorm folded,

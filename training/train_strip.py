@@ -35,7 +35,11 @@ def load_strip_model(ckpt, act=None):
     """Checkpoint -> (StripNet in eval mode, checkpoint dict). Accepts a whole-strip
     checkpoint or a per-patch one (whose head is converted to 1x1 convolutions).
     act overrides the checkpoint's activation (e.g. start a ReLU6 run from SiLU weights)."""
-    sd = torch.load(ckpt, map_location="cpu")
+    return load_strip_model_from(torch.load(ckpt, map_location="cpu"), act)
+
+
+def load_strip_model_from(sd, act=None):
+    """load_strip_model for a checkpoint dict already in memory."""
     act = act or sd.get("act", "silu")
     sd["act"] = act
     net = StripNet(build_model(act))
@@ -65,6 +69,21 @@ def strip_predictions(net, ds, raw=False):
         _p, lab, _pos = ds.tiles(i)
         res.append((strip_scores(net, ds.images[i], raw), lab, bool(ds.masks[i].any())))
     return res
+
+
+def validation_score(net, va):
+    """Score on a validation StripSet -> (metrics, score, calibrated {a, b, metrics, score}):
+    raw, and after the logit calibration export.py will fit on the same strips."""
+    raw = strip_predictions(net, va, raw=True)
+    m = metrics([(1.0 / (1.0 + np.exp(-l)), lab, d) for l, lab, d in raw])
+    ca, cb, cm = fit_logit_calibration(raw)
+    return m, val_score(m), {"a": ca, "b": cb, "metrics": cm, "score": val_score(cm)}
+
+
+def describe_calibrated(cal):
+    brief = ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass", "roc_auc")
+    return (f"calibrated a={cal['a']:g} b={cal['b']:.2f} score={cal['score']:.3f} "
+            + json.dumps({k: round(cal["metrics"][k], 4) for k in brief}))
 
 
 def main(argv=None):
@@ -133,18 +152,13 @@ def main(argv=None):
     def evaluate_and_maybe_save():
         nonlocal best, best_cal
         te = time.time()
-        raw = strip_predictions(net, va, raw=True)
-        m = metrics([(1.0 / (1.0 + np.exp(-l)), lab, d) for l, lab, d in raw])
-        sc = val_score(m)
-        # the score the exported model will have: export.py fits this calibration on validation
-        ca, cb, cm = fit_logit_calibration(raw)
-        csc = val_score(cm)
-        brief = ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass", "roc_auc")
+        # calibrated: the score the exported model will have (export.py fits it on validation)
+        m, sc, cal = validation_score(net, va)
+        csc = cal["score"]
         say(f"eval step={step} strips={seen} score={sc:.3f} "
             + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
-            + f" calibrated a={ca:g} b={cb:.2f} score={csc:.3f} "
-            + json.dumps({k: round(cm[k], 4) for k in brief}) + f" ({time.time() - te:.0f}s)")
-        extra = {"val": m, "val_score": sc, "val_calibrated": {"a": ca, "b": cb, "metrics": cm, "score": csc}}
+            + f" {describe_calibrated(cal)} ({time.time() - te:.0f}s)")
+        extra = {"val": m, "val_score": sc, "val_calibrated": cal}
         if a.keep_evals:
             save(os.path.join(a.out, f"step{step}.pt"), extra)
         if best is None or sc < best:
