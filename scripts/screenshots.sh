@@ -12,6 +12,6 @@ shoot() {
     bin/steelinspect --no-audit --screenshot "docs/$1.png" "$2" 2>/dev/null
   echo "docs/$1.png ← $2"
 }
-shoot pass   assets/demo/clean-1.jpg
-shoot review testdata/heldout/train_images/08aa2deff.jpg
+shoot pass   assets/demo/clean-2.jpg
+shoot review testdata/heldout/train_images/b3a804329.jpg
 shoot reject assets/demo/pitting.jpg
