@@ -81,6 +81,7 @@ def validation_score(net, va):
 
 
 def describe_calibrated(cal):
+    """One log fragment for validation_score's calibrated result."""
     brief = ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass", "roc_auc")
     return (f"calibrated a={cal['a']:g} b={cal['b']:.2f} score={cal['score']:.3f} "
             + json.dumps({k: round(cal["metrics"][k], 4) for k in brief}))
