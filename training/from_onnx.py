@@ -22,7 +22,6 @@ import argparse
 import os
 import sys
 
-import numpy as np
 import onnx
 import torch
 import torch.nn as nn
@@ -31,7 +30,7 @@ from onnx import numpy_helper
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from strip_model import StripNet  # noqa: E402
-from train import ACTIVATIONS, build_model, normalize  # noqa: E402
+from train import ACTIVATIONS, build_model, strip_tensor  # noqa: E402
 
 
 def conv_bn_pairs(net):
@@ -116,7 +115,7 @@ def reinflate_batchnorm(net, strips):
         hooks.append(bn.register_forward_hook(hook))
     net.eval()
     for img in strips:
-        net(normalize(torch.from_numpy(np.array(img, dtype=np.float32))[None, None]))
+        net(strip_tensor(img))
     for h in hooks:
         h.remove()
     for bn, (s1, s2, n) in stats.items():
@@ -143,9 +142,9 @@ def main(argv=None):
     net = StripNet(build_model(a.act)).eval()
     ca, cb = load_folded(net, model)
     ds = StripSet(a.data, a.count)
-    before = [net(normalize(torch.from_numpy(np.array(im, dtype=np.float32))[None, None])) for im in ds.images[:2]]
+    before = [net(strip_tensor(im)) for im in ds.images[:2]]
     reinflate_batchnorm(net, ds.images)
-    after = [net(normalize(torch.from_numpy(np.array(im, dtype=np.float32))[None, None])) for im in ds.images[:2]]
+    after = [net(strip_tensor(im)) for im in ds.images[:2]]
     drift = max(float((x - y).abs().max()) for x, y in zip(before, after))
     print(f"{a.onnx}: {len(conv_bn_pairs(net))} convolutions, BatchNorm re-inflated on {len(ds)} strips; "
           f"largest logit change in eval mode {drift:.2e}; calibration a={ca} b={cb}", file=sys.stderr)

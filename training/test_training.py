@@ -303,8 +303,7 @@ class TestFromONNX(unittest.TestCase):
             self.assertAlmostEqual(ck["calib"]["a"], 0.5, places=6)
             self.assertAlmostEqual(ck["calib"]["b"], 0.25, places=6)
             strips = dataset.StripSet(data).images
-            x = torch.stack([train.normalize(torch.from_numpy(np.array(im, dtype=np.float32))[None, None])[0]
-                             for im in strips])
+            x = torch.cat([train.strip_tensor(im) for im in strips])
             with torch.no_grad():
                 want = net(x)
                 got = back(x)

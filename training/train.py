@@ -97,6 +97,11 @@ def normalize(gray):
     return (gray * (1.0 / 255.0) - mean) / std
 
 
+def strip_tensor(img):
+    """uint8 grey strip [H,W] -> normalised model input [1,3,H,W]."""
+    return normalize(torch.from_numpy(np.array(img, dtype=np.float32))[None, None])
+
+
 def augment(x, gen, flips=True):
     """x: float [N,1,H,W] 0..255 (gray). Flips (unless the caller flips image and mask
     itself), brightness/contrast, gamma, noise, blur."""

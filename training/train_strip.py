@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
 from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
 from train import (ACTIVATIONS, augment, build_model, fit_logit_calibration, make_logger, metrics,  # noqa: E402
-                   normalize, val_score)
+                   normalize, strip_tensor, val_score)
 
 
 def load_strip_model(ckpt, act=None):
@@ -55,7 +55,7 @@ def load_strip_model_from(sd, act=None):
 @torch.no_grad()
 def strip_scores(net, img, raw=False):
     """uint8 [H,W] (multiples of 32) -> probabilities (or logits) of the engine's tiles."""
-    x = normalize(torch.from_numpy(np.array(img, dtype=np.float32))[None, None])
+    x = strip_tensor(img)
     out = net(x)[0].double().numpy()
     v = np.array([out[r, c] for r, c in grid_indices(img.shape[1], img.shape[0])])
     return v if raw else 1.0 / (1.0 + np.exp(-v))
