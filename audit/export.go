@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"steelinspect/inference"
@@ -29,12 +30,22 @@ func FromRecord(r *inference.Record, source string) Inspection {
 	if r.Image != nil {
 		in.SHA256, in.Width, in.Height, in.Bytes = r.Image.SHA256, r.Image.Width, r.Image.Height, r.Image.Bytes
 	}
+	kinds := make([]string, len(r.Cautions))
+	for i, c := range r.Cautions {
+		kinds[i] = string(c.Kind)
+	}
+	in.CautionKinds, in.Cautions = strings.Join(kinds, ","), inference.CautionReasons(r.Cautions)
+	if r.Familiarity != nil {
+		score := r.Familiarity.Score
+		in.Familiarity = &score
+	}
 	return in
 }
 
 var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
-	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason"}
+	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
+	"caution_kinds", "cautions", "familiarity"}
 
 // WriteCSV writes inspections as CSV with a header row.
 func WriteCSV(w io.Writer, list []Inspection) error {
@@ -48,10 +59,15 @@ func WriteCSV(w io.Writer, list []Inspection) error {
 		if !in.ReviewedAt.IsZero() {
 			reviewed = in.ReviewedAt.UTC().Format(time.RFC3339)
 		}
+		familiarity := ""
+		if in.Familiarity != nil {
+			familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
+		}
 		if err := cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), in.Source,
 			in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
 			in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
-			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason}); err != nil {
+			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
+			in.CautionKinds, in.Cautions, familiarity}); err != nil {
 			return err
 		}
 	}

@@ -61,7 +61,10 @@ CREATE TABLE IF NOT EXISTS inspections (
 	operator_decision TEXT CHECK (operator_decision IN ('PASS','REJECT')),
 	operator         TEXT,
 	reviewed_at      TEXT,
-	review_reason    TEXT
+	review_reason    TEXT,
+	caution_kinds    TEXT,
+	cautions         TEXT,
+	familiarity      REAL
 );
 CREATE INDEX IF NOT EXISTS inspections_time ON inspections(inspected_at);
 CREATE INDEX IF NOT EXISTS inspections_sha ON inspections(sha256);
@@ -89,7 +92,44 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
 	}
+	if err := addMissingColumns(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
+	}
 	return &Store{db: db, path: path}, nil
+}
+
+// addedColumns are inspection columns newer than the first schema, added
+// to a database made before them (its older rows keep NULL there).
+var addedColumns = []struct{ name, decl string }{
+	{"caution_kinds", "TEXT"},
+	{"cautions", "TEXT"},
+	{"familiarity", "REAL"},
+}
+
+func addMissingColumns(db *sql.DB) error {
+	rows, err := db.Query(`SELECT name FROM pragma_table_info('inspections')`)
+	if err != nil {
+		return err
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		have[n] = true
+	}
+	rows.Close()
+	for _, c := range addedColumns {
+		if !have[c.name] {
+			if _, err := db.Exec("ALTER TABLE inspections ADD COLUMN " + c.name + " " + c.decl); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // explain turns SQLite's errors into what an operator can act on.
@@ -136,6 +176,13 @@ type Inspection struct {
 	Operator         string    `json:"operator,omitempty"`
 	ReviewedAt       time.Time `json:"reviewed_at,omitzero"`
 	ReviewReason     string    `json:"review_reason,omitempty"`
+	// CautionKinds ("implausible", "unfamiliar", comma-separated) and
+	// Cautions (their reasons, one line) say why the strip went to review
+	// whatever its scores; Familiarity is its familiarity score (nil for a
+	// model that does not measure it).
+	CautionKinds string   `json:"caution_kinds,omitempty"`
+	Cautions     string   `json:"cautions,omitempty"`
+	Familiarity  *float64 `json:"familiarity,omitempty"`
 }
 
 // FinalDecision is the operator's decision where there is one, else the
@@ -155,14 +202,23 @@ func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
 		in.InspectedAt = time.Now()
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
-		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
+		caution_kinds, cautions, familiarity)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 		in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
-		in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision)
+		in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision,
+		nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity)
 	if err != nil {
 		return 0, fmt.Errorf("record inspection of %s: %s", in.Path, explain(err))
 	}
 	return res.LastInsertId()
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // Review records an operator's decision on inspection id: PASS or REJECT,
@@ -266,7 +322,8 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	}
 	query := `SELECT id, inspected_at, source, path, sha256, width, height, bytes, model_name, model_version, model_sha256,
 		pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
-		COALESCE(operator_decision,''), COALESCE(operator,''), COALESCE(reviewed_at,''), COALESCE(review_reason,'')
+		COALESCE(operator_decision,''), COALESCE(operator,''), COALESCE(reviewed_at,''), COALESCE(review_reason,''),
+		COALESCE(caution_kinds,''), COALESCE(cautions,''), familiarity
 		FROM inspections`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -286,7 +343,8 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		var at, reviewed string
 		if err := rows.Scan(&in.ID, &at, &in.Source, &in.Path, &in.SHA256, &in.Width, &in.Height, &in.Bytes,
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
-			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason); err != nil {
+			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
+			&in.CautionKinds, &in.Cautions, &in.Familiarity); err != nil {
 			return nil, fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)

@@ -73,7 +73,7 @@ func runBench(args []string, env Env) error {
 			return fmt.Errorf("%s: %w", files[k], err)
 		}
 		t0 := time.Now()
-		if _, err := inference.Decide(a.Probabilities(), m.DefaultThresholds); err != nil {
+		if _, err := a.Decide(m.DefaultThresholds); err != nil {
 			return err
 		}
 		d := float64(time.Since(t0).Nanoseconds()) / 1e6
@@ -141,7 +141,7 @@ func benchPipelined(ctx context.Context, e *inference.Engine, files []string, n 
 		if err != nil {
 			return 0, err
 		}
-		if _, err := inference.Decide(a.Probabilities(), e.Manifest().DefaultThresholds); err != nil {
+		if _, err := a.Decide(e.Manifest().DefaultThresholds); err != nil {
 			return 0, err
 		}
 	}

@@ -80,15 +80,16 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"inspect": {"open the inspection window (the default)", runInspect},
-		"scan":    {"score image files or folders and print one record per image", runScan},
-		"serve":   {"serve the HTTP API for line integration", runServe},
-		"bench":   {"measure ms per strip for each stage, optionally against PyTorch", runBench},
-		"eval":    {"measure the model on labelled strips and suggest thresholds", runEval},
-		"history": {"export the audit trail of inspections as CSV or JSONL", runHistory},
-		"version": {"print the application, model and ONNX Runtime versions", runVersion},
-		"watch":   {"score strips dropped into a hot folder and sort them by decision", runWatch},
-		"help":    {"show this help", runHelp},
+		"inspect":     {"open the inspection window (the default)", runInspect},
+		"scan":        {"score image files or folders and print one record per image", runScan},
+		"serve":       {"serve the HTTP API for line integration", runServe},
+		"bench":       {"measure ms per strip for each stage, optionally against PyTorch", runBench},
+		"eval":        {"measure the model on labelled strips and suggest thresholds", runEval},
+		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
+		"history":     {"export the audit trail of inspections as CSV or JSONL", runHistory},
+		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
+		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
+		"help":        {"show this help", runHelp},
 	}
 }
 
@@ -104,6 +105,8 @@ usage:
                                                        export the audit trail
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
+  steelinspect familiarity --model M --fit DIR --limit-on DIR
+                                                       fit what the model's training strips look like
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

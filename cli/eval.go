@@ -198,6 +198,12 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 	fmt.Fprintf(w, "  missed (defective auto-passed):     %d of %d (%.1f%%)\n", s.Missed, s.Defective, 100*s.MissedRate)
 	fmt.Fprintf(w, "  false alarms (clean auto-rejected): %d of %d (%.1f%%)\n", s.FalseAlarms, s.Strips-s.Defective, 100*s.FalseAlarmRate)
 	fmt.Fprintf(w, "  review rate %.1f%%, automation rate %.1f%%\n", 100*s.ReviewRate, 100*s.AutomationRate)
+	if r.FamiliarityLimit > 0 {
+		fmt.Fprintf(w, "  unfamiliar strips (sent to review whatever their scores): %d of %d (limit %.2f)\n", r.Unfamiliar, s.Strips, r.FamiliarityLimit)
+	} else {
+		fmt.Fprintf(w, "  unfamiliar strips: not measured (the model has no familiarity statistics)\n")
+	}
+	fmt.Fprintf(w, "  implausible images (sent to review): %d\n", r.Implausible)
 	fmt.Fprintf(w, "\npatch level: %d patches, %d defective (>= %d mask pixels)\n", p.Patches, p.Defective, evaluate.MinDefectPixels)
 	fmt.Fprintf(w, "  at pass %.2f:   recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Pass, p.RecallAtPass, p.PrecisionAtPass, p.F2AtPass, p.AtPass.TP, p.AtPass.FP, p.AtPass.TN, p.AtPass.FN)
 	fmt.Fprintf(w, "  at reject %.2f: recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Reject, p.RecallAtReject, p.PrecisionAtReject, p.F2AtReject, p.AtReject.TP, p.AtReject.FP, p.AtReject.TN, p.AtReject.FN)

@@ -22,9 +22,6 @@ import (
 // each failure was already reported in its record and on stderr.
 var errSomeFailed = errors.New("some files failed")
 
-// imageExtensions are the files a folder scan picks up.
-var imageExtensions = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true}
-
 func runScan(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("scan", env)
@@ -135,7 +132,7 @@ func expandPaths(paths []string) []scanTarget {
 				found = append(found, scanTarget{path: path, err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
 				return nil
 			}
-			if !d.IsDir() && imageExtensions[strings.ToLower(filepath.Ext(path))] {
+			if !d.IsDir() && inference.IsImageFileName(path) {
 				found = append(found, scanTarget{path: path})
 			}
 			return nil
@@ -154,7 +151,7 @@ func scanOne(ctx context.Context, e *inference.Engine, p inference.Prepared, th 
 	if err != nil {
 		return inference.ErrorRecord(p.Name(), err, model, th)
 	}
-	v, err := inference.Decide(a.Probabilities(), th)
+	v, err := a.Decide(th)
 	if err != nil {
 		return inference.ErrorRecord(p.Name(), err, model, th)
 	}
@@ -166,7 +163,7 @@ func scanOne(ctx context.Context, e *inference.Engine, p inference.Prepared, th 
 var csvHeader = []string{"path", "error", "decision", "confidence", "confidence_level", "mean_probability",
 	"auto_pass", "manual_review", "auto_reject", "recommendation", "width", "height", "image_sha256",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold",
-	"decode_ms", "inference_ms", "total_ms", "patches"}
+	"decode_ms", "inference_ms", "total_ms", "patches", "caution_kinds", "cautions", "familiarity", "familiarity_limit"}
 
 func newRecordWriter(format string, w io.Writer) (write func(inference.Record) error, flush func() error, err error) {
 	switch format {
@@ -188,7 +185,7 @@ func newRecordWriter(format string, w io.Writer) (write func(inference.Record) e
 func csvRow(r inference.Record) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
 	row := []string{r.Path, r.Error, r.Decision, "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
-		r.Model.Name, r.Model.Version, r.Model.SHA256, f(r.Thresholds.Pass), f(r.Thresholds.Reject), "", "", "", ""}
+		r.Model.Name, r.Model.Version, r.Model.SHA256, f(r.Thresholds.Pass), f(r.Thresholds.Reject), "", "", "", "", "", "", "", ""}
 	if r.Error != "" {
 		return row
 	}
@@ -201,5 +198,13 @@ func csvRow(r inference.Record) []string {
 		patches[i] = fmt.Sprintf("%d:%d:%d:%d:%.6f:%s", p.X, p.Y, p.W, p.H, p.Probability, p.Zone)
 	}
 	row[21] = strings.Join(patches, ";")
+	kinds := make([]string, len(r.Cautions))
+	for i, c := range r.Cautions {
+		kinds[i] = string(c.Kind)
+	}
+	row[22], row[23] = strings.Join(kinds, ","), inference.CautionReasons(r.Cautions)
+	if r.Familiarity != nil {
+		row[24], row[25] = f(r.Familiarity.Score), f(r.Familiarity.Limit)
+	}
 	return row
 }

@@ -55,8 +55,7 @@ func Compare(ref, r *Report) (*Comparison, error) {
 			return nil, fmt.Errorf("%s: %d patches, the reference has %d (different tiling)", s.ImageID, len(s.Probabilities), len(rs.Probabilities))
 		}
 		c.Strips++
-		d := inference.Decision(inference.ZoneOf(s.Confidence, r.Thresholds))
-		rd := inference.Decision(inference.ZoneOf(rs.Confidence, r.Thresholds))
+		d, rd := s.Decision(r.Thresholds), rs.Decision(r.Thresholds)
 		if d != rd {
 			c.DecisionChanges = append(c.DecisionChanges, DecisionChange{s.ImageID, s.Defective, rd, d})
 		}

@@ -30,6 +30,18 @@ type StripResult struct {
 	Confidence    float64   `json:"confidence"`
 	Probabilities []float32 `json:"probabilities,omitempty"`
 	PatchTruth    []bool    `json:"patch_truth,omitempty"`
+	// Cautions sent the strip to review whatever its confidence.
+	Cautions    []inference.Caution         `json:"cautions,omitempty"`
+	Familiarity *inference.StripFamiliarity `json:"familiarity,omitempty"`
+}
+
+// Decision is the strip's decision at t: its confidence's zone, or REVIEW
+// when it has a caution.
+func (s *StripResult) Decision(t inference.Thresholds) inference.Decision {
+	if len(s.Cautions) > 0 {
+		return inference.Review
+	}
+	return inference.Decision(inference.ZoneOf(s.Confidence, t))
 }
 
 // PatchMetrics are detection metrics over all patches.
@@ -63,11 +75,18 @@ type Report struct {
 	Problems   []string                `json:"problems,omitempty"`
 	Notes      []string                `json:"notes,omitempty"`
 	Strip      StripOutcome            `json:"strip"`
-	Patch      PatchMetrics            `json:"patch"`
-	PerClass   map[int]ClassMisses     `json:"per_class"`
-	MaxMissed  int                     `json:"max_missed"`
-	Suggested  *StripOutcome           `json:"suggested,omitempty"`
-	Strips     []StripResult           `json:"strips"`
+	// Unfamiliar and Implausible count the strips with each caution (a
+	// strip may have both); they go to review whatever their confidence.
+	Unfamiliar  int `json:"unfamiliar"`
+	Implausible int `json:"implausible"`
+	// FamiliarityLimit is the model's limit (0 for a model without
+	// familiarity statistics).
+	FamiliarityLimit float64             `json:"familiarity_limit,omitempty"`
+	Patch            PatchMetrics        `json:"patch"`
+	PerClass         map[int]ClassMisses `json:"per_class"`
+	MaxMissed        int                 `json:"max_missed"`
+	Suggested        *StripOutcome       `json:"suggested,omitempty"`
+	Strips           []StripResult       `json:"strips"`
 }
 
 // Run scores every image in imagesDir against labels and measures the
@@ -94,6 +113,9 @@ func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t in
 	}
 	sort.Strings(names)
 	r := &Report{Images: imagesDir, Model: a.Manifest().Identity(), Thresholds: t, MaxMissed: maxMissed, PerClass: map[int]ClassMisses{}}
+	if f := a.Manifest().Familiarity; f != nil {
+		r.FamiliarityLimit = f.Limit
+	}
 	var missing []string
 	for id, s := range labels.Strips {
 		if !present[id] {
@@ -148,6 +170,7 @@ func scoreStrip(ctx context.Context, a Analyzer, path string, s *StripLabels) St
 		return res
 	}
 	res.Probabilities = an.Probabilities()
+	res.Cautions, res.Familiarity = an.Cautions, an.Familiarity
 	res.PatchTruth = make([]bool, len(an.Patches))
 	for i, p := range an.Patches {
 		res.PatchTruth[i] = mask.Count(p.X, p.Y, p.X+p.W, p.Y+p.H) >= MinDefectPixels
@@ -159,7 +182,7 @@ func scoreStrip(ctx context.Context, a Analyzer, path string, s *StripLabels) St
 // measure fills the metrics from the scored strips.
 func (r *Report) measure() {
 	var conf []float64
-	var defective []bool
+	var defective, held []bool
 	var scores []float32
 	var truth []bool
 	for _, s := range r.Strips {
@@ -168,9 +191,18 @@ func (r *Report) measure() {
 		}
 		conf = append(conf, s.Confidence)
 		defective = append(defective, s.Defective)
+		held = append(held, len(s.Cautions) > 0)
+		for _, c := range s.Cautions {
+			switch c.Kind {
+			case inference.CautionUnfamiliar:
+				r.Unfamiliar++
+			case inference.CautionImplausible:
+				r.Implausible++
+			}
+		}
 		scores = append(scores, s.Probabilities...)
 		truth = append(truth, s.PatchTruth...)
-		passed := inference.ZoneOf(s.Confidence, r.Thresholds) == inference.ZoneAutoPass
+		passed := s.Decision(r.Thresholds) == inference.Pass
 		for _, c := range s.Classes {
 			m := r.PerClass[c]
 			m.Strips++
@@ -180,7 +212,7 @@ func (r *Report) measure() {
 			r.PerClass[c] = m
 		}
 	}
-	r.Strip = OutcomeAt(conf, defective, r.Thresholds)
+	r.Strip = OutcomeHeld(conf, defective, held, r.Thresholds)
 	p := &r.Patch
 	p.Patches = len(scores)
 	for _, t := range truth {
@@ -194,7 +226,7 @@ func (r *Report) measure() {
 	p.RecallAtReject, p.PrecisionAtReject, p.F2AtReject = p.AtReject.Recall(), p.AtReject.Precision(), p.AtReject.F2()
 	p.ROCAUC = Metric(ROCAUC(scores, truth))
 	p.PRAUC = Metric(AveragePrecision(scores, truth))
-	if best, ok := Suggest(Sweep(conf, defective), r.MaxMissed); ok {
+	if best, ok := Suggest(SweepHeld(conf, defective, held), r.MaxMissed); ok {
 		r.Suggested = &best
 	}
 }

@@ -151,9 +151,19 @@ type StripOutcome struct {
 // OutcomeAt decides every strip from its confidence (highest patch
 // probability) and tallies the outcomes against the truth.
 func OutcomeAt(confidence []float64, defective []bool, t inference.Thresholds) StripOutcome {
+	return OutcomeHeld(confidence, defective, nil, t)
+}
+
+// OutcomeHeld is OutcomeAt where the strips marked in held (those with a
+// caution: implausible or unfamiliar) go to review whatever their
+// confidence. held may be nil.
+func OutcomeHeld(confidence []float64, defective, held []bool, t inference.Thresholds) StripOutcome {
 	o := StripOutcome{Thresholds: t, Strips: len(confidence)}
 	for i, c := range confidence {
-		d := inference.ZoneOf(c, t) // a strip's decision is its confidence's zone
+		d := inference.Decision(inference.ZoneOf(c, t)) // a strip's decision is its confidence's zone
+		if held != nil && held[i] {
+			d = inference.Review
+		}
 		truth := 0
 		if defective[i] {
 			truth = 1
@@ -177,10 +187,15 @@ func OutcomeAt(confidence []float64, defective []bool, t inference.Thresholds) S
 // Sweep evaluates every threshold pair on a 0.01 grid (0 <= pass < reject
 // <= 1) and returns the outcomes, pass-major.
 func Sweep(confidence []float64, defective []bool) []StripOutcome {
+	return SweepHeld(confidence, defective, nil)
+}
+
+// SweepHeld is Sweep with held strips going to review at every pair.
+func SweepHeld(confidence []float64, defective, held []bool) []StripOutcome {
 	var out []StripOutcome
 	for p := 0; p <= 99; p++ {
 		for r := p + 1; r <= 100; r++ {
-			out = append(out, OutcomeAt(confidence, defective, inference.Thresholds{Pass: float64(p) / 100, Reject: float64(r) / 100}))
+			out = append(out, OutcomeHeld(confidence, defective, held, inference.Thresholds{Pass: float64(p) / 100, Reject: float64(r) / 100}))
 		}
 	}
 	return out

@@ -68,8 +68,6 @@ type fileState struct {
 // Outcome folders inside Dir.
 var outcomeDirs = []string{"PASS", "REVIEW", "REJECT", "ERROR"}
 
-var imageExt = map[string]bool{".jpg": true, ".jpeg": true, ".png": true, ".bmp": true, ".tif": true, ".tiff": true}
-
 // Run watches until ctx ends. Folder-level errors (the folder vanished,
 // cannot create the outcome folders) end it with an error.
 func (w *Watcher) Run(ctx context.Context) error {
@@ -121,7 +119,7 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 	}
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		if e.Type().IsRegular() && imageExt[strings.ToLower(filepath.Ext(e.Name()))] {
+		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}
@@ -185,7 +183,7 @@ func (w *Watcher) handle(ctx context.Context, name string) Result {
 		}
 		return res
 	}
-	v, err := inference.Decide(a.Probabilities(), w.Thresholds)
+	v, err := a.Decide(w.Thresholds)
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 		return res

@@ -127,7 +127,7 @@ func TestRestartDoesNotRescore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := inference.Decide(a.Probabilities(), inference.DefaultThresholds)
+	v, _ := a.Decide(inference.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
 	f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
 	runs := f.engine.Runs()

@@ -8,6 +8,7 @@ import (
 	"image"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -30,6 +31,10 @@ type Patch struct {
 	W           int     `json:"w"`
 	H           int     `json:"h"`
 	Probability float32 `json:"probability"`
+	// Familiarity is the patch's familiarity score (about 1 on training
+	// strips, higher is less familiar); absent for a model without
+	// familiarity statistics.
+	Familiarity *float32 `json:"familiarity,omitempty"`
 }
 
 // Timings of one analysis, in milliseconds. Inference covers tiling,
@@ -51,8 +56,20 @@ type Analysis struct {
 	Patches []Patch       `json:"patches"`
 	Model   ModelIdentity `json:"model"`
 	Timings Timings       `json:"timings_ms"`
+	// Familiarity is how familiar the strip is to the model; nil for a
+	// model without familiarity statistics.
+	Familiarity *StripFamiliarity `json:"familiarity,omitempty"`
+	// Cautions are why the strip must go to a person whatever its
+	// probabilities: an implausible image, an unfamiliar strip.
+	Cautions []Caution `json:"cautions,omitempty"`
 	// Decoded is the oriented image that was scored, for display.
 	Decoded DecodedImage `json:"-"`
+}
+
+// Decide applies the thresholds to this analysis: its probabilities and
+// its cautions (see the package-level Decide).
+func (a *Analysis) Decide(t Thresholds) (Verdict, error) {
+	return Decide(a.Probabilities(), t, a.Cautions)
 }
 
 // Probabilities returns the patch probabilities in patch order.
@@ -103,17 +120,17 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 	if len(imgs) == 0 {
 		return out, errs
 	}
-	rects, probs, modelTime, err := e.scoreMany(ctx, imgs)
+	s, err := e.scoreMany(ctx, imgs)
 	end := time.Now()
 	for k, i := range ok {
 		if err != nil {
 			out[i], errs[i] = Analysis{}, err
 			continue
 		}
-		out[i].fill(rects[k], probs[k], Timings{
+		out[i].fill(e, s, k, Timings{
 			DecodeMS:    ms(decodeDone.Sub(start)),
 			InferenceMS: ms(end.Sub(decodeDone)),
-			ModelMS:     ms(modelTime),
+			ModelMS:     ms(s.modelTime),
 			TotalMS:     ms(end.Sub(start)),
 		})
 	}
@@ -121,27 +138,42 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 }
 
 // decode decodes one image and fills everything of its Analysis but the
-// scores.
+// scores, the plausibility check of the image included.
 func (e *Engine) decode(name string, data []byte) (Analysis, error) {
 	decoded, err := DecodeImage(data, e.maxPixels)
 	if err != nil {
 		return Analysis{}, err
 	}
 	sum := sha256.Sum256(data)
-	return Analysis{
+	a := Analysis{
 		Source: name,
 		Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
 			Bytes: len(data), SHA256: hex.EncodeToString(sum[:])},
 		Model:   e.manifest.Identity(),
 		Decoded: decoded,
-	}, nil
+	}
+	if reason := ImplausibleReason(decoded.Width, decoded.Height, MeasureImage(decoded.Image)); reason != "" {
+		a.Cautions = append(a.Cautions, Caution{Kind: CautionImplausible, Reason: reason})
+	}
+	return a, nil
 }
 
-func (a *Analysis) fill(rects []image.Rectangle, probs []float32, t Timings) {
+// fill takes image k's scores from s, its familiarity included.
+func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
 	a.Timings = t
-	a.Patches = make([]Patch, len(rects))
-	for j, r := range rects {
-		a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: probs[j]}
+	a.Patches = make([]Patch, len(s.rects[k]))
+	for j, r := range s.rects[k] {
+		a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: s.probs[k][j]}
+		if s.familiarity != nil {
+			f := float32(round3(float64(s.familiarity[k][j])))
+			a.Patches[j].Familiarity = &f
+		}
+	}
+	if s.familiarity != nil {
+		a.Familiarity = stripFamiliarity(s.familiarity[k], e.manifest.Familiarity.Limit)
+		if a.Familiarity.Unfamiliar {
+			a.Cautions = append(a.Cautions, Caution{Kind: CautionUnfamiliar, Reason: unfamiliarReason(a.Familiarity)})
+		}
 	}
 }
 
@@ -180,13 +212,14 @@ func (e *Engine) AnalyzePrepared(ctx context.Context, p Prepared) (Analysis, err
 		return Analysis{}, p.err
 	}
 	start := time.Now()
-	rects, probs, modelTime, err := e.scoreMany(ctx, []image.Image{p.analysis.Decoded.Image})
+	s, err := e.scoreMany(ctx, []image.Image{p.analysis.Decoded.Image})
 	if err != nil {
 		return Analysis{}, err
 	}
 	inf := ms(time.Since(start))
 	a := p.analysis
-	a.fill(rects[0], probs[0], Timings{DecodeMS: p.decodeMS, InferenceMS: inf, ModelMS: ms(modelTime), TotalMS: p.decodeMS + inf})
+	a.Cautions = slices.Clone(a.Cautions)
+	a.fill(e, s, 0, Timings{DecodeMS: p.decodeMS, InferenceMS: inf, ModelMS: ms(s.modelTime), TotalMS: p.decodeMS + inf})
 	return a, nil
 }
 

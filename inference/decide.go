@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
+	"strings"
 )
 
 // Thresholds are the two cut points of the traffic light. A strip whose
@@ -134,6 +136,35 @@ type ZonePercents struct {
 	AutoReject   float64 `json:"auto_reject"`
 }
 
+// Caution is a reason a strip goes to a person whatever its patch
+// probabilities: the image is implausible (a camera or feed fault) or the
+// strip is unlike anything the model was trained on.
+type Caution struct {
+	Kind   CautionKind `json:"kind"`
+	Reason string      `json:"reason"`
+}
+
+// CautionKind says what kind of caution it is.
+type CautionKind string
+
+// The kinds of caution.
+const (
+	CautionImplausible CautionKind = "implausible"
+	CautionUnfamiliar  CautionKind = "unfamiliar"
+)
+
+// CautionReasons joins the cautions' reasons into one line ("" for none).
+func CautionReasons(cs []Caution) string {
+	var b strings.Builder
+	for i, c := range cs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(c.Reason)
+	}
+	return b.String()
+}
+
 // Verdict is everything Decide derives from the probabilities.
 type Verdict struct {
 	Decision        Decision     `json:"decision"`
@@ -146,6 +177,9 @@ type Verdict struct {
 	Percents        ZonePercents `json:"zone_percent"`
 	Thresholds      Thresholds   `json:"thresholds"`
 	MostSuspicious  int          `json:"most_suspicious_patch"`
+	// Cautions, when there are any, sent the strip to REVIEW whatever its
+	// probabilities; the patch zones still follow the probabilities.
+	Cautions []Caution `json:"cautions,omitempty"`
 }
 
 // Recommendation texts, one per decision.
@@ -159,8 +193,12 @@ const (
 // cheap (no inference), so moving a threshold slider just calls it again.
 //
 // The strip's confidence is its highest patch probability: PASS when that is
-// below t.Pass, REJECT when above t.Reject, REVIEW otherwise.
-func Decide(probabilities []float32, t Thresholds) (Verdict, error) {
+// below t.Pass, REJECT when above t.Reject, REVIEW otherwise. A strip with
+// any caution (an implausible image, an unfamiliar strip) is REVIEW
+// whatever its probabilities, with the cautions' reasons as its
+// recommendation: never an automatic decision on a strip the model cannot
+// judge.
+func Decide(probabilities []float32, t Thresholds, cautions []Caution) (Verdict, error) {
 	if err := t.Validate(); err != nil {
 		return Verdict{}, err
 	}
@@ -199,6 +237,11 @@ func Decide(probabilities []float32, t Thresholds) (Verdict, error) {
 	v.Decision = Decision(ZoneOf(v.Confidence, t))
 	v.ConfidenceLevel = confidenceLevel(v.Decision, v.Confidence, t)
 	v.Recommendation = [...]string{ActionPass, ActionReview, ActionReject}[v.Decision]
+	if len(cautions) > 0 {
+		v.Cautions = slices.Clone(cautions)
+		v.Decision, v.ConfidenceLevel = Review, "Uncertain"
+		v.Recommendation = ActionReview + ": " + CautionReasons(cautions)
+	}
 	return v, nil
 }
 

@@ -47,7 +47,7 @@ func TestDecide(t *testing.T) {
 		{"certain reject", []float32{0.99, 0.2}, Reject, "High", ZoneCounts{1, 0, 1}},
 	}
 	for _, c := range cases {
-		v, err := Decide(c.probs, th)
+		v, err := Decide(c.probs, th, nil)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
@@ -61,7 +61,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestDecideMetrics(t *testing.T) {
-	v, err := Decide([]float32{0.1, 0.3, 0.5, 0.9}, DefaultThresholds)
+	v, err := Decide([]float32{0.1, 0.3, 0.5, 0.9}, DefaultThresholds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDecideMetrics(t *testing.T) {
 		t.Errorf("recommendation %q", v.Recommendation)
 	}
 	// The same probabilities under looser thresholds: no inference involved.
-	v2, _ := Decide([]float32{0.1, 0.3, 0.5, 0.9}, Thresholds{Pass: 0.2, Reject: 0.95})
+	v2, _ := Decide([]float32{0.1, 0.3, 0.5, 0.9}, Thresholds{Pass: 0.2, Reject: 0.95}, nil)
 	if v2.Decision != Review || v2.Counts != (ZoneCounts{1, 3, 0}) {
 		t.Errorf("re-decided %v %+v", v2.Decision, v2.Counts)
 	}
@@ -86,11 +86,11 @@ func TestDecideMetrics(t *testing.T) {
 
 func TestDecideRejectsBadInput(t *testing.T) {
 	for _, probs := range [][]float32{nil, {float32(math.NaN())}, {1.5}, {-0.1}} {
-		if _, err := Decide(probs, DefaultThresholds); err == nil {
+		if _, err := Decide(probs, DefaultThresholds, nil); err == nil {
 			t.Errorf("Decide(%v) accepted bad probabilities", probs)
 		}
 	}
-	if _, err := Decide([]float32{0.5}, Thresholds{0.7, 0.5}); err == nil || !strings.Contains(err.Error(), "out of order") {
+	if _, err := Decide([]float32{0.5}, Thresholds{0.7, 0.5}, nil); err == nil || !strings.Contains(err.Error(), "out of order") {
 		t.Errorf("thresholds out of order not refused: %v", err)
 	}
 }
@@ -115,7 +115,7 @@ func BenchmarkDecide(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Decide(probs, DefaultThresholds); err != nil {
+		if _, err := Decide(probs, DefaultThresholds, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -77,13 +77,30 @@ type Engine struct {
 	maxBatch   int
 	threads    int // ONNX Runtime intra-op threads in use
 
+	// featureDim is the length of a whole-strip model's window feature
+	// vector (its features output), 0 when it has none; familiarity holds
+	// the statistics that turn features into familiarity scores, nil when
+	// the model has none.
+	featureDim  int
+	familiarity *FamiliarityStats
+
 	mu      sync.Mutex
 	session *ort.DynamicAdvancedSession
-	buf     []float32 // maxBatch patches of model input
-	outBuf  []float32
+	buf     []float32                    // maxBatch patches of model input
+	outBufs [][]float32                  // one buffer per model output
 	inputs  map[int]*ort.Tensor[float32] // views of buf, one per batch size
-	outputs map[int]*ort.Tensor[float32]
+	outputs map[int][]*ort.Tensor[float32]
 	runs    atomic.Int64
+}
+
+// scored is what one scoring call gives per image: the patch rectangles,
+// their probabilities and (for a model with familiarity statistics) their
+// familiarity scores, plus the time spent inside ONNX Runtime.
+type scored struct {
+	rects       [][]image.Rectangle
+	probs       [][]float32
+	familiarity [][]float32
+	modelTime   time.Duration
 }
 
 // OpenModel loads the model at path (its .onnx or its manifest).
@@ -120,7 +137,7 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 		numClasses: len(m.Classes),
 		maxBatch:   opts.MaxBatch,
 		inputs:     map[int]*ort.Tensor[float32]{},
-		outputs:    map[int]*ort.Tensor[float32]{},
+		outputs:    map[int][]*ort.Tensor[float32]{},
 	}
 	if e.maxBatch <= 0 {
 		e.maxBatch = DefaultMaxBatch
@@ -131,12 +148,31 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	if e.fixedBatch > 0 {
 		e.maxBatch = e.fixedBatch
 	}
+	outputNames := []string{m.Output.Name}
 	if m.WholeStrip() {
+		if e.featureDim, err = checkFeaturesOutput(m, outs); err != nil {
+			return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
+		}
+		windows := chunkWindows(maxChunkWidth, m.Input)
 		e.buf = make([]float32, maxChunkWidth*m.Input.PatchSize*m.Input.Channels)
-		e.outBuf = make([]float32, chunkWindows(maxChunkWidth, m.Input))
+		e.outBufs = [][]float32{make([]float32, windows)}
+		if e.featureDim > 0 {
+			e.outBufs = append(e.outBufs, make([]float32, e.featureDim*windows))
+			outputNames = append(outputNames, m.Output.Features)
+		}
 	} else {
 		e.buf = make([]float32, e.maxBatch*e.patchElems)
-		e.outBuf = make([]float32, e.maxBatch*e.numClasses)
+		e.outBufs = [][]float32{make([]float32, e.maxBatch*e.numClasses)}
+	}
+	if m.Familiarity != nil {
+		if m.familiarityStats == nil {
+			return nil, fmt.Errorf("model %q: its familiarity statistics (%s) were not loaded", m.Name, m.Familiarity.File)
+		}
+		if m.familiarityStats.Dim != e.featureDim {
+			return nil, fmt.Errorf("model %q: familiarity statistics are for %d features, the model gives %d",
+				m.Name, m.familiarityStats.Dim, e.featureDim)
+		}
+		e.familiarity = m.familiarityStats
 	}
 
 	so, err := ort.NewSessionOptions()
@@ -185,7 +221,7 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 		}
 	}
 	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData,
-		[]string{m.Input.Name}, []string{m.Output.Name}, so)
+		[]string{m.Input.Name}, outputNames, so)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: create session: %w", m.Name, err)
 	}
@@ -278,8 +314,10 @@ func (e *Engine) Close() error {
 	for _, t := range e.inputs {
 		errs = append(errs, t.Destroy())
 	}
-	for _, t := range e.outputs {
-		errs = append(errs, t.Destroy())
+	for _, ts := range e.outputs {
+		for _, t := range ts {
+			errs = append(errs, t.Destroy())
+		}
 	}
 	clear(e.inputs)
 	clear(e.outputs)
@@ -299,16 +337,55 @@ func (e *Engine) Score(ctx context.Context, img image.Image) ([]image.Rectangle,
 // (up to MaxBatch patches each), which is what a server batching concurrent
 // requests wants. Results are per image, in order.
 func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, error) {
-	rects, probs, _, err := e.scoreMany(ctx, imgs)
-	return rects, probs, err
+	s, err := e.scoreMany(ctx, imgs)
+	return s.rects, s.probs, err
 }
 
-// scoreMany is ScoreMany that also reports the time spent inside ONNX
-// Runtime, so timings can tell preprocessing from the model itself.
-func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, time.Duration, error) {
+// scoreMany is ScoreMany that also gives familiarity scores and the time
+// spent inside ONNX Runtime, so timings can tell preprocessing from the
+// model itself.
+func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) (scored, error) {
 	if e.manifest.WholeStrip() {
-		return e.scoreWholeStrips(ctx, imgs)
+		return e.scoreWholeStrips(ctx, imgs, nil)
 	}
+	rects, probs, modelTime, err := e.scorePerPatch(ctx, imgs)
+	return scored{rects: rects, probs: probs, modelTime: modelTime}, err
+}
+
+// HasFamiliarity reports whether the model can tell familiar strips from
+// unfamiliar ones (it has a features output and statistics for it).
+func (e *Engine) HasFamiliarity() bool { return e.familiarity != nil }
+
+// FeatureDim is the length of the model's window feature vectors, 0 for a
+// model without a features output.
+func (e *Engine) FeatureDim() int { return e.featureDim }
+
+// PatchFeatures runs a whole-strip model with a features output on img and
+// returns a copy of every patch's feature vector, in patch order (for
+// fitting familiarity statistics).
+func (e *Engine) PatchFeatures(ctx context.Context, img image.Image) ([][]float32, error) {
+	if e.featureDim == 0 {
+		return nil, fmt.Errorf("model %q has no features output", e.manifest.Name)
+	}
+	var out [][]float32
+	sink := func(_, patch int, feats []float32, stride int) {
+		for len(out) <= patch {
+			out = append(out, nil)
+		}
+		v := make([]float32, e.featureDim)
+		for d := range v {
+			v[d] = feats[d*stride]
+		}
+		out[patch] = v
+	}
+	if _, err := e.scoreWholeStrips(ctx, []image.Image{img}, sink); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scorePerPatch scores images with a per-patch model, MaxBatch patches a run.
+func (e *Engine) scorePerPatch(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, time.Duration, error) {
 	in := e.manifest.Input
 	type patchRef struct {
 		img  int
@@ -375,33 +452,52 @@ func (e *Engine) run(batch int) ([]float32, error) {
 	if e.outputRank == 1 {
 		outShape = ort.NewShape(int64(batch))
 	}
-	return e.runTensors(batch, shape, outShape)
+	outs, err := e.runTensors(batch, shape, outShape)
+	if err != nil {
+		return nil, err
+	}
+	return outs[0], nil
 }
 
 // runTensors runs the model on the start of e.buf with the given input and
-// output shapes. The tensors (views of e.buf and e.outBuf) are made once
-// per key and kept.
-func (e *Engine) runTensors(key int, inShape, outShape ort.Shape) ([]float32, error) {
+// output shapes (one per model output, in session order). The tensors
+// (views of e.buf and e.outBufs) are made once per key and kept.
+func (e *Engine) runTensors(key int, inShape ort.Shape, outShapes ...ort.Shape) ([][]float32, error) {
 	input, ok := e.inputs[key]
 	if !ok {
 		t, err := ort.NewTensor(inShape, e.buf[:inShape.FlattenedSize()])
 		if err != nil {
 			return nil, fmt.Errorf("input tensor: %w", err)
 		}
-		out, err := ort.NewTensor(outShape, e.outBuf[:outShape.FlattenedSize()])
-		if err != nil {
-			t.Destroy()
-			return nil, fmt.Errorf("output tensor: %w", err)
+		var outs []*ort.Tensor[float32]
+		for i, sh := range outShapes {
+			out, err := ort.NewTensor(sh, e.outBufs[i][:sh.FlattenedSize()])
+			if err != nil {
+				t.Destroy()
+				for _, o := range outs {
+					o.Destroy()
+				}
+				return nil, fmt.Errorf("output tensor: %w", err)
+			}
+			outs = append(outs, out)
 		}
-		e.inputs[key], e.outputs[key] = t, out
+		e.inputs[key], e.outputs[key] = t, outs
 		input = t
 	}
-	output := e.outputs[key]
-	if err := e.session.Run([]ort.Value{input}, []ort.Value{output}); err != nil {
+	outputs := e.outputs[key]
+	values := make([]ort.Value, len(outputs))
+	for i, o := range outputs {
+		values[i] = o
+	}
+	if err := e.session.Run([]ort.Value{input}, values); err != nil {
 		return nil, fmt.Errorf("inference failed: %w", err)
 	}
 	e.runs.Add(1)
-	return output.GetData(), nil
+	data := make([][]float32, len(outputs))
+	for i, o := range outputs {
+		data[i] = o.GetData()
+	}
+	return data, nil
 }
 
 // patchProbability turns one patch's class scores into its defect

@@ -8,7 +8,9 @@ import (
 	"image/color"
 	_ "image/jpeg" // register decoders for image.DecodeConfig
 	_ "image/png"
+	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/disintegration/imaging"
 	_ "golang.org/x/image/bmp"
@@ -18,6 +20,16 @@ import (
 // DefaultMaxPixels bounds the images the engine accepts: 50 megapixels is
 // thirty times a 1600×256 strip and about 200 MB decoded as RGBA.
 const DefaultMaxPixels = 50_000_000
+
+// ImageExtensions are the file name extensions of the image files every
+// entry point picks up from a folder (lower case).
+var ImageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+// IsImageFileName says whether a file name has one of ImageExtensions, in
+// any case.
+func IsImageFileName(name string) bool {
+	return slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(name)))
+}
 
 // SupportedFormats are the image formats the engine decodes.
 var SupportedFormats = []string{"jpeg", "png", "bmp", "tiff"}

@@ -15,8 +15,11 @@ import (
 // Manifest describes one model: what it is, how to feed it and how to read
 // its output. It lives next to the .onnx file as NAME.manifest.json.
 type Manifest struct {
-	Name              string        `json:"name"`
-	Version           string        `json:"version"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	// Kind is "classifier" (trained on labelled defects; the default) or
+	// "anomaly" (taught on good strips only).
+	Kind              string        `json:"kind,omitempty"`
 	File              string        `json:"file"`
 	SHA256            string        `json:"sha256"`
 	Variant           string        `json:"variant"`
@@ -25,7 +28,13 @@ type Manifest struct {
 	Output            OutputSpec    `json:"output"`
 	Classes           []string      `json:"classes"`
 	DefaultThresholds Thresholds    `json:"default_thresholds"`
-	Provenance        Provenance    `json:"provenance"`
+	// Familiarity names the statistics of the model's training strips in
+	// its feature space and the limit above which a strip is unfamiliar;
+	// nil for a model without them (it decides on every strip).
+	Familiarity *FamiliaritySpec `json:"familiarity,omitempty"`
+	Provenance  Provenance       `json:"provenance"`
+
+	familiarityStats *FamiliarityStats // loaded from Familiarity.File
 }
 
 // InputSpec is the model's single image input.
@@ -67,6 +76,9 @@ type Preprocessing struct {
 type OutputSpec struct {
 	Name string `json:"name"`
 	Kind string `json:"kind"` // probability or logit
+	// Features names a whole-strip model's second output, the window
+	// features [1,D,rows,cols] its familiarity is measured on ("" for none).
+	Features string `json:"features,omitempty"`
 }
 
 // Provenance records where the model came from and how good it was measured
@@ -83,6 +95,12 @@ type Provenance struct {
 	// the base style): how the model generalises, tracked but with no bar.
 	HeldoutWide string         `json:"heldout_wide,omitempty"`
 	MetricsWide map[string]any `json:"metrics_wide,omitempty"`
+	// Validation and MetricsValidation describe the strips the model was
+	// chosen and calibrated on (real ones among them) and how it did;
+	// MetricsHeldout holds metrics on named held-out sets.
+	Validation        string         `json:"validation,omitempty"`
+	MetricsValidation map[string]any `json:"metrics_validation,omitempty"`
+	MetricsHeldout    map[string]any `json:"metrics_heldout,omitempty"`
 }
 
 // ManifestSuffix ends every manifest file name.
@@ -172,9 +190,56 @@ func (m *Manifest) Validate() error {
 	if err := m.DefaultThresholds.Validate(); err != nil {
 		bad("default_thresholds: %v", err)
 	}
+	switch m.Kind {
+	case "", KindClassifier, KindAnomaly:
+	default:
+		bad("kind %q must be %s or %s", m.Kind, KindClassifier, KindAnomaly)
+	}
+	if m.Output.Features != "" && m.Variant != VariantWholeStrip {
+		bad("output.features needs a whole-strip model")
+	}
+	if f := m.Familiarity; f != nil {
+		if m.Output.Features == "" {
+			bad("familiarity needs output.features")
+		}
+		if _, err := familiarityFile(f); err != nil {
+			bad("%v", err)
+		}
+		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
+			bad("familiarity.sha256 %q is not 64 hex digits", f.SHA256)
+		}
+		if !(f.Limit > 0) {
+			bad("familiarity.limit must be positive")
+		}
+	}
 	if len(problems) > 0 {
 		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
 	}
+	return nil
+}
+
+// Model kinds.
+const (
+	KindClassifier = "classifier"
+	KindAnomaly    = "anomaly"
+)
+
+// AttachFamiliarity checks the familiarity file's bytes against the
+// manifest's hash and keeps the parsed statistics for NewEngine.
+func (m *Manifest) AttachFamiliarity(data []byte) error {
+	if m.Familiarity == nil {
+		return fmt.Errorf("manifest %q names no familiarity statistics", m.Name)
+	}
+	sum := sha256.Sum256(data)
+	if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, m.Familiarity.SHA256) {
+		return fmt.Errorf("familiarity statistics %s: hash mismatch: file has sha256 %s, manifest says %s",
+			m.Familiarity.File, got[:12], shortHash(m.Familiarity.SHA256))
+	}
+	stats, err := ParseFamiliarityStats(data)
+	if err != nil {
+		return fmt.Errorf("%s: %w", m.Familiarity.File, err)
+	}
+	m.familiarityStats = stats
 	return nil
 }
 
@@ -224,6 +289,16 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 	}
 	if err := m.CheckHash(data); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", onnxPath, err)
+	}
+	if m.Familiarity != nil {
+		famPath := filepath.Join(filepath.Dir(manifestPath), m.Familiarity.File)
+		raw, err := os.ReadFile(famPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("familiarity statistics named by %s: %w", manifestPath, err)
+		}
+		if err := m.AttachFamiliarity(raw); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
+		}
 	}
 	return m, data, nil
 }

@@ -5,20 +5,25 @@ package inference
 // confidence_level, zones, recommendation) plus everything needed to trace
 // the decision. A failed image carries only Path, Error, Model and Thresholds.
 type Record struct {
-	Path            string        `json:"path"`
-	Error           string        `json:"error,omitempty"`
-	Decision        string        `json:"decision,omitempty"`
-	Confidence      float64       `json:"confidence"`
-	ConfidenceLevel string        `json:"confidence_level,omitempty"`
-	MeanProbability float64       `json:"mean_probability"`
-	Zones           ZoneCounts    `json:"zones"`
-	ZonePercent     ZonePercents  `json:"zone_percent"`
-	Recommendation  string        `json:"recommendation,omitempty"`
-	Patches         []RecordPatch `json:"patches,omitempty"`
-	Image           *ImageInfo    `json:"image,omitempty"`
-	Model           ModelIdentity `json:"model"`
-	Thresholds      Thresholds    `json:"thresholds"`
-	Timings         *Timings      `json:"timings_ms,omitempty"`
+	Path            string       `json:"path"`
+	Error           string       `json:"error,omitempty"`
+	Decision        string       `json:"decision,omitempty"`
+	Confidence      float64      `json:"confidence"`
+	ConfidenceLevel string       `json:"confidence_level,omitempty"`
+	MeanProbability float64      `json:"mean_probability"`
+	Zones           ZoneCounts   `json:"zones"`
+	ZonePercent     ZonePercents `json:"zone_percent"`
+	Recommendation  string       `json:"recommendation,omitempty"`
+	// Cautions are why the strip went to REVIEW whatever its scores
+	// (implausible image, unfamiliar strip); Familiarity is the strip's
+	// familiarity to the model, for a model that measures it.
+	Cautions    []Caution         `json:"cautions,omitempty"`
+	Familiarity *StripFamiliarity `json:"familiarity,omitempty"`
+	Patches     []RecordPatch     `json:"patches,omitempty"`
+	Image       *ImageInfo        `json:"image,omitempty"`
+	Model       ModelIdentity     `json:"model"`
+	Thresholds  Thresholds        `json:"thresholds"`
+	Timings     *Timings          `json:"timings_ms,omitempty"`
 }
 
 // RecordPatch is one patch with the zone it falls in.
@@ -38,6 +43,8 @@ func NewRecord(a *Analysis, v *Verdict) Record {
 		Zones:           v.Counts,
 		ZonePercent:     v.Percents,
 		Recommendation:  v.Recommendation,
+		Cautions:        v.Cautions,
+		Familiarity:     a.Familiarity,
 		Patches:         make([]RecordPatch, len(a.Patches)),
 		Image:           &a.Image,
 		Model:           a.Model,

@@ -92,7 +92,7 @@ func BenchmarkStageEngineOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := Decide(a.Probabilities(), DefaultThresholds); err != nil {
+		if _, err := a.Decide(DefaultThresholds); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -52,6 +52,29 @@ func checkWholeStripShapes(m *Manifest, in ort.InputOutputInfo, outs []ort.Input
 	return 1, 3, nil
 }
 
+// checkFeaturesOutput checks the features output a whole-strip manifest
+// names, [1, D, rows, cols] with a fixed D, and returns D (0 when the
+// manifest names none).
+func checkFeaturesOutput(m *Manifest, outs []ort.InputOutputInfo) (int, error) {
+	name := m.Output.Features
+	if name == "" {
+		return 0, nil
+	}
+	for _, o := range outs {
+		if o.Name != name {
+			continue
+		}
+		if o.DataType != ort.TensorElementDataTypeFloat {
+			return 0, fmt.Errorf("output %q is %v, want float32", name, o.DataType)
+		}
+		if len(o.Dimensions) != 4 || o.Dimensions[1] <= 0 || o.Dimensions[1] > 1<<16 {
+			return 0, fmt.Errorf("output %q has shape %v, window features need [1,D,rows,cols] with a fixed D", name, o.Dimensions)
+		}
+		return int(o.Dimensions[1]), nil
+	}
+	return 0, fmt.Errorf("no output named %q for the window features", name)
+}
+
 // stripChunk is one whole-strip run: a band PatchSize high starting at y,
 // from x0 to x0+width, scoring the windows that start at xs.
 type stripChunk struct {
@@ -88,60 +111,97 @@ func planWholeStrip(img, w, h int, in InputSpec) ([]image.Rectangle, []stripChun
 	return rects, chunks
 }
 
+// featureSink receives the window features of one scored patch: feats
+// holds them Dim values stride apart (a view into the engine's buffer,
+// valid only during the call).
+type featureSink func(img, patch int, feats []float32, stride int)
+
 // scoreWholeStrips scores images with a whole-strip model: the backbone
-// runs once per band instead of once per overlapping patch.
-func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image) ([][]image.Rectangle, [][]float32, time.Duration, error) {
+// runs once per band instead of once per overlapping patch. When the model
+// has a features output, each patch's familiarity score is computed from
+// the same run (and its features handed to sink, when not nil).
+func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink featureSink) (scored, error) {
 	in := e.manifest.Input
-	rects := make([][]image.Rectangle, len(imgs))
-	probs := make([][]float32, len(imgs))
+	out := scored{rects: make([][]image.Rectangle, len(imgs)), probs: make([][]float32, len(imgs))}
+	if e.familiarity != nil {
+		out.familiarity = make([][]float32, len(imgs))
+	}
 	planes := make([]*pixelPlanes, len(imgs))
 	var chunks []stripChunk
 	for i, img := range imgs {
 		b := img.Bounds()
 		var cs []stripChunk
-		rects[i], cs = planWholeStrip(i, b.Dx(), b.Dy(), in)
-		probs[i] = make([]float32, len(rects[i]))
+		out.rects[i], cs = planWholeStrip(i, b.Dx(), b.Dy(), in)
+		out.probs[i] = make([]float32, len(out.rects[i]))
+		if out.familiarity != nil {
+			out.familiarity[i] = make([]float32, len(out.rects[i]))
+		}
 		planes[i] = toPlanes(img, in.Channels)
 		chunks = append(chunks, cs...)
 	}
 
-	var modelTime time.Duration
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.session == nil {
-		return nil, nil, 0, errors.New("engine is closed")
+		return scored{}, errors.New("engine is closed")
 	}
 	for _, c := range chunks {
 		if err := ctx.Err(); err != nil {
-			return nil, nil, 0, err
+			return scored{}, err
 		}
 		fillRegion(e.buf[:c.width*in.PatchSize*in.Channels], planes[c.img], image.Pt(c.x0, c.y), c.width, in.PatchSize,
 			in.Layout, &e.manifest.Preprocessing)
 		runStart := time.Now()
-		scores, err := e.runChunk(c.width)
-		modelTime += time.Since(runStart)
+		scores, feats, err := e.runChunk(c.width)
+		out.modelTime += time.Since(runStart)
 		if err != nil {
-			return nil, nil, 0, err
+			return scored{}, err
 		}
+		cols := chunkWindows(c.width, in)
 		for k, x := range c.xs {
-			prob, err := e.patchProbability(scores[(x-c.x0)/in.Cell : (x-c.x0)/in.Cell+1])
+			col := (x - c.x0) / in.Cell
+			prob, err := e.patchProbability(scores[col : col+1])
 			if err != nil {
-				return nil, nil, 0, fmt.Errorf("window at %d,%d: %w", x, c.y, err)
+				return scored{}, fmt.Errorf("window at %d,%d: %w", x, c.y, err)
 			}
-			probs[c.img][c.patches[k]] = prob
+			patch := c.patches[k]
+			out.probs[c.img][patch] = prob
+			if feats == nil {
+				continue
+			}
+			if out.familiarity != nil {
+				out.familiarity[c.img][patch] = float32(e.familiarity.WindowScore(feats[col:], cols))
+			}
+			if sink != nil {
+				sink(c.img, patch, feats[col:], cols)
+			}
 		}
 	}
-	return rects, probs, modelTime, nil
+	return out, nil
 }
 
 // runChunk feeds one band of the given width (in e.buf) to a whole-strip
-// model and returns its row of window scores. Tensors are kept per width.
-func (e *Engine) runChunk(width int) ([]float32, error) {
+// model and returns its row of window scores and, for a model with a
+// features output, the window features [D, 1, cols] (nil otherwise).
+// Tensors are kept per width.
+func (e *Engine) runChunk(width int) (scores, feats []float32, err error) {
 	in := e.manifest.Input
 	ps, w, ch := int64(in.PatchSize), int64(width), int64(in.Channels)
 	shape := ort.NewShape(1, ch, ps, w)
 	if in.Layout == "NHWC" {
 		shape = ort.NewShape(1, ps, w, ch)
 	}
-	return e.runTensors(width, shape, ort.NewShape(1, 1, int64(chunkWindows(width, in))))
+	cols := int64(chunkWindows(width, in))
+	outShapes := []ort.Shape{ort.NewShape(1, 1, cols)}
+	if e.featureDim > 0 {
+		outShapes = append(outShapes, ort.NewShape(1, int64(e.featureDim), 1, cols))
+	}
+	outs, err := e.runTensors(width, shape, outShapes...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(outs) > 1 {
+		feats = outs[1]
+	}
+	return outs[0], feats, nil
 }

@@ -30,7 +30,7 @@ func BenchmarkBundledStrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := inference.Decide(a.Probabilities(), inference.DefaultThresholds); err != nil {
+		if _, err := a.Decide(inference.DefaultThresholds); err != nil {
 			b.Fatal(err)
 		}
 	}

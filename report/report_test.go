@@ -66,7 +66,7 @@ func TestRenderColours(t *testing.T) {
 		{inference.Thresholds{Pass: 0.40, Reject: 0.65}, inference.Reject},
 		{inference.Thresholds{Pass: 0.40, Reject: 1.0}, inference.Review},
 	} {
-		v, err := inference.Decide(probs(patches), tc.th)
+		v, err := inference.Decide(probs(patches), tc.th, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +98,7 @@ func TestRenderColours(t *testing.T) {
 		}
 	}
 
-	v, _ := inference.Decide(probs(patches), inference.Thresholds{Pass: 0.40, Reject: 0.65})
+	v, _ := inference.Decide(probs(patches), inference.Thresholds{Pass: 0.40, Reject: 0.65}, nil)
 	out := Render(img, patches, v, Meta{})
 	// Patch 0 (x 0..256, p≈0.235) is green over grey 60; patch 9's own
 	// part (x 1152..1280, p≈0.43) orange over grey; patch 11's part right of
@@ -125,7 +125,7 @@ func TestRenderColours(t *testing.T) {
 func TestRenderScalesLargeStrips(t *testing.T) {
 	img := image.NewGray(image.Rect(0, 0, 3200, 512))
 	p := []inference.Patch{{X: 2688, Y: 0, W: 512, H: 512, Probability: 0.9}}
-	v, err := inference.Decide([]float32{0.9}, inference.DefaultThresholds)
+	v, err := inference.Decide([]float32{0.9}, inference.DefaultThresholds, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func TestRenderScalesLargeStrips(t *testing.T) {
 
 func BenchmarkRender(b *testing.B) {
 	img, patches := strip(60, 1344)
-	v, _ := inference.Decide(probs(patches), inference.DefaultThresholds)
+	v, _ := inference.Decide(probs(patches), inference.DefaultThresholds, nil)
 	for b.Loop() {
 		Render(img, patches, v, Meta{FileName: "a.png"})
 	}

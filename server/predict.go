@@ -121,7 +121,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, status, msg)
 		return
 	}
-	v, err := inference.Decide(res.analysis.Probabilities(), th)
+	v, err := res.analysis.Decide(th)
 	if err != nil {
 		s.log.Printf("request %s: decide failed: %v", requestID(r), err)
 		s.writeError(w, r, http.StatusInternalServerError, "decision failed: "+err.Error())

@@ -204,10 +204,10 @@ func TestPredictMultipartDecisions(t *testing.T) {
 		zones    inference.ZoneCounts
 		conf     float64
 	}{
-		{"all black", blackStrip(t), "PASS", inference.ZoneCounts{AutoPass: 12}, 0},
-		{"all white", whiteStrip(t), "REJECT", inference.ZoneCounts{AutoReject: 12}, 1},
-		// Columns 0..128 white: the first patch (0..256) has mean 0.5, the
-		// second (128..384) 0; the rest 0.
+		{"all black", blackStrip(t), "PASS", inference.ZoneCounts{AutoPass: 12}, testimg.TextureBackground / 255.0},
+		{"all white", whiteStrip(t), "REJECT", inference.ZoneCounts{AutoReject: 12}, testimg.TextureWhite / 255.0},
+		// Columns 0..128 bright: the first patch (0..256) has mean
+		// (TextureWhite+TextureBackground)/2 = 127.5, 0.5; the rest less.
 		{"one bright band", stripPNG(t, 0, 128, 255), "REVIEW", inference.ZoneCounts{AutoPass: 11, ManualReview: 1}, 0.5},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"steelinspect/inference"
 	"strings"
 	"time"
 )
@@ -126,15 +127,7 @@ func shortDuration(d time.Duration) string {
 }
 
 // isImageFile says whether a name has one of the image extensions.
-func isImageFile(name string) bool {
-	ext := strings.ToLower(filepath.Ext(name))
-	for _, e := range imageExtensions {
-		if ext == e {
-			return true
-		}
-	}
-	return false
-}
+func isImageFile(name string) bool { return inference.IsImageFileName(name) }
 
 // expandSources replaces folders by the images in them and their
 // subfolders, in name order. It runs on the worker. A folder without

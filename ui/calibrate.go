@@ -417,12 +417,8 @@ func countImages(dir string) int {
 	}
 	n := 0
 	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		for _, x := range imageExtensions {
-			if e.Type().IsRegular() && ext == x {
-				n++
-				break
-			}
+		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
+			n++
 		}
 	}
 	return n

@@ -115,16 +115,19 @@ func (h *harness) openPaths(paths ...string) {
 
 // bandStrip makes a 1600×256 strip of grey bg whose columns [x0,1600)
 // have value v. The tiny model's patch probability is the mean
-// brightness, so every patch's probability is known.
+// brightness, so every patch's probability is known. Each level carries a
+// one-pixel checkerboard of ±min(20, c, 255−c), which keeps every patch's
+// mean and makes the strip plausible (a uniform frame goes to review).
 func bandStrip(bg, v uint8, x0 int) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, 1600, 256))
 	for y := range 256 {
 		for x := range 1600 {
-			c := bg
+			c := int(bg)
 			if x >= x0 {
-				c = v
+				c = int(v)
 			}
-			img.Pix[y*img.Stride+x] = c
+			amp := min(20, c, 255-c) * (1 - 2*((x+y)&1))
+			img.Pix[y*img.Stride+x] = uint8(c + amp)
 		}
 	}
 	return img

@@ -40,6 +40,7 @@ var historyColumns = []struct {
 }{
 	{"#", 50}, {"Inspected", 160}, {"Source", 65}, {"File", 210}, {"Auto", 75}, {"Final", 75},
 	{"Operator", 110}, {"Reviewed", 160}, {"Reason", 220}, {"Confidence", 90}, {"Model", 140},
+	{"Sent to review because", 320},
 }
 
 // showHistory opens the history window, or brings it forward.
@@ -148,6 +149,8 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 		return fmt.Sprintf("%.1f %%", 100*in.Confidence), widget.MediumImportance
 	case 10:
 		return in.ModelName + " " + in.ModelVersion, widget.LowImportance
+	case 11:
+		return in.Cautions, widget.WarningImportance
 	}
 	return "", widget.MediumImportance
 }

@@ -249,7 +249,7 @@ func (i *Inspector) inspect(ctx context.Context, s source, show bool) (inspected
 		res.display = displayImage(a.Decoded.Image)
 	}
 	a.Decoded = inference.DecodedImage{}
-	v, err := inference.Decide(a.Probabilities(), i.currentThresholds())
+	v, err := a.Decide(i.currentThresholds())
 	if err != nil {
 		return inspected{}, err
 	}
@@ -487,7 +487,7 @@ func (i *Inspector) redecide() {
 		i.refreshResult()
 		return
 	}
-	v, err := inference.Decide(a.Probabilities(), i.thresholds)
+	v, err := a.Decide(i.thresholds)
 	if err != nil {
 		i.verdict = nil
 		i.setThresholdMessage(err.Error())

@@ -141,7 +141,7 @@ func writeReport(j reportJob, t inference.Thresholds) error {
 	if err != nil {
 		return err
 	}
-	v, err := inference.Decide(j.analysis.Probabilities(), t)
+	v, err := j.analysis.Decide(t)
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ type logicRow struct {
 	label *widget.Label
 }
 
-var imageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+var imageExtensions = inference.ImageExtensions
 
 func (i *Inspector) buildUI() {
 	w := &i.w
@@ -485,7 +485,7 @@ func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
 	if !i.isFresh(it) {
 		return 0, false
 	}
-	v, err := inference.Decide(it.analysis.Probabilities(), i.thresholds)
+	v, err := it.analysis.Decide(i.thresholds)
 	if err != nil {
 		return 0, false
 	}

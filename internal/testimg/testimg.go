@@ -25,9 +25,50 @@ func BandStrip(w, h, x0, x1 int, v uint8) *image.Gray {
 	return img
 }
 
-// StripPNG is a 1600×256 BandStrip encoded as PNG.
+// StripPNG is a plausible 1600×256 strip encoded as PNG: TexturedStrip,
+// so that the engine's plausibility checks (black, saturated or uniform
+// frames go to review) see texture and leave the decision to the model.
 func StripPNG(x0, x1 int, v uint8) []byte {
-	return PNG(BandStrip(1600, 256, x0, x1, v))
+	return PNG(TexturedStrip(1600, 256, x0, x1, v))
+}
+
+// Texture levels of TexturedStrip.
+const (
+	// TextureBackground is the mean of a textured strip's background (a
+	// 0/2·TextureBackground checkerboard).
+	TextureBackground = 20
+	// TextureWhite is the mean a band of value 255 is drawn with (a
+	// 215/255 checkerboard): bright, but not a saturated frame.
+	TextureWhite = 235
+)
+
+// TexturedStrip is BandStrip with a one-pixel checkerboard texture: the
+// background alternates 0 and 2·TextureBackground, the band v±a with
+// a = min(20, v, 255−v) (a band of 0 is drawn as the background, one of
+// 255 as TextureWhite±20). Every
+// 2×2 block, hence every even-sized patch on the pixel grid, has the mean
+// of its level exactly.
+func TexturedStrip(w, h, x0, x1 int, v uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	level := int(v)
+	switch level {
+	case 0:
+		level = TextureBackground // a black band is drawn as the background
+	case 255:
+		level = TextureWhite
+	}
+	amp := min(20, level, 255-level)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			sign := 1 - 2*((x+y)&1)
+			if x >= x0 && x < x1 {
+				img.Pix[y*img.Stride+x] = uint8(level + sign*amp)
+			} else {
+				img.Pix[y*img.Stride+x] = uint8(TextureBackground + sign*TextureBackground)
+			}
+		}
+	}
+	return img
 }
 
 // PNG encodes img; encoding an in-memory image cannot fail.

@@ -1,0 +1,234 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"steelinspect/inference"
+)
+
+// runFamiliarity fits a model's familiarity statistics on its training
+// strips and their limit on held-out strips, and writes both beside the
+// model (NAME.familiarity.json, hashed in the manifest).
+func runFamiliarity(args []string, env Env) error {
+	fs := newFlagSet("familiarity", env)
+	var common commonFlags
+	common.register(fs)
+	var fit, limitOn multiFlag
+	fs.Var(&fit, "fit", "`folder` of the model's training strips to fit the statistics on (repeatable, searched recursively)")
+	fs.Var(&limitOn, "limit-on", "`folder` of held-out strips the limit is fitted on (repeatable)")
+	components := fs.Int("components", 32, "principal components kept")
+	share := fs.Float64("share", 0.99, "share of the held-out strips that must count as familiar")
+	margin := fs.Float64("margin", 1.25, "the limit is the held-out strips' score at --share times this")
+	maxFit := fs.Int("max-fit", 800, "at most this many training strips (an even sample)")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case common.model == "":
+		return fmt.Errorf("%w: --model is required (the statistics are written beside it)", errUsage)
+	case len(fit) == 0 || len(limitOn) == 0:
+		return fmt.Errorf("%w: need at least one --fit and one --limit-on folder", errUsage)
+	case *share <= 0 || *share > 1 || *margin < 1:
+		return fmt.Errorf("%w: --share must be in (0,1] and --margin at least 1", errUsage)
+	}
+	manifestPath, m, e, err := openForFamiliarity(common)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	ctx := context.Background()
+
+	fitFiles, err := imageFiles(fit)
+	if err != nil {
+		return err
+	}
+	fitFiles = evenSample(fitFiles, *maxFit)
+	var feats [][]float32
+	for _, f := range fitFiles {
+		v, err := patchFeatures(ctx, e, f)
+		if err != nil {
+			return err
+		}
+		feats = append(feats, v...)
+	}
+	stats, err := inference.FitFamiliarity(feats, *components)
+	if err != nil {
+		return err
+	}
+	limitFiles, err := imageFiles(limitOn)
+	if err != nil {
+		return err
+	}
+	scores := make([]float64, len(limitFiles))
+	for i, f := range limitFiles {
+		v, err := patchFeatures(ctx, e, f)
+		if err != nil {
+			return err
+		}
+		var sum float64
+		for _, w := range v {
+			sum += stats.WindowScore(w, 1)
+		}
+		scores[i] = sum / float64(len(v))
+	}
+	limit, err := inference.FamiliarityLimit(scores, *share, *margin)
+	if err != nil {
+		return err
+	}
+	familiar := 0
+	for _, s := range scores {
+		if s <= limit {
+			familiar++
+		}
+	}
+	data, err := stats.Marshal()
+	if err != nil {
+		return err
+	}
+	stem := strings.TrimSuffix(filepath.Base(manifestPath), inference.ManifestSuffix)
+	famName := stem + ".familiarity.json"
+	if err := writeFileAtomic(filepath.Join(filepath.Dir(manifestPath), famName), data); err != nil {
+		return err
+	}
+	m.Familiarity = &inference.FamiliaritySpec{
+		File: famName, SHA256: sha256Hex(data), Limit: limit, Method: inference.FamiliarityMethod,
+		FittedOn: fmt.Sprintf("%d windows of %d strips in %s", stats.Windows, len(fitFiles), strings.Join(fit, ", ")),
+		LimitFittedOn: fmt.Sprintf("%d held-out strips in %s (score at the %.0fth percentile × %.2f)",
+			len(scores), strings.Join(limitOn, ", "), 100**share, *margin),
+		HeldoutFamiliar: float64(familiar) / float64(len(scores)),
+	}
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(manifestPath, append(out, '\n')); err != nil {
+		return err
+	}
+	sort.Float64s(scores)
+	fmt.Fprintf(env.Stdout, "familiarity of %s: %d components from %d windows of %d strips; held-out strip scores "+
+		"min %.2f median %.2f max %.2f; limit %.2f leaves %d of %d familiar; wrote %s and updated %s\n",
+		m.Name, len(stats.Components), stats.Windows, len(fitFiles), scores[0], scores[len(scores)/2],
+		scores[len(scores)-1], limit, familiar, len(scores), famName, manifestPath)
+	return nil
+}
+
+// openForFamiliarity opens a model without any familiarity statistics it
+// may already have (they are being refitted).
+func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *inference.Engine, error) {
+	manifestPath, err := inference.ModelFiles(common.model)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	raw, err := os.ReadFile(manifestPath)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	m, err := inference.ParseManifest(raw)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
+	}
+	m.Familiarity = nil
+	data, err := os.ReadFile(filepath.Join(filepath.Dir(manifestPath), m.File))
+	if err != nil {
+		return "", nil, nil, err
+	}
+	e, err := inference.NewEngine(m, data, common.model, inference.EngineOptions{LibraryPath: common.ortLib})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if e.FeatureDim() == 0 {
+		e.Close()
+		return "", nil, nil, fmt.Errorf("model %q has no features output (manifest output.features): familiarity cannot be measured", m.Name)
+	}
+	return manifestPath, m, e, nil
+}
+
+func patchFeatures(ctx context.Context, e *inference.Engine, path string) ([][]float32, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	img, err := inference.DecodeImage(data, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return e.PatchFeatures(ctx, img.Image)
+}
+
+// imageFiles lists the image files under the folders, sorted.
+func imageFiles(dirs []string) ([]string, error) {
+	var files []string
+	for _, d := range dirs {
+		err := filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if de.Type().IsRegular() && inference.IsImageFileName(p) {
+				files = append(files, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(files) == 0 {
+		return nil, fmt.Errorf("no image files in %s", strings.Join(dirs, ", "))
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// evenSample keeps at most n of files, evenly spread.
+func evenSample(files []string, n int) []string {
+	if n <= 0 || len(files) <= n {
+		return files
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = files[i*len(files)/n]
+	}
+	return out
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// folder and a rename, so a reader never sees a half-written file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+func sha256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,255 @@
+package inference
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Familiarity: how much a strip looks like the strips its model was trained
+// on, measured in the model's own feature space from the same run that
+// scores it (a whole-strip model's second output, the window-averaged
+// backbone features). A model that has never seen anything like a strip
+// cannot be trusted to decide on it, whatever probability it gives; the
+// engine sends such a strip to a person.
+//
+// The statistic is a Gaussian model of the training windows' features,
+// kept compact: their mean, the top K principal directions with their
+// variances, and the mean energy of what those directions leave out. A
+// window's score is
+//
+//	sqrt( (Σ_k z_k²/λ_k + r²/ρ) / (K+1) ),  z = Pᵀ(f−μ),  r² = |f−μ|² − |z|²
+//
+// (a Mahalanobis distance in the principal subspace plus the residual in
+// units of its training mean), about 1 on training windows. A strip's score
+// is the mean of its patches' scores; above the manifest's limit the strip
+// is unfamiliar.
+
+// FamiliaritySpec is the manifest's entry for a model's familiarity
+// statistics: the file that holds them, its hash, and the limit.
+type FamiliaritySpec struct {
+	File   string  `json:"file"`
+	SHA256 string  `json:"sha256"`
+	Limit  float64 `json:"limit"`
+	// Method names the statistic, for people reading the manifest.
+	Method string `json:"method,omitempty"`
+	// FittedOn and LimitFittedOn say which strips the statistics and the
+	// limit were fitted on; HeldoutFamiliar is the share of those limit
+	// strips that the limit leaves familiar.
+	FittedOn        string  `json:"fitted_on,omitempty"`
+	LimitFittedOn   string  `json:"limit_fitted_on,omitempty"`
+	HeldoutFamiliar float64 `json:"heldout_familiar,omitempty"`
+}
+
+// FamiliarityStats is the content of a familiarity file.
+type FamiliarityStats struct {
+	Dim int `json:"dim"`
+	// Mean is the training windows' mean feature vector (Dim values).
+	Mean []float64 `json:"mean"`
+	// Components are the top principal directions, unit vectors of Dim
+	// values, with their Variances.
+	Components [][]float64 `json:"components"`
+	Variances  []float64   `json:"variances"`
+	// Residual is the training windows' mean squared distance from the
+	// principal subspace.
+	Residual float64 `json:"residual"`
+	// Windows is how many training windows the statistics come from.
+	Windows int `json:"windows"`
+}
+
+// FamiliarityMethod describes the statistic in manifests.
+const FamiliarityMethod = "mean of the patches' Mahalanobis distances in the top principal components of the " +
+	"training windows' features, plus the residual outside them (1 is typical of training strips)"
+
+// ParseFamiliarityStats reads and checks a familiarity file.
+func ParseFamiliarityStats(data []byte) (*FamiliarityStats, error) {
+	var s FamiliarityStats
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("familiarity statistics are not valid JSON: %w", err)
+	}
+	switch {
+	case s.Dim < 1 || s.Dim > 1<<16:
+		return nil, fmt.Errorf("familiarity statistics: dim %d is out of range", s.Dim)
+	case len(s.Mean) != s.Dim:
+		return nil, fmt.Errorf("familiarity statistics: mean has %d values, dim is %d", len(s.Mean), s.Dim)
+	case len(s.Components) != len(s.Variances) || len(s.Components) == 0:
+		return nil, errors.New("familiarity statistics: need as many components as variances, at least one")
+	case !(s.Residual > 0):
+		return nil, errors.New("familiarity statistics: residual must be positive")
+	}
+	for k, c := range s.Components {
+		if len(c) != s.Dim {
+			return nil, fmt.Errorf("familiarity statistics: component %d has %d values, dim is %d", k, len(c), s.Dim)
+		}
+		if !(s.Variances[k] > 0) {
+			return nil, fmt.Errorf("familiarity statistics: variance %d must be positive", k)
+		}
+	}
+	return &s, nil
+}
+
+// WindowScore is the familiarity score of one feature vector (Dim values,
+// read with the given stride: features of one window sit stride apart in a
+// [D, rows, cols] map).
+func (s *FamiliarityStats) WindowScore(f []float32, stride int) float64 {
+	var total float64
+	centred := make([]float64, s.Dim)
+	for d := range centred {
+		v := float64(f[d*stride]) - s.Mean[d]
+		centred[d] = v
+		total += v * v
+	}
+	var maha, explained float64
+	for k, c := range s.Components {
+		var z float64
+		for d, v := range centred {
+			z += c[d] * v
+		}
+		explained += z * z
+		maha += z * z / s.Variances[k]
+	}
+	resid := math.Max(0, total-explained)
+	return math.Sqrt((maha + resid/s.Residual) / float64(len(s.Components)+1))
+}
+
+// StripFamiliarity is a strip's familiarity: its score, the model's limit
+// and whether the score is above it.
+type StripFamiliarity struct {
+	Score      float64 `json:"score"`
+	Limit      float64 `json:"limit"`
+	Unfamiliar bool    `json:"unfamiliar"`
+}
+
+// stripFamiliarity combines patch scores into the strip's.
+func stripFamiliarity(patchScores []float32, limit float64) *StripFamiliarity {
+	if len(patchScores) == 0 {
+		return nil
+	}
+	var sum float64
+	for _, v := range patchScores {
+		sum += float64(v)
+	}
+	score := sum / float64(len(patchScores))
+	return &StripFamiliarity{Score: round3(score), Limit: limit, Unfamiliar: score > limit}
+}
+
+func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
+
+// FitFamiliarity fits the statistics on training windows' feature vectors
+// (each Dim values) keeping the top k principal components.
+func FitFamiliarity(features [][]float32, k int) (*FamiliarityStats, error) {
+	n := len(features)
+	if n < 2 {
+		return nil, fmt.Errorf("familiarity: need at least 2 feature vectors, have %d", n)
+	}
+	dim := len(features[0])
+	if k < 1 || k >= dim || k >= n {
+		return nil, fmt.Errorf("familiarity: %d components do not fit %d windows of %d features", k, n, dim)
+	}
+	mean := make([]float64, dim)
+	for _, f := range features {
+		if len(f) != dim {
+			return nil, errors.New("familiarity: feature vectors differ in length")
+		}
+		for d, v := range f {
+			mean[d] += float64(v)
+		}
+	}
+	for d := range mean {
+		mean[d] /= float64(n)
+	}
+	x := mat.NewDense(n, dim, nil)
+	for i, f := range features {
+		row := x.RawRowView(i)
+		for d, v := range f {
+			row[d] = float64(v) - mean[d]
+		}
+	}
+	var cov mat.SymDense
+	cov.SymOuterK(1/float64(n-1), x.T())
+	var eig mat.EigenSym
+	if !eig.Factorize(&cov, true) {
+		return nil, errors.New("familiarity: eigen decomposition did not converge")
+	}
+	values := eig.Values(nil)
+	var vectors mat.Dense
+	eig.VectorsTo(&vectors)
+	order := make([]int, dim)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return values[order[a]] > values[order[b]] })
+	var totalVar float64
+	for _, v := range values {
+		totalVar += math.Max(v, 0)
+	}
+	s := &FamiliarityStats{Dim: dim, Mean: mean, Windows: n}
+	var kept float64
+	floor := 1e-9 * totalVar
+	for _, j := range order[:k] {
+		c := make([]float64, dim)
+		mat.Col(c, j, &vectors)
+		s.Components = append(s.Components, c)
+		s.Variances = append(s.Variances, math.Max(values[j], floor))
+		kept += math.Max(values[j], 0)
+	}
+	// the residual's mean per window, with the same (n-1) normalisation
+	s.Residual = math.Max(totalVar-kept, math.Max(floor, 1e-12))
+	return s, nil
+}
+
+// Marshal writes the statistics as the familiarity file's JSON.
+func (s *FamiliarityStats) Marshal() ([]byte, error) {
+	rounded := *s
+	r := func(v []float64) []float64 {
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(float32(x))
+		}
+		return out
+	}
+	rounded.Mean = r(s.Mean)
+	rounded.Variances = r(s.Variances)
+	rounded.Components = make([][]float64, len(s.Components))
+	for i, c := range s.Components {
+		rounded.Components[i] = r(c)
+	}
+	return json.Marshal(rounded)
+}
+
+// FamiliarityLimit picks the limit from held-out strip scores: the score
+// that leaves the given share familiar, times margin, so that strips a
+// little off the held-out ones are still decided by the model.
+func FamiliarityLimit(scores []float64, share, margin float64) (float64, error) {
+	if len(scores) == 0 {
+		return 0, errors.New("familiarity: no held-out strips to fit the limit on")
+	}
+	s := append([]float64(nil), scores...)
+	sort.Float64s(s)
+	i := int(math.Ceil(share*float64(len(s)))) - 1
+	i = max(0, min(i, len(s)-1))
+	return math.Ceil(s[i]*margin*100) / 100, nil
+}
+
+// unfamiliarReason words a strip's familiarity for the person it goes to.
+func unfamiliarReason(f *StripFamiliarity) string {
+	return fmt.Sprintf("unfamiliar strip: the model was not trained on strips like this (score %.2f, limit %.2f)",
+		f.Score, f.Limit)
+}
+
+// familiarityFile is where a model's familiarity file lies, relative to
+// the manifest, checked to stay in the model's folder.
+func familiarityFile(spec *FamiliaritySpec) (string, error) {
+	if spec.File == "" || strings.ContainsAny(spec.File, `/\`) {
+		return "", fmt.Errorf("familiarity.file %q must be a file name beside the manifest", spec.File)
+	}
+	return spec.File, nil
+}
