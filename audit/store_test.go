@@ -3,9 +3,11 @@ package audit
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"steelinspect/inference"
 	"strings"
 	"testing"
 	"time"
@@ -136,5 +138,95 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 	all, _ := a.History(ctx, Query{})
 	if len(all) != 100 {
 		t.Errorf("%d rows from two writers, want 100", len(all))
+	}
+}
+
+// A strip sent to review by a caution keeps the caution in the trail and
+// in both exports, in its own fields.
+func TestCautionsAreRecorded(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	rec := inference.Record{Path: "cam.png", Decision: "REVIEW", Confidence: 0.93,
+		Cautions: []inference.Caution{
+			{Kind: inference.CautionImplausible, Reason: "implausible image: black frame (99 % of pixels at grey level 3 or darker), possible camera or lighting fault"},
+			{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}},
+		Familiarity: &inference.StripFamiliarity{Score: 3.4, Limit: 1.8, Unfamiliar: true},
+		Image:       &inference.ImageInfo{Width: 1600, Height: 256, SHA256: "ab"}}
+	if _, err := s.Add(ctx, FromRecord(&rec, "scan")); err != nil {
+		t.Fatal(err)
+	}
+	plain := inference.Record{Path: "ok.png", Decision: "PASS", Image: &inference.ImageInfo{Width: 1600, Height: 256}}
+	if _, err := s.Add(ctx, FromRecord(&plain, "scan")); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.History(ctx, Query{})
+	if err != nil || len(list) != 2 {
+		t.Fatalf("history %v %v", list, err)
+	}
+	got := list[0]
+	if got.CautionKinds != "implausible,unfamiliar" || !strings.Contains(got.Cautions, "black frame") ||
+		!strings.Contains(got.Cautions, "score 3.40, limit 1.80") || got.Familiarity == nil || *got.Familiarity != 3.4 {
+		t.Errorf("recorded %+v", got)
+	}
+	if list[1].CautionKinds != "" || list[1].Cautions != "" || list[1].Familiarity != nil {
+		t.Errorf("a strip without cautions recorded %+v", list[1])
+	}
+	var csvOut, jsonOut strings.Builder
+	if err := WriteCSV(&csvOut, list); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(csvOut.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	if r := rows[1]; r[col["caution_kinds"]] != "implausible,unfamiliar" || !strings.Contains(r[col["cautions"]], "black frame") || r[col["familiarity"]] != "3.400" {
+		t.Errorf("CSV row %v", r)
+	}
+	if err := WriteJSONL(&jsonOut, list[:1]); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(jsonOut.String(), `"caution_kinds":"implausible,unfamiliar"`) || !strings.Contains(jsonOut.String(), `"familiarity":3.4`) {
+		t.Errorf("JSONL %s", jsonOut.String())
+	}
+}
+
+// A trail written before the caution columns existed is migrated on open:
+// its rows stay, and new rows carry cautions.
+func TestOldTrailGainsCautionColumns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := strings.Replace(schema, "review_reason    TEXT,\n\tcaution_kinds    TEXT,\n\tcautions         TEXT,\n\tfamiliarity      REAL\n", "review_reason    TEXT\n", 1)
+	if old == schema {
+		t.Fatal("could not make the old schema")
+	}
+	if _, err := db.Exec(old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes, model_name, model_version,
+		model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision)
+		VALUES ('2026-01-01T00:00:00.000000Z','scan','old.png','x',1600,256,1,'m','1','h',0.4,0.65,0.1,0.1,'PASS')`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rec := inference.Record{Path: "new.png", Decision: "REVIEW", Cautions: []inference.Caution{{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip"}},
+		Image: &inference.ImageInfo{Width: 1600, Height: 256}}
+	if _, err := s.Add(context.Background(), FromRecord(&rec, "scan")); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.History(context.Background(), Query{})
+	if err != nil || len(list) != 2 || list[0].Path != "old.png" || list[0].Cautions != "" || list[1].CautionKinds != "unfamiliar" {
+		t.Fatalf("after migration: %+v %v", list, err)
 	}
 }

@@ -84,12 +84,15 @@ type OutputSpec struct {
 // Provenance records where the model came from and how good it was measured
 // to be. Metrics are free-form so each training pipeline can report its own.
 type Provenance struct {
-	Description string         `json:"description,omitempty"`
-	TrainedOn   string         `json:"trained_on,omitempty"`
-	Training    string         `json:"training,omitempty"`
-	Date        string         `json:"date,omitempty"`
-	Heldout     string         `json:"heldout,omitempty"`
-	Metrics     map[string]any `json:"metrics,omitempty"`
+	Description string `json:"description,omitempty"`
+	TrainedOn   string `json:"trained_on,omitempty"`
+	// RealSteel says plainly how the model does on real strips it was not
+	// trained on, and on how many: what an inspector should expect.
+	RealSteel string         `json:"real_steel,omitempty"`
+	Training  string         `json:"training,omitempty"`
+	Date      string         `json:"date,omitempty"`
+	Heldout   string         `json:"heldout,omitempty"`
+	Metrics   map[string]any `json:"metrics,omitempty"`
 	// HeldoutWide and MetricsWide describe a second held-out set made by
 	// the generator's "wide" style (textures, levels and contrasts beyond
 	// the base style): how the model generalises, tracked but with no bar.

@@ -52,7 +52,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import PATCH, patch_labels, read_annotations, rle_decode, tile_positions  # noqa: E402
 from mnv2_model import PRETRAINED, MobileStripNet, export_onnx  # noqa: E402
 from strip_model import CELL, grid_indices, window_labels  # noqa: E402
-from train import MEAN, STD, augment, make_logger, metrics, normalize, roc_auc  # noqa: E402
+from quantize import go_metrics  # noqa: E402
+from train import MEAN, STD, augment, make_logger, normalize, roc_auc  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T_PASS, T_REJECT = 0.40, 0.65
@@ -355,8 +356,12 @@ def main(argv=None):
     ap.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
     ap.add_argument("--no-int8", action="store_true", help="stop after the fp32 export")
     ap.add_argument("--go", default="go")
+    ap.add_argument("--steelinspect", help="steelinspect binary for the familiarity fit and held-out metrics "
+                    "(default: built from this checkout into WORK)")
     ap.add_argument("--calib-count", type=int, default=32)
-    ap.add_argument("--heldout", action="append", default=[], help="synthetic held-out folder(s) for the manifest")
+    ap.add_argument("--heldout", help="synthetic held-out folder: the manifest's metrics (INT8 and fp32 measured "
+                    "by the Go engine)")
+    ap.add_argument("--heldout-wide", help="second held-out folder: the manifest's metrics_wide")
     ap.add_argument("--trained-on", default="", help="what the data is, for the manifest")
     ap.add_argument("--skip-train", action="store_true", help="reuse WORK/best.pt (re-export)")
     a = ap.parse_args(argv)
@@ -522,6 +527,7 @@ def main(argv=None):
             "training": training,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
             "validation": describe_validation(real_va, synth_va, neu_te),
+            "real_steel": describe_real(val),
             "metrics_validation": compact(val),
         },
     }
@@ -539,12 +545,17 @@ def main(argv=None):
          "--count", str(a.calib_count), "--out", out8, "--scope", "/features/", "--keep-float", "/head/",
          "--ops", "Add,Conv,GlobalAveragePool,Mul,Pad,Sigmoid", "--heldout", "", "--heldout-wide", "",
          "--calib-desc", f"{a.calib_count} training strips", "--go", a.go])
+    exe = a.steelinspect
+    if not exe:
+        exe = os.path.join(work, "steelinspect")
+        run([a.go, "build", "-o", exe, "."])
+    held = [h for h in (a.heldout, a.heldout_wide) if h]
     for model_path in (a.out, out8):
-        run([a.go, "run", ".", "familiarity", "--model", model_path, "--fit", fit_dirs, "--limit-on", lim_dirs] +
-            sum((["--limit-on", os.path.join(h, "train_images")] for h in a.heldout), []))
-    for model_path in (a.out, out8):
-        for h in a.heldout:
-            add_heldout_metrics(model_path, h, a.go)
+        run([exe, "familiarity", "--model", model_path, "--fit", fit_dirs, "--limit-on", lim_dirs] +
+            sum((["--limit-on", os.path.join(h, "train_images")] for h in held), []))
+        for h, field in ((a.heldout, "metrics"), (a.heldout_wide, "metrics_wide")):
+            if h:
+                add_heldout_metrics(model_path, h, exe, field)
     say(f"done: {out8} (open it with: bin/steelinspect --model {out8})")
 
 
@@ -571,20 +582,25 @@ def stage_strips(work, name, strips, with_csv=False):
     return d
 
 
-def add_heldout_metrics(model_path, heldout, go):
-    out = subprocess.run([go, "run", ".", "eval", "--model", model_path, "--images", os.path.join(heldout, "train_images"),
+def add_heldout_metrics(model_path, heldout, exe, field):
+    """Held-out metrics through the Go engine into the manifest's provenance.FIELD (quantize.go_metrics's keys,
+    plus the unfamiliar count)."""
+    out = subprocess.run([exe, "eval", "--model", model_path, "--images", os.path.join(heldout, "train_images"),
                           "--labels", os.path.join(heldout, "train.csv"), "--format", "json"],
                          cwd=ROOT, check=True, capture_output=True, text=True).stdout
     rep = json.loads(out)
     mpath = os.path.splitext(model_path)[0] + ".manifest.json"
     with open(mpath) as f:
         m = json.load(f)
-    st, pa = rep["strip"], rep["patch"]
-    m["provenance"].setdefault("metrics_heldout", {})[os.path.basename(os.path.normpath(heldout))] = {
-        "strip_missed": st["missed"], "strip_false_reject": st["false_alarms"],
-        "review_rate": round(st["review_rate"], 6), "patch_recall_at_pass": round(pa["recall_at_pass"], 6),
-        "roc_auc": round(pa["roc_auc"], 6), "unfamiliar": st.get("unfamiliar", 0)}
+    m["provenance"][field] = {**go_metrics(rep), "unfamiliar": rep.get("unfamiliar", 0)}
+    m["provenance"]["heldout" if field == "metrics" else "heldout_wide"] = describe_heldout(heldout)
     write_json(mpath, m)
+    print(f"{model_path} on {heldout}: {json.dumps(m['provenance'][field])}", file=sys.stderr)
+
+
+def describe_heldout(folder):
+    n = len(os.listdir(os.path.join(folder, "train_images")))
+    return f"{os.path.relpath(folder, ROOT)} ({n} strips, never trained on)"
 
 
 def describe_data(a, real_tr, real_va, synth, neu_tr):
@@ -602,6 +618,31 @@ def describe_validation(real_va, synth_va, neu_te):
     return (f"{len(real_va)} real strips never trained on ({sum(s.mask is not None for s in real_va)} with masks, "
             f"{sum(s.mask is None for s in real_va)} with image-level labels only), {len(synth_va)} synthetic "
             f"strips, {len(neu_te)} NEU-DET images never trained on")
+
+
+def describe_real(val):
+    """One plain sentence on real steel from the validation figures (fp32, PyTorch, at export)."""
+    parts = []
+    rm, rw = val.get("real-masked"), val.get("real-weak")
+    strips = [v for v in (rm, rw) if v]
+    if strips:
+        n = sum(v["strips"] for v in strips)
+        dec = {k: sum(v["decisions"][k] for v in strips) for k in ("PASS", "REVIEW", "REJECT")}
+        clean = sum(v["clean"] for v in strips)
+        parts.append(f"{n} real Severstal strips never trained on ({n - clean} defective, {clean} defect-free): "
+                     f"{dec['PASS']} passed, {dec['REVIEW']} sent to review, {dec['REJECT']} rejected; "
+                     f"{sum(v['missed'] for v in strips)} defective auto-passed, "
+                     f"{sum(v['false_rejects'] for v in strips)} defect-free auto-rejected")
+    if rm and "patch_auc" in rm:
+        parts.append(f"patch ROC AUC {rm['patch_auc']:.2f} on the {rm['strips']} with masks "
+                     f"({rm['clean_patches_above_reject']} of {rm['patches'] - rm['defective_patches']} defect-free "
+                     f"patches above the reject threshold)")
+    if "neu-heldout" in val:
+        v = val["neu-heldout"]
+        parts.append(f"{v['decisions']['PASS']} of {v['strips']} NEU-DET defect images never trained on auto-passed")
+    if parts and not any(v["clean"] for v in strips):
+        parts.append("no defect-free real strip was available, so false rejects on clean real steel are not measured")
+    return "; ".join(parts)
 
 
 def compact(val):

@@ -754,6 +754,14 @@ func (i *Inspector) refreshModelInfo() {
 	if d := m.Provenance.TrainedOn; d != "" {
 		desc = append(desc, "Trained on: "+d)
 	}
+	if d := m.Provenance.RealSteel; d != "" {
+		desc = append(desc, "On real steel: "+d)
+	}
+	if f := m.Familiarity; f != nil {
+		desc = append(desc, fmt.Sprintf("Strips unlike its training strips (familiarity above %.2f) go to review", f.Limit))
+	} else {
+		desc = append(desc, "No familiarity statistics: this model decides on every strip, however unlike its training strips")
+	}
 	if d := m.Provenance.Date; d != "" {
 		desc = append(desc, "Date: "+d)
 	}

@@ -1,0 +1,124 @@
+package models_test
+
+import (
+	"context"
+	"image"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"steelinspect/internal/testimg"
+	"steelinspect/inference"
+	"steelinspect/models"
+)
+
+func openBundled(t *testing.T) *inference.Engine {
+	t.Helper()
+	e, err := models.OpenDefault(inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// TestBundledModelKnowsItsHeldoutStrips: the bundled model measures
+// familiarity, and at least 99 % of its own held-out strips (both
+// synthetic sets) count as familiar.
+func TestBundledModelKnowsItsHeldoutStrips(t *testing.T) {
+	e := openBundled(t)
+	if !e.HasFamiliarity() {
+		t.Fatal("the bundled model has no familiarity statistics")
+	}
+	for _, set := range []string{"heldout", "heldout-wide"} {
+		r := heldoutSet(t, e, set)
+		familiar := 1 - float64(r.Unfamiliar)/float64(r.Strip.Strips)
+		t.Logf("%s: %d of %d strips unfamiliar (limit %.2f), %d implausible", set, r.Unfamiliar, r.Strip.Strips, r.FamiliarityLimit, r.Implausible)
+		if familiar < 0.99 {
+			t.Errorf("%s: only %.1f%% of the model's held-out strips are familiar, want at least 99%%", set, 100*familiar)
+		}
+		if r.Implausible != 0 {
+			t.Errorf("%s: %d real-looking strips called implausible", set, r.Implausible)
+		}
+	}
+}
+
+// TestBundledModelSendsForeignImagesToReview: camera faults and pictures
+// that are not steel are never decided automatically, whatever the model
+// scores them; each goes to REVIEW with the reason a person needs.
+func TestBundledModelSendsForeignImagesToReview(t *testing.T) {
+	e := openBundled(t)
+	r := rand.New(rand.NewPCG(14, 1))
+	noise := image.NewGray(image.Rect(0, 0, 1600, 256))
+	for i := range noise.Pix {
+		noise.Pix[i] = uint8(r.IntN(256))
+	}
+	cases := []struct {
+		name string
+		data []byte
+		kind inference.CautionKind
+		says string
+	}{
+		{"black strip", testimg.PNG(image.NewGray(image.Rect(0, 0, 1600, 256))), inference.CautionImplausible, "black frame"},
+		{"uniform grey strip", testimg.PNG(uniform(1600, 256, 128)), inference.CautionImplausible, "nearly uniform"},
+		{"white strip", testimg.PNG(uniform(1600, 256, 255)), inference.CautionImplausible, "saturated"},
+		{"1x1 image", testimg.PNG(uniform(1, 1, 128)), inference.CautionImplausible, "too small"},
+		{"16x16 image", testimg.PNG(uniform(16, 16, 90)), inference.CautionImplausible, "too small"},
+		{"white-noise strip", testimg.PNG(noise), inference.CautionUnfamiliar, "not trained on strips like this"},
+	}
+	for _, name := range []string{"image/testdata/video-001.png", "image/png/testdata/benchRGB.png", "image/png/testdata/benchGray.png"} {
+		data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", name))
+		if err != nil {
+			t.Fatalf("Go's test picture %s: %v", name, err)
+		}
+		cases = append(cases, struct {
+			name string
+			data []byte
+			kind inference.CautionKind
+			says string
+		}{"photograph " + filepath.Base(name), data, inference.CautionUnfamiliar, "not trained on strips like this"})
+	}
+	for _, c := range cases {
+		a, err := e.AnalyzeBytes(context.Background(), c.name, c.data)
+		if err != nil {
+			t.Errorf("%s: %v", c.name, err)
+			continue
+		}
+		v, err := a.Decide(inference.DefaultThresholds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []inference.CautionKind
+		for _, k := range v.Cautions {
+			kinds = append(kinds, k.Kind)
+		}
+		t.Logf("%s: %s, confidence %.3f, familiarity %+v, cautions %v", c.name, v.Decision, v.Confidence, a.Familiarity, kinds)
+		if v.Decision != inference.Review {
+			t.Errorf("%s: %s, want REVIEW", c.name, v.Decision)
+		}
+		found := false
+		for _, k := range v.Cautions {
+			found = found || (k.Kind == c.kind && strings.Contains(k.Reason, c.says))
+		}
+		if !found {
+			t.Errorf("%s: cautions %+v, want a %s one saying %q", c.name, v.Cautions, c.kind, c.says)
+		}
+		if !strings.Contains(v.Recommendation, c.says) {
+			t.Errorf("%s: recommendation %q does not give the reason", c.name, v.Recommendation)
+		}
+		if len(a.Patches) == 0 {
+			t.Errorf("%s: no patch probabilities to show", c.name)
+		}
+	}
+}
+
+func uniform(w, h int, v uint8) *image.Gray {
+	img := image.NewGray(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = v
+	}
+	return img
+}

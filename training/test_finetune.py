@@ -1,0 +1,111 @@
+"""The plant's fine-tuning command on a tiny real case (issue 14): a few real Severstal strips in the
+full Kaggle layout, a handful of steps, then export, INT8, familiarity, and the model opened by the
+Go engine. Needs ../shared/real-severstal and ../shared/pretrained (skips with a message otherwise).
+
+    /usr/bin/python3 -m unittest discover -s training -p 'test_finetune.py'
+"""
+import csv
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import finetune  # noqa: E402
+from mnv2_model import PRETRAINED  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(ROOT, "..", "shared")
+REAL = os.path.join(SHARED, "real-severstal")
+
+
+def need_shared(test):
+    missing = [p for p in (os.path.join(REAL, "train.csv"), os.path.join(REAL, "image_labels_all_train.csv"), PRETRAINED)
+               if not os.path.exists(p)]
+    return unittest.skipIf(bool(missing), f"real data not here ({', '.join(missing)}): the shared folder beside "
+                                          f"the checkout holds it")(test)
+
+
+def kaggle_layout(d, n_masked=4, n_unmasked=2):
+    """A small copy of the full Kaggle layout: train_images/ with masked strips and strips whose masks
+    are unknown, masks in a partial RLE file, image-level labels for every image."""
+    imgs = os.path.join(d, "train_images")
+    os.makedirs(imgs)
+    masked = sorted(os.listdir(os.path.join(REAL, "train_images")))[:n_masked]
+    unmasked = sorted(os.listdir(os.path.join(REAL, "train_images_nomask")))[:n_unmasked]
+    for f in masked:
+        shutil.copy(os.path.join(REAL, "train_images", f), imgs)
+    for f in unmasked:
+        shutil.copy(os.path.join(REAL, "train_images_nomask", f), imgs)
+    rle = os.path.join(d, "train_rle_partial.csv")
+    with open(os.path.join(REAL, "train.csv"), newline="") as src, open(rle, "w", newline="") as dst:
+        rows = list(csv.reader(src))
+        w = csv.writer(dst)
+        w.writerow(rows[0])
+        w.writerows(r for r in rows[1:] if r[0] in masked)
+    return masked, unmasked, rle
+
+
+class TestReadersFullLayout(unittest.TestCase):
+    @need_shared
+    def test_defective_without_mask_is_not_clean(self):
+        with tempfile.TemporaryDirectory() as d:
+            masked, unmasked, rle = kaggle_layout(d)
+            labels = finetune.read_image_labels(os.path.join(REAL, "image_labels_all_train.csv"))
+            strips = {s.id: s for s in finetune.load_severstal(d, rle, labels)}
+            self.assertEqual(set(strips), set(masked + unmasked))
+            for f in masked:
+                self.assertTrue(strips[f].defective)
+                self.assertGreater(int(strips[f].mask.sum()), 0)
+            for f in unmasked:
+                # defective by its image-level label, mask unknown: never read as defect-free
+                self.assertTrue(strips[f].defective)
+                self.assertIsNone(strips[f].mask)
+            # without the image-level labels, an image without mask rows is defect-free (Severstal's rule)
+            plain = {s.id: s for s in finetune.load_severstal(d, rle, None)}
+            for f in unmasked:
+                self.assertFalse(plain[f].defective)
+                self.assertEqual(int(plain[f].mask.sum()), 0)
+
+
+class TestFinetuneTinyReal(unittest.TestCase):
+    @need_shared
+    def test_tiny_real_run_gives_a_model_the_station_opens(self):
+        with tempfile.TemporaryDirectory() as d:
+            data = os.path.join(d, "kaggle")
+            masked, unmasked, rle = kaggle_layout(data)
+            out = os.path.join(d, "models", "plant.onnx")
+            work = os.path.join(d, "work")
+            finetune.main(["--data", data, "--masks", rle, "--image-labels",
+                           os.path.join(REAL, "image_labels_all_train.csv"), "--val-frac", "0.3", "--steps", "2",
+                           "--batch", "2", "--crop", "256", "--calib-count", "2", "--out", out, "--work", work,
+                           "--name", "plant-test", "--version", "0.0.1"])
+            int8 = os.path.join(d, "models", "plant-int8.onnx")
+            for model in (out, int8):
+                man = json.load(open(os.path.splitext(model)[0] + ".manifest.json"))
+                self.assertEqual(man["variant"], "whole-strip")
+                self.assertEqual(man["output"]["features"], "features")
+                fam = man["familiarity"]
+                self.assertTrue(os.path.exists(os.path.join(d, "models", fam["file"])))
+                self.assertGreater(fam["limit"], 0)
+                self.assertGreaterEqual(fam["heldout_familiar"], 0.99)
+                self.assertIn("real-masked", man["provenance"]["metrics_validation"])
+                self.assertIn("real-weak", man["provenance"]["metrics_validation"])
+            # the Go engine opens the INT8 model (hashes of the model and its familiarity file checked)
+            # and scores a real strip with a familiarity score
+            exe = os.path.join(work, "steelinspect")
+            strip = os.path.join(data, "train_images", masked[0])
+            res = subprocess.run([exe, "scan", "--model", int8, "--format", "jsonl", strip], cwd=ROOT,
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stderr)
+            rec = json.loads(res.stdout.splitlines()[0])
+            self.assertIn(rec["decision"], ("PASS", "REVIEW", "REJECT"))
+            self.assertEqual(len(rec["patches"]), 12)
+            self.assertIn("score", rec["familiarity"])
+
+
+if __name__ == "__main__":
+    unittest.main()
