@@ -61,9 +61,10 @@ func runFamiliarity(args []string, env Env) error {
 		feats = append(feats, v...)
 	}
 	k := *components
-	if k >= len(feats) {
-		// a tiny fit (a smoke test): keep what the windows can support
-		k = max(1, len(feats)-1)
+	if limit := max(1, len(feats)/8); k > limit {
+		// a small fit: a component's variance needs several windows per
+		// dimension kept, or the held-out strips all look unfamiliar
+		k = limit
 		fmt.Fprintf(env.Stderr, "steelinspect familiarity: only %d training windows, keeping %d components\n", len(feats), k)
 	}
 	stats, err := inference.FitFamiliarity(feats, k)

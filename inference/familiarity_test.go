@@ -103,3 +103,24 @@ func TestFamiliarityBadInput(t *testing.T) {
 		t.Errorf("altered file: %v", err)
 	}
 }
+
+// BenchmarkStripFamiliarity is the Go side of a strip's familiarity: the
+// 12 patch scores of a 1600×256 strip with the bundled model's sizes (1280
+// features, 32 components), read out of a [D, 1, 43] feature map.
+func BenchmarkStripFamiliarity(b *testing.B) {
+	const dim, cols = 1280, 43
+	stats, err := FitFamiliarity(gaussianFeatures(400, dim, 0, 1), 32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	feats := make([]float32, dim*cols)
+	for i := range feats {
+		feats[i] = float32(i%97) / 97
+	}
+	b.ResetTimer()
+	for range b.N {
+		for p := range 12 {
+			stats.WindowScore(feats[p*3:], cols)
+		}
+	}
+}

@@ -9,9 +9,10 @@ import (
 // Plausibility: checks of the image itself, before any model sees it, for
 // what a strip camera never produces when it works: a black or saturated
 // frame, an almost uniform one, an image too small to hold steel texture,
-// or an aspect ratio no strip camera gives. Each is a camera or feed
-// problem, not steel, so the strip goes to a person with the reason; the
-// model's scores are still computed and shown.
+// an aspect ratio no strip camera gives, or a colour picture (strip cameras
+// are grey). Each is a camera or feed problem, not steel, so the strip goes
+// to a person with the reason; the model's scores are still computed and
+// shown.
 //
 // The limits leave a wide margin around every real and synthetic strip we
 // have: the darkest real Severstal strip has a mean of 7.7 and a 99th
@@ -26,6 +27,7 @@ const (
 	saturatedLevel = 250 // a pixel at or above this is clipped
 	saturatedShare = 0.5 // more than this share clipped: overexposed
 	uniformStd     = 2.0 // grey-level standard deviation below this: nothing imaged
+	colourChroma   = 12  // mean |R−G|+|G−B| above this: a colour picture, not a grey strip camera's
 	plausibleProbe = 65536
 )
 
@@ -37,6 +39,8 @@ type ImageStats struct {
 	P1             float64 `json:"p1"`
 	P99            float64 `json:"p99"`
 	SaturatedShare float64 `json:"saturated_share"`
+	// Chroma is the mean |R−G|+|G−B| of the pixels, 0 for a grey image.
+	Chroma float64 `json:"chroma"`
 }
 
 // MeasureImage measures img's grey levels on a sample of its pixels.
@@ -51,6 +55,7 @@ func MeasureImage(img image.Image) ImageStats {
 	step := max(1, int(math.Sqrt(float64(w)*float64(h)/plausibleProbe))) | 1
 	var hist [256]int
 	n := 0
+	var chroma float64
 	gray, isGray := img.(*image.Gray)
 	for y := b.Min.Y; y < b.Max.Y; y += step {
 		for x := b.Min.X; x < b.Max.X; x += step {
@@ -60,6 +65,7 @@ func MeasureImage(img image.Image) ImageStats {
 			} else {
 				r, g, bl, _ := img.At(x, y).RGBA()
 				v = uint8(math.Round(float64(luma(float32(r>>8), float32(g>>8), float32(bl>>8)))))
+				chroma += math.Abs(float64(r>>8)-float64(g>>8)) + math.Abs(float64(g>>8)-float64(bl>>8))
 			}
 			hist[v]++
 			n++
@@ -81,6 +87,7 @@ func MeasureImage(img image.Image) ImageStats {
 		P1:             histPercentile(hist[:], n, 0.01),
 		P99:            histPercentile(hist[:], n, 0.99),
 		SaturatedShare: float64(sat) / float64(n),
+		Chroma:         chroma / float64(n),
 	}
 }
 
@@ -111,6 +118,8 @@ func ImplausibleReason(width, height int, st ImageStats) string {
 		return fmt.Sprintf("implausible image: black frame (99 %% of pixels at grey level %.0f or darker), possible camera or lighting fault", st.P99)
 	case st.SaturatedShare > saturatedShare:
 		return fmt.Sprintf("implausible image: saturated (%.0f %% of pixels clipped white), possible exposure or lighting fault", 100*st.SaturatedShare)
+	case st.Chroma > colourChroma:
+		return fmt.Sprintf("implausible image: a colour picture (mean colour difference %.0f), strip cameras give grey images; possible wrong feed", st.Chroma)
 	case st.Std < uniformStd:
 		return fmt.Sprintf("implausible image: nearly uniform (grey-level spread %.1f), possible camera fault", st.Std)
 	}

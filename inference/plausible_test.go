@@ -17,6 +17,27 @@ func randomGray(w, h int, lo, hi int, seed uint64) *image.Gray {
 	return img
 }
 
+func colourful() image.Image {
+	img := image.NewRGBA(image.Rect(0, 0, 400, 300))
+	for y := 0; y < 300; y++ {
+		for x := 0; x < 400; x++ {
+			img.Set(x, y, color.RGBA{uint8(x), uint8(y), 120, 255})
+		}
+	}
+	return img
+}
+
+// greyRGB is a textured grey strip saved with three equal channels, as the
+// Severstal JPEGs are.
+func greyRGB() image.Image {
+	g := randomGray(1600, 256, 40, 200, 11)
+	img := image.NewRGBA(g.Bounds())
+	for i, v := range g.Pix {
+		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = v, v, v, 255
+	}
+	return img
+}
+
 func uniformGray(w, h int, v uint8) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, w, h))
 	for i := range img.Pix {
@@ -59,6 +80,8 @@ func TestImplausibleReason(t *testing.T) {
 		{"16x16 textured", randomGray(16, 16, 0, 255, 8), "too small"},
 		{"63 px high", randomGray(1600, 63, 0, 255, 9), "too small"},
 		{"line", randomGray(6400, 128, 0, 255, 10), "aspect ratio"},
+		{"colour picture", colourful(), "colour picture"},
+		{"grey strip stored as RGB", greyRGB(), ""},
 	} {
 		b := c.img.Bounds()
 		got := ImplausibleReason(b.Dx(), b.Dy(), MeasureImage(c.img))

@@ -135,28 +135,41 @@ def is_validation(sid, frac):
 
 
 def load_neu(root, holdout=0.15):
-    """NEU-DET: -> (train, test) lists of (uint8 image 256x256, bool box mask 256x256, name).
-    The split is by a hash of the file name; test images are never trained on."""
+    """NEU-DET: -> (train, test) lists of (uint8 image, bool box mask, name) at the images' own size
+    (200x200). The split is by a hash of the file name; test images are never trained on."""
     train, test = [], []
     img_dir, ann_dir = os.path.join(root, "images"), os.path.join(root, "annotations")
     for fn in sorted(os.listdir(img_dir)):
         if not fn.endswith(".jpg"):
             continue
-        img = Image.open(os.path.join(img_dir, fn)).convert("L")
-        w0, h0 = img.size
-        arr = np.asarray(img.resize((PATCH, PATCH), Image.BILINEAR), dtype=np.uint8)
-        mask = np.zeros((PATCH, PATCH), bool)
+        arr = np.asarray(Image.open(os.path.join(img_dir, fn)).convert("L"), dtype=np.uint8)
+        h0, w0 = arr.shape
+        mask = np.zeros((h0, w0), bool)
         xml = os.path.join(ann_dir, os.path.splitext(fn)[0] + ".xml")
         if os.path.exists(xml):
             for box in ET.parse(xml).getroot().iter("bndbox"):
                 x0, y0 = int(box.find("xmin").text), int(box.find("ymin").text)
                 x1, y1 = int(box.find("xmax").text), int(box.find("ymax").text)
-                mask[int(y0 * PATCH / h0):int(math.ceil(y1 * PATCH / h0)),
-                     int(x0 * PATCH / w0):int(math.ceil(x1 * PATCH / w0))] = True
+                mask[max(0, y0):y1 + 1, max(0, x0):x1 + 1] = True
         else:
             mask[:] = True
         (test if is_validation("neu/" + fn, holdout) else train).append((arr, mask, fn))
     return train, test
+
+
+def as_engine_sees(img, size=PATCH):
+    """A small image the way the engine scores it: its last row and column repeated up to size."""
+    h, w = img.shape[:2]
+    return np.pad(img, ((0, max(0, size - h)), (0, max(0, size - w))), mode="edge")
+
+
+def neu_tile(a, m, rng):
+    """One 256x256 NEU tile: resized (the defect at strip scale) or edge-padded (as a dropped file)."""
+    if rng.random() < 0.5:
+        img = np.asarray(Image.fromarray(a).resize((PATCH, PATCH), Image.BILINEAR), dtype=np.uint8)
+        mask = np.asarray(Image.fromarray(m.astype(np.uint8) * 255).resize((PATCH, PATCH), Image.NEAREST)) > 0
+        return img, mask
+    return as_engine_sees(a), as_engine_sees(m)
 
 
 class Sampler:
@@ -186,6 +199,7 @@ class Sampler:
         imgs, masks = [], []
         for _ in range(n):
             a, m, _ = self.neu[self.rng.integers(len(self.neu))]
+            a, m = neu_tile(a, m, self.rng)
             if self.rng.random() < 0.5:
                 a, m = a.T, m.T  # NEU scratches run both ways; strips see both
             imgs.append(a)
@@ -302,11 +316,13 @@ def objective(sets, a, b):
     total = 0.0
     for name, res in sets.items():
         s = summarise(res, a, b)
-        total += 10 * s["missed"] + 3 * s["false_rejects"] + s["review_rate"] * s["strips"]
+        # every set weighs alike whatever its size: missed strips first, then false rejects, then the review rate
+        total += 10 * s["missed"] + 3 * s["false_rejects"] + 20 * s["review_rate"]
+        if not math.isnan(s.get("patch_auc", float("nan"))):
+            total -= 20 * s["patch_auc"]
         if name.startswith("real"):
-            total += 3 * s.get("clean_patches_above_reject", 0) + 0.2 * s.get("clean_patches_above_pass", 0)
-            if not math.isnan(s.get("patch_auc", float("nan"))):
-                total -= 20 * s["patch_auc"]
+            # a defect-free real strip has 12 patches: one above the reject threshold rejects it
+            total += 10 * s.get("clean_patches_above_reject", 0) + 0.2 * s.get("clean_patches_above_pass", 0)
     return total
 
 
@@ -341,6 +357,7 @@ def main(argv=None):
     ap.add_argument("--name", default=None)
     ap.add_argument("--version", default="1.0.0")
     ap.add_argument("--pretrained", default=PRETRAINED)
+    ap.add_argument("--init", help="continue from this finetune.py checkpoint (best.pt) instead of ImageNet")
     ap.add_argument("--budget-min", type=float, default=60.0)
     ap.add_argument("--steps", type=int, default=10 ** 7)
     ap.add_argument("--batch", type=int, default=8)
@@ -363,6 +380,9 @@ def main(argv=None):
                     "by the Go engine)")
     ap.add_argument("--heldout-wide", help="second held-out folder: the manifest's metrics_wide")
     ap.add_argument("--trained-on", default="", help="what the data is, for the manifest")
+    ap.add_argument("--familiar-share", type=float, default=1.0,
+                    help="share of the validation and held-out strips the familiarity limit must leave familiar")
+    ap.add_argument("--familiar-margin", type=float, default=1.05, help="the limit is their score at that share x this")
     ap.add_argument("--skip-train", action="store_true", help="reuse WORK/best.pt (re-export)")
     a = ap.parse_args(argv)
     if not a.data and not a.synth:
@@ -404,7 +424,10 @@ def main(argv=None):
     sampler.torch_gen = torch.Generator().manual_seed(a.seed + 1)
 
     net = MobileStripNet(a.pretrained if a.pretrained and os.path.exists(a.pretrained) else None)
-    if a.pretrained and not os.path.exists(a.pretrained):
+    if a.init:
+        net.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
+        say(f"continuing from {a.init}")
+    elif a.pretrained and not os.path.exists(a.pretrained):
         say(f"warning: {a.pretrained} not found, starting from random weights")
     for blk in net.features[:a.freeze]:
         for p in blk.parameters():
@@ -473,6 +496,9 @@ def main(argv=None):
                 ca, cb, score = fit_calibration(sets)
                 say(f"eval step {step}: score {score:.2f} (calibrated a={ca} b={cb:.2f}) " + json.dumps(
                     {k: summarise(v, ca, cb) for k, v in sets.items()}))
+                torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
+                            "elapsed_s": time.time() - t_start}, os.path.join(work, "last.pt.tmp"))
+                os.replace(os.path.join(work, "last.pt.tmp"), os.path.join(work, "last.pt"))
                 if best is None or score < best:
                     best = score
                     torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
@@ -494,15 +520,16 @@ def main(argv=None):
     say(f"chosen step {ck['step']} ({ck['seen']} crops, {ck.get('elapsed_s', 0) / 60:.1f} min); calibration a={ca} "
         f"b={cb:.2f}; validation: {json.dumps(val)}")
     if neu_te:
-        neu_res = [(strip_logits(net, np.concatenate([im, im[:, ::-1]], 1)), None, True) for im, _m, _n in neu_te]
-        # a NEU image is 200x200: scored as one 256x256 patch (its two windows mirror each other)
+        # a NEU image (200x200) scored as the engine scores the file: one window, edges repeated to 256
+        neu_res = [(strip_logits(net, as_engine_sees(im)), None, True) for im, _m, _n in neu_te]
         neu_sum = summarise(neu_res, ca, cb)
         say(f"NEU-DET held-out images ({len(neu_te)}): {json.dumps(neu_sum)}")
         val["neu-heldout"] = neu_sum
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     export_onnx(net, a.out)
-    training = (f"training/finetune.py from ImageNet MobileNetV2 ({os.path.basename(a.pretrained)}), first "
+    start = f"continued from {a.init}, itself " if a.init else ""
+    training = (f"training/finetune.py, {start}from ImageNet MobileNetV2 ({os.path.basename(a.pretrained)}), first "
                 f"{a.freeze} feature blocks frozen; {ck['step']} steps of {a.batch} crops 256x{a.crop} "
                 f"({ck['seen']} crops, {ck.get('elapsed_s', 0) / 60:.0f} min on {device}), AdamW lr {a.lr:g}, "
                 f"positives x{a.pos_weight:g}, mix {a.mix}; checkpoint chosen on validation; logit calibration "
@@ -536,11 +563,17 @@ def main(argv=None):
     say(f"wrote {a.out} and {mpath}")
     if a.no_int8:
         return
-    # familiarity statistics from training strips, limit from validation + held-out strips, through the Go engine
-    fit_dirs = stage_strips(work, "fit", (real_tr + synth)[:400] if len(real_tr + synth) > 400 else real_tr + synth)
+    # familiarity statistics from training strips (every real one and a sample of the synthetic ones; not the
+    # NEU-DET images: those are defect pictures from another mill, not the strips a station sees, and with them
+    # white noise looked familiar), the limit from validation + held-out strips, through the Go engine
+    fit = real_tr + pick(synth, 300, a.seed)
+    fit_dirs = stage_strips(work, "fit", fit)
     lim_dirs = stage_strips(work, "limit", real_va + synth_va)
     out8 = os.path.splitext(a.out)[0] + "-int8.onnx"
-    calib_dir = stage_strips(work, "calib", pick(real_tr + synth, a.calib_count, a.seed), with_csv=True)
+    # INT8 ranges from training strips: every real one (up to half the set), synthetic ones for the rest
+    calib_real = pick(real_tr, a.calib_count // 2, a.seed)
+    calib_dir = stage_strips(work, "calib", calib_real + pick(synth, a.calib_count - len(calib_real), a.seed),
+                             with_csv=True)
     run([sys.executable, os.path.join(ROOT, "training", "quantize.py"), "--model", a.out, "--calib", calib_dir,
          "--count", str(a.calib_count), "--out", out8, "--scope", "/features/", "--keep-float", "/head/",
          "--ops", "Add,Conv,GlobalAveragePool,Mul,Pad,Sigmoid", "--heldout", "", "--heldout-wide", "",
@@ -551,7 +584,8 @@ def main(argv=None):
         run([a.go, "build", "-o", exe, "."])
     held = [h for h in (a.heldout, a.heldout_wide) if h]
     for model_path in (a.out, out8):
-        run([exe, "familiarity", "--model", model_path, "--fit", fit_dirs, "--limit-on", lim_dirs] +
+        run([exe, "familiarity", "--model", model_path, "--fit", fit_dirs, "--limit-on", lim_dirs,
+             "--share", str(a.familiar_share), "--margin", str(a.familiar_margin)] +
             sum((["--limit-on", os.path.join(h, "train_images")] for h in held), []))
         for h, field in ((a.heldout, "metrics"), (a.heldout_wide, "metrics_wide")):
             if h:
@@ -560,6 +594,8 @@ def main(argv=None):
 
 
 def pick(strips, n, seed):
+    if not strips:
+        return []
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(strips), size=min(n, len(strips)), replace=False)
     return [strips[i] for i in sorted(idx)]
