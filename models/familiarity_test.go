@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/internal/testimg"
 	"steelinspect/inference"
+	"steelinspect/internal/testimg"
 	"steelinspect/models"
 )
 
