@@ -12,6 +12,8 @@ shoot() {
     bin/steelinspect --no-audit --screenshot "docs/$1.png" "$2" 2>/dev/null
   echo "docs/$1.png ← $2"
 }
-shoot pass   assets/demo/clean-2.jpg
-shoot review testdata/heldout/train_images/b3a804329.jpg
+# 4.0.0 auto-passes no strip (README, "The bundled model"): a clean strip
+# goes to review; a photograph shows the unfamiliar-strip reason
+shoot review assets/demo/clean-2.jpg
 shoot reject assets/demo/pitting.jpg
+shoot unfamiliar "$(go env GOROOT)/src/image/png/testdata/benchGray.png"
