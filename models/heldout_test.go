@@ -24,15 +24,7 @@ func heldout(t *testing.T, e *inference.Engine) *evaluate.Report {
 func heldoutSet(t *testing.T, e *inference.Engine, set string) *evaluate.Report {
 	t.Helper()
 	dir := filepath.Join("..", "testdata", set)
-	f, err := os.Open(filepath.Join(dir, "train.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels := readLabels(t, filepath.Join(dir, "train.csv"))
 	r, err := evaluate.Run(context.Background(), e, filepath.Join(dir, "train_images"), labels, e.Manifest().DefaultThresholds, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -47,6 +39,21 @@ func heldoutSet(t *testing.T, e *inference.Engine, set string) *evaluate.Report 
 	t.Logf("%s on %s: strips %d (defective %d): missed %d, false rejects %d, review %.1f%%; patches %d: recall@pass %.4f precision@pass %.4f AUC %.4f",
 		e.Manifest().Name, set, s.Strips, s.Defective, s.Missed, s.FalseAlarms, 100*s.ReviewRate, p.Patches, p.RecallAtPass, p.PrecisionAtPass, float64(p.ROCAUC))
 	return r
+}
+
+// readLabels reads a Severstal train.csv for 1600×256 strips.
+func readLabels(t *testing.T, path string) *evaluate.Labels {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return labels
 }
 
 // checkManifestMetrics: the held-out metrics in the model's manifest (from

@@ -52,15 +52,7 @@ func TestBundledModelOnRealSteel(t *testing.T) {
 	th := e.Manifest().DefaultThresholds
 	ctx := context.Background()
 
-	f, err := os.Open(filepath.Join(root, "train.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	labels := readLabels(t, filepath.Join(root, "train.csv"))
 	var scores []float32
 	var truth []bool
 	decisions := map[string]int{}

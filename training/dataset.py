@@ -36,26 +36,36 @@ def rle_encode(mask):
     return " ".join(f"{s} {e - s}" for s, e in zip(starts, ends))
 
 
+def read_mask_csv(path, keep_empty=False):
+    """A mask CSV in either layout -> dict ImageId -> list[(class_id, rle)] of its non-empty masks (images whose
+    rows are all empty are listed with no masks when keep_empty)."""
+    ann = {}
+    with open(path, newline="") as f:
+        rd = csv.reader(f)
+        header = next(rd)
+        old = header[0].strip() == "ImageId_ClassId"
+        for row in rd:
+            if not row:
+                continue
+            if old:
+                iid, cls = row[0].rsplit("_", 1)
+                rle = row[1] if len(row) > 1 else ""
+            else:
+                iid, cls, rle = row[0], row[1], row[2] if len(row) > 2 else ""
+            if keep_empty:
+                ann.setdefault(iid, [])
+            if rle.strip():
+                ann.setdefault(iid, []).append((int(cls), rle))
+    return ann
+
+
 def read_annotations(root):
     """-> dict ImageId -> list[(class_id, rle)] for every image file in root/train_images."""
     ann = {}
     csv_path = os.path.join(root, "train.csv")
     if os.path.exists(csv_path):
-        with open(csv_path, newline="") as f:
-            rd = csv.reader(f)
-            header = next(rd)
-            old = header[0].strip() == "ImageId_ClassId"
-            for row in rd:
-                if not row:
-                    continue
-                if old:
-                    iid, cls = row[0].rsplit("_", 1)
-                    rle = row[1] if len(row) > 1 else ""
-                else:
-                    iid, cls, rle = row[0], row[1], row[2] if len(row) > 2 else ""
-                ann.setdefault(iid, [])
-                if rle.strip():
-                    ann[iid].append((int(cls), rle))
+        for iid, rles in read_mask_csv(csv_path, keep_empty=True).items():
+            ann.setdefault(iid, []).extend(rles)
     img_dir = os.path.join(root, "train_images")
     if os.path.isdir(img_dir):
         for fn in os.listdir(img_dir):

@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import PATCH, patch_labels, read_annotations, rle_decode, tile_positions  # noqa: E402
+from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_decode, tile_positions  # noqa: E402
 from mnv2_model import PRETRAINED, MobileStripNet, export_onnx  # noqa: E402
 from strip_model import CELL, grid_indices, window_labels  # noqa: E402
 from quantize import go_metrics  # noqa: E402
@@ -81,7 +81,7 @@ def read_image_labels(path):
 def load_severstal(root, masks_csv=None, image_labels=None, images_dir=None, limit=None, source="real"):
     """Strips of a Severstal-layout folder. images_dir overrides root/train_images."""
     if masks_csv:
-        ann = _read_mask_csv(masks_csv)
+        ann = read_mask_csv(masks_csv)
     else:
         ann = read_annotations(root) if os.path.exists(os.path.join(root, "train.csv")) else {}
     img_dir = images_dir or os.path.join(root, "train_images")
@@ -107,25 +107,6 @@ def load_severstal(root, masks_csv=None, image_labels=None, images_dir=None, lim
         else:
             out.append(Strip(fn, img, np.zeros(img.shape, bool), False, source))
     return out
-
-
-def _read_mask_csv(path):
-    ann = {}
-    with open(path, newline="") as f:
-        rd = csv.reader(f)
-        header = next(rd)
-        old = header[0].strip() == "ImageId_ClassId"
-        for row in rd:
-            if not row:
-                continue
-            if old:
-                iid, cls = row[0].rsplit("_", 1)
-                rle = row[1] if len(row) > 1 else ""
-            else:
-                iid, cls, rle = row[0], row[1], row[2] if len(row) > 2 else ""
-            if rle.strip():
-                ann.setdefault(iid, []).append((int(cls), rle))
-    return ann
 
 
 def is_validation(sid, frac):
