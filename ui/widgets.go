@@ -345,7 +345,12 @@ func (i *Inspector) buildModelInfo() fyne.CanvasObject {
 	w.modelSource = widget.NewLabel("")
 	w.modelSource.Wrapping = fyne.TextWrapBreak
 	w.modelSource.Importance = widget.LowImportance
-	objs := []fyne.CanvasObject{heading("Model"), w.modelName, w.modelHash, w.modelDesc, w.modelSource}
+	// The provenance (what the model was trained on, how it does on real
+	// steel) is long: it scrolls in a bounded box instead of setting the
+	// window's minimum height.
+	desc := container.NewVScroll(w.modelDesc)
+	desc.SetMinSize(fyne.NewSize(0, 180))
+	objs := []fyne.CanvasObject{heading("Model"), w.modelName, w.modelHash, desc, w.modelSource}
 	w.modelInfoBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
 	if i.opts.OpenModel != nil {
 		objs = append(objs, w.modelInfoBtn)
