@@ -2,11 +2,8 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
@@ -81,11 +78,11 @@ func runFamiliarity(args []string, env Env) error {
 		if err != nil {
 			return err
 		}
-		var sum float64
-		for _, w := range v {
-			sum += stats.WindowScore(w, 1)
+		patch := make([]float64, len(v))
+		for j, w := range v {
+			patch[j] = stats.WindowScore(w, 1)
 		}
-		scores[i] = sum / float64(len(v))
+		scores[i] = inference.StripScore(patch)
 	}
 	limit, err := inference.FamiliarityLimit(scores, *share, *margin)
 	if err != nil {
@@ -107,7 +104,7 @@ func runFamiliarity(args []string, env Env) error {
 		return err
 	}
 	m.Familiarity = &inference.FamiliaritySpec{
-		File: famName, SHA256: sha256Hex(data), Limit: limit, Method: inference.FamiliarityMethod,
+		File: famName, SHA256: inference.SHA256Hex(data), Limit: limit, Method: inference.FamiliarityMethod,
 		FittedOn: fmt.Sprintf("%d windows of %d strips in %s", stats.Windows, len(fitFiles), strings.Join(fit, ", ")),
 		LimitFittedOn: fmt.Sprintf("%d held-out strips in %s (score at the %.0fth percentile × %.2f)",
 			len(scores), strings.Join(limitOn, ", "), 100**share, *margin),
@@ -171,27 +168,19 @@ func patchFeatures(ctx context.Context, e *inference.Engine, path string) ([][]f
 	return e.PatchFeatures(ctx, img.Image)
 }
 
-// imageFiles lists the image files under the folders, sorted.
+// imageFiles lists the image files under the folders (scan's walk), and
+// fails on the first one that cannot be listed.
 func imageFiles(dirs []string) ([]string, error) {
 	var files []string
-	for _, d := range dirs {
-		err := filepath.WalkDir(d, func(p string, de fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if de.Type().IsRegular() && inference.IsImageFileName(p) {
-				files = append(files, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
+	for _, t := range expandPaths(dirs) {
+		if t.err != nil {
+			return nil, fmt.Errorf("%s: %w", t.path, t.err)
 		}
+		files = append(files, t.path)
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no image files in %s", strings.Join(dirs, ", "))
 	}
-	sort.Strings(files)
 	return files, nil
 }
 
@@ -233,9 +222,4 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
-}
-
-func sha256Hex(data []byte) string {
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
 }

@@ -167,7 +167,7 @@ func (w *Watcher) handle(ctx context.Context, name string) Result {
 	}
 	if w.Store != nil {
 		// A decision recorded before a crash: move the file, don't rescore.
-		if prev, err := w.Store.History(ctx, audit.Query{Path: path, SHA256: sha256Hex(data)}); err == nil && len(prev) > 0 {
+		if prev, err := w.Store.History(ctx, audit.Query{Path: path, SHA256: inference.SHA256Hex(data)}); err == nil && len(prev) > 0 {
 			last := prev[len(prev)-1]
 			res.Decision, res.Resumed, res.AuditID = last.AutoDecision, true, last.ID
 			res.MovedTo, res.Err = w.move(name, res.Decision)

@@ -2,8 +2,6 @@ package inference
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"image"
 	"io"
@@ -144,11 +142,10 @@ func (e *Engine) decode(name string, data []byte) (Analysis, error) {
 	if err != nil {
 		return Analysis{}, err
 	}
-	sum := sha256.Sum256(data)
 	a := Analysis{
 		Source: name,
 		Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
-			Bytes: len(data), SHA256: hex.EncodeToString(sum[:])},
+			Bytes: len(data), SHA256: SHA256Hex(data)},
 		Model:   e.manifest.Identity(),
 		Decoded: decoded,
 	}

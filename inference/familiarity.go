@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strings"
 
 	"gonum.org/v1/gonum/mat"
 )
@@ -128,16 +127,25 @@ type StripFamiliarity struct {
 	Unfamiliar bool    `json:"unfamiliar"`
 }
 
-// stripFamiliarity combines patch scores into the strip's.
-func stripFamiliarity(patchScores []float32, limit float64) *StripFamiliarity {
+// StripScore combines a strip's patch scores into its familiarity score:
+// their mean (0 for no patch).
+func StripScore[F float32 | float64](patchScores []F) float64 {
 	if len(patchScores) == 0 {
-		return nil
+		return 0
 	}
 	var sum float64
 	for _, v := range patchScores {
 		sum += float64(v)
 	}
-	score := sum / float64(len(patchScores))
+	return sum / float64(len(patchScores))
+}
+
+// stripFamiliarity is a strip's familiarity from its patch scores.
+func stripFamiliarity(patchScores []float32, limit float64) *StripFamiliarity {
+	if len(patchScores) == 0 {
+		return nil
+	}
+	score := StripScore(patchScores)
 	return &StripFamiliarity{Score: round3(score), Limit: limit, Unfamiliar: score > limit}
 }
 
@@ -243,13 +251,4 @@ func FamiliarityLimit(scores []float64, share, margin float64) (float64, error) 
 func unfamiliarReason(f *StripFamiliarity) string {
 	return fmt.Sprintf("unfamiliar strip: the model was not trained on strips like this (score %.2f, limit %.2f)",
 		f.Score, f.Limit)
-}
-
-// familiarityFile is where a model's familiarity file lies, relative to
-// the manifest, checked to stay in the model's folder.
-func familiarityFile(spec *FamiliaritySpec) (string, error) {
-	if spec.File == "" || strings.ContainsAny(spec.File, `/\`) {
-		return "", fmt.Errorf("familiarity.file %q must be a file name beside the manifest", spec.File)
-	}
-	return spec.File, nil
 }

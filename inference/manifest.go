@@ -205,8 +205,8 @@ func (m *Manifest) Validate() error {
 		if m.Output.Features == "" {
 			bad("familiarity needs output.features")
 		}
-		if _, err := familiarityFile(f); err != nil {
-			bad("%v", err)
+		if f.File == "" || strings.ContainsAny(f.File, `/\`) {
+			bad("familiarity.file %q must be a file name beside the manifest", f.File)
 		}
 		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
 			bad("familiarity.sha256 %q is not 64 hex digits", f.SHA256)
@@ -233,8 +233,7 @@ func (m *Manifest) AttachFamiliarity(data []byte) error {
 	if m.Familiarity == nil {
 		return fmt.Errorf("manifest %q names no familiarity statistics", m.Name)
 	}
-	sum := sha256.Sum256(data)
-	if got := hex.EncodeToString(sum[:]); !strings.EqualFold(got, m.Familiarity.SHA256) {
+	if got, ok := sameHash(data, m.Familiarity.SHA256); !ok {
 		return fmt.Errorf("familiarity statistics %s: hash mismatch: file has sha256 %s, manifest says %s",
 			m.Familiarity.File, got[:12], shortHash(m.Familiarity.SHA256))
 	}
@@ -308,12 +307,23 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 
 // CheckHash refuses model bytes whose sha256 differs from the manifest's.
 func (m *Manifest) CheckHash(data []byte) error {
-	sum := sha256.Sum256(data)
-	got := hex.EncodeToString(sum[:])
-	if !strings.EqualFold(got, m.SHA256) {
+	if got, ok := sameHash(data, m.SHA256); !ok {
 		return fmt.Errorf("model hash mismatch: file has sha256 %s, manifest %q says %s", got[:12], m.Name, shortHash(m.SHA256))
 	}
 	return nil
+}
+
+// SHA256Hex is the lower-case hex sha256 of data: how manifests, records
+// and the audit trail name files.
+func SHA256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// sameHash returns data's sha256 and whether it is want (in any case).
+func sameHash(data []byte, want string) (string, bool) {
+	got := SHA256Hex(data)
+	return got, strings.EqualFold(got, want)
 }
 
 func shortHash(h string) string {

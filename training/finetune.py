@@ -52,7 +52,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_decode, tile_positions  # noqa: E402
 from mnv2_model import PRETRAINED, MobileStripNet, export_onnx  # noqa: E402
 from strip_model import CELL, grid_indices, window_labels  # noqa: E402
-from quantize import go_metrics  # noqa: E402
+from quantize import go_metrics, sha256  # noqa: E402
 from train import MEAN, STD, augment, make_logger, normalize, roc_auc  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -672,13 +672,6 @@ def compact(val):
 def run(cmd):
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
-
-
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()
 
 
 def write_json(path, obj):
