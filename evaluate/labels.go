@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -157,4 +158,15 @@ func parseClass(s string) (int, error) {
 		return 0, fmt.Errorf("class id %q is not a number 1..99", s)
 	}
 	return c, nil
+}
+
+// ReadLabelsFile parses a train.csv file for 1600×256 strips (ParseLabels:
+// every problem with its line number).
+func ReadLabelsFile(path string) (*Labels, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ParseLabels(f, StripWidth, StripHeight)
 }

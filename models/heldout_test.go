@@ -3,7 +3,6 @@ package models_test
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,12 +43,7 @@ func heldoutSet(t *testing.T, e *inference.Engine, set string) *evaluate.Report 
 // readLabels reads a Severstal train.csv for 1600×256 strips.
 func readLabels(t *testing.T, path string) *evaluate.Labels {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+	labels, err := evaluate.ReadLabelsFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}

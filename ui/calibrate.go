@@ -335,7 +335,7 @@ func (c *calibrateView) load(imagesDir, labelsPath string) {
 	}
 	i.goBackground(func() func() {
 		defer cancel()
-		labels, err := readLabels(labelsPath)
+		labels, err := evaluate.ReadLabelsFile(labelsPath)
 		if err != nil {
 			return func() {
 				if c.run != run {
@@ -396,16 +396,6 @@ func (c *calibrateView) showProgress(done, total int) {
 		c.progress.SetValue(float64(done) / float64(total))
 	}
 	c.progressInfo.SetText(fmt.Sprintf("Scoring %d of %d strips…", done, total))
-}
-
-// readLabels parses a train.csv with every problem and its line number.
-func readLabels(path string) (*evaluate.Labels, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
 }
 
 // countImages counts the files evaluate.Run will score, for the progress

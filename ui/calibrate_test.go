@@ -97,12 +97,7 @@ func heldoutTruth(t *testing.T) ([]float64, []bool) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	f, err := os.Open(filepath.Join(heldoutDir, "train.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+	labels, err := evaluate.ReadLabelsFile(filepath.Join(heldoutDir, "train.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
