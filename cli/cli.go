@@ -86,6 +86,7 @@ func init() {
 		"bench":       {"measure ms per strip for each stage, optionally against PyTorch", runBench},
 		"eval":        {"measure the model on labelled strips and suggest thresholds", runEval},
 		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
+		"teach":       {"teach an anomaly model the good steel of one line, from defect-free strips", runTeach},
 		"history":     {"export the audit trail of inspections as CSV or JSONL", runHistory},
 		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
 		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
@@ -107,6 +108,8 @@ usage:
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR
                                                        fit what the model's training strips look like
+  steelinspect teach --good DIR [--name N] [--holdout 0.2]
+                                                       learn a line's good steel (anomaly model, no labels)
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

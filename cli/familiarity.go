@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 )
 
 // runFamiliarity fits a model's familiarity statistics on its training
@@ -100,7 +101,7 @@ func runFamiliarity(args []string, env Env) error {
 	}
 	stem := strings.TrimSuffix(filepath.Base(manifestPath), inference.ManifestSuffix)
 	famName := stem + ".familiarity.json"
-	if err := writeFileAtomic(filepath.Join(filepath.Dir(manifestPath), famName), data); err != nil {
+	if err := files.WriteAtomic(filepath.Join(filepath.Dir(manifestPath), famName), data); err != nil {
 		return err
 	}
 	m.Familiarity = &inference.FamiliaritySpec{
@@ -114,7 +115,7 @@ func runFamiliarity(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(manifestPath, append(out, '\n')); err != nil {
+	if err := files.WriteAtomic(manifestPath, append(out, '\n')); err != nil {
 		return err
 	}
 	sort.Float64s(scores)
@@ -201,25 +202,3 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// writeFileAtomic writes data to path through a temporary file in the same
-// folder and a rename, so a reader never sees a half-written file.
-func writeFileAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}

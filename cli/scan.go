@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 )
 
 // errSomeFailed reports that the run went through but some files failed;
@@ -126,22 +124,9 @@ func expandPaths(paths []string) []scanTarget {
 			out = append(out, scanTarget{path: p})
 			continue
 		}
-		var found []scanTarget
-		walkErr := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				found = append(found, scanTarget{path: path, err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
-				return nil
-			}
-			if !d.IsDir() && inference.IsImageFileName(path) {
-				found = append(found, scanTarget{path: path})
-			}
-			return nil
-		})
-		if walkErr != nil {
-			found = append(found, scanTarget{path: p, err: walkErr})
+		for _, f := range files.WalkImages(p) {
+			out = append(out, scanTarget{path: f.Path, err: f.Err})
 		}
-		sort.SliceStable(found, func(i, j int) bool { return found[i].path < found[j].path })
-		out = append(out, found...)
 	}
 	return out
 }

@@ -60,6 +60,10 @@ type Analysis struct {
 	// Cautions are why the strip must go to a person whatever its
 	// probabilities: an implausible image, an unfamiliar strip.
 	Cautions []Caution `json:"cautions,omitempty"`
+	// Cells is a finer map than the patches (an anomaly model's: one
+	// probability per feature cell); nil for a model that gives none.
+	// Records leave it out; the window draws it.
+	Cells *CellMap `json:"-"`
 	// Decoded is the oriented image that was scored, for display.
 	Decoded DecodedImage `json:"-"`
 }
@@ -166,6 +170,9 @@ func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
 			a.Patches[j].Familiarity = &f
 		}
 	}
+	if s.cells != nil {
+		a.Cells = s.cells[k]
+	}
 	if s.familiarity != nil {
 		a.Familiarity = stripFamiliarity(s.familiarity[k], e.manifest.Familiarity.Limit)
 		if a.Familiarity.Unfamiliar {
@@ -190,7 +197,7 @@ func (p *Prepared) Name() string { return p.analysis.Source }
 // the engine is scoring another image.
 func (e *Engine) PrepareFile(path string) Prepared {
 	start := time.Now()
-	data, err := readImageFile(path)
+	data, err := ReadImageFile(path)
 	if err != nil {
 		return Prepared{analysis: Analysis{Source: path}, err: err}
 	}
@@ -250,8 +257,8 @@ func (e *Engine) Pipeline(ctx context.Context, paths []string) <-chan Prepared {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// readImageFile reads a regular file of at most MaxFileBytes.
-func readImageFile(path string) ([]byte, error) {
+// ReadImageFile reads a regular file of at most MaxFileBytes.
+func ReadImageFile(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %w", unwrapPath(err))

@@ -83,6 +83,8 @@ type Engine struct {
 	// the model has none.
 	featureDim  int
 	familiarity *FamiliarityStats
+	// bank is an anomaly model's memory bank, fed with every run.
+	bank *anomalyBank
 
 	mu      sync.Mutex
 	session *ort.DynamicAdvancedSession
@@ -100,7 +102,11 @@ type scored struct {
 	rects       [][]image.Rectangle
 	probs       [][]float32
 	familiarity [][]float32
-	modelTime   time.Duration
+	// distances and cells are an anomaly model's: each patch's distance
+	// to normal steel and each image's cell map.
+	distances [][]float32
+	cells     []*CellMap
+	modelTime time.Duration
 }
 
 // OpenModel loads the model at path (its .onnx or its manifest).
@@ -142,14 +148,28 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 	if e.maxBatch <= 0 {
 		e.maxBatch = DefaultMaxBatch
 	}
-	if e.fixedBatch, e.outputRank, err = checkModelShapes(m, ins, outs); err != nil {
+	opened := false
+	defer func() {
+		if !opened {
+			e.Close() // frees what was made before the failure (the bank's tensors)
+		}
+	}()
+	inputNames, outputNames := []string{m.Input.Name}, []string{m.Output.Name}
+	if m.IsAnomaly() {
+		if err := e.prepareAnomaly(m, ins, outs); err != nil {
+			return nil, err
+		}
+		inputNames = append(inputNames, anomalyBankInput, anomalyBankSqInput)
+		outputNames = append(outputNames, m.Output.Features)
+	} else if e.fixedBatch, e.outputRank, err = checkModelShapes(m, ins, outs); err != nil {
 		return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
 	}
 	if e.fixedBatch > 0 {
 		e.maxBatch = e.fixedBatch
 	}
-	outputNames := []string{m.Output.Name}
-	if m.WholeStrip() {
+	switch {
+	case m.IsAnomaly():
+	case m.WholeStrip():
 		if e.featureDim, err = checkFeaturesOutput(m, outs); err != nil {
 			return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
 		}
@@ -160,7 +180,7 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 			e.outBufs = append(e.outBufs, make([]float32, e.featureDim*windows))
 			outputNames = append(outputNames, m.Output.Features)
 		}
-	} else {
+	default:
 		e.buf = make([]float32, e.maxBatch*e.patchElems)
 		e.outBufs = [][]float32{make([]float32, e.maxBatch*e.numClasses)}
 	}
@@ -220,11 +240,11 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 			return nil, fmt.Errorf("session options: %w", err)
 		}
 	}
-	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData,
-		[]string{m.Input.Name}, outputNames, so)
+	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData, inputNames, outputNames, so)
 	if err != nil {
 		return nil, fmt.Errorf("model %q: create session: %w", m.Name, err)
 	}
+	opened = true
 	return e, nil
 }
 
@@ -321,6 +341,10 @@ func (e *Engine) Close() error {
 	}
 	clear(e.inputs)
 	clear(e.outputs)
+	if e.bank != nil {
+		errs = append(errs, e.bank.destroy())
+		e.bank = nil
+	}
 	return errors.Join(errs...)
 }
 
@@ -345,6 +369,9 @@ func (e *Engine) ScoreMany(ctx context.Context, imgs []image.Image) ([][]image.R
 // spent inside ONNX Runtime, so timings can tell preprocessing from the
 // model itself.
 func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) (scored, error) {
+	if e.manifest.IsAnomaly() {
+		return e.scoreAnomaly(ctx, imgs, nil)
+	}
 	if e.manifest.WholeStrip() {
 		return e.scoreWholeStrips(ctx, imgs, nil)
 	}
@@ -489,7 +516,11 @@ func (e *Engine) runTensors(key int, inShape ort.Shape, outShapes ...ort.Shape) 
 	for i, o := range outputs {
 		values[i] = o
 	}
-	if err := e.session.Run([]ort.Value{input}, values); err != nil {
+	inputs := []ort.Value{input}
+	if e.bank != nil {
+		inputs = append(inputs, e.bank.inputs...)
+	}
+	if err := e.session.Run(inputs, values); err != nil {
 		return nil, fmt.Errorf("inference failed: %w", err)
 	}
 	e.runs.Add(1)

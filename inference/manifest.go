@@ -32,9 +32,13 @@ type Manifest struct {
 	// its feature space and the limit above which a strip is unfamiliar;
 	// nil for a model without them (it decides on every strip).
 	Familiarity *FamiliaritySpec `json:"familiarity,omitempty"`
-	Provenance  Provenance       `json:"provenance"`
+	// Anomaly holds an anomaly model's memory bank and score mapping; nil
+	// for a classifier.
+	Anomaly    *AnomalySpec `json:"anomaly,omitempty"`
+	Provenance Provenance   `json:"provenance"`
 
 	familiarityStats *FamiliarityStats // loaded from Familiarity.File
+	bank             []float32         // loaded from Anomaly.Bank.File
 }
 
 // InputSpec is the model's single image input.
@@ -137,7 +141,7 @@ func (m *Manifest) Validate() error {
 	if m.File == "" {
 		bad("file is empty")
 	}
-	if b, err := hex.DecodeString(m.SHA256); err != nil || len(b) != sha256.Size {
+	if !validHash(m.SHA256) {
 		bad("sha256 %q is not 64 hex digits", m.SHA256)
 	}
 	in := m.Input
@@ -184,8 +188,8 @@ func (m *Manifest) Validate() error {
 	if m.Output.Name == "" {
 		bad("output.name is empty")
 	}
-	if m.Output.Kind != "probability" && m.Output.Kind != "logit" {
-		bad("output.kind %q must be probability or logit", m.Output.Kind)
+	if k := m.Output.Kind; k != "probability" && k != "logit" && k != OutputDistance {
+		bad("output.kind %q must be probability, logit or %s", k, OutputDistance)
 	}
 	if len(m.Classes) == 0 {
 		bad("classes is empty")
@@ -205,20 +209,33 @@ func (m *Manifest) Validate() error {
 		if m.Output.Features == "" {
 			bad("familiarity needs output.features")
 		}
-		if f.File == "" || strings.ContainsAny(f.File, `/\`) {
+		if !plainFileName(f.File) {
 			bad("familiarity.file %q must be a file name beside the manifest", f.File)
 		}
-		if b, err := hex.DecodeString(f.SHA256); err != nil || len(b) != sha256.Size {
+		if !validHash(f.SHA256) {
 			bad("familiarity.sha256 %q is not 64 hex digits", f.SHA256)
 		}
 		if !(f.Limit > 0) {
 			bad("familiarity.limit must be positive")
 		}
 	}
+	m.validateAnomaly(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// validHash reports 64 hex digits.
+func validHash(h string) bool {
+	b, err := hex.DecodeString(h)
+	return err == nil && len(b) == sha256.Size
+}
+
+// plainFileName reports a file name with no folder part: the files a
+// manifest names beside itself.
+func plainFileName(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, `/\`)
 }
 
 // Model kinds.
@@ -299,6 +316,15 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 			return nil, nil, fmt.Errorf("familiarity statistics named by %s: %w", manifestPath, err)
 		}
 		if err := m.AttachFamiliarity(raw); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
+		}
+	}
+	if m.Anomaly != nil {
+		raw, err := readBankFile(filepath.Join(filepath.Dir(manifestPath), m.Anomaly.Bank.File), m.Anomaly.Bank)
+		if err != nil {
+			return nil, nil, fmt.Errorf("memory bank named by %s: %w", manifestPath, err)
+		}
+		if err := m.AttachBank(raw); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
 		}
 	}

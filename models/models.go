@@ -64,3 +64,53 @@ func Open(path string, opts inference.EngineOptions) (*inference.Engine, error) 
 	}
 	return inference.OpenModel(path, opts)
 }
+
+// AnomalyBackboneName is the file name stem of the backbone that taught
+// (anomaly) models are built on: ImageNet MobileNetV2 cut after block 13,
+// with the nearest-neighbour search in the same graph (exported once by
+// training/export_anomaly_backbone.py; no training). `steelinspect teach`
+// copies it beside every model it makes, so a taught model is whole by
+// itself.
+const AnomalyBackboneName = "anomaly-mnv2-backbone"
+
+// anomalyBackboneSHA256 is the sha256 of the committed backbone.
+const anomalyBackboneSHA256 = "7d6a121e812e80a70b1610bed14504a098e2036b148c649fdaf8dd0bb52cb849"
+
+//go:embed anomaly-mnv2-backbone.onnx
+var anomalyBackboneONNX []byte
+
+// AnomalyBackbone returns the backbone's ONNX bytes and a manifest for a
+// model built on it: everything but the name, the memory bank, the score
+// mapping and the provenance, which teaching fills in.
+func AnomalyBackbone() (*inference.Manifest, []byte) {
+	m := &inference.Manifest{
+		Name:    AnomalyBackboneName,
+		Version: "1.0.0",
+		Kind:    inference.KindAnomaly,
+		File:    AnomalyBackboneName + ".onnx",
+		SHA256:  anomalyBackboneSHA256,
+		Variant: inference.VariantWholeStrip,
+		Input: inference.InputSpec{Name: "input", Layout: "NCHW", Channels: 3, PatchSize: 256, Stride: 128,
+			Cell: AnomalyBackboneCell},
+		Preprocessing: inference.Preprocessing{Scale: 1.0 / 255, Mean: []float64{0.485, 0.456, 0.406},
+			Std: []float64{0.229, 0.224, 0.225}},
+		Output:            inference.OutputSpec{Name: "distance", Kind: inference.OutputDistance, Features: "features"},
+		Classes:           []string{"anomaly"},
+		DefaultThresholds: inference.DefaultThresholds,
+		Provenance: inference.Provenance{
+			Description: "ImageNet MobileNetV2 (../shared/pretrained, converted from Google's Coral TFLite " +
+				"model, Apache 2.0) cut after block 13: blocks 6 and 13 averaged over 3×3 cells and " +
+				"concatenated, one 128-value feature per 16×16-pixel cell; nearest-neighbour distance to " +
+				"the memory bank in the same graph.",
+			Training: "none: taught on good strips by `steelinspect teach`",
+		},
+	}
+	return m, anomalyBackboneONNX
+}
+
+// AnomalyBackboneCell is the backbone's feature cell in pixels, and
+// AnomalyBackboneDim the length of a cell's feature.
+const (
+	AnomalyBackboneCell = 16
+	AnomalyBackboneDim  = 128
+)

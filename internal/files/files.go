@@ -1,0 +1,65 @@
+// Package files holds the file-system rules every command shares: which
+// files in a folder are images to score, and how a result file is written
+// so that no reader ever sees half of it.
+package files
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"steelinspect/inference"
+)
+
+// Found is one image file of a folder, or a path that could not be listed.
+type Found struct {
+	Path string
+	Err  error
+}
+
+// WalkImages lists the image files under dir, recursively and in name
+// order (inference.IsImageFileName decides what an image file is). Paths
+// that cannot be listed come back with their error, in their place.
+func WalkImages(dir string) []Found {
+	var found []Found
+	walkErr := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			found = append(found, Found{Path: path, Err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
+			return nil
+		}
+		if !d.IsDir() && inference.IsImageFileName(path) {
+			found = append(found, Found{Path: path})
+		}
+		return nil
+	})
+	if walkErr != nil {
+		found = append(found, Found{Path: dir, Err: walkErr})
+	}
+	sort.SliceStable(found, func(i, j int) bool { return found[i].Path < found[j].Path })
+	return found
+}
+
+// WriteAtomic writes data to path through a temporary file in the same
+// folder, synced, and a rename, so a reader never sees a half-written file.
+func WriteAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
