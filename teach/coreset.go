@@ -74,7 +74,11 @@ func Coreset(ctx context.Context, features [][]float32, k int, progress func(don
 
 // updateNearest lowers nearest[i] (squared distance to the closest chosen
 // feature) for i in [lo,hi) with the new centre c, and returns the farthest
-// remaining feature there.
+// remaining feature there. The race detector's instrumentation is left out
+// of this loop (it would make teaching under `go test -race` ten times
+// slower); its goroutines write disjoint ranges of nearest.
+//
+//go:norace
 func updateNearest(proj, c []float32, nearest []float32, lo, hi int) (int, float32) {
 	bestAt, bestD := lo, float32(-1)
 	const p = coresetProjection
@@ -100,7 +104,10 @@ func updateNearest(proj, c []float32, nearest []float32, lo, hi int) (int, float
 }
 
 // project maps every feature through one fixed random Gaussian matrix to
-// dim values, flat.
+// dim values, flat (not race-instrumented, like updateNearest: it runs on
+// one goroutine).
+//
+//go:norace
 func project(features [][]float32, dim int) []float32 {
 	in := len(features[0])
 	rng := rand.New(rand.NewPCG(3, 4))

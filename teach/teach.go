@@ -126,10 +126,10 @@ type Result struct {
 	Report   Report
 }
 
-// strip is one usable good strip.
+// strip is one usable good strip. Its pixels are not kept: a folder of a
+// thousand strips would hold 400 MB of them; each step decodes again.
 type strip struct {
 	path string
-	img  image.Image
 }
 
 // Teach teaches an anomaly model on opts.Good. It reads every strip,
@@ -152,26 +152,32 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer featureEngine.Close()
 
-	taught, heldOut := splitHoldOut(strips, opts.HoldOut)
-	perStrip := max(1, opts.PoolCells/len(taught))
-	pool, means, err := collectCells(ctx, featureEngine, taught, perStrip, prog)
+	perStrip := max(1, opts.PoolCells/len(strips))
+	pool, means, err := collectCells(ctx, featureEngine, strips, perStrip, prog)
+	featureEngine.Close() // its session's memory is not needed any more
 	if err != nil {
 		return nil, err
 	}
-	keep := flagOutliers(taught, means, &rep)
-	var kept [][]float32
-	for i, cells := range pool {
+	keep := flagOutliers(strips, means, &rep)
+	var usable []strip
+	cellsOf := map[string][][]float32{}
+	for i, s := range strips {
 		if keep[i] {
-			kept = append(kept, cells...)
-			rep.Taught++
+			usable = append(usable, s)
+			cellsOf[s.path] = pool[i]
 		}
 	}
-	if rep.Taught+len(heldOut) < MinGoodStrips {
-		return nil, fmt.Errorf("%s: only %d strips left after %d unlike the rest were flagged (%s); teaching needs at least %d",
-			opts.Good, rep.Taught+len(heldOut), len(rep.Flagged), flaggedList(rep.Flagged), MinGoodStrips)
+	if len(usable) < MinGoodStrips {
+		return nil, fmt.Errorf("%s: only %d strips left after %d were flagged as unlike the rest (%s); teaching needs at least %d",
+			opts.Good, len(usable), len(rep.Flagged), flaggedList(rep.Flagged), MinGoodStrips)
 	}
+	taught, heldOut := splitHoldOut(usable, opts.HoldOut)
+	var kept [][]float32
+	for _, s := range taught {
+		kept = append(kept, cellsOf[s.path]...)
+	}
+	rep.Taught = len(taught)
 	rep.PoolCells = len(kept)
 	bank, err := Coreset(ctx, kept, min(opts.BankRows, len(kept)), func(done, total int) {
 		prog.report("Choosing the memory bank", done, total, 0.55, 0.3)
@@ -191,7 +197,11 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 	defer scorer.Close()
 	dists := make([][]float64, len(heldOut))
 	for i, s := range heldOut {
-		if dists[i], err = scorer.AnomalyDistances(ctx, s.img); err != nil {
+		img, err := readStrip(s.path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+		if dists[i], err = scorer.AnomalyDistances(ctx, img); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.path, err)
 		}
 		prog.report("Measuring the held-out strips", i+1, len(heldOut), 0.85, 0.15)
@@ -299,7 +309,7 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 			continue
 		}
 		sizes[b.Size()] = append(sizes[b.Size()], f.Path)
-		strips = append(strips, strip{path: f.Path, img: img})
+		strips = append(strips, strip{path: f.Path})
 	}
 	if len(sizes) > 1 {
 		return nil, mixedSizesError(folder, sizes)
@@ -311,8 +321,9 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 		}
 		return nil, errors.New(msg)
 	}
-	b := strips[0].img.Bounds()
-	rep.Width, rep.Height = b.Dx(), b.Dy()
+	for size := range sizes {
+		rep.Width, rep.Height = size.X, size.Y
+	}
 	return strips, nil
 }
 
@@ -394,7 +405,7 @@ func splitHoldOut(strips []strip, share float64) (taught, heldOut []strip) {
 	return taught, heldOut
 }
 
-// collectCells runs the backbone on every taught strip and keeps an even
+// collectCells runs the backbone on every strip and keeps an even
 // random sample of perStrip of its cell features (and the mean of all its
 // cells, for flagging strips unlike the rest).
 func collectCells(ctx context.Context, e *inference.Engine, strips []strip, perStrip int, prog *progressor) ([][][]float32, [][]float32, error) {
@@ -402,7 +413,11 @@ func collectCells(ctx context.Context, e *inference.Engine, strips []strip, perS
 	pool := make([][][]float32, len(strips))
 	means := make([][]float32, len(strips))
 	for i, s := range strips {
-		cells, err := e.CellFeatures(ctx, s.img)
+		img, err := readStrip(s.path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", s.path, err)
+		}
+		cells, err := e.CellFeatures(ctx, img)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", s.path, err)
 		}
