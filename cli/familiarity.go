@@ -141,6 +141,9 @@ func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *infer
 	if err != nil {
 		return "", nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
 	}
+	if m.IsAnomaly() {
+		return "", nil, nil, fmt.Errorf("model %q is an anomaly model (taught on good strips): its probabilities already measure how unlike those strips a strip is, it takes no familiarity statistics", m.Name)
+	}
 	m.Familiarity = nil
 	data, err := os.ReadFile(filepath.Join(filepath.Dir(manifestPath), m.File))
 	if err != nil {

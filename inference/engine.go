@@ -391,6 +391,9 @@ func (e *Engine) FeatureDim() int { return e.featureDim }
 // returns a copy of every patch's feature vector, in patch order (for
 // fitting familiarity statistics).
 func (e *Engine) PatchFeatures(ctx context.Context, img image.Image) ([][]float32, error) {
+	if e.manifest.IsAnomaly() {
+		return nil, fmt.Errorf("model %q is an anomaly model: it measures how unlike its good strips a strip is itself, it needs no familiarity statistics", e.manifest.Name)
+	}
 	if e.featureDim == 0 {
 		return nil, fmt.Errorf("model %q has no features output", e.manifest.Name)
 	}

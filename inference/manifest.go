@@ -366,9 +366,16 @@ type ModelIdentity struct {
 	SHA256  string `json:"sha256"`
 }
 
-// Identity returns the model's name, version and hash.
+// Identity returns the model's name, version and hash. An anomaly model's
+// hash covers its memory bank too: every model taught on the same backbone
+// shares the .onnx file, and what tells them apart is the bank, so the hash
+// is the sha256 of the two files' hex sha256s joined by a colon.
 func (m *Manifest) Identity() ModelIdentity {
-	return ModelIdentity{Name: m.Name, Version: m.Version, SHA256: strings.ToLower(m.SHA256)}
+	h := strings.ToLower(m.SHA256)
+	if m.Anomaly != nil {
+		h = SHA256Hex([]byte(h + ":" + strings.ToLower(m.Anomaly.Bank.SHA256)))
+	}
+	return ModelIdentity{Name: m.Name, Version: m.Version, SHA256: h}
 }
 
 // WholeStrip reports a whole-strip model.

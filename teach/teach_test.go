@@ -234,6 +234,9 @@ func TestSavedModelManifest(t *testing.T) {
 		!strings.Contains(m.Provenance.TrainedOn, goodDir) || !strings.Contains(m.Provenance.TrainedOn, "38 defect-free") {
 		t.Errorf("provenance does not say where the model was taught: %+v / %q", m.Anomaly.Taught, m.Provenance.TrainedOn)
 	}
+	if id := m.Identity().SHA256; id != inference.SHA256Hex([]byte(m.SHA256+":"+b.SHA256)) || id == m.SHA256 {
+		t.Errorf("identity hash %s does not cover the bank (model file %s, bank %s)", id, m.SHA256, b.SHA256)
+	}
 	if res.Report.BankBytes != b.Bytes {
 		t.Errorf("report says the bank takes %d bytes, manifest %d", res.Report.BankBytes, b.Bytes)
 	}
