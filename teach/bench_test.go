@@ -54,3 +54,41 @@ func BenchmarkStrip(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNearestNeighbourSearch compares the two places the search could
+// run for one 1600×256 strip (1,600 cells, a 4,096×128 bank): inside the
+// backbone's ONNX Runtime graph (measured as the strip's model time with the
+// full bank minus that with a one-row bank) and a tight Go loop over the
+// same features, one goroutine per CPU
+// (`go test ./teach -run '^$' -bench NearestNeighbour -benchtime 10x`).
+func BenchmarkNearestNeighbourSearch(b *testing.B) {
+	res, err := teach.Teach(context.Background(), teach.Options{Good: goodDir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	full, err := inference.NewEngine(res.Manifest, res.ONNX, "taught", inference.EngineOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer full.Close()
+	img := decodeStrip(b, filepath.Join(heldoutDir, "train_images", "be1c6ebc2.jpg"))
+	cells, err := full.CellFeatures(context.Background(), img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bank := inference.DecodeBank(res.Bank)
+	dim := res.Manifest.Anomaly.Bank.Dim
+
+	b.Run("onnxruntime-in-graph-whole-strip", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := full.AnomalyDistances(context.Background(), img); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("go-loop-search-only", func(b *testing.B) {
+		for b.Loop() {
+			goNearest(cells, bank, dim)
+		}
+	})
+}
