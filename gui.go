@@ -1,23 +1,62 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"steelinspect/cli"
+	"steelinspect/inference"
+	"steelinspect/models"
+	"steelinspect/teach"
 	"steelinspect/ui"
 )
 
 // startWindow opens the inspection window with what the command line set up.
 func startWindow(o cli.GUIOptions) error {
+	modelsDir, err := stationModelsDir()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "steelinspect: teaching off: %v\n", err)
+	}
 	return ui.Run(ui.Options{
 		Model: o.Engine,
 		Audit: o.Audit,
 		OpenModel: func(path string) (ui.Analyzer, error) {
-			e, err := o.OpenModel(path)
+			var e *inference.Engine
+			var err error
+			// "Back to" the bundled model hands over its source, not a path.
+			if path == "" || path == models.DefaultSource {
+				e, err = models.OpenDefault(inference.EngineOptions{})
+			} else {
+				e, err = o.OpenModel(path)
+			}
 			if err != nil {
 				return nil, err
 			}
 			return e, nil
 		},
+		// The window's engine has loaded ONNX Runtime already: teaching
+		// uses the same library with its default options.
+		Teach: func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error) {
+			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress})
+		},
+		ModelsDir:  modelsDir,
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
 	})
+}
+
+// stationModelsDir is the folder taught models are saved in, created when
+// missing.
+func stationModelsDir() (string, error) {
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(base, "steelinspect", "models")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return dir, nil
 }

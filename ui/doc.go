@@ -17,6 +17,16 @@
 // Processed strips keep only probabilities, patch rectangles and file facts,
 // never pixels: a strip is decoded again when shown.
 //
+// A supervisor can teach the station a new line without labels ("Teach
+// good steel…", package teach through Options.Teach): teaching runs in the
+// background with progress, time left and Cancel, its report says in
+// plain words how the held-out good strips fare, and Save and use saves
+// the model into Options.ModelsDir and switches to it like Open model…
+// does, recorded. After any switch the previous model stays one click
+// away ("Back to …"). For a model with a cell map (a taught one) the
+// heatmap can show the fine map, one colour per 16-pixel cell, instead of
+// the patch tint; the patches still decide the strip.
+//
 // Threading follows Fyne 2.6+: widgets are touched only on the UI
 // goroutine. Decoding and inference run on one background worker that
 // owns the Analyzer and hands results back with fyne.Do. Moving a

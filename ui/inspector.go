@@ -56,6 +56,9 @@ type Inspector struct {
 	// State below belongs to the UI goroutine.
 	manifest    *inference.Manifest
 	modelSource string
+	modelPath   string    // what OpenModel opens the model in use again from
+	prevModel   *modelRef // the model before the last switch, nil before any
+	teach       *teachView
 	thresholds  inference.Thresholds
 	items       []*item
 	byKey       map[string]int // source key to index in items
@@ -79,8 +82,10 @@ type Inspector struct {
 	hoverPatch  int
 	shotTaken   bool
 	shotErr     error
-	// errorsShown records every error message shown, for tests.
-	errorsShown []string
+	// errorsShown and messagesShown record every error and message
+	// shown, for tests.
+	errorsShown   []string
+	messagesShown []string
 
 	w widgets
 }
@@ -154,6 +159,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	if opts.Model != nil {
 		i.manifest = opts.Model.Manifest()
 		i.modelSource = opts.Model.Source()
+		i.modelPath = i.modelSource
 	}
 	i.thresholds = i.loadThresholds()
 	i.workThresholds = i.thresholds
@@ -559,9 +565,11 @@ func (i *Inspector) openModel(path string) {
 		i.do(func() {
 			defer done()
 			i.recordSetting("model", oldModel, describeModel(manifest, src))
-			i.manifest, i.modelSource = manifest, src
+			i.prevModel = &modelRef{path: i.modelPath, name: i.modelName()}
+			i.manifest, i.modelSource, i.modelPath = manifest, src, path
 			i.modelGen++
 			i.refreshModelInfo()
+			i.refreshPrevious()
 			i.w.images.Refresh()
 			if cur == nil {
 				i.refreshStatus()

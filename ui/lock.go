@@ -78,11 +78,11 @@ func (i *Inspector) refreshLock() {
 			d.Enable()
 		}
 	}
-	for _, b := range []*widget.Button{w.modelBtn, w.modelInfoBtn} {
+	for _, b := range []*widget.Button{w.modelBtn, w.modelInfoBtn, w.teachBtn, w.backBtn} {
 		if b == nil {
 			continue
 		}
-		if locked || i.busy > 0 {
+		if locked || i.busy > 0 || (b == w.teachBtn && i.teach != nil) {
 			b.Disable()
 		} else {
 			b.Enable()

@@ -73,7 +73,7 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 			}
 		}
 	}
-	alpha := uint8(math.Round(255 * math.Max(0, math.Min(1, opacity))))
+	alpha := overlayAlpha(opacity)
 	for y := range oh {
 		for x := range ow {
 			z := top[y*ow+x]
@@ -85,8 +85,59 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 			out.SetNRGBA(x, y, c)
 		}
 	}
+	drawPatchOutlines(out, s, patches, zones)
+	return out
+}
 
-	// Outlines, review first so reject outlines end up on top.
+// composeCellOverlay paints an anomaly model's cell map in place of the
+// patch heatmap: each Cell×Cell square takes the colour of the zone its
+// own probability falls in under t, at the same opacity, and the patch
+// outlines are drawn over it exactly as composeOverlay draws them. The
+// patches still decide the strip; the cells show where in a patch the
+// unusual steel lies.
+func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t inference.Thresholds,
+	patches []inference.Patch, zones []inference.Zone, opacity float64) *image.NRGBA {
+	if imgW <= 0 || imgH <= 0 || cells == nil || cells.Cell <= 0 {
+		return composeOverlay(imgW, imgH, patches, zones, opacity)
+	}
+	s := overlayScale(imgW, imgH)
+	ow := max(1, int(math.Round(float64(imgW)*s)))
+	oh := max(1, int(math.Round(float64(imgH)*s)))
+	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
+	alpha := overlayAlpha(opacity)
+	for row := range cells.Rows {
+		for col := range cells.Cols {
+			k := row*cells.Cols + col
+			if k >= len(cells.Values) {
+				break
+			}
+			v := float64(cells.Values[k])
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue // a cell no band covered
+			}
+			c := zoneColor(inference.ZoneOf(v, t))
+			c.A = alpha
+			cell := inference.Patch{X: col * cells.Cell, Y: row * cells.Cell, W: cells.Cell, H: cells.Cell}
+			r := scaleRect(cell, s, out.Rect)
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					out.SetNRGBA(x, y, c)
+				}
+			}
+		}
+	}
+	drawPatchOutlines(out, s, patches, zones)
+	return out
+}
+
+// overlayAlpha turns an opacity (0..1) into an alpha value.
+func overlayAlpha(opacity float64) uint8 {
+	return uint8(math.Round(255 * math.Max(0, math.Min(1, opacity))))
+}
+
+// drawPatchOutlines outlines the patches in the manual_review and
+// auto_reject zones, review first so reject outlines end up on top.
+func drawPatchOutlines(out *image.NRGBA, s float64, patches []inference.Patch, zones []inference.Zone) {
 	w := max(2, int(math.Round(outlineWidth*s)))
 	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
 		for i, p := range patches {
@@ -100,7 +151,6 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 			drawOutline(out, r, w, zoneColor(zone))
 		}
 	}
-	return out
 }
 
 // overlayScale is the factor from image to overlay pixels.

@@ -10,6 +10,7 @@ import (
 	"steelinspect/assets"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/teach"
 )
 
 // AppID is the application's unique ID, also used for its preferences.
@@ -34,8 +35,21 @@ type Options struct {
 	Model Analyzer
 	// OpenModel opens another model file (.onnx or .manifest.json). It
 	// returns a one-line reason when it refuses the file. Nil hides the
-	// "Open model…" action.
+	// "Open model…" action. "Back to <previous model>" hands it the path
+	// the previous model was opened from, or, for the model the window
+	// started with, that model's Source() (for the bundled model,
+	// models.DefaultSource): it must open that model again.
 	OpenModel func(path string) (Analyzer, error)
+	// Teach teaches an anomaly model on a folder of defect-free strips
+	// (package teach): it names the model name, reports how it goes
+	// through progress, stops when ctx is cancelled and writes nothing.
+	// The window saves the result into ModelsDir and switches to it with
+	// OpenModel. Nil, or an empty ModelsDir or a nil OpenModel, hides the
+	// "Teach good steel…" action.
+	Teach func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error)
+	// ModelsDir is the station's folder of models: taught models are
+	// saved there (it is created when missing).
+	ModelsDir string
 	// Paths are images to load on start.
 	Paths []string
 	// Audit, when set, is the station's audit trail: every strip inspected

@@ -185,11 +185,12 @@ func patchOrder(patches []inference.Patch, zones []inference.Zone, m sortMode) [
 	return order
 }
 
-// tableHeight is the patch table's minimum: a header and three rows; it
-// grows with the window and scrolls inside itself.
+// tableHeight is the patch table's minimum: a header and two rows (so
+// that the results fit without scrolling down to 1360×860); it grows with
+// the window and scrolls inside itself.
 func (i *Inspector) tableHeight() float32 {
 	cell := widget.NewLabel("0").MinSize().Height
-	return 4*(cell+1) + 4
+	return 3*(cell+1) + 4
 }
 
 // barLayout draws its second object as a share of the first's width: a

@@ -21,6 +21,7 @@ const (
 	prefReject         = "thresholds.reject"
 	prefOverlayOpacity = "overlay.opacity"
 	prefOverlayShown   = "overlay.shown"
+	prefFineMap        = "overlay.fine_map"
 	prefLastDir        = "dialog.last_dir"
 )
 

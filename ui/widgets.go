@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"image"
 	"image/color"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,7 @@ type widgets struct {
 	opacity                  *widget.Slider
 	opacityValue             *widget.Label
 	showOverlay              *widget.Check
+	fineMap                  *widget.Check
 
 	modelName, modelHash, modelDesc, modelSource *widget.Label
 
@@ -54,6 +56,7 @@ type widgets struct {
 	zoneBar      [3]*canvas.Rectangle
 	zoneBarTrack [3]*fyne.Container
 	results      *fyne.Container
+	sidebar      *container.Scroll
 	details      *widget.Accordion
 	table        *widget.Table
 
@@ -84,6 +87,7 @@ type widgets struct {
 	watchLabel            *widget.Label
 	reportBtn, reportsBtn *widget.Button
 	modelInfoBtn          *widget.Button
+	teachBtn, backBtn     *widget.Button
 }
 
 // Processed list filters.
@@ -110,15 +114,15 @@ func (i *Inspector) buildUI() {
 	centre := container.New(&stripColumn{strip: w.strip, maxShare: 0.4},
 		w.strip, w.caption, i.buildResults())
 
-	sidebar := container.NewVScroll(container.NewVBox(
+	w.sidebar = container.NewVScroll(container.NewVBox(
 		i.buildThresholds(), widget.NewSeparator(),
 		i.buildLogicTable(), widget.NewSeparator(),
 		i.buildOverlayControls(),
 	))
-	sidebar.SetMinSize(fyne.NewSize(300, 0))
+	w.sidebar.SetMinSize(fyne.NewSize(300, 0))
 
 	body := container.NewBorder(nil, nil,
-		container.NewHBox(sidebar, widget.NewSeparator()),
+		container.NewHBox(w.sidebar, widget.NewSeparator()),
 		container.NewHBox(widget.NewSeparator(), i.buildImageList()),
 		container.NewPadded(centre))
 
@@ -207,6 +211,12 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 	file := fyne.NewMenu("File", open)
 	if i.opts.OpenModel != nil {
 		file.Items = append(file.Items, fyne.NewMenuItem("Open model…", i.showModelDialog))
+		if i.canTeach() {
+			file.Items = append(file.Items, fyne.NewMenuItem("Teach good steel…", i.showTeach))
+		}
+		if i.prevModel != nil {
+			file.Items = append(file.Items, fyne.NewMenuItem("Back to "+i.prevModel.name, i.backToPrevious))
+		}
 	}
 	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
 	next := fyne.NewMenuItem("Next image", i.next)
@@ -310,6 +320,14 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 		p.SetFloat(prefOverlayOpacity, v)
 		i.refreshOverlay()
 	}
+	// Set the saved states before the callbacks, so starting up writes no
+	// preference.
+	w.fineMap = widget.NewCheck("Fine map", nil)
+	w.fineMap.Checked = p.BoolWithFallback(prefFineMap, false)
+	w.fineMap.OnChanged = func(on bool) {
+		p.SetBool(prefFineMap, on)
+		i.refreshOverlay()
+	}
 	applyShown := func(on bool) {
 		w.strip.showOverlay(on)
 		if on {
@@ -317,9 +335,8 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 		} else {
 			w.opacity.Disable()
 		}
+		i.refreshFineMap()
 	}
-	// Set the saved state before the callback, so starting up writes no
-	// preference.
 	w.showOverlay = widget.NewCheck("Show patch heatmap", nil)
 	w.showOverlay.Checked = p.BoolWithFallback(prefOverlayShown, true)
 	applyShown(w.showOverlay.Checked)
@@ -330,6 +347,7 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 	return container.NewVBox(
 		heading("Heatmap"),
 		w.showOverlay,
+		w.fineMap,
 		container.NewBorder(nil, nil, widget.NewLabel("Opacity"), w.opacityValue),
 		w.opacity,
 	)
@@ -346,14 +364,22 @@ func (i *Inspector) buildModelInfo() fyne.CanvasObject {
 	w.modelSource.Wrapping = fyne.TextWrapBreak
 	w.modelSource.Importance = widget.LowImportance
 	// The provenance (what the model was trained on, how it does on real
-	// steel) is long: it scrolls in a bounded box instead of setting the
-	// window's minimum height.
-	desc := container.NewVScroll(w.modelDesc)
-	desc.SetMinSize(fyne.NewSize(0, 180))
-	objs := []fyne.CanvasObject{heading("Model"), w.modelName, w.modelHash, desc, w.modelSource}
+	// steel) is long: it scrolls in a bounded box, with the model's name
+	// and source, instead of setting the window's minimum height (the
+	// window fits a 1280×720 screen).
+	about := container.NewVScroll(container.NewVBox(w.modelName, w.modelHash, w.modelDesc, w.modelSource))
+	about.SetMinSize(fyne.NewSize(0, 190))
+	objs := []fyne.CanvasObject{heading("Model"), about}
 	w.modelInfoBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
+	w.teachBtn = widget.NewButtonWithIcon("Teach good steel…", theme.ContentAddIcon(), i.showTeach)
+	w.backBtn = widget.NewButtonWithIcon("Back", theme.ContentUndoIcon(), i.backToPrevious)
+	w.backBtn.Hide()
 	if i.opts.OpenModel != nil {
 		objs = append(objs, w.modelInfoBtn)
+		if i.canTeach() {
+			objs = append(objs, w.teachBtn)
+		}
+		objs = append(objs, w.backBtn)
 	}
 	return container.NewVBox(objs...)
 }
@@ -409,9 +435,10 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	top := container.NewGridWithColumns(2, card,
 		container.NewPadded(container.NewVBox(metrics, widget.NewSeparator(), zones)))
 	// The open patch table takes the height left under the card and
-	// scrolls inside itself.
+	// scrolls inside itself; on a short screen (1280×720) the results
+	// scroll as a whole instead of setting the window's minimum height.
 	w.results = container.NewBorder(top, nil, nil, nil, w.details)
-	return w.results
+	return container.NewVScroll(w.results)
 }
 
 func (i *Inspector) buildImageList() fyne.CanvasObject {
@@ -686,15 +713,49 @@ func (i *Inspector) refreshResult() {
 	i.refreshCaption()
 }
 
-// refreshOverlay recomposes the heatmap from the verdict's zones.
+// refreshOverlay recomposes the heatmap from the verdict's zones, or the
+// cell map with the current thresholds when the fine map is on.
 func (i *Inspector) refreshOverlay() {
+	i.refreshFineMap()
 	a, v := i.currentAnalysis(), i.verdict
 	if a == nil || v == nil {
 		i.w.strip.setOverlay(nil, nil, nil)
 		return
 	}
-	img := composeOverlay(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value)
+	var img image.Image
+	if i.fineMapOn() {
+		img = composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.thresholds, a.Patches, v.Zones, i.w.opacity.Value)
+	} else {
+		img = composeOverlay(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value)
+	}
 	i.w.strip.setOverlay(img, a.Patches, v.Zones)
+}
+
+// fineMapOn says whether the overlay shows the cell map: asked for, and
+// the shown strip's analysis has one.
+func (i *Inspector) fineMapOn() bool {
+	a := i.currentAnalysis()
+	return i.w.fineMap.Checked && a != nil && a.Cells != nil
+}
+
+// refreshFineMap offers the fine map only where the shown analysis has a
+// cell map (anomaly models) and the heatmap is shown.
+func (i *Inspector) refreshFineMap() {
+	f := i.w.fineMap
+	if f == nil {
+		return
+	}
+	a := i.currentAnalysis()
+	if a != nil && a.Cells != nil {
+		f.SetText(fmt.Sprintf("Fine map (%d px cells)", a.Cells.Cell))
+	} else {
+		f.SetText("Fine map (taught models)")
+	}
+	if a != nil && a.Cells != nil && i.w.showOverlay != nil && i.w.showOverlay.Checked {
+		f.Enable()
+	} else {
+		f.Disable()
+	}
 }
 
 // refreshLogicTable writes the current thresholds into the decision-logic

@@ -1,0 +1,155 @@
+//go:build shots
+
+package ui
+
+// The README's teach screenshots: the bundled model's station teaches the
+// good strips of testdata/good-base, docs/teach.png is the report over the
+// window, then Save and use, and docs/finemap.png is a defective held-out
+// strip scored by the taught model with the fine map on. Run under a
+// display, from the repository root:
+//
+//	SHOTS_DIR=$PWD/docs xvfb-run -a -s "-screen 0 1400x900x24" go test -tags shots -run TestTeachShots ./ui/
+
+import (
+	"context"
+	"image"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"github.com/disintegration/imaging"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+	"steelinspect/models"
+	"steelinspect/teach"
+)
+
+func TestTeachShots(t *testing.T) {
+	dir := os.Getenv("SHOTS_DIR")
+	if dir == "" || shotsApp == nil {
+		t.Skip("SHOTS_DIR not set")
+	}
+	store, err := audit.Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	eng, err := models.OpenDefault(inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := filepath.Abs(goodStrips)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip, err := filepath.Abs(defectStrip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Where a station keeps its models (os.UserConfigDir), under /tmp.
+	home := filepath.Join(os.TempDir(), "steelinspect-station")
+	modelsDir := filepath.Join(home, ".config", "steelinspect", "models")
+	os.RemoveAll(home)
+	defer os.RemoveAll(home)
+	p := shotsApp.Preferences()
+	p.SetString(prefPINHash, "")
+	p.RemoveValue(prefPass)
+	p.RemoveValue(prefReject)
+	p.RemoveValue(prefFineMap)
+	opts := Options{
+		Model: eng, Audit: store, ModelsDir: modelsDir,
+		OpenModel: func(path string) (Analyzer, error) {
+			if path == models.DefaultSource {
+				return models.OpenDefault(inference.EngineOptions{})
+			}
+			return inference.OpenModel(path, inference.EngineOptions{})
+		},
+		Teach: func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error) {
+			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress})
+		},
+	}
+	var ins *Inspector
+	fyne.DoAndWait(func() {
+		ins = newInspector(shotsApp, opts, fyne.Do)
+		ins.win.Resize(fyne.NewSize(1280, 720))
+		ins.win.Show()
+	})
+	defer ins.Close()
+	// The pictures are the window's content at 1280×720 (Mesa under Xvfb
+	// reads back nothing, and the software painter draws no menu bar): make
+	// the window as much larger as its menu bar and padding take.
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		fyne.DoAndWait(func() {
+			c, in := ins.win.Canvas().Size(), ins.win.Content().Size()
+			ins.win.Resize(fyne.NewSize(c.Width+1280-in.Width, c.Height+720-in.Height))
+		})
+	}
+	shot := func(name string) {
+		time.Sleep(900 * time.Millisecond)
+		fyne.DoAndWait(func() {
+			ins.win.Canvas().Capture()
+			ins.win.Content().Refresh()
+		})
+		time.Sleep(500 * time.Millisecond)
+		var img image.Image
+		fyne.DoAndWait(func() {
+			if img = ins.win.Canvas().Capture(); isBlank(img) {
+				img = renderSoftware(ins.win)
+			}
+		})
+		// The content's height is fractional: drop the odd pixel row.
+		img = imaging.Crop(img, image.Rect(0, 0, 1280, 720))
+		if err := imaging.Save(img, filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	waitFor := func(what string, cond func() bool) {
+		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+			ok := false
+			fyne.DoAndWait(func() { ok = cond() })
+			if ok {
+				return
+			}
+			if time.Since(start) > 3*time.Minute {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	clearOverlays := func() {
+		for _, o := range ins.win.Canvas().Overlays().List() {
+			ins.win.Canvas().Overlays().Remove(o)
+		}
+	}
+
+	fyne.DoAndWait(func() {
+		ins.setOperator("M. Keller")
+		clearOverlays()
+		ins.setPIN("2468", nil)
+	})
+	waitFor("the unlock", func() bool { return !ins.isLocked() })
+	fyne.DoAndWait(func() { ins.open([]source{{name: filepath.Base(strip), path: strip}}) })
+	waitFor("the strip", func() bool { return ins.busy == 0 && ins.currentAnalysis() != nil })
+	// The software painter clips a scroll inside a scroll to the inner
+	// one only: fold the patch table away, so that the results fit
+	// without scrolling and nothing is drawn over the status bar.
+	fyne.DoAndWait(func() { ins.w.details.Close(0) })
+	fyne.DoAndWait(func() { ins.askTeachName(good) })
+	fyne.DoAndWait(func() { test.Tap(ins.teach.startBtn) })
+	waitFor("the report", func() bool { return ins.teach != nil && ins.teach.report != nil })
+	shot("teach.png")
+	fyne.DoAndWait(func() { test.Tap(ins.teach.saveBtn) })
+	waitFor("the taught model", func() bool {
+		a := ins.currentAnalysis()
+		return ins.busy == 0 && a != nil && a.Cells != nil
+	})
+	fyne.DoAndWait(func() {
+		ins.w.fineMap.SetChecked(true)
+		ins.w.sidebar.ScrollToBottom() // the Heatmap controls
+	})
+	shot("finemap.png")
+}
