@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 
 	"steelinspect/cli"
-	"steelinspect/inference"
-	"steelinspect/models"
 	"steelinspect/teach"
 	"steelinspect/ui"
 )
@@ -22,24 +20,17 @@ func startWindow(o cli.GUIOptions) error {
 	return ui.Run(ui.Options{
 		Model: o.Engine,
 		Audit: o.Audit,
+		// "Back to" the bundled model hands over its source, not a path:
+		// o.OpenModel takes both.
 		OpenModel: func(path string) (ui.Analyzer, error) {
-			var e *inference.Engine
-			var err error
-			// "Back to" the bundled model hands over its source, not a path.
-			if path == "" || path == models.DefaultSource {
-				e, err = models.OpenDefault(inference.EngineOptions{})
-			} else {
-				e, err = o.OpenModel(path)
-			}
+			e, err := o.OpenModel(path)
 			if err != nil {
 				return nil, err
 			}
 			return e, nil
 		},
-		// The window's engine has loaded ONNX Runtime already: teaching
-		// uses the same library with its default options.
 		Teach: func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error) {
-			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress})
+			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress, Engine: o.EngineOptions})
 		},
 		ModelsDir:  modelsDir,
 		Paths:      o.Paths,

@@ -28,11 +28,16 @@ const (
 
 // GUIOptions is what the command line hands to the window.
 type GUIOptions struct {
-	Engine     *inference.Engine
-	Audit      *audit.Store // nil when the audit trail is off or unavailable
-	OpenModel  func(path string) (*inference.Engine, error)
-	Paths      []string
-	Screenshot string
+	Engine *inference.Engine
+	Audit  *audit.Store // nil when the audit trail is off or unavailable
+	// OpenModel opens a model file; "" or models.DefaultSource (what the
+	// bundled model's engine gives as its source) opens the bundled model.
+	OpenModel func(path string) (*inference.Engine, error)
+	// EngineOptions are the command line's ONNX Runtime options, for the
+	// models the window makes (teaching).
+	EngineOptions inference.EngineOptions
+	Paths         []string
+	Screenshot    string
 }
 
 // Env is what a command runs against; tests substitute buffers.
@@ -215,8 +220,13 @@ func runInspect(args []string, env Env) error {
 			defer store.Close()
 		}
 	}
+	engineOpts := inference.EngineOptions{LibraryPath: common.ortLib}
 	opener := func(path string) (*inference.Engine, error) {
-		return inference.OpenModel(path, inference.EngineOptions{LibraryPath: common.ortLib})
+		if path == models.DefaultSource {
+			path = ""
+		}
+		return models.Open(path, engineOpts)
 	}
-	return env.GUI(GUIOptions{Engine: e, Audit: store, OpenModel: opener, Paths: paths, Screenshot: *screenshot})
+	return env.GUI(GUIOptions{Engine: e, Audit: store, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
+		Screenshot: *screenshot})
 }
