@@ -30,6 +30,7 @@ require (
 )
 
 require (
+	earlylocale.steelinspect.invalid v0.0.0
 	fyne.io/fyne/v2 v2.7.1
 	fyne.io/systray v1.11.1-0.20250603113521-ca66a66d8b58 // indirect
 	github.com/BurntSushi/toml v1.5.0 // indirect
@@ -63,3 +64,5 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	gopkg.in/yaml.v3 v3.0.1 // indirect
 )
+
+replace earlylocale.steelinspect.invalid => ./internal/earlylocale

@@ -6,6 +6,9 @@ package main
 import (
 	"os"
 
+	// first of all packages: a locale Fyne can parse (see its doc)
+	_ "earlylocale.steelinspect.invalid"
+
 	"steelinspect/cli"
 )
 

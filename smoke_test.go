@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"steelinspect/internal/testimg"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,5 +88,46 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	}
 	if red < 500 || green < 5000 {
 		t.Errorf("screenshot lacks the verdict: %d red and %d green pixels (want a REJECT card and green clean patches)", red, green)
+	}
+}
+
+// TestHeadlessCommandsPrintOnlyTheirOwn runs the real binary under the C
+// locales of services and containers: Fyne's initialisation used to print
+// "Fyne error: Error parsing user locale C" on every command (issue 16).
+func TestHeadlessCommandsPrintOnlyTheirOwn(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole application")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "steelinspect")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	strip := filepath.Join(dir, "strip.png")
+	if err := os.WriteFile(strip, testimg.StripPNG(0, 0, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join("testdata", "models", "tiny-nchw.manifest.json")
+	for _, locale := range [][]string{
+		{"LANG=C.UTF-8"}, {"LANG=C"}, {"LC_ALL=C.UTF-8"}, {"LC_ALL=POSIX"}, {"LANG=C.utf8", "LC_MESSAGES=C.UTF-8"},
+	} {
+		for _, args := range [][]string{{"version", "--model", model}, {"scan", "--model", model, strip}} {
+			cmd := exec.Command(bin, args...)
+			var env []string
+			for _, kv := range os.Environ() {
+				if name, _, _ := strings.Cut(kv, "="); name != "LANG" && name != "LANGUAGE" && !strings.HasPrefix(name, "LC_") {
+					env = append(env, kv)
+				}
+			}
+			cmd.Env = append(env, locale...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil {
+				t.Fatalf("%v %v: %v\n%s", locale, args, err, stderr.String())
+			}
+			if stderr.Len() > 0 {
+				t.Errorf("%v steelinspect %s printed on stderr:\n%s", locale, args[0], stderr.String())
+			}
+		}
 	}
 }

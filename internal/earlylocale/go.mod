@@ -1,0 +1,3 @@
+module earlylocale.steelinspect.invalid
+
+go 1.26.0
