@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"steelinspect/internal/testimg"
 
@@ -143,3 +145,55 @@ func TestNoWindowInHeadlessBuild(t *testing.T) {
 }
 
 var batchStrips = flag.Int("strips", 200, "strips in BenchmarkScanBatchMemory")
+
+// TestScanSkipsAFIFO: `mkfifo d/cam.jpg; steelinspect scan d` used to wait
+// forever for a writer, and the files after it were never scored.
+func TestScanSkipsAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "a_cam.jpg")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	writeStrip(t, filepath.Join(dir, "b_strip.png"), 0, 0, 0)
+	type result struct {
+		code           int
+		stdout, stderr string
+	}
+	done := make(chan result, 1)
+	go func() {
+		code, stdout, stderr := run(t, "scan", "--model", tinyModel, dir, fifo)
+		done <- result{code, stdout, stderr}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("scan is still blocked on the named pipe after a minute")
+	}
+	if r.code != ExitFailure {
+		t.Errorf("exit %d, want 1 (a path failed)", r.code)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("%d records, want 3 (the pipe twice, the strip):\n%s", len(lines), r.stdout)
+	}
+	var strip inference.Record
+	for _, l := range lines {
+		var rec inference.Record
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(rec.Path) == "a_cam.jpg" && !strings.Contains(rec.Error, "named pipe (FIFO)") {
+			t.Errorf("pipe record error %q", rec.Error)
+		}
+		if filepath.Base(rec.Path) == "b_strip.png" {
+			strip = rec
+		}
+	}
+	if strip.Error != "" || strip.Decision == "" {
+		t.Errorf("the strip after the pipe was not scored: %+v", strip)
+	}
+	if n := strings.Count(r.stderr, "is a named pipe (FIFO), not an image file"); n != 2 {
+		t.Errorf("stderr names the pipe %d times, want one line for each time it was given:\n%s", n, r.stderr)
+	}
+}

@@ -2,11 +2,13 @@ package inference
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
 	"os"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -257,9 +259,12 @@ func (e *Engine) Pipeline(ctx context.Context, paths []string) <-chan Prepared {
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// ReadImageFile reads a regular file of at most MaxFileBytes.
+// ReadImageFile reads a regular file of at most MaxFileBytes. Anything
+// else (a folder, a named pipe, a device, a socket) is refused at once: it
+// is opened without blocking, so a FIFO with no writer cannot hold the
+// caller.
 func ReadImageFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open: %w", unwrapPath(err))
 	}
@@ -268,8 +273,8 @@ func ReadImageFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", unwrapPath(err))
 	}
-	if st.IsDir() {
-		return nil, fmt.Errorf("is a folder, not an image file")
+	if err := RegularFileError(st.Mode()); err != nil {
+		return nil, err
 	}
 	if st.Size() > MaxFileBytes {
 		return nil, fmt.Errorf("file is %d MB, above the limit of %d MB", st.Size()>>20, MaxFileBytes>>20)
@@ -279,6 +284,27 @@ func ReadImageFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("cannot read: %w", unwrapPath(err))
 	}
 	return data, nil
+}
+
+// RegularFileError says why a file of the given mode cannot be read as an
+// image (nil for a regular file): the one rule for what a reader takes.
+func RegularFileError(mode os.FileMode) error {
+	var what string
+	switch {
+	case mode.IsRegular():
+		return nil
+	case mode.IsDir():
+		return errors.New("is a folder, not an image file")
+	case mode&os.ModeNamedPipe != 0:
+		what = "a named pipe (FIFO)"
+	case mode&os.ModeSocket != 0:
+		what = "a socket"
+	case mode&os.ModeDevice != 0:
+		what = "a device"
+	default:
+		what = "a special file"
+	}
+	return fmt.Errorf("is %s, not an image file: skipped", what)
 }
 
 func unwrapPath(err error) error {

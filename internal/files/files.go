@@ -22,7 +22,9 @@ type Found struct {
 
 // WalkImages lists the image files under dir, recursively and in name
 // order (inference.IsImageFileName decides what an image file is). Paths
-// that cannot be listed come back with their error, in their place.
+// that cannot be listed, and image names that are not regular files (a
+// named pipe called cam.jpg), come back with their error, in their place:
+// nothing listed here can block its reader.
 func WalkImages(dir string) []Found {
 	var found []Found
 	walkErr := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
@@ -30,9 +32,19 @@ func WalkImages(dir string) []Found {
 			found = append(found, Found{Path: path, Err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
 			return nil
 		}
-		if !d.IsDir() && inference.IsImageFileName(path) {
-			found = append(found, Found{Path: path})
+		if d.IsDir() || !inference.IsImageFileName(path) {
+			return nil
 		}
+		mode := d.Type()
+		if mode&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				found = append(found, Found{Path: path, Err: fmt.Errorf("cannot open: %w", errors.Unwrap(err))})
+				return nil
+			}
+			mode = st.Mode()
+		}
+		found = append(found, Found{Path: path, Err: inference.RegularFileError(mode)})
 		return nil
 	})
 	if walkErr != nil {
