@@ -2,7 +2,6 @@ package inference
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -273,7 +272,7 @@ func ReadImageFile(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", unwrapPath(err))
 	}
-	if err := RegularFileError(st.Mode()); err != nil {
+	if err := RegularFileError(st.Mode(), "an image file"); err != nil {
 		return nil, err
 	}
 	if st.Size() > MaxFileBytes {
@@ -286,25 +285,26 @@ func ReadImageFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// RegularFileError says why a file of the given mode cannot be read as an
-// image (nil for a regular file): the one rule for what a reader takes.
-func RegularFileError(mode os.FileMode) error {
-	var what string
+// RegularFileError says why a file of the given mode cannot be read as
+// what (e.g. "an image file"); nil for a regular file. The one rule for
+// what a reader takes: nothing that can block it or never end.
+func RegularFileError(mode os.FileMode, what string) error {
+	var is string
 	switch {
 	case mode.IsRegular():
 		return nil
 	case mode.IsDir():
-		return errors.New("is a folder, not an image file")
+		is = "a folder"
 	case mode&os.ModeNamedPipe != 0:
-		what = "a named pipe (FIFO)"
+		is = "a named pipe (FIFO)"
 	case mode&os.ModeSocket != 0:
-		what = "a socket"
+		is = "a socket"
 	case mode&os.ModeDevice != 0:
-		what = "a device"
+		is = "a device"
 	default:
-		what = "a special file"
+		is = "a special file"
 	}
-	return fmt.Errorf("is %s, not an image file: skipped", what)
+	return fmt.Errorf("is %s, not %s", is, what)
 }
 
 func unwrapPath(err error) error {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"image"
 	"math"
-	"os"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -54,6 +53,9 @@ const MaxBankRows = 65536
 
 // maxBankDim bounds a bank feature's length.
 const maxBankDim = 4096
+
+// MaxBankBytes bounds a bank file (and with MaxBankRows its memory).
+const MaxBankBytes = 256 << 20
 
 // ScoreMapping maps an anomaly distance d to a probability:
 // 1/(1+exp(-(d-Center)/Scale)).
@@ -121,8 +123,8 @@ func (m *Manifest) validateAnomaly(bad func(string, ...any)) {
 	if !validHash(b.SHA256) {
 		bad("anomaly.bank.sha256 %q is not 64 hex digits", b.SHA256)
 	}
-	if b.Rows < 1 || b.Rows > MaxBankRows || b.Dim < 1 || b.Dim > maxBankDim {
-		bad("anomaly.bank is %d×%d: want 1..%d rows of 1..%d values", b.Rows, b.Dim, MaxBankRows, maxBankDim)
+	if b.Rows < 1 || b.Rows > MaxBankRows || b.Dim < 1 || b.Dim > maxBankDim || int64(b.Rows)*int64(b.Dim)*4 > MaxBankBytes {
+		bad("anomaly.bank is %d×%d: want 1..%d rows of 1..%d values, at most %d MB", b.Rows, b.Dim, MaxBankRows, maxBankDim, MaxBankBytes>>20)
 	} else if b.Bytes != BankMemory(b.Rows, b.Dim) {
 		bad("anomaly.bank.bytes %d: a %d×%d bank takes %d", b.Bytes, b.Rows, b.Dim, BankMemory(b.Rows, b.Dim))
 	}
@@ -427,21 +429,4 @@ func (e *Engine) prepareAnomaly(m *Manifest, ins, outs []ort.InputOutputInfo) er
 	e.outBufs = [][]float32{make([]float32, cells), make([]float32, dim*cells)}
 	e.bank, err = newAnomalyBank(m.bank, b.Rows, b.Dim)
 	return err
-}
-
-// readBankFile reads a bank file, refusing anything but a regular file of
-// exactly the size the manifest gives before reading it.
-func readBankFile(path string, b BankSpec) ([]byte, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	want := int64(b.Rows) * int64(b.Dim) * 4
-	switch {
-	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case st.Size() != want:
-		return nil, fmt.Errorf("%s is %d bytes, a %d×%d bank is %d", path, st.Size(), b.Rows, b.Dim, want)
-	}
-	return os.ReadFile(path)
 }

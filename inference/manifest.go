@@ -290,7 +290,7 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	raw, err := os.ReadFile(manifestPath)
+	raw, _, err := readModelPart(manifestPath, MaxManifestBytes, -1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read manifest: %w", err)
 	}
@@ -302,16 +302,16 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 	if !filepath.IsAbs(onnxPath) {
 		onnxPath = filepath.Join(filepath.Dir(manifestPath), onnxPath)
 	}
-	data, err := os.ReadFile(onnxPath)
+	data, digest, err := readModelPart(onnxPath, MaxModelFileBytes, -1)
 	if err != nil {
 		return nil, nil, fmt.Errorf("model file named by %s: %w", manifestPath, err)
 	}
-	if err := m.CheckHash(data); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", onnxPath, err)
+	if !strings.EqualFold(digest, m.SHA256) {
+		return nil, nil, fmt.Errorf("%s: model hash mismatch: file has sha256 %s, manifest %q says %s", onnxPath, digest[:12], m.Name, shortHash(m.SHA256))
 	}
 	if m.Familiarity != nil {
 		famPath := filepath.Join(filepath.Dir(manifestPath), m.Familiarity.File)
-		raw, err := os.ReadFile(famPath)
+		raw, _, err := readModelPart(famPath, MaxFamiliarityBytes, -1)
 		if err != nil {
 			return nil, nil, fmt.Errorf("familiarity statistics named by %s: %w", manifestPath, err)
 		}
@@ -320,7 +320,8 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 		}
 	}
 	if m.Anomaly != nil {
-		raw, err := readBankFile(filepath.Join(filepath.Dir(manifestPath), m.Anomaly.Bank.File), m.Anomaly.Bank)
+		b := m.Anomaly.Bank
+		raw, _, err := readModelPart(filepath.Join(filepath.Dir(manifestPath), b.File), MaxBankBytes, int64(b.Rows)*int64(b.Dim)*4)
 		if err != nil {
 			return nil, nil, fmt.Errorf("memory bank named by %s: %w", manifestPath, err)
 		}

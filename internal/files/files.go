@@ -44,7 +44,7 @@ func WalkImages(dir string) []Found {
 			}
 			mode = st.Mode()
 		}
-		found = append(found, Found{Path: path, Err: inference.RegularFileError(mode)})
+		found = append(found, Found{Path: path, Err: inference.RegularFileError(mode, "an image file")})
 		return nil
 	})
 	if walkErr != nil {

@@ -1,0 +1,74 @@
+package inference
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// manifestNaming writes tiny-nchw's manifest into dir with its file field
+// set to file, and returns the manifest's path.
+func manifestNaming(t *testing.T, dir, file string) string {
+	t.Helper()
+	raw, err := os.ReadFile("../testdata/models/tiny-nchw.manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["file"] = file
+	out, _ := json.Marshal(m)
+	path := filepath.Join(dir, "m.manifest.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestModelFilesAreCappedBeforeReading: a manifest naming /dev/zero used to
+// read 3 GB in 8 s, and a 2 GB sparse .onnx took 2.1 GB of memory before
+// ONNX Runtime refused it (issue 16). Both, a named pipe and an oversized
+// manifest are refused before a byte is read.
+func TestModelFilesAreCappedBeforeReading(t *testing.T) {
+	dir := t.TempDir()
+	sparse := filepath.Join(dir, "huge.onnx")
+	f, err := os.Create(sparse)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(2 << 30); err != nil {
+		t.Skipf("no sparse files here: %v", err)
+	}
+	f.Close()
+	fifo := filepath.Join(dir, "pipe.onnx")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	bigManifest := filepath.Join(dir, "big.manifest.json")
+	if err := os.WriteFile(bigManifest, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(bigManifest, MaxManifestBytes+1); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path, want string
+	}{
+		{"device", manifestNaming(t, t.TempDir(), "/dev/zero"), "/dev/zero is a device, not a model file"},
+		{"2 GB sparse", manifestNaming(t, dir, "huge.onnx"), "is 2048.0 MB, above the limit of 512.0 MB"},
+		{"named pipe", manifestNaming(t, t.TempDir(), fifo), "is a named pipe (FIFO)"},
+		{"huge manifest", bigManifest, "above the limit of 1.0 MB"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := LoadModelFiles(c.path)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %v, want it to say %q", err, c.want)
+			}
+		})
+	}
+}
