@@ -3,11 +3,13 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 
 	"steelinspect/evaluate"
@@ -141,8 +143,29 @@ func writeComparisonText(w io.Writer, c *evaluate.Comparison) {
 type thresholdFlags struct{ pass, reject float64 }
 
 func (f *thresholdFlags) register(fs *flag.FlagSet) {
-	fs.Float64Var(&f.pass, "pass", -1, "auto-pass threshold: PASS when the highest patch probability is below it (default: the model's, 0.40)")
-	fs.Float64Var(&f.reject, "reject", -1, "auto-reject threshold: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
+	f.pass, f.reject = -1, -1
+	fs.Var((*thresholdValue)(&f.pass), "pass", "auto-pass `threshold`: PASS when the highest patch probability is below it (default: the model's, 0.40)")
+	fs.Var((*thresholdValue)(&f.reject), "reject", "auto-reject `threshold`: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
+}
+
+// thresholdValue is a threshold flag read by inference.ParseThreshold (-1:
+// not given).
+type thresholdValue float64
+
+func (v *thresholdValue) String() string {
+	if v == nil || *v < 0 {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*v), 'g', -1, 64)
+}
+
+func (v *thresholdValue) Set(s string) error {
+	t, err := inference.ParseThreshold(s)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
+	}
+	*v = thresholdValue(t)
+	return nil
 }
 
 // checkGiven validates the pair when both were given, before any model is

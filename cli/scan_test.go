@@ -121,6 +121,9 @@ func TestScanUsageErrors(t *testing.T) {
 		{[]string{"scan", "--model", tinyModel, "--pass", "0.7", "x.png"}, "out of order"},
 		{[]string{"scan", "--format", "xml", "x.png"}, "jsonl or csv"},
 		{[]string{"scan", "--bogus", "x.png"}, "not defined"},
+		{[]string{"scan", "--pass", "1e400", "x.png"}, `invalid value "1e400" for flag -pass: is out of range`},
+		{[]string{"scan", "--reject", "0x1p-2", "x.png"}, `invalid value "0x1p-2" for flag -reject: is not a decimal number`},
+		{[]string{"scan", "--pass", "-0.1", "x.png"}, "is out of range: a threshold is from 0 to 1"},
 	}
 	for _, c := range cases {
 		code, stdout, stderr := run(t, c.args...)

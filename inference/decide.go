@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -263,4 +265,23 @@ func confidenceLevel(d Decision, score float64, t Thresholds) string {
 	default:
 		return "Uncertain"
 	}
+}
+
+// decimalNumber is how a threshold is written: plain decimal, with an
+// optional exponent. Hexadecimal floats ("0x1p-2"), "Inf", "NaN" and
+// underscores, which strconv.ParseFloat also takes, are refused.
+var decimalNumber = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
+
+// ParseThreshold reads one threshold value: a decimal number from 0 to 1.
+// The one parser for every entry point (command-line flags, the HTTP API).
+func ParseThreshold(raw string) (float64, error) {
+	s := strings.TrimSpace(raw)
+	if !decimalNumber.MatchString(s) {
+		return 0, fmt.Errorf("%q is not a decimal number", raw)
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 || v > 1 {
+		return 0, fmt.Errorf("%q is out of range: a threshold is from 0 to 1", raw)
+	}
+	return v, nil
 }

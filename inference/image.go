@@ -6,15 +6,15 @@ import (
 	"fmt"
 	"image"
 	"image/color"
-	_ "image/jpeg" // register decoders for image.DecodeConfig
-	_ "image/png"
+	"image/jpeg"
+	"image/png"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/disintegration/imaging"
-	_ "golang.org/x/image/bmp"
-	_ "golang.org/x/image/tiff"
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 )
 
 // DefaultMaxPixels bounds the images the engine accepts: 50 megapixels is
@@ -43,7 +43,100 @@ var (
 	ErrCorruptImage = errors.New("corrupt image")
 	// ErrImageTooLarge marks an image above the pixel limit.
 	ErrImageTooLarge = errors.New("image too large")
+	// ErrUnsupportedFeature marks a file of a supported format that uses a
+	// feature the decoder does not read (JPEG-in-TIFF, CMYK or float TIFF,
+	// arithmetic-coded JPEG): not damaged, just not readable here.
+	ErrUnsupportedFeature = errors.New("unsupported image feature")
+	// ErrEmptyImage marks empty data, or a header declaring no pixels.
+	ErrEmptyImage = errors.New("empty image")
 )
+
+// unsupportedError names the feature a decoder does not support, and
+// matches ErrUnsupportedFeature.
+type unsupportedError struct {
+	format string
+	err    error
+}
+
+func (e *unsupportedError) Error() string {
+	msg := e.err.Error()
+	if i := strings.Index(msg, "unsupported feature: "); i >= 0 {
+		msg = msg[i+len("unsupported feature: "):]
+	} else if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, e.format) {
+		msg = msg[i+2:]
+	}
+	switch msg {
+	case "compression value 7":
+		msg = "JPEG compression inside TIFF"
+	case "color model":
+		msg = "its colour model (CMYK or another separated one)"
+	case "sample format":
+		msg = "floating-point samples"
+	}
+	return fmt.Sprintf("unsupported %s: %s; save the strip as a baseline JPEG, a PNG or an uncompressed grey TIFF",
+		strings.ToUpper(formatName(e.format)), msg)
+}
+func (e *unsupportedError) Is(target error) bool { return target == ErrUnsupportedFeature }
+func (e *unsupportedError) Unwrap() error        { return e.err }
+
+// isUnsupportedFeature reports a decoder's "I do not read this" error, as
+// opposed to damaged data.
+func isUnsupportedFeature(err error) bool {
+	var t tiff.UnsupportedError
+	var j jpeg.UnsupportedError
+	var p png.UnsupportedError
+	return errors.As(err, &t) || errors.As(err, &j) || errors.As(err, &p) || errors.Is(err, bmp.ErrUnsupported)
+}
+
+// decodeFailure classifies a decoder's error: an unsupported feature, or
+// corrupt data.
+func decodeFailure(format string, err error) error {
+	if isUnsupportedFeature(err) {
+		return &unsupportedError{format, err}
+	}
+	return &corruptError{format, err}
+}
+
+// emptyError matches ErrEmptyImage.
+type emptyError struct{ msg string }
+
+func (e *emptyError) Error() string        { return e.msg }
+func (e *emptyError) Is(target error) bool { return target == ErrEmptyImage }
+
+// ReadHeader reads an image's header and refuses, from it alone, what
+// DecodeImage would refuse: empty data, a format the engine does not read,
+// a feature its decoder does not support, a damaged header, no pixels, or
+// more than maxPixels (DefaultMaxPixels when 0). The errors match the
+// Err* values above, for callers that map them (the HTTP API's statuses).
+func ReadHeader(data []byte, maxPixels int64) (image.Config, string, error) {
+	if len(data) == 0 {
+		return image.Config{}, "", &emptyError{"empty file"}
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return cfg, format, ErrUnsupportedFormat
+		}
+		if isUnsupportedFeature(err) {
+			return cfg, format, &unsupportedError{format, err}
+		}
+		return cfg, format, &corruptError{format, fmt.Errorf("unreadable header: %w", err)}
+	}
+	if !slices.Contains(SupportedFormats, format) {
+		// linked-in decoders (GIF, via imaging) are not part of the engine
+		return cfg, format, fmt.Errorf("%s: %w", format, ErrUnsupportedFormat)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return cfg, format, &emptyError{fmt.Sprintf("%s declares an empty image (%d×%d)", formatName(format), cfg.Width, cfg.Height)}
+	}
+	if maxPixels <= 0 {
+		maxPixels = DefaultMaxPixels
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
+		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+	}
+	return cfg, format, nil
+}
 
 // corruptError says what is damaged, in one line, and matches ErrCorruptImage.
 type corruptError struct {
@@ -85,27 +178,9 @@ type DecodedImage struct {
 // Greyscale JPEGs without EXIF, the strips themselves, are decoded by
 // libjpeg-turbo into an *image.Gray; everything else by imaging.
 func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
-	if len(data) == 0 {
-		return DecodedImage{}, errors.New("empty file")
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := ReadHeader(data, maxPixels)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return DecodedImage{}, ErrUnsupportedFormat
-		}
-		return DecodedImage{}, &corruptError{format, fmt.Errorf("unreadable header: %w", err)}
-	}
-	if !slices.Contains(SupportedFormats, format) {
-		return DecodedImage{}, fmt.Errorf("%s: %w", format, ErrUnsupportedFormat)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return DecodedImage{}, fmt.Errorf("%s declares an empty image (%d×%d)", formatName(format), cfg.Width, cfg.Height)
-	}
-	if maxPixels <= 0 {
-		maxPixels = DefaultMaxPixels
-	}
-	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return DecodedImage{}, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+		return DecodedImage{}, err
 	}
 	// A greyscale JPEG without EXIF, the strips' own kind, goes through
 	// libjpeg-turbo (jpegturbo.go); everything else through imaging.
@@ -131,7 +206,7 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 		if turboErr != nil {
 			err = turboErr
 		}
-		return DecodedImage{}, &corruptError{format, err}
+		return DecodedImage{}, decodeFailure(format, err)
 	}
 	b := decoded.Bounds()
 	return DecodedImage{Image: decoded, Format: format, Width: b.Dx(), Height: b.Dy()}, nil

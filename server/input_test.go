@@ -35,6 +35,7 @@ func TestPredictBadInput(t *testing.T) {
 	png := good
 	jpg := stripJPEG(t)
 	huge := pngHeaderOnly(60000, 60000)
+	grey := image.NewGray(image.Rect(0, 0, 400, 256))
 	big := bytes.Repeat([]byte{0xff}, bodyLimit+1)
 	big = append(append([]byte{}, png...), big...) // a real PNG header, then far too much
 
@@ -69,7 +70,10 @@ func TestPredictBadInput(t *testing.T) {
 		{"multipart without boundary", raw("multipart/form-data", png), 400, "malformed multipart"},
 		{"truncated PNG", raw("image/png", png[:len(png)/2]), 422, "could not be decoded"},
 		{"truncated JPEG", raw("image/jpeg", jpg[:len(jpg)/3]), 422, "could not be decoded"},
-		{"PNG header cut short", raw("image/png", png[:20]), 422, "unreadable png header"},
+		{"PNG header cut short", raw("image/png", png[:20]), 422, "corrupt png data: unreadable header"},
+		{"JPEG-in-TIFF", raw("image/tiff", testimg.TIFFWithTag(grey, testimg.TIFFCompression, 7)), 415, "unsupported TIFF: JPEG compression inside TIFF"},
+		{"CMYK TIFF", raw("image/tiff", testimg.TIFFWithTag(grey, testimg.TIFFPhotometric, 5)), 415, "unsupported TIFF: its colour model"},
+		{"32-bit TIFF", raw("image/tiff", testimg.TIFFWithTag(grey, testimg.TIFFBitsPerSample, 32)), 415, "unsupported TIFF: BitsPerSample of 32"},
 		{"60000x60000 PNG header", raw("image/png", huge), 413, "above the limit"},
 		{"60000x60000 PNG in the form", form(img(huge)), 413, "above the limit"},
 		{"body over the limit", raw("image/png", big), 413, "over the limit of 1 MiB"},
@@ -84,14 +88,16 @@ func TestPredictBadInput(t *testing.T) {
 		{"query parameter twice", request{http.MethodPost, "/api/predict?pass_threshold=0.3&pass_threshold=0.2", "image/png", good}, 400, "more than once"},
 		{"malformed query", request{http.MethodPost, "/api/predict?pass_threshold=%zz", "image/png", good}, 400, "malformed query"},
 		{"threshold in query and form", withQuery(form(img(good), field("pass_threshold", "0.3")), "?pass_threshold=0.3"), 400, "more than once"},
-		{"pass above 1", form(img(good), field("pass_threshold", "1.5")), 400, "outside 0..1"},
-		{"reject below 0", request{http.MethodPost, "/api/predict?reject_threshold=-0.1", "image/png", good}, 400, "outside 0..1"},
+		{"pass above 1", form(img(good), field("pass_threshold", "1.5")), 400, `"1.5" is out of range`},
+		{"reject below 0", request{http.MethodPost, "/api/predict?reject_threshold=-0.1", "image/png", good}, 400, `"-0.1" is out of range`},
+		{"threshold beyond float64", form(img(good), field("pass_threshold", "1e400")), 400, `"1e400" is out of range`},
+		{"hexadecimal threshold", request{http.MethodPost, "/api/predict?pass_threshold=0x1p-2", "image/png", good}, 400, `"0x1p-2" is not a decimal number`},
 		{"thresholds out of order", form(img(good), field("pass_threshold", "0.7"), field("reject_threshold", "0.5")), 400, "out of order"},
 		{"pass alone above default reject", form(img(good), field("pass_threshold", "0.7")), 400, "out of order"},
 		{"equal thresholds", request{http.MethodPost, "/api/predict?pass_threshold=0.5&reject_threshold=0.5", "image/png", good}, 400, "out of order"},
-		{"threshold not a number", form(img(good), field("reject_threshold", "high")), 400, "not a number"},
-		{"threshold NaN", request{http.MethodPost, "/api/predict?pass_threshold=NaN", "image/png", good}, 400, "not a number"},
-		{"threshold Inf", request{http.MethodPost, "/api/predict?reject_threshold=Inf", "image/png", good}, 400, "not a number"},
+		{"threshold not a number", form(img(good), field("reject_threshold", "high")), 400, "not a decimal number"},
+		{"threshold NaN", request{http.MethodPost, "/api/predict?pass_threshold=NaN", "image/png", good}, 400, "not a decimal number"},
+		{"threshold Inf", request{http.MethodPost, "/api/predict?reject_threshold=Inf", "image/png", good}, 400, "not a decimal number"},
 		{"threshold field too long", form(img(good), field("pass_threshold", strings.Repeat("0", 100))), 400, "too long"},
 		{"GET /api/predict", request{http.MethodGet, "/api/predict", "", nil}, 405, "use POST"},
 		{"PUT /api/predict", request{http.MethodPut, "/api/predict", "image/png", good}, 405, "use POST"},

@@ -1,20 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"image"
 	"io"
-	"math"
 	"mime"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"steelinspect/audit"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,7 +109,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.err != nil {
-		status, msg := engineFailure(res.err)
+		status, msg := imageFailure(res.err)
 		if status == http.StatusInternalServerError {
 			s.log.Printf("request %s: analysis failed: %v", requestID(r), res.err)
 		}
@@ -144,19 +139,6 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		BatchImages: res.batch,
 		ServerMS:    float64(time.Since(received).Microseconds()) / 1000,
 	})
-}
-
-// engineFailure maps an error the engine returned for one image to a
-// status. The handler has already refused everything a header shows
-// (format, dimensions, pixel count), so what decoding still refuses is a
-// damaged file (inference.ErrCorruptImage); anything else went wrong in the
-// model run and is the server's fault.
-func engineFailure(err error) (int, string) {
-	msg := err.Error()
-	if errors.Is(err, inference.ErrCorruptImage) || errors.Is(err, inference.ErrUnsupportedFormat) {
-		return http.StatusUnprocessableEntity, "image could not be decoded: " + msg
-	}
-	return http.StatusInternalServerError, "analysis failed: " + msg
 }
 
 // readUpload reads the image and the threshold values from the request:
@@ -302,9 +284,9 @@ func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *ht
 		if !ok {
 			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-			return th, refuse(http.StatusBadRequest, "%s %q is not a number", f.name, raw)
+		v, err := inference.ParseThreshold(raw)
+		if err != nil {
+			return th, refuse(http.StatusBadRequest, "%s %v", f.name, err)
 		}
 		*f.dst = v
 	}
@@ -318,27 +300,29 @@ func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *ht
 // refuse, so that it costs neither a queue slot nor a decode. It returns
 // the image's pixel count.
 func (s *Server) checkImage(data []byte) (int64, *httpError) {
-	if len(data) == 0 {
-		return 0, refuse(http.StatusBadRequest, "the image is empty")
-	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
-	if errors.Is(err, image.ErrFormat) {
-		return 0, refuse(http.StatusUnsupportedMediaType, "%v", inference.ErrUnsupportedFormat)
-	}
+	cfg, _, err := inference.ReadHeader(data, s.cfg.MaxPixels)
 	if err != nil {
-		return 0, refuse(http.StatusUnprocessableEntity, "unreadable %s header: %v", format, err)
+		status, msg := imageFailure(err)
+		return 0, refuse(status, "%s", msg)
 	}
-	if !slices.Contains(inference.SupportedFormats, format) {
-		// Linked-in decoders (GIF, via imaging) are not part of the API.
-		return 0, refuse(http.StatusUnsupportedMediaType, "%s: %v", format, inference.ErrUnsupportedFormat)
+	return int64(cfg.Width) * int64(cfg.Height), nil
+}
+
+// imageFailure maps what the engine refuses about an image to a status:
+// empty 400, not a format it reads or a feature its decoder does not
+// support 415 (unsupported, not damaged), above the pixel limit 413,
+// damaged 422. Anything else went wrong in the model run: 500.
+func imageFailure(err error) (int, string) {
+	msg := err.Error()
+	switch {
+	case errors.Is(err, inference.ErrEmptyImage):
+		return http.StatusBadRequest, msg
+	case errors.Is(err, inference.ErrUnsupportedFormat), errors.Is(err, inference.ErrUnsupportedFeature):
+		return http.StatusUnsupportedMediaType, msg
+	case errors.Is(err, inference.ErrImageTooLarge):
+		return http.StatusRequestEntityTooLarge, msg
+	case errors.Is(err, inference.ErrCorruptImage):
+		return http.StatusUnprocessableEntity, "image could not be decoded: " + msg
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return 0, refuse(http.StatusUnprocessableEntity, "%s declares an empty image (%d×%d)", format, cfg.Width, cfg.Height)
-	}
-	px := int64(cfg.Width) * int64(cfg.Height)
-	if px > s.cfg.MaxPixels {
-		return 0, refuse(http.StatusRequestEntityTooLarge, "image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
-			cfg.Width, cfg.Height, float64(px)/1e6, float64(s.cfg.MaxPixels)/1e6)
-	}
-	return px, nil
+	return http.StatusInternalServerError, "analysis failed: " + msg
 }

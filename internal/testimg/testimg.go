@@ -7,10 +7,13 @@ package testimg
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
+
+	"golang.org/x/image/tiff"
 )
 
 // BandStrip is a w×h grey image whose columns [x0,x1) have value v and the
@@ -103,4 +106,33 @@ func PNGHeaderOnly(w, h uint32) []byte {
 	b.Write(chunk)
 	binary.Write(&b, binary.BigEndian, crc32.ChecksumIEEE(chunk))
 	return b.Bytes()
+}
+
+// TIFF tags TIFFWithTag can change, and the values that make a baseline
+// decoder give up: a feature, not damage.
+const (
+	TIFFCompression   = 259 // 7: JPEG-in-TIFF
+	TIFFPhotometric   = 262 // 5: separated (CMYK)
+	TIFFBitsPerSample = 258 // 32: float samples
+)
+
+// TIFFWithTag encodes img as an uncompressed TIFF and sets the SHORT tag
+// to value in its first IFD (the tag must be one the encoder writes).
+func TIFFWithTag(img image.Image, tag, value uint16) []byte {
+	var buf bytes.Buffer
+	if err := tiff.Encode(&buf, img, nil); err != nil {
+		panic(err)
+	}
+	b := buf.Bytes()
+	le := binary.LittleEndian // x/image/tiff writes "II"
+	ifd := le.Uint32(b[4:])
+	n := int(le.Uint16(b[ifd:]))
+	for i := range n {
+		e := int(ifd) + 2 + 12*i
+		if le.Uint16(b[e:]) == tag {
+			le.PutUint16(b[e+8:], value)
+			return b
+		}
+	}
+	panic(fmt.Sprintf("tag %d not written by the encoder", tag))
 }
