@@ -133,9 +133,24 @@ func ReadHeader(data []byte, maxPixels int64) (image.Config, string, error) {
 		maxPixels = DefaultMaxPixels
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, maxPixels}
+		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, 0, 0, maxPixels}
+	}
+	// the work is for the image padded to whole patches: a 1,049-byte PNG
+	// of 1,000,000×1 is scored as 1,000,000×256 and held the model for 28 s
+	if sw, sh := ScoredSize(cfg.Width, cfg.Height); sw*sh > maxPixels {
+		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, sw, sh, maxPixels}
 	}
 	return cfg, format, nil
+}
+
+// ScoredSide is the side the engine pads an image to when it is shorter
+// (the patch side of the bundled and taught models).
+const ScoredSide = 256
+
+// ScoredSize is the size of the area the engine scores for a w×h image:
+// each side padded to at least ScoredSide. The pixel limit counts it.
+func ScoredSize(w, h int) (int64, int64) {
+	return int64(max(w, ScoredSide)), int64(max(h, ScoredSide))
 }
 
 // corruptError says what is damaged, in one line, and matches ErrCorruptImage.
@@ -150,13 +165,19 @@ func (e *corruptError) Error() string {
 func (e *corruptError) Is(target error) bool { return target == ErrCorruptImage }
 func (e *corruptError) Unwrap() error        { return e.err }
 
-// tooLargeError gives the size and the limit, and matches ErrImageTooLarge.
+// tooLargeError gives the size (and, when padding made it too large, the
+// size scored) and the limit, and matches ErrImageTooLarge.
 type tooLargeError struct {
-	width, height int
-	limit         int64
+	width, height             int
+	scoredWidth, scoredHeight int64
+	limit                     int64
 }
 
 func (e *tooLargeError) Error() string {
+	if e.scoredWidth > 0 {
+		return fmt.Sprintf("image is %d×%d, scored padded to %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
+			e.width, e.height, e.scoredWidth, e.scoredHeight, float64(e.scoredWidth*e.scoredHeight)/1e6, float64(e.limit)/1e6)
+	}
 	px := float64(e.width) * float64(e.height)
 	return fmt.Sprintf("image is %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
 		e.width, e.height, px/1e6, float64(e.limit)/1e6)

@@ -2,8 +2,11 @@ package inference
 
 import (
 	"encoding/json"
+	"errors"
+	"image"
 	"os"
 	"path/filepath"
+	"steelinspect/internal/testimg"
 	"strings"
 	"syscall"
 	"testing"
@@ -70,5 +73,19 @@ func TestModelFilesAreCappedBeforeReading(t *testing.T) {
 				t.Fatalf("error %v, want it to say %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestPaddedAreaCountsAgainstThePixelLimit: the engine scores an image
+// padded to whole 256-px patches, so the limit counts that area.
+func TestPaddedAreaCountsAgainstThePixelLimit(t *testing.T) {
+	wide := testimg.PNG(image.NewGray(image.Rect(0, 0, 1_000_000, 1)))
+	_, err := DecodeImage(wide, 0)
+	if !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), "scored padded to 1000000×256") {
+		t.Fatalf("1,000,000×1 image: %v, want refused as too large once padded", err)
+	}
+	narrow := testimg.PNG(image.NewGray(image.Rect(0, 0, 100_000, 1)))
+	if _, err := DecodeImage(narrow, 0); err != nil {
+		t.Errorf("100,000×1 image (25.6 MP once padded, under the 50 MP limit): %v", err)
 	}
 }

@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"image"
 	"net"
 	"net/http"
+	"steelinspect/internal/testimg"
 	"strings"
 	"sync"
 	"testing"
@@ -266,5 +268,41 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "shutting down") {
 		t.Errorf("log does not mention the shutdown:\n%s", logs.String())
+	}
+}
+
+// TestTinyWideImageCostsNothing: a 1,049-byte PNG of 1,000,000×1 used to
+// hold the single model worker for 28 s (it is scored padded to 256 rows)
+// while a normal request waited. It is now refused from its header, before
+// it reaches the queue, and a normal strip sent with it is answered.
+func TestTinyWideImageCostsNothing(t *testing.T) {
+	ts := start(t, Config{})
+	wide := testimg.PNG(image.NewGray(image.Rect(0, 0, 1_000_000, 1)))
+	normal := blackStrip(t)
+	type result struct {
+		r    response
+		wide bool
+	}
+	results := make(chan result, 2)
+	go func() {
+		results <- result{do(t, http.MethodPost, ts.url+"/api/predict", "image/png", wide), true}
+	}()
+	go func() { results <- result{predictForm(t, ts.url, normal), false} }()
+	for range 2 {
+		res := <-results
+		if !res.wide {
+			if p := decodePrediction(t, res.r); p.Decision == "" {
+				t.Errorf("normal strip: %s", res.r.body)
+			}
+			continue
+		}
+		var e errorBody
+		res.r.json(t, &e)
+		if res.r.status != http.StatusRequestEntityTooLarge || !strings.Contains(e.Error, "scored padded to 1000000×256 (256.0 megapixels)") {
+			t.Errorf("1,000,000×1 PNG: status %d %q, want 413 saying what it would cost", res.r.status, e.Error)
+		}
+	}
+	if runs := ts.engine.Runs(); runs != 1 {
+		t.Errorf("%d model runs, want 1 (the normal strip only)", runs)
 	}
 }

@@ -298,14 +298,16 @@ func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *ht
 
 // checkImage refuses, from its header alone, an upload the engine would
 // refuse, so that it costs neither a queue slot nor a decode. It returns
-// the image's pixel count.
+// the pixel count the engine will score (the image padded to whole
+// patches).
 func (s *Server) checkImage(data []byte) (int64, *httpError) {
 	cfg, _, err := inference.ReadHeader(data, s.cfg.MaxPixels)
 	if err != nil {
 		status, msg := imageFailure(err)
 		return 0, refuse(status, "%s", msg)
 	}
-	return int64(cfg.Width) * int64(cfg.Height), nil
+	w, h := inference.ScoredSize(cfg.Width, cfg.Height)
+	return w * h, nil
 }
 
 // imageFailure maps what the engine refuses about an image to a status:
