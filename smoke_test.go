@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"steelinspect/internal/testimg"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -129,5 +130,62 @@ func TestHeadlessCommandsPrintOnlyTheirOwn(t *testing.T) {
 				t.Errorf("%v steelinspect %s printed on stderr:\n%s", locale, args[0], stderr.String())
 			}
 		}
+	}
+}
+
+// TestWatchScoresAPausedWriteOnceWhole runs the real `steelinspect watch`
+// process on a folder and writes a strip into it the way cameras and
+// network copies do: half, a 3-second pause, the rest. With a 1-second
+// settle time the first half used to be scored and moved to ERROR, and the
+// complete file then landed in ERROR unscored (issue 16).
+func TestWatchScoresAPausedWriteOnceWhole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole application and waits for a paused writer")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "steelinspect")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	hot := filepath.Join(dir, "hot")
+	if err := os.Mkdir(hot, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "watch", hot, "--no-audit", "--settle", "1s",
+		"--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"))
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+
+	data := testimg.JPEG(testimg.TexturedStrip(1600, 256, 1344, 1600, 255))
+	f, err := os.Create(filepath.Join(hot, "cam-0001.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(data[:len(data)/2])
+	f.Sync()
+	time.Sleep(3 * time.Second) // the writer pauses: three settle times
+	f.Write(data[len(data)/2:])
+	f.Close()
+
+	var moved []string
+	for deadline := time.Now().Add(time.Minute); len(moved) == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		moved, _ = filepath.Glob(filepath.Join(hot, "*", "cam-0001*"))
+	}
+	time.Sleep(2 * time.Second) // anything else it would do to the file happens now
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	moved, _ = filepath.Glob(filepath.Join(hot, "*", "cam-0001*"))
+	if len(moved) != 1 || filepath.Base(filepath.Dir(moved[0])) == "ERROR" {
+		t.Fatalf("after a paused write the hot folder holds %v; want the strip once, decided\nstdout:\n%s\nstderr:\n%s", moved, stdout.String(), stderr.String())
+	}
+	if got, _ := os.ReadFile(moved[0]); !bytes.Equal(got, data) {
+		t.Errorf("%s is %d bytes, the strip written is %d", moved[0], len(got), len(data))
+	}
+	if lines := strings.Count(strings.TrimSpace(stdout.String()), "\n") + 1; lines != 1 || !strings.Contains(stdout.String(), `"decision":"REJECT"`) {
+		t.Errorf("watch reported %d results, want the one REJECT:\n%s", lines, stdout.String())
 	}
 }

@@ -22,6 +22,8 @@ func runWatch(args []string, env Env) error {
 	var thf thresholdFlags
 	thf.register(fs)
 	settle := fs.Duration("settle", time.Second, "a file counts as completely written once unchanged this long")
+	incompleteWait := fs.Duration("incomplete-wait", hotfolder.DefaultIncompleteWait,
+		"a settled JPEG, PNG or BMP that visibly lacks its end is waited for this long after it last changed, then scored as truncated")
 	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -51,7 +53,7 @@ func runWatch(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)
-	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Thresholds: th, Settle: *settle,
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
 		OnResult: func(r hotfolder.Result) {
 			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}
 			if r.Err != nil {

@@ -35,6 +35,13 @@ type Watcher struct {
 	// Settle is how long a file's size and time must stay unchanged before
 	// it counts as completely written.
 	Settle time.Duration
+	// IncompleteWait is how long a settled file that is visibly unfinished
+	// (a JPEG without its end marker, a PNG without its end chunk, a BMP
+	// shorter than its header says) is waited for after it last changed:
+	// cameras and network copies pause mid-file for seconds. After it, the
+	// file is scored as it is and goes to ERROR as truncated. 0 means
+	// DefaultIncompleteWait.
+	IncompleteWait time.Duration
 	// Poll is how often the folder is listed.
 	Poll time.Duration
 	// OnResult, if set, is called after each file is handled.
@@ -63,6 +70,20 @@ type fileState struct {
 	size    int64
 	modTime time.Time
 	since   time.Time // when this size/time was first seen
+}
+
+// DefaultIncompleteWait is Watcher.IncompleteWait's default.
+const DefaultIncompleteWait = 30 * time.Second
+
+// Ignored reports a name the watcher never picks up: anything that is not
+// an image file name, dot-files, and names ending in .part or .tmp. A
+// writer that cannot write in one go writes under such a name and renames
+// the file when it is complete (write-then-rename): the rename is atomic,
+// so the watcher sees the whole file at once.
+func Ignored(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(lower, ".part") || strings.HasSuffix(lower, ".tmp") ||
+		!inference.IsImageFileName(name)
 }
 
 // Outcome folders inside Dir.
@@ -96,6 +117,9 @@ func (w *Watcher) prepare() error {
 	if w.Poll <= 0 {
 		w.Poll = 250 * time.Millisecond
 	}
+	if w.IncompleteWait <= 0 {
+		w.IncompleteWait = DefaultIncompleteWait
+	}
 	if w.now == nil {
 		w.now = time.Now
 	}
@@ -119,7 +143,7 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 	}
 	names := make([]string, 0, len(entries))
 	for _, e := range entries {
-		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
+		if e.Type().IsRegular() && !Ignored(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}
@@ -140,10 +164,15 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 			w.seen[name] = fileState{size: st.Size(), modTime: st.ModTime(), since: now}
 			continue
 		}
-		if now.Sub(prev.since) < w.Settle {
+		unchanged := now.Sub(prev.since)
+		if unchanged < w.Settle {
 			continue
 		}
-		res := w.handle(ctx, name)
+		unfinished := Unfinished(filepath.Join(w.Dir, name), st.Size())
+		if unfinished != "" && unchanged < w.IncompleteWait {
+			continue // a writer's pause, not the end: wait
+		}
+		res := w.handle(ctx, name, unfinished)
 		delete(w.seen, name)
 		if w.OnResult != nil {
 			w.OnResult(res)
@@ -157,7 +186,9 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 	return nil
 }
 
-func (w *Watcher) handle(ctx context.Context, name string) Result {
+// handle scores one settled file; unfinished says why it still looks
+// incomplete after IncompleteWait ("" when it looks whole).
+func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 	path := filepath.Join(w.Dir, name)
 	res := Result{Name: name}
 	data, err := os.ReadFile(path)
@@ -175,6 +206,9 @@ func (w *Watcher) handle(ctx context.Context, name string) Result {
 		}
 	}
 	a, err := w.Engine.AnalyzeBytes(ctx, path, data)
+	if err != nil && unfinished != "" {
+		err = fmt.Errorf("truncated: %s, unchanged for %s (the writer stopped or was cut off): %w", unfinished, w.IncompleteWait, err)
+	}
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 		if moved, merr := w.move(name, "ERROR"); merr == nil {

@@ -61,10 +61,15 @@ func TestPartialFileWaitsUntilComplete(t *testing.T) {
 	p := filepath.Join(f.w.Dir, "s1.png")
 	os.WriteFile(p, data[:len(data)/2], 0o644) // the camera is still writing
 	f.tick(t, 0)
-	f.tick(t, 2*time.Second) // half a file, unchanged for 2 s, would be scored now...
-	if len(f.results) != 1 || f.results[0].Err == nil {
-		// ...and counts as corrupt only because it really stopped changing.
-		t.Fatalf("stable half file: results %+v", f.results)
+	f.tick(t, 2*time.Second) // settled, but a PNG without its end: a writer's pause
+	f.tick(t, 20*time.Second)
+	if len(f.results) != 0 {
+		t.Fatalf("a half-written PNG was scored %s after it last changed: %+v", 22*time.Second, f.results)
+	}
+	f.tick(t, DefaultIncompleteWait) // it really stopped: scored as it is, truncated
+	if len(f.results) != 1 || f.results[0].Err == nil ||
+		!strings.Contains(f.results[0].Err.Error(), "truncated: a PNG without its end chunk (IEND), unchanged for 30s") {
+		t.Fatalf("half file abandoned by its writer: results %+v", f.results)
 	}
 	// A file still growing is never scored.
 	f.results = nil
@@ -160,5 +165,54 @@ func TestNameCollisionKeepsBoth(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(f.w.Dir, "PASS", "a.png")); string(b) != "earlier" {
 		t.Error("an earlier file was overwritten")
+	}
+}
+
+// TestWriteThenRenameIsHonoured: dot-files and names ending in .part or
+// .tmp are never picked up; the renamed, complete file is scored once.
+func TestWriteThenRenameIsHonoured(t *testing.T) {
+	f := newFixture(t)
+	data := strip(t, 255)
+	for _, name := range []string{".s1.png", "s2.png.part", "s3.PNG.TMP", "s4.tmp"} {
+		os.WriteFile(filepath.Join(f.w.Dir, name), data[:len(data)/3], 0o644)
+	}
+	f.tick(t, 0)
+	f.tick(t, time.Minute)
+	if len(f.results) != 0 {
+		t.Fatalf("files being written under a temporary name were picked up: %+v", f.results)
+	}
+	final := filepath.Join(f.w.Dir, "s2.png")
+	os.WriteFile(filepath.Join(f.w.Dir, "s2.png.part"), data, 0o644)
+	if err := os.Rename(filepath.Join(f.w.Dir, "s2.png.part"), final); err != nil {
+		t.Fatal(err)
+	}
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	if len(f.results) != 1 || f.results[0].Name != "s2.png" || f.results[0].Err != nil {
+		t.Fatalf("renamed file: %+v", f.results)
+	}
+}
+
+func TestUnfinishedJudgesEveryFormatsEnd(t *testing.T) {
+	img := testimg.TexturedStrip(400, 256, 0, 0, 0)
+	for _, c := range []struct {
+		name string
+		data []byte
+		says string
+	}{
+		{"png", testimg.PNG(img), "PNG"},
+		{"jpeg", testimg.JPEG(img), "JPEG"},
+		{"bmp", testimg.BMP(img), "BMP"},
+	} {
+		if got := unfinished(c.data[:8], c.data[max(0, len(c.data)-tailBytes):], int64(len(c.data))); got != "" {
+			t.Errorf("whole %s judged unfinished: %s", c.name, got)
+		}
+		for _, cut := range []int{len(c.data) / 2, len(c.data) - 1, 100} {
+			part := c.data[:cut]
+			got := unfinished(part[:8], part[max(0, len(part)-tailBytes):], int64(len(part)))
+			if !strings.Contains(got, c.says) {
+				t.Errorf("%s cut at %d of %d judged %q", c.name, cut, len(c.data), got)
+			}
+		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"image/jpeg"
 	"image/png"
 
+	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 )
 
@@ -135,4 +136,13 @@ func TIFFWithTag(img image.Image, tag, value uint16) []byte {
 		}
 	}
 	panic(fmt.Sprintf("tag %d not written by the encoder", tag))
+}
+
+// BMP encodes img as a BMP.
+func BMP(img image.Image) []byte {
+	var buf bytes.Buffer
+	if err := bmp.Encode(&buf, img); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }
