@@ -1,8 +1,10 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"net"
 	"net/http"
@@ -304,5 +306,72 @@ func TestTinyWideImageCostsNothing(t *testing.T) {
 	}
 	if runs := ts.engine.Runs(); runs != 1 {
 		t.Errorf("%d model runs, want 1 (the normal strip only)", runs)
+	}
+}
+
+// slowUpload opens a raw connection and sends a predict request's headers
+// announcing length bytes of PNG, then the first byte of the body, and
+// leaves the connection open (a client trickling its upload).
+func slowUpload(t *testing.T, url string, length int64, extra string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	fmt.Fprintf(conn, "POST /api/predict HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nContent-Length: %d\r\n%s\r\n\x89", length, extra)
+	return conn
+}
+
+// TestSlowBodiesDoNotStarveOthers: 80 connections, each announcing a 2 GB
+// body and trickling it, used to hold every upload slot, so every normal
+// predict answered 503 until the 2-minute read timeout (issue 16). Bodies
+// announced above the limit are now refused at once; bodies under it hold
+// only the bytes they have sent, not a slot.
+func TestSlowBodiesDoNotStarveOthers(t *testing.T) {
+	ts := start(t, Config{})
+	huge := make([]net.Conn, 80)
+	for i := range huge {
+		huge[i] = slowUpload(t, ts.url, 2<<30, "")
+	}
+	for i := 0; i < 80; i++ {
+		slowUpload(t, ts.url, 1<<20, "") // announced 1 MiB, under the limit: kept open, trickling
+	}
+	for i, conn := range huge {
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
+			t.Fatalf("2 GB upload %d: %q, %v; want 413 at once", i, line, err)
+		}
+	}
+	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); p.Decision == "" {
+		t.Fatal("a normal predict beside 80 trickling uploads got no decision")
+	}
+	if runs := ts.engine.Runs(); runs != 1 {
+		t.Errorf("%d model runs, want 1", runs)
+	}
+}
+
+// TestNoContinueForABodyThatWillBeRefused: with "Expect: 100-continue" the
+// server used to say "100 Continue" to a 2 GB upload it then refused.
+func TestNoContinueForABodyThatWillBeRefused(t *testing.T) {
+	ts := start(t, Config{})
+	conn := slowUpload(t, ts.url, 2<<30, "Expect: 100-continue\r\n")
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 413") {
+		t.Fatalf("first answer %q (%v), want 413 and no 100 Continue", line, err)
+	}
+}
+
+// TestBodyTimeout: a body that does not arrive within BodyTimeout is
+// answered 408, and its connection freed.
+func TestBodyTimeout(t *testing.T) {
+	ts := start(t, Config{BodyTimeout: 300 * time.Millisecond})
+	conn := slowUpload(t, ts.url, 1<<20, "")
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 408") {
+		t.Fatalf("stalled body: %q (%v), want 408", line, err)
 	}
 }

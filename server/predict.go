@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"sort"
 	"steelinspect/audit"
 	"strings"
@@ -60,17 +61,37 @@ type upload struct {
 
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
-	select {
-	case s.uploads <- struct{}{}:
-		defer func() { <-s.uploads }()
-	default:
-		w.Header().Set("Retry-After", "1")
-		s.writeError(w, r, http.StatusServiceUnavailable,
-			fmt.Sprintf("server busy: %d requests are already being handled; retry shortly", cap(s.uploads)))
+	// A body announced above the limit is refused before a byte of it is
+	// read (and, with "Expect: 100-continue", before the client is told to
+	// send it): it costs neither memory nor an upload slot.
+	if r.ContentLength > s.cfg.MaxBodyBytes {
+		w.Header().Set("Connection", "close")
+		s.writeError(w, r, http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body of %d bytes is over the limit of %s", r.ContentLength, byteSize(s.cfg.MaxBodyBytes)))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	// A body must arrive within BodyTimeout. While it arrives it holds only
+	// the bytes it has sent, counted against the server's body budget, not
+	// an upload slot: clients trickling a byte every few seconds cannot
+	// keep the others out.
+	if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil {
+		s.log.Printf("set read deadline: %v", err)
+	}
+	body := &budgetedBody{r: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes), budget: s.bodyBudget}
+	defer body.release()
+	r.Body = body
 	up, herr := s.readUpload(r)
+	if herr == nil {
+		select {
+		case s.uploads <- struct{}{}:
+			defer func() { <-s.uploads }()
+		default:
+			w.Header().Set("Retry-After", "1")
+			s.writeError(w, r, http.StatusServiceUnavailable,
+				fmt.Sprintf("server busy: %d requests are already being handled; retry shortly", cap(s.uploads)))
+			return
+		}
+	}
 	var th inference.Thresholds
 	if herr == nil {
 		th, herr = s.thresholds(up.values)
@@ -243,6 +264,12 @@ func (s *Server) bodyError(err error) *httpError {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
 		return refuse(http.StatusRequestEntityTooLarge, "request body is over the limit of %s", byteSize(s.cfg.MaxBodyBytes))
+	}
+	if errors.Is(err, errBodyBudget) {
+		return refuse(http.StatusServiceUnavailable, "server busy: %v; retry shortly", err)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return refuse(http.StatusRequestTimeout, "the request body did not arrive within %s", s.cfg.BodyTimeout)
 	}
 	return refuse(http.StatusBadRequest, "could not read the request body: %v", err)
 }

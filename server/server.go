@@ -42,8 +42,11 @@ const (
 	DefaultMaxPixels = 10_000_000
 	// DefaultMaxBatchPixels bounds the pixels decoded in one engine call
 	// (ten strips), so a batch of large images cannot exhaust memory.
-	DefaultMaxBatchPixels  = 4_000_000
-	DefaultRequestTimeout  = 60 * time.Second
+	DefaultMaxBatchPixels = 4_000_000
+	DefaultRequestTimeout = 60 * time.Second
+	// DefaultBodyTimeout bounds how long a request body may take to arrive
+	// (8 MiB at 300 KiB/s).
+	DefaultBodyTimeout     = 30 * time.Second
 	DefaultShutdownTimeout = 30 * time.Second
 )
 
@@ -74,6 +77,9 @@ type Config struct {
 	// are queued or decoded. 0 means DefaultMaxPixels; give the engine the
 	// same value (inference.EngineOptions.MaxPixels).
 	MaxPixels int64
+	// BodyTimeout bounds how long a predict request's body may take to
+	// arrive (408 after it). 0 means DefaultBodyTimeout.
+	BodyTimeout time.Duration
 	// RequestTimeout bounds how long a request waits for its result.
 	// 0 means DefaultRequestTimeout.
 	RequestTimeout time.Duration
@@ -106,10 +112,13 @@ type Server struct {
 	started  time.Time
 	tokenSum [32]byte
 
-	// uploads bounds the predict requests holding a body in memory
-	// (reading, queued or being scored), so memory stays below about
-	// (QueueSize+MaxBatchImages) × MaxBodyBytes whatever the clients do.
-	uploads chan struct{}
+	// uploads bounds the predict requests with a whole body that are
+	// queued or being scored; bodyBudget bounds the bytes of all bodies in
+	// memory, arriving or whole, at (QueueSize+MaxBatchImages) ×
+	// MaxBodyBytes, whatever the clients do. A slow client holds only what
+	// it has sent.
+	uploads    chan struct{}
+	bodyBudget *byteBudget
 
 	mu         sync.RWMutex // guards closed and sending on queue
 	closed     bool
@@ -124,7 +133,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		return nil, errors.New("server needs an engine")
 	}
 	if cfg.QueueSize < 0 || cfg.MaxBatchImages < 0 || cfg.MaxBatchPixels < 0 || cfg.MaxBodyBytes < 0 || cfg.MaxPixels < 0 ||
-		cfg.RequestTimeout < 0 || cfg.ShutdownTimeout < 0 {
+		cfg.RequestTimeout < 0 || cfg.ShutdownTimeout < 0 || cfg.BodyTimeout < 0 {
 		return nil, errors.New("server limits must not be negative")
 	}
 	if cfg.QueueSize == 0 {
@@ -145,6 +154,9 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = DefaultBodyTimeout
+	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = DefaultShutdownTimeout
 	}
@@ -159,6 +171,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		started:    time.Now(),
 		queue:      make(chan *job, cfg.QueueSize),
 		uploads:    make(chan struct{}, cfg.QueueSize+cfg.MaxBatchImages),
+		bodyBudget: &byteBudget{free: int64(cfg.QueueSize+cfg.MaxBatchImages) * cfg.MaxBodyBytes},
 		workerDone: make(chan struct{}),
 	}
 	if cfg.Token != "" {
