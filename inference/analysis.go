@@ -154,7 +154,7 @@ func (e *Engine) decode(name string, data []byte) (Analysis, error) {
 		Model:   e.manifest.Identity(),
 		Decoded: decoded,
 	}
-	if reason := ImplausibleReason(decoded.Width, decoded.Height, MeasureImage(decoded.Image)); reason != "" {
+	if reason := ImplausibleReason(decoded.Width, decoded.Height, decoded.Stats); reason != "" {
 		a.Cautions = append(a.Cautions, Caution{Kind: CautionImplausible, Reason: reason})
 	}
 	return a, nil

@@ -106,7 +106,7 @@ func TestEngineImageKinds(t *testing.T) {
 	for i := range pal.Pix {
 		pal.Pix[i] = 1
 	}
-	// Colour RGB: (255, 0, 0) means mean over channels 85.
+	// Colour RGB: (255, 0, 0) is scored as grey, its luma 0.299·255 = 76.
 	rgb := image.NewNRGBA(image.Rect(0, 0, 300, 256))
 	for i := 0; i < len(rgb.Pix); i += 4 {
 		rgb.Pix[i], rgb.Pix[i+3] = 255, 255
@@ -118,7 +118,7 @@ func TestEngineImageKinds(t *testing.T) {
 	}{
 		{"gray16.png", encodePNG(t, g16), 128.0 / 255},
 		{"paletted.png", encodePNG(t, pal), 128.0 / 255},
-		{"rgb.png", encodePNG(t, rgb), 85.0 / 255},
+		{"rgb.png", encodePNG(t, rgb), 76.0 / 255},
 	} {
 		a, err := e.AnalyzeBytes(ctx, c.name, c.data)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -133,12 +134,12 @@ func ReadHeader(data []byte, maxPixels int64) (image.Config, string, error) {
 		maxPixels = DefaultMaxPixels
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, 0, 0, maxPixels}
+		return cfg, format, &tooLargeError{width: cfg.Width, height: cfg.Height, limit: maxPixels}
 	}
 	// the work is for the image padded to whole patches: a 1,049-byte PNG
 	// of 1,000,000×1 is scored as 1,000,000×256 and held the model for 28 s
 	if sw, sh := ScoredSize(cfg.Width, cfg.Height); sw*sh > maxPixels {
-		return cfg, format, &tooLargeError{cfg.Width, cfg.Height, sw, sh, maxPixels}
+		return cfg, format, &tooLargeError{width: cfg.Width, height: cfg.Height, scoredWidth: sw, scoredHeight: sh, limit: maxPixels}
 	}
 	return cfg, format, nil
 }
@@ -170,10 +171,15 @@ func (e *corruptError) Unwrap() error        { return e.err }
 type tooLargeError struct {
 	width, height             int
 	scoredWidth, scoredHeight int64
+	memory                    int64 // bytes decoding would take, when that is what is too large
 	limit                     int64
 }
 
 func (e *tooLargeError) Error() string {
+	if e.memory > 0 {
+		return fmt.Sprintf("image is %d×%d and would take about %d MB to decode, above the limit of %d MB an image",
+			e.width, e.height, e.memory>>20, e.limit>>20)
+	}
 	if e.scoredWidth > 0 {
 		return fmt.Sprintf("image is %d×%d, scored padded to %d×%d (%.1f megapixels), above the limit of %.1f megapixels",
 			e.width, e.height, e.scoredWidth, e.scoredHeight, float64(e.scoredWidth*e.scoredHeight)/1e6, float64(e.limit)/1e6)
@@ -186,10 +192,17 @@ func (e *tooLargeError) Is(target error) bool { return target == ErrImageTooLarg
 
 // DecodedImage is an image with the facts about its file a record needs.
 type DecodedImage struct {
+	// Image is the decoded picture in grey (*image.Gray): strip cameras are
+	// grey, every model takes grey (repeated over its channels), and a
+	// colour picture kept as float planes cost 12 bytes a pixel (a
+	// 7000×7000 PNG drove scan to 905 MB).
 	Image  image.Image
 	Format string
 	Width  int
 	Height int
+	// Stats are the plausibility statistics, measured on the picture as
+	// decoded (its colour included) before it became grey.
+	Stats ImageStats
 }
 
 // DecodeImage decodes JPEG, PNG, BMP or TIFF bytes and applies the EXIF
@@ -203,13 +216,16 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 	if err != nil {
 		return DecodedImage{}, err
 	}
+	if need := DecodeMemory(cfg, format); need > MaxDecodeBytes {
+		return DecodedImage{}, &tooLargeError{width: cfg.Width, height: cfg.Height, memory: need, limit: MaxDecodeBytes}
+	}
 	// A greyscale JPEG without EXIF, the strips' own kind, goes through
 	// libjpeg-turbo (jpegturbo.go); everything else through imaging.
 	var turboErr error
 	if format == "jpeg" {
 		gray, ok, err := decodeGrayJPEG(data, cfg)
 		if ok && err == nil {
-			return DecodedImage{Image: gray, Format: format, Width: cfg.Width, Height: cfg.Height}, nil
+			return DecodedImage{Image: gray, Format: format, Width: cfg.Width, Height: cfg.Height, Stats: MeasureImage(gray)}, nil
 		}
 		// libjpeg-turbo also stops at warnings image/jpeg lets pass (stray
 		// bytes before a marker, an unknown JFIF version), so a file it
@@ -230,7 +246,80 @@ func DecodeImage(data []byte, maxPixels int64) (img DecodedImage, err error) {
 		return DecodedImage{}, decodeFailure(format, err)
 	}
 	b := decoded.Bounds()
-	return DecodedImage{Image: decoded, Format: format, Width: b.Dx(), Height: b.Dy()}, nil
+	stats := MeasureImage(decoded)
+	return DecodedImage{Image: toGray(decoded), Format: format, Width: b.Dx(), Height: b.Dy(), Stats: stats}, nil
+}
+
+// MaxDecodeBytes is the memory one image may take while it is decoded (the
+// decoder's picture and its grey copy); above it the image is refused
+// before decoding. 256 MiB holds a 7000×7000 8-bit RGB PNG (245 MB); a
+// strip takes 0.4 MB.
+const MaxDecodeBytes = 256 << 20
+
+// DecodeMemory estimates the bytes decoding an image of this header takes:
+// the decoder's picture (its colour model's bytes a pixel), its grey copy,
+// and for a JPEG a possible EXIF rotation's copy.
+func DecodeMemory(cfg image.Config, format string) int64 {
+	px := int64(cfg.Width) * int64(cfg.Height)
+	per := int64(4) // RGBA, NRGBA, CMYK and unknown models
+	switch cfg.ColorModel {
+	case color.GrayModel, color.AlphaModel:
+		return px // decoded straight into grey
+	case color.Gray16Model, color.Alpha16Model:
+		per = 2
+	case color.RGBA64Model, color.NRGBA64Model:
+		per = 8
+	case color.YCbCrModel:
+		per = 3
+	}
+	if _, ok := cfg.ColorModel.(color.Palette); ok {
+		per = 1
+	}
+	total := px*per + px
+	if format == "jpeg" {
+		total += 4 * px // imaging's EXIF rotation makes an NRGBA copy
+	}
+	return total
+}
+
+// toGray turns any decoded picture into *image.Gray (ITU-R 601 luma, the
+// weights every grey conversion here uses), with fast paths for the
+// decoders' usual types.
+func toGray(img image.Image) *image.Gray {
+	if g, ok := img.(*image.Gray); ok {
+		return g
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	out := image.NewGray(image.Rect(0, 0, w, h))
+	switch src := img.(type) {
+	case *image.YCbCr:
+		for y := range h {
+			copy(out.Pix[y*w:(y+1)*w], src.Y[(y+b.Min.Y-src.Rect.Min.Y)*src.YStride+(b.Min.X-src.Rect.Min.X):])
+		}
+	case *image.RGBA:
+		rgbaToGray(out.Pix, src.Pix, src.Stride, w, h)
+	case *image.NRGBA:
+		rgbaToGray(out.Pix, src.Pix, src.Stride, w, h)
+	default:
+		for y := range h {
+			for x := range w {
+				r, g, bl, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				out.Pix[y*w+x] = uint8(math.Round(float64(luma(float32(r>>8), float32(g>>8), float32(bl>>8)))))
+			}
+		}
+	}
+	return out
+}
+
+func rgbaToGray(dst, src []uint8, stride, w, h int) {
+	for y := range h {
+		row := src[y*stride : y*stride+4*w]
+		for x := range w {
+			r, g, b := float32(row[4*x]), float32(row[4*x+1]), float32(row[4*x+2])
+			dst[y*w+x] = uint8(luma(r, g, b) + 0.5)
+		}
+	}
 }
 
 func formatName(format string) string {

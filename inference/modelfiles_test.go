@@ -89,3 +89,30 @@ func TestPaddedAreaCountsAgainstThePixelLimit(t *testing.T) {
 		t.Errorf("100,000×1 image (25.6 MP once padded, under the 50 MP limit): %v", err)
 	}
 }
+
+// TestDecodeMemoryIsBudgeted: an image is refused before decoding when
+// decoding it would take more than MaxDecodeBytes, and a colour picture is
+// kept as grey, measured first.
+func TestDecodeMemoryIsBudgeted(t *testing.T) {
+	rgb16 := testimg.PNGHeaderOnlyOf(6000, 6000, 16, 2) // 36 MP, under the pixel limit; 8 bytes a pixel decoded
+	_, err := DecodeImage(rgb16, 0)
+	if !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), "image is 6000×6000 and would take about 308 MB to decode, above the limit of 256 MB an image") {
+		t.Fatalf("16-bit RGB 6000×6000: %v", err)
+	}
+	rgb8 := testimg.PNGHeaderOnlyOf(6000, 6000, 8, 2) // 4+1 bytes a pixel: 172 MB, accepted (fails later: no pixels)
+	if _, err := DecodeImage(rgb8, 0); errors.Is(err, ErrImageTooLarge) {
+		t.Errorf("8-bit RGB 6000×6000 refused as too large: %v", err)
+	}
+	red := image.NewNRGBA(image.Rect(0, 0, 300, 256))
+	for i := 0; i < len(red.Pix); i += 4 {
+		red.Pix[i], red.Pix[i+3] = 255, 255
+	}
+	d, err := DecodeImage(testimg.PNG(red), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, ok := d.Image.(*image.Gray)
+	if !ok || g.Pix[0] != 76 || d.Stats.Chroma < 200 {
+		t.Errorf("red picture decoded as %T (first pixel %v), chroma %.0f; want grey luma 76 and its colour measured", d.Image, d.Image.At(0, 0), d.Stats.Chroma)
+	}
+}

@@ -298,13 +298,13 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 			rep.Unreadable = append(rep.Unreadable, Skipped{f.Path, f.Err.Error()})
 			continue
 		}
-		img, err := readStrip(f.Path)
+		d, err := decodeStrip(f.Path)
 		if err != nil {
 			rep.Unreadable = append(rep.Unreadable, Skipped{f.Path, err.Error()})
 			continue
 		}
-		b := img.Bounds()
-		if reason := inference.ImplausibleReason(b.Dx(), b.Dy(), inference.MeasureImage(img)); reason != "" {
+		b := d.Image.Bounds()
+		if reason := inference.ImplausibleReason(b.Dx(), b.Dy(), d.Stats); reason != "" {
 			rep.Flagged = append(rep.Flagged, Skipped{f.Path, reason})
 			continue
 		}
@@ -329,15 +329,16 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 
 // readStrip reads and decodes one image file with the engine's own limits.
 func readStrip(path string) (image.Image, error) {
+	d, err := decodeStrip(path)
+	return d.Image, err
+}
+
+func decodeStrip(path string) (inference.DecodedImage, error) {
 	data, err := inference.ReadImageFile(path)
 	if err != nil {
-		return nil, err
+		return inference.DecodedImage{}, err
 	}
-	d, err := inference.DecodeImage(data, 0)
-	if err != nil {
-		return nil, err
-	}
-	return d.Image, nil
+	return inference.DecodeImage(data, 0)
 }
 
 func mixedSizesError(folder string, sizes map[image.Point][]string) error {

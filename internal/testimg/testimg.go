@@ -95,13 +95,17 @@ func JPEG(img image.Image) []byte {
 
 // PNGHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels:
 // what a decoder must refuse by size before allocating anything.
-func PNGHeaderOnly(w, h uint32) []byte {
+func PNGHeaderOnly(w, h uint32) []byte { return PNGHeaderOnlyOf(w, h, 8, 0) }
+
+// PNGHeaderOnlyOf is PNGHeaderOnly with the IHDR's bit depth and colour
+// type (0 grey, 2 RGB, 6 RGBA).
+func PNGHeaderOnlyOf(w, h uint32, depth, colourType uint8) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
 	ihdr := make([]byte, 13)
 	binary.BigEndian.PutUint32(ihdr[0:], w)
 	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	ihdr[8], ihdr[9] = depth, colourType
 	chunk := append([]byte("IHDR"), ihdr...)
 	binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
 	b.Write(chunk)
