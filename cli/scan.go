@@ -14,6 +14,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/station"
 )
 
 // errSomeFailed reports that the run went through but some files failed;
@@ -73,17 +74,15 @@ func runScan(args []string, env Env) error {
 	}
 	// The next file is read and decoded while this one is in the model.
 	prepared := e.Pipeline(ctx, files)
+	st := station.Station{Store: store}
 	for _, target := range targets {
 		var rec inference.Record
 		if target.err != nil {
 			rec = inference.ErrorRecord(target.path, target.err, model, th)
 		} else {
-			rec = scanOne(ctx, e, <-prepared, th, model)
-		}
-		if store != nil && rec.Error == "" {
-			// The record is durable before it is printed as done.
-			if _, err := store.Add(ctx, audit.FromRecord(&rec, "scan")); err != nil {
-				return err
+			var err error
+			if rec, err = scanOne(ctx, st, e, <-prepared, th, model); err != nil {
+				return err // scored but not recorded: stop, print nothing as done
 			}
 		}
 		if rec.Error != "" {
@@ -131,16 +130,22 @@ func expandPaths(paths []string) []scanTarget {
 	return out
 }
 
-func scanOne(ctx context.Context, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) inference.Record {
+// scanOne analyses one prepared image and concludes it (decided, and
+// recorded when there is a trail). An image that cannot be analysed gets an
+// error record; a strip that cannot be recorded is an error for the run.
+func scanOne(ctx context.Context, st station.Station, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) (inference.Record, error) {
 	a, err := e.AnalyzePrepared(ctx, p)
 	if err != nil {
-		return inference.ErrorRecord(p.Name(), err, model, th)
+		return inference.ErrorRecord(p.Name(), err, model, th), nil
 	}
-	v, err := a.Decide(th)
-	if err != nil {
-		return inference.ErrorRecord(p.Name(), err, model, th)
+	res, err := st.Conclude(ctx, a, th, station.Source{Name: station.SourceScan})
+	switch {
+	case errors.Is(err, station.ErrNotRecorded):
+		return inference.Record{}, err
+	case err != nil:
+		return inference.ErrorRecord(p.Name(), err, model, th), nil
 	}
-	return inference.NewRecord(&a, &v)
+	return res.Record, nil
 }
 
 // csvHeader lists the CSV columns; patches are packed into one column as

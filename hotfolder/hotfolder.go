@@ -18,6 +18,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // Analyzer scores image bytes (an *inference.Engine).
@@ -205,7 +206,11 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 			return res
 		}
 	}
-	a, err := w.Engine.AnalyzeBytes(ctx, path, data)
+	r, err := station.Station{Store: w.Store}.Inspect(ctx, w.Engine, path, data, w.Thresholds, station.Source{Name: station.SourceWatch})
+	if errors.Is(err, station.ErrNotRecorded) {
+		res.Err = err // not recorded: leave the file in place to be retried
+		return res
+	}
 	if err != nil && unfinished != "" {
 		err = fmt.Errorf("truncated: %s, unchanged for %s (the writer stopped or was cut off): %w", unfinished, w.IncompleteWait, err)
 	}
@@ -217,22 +222,10 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 		}
 		return res
 	}
-	v, err := a.Decide(w.Thresholds)
-	if err != nil {
-		res.Err = fmt.Errorf("%s: %w", name, err)
-		return res
-	}
-	rec := inference.NewRecord(&a, &v)
-	if w.Store != nil {
-		if res.AuditID, err = w.Store.Add(ctx, audit.FromRecord(&rec, "watch")); err != nil {
-			// Not recorded: leave the file in place to be retried.
-			res.Err = err
-			return res
-		}
-	}
+	a := r.Analysis
 	a.Decoded = inference.DecodedImage{} // results outlive the strip: no pixels
-	res.Decision, res.Analysis = rec.Decision, &a
-	res.MovedTo, res.Err = w.move(name, rec.Decision)
+	res.Decision, res.Analysis, res.AuditID = r.Record.Decision, &a, r.AuditID
+	res.MovedTo, res.Err = w.move(name, res.Decision)
 	return res
 }
 

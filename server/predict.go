@@ -10,11 +10,11 @@ import (
 	"net/url"
 	"os"
 	"sort"
-	"steelinspect/audit"
 	"strings"
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // The optional fields of a prediction request, as form fields (multipart)
@@ -137,22 +137,18 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, status, msg)
 		return
 	}
-	v, err := res.analysis.Decide(th)
+	out, err := station.Station{Store: s.cfg.Audit}.Conclude(r.Context(), res.analysis, th,
+		station.Source{Name: station.SourceAPI, AuditPath: fmt.Sprintf("%s (API request %s)", res.analysis.Source, requestID(r))})
 	if err != nil {
-		s.log.Printf("request %s: decide failed: %v", requestID(r), err)
-		s.writeError(w, r, http.StatusInternalServerError, "decision failed: "+err.Error())
+		s.log.Printf("request %s: %v", requestID(r), err)
+		msg := "decision failed: " + err.Error()
+		if errors.Is(err, station.ErrNotRecorded) {
+			msg = "decision not recorded in the audit trail: " + err.Error()
+		}
+		s.writeError(w, r, http.StatusInternalServerError, msg)
 		return
 	}
-	rec := inference.NewRecord(&res.analysis, &v)
-	if s.cfg.Audit != nil {
-		in := audit.FromRecord(&rec, "api")
-		in.Path = fmt.Sprintf("%s (API request %s)", rec.Path, requestID(r))
-		if _, err := s.cfg.Audit.Add(r.Context(), in); err != nil {
-			s.log.Printf("request %s: %v", requestID(r), err)
-			s.writeError(w, r, http.StatusInternalServerError, "decision not recorded in the audit trail: "+err.Error())
-			return
-		}
-	}
+	v, rec := out.Verdict, out.Record
 	s.metrics.decision(v.Decision)
 	writeJSON(w, http.StatusOK, predictResponse{
 		RequestID:   requestID(r),

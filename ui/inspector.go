@@ -22,6 +22,7 @@ import (
 	"steelinspect/assets"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // Inspector is the Steel Inspector window: the strip with its heatmap, the
@@ -255,21 +256,13 @@ func (i *Inspector) inspect(ctx context.Context, s source, show bool) (inspected
 		res.display = displayImage(a.Decoded.Image)
 	}
 	a.Decoded = inference.DecodedImage{}
-	v, err := a.Decide(i.currentThresholds())
+	// The window's own context: a cancelled batch still records the strip
+	// it has scored.
+	out, err := station.Station{Store: i.store}.Conclude(i.ctx, a, i.currentThresholds(), station.Source{Name: station.SourceWindow})
 	if err != nil {
 		return inspected{}, err
 	}
-	res.auto = v.Decision.String()
-	if i.store != nil {
-		rec := inference.NewRecord(&a, &v)
-		// The window's own context: a cancelled batch still records the
-		// strip it has scored.
-		id, err := i.store.Add(i.ctx, audit.FromRecord(&rec, "window"))
-		if err != nil {
-			return inspected{}, fmt.Errorf("scored %s but not recorded, so not counted: %w", res.auto, err)
-		}
-		res.auditID = id
-	}
+	res.auto, res.auditID = out.Verdict.Decision.String(), out.AuditID
 	return res, nil
 }
 
