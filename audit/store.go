@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, no cgo
 )
@@ -237,13 +238,34 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 		}
 		return fmt.Errorf("review %d: %s", id, explain(err))
 	}
-	if auto != "REVIEW" && auto != decision && strings.TrimSpace(reason) == "" {
-		return fmt.Errorf("overriding the automatic %s needs a reason", auto)
+	if auto != "REVIEW" && auto != decision {
+		if err := CheckReason(reason); err != nil {
+			return fmt.Errorf("overriding the automatic %s needs a reason: %w", auto, err)
+		}
 	}
 	_, err := s.db.ExecContext(ctx, `UPDATE inspections SET operator_decision = ?, operator = ?, reviewed_at = ?, review_reason = ? WHERE id = ?`,
 		decision, operator, time.Now().UTC().Format(timeLayout), reason, id)
 	if err != nil {
 		return fmt.Errorf("review %d: %s", id, explain(err))
+	}
+	return nil
+}
+
+// MinReasonLetters is the fewest letters and digits an override's reason
+// must hold: a stray key press ("p") is no reason.
+const MinReasonLetters = 5
+
+// CheckReason refuses an override reason that says nothing: the one rule
+// for the window's reason box and the trail itself.
+func CheckReason(reason string) error {
+	n := 0
+	for _, r := range reason {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			n++
+		}
+	}
+	if n < MinReasonLetters {
+		return fmt.Errorf("say why in a few words (at least %d letters)", MinReasonLetters)
 	}
 	return nil
 }

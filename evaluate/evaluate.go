@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"steelinspect/inference"
 )
@@ -105,8 +104,7 @@ func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t in
 	present := map[string]bool{}
 	var names []string
 	for _, e := range entries {
-		ext := strings.ToLower(filepath.Ext(e.Name()))
-		if e.Type().IsRegular() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".tif" || ext == ".tiff") {
+		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
 			present[e.Name()] = true
 			names = append(names, e.Name())
 		}

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -41,12 +42,12 @@ func (i *Inspector) buildReviewBox() fyne.CanvasObject {
 	w := &i.w
 	w.reviewInfo = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	w.reviewInfo.Wrapping = fyne.TextWrapWord
-	w.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { i.confirm("PASS") })
+	w.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { i.confirm("PASS", true) })
 	w.passBtn.Importance = widget.SuccessImportance
-	w.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { i.confirm("REJECT") })
+	w.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { i.confirm("REJECT", true) })
 	w.rejectBtn.Importance = widget.DangerImportance
 	w.nextReviewBtn = widget.NewButtonWithIcon("Next review (N)", theme.MediaSkipNextIcon(), i.nextNeedingReview)
-	w.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), i.askOverride)
+	w.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), func() { i.askOverride(true) })
 	w.reviewBox = container.NewVBox(w.reviewInfo,
 		container.NewCenter(container.NewHBox(w.passBtn, w.rejectBtn, w.nextReviewBtn, w.overrideBtn)))
 	w.reviewBox.Hide()
@@ -100,8 +101,10 @@ func (i *Inspector) refreshOperator() {
 
 // confirm records the operator's decision on the shown strip: for a
 // REVIEW strip, the decision; for an automatic one, a confirmation when it
-// agrees and an override (asking for a reason) when it does not.
-func (i *Inspector) confirm(decision string) {
+// agrees and an override (asking for a reason) when it does not. From the
+// keyboard (focusReason false) the reason box is not focused: the key that
+// opened it must not type into it.
+func (i *Inspector) confirm(decision string, focusReason bool) {
 	it := i.currentItem()
 	if it == nil || i.store == nil || it.auditID == 0 || it.review != nil {
 		return
@@ -111,15 +114,16 @@ func (i *Inspector) confirm(decision string) {
 		return
 	}
 	if it.auto != "REVIEW" && it.auto != decision {
-		i.askOverride()
+		i.askOverride(focusReason)
 		return
 	}
 	i.submitReview(it, decision, "", it.auto == "REVIEW")
 }
 
 // askOverride asks for the reason to override the shown strip's automatic
-// decision; the override is recorded only with one.
-func (i *Inspector) askOverride() {
+// decision; the override is recorded only with one (audit.CheckReason).
+// focus puts the cursor in the reason box (not when a key opened it).
+func (i *Inspector) askOverride(focus bool) {
 	it := i.currentItem()
 	if it == nil || i.store == nil || it.auditID == 0 || it.auto == "REVIEW" || it.review != nil {
 		return
@@ -132,12 +136,7 @@ func (i *Inspector) askOverride() {
 	reason := widget.NewMultiLineEntry()
 	reason.SetPlaceHolder("Why the automatic decision is wrong")
 	reason.SetMinRowsVisible(3)
-	reason.Validator = func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return fmt.Errorf("a reason is required")
-		}
-		return nil
-	}
+	reason.Validator = audit.CheckReason
 	d := dialog.NewForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to, "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Reason", reason)},
 		func(ok bool) {
@@ -147,7 +146,9 @@ func (i *Inspector) askOverride() {
 		}, i.win)
 	d.Resize(fyne.NewSize(520, 260))
 	d.Show()
-	i.win.Canvas().Focus(reason)
+	if focus {
+		i.win.Canvas().Focus(reason)
+	}
 }
 
 // override records the opposite of the shown strip's automatic decision

@@ -191,7 +191,7 @@ func TestShots(t *testing.T) {
 		}
 	})
 	time.Sleep(300 * time.Millisecond)
-	fyne.DoAndWait(func() { ins.askOverride() })
+	fyne.DoAndWait(func() { ins.askOverride(true) })
 	shot(ins.win, "05-override-dialog.png")
 	fyne.DoAndWait(func() {
 		for _, o := range ins.win.Canvas().Overlays().List() {

@@ -176,6 +176,18 @@ func TestOverrideNeedsReason(t *testing.T) {
 	if h.ins.Window().Canvas().Overlays().Top() == nil {
 		t.Error("no reason dialog")
 	}
+	// The P that opened it does not type into it: nothing is focused, so
+	// the key's rune goes nowhere.
+	if f := h.ins.Window().Canvas().Focused(); f != nil {
+		t.Errorf("the reason box took the focus from the key that opened it: %T", f)
+	}
+
+	h.ins.override("p")
+	h.waitIdle()
+	if history(t, store)[0].OperatorDecision != "" {
+		t.Error("a one-letter reason was accepted")
+	}
+	h.ins.errorsShown = nil
 
 	h.ins.override("  ")
 	h.waitIdle()

@@ -239,9 +239,9 @@ func (i *Inspector) bindKeys() {
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
 		case fyne.KeyP:
-			i.confirm("PASS")
+			i.confirm("PASS", false)
 		case fyne.KeyR:
-			i.confirm("REJECT")
+			i.confirm("REJECT", false)
 		case fyne.KeyN:
 			i.nextNeedingReview()
 		}
