@@ -77,6 +77,16 @@ func ParseDecision(s string) (Decision, error) {
 	return 0, fmt.Errorf("unknown decision %q (want PASS, REVIEW or REJECT)", s)
 }
 
+// Final is a strip's disposition: the operator's decision when there is
+// one (PASS or REJECT, as the audit trail stores it), else the automatic
+// one. The one rule for every headline: card, list, report, history.
+func Final(auto Decision, operatorDecision string) Decision {
+	if d, err := ParseDecision(operatorDecision); err == nil {
+		return d
+	}
+	return auto
+}
+
 // Zone is the traffic-light colour of one patch: the decision the strip would
 // get if that patch were its most suspicious one.
 type Zone int

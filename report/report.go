@@ -230,19 +230,26 @@ type textLine struct {
 // drawBlock writes the decision block into r.
 func drawBlock(out *image.NRGBA, r image.Rectangle, v inference.Verdict, m Meta) {
 	title, bold, regular := faces()
-	dc := DecisionColor(v.Decision)
+	// the headline is the final disposition: the operator's decision over
+	// the automatic one, which stays visible beneath it
+	final := inference.Final(v.Decision, m.OperatorDecision)
+	dc := DecisionColor(final)
 	fillRect(out, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+2), color.NRGBA{0xc8, 0xc8, 0xc8, 0xff})
 	fillRect(out, image.Rect(r.Min.X, r.Min.Y+2, r.Min.X+BarWidth, r.Max.Y), dc)
 
 	x, y := r.Min.X+BarWidth+28, r.Min.Y+76
-	text(out, title, dc, x, y, v.Decision.String())
+	text(out, title, dc, x, y, final.String())
 	col := 520
-	lines := []textLine{
-		{bold, textDark, fmt.Sprintf("Confidence %.1f %% · %s confidence", 100*v.Confidence, v.ConfidenceLevel)},
+	var lines []textLine
+	if final != v.Decision {
+		lines = append(lines, textLine{bold, DecisionColor(v.Decision), fmt.Sprintf("Automatic decision: %s, overridden by the operator", v.Decision)})
+	}
+	lines = append(lines, []textLine{
+		{bold, textDark, fmt.Sprintf("Defect score %.1f %% · %s confidence", 100*v.Confidence, v.ConfidenceLevel)},
 		{regular, textDark, v.Recommendation},
 		{regular, textDark, fmt.Sprintf("Zones: %d auto-pass · %d review · %d auto-reject (of %d patches)",
 			v.Counts.AutoPass, v.Counts.ManualReview, v.Counts.AutoReject, len(v.Zones))},
-	}
+	}...)
 	if m.OperatorDecision != "" {
 		op := fmt.Sprintf("Operator: %s by %s", m.OperatorDecision, m.Operator)
 		if !m.ReviewedAt.IsZero() {

@@ -35,7 +35,7 @@ func TestLoadShowsResultCard(t *testing.T) {
 	if got := w.decision.Text; got != "REJECT" {
 		t.Errorf("decision %q, want REJECT", got)
 	}
-	if got := w.confidence.Text; got != "Confidence 100.0 %" {
+	if got := w.confidence.Text; got != "Defect score 100.0 %" {
 		t.Errorf("confidence %q", got)
 	}
 	if got := w.level.Text; got != "High confidence" {
@@ -71,7 +71,7 @@ func TestSliderRedecidesWithoutInference(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB()))
 	w := &h.ins.w
-	if w.decision.Text != "REVIEW" || w.confidence.Text != "Confidence 58.8 %" {
+	if w.decision.Text != "REVIEW" || w.confidence.Text != "Defect score 58.8 %" {
 		t.Fatalf("before: %q %q, want REVIEW 58.8 %%", w.decision.Text, w.confidence.Text)
 	}
 	runs := h.model.calls.Load()

@@ -184,6 +184,9 @@ func (i *Inspector) submitReview(it *item, decision, reason string, advance bool
 			i.refilter()
 			i.refreshImageCount()
 			i.refreshReview()
+			if it == i.currentItem() {
+				i.refreshResult() // the operator's decision is the headline now
+			}
 			if advance {
 				i.nextNeedingReview()
 			}

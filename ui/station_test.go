@@ -14,6 +14,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"steelinspect/audit"
+	"steelinspect/inference"
 )
 
 // stripPass is uniformly dark: every patch ≈0.235, PASS.
@@ -206,6 +207,36 @@ func TestOverrideNeedsReason(t *testing.T) {
 	}
 	if got := h.ins.w.reviewInfo.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
 		t.Errorf("card %q", got)
+	}
+	// The operator's PASS is the headline; the automatic REJECT stays
+	// visible beneath it.
+	if w := &h.ins.w; w.decision.Text != "PASS" || w.decision.Color != decisionColor(inference.Pass) ||
+		!strings.Contains(w.level.Text, "Automatic decision: REJECT, overridden by alice") {
+		t.Errorf("card after the override: %q in %v, %q", w.decision.Text, w.decision.Color, w.level.Text)
+	}
+}
+
+// TestThresholdsNeverRelabelRecordedStrips: moving a threshold after a
+// strip is recorded leaves its headline as recorded; the card says what
+// the new thresholds would give.
+func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
+	h, store := newStation(t)
+	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // 58.8 %: REVIEW at 0.40 / 0.65
+	w := &h.ins.w
+	if w.decision.Text != "REVIEW" {
+		t.Fatalf("decision %q", w.decision.Text)
+	}
+	h.ins.setPIN("2468", nil) // first use sets the PIN and unlocks
+	h.waitIdle()
+	w.rejectSlider.SetValue(0.55)
+	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT at the current thresholds") {
+		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.thresholds, w.decision.Text, w.level.Text)
+	}
+	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
+		t.Errorf("audit rows %+v", rows)
+	}
+	if h.ins.reviewCount() != 1 {
+		t.Errorf("%d strips need review after a threshold move, want the recorded REVIEW still waiting", h.ins.reviewCount())
 	}
 }
 

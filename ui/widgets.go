@@ -658,6 +658,36 @@ func (i *Inspector) stride() int {
 	return 0
 }
 
+// disposition is the shown strip's headline decision and what the card
+// says beneath it: once a strip is recorded, its recorded automatic
+// decision, or the operator's over it (inference.Final); a threshold moved
+// since never relabels it, the card only says what the current thresholds
+// would give. Without an audit record (--no-audit), the verdict at the
+// current thresholds.
+func (i *Inspector) disposition(v *inference.Verdict) (inference.Decision, string) {
+	it := i.currentItem()
+	if it == nil || it.auditID == 0 {
+		return v.Decision, "" // not recorded (no audit trail): the thresholds decide live
+	}
+	recorded, err := inference.ParseDecision(it.auto)
+	if err != nil {
+		return v.Decision, ""
+	}
+	var note string
+	op := ""
+	if it.review != nil {
+		op = it.review.decision
+	}
+	final := inference.Final(recorded, op)
+	if final != recorded {
+		note += fmt.Sprintf("\nAutomatic decision: %s, overridden by %s", recorded, it.review.operator)
+	}
+	if v.Decision != recorded {
+		note += fmt.Sprintf("\nRecorded as %s; would be %s at the current thresholds", recorded, v.Decision)
+	}
+	return final, note
+}
+
 // refreshResult fills the result card, metrics, zone breakdown and table
 // from the held verdict.
 func (i *Inspector) refreshResult() {
@@ -680,11 +710,12 @@ func (i *Inspector) refreshResult() {
 			w.zoneBarTrack[z].Objects[1].(*canvas.Rectangle).Hide()
 		}
 	} else {
-		c := decisionColor(v.Decision)
-		w.decision.Text = v.Decision.String()
+		final, note := i.disposition(v)
+		c := decisionColor(final)
+		w.decision.Text = final.String()
 		w.decision.Color = c
-		w.confidence.Text = fmt.Sprintf("Confidence %.1f %%", 100*v.Confidence)
-		w.level.SetText(v.ConfidenceLevel + " confidence")
+		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence)
+		w.level.SetText(v.ConfidenceLevel + " confidence" + note)
 		w.action.SetText(v.Recommendation)
 		w.action.Importance = decisionImportance(v.Decision)
 		w.action.Refresh()
