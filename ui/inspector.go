@@ -173,6 +173,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	go i.work()
 	if i.store != nil {
 		i.askOperator(false)
+		i.restoreShift()
 	}
 
 	if len(opts.Paths) > 0 {
@@ -368,6 +369,10 @@ func (i *Inspector) showItem(idx int) {
 		return
 	}
 	it := i.items[idx]
+	if !i.isFresh(it) && it.auditID != 0 {
+		i.reanalyseForDisplay(idx)
+		return
+	}
 	if !i.isFresh(it) {
 		s := it.source()
 		i.setStatus(fmt.Sprintf("Analysing %s with the new model…", it.name))
@@ -403,6 +408,34 @@ func (i *Inspector) showItem(idx int) {
 	if !i.shotTaken && i.opts.Screenshot != "" {
 		i.scheduleScreenshot()
 	}
+}
+
+// reanalyseForDisplay analyses a recorded strip again (restored from the
+// trail, or scored by an earlier model) to show it, without recording it
+// again: its audit record, recorded decision and review stay as they are,
+// and the card says what the current model would decide.
+func (i *Inspector) reanalyseForDisplay(idx int) {
+	it := i.items[idx]
+	s := it.source()
+	i.setStatus(fmt.Sprintf("Analysing %s to show it (its record stays as it is)…", it.name))
+	i.enqueue(func(done func()) {
+		a, err := i.analyze(i.ctx, s)
+		var display image.Image
+		if err == nil {
+			display = displayImage(a.Decoded.Image)
+			a.Decoded = inference.DecodedImage{}
+		}
+		i.do(func() {
+			defer done()
+			if err != nil {
+				i.showError("Could not show "+it.name, fmt.Sprintf("%s: %v", displayPath(s), err))
+				i.refreshStatus()
+				return
+			}
+			it.analysis, it.display, it.modelGen = &a, display, i.modelGen
+			i.showItem(idx)
+		})
+	})
 }
 
 // decodeForDisplay decodes a strip again off the UI goroutine (not on the
@@ -527,10 +560,15 @@ func (i *Inspector) openModel(path string) {
 		i.askUnlock(func() { i.openModel(path) })
 		return
 	}
+	// The shown strip is scored again with the new model; a recorded one
+	// only for display (reanalyseForDisplay): its record stays as it is.
 	var cur *source
-	if it := i.currentItem(); it != nil {
+	recordedShown := false
+	if it := i.currentItem(); it != nil && it.auditID == 0 {
 		s := it.source()
 		cur = &s
+	} else if it != nil {
+		recordedShown = true
 	}
 	oldModel := describeModel(i.manifest, i.modelSource)
 	i.setStatus("Opening model " + filepath.Base(path) + "…")
@@ -564,6 +602,10 @@ func (i *Inspector) openModel(path string) {
 			i.refreshModelInfo()
 			i.refreshPrevious()
 			i.w.images.Refresh()
+			if recordedShown {
+				i.showItem(i.current)
+				return
+			}
 			if cur == nil {
 				i.refreshStatus()
 				return

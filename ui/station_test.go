@@ -229,7 +229,7 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	h.ins.setPIN("2468", nil) // first use sets the PIN and unlocks
 	h.waitIdle()
 	w.rejectSlider.SetValue(0.55)
-	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT at the current thresholds") {
+	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT now") {
 		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.thresholds, w.decision.Text, w.level.Text)
 	}
 	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {

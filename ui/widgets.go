@@ -683,7 +683,7 @@ func (i *Inspector) disposition(v *inference.Verdict) (inference.Decision, strin
 		note += fmt.Sprintf("\nAutomatic decision: %s, overridden by %s", recorded, it.review.operator)
 	}
 	if v.Decision != recorded {
-		note += fmt.Sprintf("\nRecorded as %s; would be %s at the current thresholds", recorded, v.Decision)
+		note += fmt.Sprintf("\nRecorded as %s; would be %s now (current model and thresholds)", recorded, v.Decision)
 	}
 	return final, note
 }

@@ -1,0 +1,89 @@
+package ui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+// ShiftLength is how far back the Processed list reaches when the window
+// starts: the strips of this shift. Every unresolved REVIEW is restored
+// whatever its age.
+const ShiftLength = 12 * time.Hour
+
+// maxRestored bounds the strips restored on start.
+const maxRestored = 5000
+
+// restoreShift fills the Processed list and the review queue from the
+// audit trail on start: this shift's strips and every REVIEW no operator
+// has decided, whichever entry point recorded them, as long as their image
+// file is still there (an API upload is not kept). Restored strips keep
+// their audit records; showing one analyses it again for display only.
+func (i *Inspector) restoreShift() {
+	store := i.store
+	i.goBackground(func() func() {
+		shift, err := store.History(i.ctx, audit.Query{Since: time.Now().Add(-ShiftLength), Limit: maxRestored})
+		if err != nil {
+			return func() { i.showError("Could not restore the shift", err.Error()) }
+		}
+		pending, err := store.History(i.ctx, audit.Query{Decision: inference.Review.String(), Limit: maxRestored})
+		if err != nil {
+			return func() { i.showError("Could not restore the review queue", err.Error()) }
+		}
+		rows := restorable(append(shift, pending...))
+		return func() { i.addRestored(rows) }
+	})
+}
+
+// restorable keeps one row per image file that still exists (its latest),
+// oldest first.
+func restorable(rows []audit.Inspection) []audit.Inspection {
+	latest := map[string]audit.Inspection{}
+	for _, r := range rows {
+		if prev, ok := latest[r.Path]; ok && prev.ID >= r.ID {
+			continue
+		}
+		if st, err := os.Stat(r.Path); err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		latest[r.Path] = r
+	}
+	out := make([]audit.Inspection, 0, len(latest))
+	for _, r := range latest {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	return out
+}
+
+// addRestored adds restored strips to the Processed list (before anything
+// loaded since) without showing one.
+func (i *Inspector) addRestored(rows []audit.Inspection) {
+	added := 0
+	for _, r := range rows {
+		s := source{name: filepath.Base(r.Path), path: r.Path}
+		if _, ok := i.byKey[s.key()]; ok {
+			continue
+		}
+		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: r.AutoDecision, inspectedAt: r.InspectedAt, modelGen: -1}
+		if r.OperatorDecision != "" {
+			it.review = &operatorReview{decision: r.OperatorDecision, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
+		}
+		i.items = append(i.items, it)
+		i.byKey[s.key()] = len(i.items) - 1
+		added++
+	}
+	if added == 0 {
+		return
+	}
+	i.refilter()
+	i.w.images.Refresh()
+	i.refreshImageCount()
+	i.refreshReview()
+	i.setStatus(fmt.Sprintf("Restored %d strip(s) of this shift from the audit trail, %d waiting for review", added, i.reviewCount()))
+}

@@ -1,0 +1,107 @@
+package ui
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"steelinspect/audit"
+
+	"fyne.io/fyne/v2"
+)
+
+// TestShiftIsRestoredOnStart: after a restart the Processed list used to
+// be empty while the audit trail held unresolved REVIEWs (issue 17). On
+// start the window restores this shift's strips and every unresolved
+// REVIEW; showing one does not record it again.
+func TestShiftIsRestoredOnStart(t *testing.T) {
+	store := openStore(t)
+	dir := t.TempDir()
+	ctx := context.Background()
+	add := func(path, auto string, at time.Time) int64 {
+		t.Helper()
+		id, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: path, AutoDecision: auto,
+			ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	now := time.Now()
+	oldPending := writePNG(t, dir, "old-review.png", stripB())
+	add(oldPending, "REVIEW", now.Add(-72*time.Hour)) // days old, never decided: restored
+	add(writePNG(t, dir, "old-pass.png", stripPass()), "PASS", now.Add(-72*time.Hour))
+	add(writePNG(t, dir, "shift-pass.png", stripPass()), "PASS", now.Add(-time.Hour))
+	decided := add(writePNG(t, dir, "decided.png", stripB()), "REVIEW", now.Add(-time.Hour))
+	if err := store.Review(ctx, decided, "REJECT", "bob", ""); err != nil {
+		t.Fatal(err)
+	}
+	add(filepath.Join(dir, "gone.png"), "REVIEW", now.Add(-time.Hour)) // its file is gone
+	add("upload (API request 1f)", "REVIEW", now.Add(-time.Hour))      // an API upload: no file
+	before := len(history(t, store))
+
+	h := newHarness(t, Options{Audit: store})
+	h.ins.setOperator("alice")
+	h.waitIdle()
+	var names []string
+	for _, it := range h.ins.items {
+		names = append(names, it.name)
+	}
+	if strings.Join(names, ",") != "old-review.png,shift-pass.png,decided.png" {
+		t.Fatalf("restored %v, want the old pending REVIEW and this shift's strips with files", names)
+	}
+	if n := h.ins.reviewCount(); n != 1 {
+		t.Errorf("%d strips wait for review, want the one undecided REVIEW", n)
+	}
+	if it := h.ins.items[2]; it.review == nil || it.review.decision != "REJECT" || it.review.operator != "bob" {
+		t.Errorf("bob's decision not restored: %+v", it.review)
+	}
+
+	h.ins.nextNeedingReview()
+	h.waitIdle()
+	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
+		t.Fatalf("showing the pending strip: current %d, card %q", h.ins.current, h.ins.w.decision.Text)
+	}
+	if got := len(history(t, store)); got != before {
+		t.Errorf("showing a restored strip wrote %d new audit records", got-before)
+	}
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
+	h.waitIdle()
+	rows := history(t, store)
+	if rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "alice" || len(rows) != before {
+		t.Errorf("the restored REVIEW was not decided on its own record: %+v", rows[0])
+	}
+}
+
+// TestModelSwitchDoesNotRescoreRecordedStrips: after a model switch,
+// revisiting a pending REVIEW used to score it again under a new record
+// while the original stayed unresolved (issue 17).
+func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
+	store := openStore(t)
+	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
+	h := newHarness(t, Options{Audit: store, OpenModel: opener})
+	h.ins.setOperator("alice")
+	dir := t.TempDir()
+	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "c.png", stripPass()))
+	h.ins.showItem(0)
+	h.waitIdle()
+	if h.ins.w.decision.Text != "REVIEW" || len(history(t, store)) != 2 {
+		t.Fatalf("card %q, %d records", h.ins.w.decision.Text, len(history(t, store)))
+	}
+	h.ins.setPIN("2468", nil)
+	h.waitIdle()
+	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
+	h.waitIdle()
+	h.ins.showItem(1)
+	h.waitIdle()
+	h.ins.showItem(0)
+	h.waitIdle()
+	if h.ins.manifest.Name != "tiny-nhwc" || h.ins.w.decision.Text != "REVIEW" || h.ins.reviewCount() != 1 {
+		t.Errorf("after the switch: model %s, card %q, %d pending", h.ins.manifest.Name, h.ins.w.decision.Text, h.ins.reviewCount())
+	}
+	if got := len(history(t, store)); got != 2 {
+		t.Errorf("%d audit records after revisiting both strips with the new model, want the 2 original", got)
+	}
+}
