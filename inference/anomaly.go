@@ -92,7 +92,7 @@ type TaughtOn struct {
 func BankMemory(rows, dim int) int64 { return int64(rows) * int64(2*dim+1) * 4 }
 
 // validateAnomaly adds the problems of an anomaly manifest to bad.
-func (m *Manifest) validateAnomaly(bad func(string, ...any)) {
+func (m *Manifest) validateAnomaly(bad problem) {
 	a := m.Anomaly
 	if m.Kind != KindAnomaly {
 		if a != nil {

@@ -154,24 +154,47 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 			e.Close() // frees what was made before the failure (the bank's tensors)
 		}
 	}()
-	inputNames, outputNames := []string{m.Input.Name}, []string{m.Output.Name}
+	inputNames, outputNames, err := e.prepare(m, ins, outs)
+	if err != nil {
+		return nil, err
+	}
+	so, err := sessionOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	defer so.Destroy()
+	e.threads = opts.Threads
+	if e.threads <= 0 {
+		e.threads = runtime.NumCPU()
+	}
+	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData, inputNames, outputNames, so)
+	if err != nil {
+		return nil, fmt.Errorf("model %q: create session: %w", m.Name, err)
+	}
+	opened = true
+	return e, nil
+}
+
+// prepare checks the model's graph against the manifest for its kind and
+// makes the buffers it is run with; it returns the session's input and
+// output names.
+func (e *Engine) prepare(m *Manifest, ins, outs []ort.InputOutputInfo) (inputNames, outputNames []string, err error) {
+	inputNames, outputNames = []string{m.Input.Name}, []string{m.Output.Name}
 	if m.IsAnomaly() {
 		if err := e.prepareAnomaly(m, ins, outs); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		inputNames = append(inputNames, anomalyBankInput, anomalyBankSqInput)
-		outputNames = append(outputNames, m.Output.Features)
-	} else if e.fixedBatch, e.outputRank, err = checkModelShapes(m, ins, outs); err != nil {
-		return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
+		return append(inputNames, anomalyBankInput, anomalyBankSqInput), append(outputNames, m.Output.Features), nil
+	}
+	if e.fixedBatch, e.outputRank, err = checkModelShapes(m, ins, outs); err != nil {
+		return nil, nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
 	}
 	if e.fixedBatch > 0 {
 		e.maxBatch = e.fixedBatch
 	}
-	switch {
-	case m.IsAnomaly():
-	case m.WholeStrip():
+	if m.WholeStrip() {
 		if e.featureDim, err = checkFeaturesOutput(m, outs); err != nil {
-			return nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
+			return nil, nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
 		}
 		windows := chunkWindows(maxChunkWidth, m.Input)
 		e.buf = make([]float32, maxChunkWidth*m.Input.PatchSize*m.Input.Channels)
@@ -180,72 +203,68 @@ func NewEngine(m *Manifest, onnxData []byte, source string, opts EngineOptions) 
 			e.outBufs = append(e.outBufs, make([]float32, e.featureDim*windows))
 			outputNames = append(outputNames, m.Output.Features)
 		}
-	default:
+	} else {
 		e.buf = make([]float32, e.maxBatch*e.patchElems)
 		e.outBufs = [][]float32{make([]float32, e.maxBatch*e.numClasses)}
 	}
 	if m.Familiarity != nil {
 		if m.familiarityStats == nil {
-			return nil, fmt.Errorf("model %q: its familiarity statistics (%s) were not loaded", m.Name, m.Familiarity.File)
+			return nil, nil, fmt.Errorf("model %q: its familiarity statistics (%s) were not loaded", m.Name, m.Familiarity.File)
 		}
 		if m.familiarityStats.Dim != e.featureDim {
-			return nil, fmt.Errorf("model %q: familiarity statistics are for %d features, the model gives %d",
+			return nil, nil, fmt.Errorf("model %q: familiarity statistics are for %d features, the model gives %d",
 				m.Name, m.familiarityStats.Dim, e.featureDim)
 		}
 		e.familiarity = m.familiarityStats
 	}
+	return inputNames, outputNames, nil
+}
 
+// sessionOptions makes ONNX Runtime's session options from opts (the
+// caller destroys them; the thread count is set by NewEngine).
+func sessionOptions(opts EngineOptions) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("session options: %w", err)
 	}
-	defer so.Destroy()
-	e.threads = opts.Threads
-	if e.threads <= 0 {
-		e.threads = runtime.NumCPU()
-	}
-	if err := so.SetIntraOpNumThreads(e.threads); err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
-	}
-	if err := so.SetInterOpNumThreads(1); err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
-	}
 	level, err := graphOptimizationLevel(opts.Optimization)
 	if err != nil {
+		so.Destroy()
 		return nil, err
 	}
-	if err := so.SetGraphOptimizationLevel(level); err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
+	threads := opts.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	steps := []func() error{
+		func() error { return so.SetIntraOpNumThreads(threads) },
+		func() error { return so.SetInterOpNumThreads(1) },
+		func() error { return so.SetGraphOptimizationLevel(level) },
+		// QuickGeluFusion turns EfficientNet's SiLU (x·sigmoid(x)) into a
+		// QuickGelu kernel that has no blocked-layout (NCHWc) version, so
+		// ONNX Runtime converts every activation map out of and back into
+		// the blocked layout around each one: a third of the model's time.
+		// Left as Sigmoid and Mul, the activations stay blocked.
+		func() error {
+			return so.AddSessionConfigEntry("optimization.disable_specified_optimizers", "QuickGeluFusion")
+		},
 	}
 	if opts.NoMemArena {
-		if err := so.SetCpuMemArena(false); err != nil {
-			return nil, fmt.Errorf("session options: %w", err)
-		}
+		steps = append(steps, func() error { return so.SetCpuMemArena(false) })
 	}
 	if opts.NoSpin {
-		if err := so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0"); err != nil {
-			return nil, fmt.Errorf("session options: %w", err)
-		}
-	}
-	// QuickGeluFusion turns EfficientNet's SiLU (x·sigmoid(x)) into a
-	// QuickGelu kernel that has no blocked-layout (NCHWc) version, so ONNX
-	// Runtime converts every activation map out of and back into the blocked
-	// layout around each one: a third of the model's time. Left as Sigmoid
-	// and Mul, the activations stay blocked.
-	if err := so.AddSessionConfigEntry("optimization.disable_specified_optimizers", "QuickGeluFusion"); err != nil {
-		return nil, fmt.Errorf("session options: %w", err)
+		steps = append(steps, func() error { return so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0") })
 	}
 	if opts.ProfilePrefix != "" {
-		if err := so.EnableProfiling(opts.ProfilePrefix); err != nil {
+		steps = append(steps, func() error { return so.EnableProfiling(opts.ProfilePrefix) })
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			so.Destroy()
 			return nil, fmt.Errorf("session options: %w", err)
 		}
 	}
-	e.session, err = ort.NewDynamicAdvancedSessionWithONNXData(onnxData, inputNames, outputNames, so)
-	if err != nil {
-		return nil, fmt.Errorf("model %q: create session: %w", m.Name, err)
-	}
-	opened = true
-	return e, nil
+	return so, nil
 }
 
 // checkModelShapes compares the model's real input and output with the

@@ -131,10 +131,27 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	return &m, nil
 }
 
-// Validate checks that the manifest is complete and self-consistent.
+// Validate checks that the manifest is complete and self-consistent. Each
+// part is checked by its own function; every problem is reported at once.
 func (m *Manifest) Validate() error {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	m.validateIdentity(bad)
+	m.validateInput(bad)
+	m.validatePreprocessing(bad)
+	m.validateOutput(bad)
+	m.validateFamiliarity(bad)
+	m.validateAnomaly(bad)
+	if len(problems) > 0 {
+		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// problem collects one problem of a manifest.
+type problem func(format string, args ...any)
+
+func (m *Manifest) validateIdentity(bad problem) {
 	if m.Name == "" {
 		bad("name is empty")
 	}
@@ -144,6 +161,14 @@ func (m *Manifest) Validate() error {
 	if !validHash(m.SHA256) {
 		bad("sha256 %q is not 64 hex digits", m.SHA256)
 	}
+	switch m.Kind {
+	case "", KindClassifier, KindAnomaly:
+	default:
+		bad("kind %q must be %s or %s", m.Kind, KindClassifier, KindAnomaly)
+	}
+}
+
+func (m *Manifest) validateInput(bad problem) {
 	in := m.Input
 	switch m.Variant {
 	case "", VariantPerPatch:
@@ -172,12 +197,15 @@ func (m *Manifest) Validate() error {
 	if in.Stride < 1 || in.Stride > in.PatchSize {
 		bad("input.stride %d must be 1..patch_size", in.Stride)
 	}
+}
+
+func (m *Manifest) validatePreprocessing(bad problem) {
 	p := m.Preprocessing
 	if !(p.Scale > 0) {
 		bad("preprocessing.scale must be positive")
 	}
-	if len(p.Mean) != in.Channels || len(p.Std) != in.Channels {
-		bad("preprocessing.mean and std need one value per channel (%d)", in.Channels)
+	if len(p.Mean) != m.Input.Channels || len(p.Std) != m.Input.Channels {
+		bad("preprocessing.mean and std need one value per channel (%d)", m.Input.Channels)
 	}
 	for _, s := range p.Std {
 		if !(s > 0) {
@@ -185,6 +213,9 @@ func (m *Manifest) Validate() error {
 			break
 		}
 	}
+}
+
+func (m *Manifest) validateOutput(bad problem) {
 	if m.Output.Name == "" {
 		bad("output.name is empty")
 	}
@@ -197,33 +228,28 @@ func (m *Manifest) Validate() error {
 	if err := m.DefaultThresholds.Validate(); err != nil {
 		bad("default_thresholds: %v", err)
 	}
-	switch m.Kind {
-	case "", KindClassifier, KindAnomaly:
-	default:
-		bad("kind %q must be %s or %s", m.Kind, KindClassifier, KindAnomaly)
-	}
 	if m.Output.Features != "" && m.Variant != VariantWholeStrip {
 		bad("output.features needs a whole-strip model")
 	}
-	if f := m.Familiarity; f != nil {
-		if m.Output.Features == "" {
-			bad("familiarity needs output.features")
-		}
-		if !plainFileName(f.File) {
-			bad("familiarity.file %q must be a file name beside the manifest", f.File)
-		}
-		if !validHash(f.SHA256) {
-			bad("familiarity.sha256 %q is not 64 hex digits", f.SHA256)
-		}
-		if !(f.Limit > 0) {
-			bad("familiarity.limit must be positive")
-		}
+}
+
+func (m *Manifest) validateFamiliarity(bad problem) {
+	f := m.Familiarity
+	if f == nil {
+		return
 	}
-	m.validateAnomaly(bad)
-	if len(problems) > 0 {
-		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
+	if m.Output.Features == "" {
+		bad("familiarity needs output.features")
 	}
-	return nil
+	if !plainFileName(f.File) {
+		bad("familiarity.file %q must be a file name beside the manifest", f.File)
+	}
+	if !validHash(f.SHA256) {
+		bad("familiarity.sha256 %q is not 64 hex digits", f.SHA256)
+	}
+	if !(f.Limit > 0) {
+		bad("familiarity.limit must be positive")
+	}
 }
 
 // validHash reports 64 hex digits.

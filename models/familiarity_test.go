@@ -5,8 +5,8 @@ import (
 	"image"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -80,7 +80,7 @@ func TestBundledModelSendsForeignImagesToReview(t *testing.T) {
 		{"image/png/testdata/benchRGB.png", inference.CautionUnfamiliar, "not trained on strips like this"},
 		{"image/png/testdata/benchGray.png", inference.CautionUnfamiliar, "not trained on strips like this"},
 	} {
-		data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", p.name))
+		data, err := os.ReadFile(filepath.Join(goroot(t), "src", p.name))
 		if err != nil {
 			t.Fatalf("Go's test picture %s: %v", p.name, err)
 		}
@@ -131,4 +131,15 @@ func uniform(w, h int, v uint8) *image.Gray {
 		img.Pix[i] = v
 	}
 	return img
+}
+
+// goroot is the Go installation the tests run with (`go env GOROOT`),
+// whose source tree holds the test pictures used above.
+func goroot(t *testing.T) string {
+	t.Helper()
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }

@@ -527,7 +527,7 @@ func TestCalibrateShots(t *testing.T) {
 	for _, variant := range []struct {
 		name  string
 		theme fyne.Theme
-	}{{"light", theme.LightTheme()}, {"dark", theme.DarkTheme()}} { //nolint:staticcheck // fixed variants for the pictures
+	}{{"light", fixedVariant{theme.DefaultTheme(), theme.VariantLight}}, {"dark", fixedVariant{theme.DefaultTheme(), theme.VariantDark}}} {
 		h.app.Settings().SetTheme(variant.theme)
 		c := openCalibrate(t, h)
 		loadHeldout(t, h, c)
@@ -568,4 +568,15 @@ func saveShot(t *testing.T, c *calibrateView, path string) {
 	if err := png.Encode(f, c.win.Canvas().Capture()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fixedVariant is a theme that always draws one variant, whatever the
+// user's preference: for pictures of both.
+type fixedVariant struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (f fixedVariant) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return f.Theme.Color(n, f.variant)
 }

@@ -38,7 +38,6 @@ type lockState struct {
 	timer   *time.Timer
 	gen     int                  // counts unlocks, to tell stale idle timers
 	settled inference.Thresholds // thresholds last recorded in the audit
-	checks  int                  // PIN checks running
 }
 
 func (l *lockState) stopTimer() {
