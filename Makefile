@@ -10,7 +10,7 @@ LDFLAGS  := -X steelinspect/inference.BuildLibraryDir=$(CURDIR)/third_party/onnx
 PYTHON   := /usr/bin/python3
 GOFILES  := $(shell git ls-files '*.go' 2>/dev/null)
 
-.PHONY: all deps deps-test ort build run package test check vet fmt-check gotest training-test fuzz bench testmodels clean
+.PHONY: all deps deps-test ort build run package test check vet lint fmt-check gotest training-test fuzz bench testmodels clean
 
 all: build
 
@@ -48,7 +48,15 @@ package: deps ort
 
 ## test: formatting, vet, the Go tests with the race detector (fuzz seeds
 ## included), the training pipeline's tests and the window smoke test
-test: deps-test ort fmt-check vet gotest training-test
+test: deps-test ort fmt-check vet lint gotest training-test
+
+## lint: staticcheck, and gocyclo over 15 for non-test code (a function
+## kept above it says why in its doc comment, with //gocyclo:ignore)
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOCYCLO     ?= github.com/fzipp/gocyclo/cmd/gocyclo@v0.6.0
+lint:
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(GOCYCLO) -over 15 -ignore '_test\.go$$' .
 
 fmt-check:
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -17,6 +17,9 @@ import (
 	"steelinspect/inference"
 )
 
+// Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, each measured stage and the optional comparisons.
+//
+//gocyclo:ignore
 func runBench(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("bench", env)

@@ -16,6 +16,9 @@ import (
 	"steelinspect/inference"
 )
 
+// Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, the run, each output format; each branch is one refusal or option.
+//
+//gocyclo:ignore
 func runEval(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("eval", env)

@@ -21,6 +21,9 @@ import (
 // under the same 32-client load test, at 4.9 instead of 5.5 requests/s.
 const serveMaxBatch = inference.DefaultMaxBatch
 
+// Cyclomatic complexity above 15, kept: a command read top to bottom: flags, the refusals of unsafe addresses and tokens, then serving.
+//
+//gocyclo:ignore
 func runServe(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("serve", env)

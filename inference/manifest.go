@@ -168,6 +168,9 @@ func (m *Manifest) validateIdentity(bad problem) {
 	}
 }
 
+// Cyclomatic complexity above 15, kept: a flat list of independent checks, each reporting its own problem.
+//
+//gocyclo:ignore
 func (m *Manifest) validateInput(bad problem) {
 	in := m.Input
 	switch m.Variant {

@@ -59,6 +59,9 @@ type upload struct {
 	values map[string]string // pass_threshold, reject_threshold as sent
 }
 
+// Cyclomatic complexity above 15, kept: the request's refusals in the order they apply (size, body, slot, thresholds, header, queue, timeout), each with its status.
+//
+//gocyclo:ignore
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	received := time.Now()
 	// A body announced above the limit is refused before a byte of it is
