@@ -235,6 +235,9 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
 		t.Errorf("audit rows %+v", rows)
 	}
+	if d, ok := h.ins.decisionOf(h.ins.items[0]); !ok || d != inference.Review {
+		t.Errorf("the Processed list shows %v (%v) after the threshold move, want the recorded REVIEW", d, ok)
+	}
 	if h.ins.reviewCount() != 1 {
 		t.Errorf("%d strips need review after a threshold move, want the recorded REVIEW still waiting", h.ins.reviewCount())
 	}

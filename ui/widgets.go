@@ -511,9 +511,14 @@ func (i *Inspector) buildStatusBar() fyne.CanvasObject {
 	return container.NewBorder(nil, nil, nil, w.statusModel, w.status)
 }
 
-// decisionOf decides an item with the current thresholds, when its
-// analysis is fresh.
+// decisionOf is an item's decision for the Processed list: the recorded
+// one once it is in the audit trail (a threshold or model change never
+// relabels it), else the current thresholds' when its analysis is fresh.
 func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
+	if it.auditID != 0 {
+		d, err := inference.ParseDecision(it.auto)
+		return d, err == nil
+	}
 	if !i.isFresh(it) {
 		return 0, false
 	}
