@@ -314,7 +314,7 @@ func (s *Store) SettingChanges(ctx context.Context) ([]SettingChange, error) {
 type Query struct {
 	Since, Until time.Time // zero: unbounded
 	Decision     string    // final decision (operator's, else automatic); "" any
-	Operator     string    // "" any
+	Operator     string    // "" any; case-insensitive
 	Path         string    // exact path; "" any
 	SHA256       string    // exact hash; "" any
 	Limit        int       // 0: no limit
@@ -334,7 +334,8 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		where, args = append(where, "COALESCE(operator_decision, auto_decision) = ?"), append(args, q.Decision)
 	}
 	if q.Operator != "" {
-		where, args = append(where, "operator = ?"), append(args, q.Operator)
+		// names are typed by hand at the start of a shift: "Alice" is alice
+		where, args = append(where, "operator = ? COLLATE NOCASE"), append(args, strings.TrimSpace(q.Operator))
 	}
 	if q.Path != "" {
 		where, args = append(where, "path = ?"), append(args, q.Path)

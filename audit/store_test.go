@@ -68,6 +68,9 @@ func TestAddReviewHistory(t *testing.T) {
 	if len(passes) != 1 || passes[0].ReviewReason != "oil mark, not a defect" {
 		t.Errorf("operator PASS rows %+v", passes)
 	}
+	if typed, _ := s.History(ctx, Query{Operator: " Ana "}); len(typed) != 2 {
+		t.Errorf("operator filter %q found %d rows, want ana's 2 whatever the case", " Ana ", len(typed))
+	}
 	future, _ := s.History(ctx, Query{Since: time.Now().Add(time.Hour)})
 	if len(future) != 0 {
 		t.Errorf("rows from the future: %d", len(future))
