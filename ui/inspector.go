@@ -86,6 +86,10 @@ type Inspector struct {
 	// errorsShown and messagesShown record every error and message
 	// shown, for tests.
 	errorsShown   []string
+	// dialogs are the open dialogs that take Enter and Esc, the top last.
+	dialogs []keyedDialog
+	// operatorPrompt is the open "Operator on shift" dialog, nil when none.
+	operatorPrompt dialog.Dialog
 	messagesShown []string
 
 	w widgets
@@ -679,6 +683,7 @@ func (i *Inspector) showError(title, msg string) {
 	content := container.NewBorder(nil, nil, container.NewVBox(icon), nil,
 		container.New(&fixedWidth{width: 520}, text))
 	d := dialog.NewCustom(title, "OK", content, i.win)
+	i.trackDialog(d, d.Hide, d.Hide)
 	d.Show()
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"golang.org/x/crypto/bcrypt"
@@ -113,14 +112,14 @@ func (i *Inspector) askUnlock(then func()) {
 		i.askNewPIN(then)
 		return
 	}
-	pin := widget.NewPasswordEntry()
-	d := dialog.NewForm("Unlock settings", "Unlock", "Cancel",
+	pin := newDialogEntry(true, false)
+	d := i.keyedForm("Unlock settings", "Unlock", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
 		func(ok bool) {
 			if ok {
 				i.unlock(pin.Text, then)
 			}
-		}, i.win)
+		})
 	d.Resize(fyne.NewSize(380, 160))
 	d.Show()
 	i.win.Canvas().Focus(pin)
@@ -128,14 +127,14 @@ func (i *Inspector) askUnlock(then func()) {
 
 // askNewPIN offers to set the supervisor PIN on first use.
 func (i *Inspector) askNewPIN(then func()) {
-	pin, again := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	pin, again := newDialogEntry(true, false), newDialogEntry(true, false)
 	pin.Validator = func(s string) error {
 		if len(strings.TrimSpace(s)) < minPINLength {
 			return fmt.Errorf("at least %d characters", minPINLength)
 		}
 		return nil
 	}
-	d := dialog.NewForm("Set the supervisor PIN", "Set PIN", "Cancel",
+	d := i.keyedForm("Set the supervisor PIN", "Set PIN", "Cancel",
 		[]*widget.FormItem{
 			widget.NewFormItem("New PIN", pin),
 			widget.NewFormItem("Repeat", again),
@@ -149,7 +148,7 @@ func (i *Inspector) askNewPIN(then func()) {
 				return
 			}
 			i.setPIN(pin.Text, then)
-		}, i.win)
+		})
 	d.Resize(fyne.NewSize(420, 220))
 	d.Show()
 	i.win.Canvas().Focus(pin)

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -57,7 +56,7 @@ func (i *Inspector) buildReviewBox() fyne.CanvasObject {
 // askOperator asks for the operator's name: once per shift at start, and
 // again from "Change operator". The name is kept in memory only.
 func (i *Inspector) askOperator(change bool) {
-	entry := widget.NewEntry()
+	entry := newDialogEntry(false, false)
 	entry.SetPlaceHolder("Name or badge number")
 	entry.SetText(i.operator)
 	entry.Validator = func(s string) error {
@@ -70,21 +69,27 @@ func (i *Inspector) askOperator(change bool) {
 	if change {
 		title = "Change operator"
 	}
-	d := dialog.NewForm(title, "Start shift", "Cancel",
+	d := i.keyedForm(title, "Start shift", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Operator", entry)},
 		func(ok bool) {
 			if ok {
 				i.setOperator(entry.Text)
 			}
-		}, i.win)
+		})
 	d.Resize(fyne.NewSize(420, 180))
+	i.operatorPrompt = d
 	d.Show()
 	i.win.Canvas().Focus(entry)
 }
 
-// setOperator names the operator whose reviews follow.
+// setOperator names the operator whose reviews follow (and closes the
+// operator prompt if it is still open: the name came another way).
 func (i *Inspector) setOperator(name string) {
 	i.operator = strings.TrimSpace(name)
+	if d := i.operatorPrompt; d != nil {
+		i.operatorPrompt = nil
+		d.Hide()
+	}
 	i.refreshOperator()
 }
 
@@ -133,17 +138,17 @@ func (i *Inspector) askOverride(focus bool) {
 		return
 	}
 	to := overrideOf(it.auto)
-	reason := widget.NewMultiLineEntry()
+	reason := newDialogEntry(false, true)
 	reason.SetPlaceHolder("Why the automatic decision is wrong")
 	reason.SetMinRowsVisible(3)
 	reason.Validator = audit.CheckReason
-	d := dialog.NewForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to, "Cancel",
+	d := i.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to, "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Reason", reason)},
 		func(ok bool) {
 			if ok {
 				i.override(reason.Text)
 			}
-		}, i.win)
+		})
 	d.Resize(fyne.NewSize(520, 260))
 	d.Show()
 	if focus {

@@ -233,6 +233,9 @@ func (i *Inspector) bindKeys() {
 	c := i.win.Canvas()
 	c.AddShortcut(openShortcut, func(fyne.Shortcut) { i.showOpenDialog() })
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if i.dialogKey(ev) {
+			return // a dialog is open: Enter and Esc are its, and no key acts on the strip behind it
+		}
 		switch ev.Name {
 		case fyne.KeyRight, fyne.KeyPageDown, fyne.KeyDown:
 			i.next()

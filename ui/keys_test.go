@@ -1,0 +1,63 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+)
+
+// TestDialogKeys: Enter confirms and Esc cancels the station's dialogs,
+// and no key acts on the strip behind an open dialog (issue 17).
+func TestDialogKeys(t *testing.T) {
+	store := openStore(t)
+	h := newHarness(t, Options{Audit: store})
+	canvas := h.ins.Window().Canvas()
+
+	// The operator prompt opens on start with its entry focused: typing a
+	// name and Enter starts the shift.
+	entry, ok := canvas.Focused().(*dialogEntry)
+	if !ok || h.ins.topDialog() == nil {
+		t.Fatalf("no operator prompt with a focused entry at start (focused %T)", canvas.Focused())
+	}
+	test.Type(entry, "bob")
+	entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if h.ins.operator != "bob" || h.ins.topDialog() != nil {
+		t.Fatalf("after Enter: operator %q, dialog open %v", h.ins.operator, h.ins.topDialog() != nil)
+	}
+
+	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // REVIEW
+	key := canvas.OnTypedKey()
+
+	// P under an open dialog does not decide the strip behind it; Esc
+	// closes the dialog.
+	h.ins.showError("Something", "went wrong")
+	key(&fyne.KeyEvent{Name: fyne.KeyP})
+	h.waitIdle()
+	if r := history(t, store)[0]; r.OperatorDecision != "" {
+		t.Fatalf("P under an error dialog recorded %s", r.OperatorDecision)
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.ins.topDialog() != nil || canvas.Overlays().Top() != nil {
+		t.Fatal("Esc did not close the error dialog")
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyP})
+	h.waitIdle()
+	if r := history(t, store)[0]; r.OperatorDecision != "PASS" || r.Operator != "bob" {
+		t.Fatalf("P with no dialog open: row %+v", r)
+	}
+
+	// Esc typed into the override's reason box cancels the override.
+	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA())) // REJECT
+	h.ins.askOverride(true)
+	reason, ok := canvas.Focused().(*dialogEntry)
+	if !ok {
+		t.Fatalf("override reason not focused: %T", canvas.Focused())
+	}
+	test.Type(reason, "paint")
+	reason.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	h.waitIdle()
+	if h.ins.topDialog() != nil || history(t, store)[1].OperatorDecision != "" {
+		t.Errorf("Esc in the reason box: dialog open %v, row %+v", h.ins.topDialog() != nil, history(t, store)[1])
+	}
+}
