@@ -85,12 +85,12 @@ type Inspector struct {
 	shotErr     error
 	// errorsShown and messagesShown record every error and message
 	// shown, for tests.
-	errorsShown   []string
+	errorsShown []string
 	// dialogs are the open dialogs that take Enter and Esc, the top last.
 	dialogs []keyedDialog
 	// operatorPrompt is the open "Operator on shift" dialog, nil when none.
 	operatorPrompt dialog.Dialog
-	messagesShown []string
+	messagesShown  []string
 
 	w widgets
 }
