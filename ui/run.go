@@ -3,9 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"github.com/go-gl/glfw/v3.3/glfw"
 
 	"steelinspect/assets"
 	"steelinspect/audit"
@@ -74,6 +76,36 @@ func Run(opts Options) error {
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
 	ins := NewInspector(a, opts)
+	go fitToScreen(ins.Window())
 	ins.Window().ShowAndRun()
 	return ins.Close()
+}
+
+// fitToScreen shrinks the window to the screen it opened on when its
+// starting size (1360×860) does not fit, e.g. a 1280×720 station screen:
+// without a window manager to clamp it, the status bar and the right-hand
+// panel were off screen. The window's content needs about 1170×560.
+// Fyne has no screen-size API; GLFW (its desktop driver) is asked on the
+// driver's own thread once the window is up.
+func fitToScreen(w fyne.Window) {
+	time.Sleep(200 * time.Millisecond)
+	fyne.Do(func() {
+		mon := glfw.GetPrimaryMonitor()
+		if mon == nil {
+			return
+		}
+		mode := mon.GetVideoMode()
+		scale := w.Canvas().Scale()
+		if mode == nil || scale <= 0 {
+			return
+		}
+		// leave room for a task bar and the window's title bar
+		avail := fyne.NewSize(float32(mode.Width)/scale-16, float32(mode.Height)/scale-64)
+		cur := w.Canvas().Size()
+		if cur.Width <= avail.Width && cur.Height <= avail.Height {
+			return
+		}
+		w.Resize(fyne.NewSize(min(cur.Width, avail.Width), min(cur.Height, avail.Height)))
+		w.CenterOnScreen()
+	})
 }
