@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -187,5 +188,68 @@ func TestWatchScoresAPausedWriteOnceWhole(t *testing.T) {
 	}
 	if lines := strings.Count(strings.TrimSpace(stdout.String()), "\n") + 1; lines != 1 || !strings.Contains(stdout.String(), `"decision":"REJECT"`) {
 		t.Errorf("watch reported %d results, want the one REJECT:\n%s", lines, stdout.String())
+	}
+}
+
+// TestWindowFitsStationScreens starts the real window under Xvfb at
+// 1280×720 and 1920×1080 and checks its picture: it fits the screen (at
+// 1280×720 the starting 1360×860 window used to hang off it, the status
+// bar and the right-hand panel unseen), and its status bar, the last rows,
+// carries text (issue 17).
+func TestWindowFitsStationScreens(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the whole application")
+	}
+	xvfb, err := exec.LookPath("xvfb-run")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xvfb-run is missing; make deps installs it")
+		}
+		t.Skip("xvfb-run not installed (make deps installs it)")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "steelinspect")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	strip := filepath.Join(dir, "strip.jpg")
+	os.WriteFile(strip, testimg.JPEG(testimg.TexturedStrip(1600, 256, 1344, 1600, 255)), 0o644)
+	for _, screen := range []image.Point{{1280, 720}, {1920, 1080}} {
+		shot := filepath.Join(dir, fmt.Sprintf("window-%dx%d.png", screen.X, screen.Y))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", fmt.Sprintf("-screen 0 %dx%dx24", screen.X, screen.Y), bin,
+			"--no-audit", "--screenshot", shot, strip)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err != nil {
+			t.Fatalf("%v: window run: %v\n%s", screen, err, out)
+		}
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := img.Bounds()
+		if b.Dx() > screen.X || b.Dy() > screen.Y {
+			t.Errorf("on a %v screen the window is %v: it does not fit", screen, b.Size())
+		}
+		// the status bar's text: light pixels in the bottom 28 rows
+		light := 0
+		for y := b.Max.Y - 28; y < b.Max.Y; y++ {
+			for x := b.Min.X; x < b.Min.X+400; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if r>>8 > 150 && g>>8 > 150 && bl>>8 > 150 {
+					light++
+				}
+			}
+		}
+		if light < 20 {
+			t.Errorf("on a %v screen the status bar shows no text (%d light pixels)", screen, light)
+		}
 	}
 }

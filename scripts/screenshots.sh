@@ -22,3 +22,17 @@ shoot unfamiliar "$(go env GOROOT)/src/image/png/testdata/benchGray.png"
 SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" xvfb-run -a -s "-screen 0 1400x900x24" \
   go test -tags shots -count=1 -run TestTeachShots ./ui/ >/dev/null
 echo "docs/teach.png, docs/finemap.png ← ui/teach_shots_test.go"
+# the whole screen at two station resolutions (needs x11-apps and netpbm
+# for xwd and its converters)
+screen() {
+  local res="$1" file="$2" d=":$((60 + RANDOM % 30))"
+  Xvfb "$d" -screen 0 "${res}x24" >/dev/null 2>&1 & local xpid=$!
+  sleep 1
+  DISPLAY="$d" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" bin/steelinspect --no-audit "$file" >/dev/null 2>&1 & local apid=$!
+  sleep 10
+  DISPLAY="$d" xwd -root -silent | xwdtopnm 2>/dev/null | pnmtopng > "docs/station-$res.png"
+  kill "$apid" "$xpid" 2>/dev/null || true
+  echo "docs/station-$res.png ← $file"
+}
+screen 1280x720 assets/demo/scratches.jpg
+screen 1920x1080 assets/demo/scratches.jpg

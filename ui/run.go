@@ -81,10 +81,11 @@ func Run(opts Options) error {
 	return ins.Close()
 }
 
-// fitToScreen shrinks the window to the screen it opened on when its
-// starting size (1360×860) does not fit, e.g. a 1280×720 station screen:
-// without a window manager to clamp it, the status bar and the right-hand
-// panel were off screen. The window's content needs about 1170×560.
+// fitToScreen sizes the window to the screen it opened on, less room for
+// a task bar: a station runs one application. On a 1280×720 screen the
+// starting size (1360×860) left the status bar and the right-hand panel
+// off screen; on 1920×1080 it left half the screen unused. The window's
+// content needs about 1170×560.
 // Fyne has no screen-size API; GLFW (its desktop driver) is asked on the
 // driver's own thread once the window is up.
 func fitToScreen(w fyne.Window) {
@@ -101,11 +102,7 @@ func fitToScreen(w fyne.Window) {
 		}
 		// leave room for a task bar and the window's title bar
 		avail := fyne.NewSize(float32(mode.Width)/scale-16, float32(mode.Height)/scale-64)
-		cur := w.Canvas().Size()
-		if cur.Width <= avail.Width && cur.Height <= avail.Height {
-			return
-		}
-		w.Resize(fyne.NewSize(min(cur.Width, avail.Width), min(cur.Height, avail.Height)))
+		w.Resize(avail)
 		w.CenterOnScreen()
 	})
 }
