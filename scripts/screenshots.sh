@@ -19,7 +19,8 @@ shoot reject assets/demo/pitting.jpg
 shoot unfamiliar "$(go env GOROOT)/src/image/png/testdata/benchGray.png"
 # teaching good steel: the report dialog, and a defective strip under a
 # taught model with the fine map on (teaches on testdata/good-base first)
-SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" xvfb-run -a -s "-screen 0 1400x900x24" \
+SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
+  GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
   go test -tags shots -count=1 -run TestTeachShots ./ui/ >/dev/null
 echo "docs/teach.png, docs/finemap.png ← ui/teach_shots_test.go"
 # the whole screen at two station resolutions (needs x11-apps and netpbm
