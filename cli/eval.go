@@ -247,6 +247,9 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 		g := r.Suggested
 		fmt.Fprintf(w, "\nsuggested thresholds (at most %d missed, least review, then fewest false alarms): pass %.2f reject %.2f\n", r.MaxMissed, g.Thresholds.Pass, g.Thresholds.Reject)
 		fmt.Fprintf(w, "  missed %d, false alarms %d, review rate %.1f%%\n", g.Missed, g.FalseAlarms, 100*g.ReviewRate)
+		for _, c := range evaluate.Caveats(*g) {
+			fmt.Fprintf(w, "  caution: %s\n", c)
+		}
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "note: %s\n", n)

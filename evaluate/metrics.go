@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -227,4 +228,34 @@ func (m Metric) MarshalJSON() ([]byte, error) {
 		return []byte("null"), nil
 	}
 	return strconv.AppendFloat(nil, float64(m), 'g', -1, 64), nil
+}
+
+// Safeguards of a suggested pair: how narrow a review band and how few
+// labelled strips it may rest on before the suggestion says so.
+const (
+	MinReviewBand      = 0.05
+	MinSuggestStrips   = 100
+	MinSuggestEachKind = 30
+)
+
+// Caveats says, in sentences, why a suggested pair should not be trusted
+// as it is: a review band narrower than MinReviewBand (a small drift in the
+// model's scores then moves strips straight between PASS and REJECT), or
+// too few labelled strips behind it. None for a well-backed pair.
+func Caveats(o StripOutcome) []string {
+	var out []string
+	if band := o.Thresholds.Reject - o.Thresholds.Pass; band < MinReviewBand {
+		out = append(out, fmt.Sprintf("the review band is only %.2f wide (pass %.2f, reject %.2f): a small drift in the model's scores would move strips straight between PASS and REJECT; keep it at least %.2f",
+			band, o.Thresholds.Pass, o.Thresholds.Reject, MinReviewBand))
+	}
+	clean := o.Strips - o.Defective
+	switch {
+	case o.Strips < MinSuggestStrips:
+		out = append(out, fmt.Sprintf("only %d labelled strips back it (%d defective, %d defect-free): measure on at least %d, %d of each kind",
+			o.Strips, o.Defective, clean, MinSuggestStrips, MinSuggestEachKind))
+	case o.Defective < MinSuggestEachKind || clean < MinSuggestEachKind:
+		out = append(out, fmt.Sprintf("only %d defective and %d defect-free strips back it: at least %d of each kind",
+			o.Defective, clean, MinSuggestEachKind))
+	}
+	return out
 }

@@ -624,6 +624,9 @@ func (c *calibrateView) onSuggest() {
 	c.suggested = &best
 	c.setPair(best.Thresholds)
 	text := fmt.Sprintf("Suggested for at most %d missed: %s.", n, describeOutcome(best))
+	for _, caveat := range evaluate.Caveats(best) {
+		text += "\nCaution: " + caveat + "."
+	}
 	if fitThresholds(best.Thresholds) != best.Thresholds {
 		// The station's sliders cannot hold it: offer the best they can.
 		var within []evaluate.StripOutcome

@@ -210,6 +210,15 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 		if want := fmt.Sprintf("pass %.2f, reject %.2f", best.Thresholds.Pass, best.Thresholds.Reject); !strings.Contains(c.suggestion.Text, want) {
 			t.Errorf("suggestion text %q lacks %q", c.suggestion.Text, want)
 		}
+		// the held-out set is 60 strips: the suggestion says it is too few
+		for _, caveat := range evaluate.Caveats(best) {
+			if !strings.Contains(c.suggestion.Text, "Caution: "+caveat) {
+				t.Errorf("suggestion text %q lacks the caveat %q", c.suggestion.Text, caveat)
+			}
+		}
+		if !strings.Contains(c.suggestion.Text, "only 60 labelled strips back it") {
+			t.Errorf("suggestion on 60 strips does not warn: %q", c.suggestion.Text)
+		}
 		if o := assertTable(t, c, conf, def); o.Missed > maxMissed {
 			t.Errorf("suggested pair misses %d > %d", o.Missed, maxMissed)
 		}
