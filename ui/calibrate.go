@@ -23,7 +23,6 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/crypto/bcrypt"
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
@@ -692,8 +691,7 @@ func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 		c.apply(t)
 		return
 	}
-	hash := i.app.Preferences().String(prefPINHash)
-	if hash == "" {
+	if i.app.Preferences().String(prefPINHash) == "" {
 		c.showMessage("Settings are locked",
 			"No supervisor PIN is set yet. Set one with Unlock… in the main window, then apply again. The station's thresholds are unchanged.")
 		return
@@ -704,29 +702,21 @@ func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
 		func(ok bool) {
 			if ok {
-				c.unlockAndApply(hash, pin.Text, t)
+				c.unlockAndApply(pin.Text, t)
 			}
 		}, c.win)
+	pin.OnSubmitted = func(string) { d.Submit() }
 	d.Resize(fyne.NewSize(420, 170))
 	d.Show()
 	c.win.Canvas().Focus(pin)
 }
 
-// unlockAndApply checks the PIN off the UI goroutine, as lock.go does, and
-// reports a wrong one in this window.
-func (c *calibrateView) unlockAndApply(hash, pin string, t inference.Thresholds) {
-	i := c.ins
-	i.goBackground(func() func() {
-		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pin))
-		return func() {
-			if err != nil {
-				c.showMessage("Wrong PIN", "The settings stay locked; the station's thresholds are unchanged.")
-				return
-			}
-			i.setLocked(false)
-			c.apply(t)
-		}
-	})
+// unlockAndApply checks the PIN with the main window's check (checkPIN),
+// its refusals shown in this window, and applies the pair once unlocked.
+func (c *calibrateView) unlockAndApply(pin string, t inference.Thresholds) {
+	c.ins.checkPIN(pin, func(title, msg string) {
+		c.showMessage(title, msg+" The station's thresholds are unchanged.")
+	}, func() { c.apply(t) })
 }
 
 // apply goes the way a slider move and its release go: setThresholds,

@@ -309,8 +309,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	if n := len(c.messages); !strings.Contains(c.messages[n-1], "PIN asked") {
 		t.Errorf("messages %q", c.messages)
 	}
-	hash := h.app.Preferences().String(prefPINHash)
-	c.unlockAndApply(hash, "1357", want)
+	c.unlockAndApply("1357", want)
 	h.waitIdle()
 	if h.ins.thresholds != old || !h.ins.isLocked() {
 		t.Fatalf("wrong PIN: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
@@ -320,7 +319,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	}
 
 	// The right PIN unlocks and applies, through the sliders' path.
-	c.unlockAndApply(hash, "2468", want)
+	c.unlockAndApply("2468", want)
 	h.waitIdle()
 	if h.ins.thresholds != want || h.ins.isLocked() {
 		t.Fatalf("after the right PIN: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())

@@ -177,23 +177,36 @@ func (i *Inspector) setPIN(pin string, then func()) {
 	})
 }
 
-// unlock checks a PIN against the stored hash off the UI goroutine (bcrypt
-// is slow on purpose) and unlocks when it matches.
+// unlock checks a PIN (checkPIN) and unlocks when it matches; with no PIN
+// set yet it offers to set one.
 func (i *Inspector) unlock(pin string, then func()) {
+	if i.app.Preferences().String(prefPINHash) == "" {
+		i.askNewPIN(then)
+		return
+	}
+	i.checkPIN(pin, i.showError, then)
+}
+
+// checkPIN is the one PIN check (the main window's Unlock and the
+// Calibrate view's "Unlock and apply"): it compares pin with the stored
+// bcrypt hash off the UI goroutine (bcrypt is slow on purpose), unlocks and
+// runs then when it matches, and otherwise tells refuse why, the settings
+// left locked.
+func (i *Inspector) checkPIN(pin string, refuse func(title, msg string), then func()) {
 	hash := i.app.Preferences().String(prefPINHash)
 	if hash == "" {
-		i.askNewPIN(then)
+		refuse("Settings are locked", "No supervisor PIN is set yet. Set one with Unlock… in the main window.")
 		return
 	}
 	i.goBackground(func() func() {
 		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pin))
 		return func() {
-			if err != nil {
-				if errors.Is(err, bcrypt.ErrMismatchedHashAndPassword) {
-					i.showError("Wrong PIN", "The settings stay locked.")
-				} else {
-					i.showError("Cannot check the PIN", err.Error())
-				}
+			switch {
+			case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+				refuse("Wrong PIN", "The settings stay locked.")
+				return
+			case err != nil:
+				refuse("Cannot check the PIN", err.Error())
 				return
 			}
 			i.setLocked(false)
