@@ -87,3 +87,55 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 	i.refreshReview()
 	i.setStatus(fmt.Sprintf("Restored %d strip(s) of this shift from the audit trail, %d waiting for review", added, i.reviewCount()))
 }
+
+// shiftSummary is what the station has decided this session: strips by
+// final decision (the operator's over the automatic one), pending
+// reviews, and the rate since the first strip.
+type shiftSummary struct {
+	strips, pass, review, reject, pending int
+	perHour                               float64
+}
+
+// summarize counts the recorded strips in the Processed list.
+func (i *Inspector) summarize(now time.Time) shiftSummary {
+	var s shiftSummary
+	var first time.Time
+	for _, it := range i.items {
+		if it.auditID == 0 {
+			continue
+		}
+		auto, err := inference.ParseDecision(it.auto)
+		if err != nil {
+			continue
+		}
+		op := ""
+		if it.review != nil {
+			op = it.review.decision
+		}
+		s.strips++
+		switch inference.Final(auto, op) {
+		case inference.Pass:
+			s.pass++
+		case inference.Review:
+			s.review++
+		default:
+			s.reject++
+		}
+		if it.needsReview() {
+			s.pending++
+		}
+		if first.IsZero() || it.inspectedAt.Before(first) {
+			first = it.inspectedAt
+		}
+	}
+	if hours := now.Sub(first).Hours(); s.strips > 1 && hours > 0 {
+		s.perHour = float64(s.strips) / max(hours, 1.0/60)
+	}
+	return s
+}
+
+// String is the summary as the Processed panel shows it.
+func (s shiftSummary) String() string {
+	return fmt.Sprintf("Shift: %d strips · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %.0f strips/h",
+		s.strips, s.pass, s.review, s.reject, s.pending, s.perHour)
+}

@@ -58,6 +58,10 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if it := h.ins.items[2]; it.review == nil || it.review.decision != "REJECT" || it.review.operator != "bob" {
 		t.Errorf("bob's decision not restored: %+v", it.review)
 	}
+	// the shift summary counts final decisions: bob's REJECT over its REVIEW
+	if got := h.ins.w.imageCount.Text; !strings.Contains(got, "Shift: 3 strips · 1 PASS · 1 REVIEW · 1 REJECT\n1 waiting for review") {
+		t.Errorf("shift summary %q", got)
+	}
 
 	h.ins.nextNeedingReview()
 	h.waitIdle()
@@ -72,6 +76,9 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	rows := history(t, store)
 	if rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "alice" || len(rows) != before {
 		t.Errorf("the restored REVIEW was not decided on its own record: %+v", rows[0])
+	}
+	if got := h.ins.w.imageCount.Text; !strings.Contains(got, "1 PASS · 0 REVIEW · 2 REJECT\n0 waiting for review") {
+		t.Errorf("shift summary after the review %q", got)
 	}
 }
 

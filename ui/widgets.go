@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -935,7 +936,7 @@ func (i *Inspector) refreshImageCount() {
 		i.w.imageCount.SetText(fmt.Sprintf("%d images · ←/→ to browse", n))
 	}
 	if i.store != nil && len(i.items) > 0 {
-		i.w.imageCount.SetText(i.w.imageCount.Text + fmt.Sprintf("\n%d need review", i.reviewCount()))
+		i.w.imageCount.SetText(i.w.imageCount.Text + "\n" + i.summarize(time.Now()).String())
 	}
 	i.refreshNav()
 }
