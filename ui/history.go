@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/audit"
+	"steelinspect/inference"
 )
 
 // historyView is the audit history window: inspections filtered by date,
@@ -70,7 +71,7 @@ func (h *historyView) build() fyne.CanvasObject {
 	h.until = widget.NewEntry()
 	h.until.SetPlaceHolder("YYYY-MM-DD")
 	h.until.SetText(today)
-	h.decision = widget.NewSelect([]string{anyDecision, "PASS", "REVIEW", "REJECT"}, nil)
+	h.decision = widget.NewSelect([]string{anyDecision, inference.Pass.String(), inference.Review.String(), inference.Reject.String()}, nil)
 	h.decision.SetSelected(anyDecision)
 	h.operator = widget.NewEntry()
 	h.operator.SetPlaceHolder("any operator")
@@ -155,16 +156,13 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 	return "", widget.MediumImportance
 }
 
+// importanceOf colours a decision as the audit trail stores it.
 func importanceOf(decision string) widget.Importance {
-	switch decision {
-	case "PASS":
-		return widget.SuccessImportance
-	case "REVIEW":
-		return widget.WarningImportance
-	case "REJECT":
-		return widget.DangerImportance
+	d, err := inference.ParseDecision(decision)
+	if err != nil {
+		return widget.MediumImportance
 	}
-	return widget.MediumImportance
+	return decisionImportance(d)
 }
 
 // readQuery turns the filters into an audit query. The dates are local

@@ -109,19 +109,20 @@ type item struct {
 
 	auditID     int64     // row in the audit trail, 0 when not recorded
 	inspectedAt time.Time // when it was scored
-	auto        string    // decision recorded when inspected: PASS, REVIEW, REJECT
+	auto        inference.Decision // decision recorded when inspected
 	review      *operatorReview
 }
 
 // operatorReview is an operator's confirmation or override of a strip.
 type operatorReview struct {
-	decision, operator, reason string
-	at                         time.Time
+	decision         inference.Decision // PASS or REJECT
+	operator, reason string
+	at               time.Time
 }
 
 // needsReview says whether the strip waits for an operator: recorded as
 // REVIEW and not yet decided by one.
-func (it *item) needsReview() bool { return it.auto == "REVIEW" && it.review == nil }
+func (it *item) needsReview() bool { return it.auto == inference.Review && it.review == nil }
 
 // source is an image to load: a file path or bytes with a name.
 type source struct {
@@ -245,7 +246,7 @@ type inspected struct {
 	analysis *inference.Analysis // Decoded emptied
 	display  image.Image         // only when the strip is to be shown
 	auditID  int64
-	auto     string
+	auto     inference.Decision
 }
 
 // inspect scores one strip on the worker, decides it with the thresholds
@@ -267,7 +268,7 @@ func (i *Inspector) inspect(ctx context.Context, s source, show bool) (inspected
 	if err != nil {
 		return inspected{}, err
 	}
-	res.auto, res.auditID = out.Verdict.Decision.String(), out.AuditID
+	res.auto, res.auditID = out.Verdict.Decision, out.AuditID
 	return res, nil
 }
 

@@ -41,9 +41,9 @@ func (i *Inspector) buildReviewBox() fyne.CanvasObject {
 	w := &i.w
 	w.reviewInfo = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	w.reviewInfo.Wrapping = fyne.TextWrapWord
-	w.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { i.confirm("PASS", true) })
+	w.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { i.confirm(inference.Pass, true) })
 	w.passBtn.Importance = widget.SuccessImportance
-	w.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { i.confirm("REJECT", true) })
+	w.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { i.confirm(inference.Reject, true) })
 	w.rejectBtn.Importance = widget.DangerImportance
 	w.nextReviewBtn = widget.NewButtonWithIcon("Next review (N)", theme.MediaSkipNextIcon(), i.nextNeedingReview)
 	w.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), func() { i.askOverride(true) })
@@ -109,7 +109,7 @@ func (i *Inspector) refreshOperator() {
 // agrees and an override (asking for a reason) when it does not. From the
 // keyboard (focusReason false) the reason box is not focused: the key that
 // opened it must not type into it.
-func (i *Inspector) confirm(decision string, focusReason bool) {
+func (i *Inspector) confirm(decision inference.Decision, focusReason bool) {
 	it := i.currentItem()
 	if it == nil || i.store == nil || it.auditID == 0 || it.review != nil {
 		return
@@ -118,11 +118,11 @@ func (i *Inspector) confirm(decision string, focusReason bool) {
 		i.askOperator(false)
 		return
 	}
-	if it.auto != "REVIEW" && it.auto != decision {
+	if it.auto != inference.Review && it.auto != decision {
 		i.askOverride(focusReason)
 		return
 	}
-	i.submitReview(it, decision, "", it.auto == "REVIEW")
+	i.submitReview(it, decision, "", it.auto == inference.Review)
 }
 
 // askOverride asks for the reason to override the shown strip's automatic
@@ -130,7 +130,7 @@ func (i *Inspector) confirm(decision string, focusReason bool) {
 // focus puts the cursor in the reason box (not when a key opened it).
 func (i *Inspector) askOverride(focus bool) {
 	it := i.currentItem()
-	if it == nil || i.store == nil || it.auditID == 0 || it.auto == "REVIEW" || it.review != nil {
+	if it == nil || i.store == nil || it.auditID == 0 || it.auto == inference.Review || it.review != nil {
 		return
 	}
 	if i.operator == "" {
@@ -142,7 +142,7 @@ func (i *Inspector) askOverride(focus bool) {
 	reason.SetPlaceHolder("Why the automatic decision is wrong")
 	reason.SetMinRowsVisible(3)
 	reason.Validator = audit.CheckReason
-	d := i.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to, "Cancel",
+	d := i.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to.String(), "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Reason", reason)},
 		func(ok bool) {
 			if ok {
@@ -160,26 +160,26 @@ func (i *Inspector) askOverride(focus bool) {
 // with a reason. The audit trail refuses one without a reason.
 func (i *Inspector) override(reason string) {
 	it := i.currentItem()
-	if it == nil || i.store == nil || it.auditID == 0 || it.auto == "REVIEW" {
+	if it == nil || i.store == nil || it.auditID == 0 || it.auto == inference.Review {
 		return
 	}
 	i.submitReview(it, overrideOf(it.auto), strings.TrimSpace(reason), false)
 }
 
-func overrideOf(auto string) string {
-	if auto == "PASS" {
-		return "REJECT"
+func overrideOf(auto inference.Decision) inference.Decision {
+	if auto == inference.Pass {
+		return inference.Reject
 	}
-	return "PASS"
+	return inference.Pass
 }
 
 // submitReview writes the review to the audit trail off the UI goroutine
 // and shows it once it is durable; then, when asked, moves on to the next
 // strip needing review.
-func (i *Inspector) submitReview(it *item, decision, reason string, advance bool) {
+func (i *Inspector) submitReview(it *item, decision inference.Decision, reason string, advance bool) {
 	id, op, store := it.auditID, i.operator, i.store
 	i.goBackground(func() func() {
-		err := store.Review(i.ctx, id, decision, op, reason)
+		err := store.Review(i.ctx, id, decision.String(), op, reason)
 		return func() {
 			if err != nil {
 				i.showError("Review not recorded", fmt.Sprintf("%s: %v", it.name, err))
@@ -251,9 +251,9 @@ func (i *Inspector) refreshReview() {
 			text += "\nReason: " + r.reason
 		}
 		w.reviewInfo.SetText(text)
-		od, _ := inference.ParseDecision(r.decision)
+		od := r.decision
 		w.reviewInfo.Importance = decisionImportance(od)
-	case it.auto == "REVIEW":
+	case it.auto == inference.Review:
 		w.reviewInfo.SetText("Waiting for the operator: P = PASS, R = REJECT, N = next strip to review")
 		w.reviewInfo.Importance = widget.WarningImportance
 	default:
@@ -265,7 +265,7 @@ func (i *Inspector) refreshReview() {
 	// Only the actions this strip allows are offered.
 	showIf(w.passBtn, it.needsReview())
 	showIf(w.rejectBtn, it.needsReview())
-	showIf(w.overrideBtn, r == nil && it.auto != "REVIEW")
+	showIf(w.overrideBtn, r == nil && it.auto != inference.Review)
 	if i.reviewCount() > 0 {
 		w.nextReviewBtn.Enable()
 	} else {

@@ -70,9 +70,13 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 		if _, ok := i.byKey[s.key()]; ok {
 			continue
 		}
-		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: r.AutoDecision, inspectedAt: r.InspectedAt, modelGen: -1}
-		if r.OperatorDecision != "" {
-			it.review = &operatorReview{decision: r.OperatorDecision, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
+		auto, err := inference.ParseDecision(r.AutoDecision)
+		if err != nil {
+			continue // not a decision this version knows
+		}
+		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1}
+		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
+			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}
 		i.items = append(i.items, it)
 		i.byKey[s.key()] = len(i.items) - 1
@@ -104,16 +108,8 @@ func (i *Inspector) summarize(now time.Time) shiftSummary {
 		if it.auditID == 0 {
 			continue
 		}
-		auto, err := inference.ParseDecision(it.auto)
-		if err != nil {
-			continue
-		}
-		op := ""
-		if it.review != nil {
-			op = it.review.decision
-		}
 		s.strips++
-		switch inference.Final(auto, op) {
+		switch it.final() {
 		case inference.Pass:
 			s.pass++
 		case inference.Review:
@@ -138,4 +134,13 @@ func (i *Inspector) summarize(now time.Time) shiftSummary {
 func (s shiftSummary) String() string {
 	return fmt.Sprintf("Shift: %d strips · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %.0f strips/h",
 		s.strips, s.pass, s.review, s.reject, s.pending, s.perHour)
+}
+
+// final is the strip's disposition: the operator's decision over the
+// recorded automatic one (inference.Final).
+func (it *item) final() inference.Decision {
+	if it.review != nil {
+		return inference.Final(it.auto, it.review.decision.String())
+	}
+	return it.auto
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
+	"steelinspect/inference"
 
 	"fyne.io/fyne/v2"
 )
@@ -55,7 +56,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if n := h.ins.reviewCount(); n != 1 {
 		t.Errorf("%d strips wait for review, want the one undecided REVIEW", n)
 	}
-	if it := h.ins.items[2]; it.review == nil || it.review.decision != "REJECT" || it.review.operator != "bob" {
+	if it := h.ins.items[2]; it.review == nil || it.review.decision != inference.Reject || it.review.operator != "bob" {
 		t.Errorf("bob's decision not restored: %+v", it.review)
 	}
 	// the shift summary counts final decisions: bob's REJECT over its REVIEW

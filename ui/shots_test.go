@@ -184,7 +184,7 @@ func TestShots(t *testing.T) {
 	shot(ins.win, "04-reviewed-card.png")
 	fyne.DoAndWait(func() {
 		for k, it := range ins.items {
-			if it.auto == "REJECT" {
+			if it.auto == inference.Reject {
 				ins.showItem(k)
 				break
 			}

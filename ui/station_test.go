@@ -83,7 +83,7 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 	}
 	for k, w := range want {
 		it := h.ins.items[k]
-		if it.name != w.name || it.auto != w.auto {
+		if it.name != w.name || it.auto.String() != w.auto {
 			t.Errorf("item %d: %s %s, want %s %s", k, it.name, it.auto, w.name, w.auto)
 		}
 		if it.auditID != rows[k].ID || rows[k].AutoDecision != w.auto || rows[k].Source != "window" ||
@@ -457,7 +457,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 		t.Fatalf("%d items from the hot folder", len(h.ins.items))
 	}
 	it := h.ins.items[0]
-	if it.auto != "REJECT" || it.path != filepath.Join(dir, "REJECT", "hot.png") {
+	if it.auto != inference.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
 		t.Errorf("item %s %s", it.auto, it.path)
 	}
 	rows := history(t, store)

@@ -100,7 +100,12 @@ func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
 		i.do(func() { i.setStatus(msg) })
 		return
 	}
-	res := inspected{analysis: r.Analysis, auto: r.Decision, auditID: r.AuditID}
+	auto, err := inference.ParseDecision(r.Decision)
+	if err != nil {
+		i.do(func() { i.setStatus(fmt.Sprintf("Hot folder: %s: %v", r.Name, err)) })
+		return
+	}
+	res := inspected{analysis: r.Analysis, auto: auto, auditID: r.AuditID}
 	moved := r.MovedTo
 	if moved == "" {
 		moved = path

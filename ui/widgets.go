@@ -243,9 +243,9 @@ func (i *Inspector) bindKeys() {
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
 		case fyne.KeyP:
-			i.confirm("PASS", false)
+			i.confirm(inference.Pass, false)
 		case fyne.KeyR:
-			i.confirm("REJECT", false)
+			i.confirm(inference.Reject, false)
 		case fyne.KeyN:
 			i.nextNeedingReview()
 		}
@@ -467,9 +467,9 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 			name.SetText(it.name)
 			d, ok := i.decisionOf(it)
 			if it.review != nil {
-				od, _ := inference.ParseDecision(it.review.decision)
+				od := it.review.decision
 				sw.FillColor = decisionColor(od)
-				dec.SetText(it.review.decision + " ✓")
+				dec.SetText(it.review.decision.String() + " ✓")
 				dec.Importance = decisionImportance(od)
 			} else if !ok {
 				sw.FillColor = theme.Color(theme.ColorNameDisabled)
@@ -520,8 +520,7 @@ func (i *Inspector) buildStatusBar() fyne.CanvasObject {
 // relabels it), else the current thresholds' when its analysis is fresh.
 func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
 	if it.auditID != 0 {
-		d, err := inference.ParseDecision(it.auto)
-		return d, err == nil
+		return it.auto, true
 	}
 	if !i.isFresh(it) {
 		return 0, false
@@ -678,16 +677,9 @@ func (i *Inspector) disposition(v *inference.Verdict) (inference.Decision, strin
 	if it == nil || it.auditID == 0 {
 		return v.Decision, "" // not recorded (no audit trail): the thresholds decide live
 	}
-	recorded, err := inference.ParseDecision(it.auto)
-	if err != nil {
-		return v.Decision, ""
-	}
+	recorded := it.auto
 	var note string
-	op := ""
-	if it.review != nil {
-		op = it.review.decision
-	}
-	final := inference.Final(recorded, op)
+	final := it.final()
 	if final != recorded {
 		note += fmt.Sprintf("\nAutomatic decision: %s, overridden by %s", recorded, it.review.operator)
 	}
