@@ -107,8 +107,8 @@ type item struct {
 	display  image.Image         // the strip reduced for the screen; only while shown
 	modelGen int                 // Inspector.modelGen when analysed
 
-	auditID     int64     // row in the audit trail, 0 when not recorded
-	inspectedAt time.Time // when it was scored
+	auditID     int64              // row in the audit trail, 0 when not recorded
+	inspectedAt time.Time          // when it was scored
 	auto        inference.Decision // decision recorded when inspected
 	review      *operatorReview
 }
