@@ -69,6 +69,16 @@ CREATE TABLE IF NOT EXISTS inspections (
 );
 CREATE INDEX IF NOT EXISTS inspections_time ON inspections(inspected_at);
 CREATE INDEX IF NOT EXISTS inspections_sha ON inspections(sha256);
+CREATE TABLE IF NOT EXISTS decisions (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	inspection_id INTEGER NOT NULL REFERENCES inspections(id),
+	decided_at    TEXT NOT NULL,
+	kind          TEXT NOT NULL CHECK (kind IN ('review','undo')),
+	decision      TEXT CHECK (decision IN ('PASS','REJECT')),
+	operator      TEXT NOT NULL,
+	reason        TEXT
+);
+CREATE INDEX IF NOT EXISTS decisions_inspection ON decisions(inspection_id);
 CREATE TABLE IF NOT EXISTS setting_changes (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	changed_at TEXT NOT NULL,
@@ -223,7 +233,9 @@ func nullIfEmpty(s string) any {
 }
 
 // Review records an operator's decision on inspection id: PASS or REJECT,
-// with a reason (required when it overrides an automatic decision).
+// with a reason (required when it overrides an automatic decision). Every
+// decision, and every correction or undo of one, is kept in the decisions
+// table in order (Decisions); the inspection row holds the one in force.
 func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason string) error {
 	if decision != "PASS" && decision != "REJECT" {
 		return fmt.Errorf("operator decision %q must be PASS or REJECT", decision)
@@ -243,10 +255,91 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 			return fmt.Errorf("overriding the automatic %s needs a reason: %w", auto, err)
 		}
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE inspections SET operator_decision = ?, operator = ?, reviewed_at = ?, review_reason = ? WHERE id = ?`,
-		decision, operator, time.Now().UTC().Format(timeLayout), reason, id)
+	now := time.Now().UTC().Format(timeLayout)
+	return s.inTx(ctx, fmt.Sprintf("review %d", id), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
+			id, now, "review", decision, operator, reason); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE inspections SET operator_decision = ?, operator = ?, reviewed_at = ?, review_reason = ? WHERE id = ?`,
+			decision, operator, now, reason, id)
+		return err
+	})
+}
+
+// Undo takes back the operator decision in force on inspection id: an
+// "undo" entry joins the decisions table (the decision undone stays there)
+// and the strip waits for an operator again.
+func (s *Store) Undo(ctx context.Context, id int64, operator string) error {
+	if strings.TrimSpace(operator) == "" {
+		return errors.New("operator name is required")
+	}
+	var current sql.NullString
+	if err := s.db.QueryRowContext(ctx, `SELECT operator_decision FROM inspections WHERE id = ?`, id).Scan(&current); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("no inspection %d", id)
+		}
+		return fmt.Errorf("undo %d: %s", id, explain(err))
+	}
+	if !current.Valid {
+		return fmt.Errorf("inspection %d has no operator decision to undo", id)
+	}
+	now := time.Now().UTC().Format(timeLayout)
+	return s.inTx(ctx, fmt.Sprintf("undo %d", id), func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
+			id, now, "undo", nil, operator, "undoes "+current.String); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE inspections SET operator_decision = NULL, operator = NULL, reviewed_at = NULL, review_reason = NULL WHERE id = ?`, id)
+		return err
+	})
+}
+
+// DecisionEvent is one entry of an inspection's operator decisions: a
+// review (Decision PASS or REJECT) or the undo of the one before.
+type DecisionEvent struct {
+	ID           int64     `json:"id"`
+	InspectionID int64     `json:"inspection_id"`
+	DecidedAt    time.Time `json:"decided_at"`
+	Kind         string    `json:"kind"` // review or undo
+	Decision     string    `json:"decision,omitempty"`
+	Operator     string    `json:"operator"`
+	Reason       string    `json:"reason,omitempty"`
+}
+
+// Decisions lists inspection id's operator decisions, oldest first.
+func (s *Store) Decisions(ctx context.Context, id int64) ([]DecisionEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, inspection_id, decided_at, kind, COALESCE(decision,''), operator, COALESCE(reason,'')
+		FROM decisions WHERE inspection_id = ? ORDER BY id`, id)
 	if err != nil {
-		return fmt.Errorf("review %d: %s", id, explain(err))
+		return nil, fmt.Errorf("decisions of %d: %s", id, explain(err))
+	}
+	defer rows.Close()
+	var out []DecisionEvent
+	for rows.Next() {
+		var e DecisionEvent
+		var at string
+		if err := rows.Scan(&e.ID, &e.InspectionID, &at, &e.Kind, &e.Decision, &e.Operator, &e.Reason); err != nil {
+			return nil, err
+		}
+		e.DecidedAt, _ = time.Parse(timeLayout, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// inTx runs fn in a transaction, committed only when fn succeeds.
+func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %s", what, explain(err))
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return fmt.Errorf("%s: %s", what, explain(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %s", what, explain(err))
 	}
 	return nil
 }

@@ -233,3 +233,48 @@ func TestOldTrailGainsCautionColumns(t *testing.T) {
 		t.Fatalf("after migration: %+v %v", list, err)
 	}
 }
+
+// TestDecisionsAreKeptAndUndone: every operator decision and its undo are
+// kept in order; the inspection row holds the one in force.
+func TestDecisionsAreKeptAndUndone(t *testing.T) {
+	s, err := Open(filepath.Join(t.TempDir(), "a.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	id, err := s.Add(ctx, Inspection{Source: "window", Path: "a.png", AutoDecision: "REVIEW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Undo(ctx, id, "ana"); err == nil {
+		t.Error("undo with nothing to undo succeeded")
+	}
+	if err := s.Review(ctx, id, "PASS", "ana", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Undo(ctx, id, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := s.History(ctx, Query{})
+	if rows[0].OperatorDecision != "" || rows[0].FinalDecision() != "REVIEW" {
+		t.Fatalf("after the undo the strip is %+v, want it waiting for review again", rows[0])
+	}
+	if err := s.Review(ctx, id, "REJECT", "ben", ""); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Decisions(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range events {
+		got = append(got, e.Kind+":"+e.Decision+":"+e.Operator)
+	}
+	if strings.Join(got, ",") != "review:PASS:ana,undo::ana,review:REJECT:ben" {
+		t.Errorf("decisions %v, want every one kept in order", got)
+	}
+	if rows, _ := s.History(ctx, Query{}); rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "ben" {
+		t.Errorf("in force: %+v", rows[0])
+	}
+}

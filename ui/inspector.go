@@ -88,6 +88,9 @@ type Inspector struct {
 	errorsShown []string
 	// dialogs are the open dialogs that take Enter and Esc, the top last.
 	dialogs []keyedDialog
+	// lastDecided is the strip of the last operator decision made in this
+	// window, which Undo takes back; nil when there is none to undo.
+	lastDecided *item
 	// operatorPrompt is the open "Operator on shift" dialog, nil when none.
 	operatorPrompt dialog.Dialog
 	messagesShown  []string

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -59,5 +61,33 @@ func TestDialogKeys(t *testing.T) {
 	h.waitIdle()
 	if h.ins.topDialog() != nil || history(t, store)[1].OperatorDecision != "" {
 		t.Errorf("Esc in the reason box: dialog open %v, row %+v", h.ins.topDialog() != nil, history(t, store)[1])
+	}
+}
+
+// TestUndoLastDecision: Ctrl+Z takes back the last P/R made in the window;
+// the trail keeps the decision and its undo, and the strip waits again.
+func TestUndoLastDecision(t *testing.T) {
+	h, store := newStation(t)
+	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // REVIEW
+	canvas := h.ins.Window().Canvas()
+	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
+	h.waitIdle()
+	if r := history(t, store)[0]; r.OperatorDecision != "REJECT" || h.ins.reviewCount() != 0 {
+		t.Fatalf("after R: %+v, %d pending", r, h.ins.reviewCount())
+	}
+	h.ins.undoLastDecision()
+	h.waitIdle()
+	r := history(t, store)[0]
+	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.w.decision.Text != "REVIEW" {
+		t.Fatalf("after undo: row %+v, %d pending, card %q", r, h.ins.reviewCount(), h.ins.w.decision.Text)
+	}
+	events, err := store.Decisions(context.Background(), r.ID)
+	if err != nil || len(events) != 2 || events[0].Decision != "REJECT" || events[1].Kind != "undo" {
+		t.Errorf("decisions kept: %+v, %v", events, err)
+	}
+	h.ins.undoLastDecision() // nothing left to undo
+	h.waitIdle()
+	if !strings.Contains(h.ins.w.status.Text, "Nothing to undo") {
+		t.Errorf("status %q", h.ins.w.status.Text)
 	}
 }

@@ -186,6 +186,7 @@ func (i *Inspector) submitReview(it *item, decision inference.Decision, reason s
 				return
 			}
 			it.review = &operatorReview{decision: decision, operator: op, reason: reason, at: time.Now()}
+			i.lastDecided = it
 			i.refilter()
 			i.refreshImageCount()
 			i.refreshReview()
@@ -271,4 +272,36 @@ func (i *Inspector) refreshReview() {
 	} else {
 		w.nextReviewBtn.Disable()
 	}
+}
+
+// undoLastDecision takes back the last P, R or override made in this
+// window (Ctrl+Z, Edit menu): the audit trail keeps the decision and adds
+// its undo (audit.Store.Undo), and the strip waits for an operator again.
+func (i *Inspector) undoLastDecision() {
+	it := i.lastDecided
+	if it == nil || it.review == nil || i.store == nil || i.topDialog() != nil {
+		i.setStatus("Nothing to undo: no decision made in this window since it opened (or since the last undo).")
+		return
+	}
+	id, op, store, undone := it.auditID, i.operator, i.store, it.review.decision
+	if op == "" {
+		op = it.review.operator
+	}
+	i.goBackground(func() func() {
+		err := store.Undo(i.ctx, id, op)
+		return func() {
+			if err != nil {
+				i.showError("Decision not undone", fmt.Sprintf("%s: %v", it.name, err))
+				return
+			}
+			it.review, i.lastDecided = nil, nil
+			i.refilter()
+			i.refreshImageCount()
+			i.refreshReview()
+			if it == i.currentItem() {
+				i.refreshResult()
+			}
+			i.setStatus(fmt.Sprintf("Undid %s on %s (recorded in the audit trail); it waits for a decision again.", undone, it.name))
+		}
+	})
 }

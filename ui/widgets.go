@@ -220,19 +220,26 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 		}
 	}
 	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
+	undo := fyne.NewMenuItem("Undo my last decision", i.undoLastDecision)
+	undo.Shortcut = undoShortcut
+	edit := fyne.NewMenu("Edit", undo)
 	next := fyne.NewMenuItem("Next image", i.next)
 	next.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown}
 	prev := fyne.NewMenuItem("Previous image", i.previous)
 	prev.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp}
 	view := fyne.NewMenu("View", next, prev)
-	return fyne.NewMainMenu(file, i.demoMenu(), view)
+	return fyne.NewMainMenu(file, edit, i.demoMenu(), view)
 }
 
-var openShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+var (
+	openShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+	undoShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
+)
 
 func (i *Inspector) bindKeys() {
 	c := i.win.Canvas()
 	c.AddShortcut(openShortcut, func(fyne.Shortcut) { i.showOpenDialog() })
+	c.AddShortcut(undoShortcut, func(fyne.Shortcut) { i.undoLastDecision() })
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if i.dialogKey(ev) {
 			return // a dialog is open: Enter and Esc are its, and no key acts on the strip behind it
