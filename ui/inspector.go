@@ -174,6 +174,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.workThresholds = i.thresholds
 	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
+	i.win.SetCloseIntercept(i.confirmQuit)
 	i.buildUI()
 	i.win.Resize(fyne.NewSize(1360, 860))
 

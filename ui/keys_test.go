@@ -91,3 +91,30 @@ func TestUndoLastDecision(t *testing.T) {
 		t.Errorf("status %q", h.ins.w.status.Text)
 	}
 }
+
+// TestWatchWarnsAndQuitAsks: choosing a folder to watch says its files
+// will be moved before anything starts; quitting while watching asks.
+func TestWatchWarnsAndQuitAsks(t *testing.T) {
+	h, _ := newStation(t)
+	dir := t.TempDir()
+	key := h.ins.Window().Canvas().OnTypedKey()
+	h.ins.confirmWatch(dir)
+	if h.ins.watch != nil || h.ins.topDialog() == nil {
+		t.Fatal("watching started before the move warning was answered")
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.waitIdle()
+	if h.ins.watch == nil || h.ins.watch.dir != dir {
+		t.Fatal("Enter on the warning did not start watching")
+	}
+	h.ins.confirmQuit()
+	if h.ins.topDialog() == nil {
+		t.Fatal("quitting while watching did not ask")
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.ins.watch == nil || h.ins.topDialog() != nil {
+		t.Error("Esc on the quit question stopped watching or left the dialog open")
+	}
+	h.ins.toggleWatch()
+	h.waitIdle()
+}

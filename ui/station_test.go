@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
 	"golang.org/x/crypto/bcrypt"
 
 	"steelinspect/audit"
@@ -439,6 +440,10 @@ func TestWatchFolderAddsResults(t *testing.T) {
 			f()
 		case <-time.After(50 * time.Millisecond):
 		}
+	}
+	// A REJECT arriving is announced in the watch banner.
+	if l := h.ins.w.watchLabel; !strings.Contains(l.Text, "REJECT arrived: hot.png") || l.Importance != widget.DangerImportance {
+		t.Errorf("arrival not announced: %q (importance %v)", l.Text, l.Importance)
 	}
 	// New thresholds restart the watcher with them.
 	h.ins.setPIN("2468", nil)

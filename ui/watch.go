@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
@@ -25,7 +28,43 @@ func (i *Inspector) toggleWatch() {
 		i.refreshWatch()
 		return
 	}
-	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot watch folder", err.Error()) }, i.startWatching)
+	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot watch folder", err.Error()) }, i.confirmWatch)
+}
+
+// confirmWatch says what watching a folder does to its files before it
+// starts: they are moved.
+func (i *Inspector) confirmWatch(dir string) {
+	msg := fmt.Sprintf("Every strip written into %s is scored, recorded and then MOVED into its PASS, REVIEW, REJECT or ERROR subfolder (created if missing). Files being written are waited for; name them .part, .tmp or .name while writing.", dir)
+	d := dialog.NewConfirm("Watch "+filepath.Base(dir)+"?", msg, func(ok bool) {
+		if ok {
+			i.startWatching(dir)
+		}
+	}, i.win)
+	d.SetConfirmText("Watch and move files")
+	i.trackDialog(d, func() { d.Hide(); i.startWatching(dir) }, d.Hide)
+	d.Show()
+}
+
+// confirmQuit asks before the window closes while a folder is watched
+// (strips dropped after closing would wait unscored); it closes at once
+// otherwise.
+func (i *Inspector) confirmQuit() {
+	if i.watch == nil {
+		i.win.Close()
+		return
+	}
+	dir := i.watch.dir
+	d := dialog.NewConfirm("Stop watching and quit?",
+		fmt.Sprintf("%s is being watched. Strips dropped there after you quit wait unscored until a station watches it again.", dir),
+		func(ok bool) {
+			if ok {
+				i.stopWatching()
+				i.win.Close()
+			}
+		}, i.win)
+	d.SetConfirmText("Stop watching and quit")
+	i.trackDialog(d, func() { d.Hide(); i.stopWatching(); i.win.Close() }, d.Hide)
+	d.Show()
 }
 
 // startWatching runs a hotfolder.Watcher on dir in the background with the
@@ -84,6 +123,7 @@ func (i *Inspector) refreshWatch() {
 	w.watchBtn.SetText("Stop watching")
 	w.watchBtn.SetIcon(theme.MediaStopIcon())
 	w.watchLabel.SetText(fmt.Sprintf("Watching %s (pass %.2f, reject %.2f)", i.watch.dir, t.Pass, t.Reject))
+	w.watchLabel.Importance, w.watchLabel.TextStyle.Bold = widget.MediumImportance, false
 	w.watchLabel.Show()
 }
 
@@ -114,7 +154,23 @@ func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
 	i.do(func() {
 		i.addResult(src, res, false)
 		i.setStatus(fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision))
+		i.announceArrival(r.Name, auto)
 	})
+}
+
+// announceArrival makes a REJECT or REVIEW arriving in the watched folder
+// visible wherever the inspector is looking: the watch banner turns the
+// decision's colour and names the strip, and the window asks for attention.
+func (i *Inspector) announceArrival(name string, d inference.Decision) {
+	if d == inference.Pass || i.watch == nil {
+		return
+	}
+	w := &i.w
+	w.watchLabel.SetText(fmt.Sprintf("%s arrived: %s at %s · watching %s", d, name, time.Now().Format("15:04:05"), i.watch.dir))
+	w.watchLabel.Importance = decisionImportance(d)
+	w.watchLabel.TextStyle.Bold = true
+	w.watchLabel.Refresh()
+	i.win.RequestFocus()
 }
 
 // workerAnalyzer lets the hot folder score through the window's worker,
