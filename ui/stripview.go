@@ -30,8 +30,10 @@ type stripView struct {
 	zones      []inference.Zone
 	hovered    int
 
-	// onHover is called with the patch under the pointer, or -1.
+	// onHover is called with the patch under the pointer, or -1; onTap
+	// with the patch clicked or tapped.
 	onHover func(patch int)
+	onTap   func(patch int)
 }
 
 var (
@@ -184,8 +186,18 @@ func (v *stripView) MouseMoved(e *desktop.MouseEvent) { v.pointAt(e.Position) }
 // MouseOut is called when the pointer leaves the strip.
 func (v *stripView) MouseOut() { v.setHovered(-1) }
 
-// Tapped selects the patch under the finger, for touch screens.
-func (v *stripView) Tapped(e *fyne.PointEvent) { v.pointAt(e.Position) }
+// Tapped selects the patch under the pointer or finger and opens it
+// (onTap).
+func (v *stripView) Tapped(e *fyne.PointEvent) {
+	v.pointAt(e.Position)
+	if v.hovered >= 0 && v.onTap != nil {
+		v.onTap(v.hovered)
+	}
+}
+
+// highlightPatch outlines patch idx (-1: none), as hovering does: the
+// patch table's selected row shows where its patch is.
+func (v *stripView) highlightPatch(idx int) { v.setHovered(idx) }
 
 // CreateRenderer builds the strip's renderer.
 func (v *stripView) CreateRenderer() fyne.WidgetRenderer {

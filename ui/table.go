@@ -51,6 +51,12 @@ func (i *Inspector) buildPatchTable() *widget.Table {
 		},
 		i.updatePatchCell)
 	t.ShowHeaderRow = true
+	// a selected row outlines its patch on the strip
+	t.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(i.tableOrder) {
+			i.w.strip.highlightPatch(i.tableOrder[id.Row])
+		}
+	}
 	t.CreateHeader = func() fyne.CanvasObject {
 		b := widget.NewButton("", nil)
 		b.Importance = widget.LowImportance

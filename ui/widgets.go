@@ -109,6 +109,7 @@ var imageExtensions = inference.ImageExtensions
 func (i *Inspector) buildUI() {
 	w := &i.w
 	w.strip = newStripView(i.onHoverPatch)
+	w.strip.onTap = i.showPatchZoom
 	w.caption = widget.NewLabel("")
 	w.caption.Truncation = fyne.TextTruncateEllipsis
 

@@ -1,0 +1,56 @@
+package ui
+
+import (
+	"image"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// TestPatchZoom: a click on a patch opens it at 1:1 with the overlay, 2×
+// doubles it, the overlay can be turned off; a table row outlines its
+// patch on the strip (issue 17).
+func TestPatchZoom(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
+	v := h.ins.w.strip
+	a := h.ins.currentAnalysis()
+	k := len(a.Patches) - 1
+	p := a.Patches[k]
+	pos, sz := v.imageRect(v.Size())
+	if sz.Width <= 0 {
+		t.Fatal("strip not laid out")
+	}
+	at := fyne.NewPos(pos.X+float32(p.X+p.W-10)/float32(a.Image.Width)*sz.Width, pos.Y+sz.Height/2)
+	v.Tapped(&fyne.PointEvent{Position: at})
+	z := h.ins.zoom
+	if z == nil || z.patch != k {
+		t.Fatalf("clicking patch %d opened %+v", k, z)
+	}
+	size := func() image.Point { return z.image.Image.Bounds().Size() }
+	if got := size(); got != (image.Point{X: p.W, Y: p.H}) {
+		t.Fatalf("zoom shows %v, want the patch at 1:1 (%d×%d)", got, p.W, p.H)
+	}
+	withOverlay := z.image.Image.At(p.W/2, p.H/2)
+	z.double.SetChecked(true)
+	if got := size(); got != (image.Point{X: 2 * p.W, Y: 2 * p.H}) {
+		t.Errorf("2× shows %v", got)
+	}
+	z.double.SetChecked(false)
+	z.overlay.SetChecked(false)
+	if z.image.Image.At(p.W/2, p.H/2) == withOverlay {
+		t.Error("turning the overlay off did not change the picture")
+	}
+	// Esc closes it
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.ins.zoom != nil {
+		t.Error("Esc did not close the patch view")
+	}
+
+	// a table row outlines its patch
+	h.ins.w.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	if v.hovered != h.ins.tableOrder[0] || v.highlight.Hidden {
+		t.Errorf("row 0 selected: strip outlines patch %d (hidden %v), want %d", v.hovered, v.highlight.Hidden, h.ins.tableOrder[0])
+	}
+}
