@@ -91,6 +91,8 @@ type Inspector struct {
 	// lastDecided is the strip of the last operator decision made in this
 	// window, which Undo takes back; nil when there is none to undo.
 	lastDecided *item
+	// modelDetails is the model's whole provenance, for Details….
+	modelDetails string
 	// zoom is the open patch view, nil when none.
 	zoom *zoomView
 	// operatorPrompt is the open "Operator on shift" dialog, nil when none.

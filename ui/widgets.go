@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -86,6 +87,7 @@ type widgets struct {
 	resetBtn              *widget.Button
 	watchBtn              *widget.Button
 	watchLabel            *widget.Label
+	modelDetailsBtn       *widget.Button
 	reportBtn, reportsBtn *widget.Button
 	modelInfoBtn          *widget.Button
 	teachBtn, backBtn     *widget.Button
@@ -380,8 +382,9 @@ func (i *Inspector) buildModelInfo() fyne.CanvasObject {
 	// and source, instead of setting the window's minimum height (the
 	// window fits a 1280×720 screen).
 	about := container.NewVScroll(container.NewVBox(w.modelName, w.modelHash, w.modelDesc, w.modelSource))
-	about.SetMinSize(fyne.NewSize(0, 190))
-	objs := []fyne.CanvasObject{heading("Model"), about}
+	about.SetMinSize(fyne.NewSize(0, 150))
+	w.modelDetailsBtn = widget.NewButtonWithIcon("Details…", theme.InfoIcon(), i.showModelDetails)
+	objs := []fyne.CanvasObject{heading("Model"), about, w.modelDetailsBtn}
 	w.modelInfoBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
 	w.teachBtn = widget.NewButtonWithIcon("Teach good steel…", theme.ContentAddIcon(), i.showTeach)
 	w.backBtn = widget.NewButtonWithIcon("Back", theme.ContentUndoIcon(), i.backToPrevious)
@@ -871,9 +874,56 @@ func (i *Inspector) refreshModelInfo() {
 	if d := m.Provenance.Date; d != "" {
 		desc = append(desc, "Date: "+d)
 	}
-	w.modelDesc.SetText(strings.Join(desc, "\n"))
+	// the panel: what an inspector needs at a glance; the rest in Details…
+	short := []string{desc[0]}
+	switch {
+	case m.Anomaly != nil:
+		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
+	case m.Provenance.RealSteel != "":
+		short = append(short, "On real steel: "+m.Provenance.RealSteel)
+	default:
+		short = append(short, "Not measured on real steel")
+	}
+	w.modelDesc.SetText(strings.Join(short, "\n"))
 	w.modelSource.SetText(i.modelSource)
+	i.modelDetails = strings.Join(append(desc, "Source: "+i.modelSource, metricsText(m)), "\n\n")
 	i.refreshStatus()
+}
+
+// metricsText lists a manifest's measured figures, one per line.
+func metricsText(m *inference.Manifest) string {
+	var lines []string
+	for _, set := range []struct {
+		name string
+		vals map[string]any
+	}{{"Held-out", m.Provenance.Metrics}, {"Held-out (wide style)", m.Provenance.MetricsWide},
+		{"Validation", m.Provenance.MetricsValidation}, {"Named held-out sets", m.Provenance.MetricsHeldout}} {
+		if len(set.vals) == 0 {
+			continue
+		}
+		keys := make([]string, 0, len(set.vals))
+		for k := range set.vals {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		lines = append(lines, set.name+":")
+		for _, k := range keys {
+			lines = append(lines, fmt.Sprintf("  %s: %v", k, set.vals[k]))
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// showModelDetails shows the model's whole provenance and figures.
+func (i *Inspector) showModelDetails() {
+	text := widget.NewLabel(i.modelDetails)
+	text.Wrapping = fyne.TextWrapWord
+	text.TextStyle = fyne.TextStyle{}
+	d := dialog.NewCustom("Model: "+i.modelName(), "Close",
+		container.NewVScroll(container.New(&fixedWidth{width: 640}, text)), i.win)
+	d.Resize(fyne.NewSize(700, 600))
+	i.trackDialog(d, d.Hide, d.Hide)
+	d.Show()
 }
 
 func (i *Inspector) refreshBusy() {

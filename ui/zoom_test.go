@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -52,5 +53,19 @@ func TestPatchZoom(t *testing.T) {
 	h.ins.w.table.Select(widget.TableCellID{Row: 0, Col: 1})
 	if v.hovered != h.ins.tableOrder[0] || v.highlight.Hidden {
 		t.Errorf("row 0 selected: strip outlines patch %d (hidden %v), want %d", v.hovered, v.highlight.Hidden, h.ins.tableOrder[0])
+	}
+}
+
+// TestModelPanelAndDetails: the panel shows the model at a glance (name,
+// hash, variant, real-steel line); its whole provenance is in Details….
+func TestModelPanelAndDetails(t *testing.T) {
+	h := newHarness(t, Options{})
+	w := &h.ins.w
+	if !strings.Contains(w.modelDesc.Text, "Not measured on real steel") || strings.Contains(w.modelDesc.Text, "Trained on") {
+		t.Errorf("panel text %q", w.modelDesc.Text)
+	}
+	h.ins.showModelDetails()
+	if h.ins.topDialog() == nil || !strings.Contains(h.ins.modelDetails, "Trained on: ") || !strings.Contains(h.ins.modelDetails, "Source: ") {
+		t.Errorf("details %q (dialog open %v)", h.ins.modelDetails, h.ins.topDialog() != nil)
 	}
 }
