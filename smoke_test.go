@@ -24,18 +24,9 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the whole application")
 	}
-	xvfb, err := exec.LookPath("xvfb-run")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xvfb-run is missing; make deps installs it")
-		}
-		t.Skip("xvfb-run not installed (make deps installs it)")
-	}
+	xvfb := xvfbRun(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "steelinspect")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	// Left 1100 columns black (auto-pass), the last 256 white (auto-reject).
 	strip := image.NewGray(image.Rect(0, 0, 1600, 256))
 	for y := 0; y < 256; y++ {
@@ -101,10 +92,7 @@ func TestHeadlessCommandsPrintOnlyTheirOwn(t *testing.T) {
 		t.Skip("builds the whole application")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "steelinspect")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	strip := filepath.Join(dir, "strip.png")
 	if err := os.WriteFile(strip, testimg.StripPNG(0, 0, 0), 0o644); err != nil {
 		t.Fatal(err)
@@ -144,10 +132,7 @@ func TestWatchScoresAPausedWriteOnceWhole(t *testing.T) {
 		t.Skip("builds the whole application and waits for a paused writer")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "steelinspect")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	hot := filepath.Join(dir, "hot")
 	if err := os.Mkdir(hot, 0o755); err != nil {
 		t.Fatal(err)
@@ -200,18 +185,9 @@ func TestWindowFitsStationScreens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and starts the whole application")
 	}
-	xvfb, err := exec.LookPath("xvfb-run")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xvfb-run is missing; make deps installs it")
-		}
-		t.Skip("xvfb-run not installed (make deps installs it)")
-	}
+	xvfb := xvfbRun(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "steelinspect")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	strip := filepath.Join(dir, "strip.jpg")
 	os.WriteFile(strip, testimg.JPEG(testimg.TexturedStrip(1600, 256, 1344, 1600, 255)), 0o644)
 	for _, screen := range []image.Point{{1280, 720}, {1920, 1080}} {
@@ -252,4 +228,27 @@ func TestWindowFitsStationScreens(t *testing.T) {
 			t.Errorf("on a %v screen the status bar shows no text (%d light pixels)", screen, light)
 		}
 	}
+}
+
+// buildBinary builds the application into dir and returns its path.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "steelinspect")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// xvfbRun finds xvfb-run, skipping the test outside CI where it is missing.
+func xvfbRun(t *testing.T) string {
+	t.Helper()
+	xvfb, err := exec.LookPath("xvfb-run")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xvfb-run is missing; make deps installs it")
+		}
+		t.Skip("xvfb-run not installed (make deps installs it)")
+	}
+	return xvfb
 }
