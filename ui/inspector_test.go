@@ -413,9 +413,15 @@ func TestComposeOverlay(t *testing.T) {
 	if c := img.NRGBAAt(192, 128); c != (color.NRGBA{0xe0, 0x2b, 0x2b, 128}) {
 		t.Errorf("overlap: %v, want translucent red", c)
 	}
-	// Patch 1 (odd, inset by 6) has an opaque red outline.
-	if c := img.NRGBAAt(128+6+1, 128); c.A != 0xff || c.R != 0xe0 {
+	// The reject region has one opaque red contour on its edge, and no
+	// line inside it (no picket of per-patch outlines).
+	if c := img.NRGBAAt(128+1, 128); c.A != 0xff || c.R != 0xe0 {
 		t.Errorf("outline: %v, want opaque red", c)
+	}
+	for x := 128 + 8; x < 384-8; x++ {
+		if c := img.NRGBAAt(x, 128); c.A == 0xff {
+			t.Fatalf("an outline inside the reject region at x=%d: %v", x, c)
+		}
 	}
 	if got := patchAt(192, 10, patches, zones); got != 1 {
 		t.Errorf("patchAt overlap = %d, want 1", got)

@@ -135,20 +135,49 @@ func overlayAlpha(opacity float64) uint8 {
 	return uint8(math.Round(255 * math.Max(0, math.Min(1, opacity))))
 }
 
-// drawPatchOutlines outlines the patches in the manual_review and
-// auto_reject zones, review first so reject outlines end up on top.
+// drawPatchOutlines outlines the region the manual_review patches cover
+// and, over it, the region the auto_reject ones cover: one contour per
+// region, not one rectangle per patch (overlapping patches at stride 128
+// drew a picket of lines over a single defect).
 func drawPatchOutlines(out *image.NRGBA, s float64, patches []inference.Patch, zones []inference.Zone) {
 	w := max(2, int(math.Round(outlineWidth*s)))
+	b := out.Rect
+	ow, oh := b.Dx(), b.Dy()
 	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
+		mask := make([]bool, ow*oh)
+		any := false
 		for i, p := range patches {
-			if i >= len(zones) || zones[i] != zone {
+			if i >= len(zones) || zones[i] < zone {
 				continue
 			}
-			r := scaleRect(p, s, out.Rect)
-			if i%2 == 1 {
-				r = r.Inset(2 * w)
+			r := scaleRect(p, s, b)
+			for y := r.Min.Y; y < r.Max.Y; y++ {
+				for x := r.Min.X; x < r.Max.X; x++ {
+					mask[(y-b.Min.Y)*ow+x-b.Min.X] = true
+				}
 			}
-			drawOutline(out, r, w, zoneColor(zone))
+			any = true
+		}
+		if any {
+			drawContour(out, mask, w, zoneColor(zone))
+		}
+	}
+}
+
+// drawContour paints the pixels of mask lying within w pixels (along a row
+// or a column) of its edge or of the picture's.
+func drawContour(out *image.NRGBA, mask []bool, w int, c color.NRGBA) {
+	b := out.Rect
+	ow, oh := b.Dx(), b.Dy()
+	in := func(x, y int) bool { return x >= 0 && y >= 0 && x < ow && y < oh && mask[y*ow+x] }
+	for y := range oh {
+		for x := range ow {
+			if !mask[y*ow+x] {
+				continue
+			}
+			if !in(x-w, y) || !in(x+w, y) || !in(x, y-w) || !in(x, y+w) {
+				out.SetNRGBA(b.Min.X+x, b.Min.Y+y, c)
+			}
 		}
 	}
 }
