@@ -145,7 +145,7 @@ func drawPatchOutlines(out *image.NRGBA, s float64, patches []inference.Patch, z
 	ow, oh := b.Dx(), b.Dy()
 	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
 		mask := make([]bool, ow*oh)
-		any := false
+		found := false
 		for i, p := range patches {
 			if i >= len(zones) || zones[i] < zone {
 				continue
@@ -156,9 +156,9 @@ func drawPatchOutlines(out *image.NRGBA, s float64, patches []inference.Patch, z
 					mask[(y-b.Min.Y)*ow+x-b.Min.X] = true
 				}
 			}
-			any = true
+			found = true
 		}
-		if any {
+		if found {
 			drawContour(out, mask, w, zoneColor(zone))
 		}
 	}
@@ -193,25 +193,6 @@ func scaleRect(p inference.Patch, s float64, bounds image.Rectangle) image.Recta
 		int(math.Floor(float64(p.X)*s)), int(math.Floor(float64(p.Y)*s)),
 		int(math.Ceil(float64(p.X+p.W)*s)), int(math.Ceil(float64(p.Y+p.H)*s)))
 	return r.Intersect(bounds)
-}
-
-// drawOutline draws the inner border of r, w pixels thick.
-func drawOutline(img *image.NRGBA, r image.Rectangle, w int, c color.NRGBA) {
-	if r.Empty() {
-		return
-	}
-	fill := func(f image.Rectangle) {
-		f = f.Intersect(r)
-		for y := f.Min.Y; y < f.Max.Y; y++ {
-			for x := f.Min.X; x < f.Max.X; x++ {
-				img.SetNRGBA(x, y, c)
-			}
-		}
-	}
-	fill(image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+w))
-	fill(image.Rect(r.Min.X, r.Max.Y-w, r.Max.X, r.Max.Y))
-	fill(image.Rect(r.Min.X, r.Min.Y, r.Min.X+w, r.Max.Y))
-	fill(image.Rect(r.Max.X-w, r.Min.Y, r.Max.X, r.Max.Y))
 }
 
 // patchAt returns the patch that colours image point (x, y): among those
