@@ -233,6 +233,7 @@ func (h *historyView) askExport() {
 	}, h.win)
 	d.SetFileName("audit-" + time.Now().Format("20060102-1504") + ".csv")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+	h.ins.startIn(d)
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
 }

@@ -63,7 +63,10 @@ func (i *Inspector) saveReportDialog() {
 	}, i.win)
 	d.SetFileName(reportName(it.name))
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".png"}))
-	i.startIn(d)
+	// beside the strip it reports on, else where the user last was
+	if it.path == "" || !startInDir(d, filepath.Dir(it.path)) {
+		i.startIn(d)
+	}
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"image"
 	"image/color"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -579,15 +580,28 @@ func (i *Inspector) rememberDir(u fyne.URI) {
 
 func (i *Inspector) startIn(d *dialog.FileDialog) { startInLastDir(d, i.app.Preferences()) }
 
-// startInLastDir opens a file dialog in the folder the user last used.
+// startInLastDir opens a file dialog in the folder the user last used,
+// else in their home folder (not the process's working folder, which for
+// a station started from a menu is often /).
 func startInLastDir(d *dialog.FileDialog, prefs fyne.Preferences) {
 	dir := prefs.String(prefLastDir)
 	if dir == "" {
-		return
+		dir, _ = os.UserHomeDir()
 	}
-	if l, err := storage.ListerForURI(storage.NewFileURI(dir)); err == nil {
-		d.SetLocation(l)
+	startInDir(d, dir)
+}
+
+// startInDir opens a file dialog in dir when it is a folder.
+func startInDir(d *dialog.FileDialog, dir string) bool {
+	if dir == "" {
+		return false
 	}
+	l, err := storage.ListerForURI(storage.NewFileURI(dir))
+	if err != nil {
+		return false
+	}
+	d.SetLocation(l)
+	return true
 }
 
 // pickFile shows a file picker for the given extensions, opening in the

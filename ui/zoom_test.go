@@ -2,10 +2,12 @@ package ui
 
 import (
 	"image"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -67,5 +69,18 @@ func TestModelPanelAndDetails(t *testing.T) {
 	h.ins.showModelDetails()
 	if h.ins.topDialog() == nil || !strings.Contains(h.ins.modelDetails, "Trained on: ") || !strings.Contains(h.ins.modelDetails, "Source: ") {
 		t.Errorf("details %q (dialog open %v)", h.ins.modelDetails, h.ins.topDialog() != nil)
+	}
+}
+
+// TestSaveDialogsStartInAFolder: a report's save dialog starts beside its
+// strip; a folder that is not there is not used.
+func TestSaveDialogsStartInAFolder(t *testing.T) {
+	h := newHarness(t, Options{})
+	d := dialog.NewFileSave(func(fyne.URIWriteCloser, error) {}, h.ins.Window())
+	if !startInDir(d, t.TempDir()) {
+		t.Error("an existing folder was not used")
+	}
+	if startInDir(d, filepath.Join(t.TempDir(), "gone")) || startInDir(d, "") {
+		t.Error("a missing folder was used")
 	}
 }
