@@ -147,7 +147,7 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	base, onnx := models.AnomalyBackbone()
-	featureEngine, err := openWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
+	featureEngine, _, err := openWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
 		inference.ScoreMapping{Scale: 1}, opts.Engine)
 	if err != nil {
 		return nil, err
@@ -187,10 +187,9 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 	}
 	rep.BankRows = len(bank)
 
-	m := base
-	m.Name = opts.Name
-	m.File = opts.Name + ".onnx"
-	scorer, err := openWithBank(m, onnx, bank, inference.ScoreMapping{Scale: 1}, opts.Engine)
+	named := *base
+	named.Name, named.File = opts.Name, opts.Name+".onnx"
+	scorer, m, err := openWithBank(&named, onnx, bank, inference.ScoreMapping{Scale: 1}, opts.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -502,8 +501,9 @@ func quantile(v []float64, q float64) float64 {
 }
 
 // openWithBank opens an engine on the backbone with the given bank and
-// mapping (teaching's in-memory model).
-func openWithBank(base *inference.Manifest, onnx []byte, bank [][]float32, mapping inference.ScoreMapping, opts inference.EngineOptions) (*inference.Engine, error) {
+// mapping (teaching's in-memory model); it returns the engine and the
+// manifest it made, a copy of base with its anomaly section.
+func openWithBank(base *inference.Manifest, onnx []byte, bank [][]float32, mapping inference.ScoreMapping, opts inference.EngineOptions) (*inference.Engine, *inference.Manifest, error) {
 	m := *base
 	m.Anomaly = &inference.AnomalySpec{
 		Bank: inference.BankSpec{File: m.Name + ".bank", SHA256: strings.Repeat("0", 64), Rows: len(bank),
@@ -513,10 +513,9 @@ func openWithBank(base *inference.Manifest, onnx []byte, bank [][]float32, mappi
 	m.AttachBankRows(bank)
 	e, err := inference.NewEngine(&m, onnx, "teaching", opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	*base = m
-	return e, nil
+	return e, &m, nil
 }
 
 // The mapping is fitted on the held-out strips' patch distances: their
