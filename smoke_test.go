@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"steelinspect/internal/testimg"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,7 +27,7 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	}
 	xvfb := xvfbRun(t)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	// Left 1100 columns black (auto-pass), the last 256 white (auto-reject).
 	strip := image.NewGray(image.Rect(0, 0, 1600, 256))
 	for y := 0; y < 256; y++ {
@@ -92,7 +93,7 @@ func TestHeadlessCommandsPrintOnlyTheirOwn(t *testing.T) {
 		t.Skip("builds the whole application")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	strip := filepath.Join(dir, "strip.png")
 	if err := os.WriteFile(strip, testimg.StripPNG(0, 0, 0), 0o644); err != nil {
 		t.Fatal(err)
@@ -132,7 +133,7 @@ func TestWatchScoresAPausedWriteOnceWhole(t *testing.T) {
 		t.Skip("builds the whole application and waits for a paused writer")
 	}
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	hot := filepath.Join(dir, "hot")
 	if err := os.Mkdir(hot, 0o755); err != nil {
 		t.Fatal(err)
@@ -187,7 +188,7 @@ func TestWindowFitsStationScreens(t *testing.T) {
 	}
 	xvfb := xvfbRun(t)
 	dir := t.TempDir()
-	bin := buildBinary(t, dir)
+	bin := buildBinary(t)
 	strip := filepath.Join(dir, "strip.jpg")
 	os.WriteFile(strip, testimg.JPEG(testimg.TexturedStrip(1600, 256, 1344, 1600, 255)), 0o644)
 	for _, screen := range []image.Point{{1280, 720}, {1920, 1080}} {
@@ -230,14 +231,38 @@ func TestWindowFitsStationScreens(t *testing.T) {
 	}
 }
 
-// buildBinary builds the application into dir and returns its path.
-func buildBinary(t *testing.T, dir string) string {
+// built is the application built once for all the tests that run it.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+	out  []byte
+}
+
+// buildBinary returns the application's binary, built on first use (every
+// real-binary test runs the same build).
+func buildBinary(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "steelinspect")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "steelinspect-bin-"); built.err != nil {
+			return
+		}
+		built.bin = filepath.Join(built.dir, "steelinspect")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	if built.err != nil {
+		t.Fatalf("build: %v\n%s", built.err, built.out)
 	}
-	return bin
+	return built.bin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 // xvfbRun finds xvfb-run, skipping the test outside CI where it is missing.
