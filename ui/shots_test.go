@@ -142,18 +142,7 @@ func TestShots(t *testing.T) {
 			}
 		})
 	}
-	waitFor := func(what string, cond func() bool) {
-		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-			ok := false
-			fyne.DoAndWait(func() { ok = cond() })
-			if ok {
-				return
-			}
-			if time.Since(start) > 60*time.Second {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
+	waitFor := func(what string, cond func() bool) { waitOnUI(t, what, 60*time.Second, cond) }
 
 	shot(ins.win, "01-operator-dialog.png")
 	fyne.DoAndWait(func() {
@@ -220,4 +209,20 @@ func TestShots(t *testing.T) {
 	})
 	shot(ins.history.win, "09-history-filtered.png")
 	fyne.DoAndWait(func() { ins.history.win.Close() })
+}
+
+// waitOnUI polls cond on the UI goroutine until it holds, failing the
+// test after limit.
+func waitOnUI(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
+		ok := false
+		fyne.DoAndWait(func() { ok = cond() })
+		if ok {
+			return
+		}
+		if time.Since(start) > limit {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
 }

@@ -108,18 +108,7 @@ func TestTeachShots(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	waitFor := func(what string, cond func() bool) {
-		for start := time.Now(); ; time.Sleep(50 * time.Millisecond) {
-			ok := false
-			fyne.DoAndWait(func() { ok = cond() })
-			if ok {
-				return
-			}
-			if time.Since(start) > 3*time.Minute {
-				t.Fatalf("timed out waiting for %s", what)
-			}
-		}
-	}
+	waitFor := func(what string, cond func() bool) { waitOnUI(t, what, 3*time.Minute, cond) }
 	clearOverlays := func() {
 		for _, o := range ins.win.Canvas().Overlays().List() {
 			ins.win.Canvas().Overlays().Remove(o)
