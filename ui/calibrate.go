@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"image"
-	"image/color"
-	"image/draw"
 	"math"
 	"os"
 	"path/filepath"
@@ -15,10 +12,8 @@ import (
 	"sync/atomic"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
@@ -33,8 +28,8 @@ import (
 // on a histogram of strip confidence with the outcome table beside it,
 // and applied to the station through the sliders' own path.
 type calibrateView struct {
-	ins *Inspector
-	win fyne.Window
+	host calibrateHost
+	win  fyne.Window
 
 	// Scoring in progress: cancel stops it; run tells a stale result.
 	cancel context.CancelFunc
@@ -78,17 +73,66 @@ type calibrateView struct {
 	station                  *widget.Label
 }
 
+// screenHost is what every secondary screen (history, calibrate) uses of
+// the station window: its lifetime, a way to work off the UI goroutine,
+// and the preferences (last folder used).
+type screenHost interface {
+	lifetime() context.Context
+	goBackground(work func() func())
+	prefs() fyne.Preferences
+}
+
+// calibrateHost is what the Calibrate screen uses of the station window,
+// and nothing else: the worker to score with, the model and thresholds in
+// force, and the way to apply a pair under the supervisor lock. The
+// Inspector implements it (below).
+type calibrateHost interface {
+	screenHost
+	scorer() workerAnalyzer
+	model() (gen int, name string)
+	stationThresholds() inference.Thresholds
+	applyThresholds(t inference.Thresholds)
+	isLocked() bool
+	checkPIN(pin string, refuse func(title, msg string), then func())
+	recordsAudit() bool
+	setStatus(s string)
+	onUI(f func())
+}
+
+func (i *Inspector) scorer() workerAnalyzer {
+	return workerAnalyzer{work: i.work, manifest: i.manifest}
+}
+func (i *Inspector) lifetime() context.Context               { return i.ctx }
+func (i *Inspector) model() (int, string)                    { return i.modelGen, i.modelName() }
+func (i *Inspector) stationThresholds() inference.Thresholds { return i.thresholds }
+func (i *Inspector) recordsAudit() bool                      { return i.store != nil }
+func (i *Inspector) onUI(f func())                           { i.do(f) }
+func (i *Inspector) prefs() fyne.Preferences                 { return i.app.Preferences() }
+
+// applyThresholds goes the way a slider move and its release go:
+// setThresholds, then recordThresholds for the audit trail.
+func (i *Inspector) applyThresholds(t inference.Thresholds) {
+	i.setThresholds(t.Pass, t.Reject, true)
+	i.recordThresholds()
+}
+
+// modelChanged says whether the station has switched models since gen.
+func (c *calibrateView) modelChanged(gen int) bool {
+	now, _ := c.host.model()
+	return now != gen
+}
+
 // showCalibrate opens the Calibrate window, or brings it forward.
 func (i *Inspector) showCalibrate() {
 	if i.calibrate != nil {
 		i.calibrate.win.RequestFocus()
 		return
 	}
-	if i.model == nil {
+	if i.manifest == nil {
 		i.showError("Cannot calibrate", "this window has no model to score strips with")
 		return
 	}
-	c := &calibrateView{ins: i, win: i.app.NewWindow(AppName + " – calibrate thresholds")}
+	c := &calibrateView{host: i, win: i.app.NewWindow(AppName + " – calibrate thresholds")}
 	c.thresholds = i.thresholds
 	c.win.SetContent(c.build())
 	c.win.Resize(fyne.NewSize(1240, 820))
@@ -243,7 +287,7 @@ func parseMaxMissed(s string) (int, error) {
 
 // askFolder picks a folder holding train_images/ and train.csv.
 func (c *calibrateView) askFolder() {
-	pickFolder(c.win, c.ins.app.Preferences(), func(err error) { c.showMessage("Cannot open folder", err.Error()) }, c.loadFolder)
+	pickFolder(c.win, c.host.prefs(), func(err error) { c.showMessage("Cannot open folder", err.Error()) }, c.loadFolder)
 }
 
 // askPair picks the images folder, then the labels file.
@@ -281,7 +325,7 @@ func (c *calibrateView) askPair() {
 	d.Show()
 }
 
-func (c *calibrateView) startIn(d *dialog.FileDialog) { startInLastDir(d, c.ins.app.Preferences()) }
+func (c *calibrateView) startIn(d *dialog.FileDialog) { startInLastDir(d, c.host.prefs()) }
 
 // loadFolder scores a folder in the Severstal layout.
 func (c *calibrateView) loadFolder(dir string) {
@@ -307,14 +351,14 @@ func (c *calibrateView) loadFolder(dir string) {
 // before any scoring: a strip whose row was refused would otherwise count
 // as defect-free.
 func (c *calibrateView) load(imagesDir, labelsPath string) {
-	i := c.ins
+	h := c.host
 	c.stop()
 	c.run++
 	run := c.run
-	ctx, cancel := context.WithCancel(i.ctx)
+	ctx, cancel := context.WithCancel(h.lifetime())
 	c.cancel = cancel
-	gen, name := i.modelGen, i.modelName()
-	thr := i.currentThresholds()
+	gen, name := h.model()
+	thr := h.stationThresholds()
 	c.clearReport() // the view shows the set its source line names, or nothing
 	c.source.SetText(fmt.Sprintf("Images %s · labels %s", imagesDir, labelsPath))
 	c.progress.SetValue(0)
@@ -323,16 +367,16 @@ func (c *calibrateView) load(imagesDir, labelsPath string) {
 	c.refreshButtons()
 
 	var done atomic.Int64
-	an := &progressAnalyzer{workerAnalyzer: workerAnalyzer{ins: i, manifest: i.manifest}}
+	an := &progressAnalyzer{workerAnalyzer: h.scorer()}
 	an.onScored = func() {
 		n := done.Add(1)
-		i.do(func() {
+		h.onUI(func() {
 			if c.run == run && c.cancel != nil {
 				c.showProgress(int(n), an.total)
 			}
 		})
 	}
-	i.goBackground(func() func() {
+	h.goBackground(func() func() {
 		defer cancel()
 		labels, err := evaluate.ReadLabelsFile(labelsPath)
 		if err != nil {
@@ -345,7 +389,7 @@ func (c *calibrateView) load(imagesDir, labelsPath string) {
 			}
 		}
 		an.total = countImages(imagesDir)
-		i.do(func() {
+		h.onUI(func() {
 			if c.run == run && c.cancel != nil {
 				c.showProgress(0, an.total)
 			}
@@ -368,7 +412,7 @@ func (c *calibrateView) load(imagesDir, labelsPath string) {
 				c.summary.SetText("Scoring was cancelled; nothing was measured.")
 			case err != nil:
 				c.showMessage("Cannot score the labelled set", err.Error())
-			case i.modelGen != gen:
+			case c.modelChanged(gen):
 				c.showMessage("Model changed while scoring", "The station switched models during scoring, so the scores mix two models. Score the set again.")
 			default:
 				c.setReport(report, conf, def, sweep, gen, name)
@@ -559,14 +603,13 @@ func percent(v float64) string { return fmt.Sprintf("%.1f %%", 100*v) }
 
 // refreshStation says what the station uses and what Apply would do.
 func (c *calibrateView) refreshStation() {
-	i := c.ins
-	cur := i.thresholds
+	cur := c.host.stationThresholds()
 	text := fmt.Sprintf("The station uses Auto-Pass %.2f and Auto-Reject %.2f; its sliders accept pass %.2f–%.2f and reject %.2f–%.2f.",
 		cur.Pass, cur.Reject, passMin, passMax, rejectMin, rejectMax)
-	if i.isLocked() {
+	if c.host.isLocked() {
 		text += " Settings are locked: Apply asks for the supervisor PIN."
 	}
-	if c.report != nil && c.modelGen != i.modelGen {
+	if c.report != nil && c.modelChanged(c.modelGen) {
 		text += fmt.Sprintf(" These scores are from %s; the station has switched models since, so score the set again before applying.", c.modelName)
 	}
 	c.station.SetText(text)
@@ -658,12 +701,12 @@ func describeOutcome(o evaluate.StripOutcome) string {
 // sliders' path: refused while the supervisor lock is on (the PIN is
 // asked for first), recorded in the audit trail when applied.
 func (c *calibrateView) onApply() {
-	i := c.ins
 	if c.report == nil {
 		return
 	}
-	if c.modelGen != i.modelGen {
-		c.showMessage("Scores are out of date", fmt.Sprintf("These scores are from %s and the station now uses %s. Score the set again first.", c.modelName, i.modelName()))
+	if c.modelChanged(c.modelGen) {
+		_, now := c.host.model()
+		c.showMessage("Scores are out of date", fmt.Sprintf("These scores are from %s and the station now uses %s. Score the set again first.", c.modelName, now))
 		return
 	}
 	want := c.thresholds
@@ -686,12 +729,11 @@ func (c *calibrateView) onApply() {
 
 // applyUnlocked applies t, asking for the PIN first while locked.
 func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
-	i := c.ins
-	if !i.isLocked() {
+	if !c.host.isLocked() {
 		c.apply(t)
 		return
 	}
-	if i.app.Preferences().String(prefPINHash) == "" {
+	if c.host.prefs().String(prefPINHash) == "" {
 		c.showMessage("Settings are locked",
 			"No supervisor PIN is set yet. Set one with Unlock… in the main window, then apply again. The station's thresholds are unchanged.")
 		return
@@ -714,7 +756,7 @@ func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 // unlockAndApply checks the PIN with the main window's check (checkPIN),
 // its refusals shown in this window, and applies the pair once unlocked.
 func (c *calibrateView) unlockAndApply(pin string, t inference.Thresholds) {
-	c.ins.checkPIN(pin, func(title, msg string) {
+	c.host.checkPIN(pin, func(title, msg string) {
 		c.showMessage(title, msg+" The station's thresholds are unchanged.")
 	}, func() { c.apply(t) })
 }
@@ -722,15 +764,14 @@ func (c *calibrateView) unlockAndApply(pin string, t inference.Thresholds) {
 // apply goes the way a slider move and its release go: setThresholds,
 // then recordThresholds for the audit trail.
 func (c *calibrateView) apply(t inference.Thresholds) {
-	i := c.ins
-	if i.isLocked() {
+	h := c.host
+	if h.isLocked() {
 		c.showMessage("Settings are locked", "The station's thresholds are unchanged.")
 		return
 	}
-	old := i.thresholds
-	i.setThresholds(t.Pass, t.Reject, true)
-	i.recordThresholds()
-	now := i.thresholds
+	old := h.stationThresholds()
+	h.applyThresholds(t)
+	now := h.stationThresholds()
 	c.refreshStation()
 	if now == old {
 		c.station.SetText(c.station.Text + " This pair is already in use: nothing changed.")
@@ -738,13 +779,13 @@ func (c *calibrateView) apply(t inference.Thresholds) {
 		return
 	}
 	recorded := ""
-	if i.store != nil {
+	if h.recordsAudit() {
 		recorded = ", recorded in the audit trail"
 	}
 	defer c.side.Refresh()
 	c.station.SetText(fmt.Sprintf("Applied: the station now uses Auto-Pass %.2f and Auto-Reject %.2f (was %.2f and %.2f)%s.",
 		now.Pass, now.Reject, old.Pass, old.Reject, recorded))
-	i.setStatus(fmt.Sprintf("Thresholds calibrated: pass %.2f, reject %.2f", now.Pass, now.Reject))
+	h.setStatus(fmt.Sprintf("Thresholds calibrated: pass %.2f, reject %.2f", now.Pass, now.Reject))
 }
 
 // askPlots saves the report's figures at the chosen pair.
@@ -752,7 +793,7 @@ func (c *calibrateView) askPlots() {
 	if c.report == nil {
 		return
 	}
-	pickFolder(c.win, c.ins.app.Preferences(), func(err error) { c.showMessage("Cannot save plots", err.Error()) }, c.savePlots)
+	pickFolder(c.win, c.host.prefs(), func(err error) { c.showMessage("Cannot save plots", err.Error()) }, c.savePlots)
 }
 
 // savePlots writes evaluate.WritePlots's PNGs, drawn at the chosen pair,
@@ -762,7 +803,7 @@ func (c *calibrateView) savePlots(dir string) {
 	r.Thresholds = c.thresholds
 	r.Strip = c.outcome
 	c.plotsBtn.Disable()
-	c.ins.goBackground(func() func() {
+	c.host.goBackground(func() func() {
 		files, err := evaluate.WritePlots(&r, dir)
 		return func() {
 			c.refreshButtons()
@@ -804,355 +845,4 @@ func (p *progressAnalyzer) AnalyzeFile(ctx context.Context, path string) (infere
 		p.onScored()
 	}
 	return a, err
-}
-
-// AnalyzeFile runs on the caller's goroutine and waits for the worker.
-func (w *workerAnalyzer) AnalyzeFile(ctx context.Context, path string) (inference.Analysis, error) {
-	return onWorker(ctx, w.ins, func(m Analyzer) (inference.Analysis, error) { return m.AnalyzeFile(ctx, path) })
-}
-
-// onWorker runs f with the model on the window's worker and waits for it.
-func onWorker(ctx context.Context, i *Inspector, f func(Analyzer) (inference.Analysis, error)) (inference.Analysis, error) {
-	type result struct {
-		a   inference.Analysis
-		err error
-	}
-	ch := make(chan result, 1)
-	job := func() {
-		if ctx.Err() != nil {
-			ch <- result{err: ctx.Err()}
-			return
-		}
-		a, err := f(i.model)
-		ch <- result{a, err}
-	}
-	select {
-	case i.jobs <- job:
-	case <-ctx.Done():
-		return inference.Analysis{}, ctx.Err()
-	}
-	select {
-	case r := <-ch:
-		return r.a, r.err
-	case <-ctx.Done():
-		return inference.Analysis{}, ctx.Err()
-	}
-}
-
-// Histogram of strip confidence with the two thresholds as lines that can
-// be dragged.
-
-// histBins is the number of confidence bins over [0, 1], as in
-// evaluate.WritePlots.
-const histBins = 50
-
-// Histogram margins around the plot area, for the axis labels.
-const (
-	histLeft, histRight = 40, 12
-	histTop, histBottom = 22, 22
-	histGrabDistance    = 10 // how near a line the pointer must be to show it can be dragged
-	histBarAlpha        = 0x99
-	histReviewBandAlpha = 0x24
-	histGridAlpha       = 0x20
-	histLineWidthDevice = 2 // device-independent width of a threshold line
-	histMinHeight       = 240
-	histMinWidth        = 420
-	histTickCount       = 10
-	histLabelGap        = 4
-)
-
-func histCleanColour() color.NRGBA  { return zoneColor(inference.ZoneAutoPass) }
-func histDefectColour() color.NRGBA { return zoneColor(inference.ZoneAutoReject) }
-
-// histPassLine and histRejectLine are the threshold lines' colours: the
-// zones' own, opaque, so they stand out of the translucent bars on light
-// and dark themes.
-var (
-	histPassLine   = zoneColor(inference.ZoneAutoPass)
-	histRejectLine = zoneColor(inference.ZoneAutoReject)
-)
-
-// thresholdHistogram draws defect-free and defective strips' confidence as
-// two translucent histograms with the pass and reject thresholds as
-// vertical lines. Dragging moves the nearer line, snapped to 0.01, and
-// pass always stays below reject.
-type thresholdHistogram struct {
-	widget.BaseWidget
-
-	clean, defect [histBins]int
-	pass, reject  float64
-	// grabbed is the line being dragged: 0 none, 1 pass, 2 reject.
-	grabbed int
-	// near is the line under the pointer, for the cursor.
-	near int
-	// onChanged runs on every step of a drag.
-	onChanged func(pass, reject float64)
-}
-
-func newThresholdHistogram(onChanged func(pass, reject float64)) *thresholdHistogram {
-	h := &thresholdHistogram{pass: inference.DefaultThresholds.Pass, reject: inference.DefaultThresholds.Reject, onChanged: onChanged}
-	h.ExtendBaseWidget(h)
-	return h
-}
-
-// setData bins the strips' confidences.
-func (h *thresholdHistogram) setData(conf []float64, defective []bool) {
-	h.clean, h.defect = [histBins]int{}, [histBins]int{}
-	for k, c := range conf {
-		b := min(histBins-1, max(0, int(c*histBins)))
-		if defective[k] {
-			h.defect[b]++
-		} else {
-			h.clean[b]++
-		}
-	}
-	h.Refresh()
-}
-
-// setThresholds moves the lines without calling back.
-func (h *thresholdHistogram) setThresholds(pass, reject float64) {
-	if h.pass == pass && h.reject == reject {
-		return
-	}
-	h.pass, h.reject = pass, reject
-	h.Refresh()
-}
-
-// plotRect is the plot area inside a widget of the given size.
-func plotRect(size fyne.Size) (x, y, w, ht float32) {
-	return histLeft, histTop, max(1, size.Width-histLeft-histRight), max(1, size.Height-histTop-histBottom)
-}
-
-// xOf is the widget x of a confidence value.
-func (h *thresholdHistogram) xOf(v float64) float32 {
-	x, _, w, _ := plotRect(h.Size())
-	return x + float32(v)*w
-}
-
-// valueAt is the confidence at widget x, snapped to 0.01.
-func (h *thresholdHistogram) valueAt(x float32) float64 {
-	px, _, w, _ := plotRect(h.Size())
-	return round2(clamp(float64((x-px)/w), 0, 1))
-}
-
-// nearest is the line nearer to x (1 pass, 2 reject); a tie, as when the
-// lines touch, goes by the direction of the drag.
-func (h *thresholdHistogram) nearest(x, dx float32) int {
-	dp, dr := abs32(x-h.xOf(h.pass)), abs32(x-h.xOf(h.reject))
-	switch {
-	case dp < dr:
-		return 1
-	case dr < dp:
-		return 2
-	case dx < 0:
-		return 1
-	default:
-		return 2
-	}
-}
-
-func abs32(v float32) float32 { return float32(math.Abs(float64(v))) }
-
-// Dragged moves the grabbed line, or grabs the one nearer to where the
-// drag started.
-func (h *thresholdHistogram) Dragged(ev *fyne.DragEvent) {
-	if h.grabbed == 0 {
-		h.grabbed = h.nearest(ev.Position.X-ev.Dragged.DX, ev.Dragged.DX)
-	}
-	v := h.valueAt(ev.Position.X)
-	pass, reject := h.pass, h.reject
-	if h.grabbed == 1 {
-		pass = math.Min(v, round2(reject-thresholdStep))
-	} else {
-		reject = math.Max(v, round2(pass+thresholdStep))
-	}
-	if pass == h.pass && reject == h.reject {
-		return
-	}
-	h.pass, h.reject = pass, reject
-	h.Refresh()
-	if h.onChanged != nil {
-		h.onChanged(pass, reject)
-	}
-}
-
-// DragEnd lets go of the line.
-func (h *thresholdHistogram) DragEnd() { h.grabbed = 0 }
-
-// MouseIn, MouseMoved and MouseOut track the line under the pointer.
-func (h *thresholdHistogram) MouseIn(ev *desktop.MouseEvent) { h.MouseMoved(ev) }
-
-// MouseMoved notes whether a line is within reach.
-func (h *thresholdHistogram) MouseMoved(ev *desktop.MouseEvent) {
-	h.near = 0
-	if n := h.nearest(ev.Position.X, 0); abs32(ev.Position.X-h.xOf([]float64{0, h.pass, h.reject}[n])) <= histGrabDistance {
-		h.near = n
-	}
-}
-
-// MouseOut forgets the line under the pointer.
-func (h *thresholdHistogram) MouseOut() { h.near = 0 }
-
-// Cursor shows that a line can be dragged.
-func (h *thresholdHistogram) Cursor() desktop.Cursor {
-	if h.near != 0 || h.grabbed != 0 {
-		return desktop.HResizeCursor
-	}
-	return desktop.DefaultCursor
-}
-
-// MinSize leaves room for a readable plot.
-func (h *thresholdHistogram) MinSize() fyne.Size { return fyne.NewSize(histMinWidth, histMinHeight) }
-
-// CreateRenderer draws the plot as a raster with text labels around it.
-func (h *thresholdHistogram) CreateRenderer() fyne.WidgetRenderer {
-	r := &histRenderer{h: h}
-	r.raster = canvas.NewRaster(r.draw)
-	r.objects = append(r.objects, r.raster)
-	size := theme.CaptionTextSize()
-	for k := 0; k <= histTickCount; k++ {
-		t := canvas.NewText(strconv.FormatFloat(float64(k)/histTickCount, 'f', 1, 64), theme.Color(theme.ColorNamePlaceHolder))
-		t.TextSize = size
-		r.xTicks = append(r.xTicks, t)
-		r.objects = append(r.objects, t)
-	}
-	for k := range r.yTicks {
-		r.yTicks[k] = canvas.NewText("", theme.Color(theme.ColorNamePlaceHolder))
-		r.yTicks[k].TextSize = size
-		r.yTicks[k].Alignment = fyne.TextAlignTrailing
-		r.objects = append(r.objects, r.yTicks[k])
-	}
-	r.passLabel = canvas.NewText("", histPassLine)
-	r.rejectLabel = canvas.NewText("", histRejectLine)
-	for _, t := range []*canvas.Text{r.passLabel, r.rejectLabel} {
-		t.TextStyle.Bold = true
-		t.TextSize = theme.TextSize()
-		r.objects = append(r.objects, t)
-	}
-	r.Refresh()
-	return r
-}
-
-type histRenderer struct {
-	h                      *thresholdHistogram
-	raster                 *canvas.Raster
-	xTicks                 []*canvas.Text
-	yTicks                 [3]*canvas.Text
-	passLabel, rejectLabel *canvas.Text
-	objects                []fyne.CanvasObject
-	yMax                   int
-}
-
-func (r *histRenderer) Destroy()                     {}
-func (r *histRenderer) MinSize() fyne.Size           { return r.h.MinSize() }
-func (r *histRenderer) Objects() []fyne.CanvasObject { return r.objects }
-
-func (r *histRenderer) Layout(size fyne.Size) {
-	x, y, w, ht := plotRect(size)
-	r.raster.Move(fyne.NewPos(x, y))
-	r.raster.Resize(fyne.NewSize(w, ht))
-	for k, t := range r.xTicks {
-		ts := t.MinSize()
-		t.Move(fyne.NewPos(x+w*float32(k)/histTickCount-ts.Width/2, y+ht+2))
-		t.Resize(ts)
-	}
-	for k, t := range r.yTicks {
-		ts := t.MinSize()
-		t.Move(fyne.NewPos(0, y+ht-ht*float32(k)/2-ts.Height/2))
-		t.Resize(fyne.NewSize(x-histLabelGap, ts.Height))
-	}
-	// The pass label sits left of its line, the reject label right of
-	// its own, so they never overlap.
-	ps, rs := r.passLabel.MinSize(), r.rejectLabel.MinSize()
-	px := clamp32(r.h.xOf(r.h.pass)-ps.Width-histLabelGap, 0, size.Width-ps.Width)
-	rx := clamp32(r.h.xOf(r.h.reject)+histLabelGap, 0, size.Width-rs.Width)
-	rx = max(rx, px+ps.Width+histLabelGap) // lines at the far left
-	r.passLabel.Move(fyne.NewPos(px, 2))
-	r.passLabel.Resize(ps)
-	r.rejectLabel.Move(fyne.NewPos(rx, 2))
-	r.rejectLabel.Resize(rs)
-}
-
-func clamp32(v, lo, hi float32) float32 { return max(lo, min(hi, v)) }
-
-func (r *histRenderer) Refresh() {
-	h := r.h
-	most := 0
-	for b := range histBins {
-		most = max(most, h.clean[b], h.defect[b])
-	}
-	// A round top for the axis: even, so its half is a whole number.
-	r.yMax = max(2, most+most%2)
-	for k, t := range r.yTicks {
-		t.Text = strconv.Itoa(r.yMax * k / 2)
-		t.Color = theme.Color(theme.ColorNamePlaceHolder)
-	}
-	r.yTicks[0].Text = "0"
-	for _, t := range r.xTicks {
-		t.Color = theme.Color(theme.ColorNamePlaceHolder)
-	}
-	r.passLabel.Text = fmt.Sprintf("pass %.2f", h.pass)
-	r.rejectLabel.Text = fmt.Sprintf("reject %.2f", h.reject)
-	r.Layout(h.Size())
-	for _, o := range r.objects {
-		o.Refresh()
-	}
-}
-
-// draw paints the plot area: background, grid, the review band between
-// the lines, both histograms blended over it, then the lines.
-func (r *histRenderer) draw(w, ht int) image.Image {
-	h := r.h
-	img := image.NewRGBA(image.Rect(0, 0, w, ht))
-	fill := func(x0, y0, x1, y1 int, c color.Color) {
-		draw.Draw(img, image.Rect(x0, y0, x1, y1), image.NewUniform(c), image.Point{}, draw.Over)
-	}
-	fill(0, 0, w, ht, theme.Color(theme.ColorNameInputBackground))
-	fg := color.NRGBAModel.Convert(theme.Color(theme.ColorNameForeground)).(color.NRGBA)
-	grid := fg
-	grid.A = histGridAlpha
-	scale := 1.0
-	if _, _, pw, _ := plotRect(h.Size()); pw > 1 {
-		scale = float64(w) / float64(pw)
-	}
-	xAt := func(v float64) int { return int(math.Round(v * float64(w-1))) }
-	for k := 1; k < histTickCount; k++ {
-		x := xAt(float64(k) / histTickCount)
-		fill(x, 0, x+1, ht, grid)
-	}
-	for k := 1; k <= 2; k++ {
-		y := ht - ht*k/2
-		fill(0, y, w, y+1, grid)
-	}
-	band := zoneColor(inference.ZoneManualReview)
-	band.A = histReviewBandAlpha
-	fill(xAt(h.pass), 0, xAt(h.reject), ht, band)
-	top := float64(ht) * 0.95 / float64(r.yMax)
-	for _, s := range []struct {
-		counts *[histBins]int
-		c      color.NRGBA
-	}{{&h.clean, histCleanColour()}, {&h.defect, histDefectColour()}} {
-		c := s.c
-		c.A = histBarAlpha
-		for b, n := range s.counts {
-			if n == 0 {
-				continue
-			}
-			x0 := int(math.Round(float64(b) * float64(w) / histBins))
-			x1 := int(math.Round(float64(b+1)*float64(w)/histBins)) - 1
-			fill(x0, ht-int(math.Round(float64(n)*top)), max(x0+1, x1), ht, c)
-		}
-	}
-	fill(0, ht-1, w, ht, fg)
-	lw := max(3, int(math.Round(histLineWidthDevice*scale)))
-	for _, l := range []struct {
-		v float64
-		c color.NRGBA
-	}{{h.pass, histPassLine}, {h.reject, histRejectLine}} {
-		x := xAt(l.v) - lw/2
-		fill(x, 0, x+lw, ht, l.c)
-		// A grip at the top says the line can be taken.
-		fill(x-lw, 0, x+2*lw, 3*lw, l.c)
-	}
-	return img
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -21,8 +22,9 @@ import (
 // historyView is the audit history window: inspections filtered by date,
 // final decision and operator, with CSV export.
 type historyView struct {
-	ins *Inspector
-	win fyne.Window
+	host  screenHost
+	store *audit.Store
+	win   fyne.Window
 
 	since, until *widget.Entry
 	decision     *widget.Select
@@ -54,7 +56,7 @@ func (i *Inspector) showHistory() {
 		i.history.reload()
 		return
 	}
-	h := &historyView{ins: i, win: i.app.NewWindow(AppName + " – audit history")}
+	h := &historyView{host: i, store: i.store, win: i.app.NewWindow(AppName + " – audit history")}
 	h.win.SetContent(h.build())
 	h.win.Resize(fyne.NewSize(1320, 700))
 	h.win.SetOnClosed(func() { i.history = nil })
@@ -197,9 +199,9 @@ func (h *historyView) reload() {
 		dialog.ShowError(err, h.win)
 		return
 	}
-	store, i := h.ins.store, h.ins
-	i.goBackground(func() func() {
-		rows, err := store.History(i.ctx, q)
+	store, ctx := h.store, h.host.lifetime()
+	h.host.goBackground(func() func() {
+		rows, err := store.History(ctx, q)
 		return func() {
 			if err != nil {
 				dialog.ShowError(err, h.win)
@@ -233,7 +235,7 @@ func (h *historyView) askExport() {
 	}, h.win)
 	d.SetFileName("audit-" + time.Now().Format("20060102-1504") + ".csv")
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
-	h.ins.startIn(d)
+	startInLastDir(d, h.host.prefs())
 	d.Resize(fyne.NewSize(900, 600))
 	d.Show()
 }
@@ -245,9 +247,9 @@ func (h *historyView) export(path string) {
 		dialog.ShowError(err, h.win)
 		return
 	}
-	store, i := h.ins.store, h.ins
-	i.goBackground(func() func() {
-		n, err := exportCSV(i, store, q, path)
+	store, ctx := h.store, h.host.lifetime()
+	h.host.goBackground(func() func() {
+		n, err := exportCSV(ctx, store, q, path)
 		return func() {
 			if err != nil {
 				dialog.ShowError(err, h.win)
@@ -258,8 +260,8 @@ func (h *historyView) export(path string) {
 	})
 }
 
-func exportCSV(i *Inspector, store *audit.Store, q audit.Query, path string) (int, error) {
-	rows, err := store.History(i.ctx, q)
+func exportCSV(ctx context.Context, store *audit.Store, q audit.Query, path string) (int, error) {
+	rows, err := store.History(ctx, q)
 	if err != nil {
 		return 0, err
 	}

@@ -22,7 +22,6 @@ import (
 	"steelinspect/assets"
 	"steelinspect/audit"
 	"steelinspect/inference"
-	"steelinspect/station"
 )
 
 // Inspector is the Steel Inspector window: the strip with its heatmap, the
@@ -36,20 +35,13 @@ type Inspector struct {
 	// tests drain.
 	do func(func())
 
-	// The worker owns model and runs the jobs one at a time, so inference
-	// never overlaps a model switch.
-	model      Analyzer
-	jobs       chan func()
-	ctx        context.Context
-	cancel     context.CancelFunc
-	workerDone sync.WaitGroup
-	closeOnce  sync.Once
-
-	// thrMu guards workThresholds, the UI's thresholds as the worker and
-	// the hot folder read them.
-	thrMu          sync.Mutex
-	workThresholds inference.Thresholds
-	store          *audit.Store
+	// work owns the model and scores every strip (worker.go).
+	work *worker
+	// ctx is the window's lifetime, cancelled by Close.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	closeOnce sync.Once
+	store     *audit.Store
 	// bg counts goroutines besides the worker (audit writes, decoding for
 	// display, PIN checks) that report back through do.
 	bg sync.WaitGroup
@@ -159,8 +151,6 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		app:        a,
 		opts:       opts,
 		do:         do,
-		model:      opts.Model,
-		jobs:       make(chan func(), 256),
 		current:    -1,
 		hoverPatch: -1,
 		showWanted: -1,
@@ -175,15 +165,13 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.modelPath = i.modelSource
 	}
 	i.thresholds = i.loadThresholds()
-	i.workThresholds = i.thresholds
+	i.work = newWorker(i.ctx, opts.Model, i.store, i.thresholds)
 	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
 	i.win.SetCloseIntercept(i.confirmQuit)
 	i.buildUI()
 	i.win.Resize(fyne.NewSize(1360, 860))
 
-	i.workerDone.Add(1)
-	go i.work()
 	if i.store != nil {
 		i.askOperator(false)
 		i.restoreShift()
@@ -212,20 +200,9 @@ func (i *Inspector) Close() error {
 		i.stopWatching()
 		i.lock.stopTimer()
 		i.bg.Wait()
-		close(i.jobs)
-		i.workerDone.Wait()
-		if i.model != nil {
-			i.model.Close()
-		}
+		i.work.stop()
 	})
 	return i.shotErr
-}
-
-func (i *Inspector) work() {
-	defer i.workerDone.Done()
-	for job := range i.jobs {
-		job()
-	}
 }
 
 // enqueue hands a job to the worker and marks the window busy until the
@@ -233,59 +210,9 @@ func (i *Inspector) work() {
 func (i *Inspector) enqueue(job func(done func())) {
 	i.setBusy(+1)
 	done := func() { i.setBusy(-1) }
-	select {
-	case <-i.ctx.Done():
+	if !i.work.submit(func() { job(done) }) {
 		i.setBusy(-1)
-	default:
-		i.jobs <- func() { job(done) }
 	}
-}
-
-// analyze runs on the worker.
-func (i *Inspector) analyze(ctx context.Context, s source) (inference.Analysis, error) {
-	if s.path != "" {
-		return i.model.AnalyzeFile(ctx, s.path)
-	}
-	return i.model.AnalyzeBytes(ctx, s.name, s.data)
-}
-
-// inspected is one strip scored (and recorded) by the worker.
-type inspected struct {
-	analysis *inference.Analysis // Decoded emptied
-	display  image.Image         // only when the strip is to be shown
-	auditID  int64
-	auto     inference.Decision
-}
-
-// inspect scores one strip on the worker, decides it with the thresholds
-// in force and records it in the audit trail before anything shows it as
-// done. Only the strip to be shown keeps a display image.
-func (i *Inspector) inspect(ctx context.Context, s source, show bool) (inspected, error) {
-	a, err := i.analyze(ctx, s)
-	if err != nil {
-		return inspected{}, err
-	}
-	res := inspected{analysis: &a}
-	if show {
-		res.display = displayImage(a.Decoded.Image)
-	}
-	a.Decoded = inference.DecodedImage{}
-	// The window's own context: a cancelled batch still records the strip
-	// it has scored.
-	out, err := station.Station{Store: i.store}.Conclude(i.ctx, a, i.currentThresholds(), station.Source{Name: station.SourceWindow})
-	if err != nil {
-		return inspected{}, err
-	}
-	res.auto, res.auditID = out.Verdict.Decision, out.AuditID
-	return res, nil
-}
-
-// currentThresholds are the thresholds in force, readable off the UI
-// goroutine.
-func (i *Inspector) currentThresholds() inference.Thresholds {
-	i.thrMu.Lock()
-	defer i.thrMu.Unlock()
-	return i.workThresholds
 }
 
 // open loads images: the one path for files from the command line, drops,
@@ -310,7 +237,7 @@ func (i *Inspector) open(srcs []source) {
 			if bctx.Err() != nil {
 				break
 			}
-			res, err := i.inspect(bctx, s, !shown)
+			res, err := i.work.inspect(bctx, s, !shown)
 			if i.ctx.Err() != nil {
 				break
 			}
@@ -390,7 +317,7 @@ func (i *Inspector) showItem(idx int) {
 		s := it.source()
 		i.setStatus(fmt.Sprintf("Analysing %s with the new model…", it.name))
 		i.enqueue(func(done func()) {
-			res, err := i.inspect(i.ctx, s, true)
+			res, err := i.work.inspect(i.ctx, s, true)
 			i.do(func() {
 				defer done()
 				if err != nil {
@@ -432,7 +359,7 @@ func (i *Inspector) reanalyseForDisplay(idx int) {
 	s := it.source()
 	i.setStatus(fmt.Sprintf("Analysing %s to show it (its record stays as it is)…", it.name))
 	i.enqueue(func(done func()) {
-		a, err := i.analyze(i.ctx, s)
+		a, err := i.work.analyze(i.ctx, s)
 		var display image.Image
 		if err == nil {
 			display = displayImage(a.Decoded.Image)
@@ -595,16 +522,12 @@ func (i *Inspector) openModel(path string) {
 			})
 			return
 		}
-		old := i.model
-		i.model = m
-		if old != nil {
-			old.Close()
-		}
+		i.work.swapModel(m)
 		manifest, src := m.Manifest(), m.Source()
 		var res inspected
 		var aerr error
 		if cur != nil {
-			res, aerr = i.inspect(i.ctx, *cur, true)
+			res, aerr = i.work.inspect(i.ctx, *cur, true)
 		}
 		i.do(func() {
 			defer done()

@@ -105,7 +105,7 @@ func (i *Inspector) saveAllReports(dir string) {
 // saveReports renders and writes reports off the UI goroutine, decoding
 // each strip again, and says how it went.
 func (i *Inspector) saveReports(jobs []reportJob) {
-	t := i.currentThresholds()
+	t := i.work.currentThresholds()
 	i.setStatus(fmt.Sprintf("Saving %d report(s)…", len(jobs)))
 	i.goBackground(func() func() {
 		var failures []string

@@ -116,9 +116,7 @@ func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
 		}
 	}
 	i.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
-	i.thrMu.Lock()
-	i.workThresholds = i.thresholds
-	i.thrMu.Unlock()
+	i.work.setThresholds(i.thresholds)
 	i.touchLock()
 	i.syncSliders()
 	i.setThresholdMessage(msg)

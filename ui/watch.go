@@ -77,8 +77,8 @@ func (i *Inspector) startWatching(dir string) {
 	ctx, cancel := context.WithCancel(i.ctx)
 	ws := &watchState{dir: dir, cancel: cancel, done: make(chan struct{})}
 	i.watch = ws
-	an := &workerAnalyzer{ins: i, manifest: i.manifest}
-	t := i.currentThresholds()
+	an := &workerAnalyzer{work: i.work, manifest: i.manifest}
+	t := i.work.currentThresholds()
 	w := &hotfolder.Watcher{Dir: dir, Engine: an, Store: i.store, Thresholds: t}
 	w.OnResult = func(r hotfolder.Result) { i.onWatchResult(dir, r) }
 	go func() {
@@ -119,7 +119,7 @@ func (i *Inspector) refreshWatch() {
 		w.watchLabel.Hide()
 		return
 	}
-	t := i.currentThresholds()
+	t := i.work.currentThresholds()
 	w.watchBtn.SetText("Stop watching")
 	w.watchBtn.SetIcon(theme.MediaStopIcon())
 	w.watchLabel.SetText(fmt.Sprintf("Watching %s (pass %.2f, reject %.2f)", i.watch.dir, t.Pass, t.Reject))
@@ -171,18 +171,4 @@ func (i *Inspector) announceArrival(name string, d inference.Decision) {
 	w.watchLabel.TextStyle.Bold = true
 	w.watchLabel.Refresh()
 	i.win.RequestFocus()
-}
-
-// workerAnalyzer lets the hot folder score through the window's worker,
-// which owns the model.
-type workerAnalyzer struct {
-	ins      *Inspector
-	manifest *inference.Manifest
-}
-
-func (w *workerAnalyzer) Manifest() *inference.Manifest { return w.manifest }
-
-// AnalyzeBytes runs on the watcher's goroutine and waits for the worker.
-func (w *workerAnalyzer) AnalyzeBytes(ctx context.Context, name string, data []byte) (inference.Analysis, error) {
-	return onWorker(ctx, w.ins, func(m Analyzer) (inference.Analysis, error) { return m.AnalyzeBytes(ctx, name, data) })
 }
