@@ -59,9 +59,9 @@ type Inspector struct {
 	reviewOnly  bool           // the processed list shows only strips needing review
 	pending     int            // goroutines in bg not yet reported back
 	batch       batchState
-	operator    string
 	lock        lockState
-	watch       *watchState
+	watch       *watchScreen
+	review      *reviewPanel
 	history     *historyView
 	calibrate   *calibrateView
 	showWanted  int // item whose display image is being decoded, -1 none
@@ -80,16 +80,11 @@ type Inspector struct {
 	errorsShown []string
 	// dialogs are the open dialogs that take Enter and Esc, the top last.
 	dialogs []keyedDialog
-	// lastDecided is the strip of the last operator decision made in this
-	// window, which Undo takes back; nil when there is none to undo.
-	lastDecided *item
 	// modelDetails is the model's whole provenance, for Details….
 	modelDetails string
 	// zoom is the open patch view, nil when none.
-	zoom *zoomView
-	// operatorPrompt is the open "Operator on shift" dialog, nil when none.
-	operatorPrompt dialog.Dialog
-	messagesShown  []string
+	zoom          *zoomView
+	messagesShown []string
 
 	w widgets
 }
@@ -169,11 +164,13 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
 	i.win.SetCloseIntercept(i.confirmQuit)
+	i.watch = newWatchScreen(i)
+	i.review = newReviewPanel(i)
 	i.buildUI()
 	i.win.Resize(fyne.NewSize(1360, 860))
 
 	if i.store != nil {
-		i.askOperator(false)
+		i.review.askOperator(false)
 		i.restoreShift()
 	}
 
@@ -197,7 +194,7 @@ func (i *Inspector) Window() fyne.Window { return i.win }
 func (i *Inspector) Close() error {
 	i.closeOnce.Do(func() {
 		i.cancel()
-		i.stopWatching()
+		i.watch.stop()
 		i.lock.stopTimer()
 		i.bg.Wait()
 		i.work.stop()
@@ -344,7 +341,7 @@ func (i *Inspector) showItem(idx int) {
 	i.redecide()
 	i.refreshStatus()
 	i.refreshNav()
-	i.refreshReview()
+	i.review.refresh()
 	if !i.shotTaken && i.opts.Screenshot != "" {
 		i.scheduleScreenshot()
 	}

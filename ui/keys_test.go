@@ -24,8 +24,8 @@ func TestDialogKeys(t *testing.T) {
 	}
 	test.Type(entry, "bob")
 	entry.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if h.ins.operator != "bob" || h.ins.topDialog() != nil {
-		t.Fatalf("after Enter: operator %q, dialog open %v", h.ins.operator, h.ins.topDialog() != nil)
+	if h.ins.review.operator != "bob" || h.ins.topDialog() != nil {
+		t.Fatalf("after Enter: operator %q, dialog open %v", h.ins.review.operator, h.ins.topDialog() != nil)
 	}
 
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // REVIEW
@@ -51,7 +51,7 @@ func TestDialogKeys(t *testing.T) {
 
 	// Esc typed into the override's reason box cancels the override.
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA())) // REJECT
-	h.ins.askOverride(true)
+	h.ins.review.askOverride(true)
 	reason, ok := canvas.Focused().(*dialogEntry)
 	if !ok {
 		t.Fatalf("override reason not focused: %T", canvas.Focused())
@@ -75,7 +75,7 @@ func TestUndoLastDecision(t *testing.T) {
 	if r := history(t, store)[0]; r.OperatorDecision != "REJECT" || h.ins.reviewCount() != 0 {
 		t.Fatalf("after R: %+v, %d pending", r, h.ins.reviewCount())
 	}
-	h.ins.undoLastDecision()
+	h.ins.review.undoLast()
 	h.waitIdle()
 	r := history(t, store)[0]
 	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.w.decision.Text != "REVIEW" {
@@ -85,7 +85,7 @@ func TestUndoLastDecision(t *testing.T) {
 	if err != nil || len(events) != 2 || events[0].Decision != "REJECT" || events[1].Kind != "undo" {
 		t.Errorf("decisions kept: %+v, %v", events, err)
 	}
-	h.ins.undoLastDecision() // nothing left to undo
+	h.ins.review.undoLast() // nothing left to undo
 	h.waitIdle()
 	if !strings.Contains(h.ins.w.status.Text, "Nothing to undo") {
 		t.Errorf("status %q", h.ins.w.status.Text)
@@ -98,13 +98,13 @@ func TestWatchWarnsAndQuitAsks(t *testing.T) {
 	h, _ := newStation(t)
 	dir := t.TempDir()
 	key := h.ins.Window().Canvas().OnTypedKey()
-	h.ins.confirmWatch(dir)
-	if h.ins.watch != nil || h.ins.topDialog() == nil {
+	h.ins.watch.confirm(dir)
+	if h.ins.watch.run != nil || h.ins.topDialog() == nil {
 		t.Fatal("watching started before the move warning was answered")
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if h.ins.watch == nil || h.ins.watch.dir != dir {
+	if h.ins.watch.run == nil || h.ins.watch.run.dir != dir {
 		t.Fatal("Enter on the warning did not start watching")
 	}
 	h.ins.confirmQuit()
@@ -112,9 +112,9 @@ func TestWatchWarnsAndQuitAsks(t *testing.T) {
 		t.Fatal("quitting while watching did not ask")
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.ins.watch == nil || h.ins.topDialog() != nil {
+	if h.ins.watch.run == nil || h.ins.topDialog() != nil {
 		t.Error("Esc on the quit question stopped watching or left the dialog open")
 	}
-	h.ins.toggleWatch()
+	h.ins.watch.toggle()
 	h.waitIdle()
 }

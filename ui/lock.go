@@ -270,9 +270,8 @@ func (i *Inspector) recordThresholds() {
 	if old.Reject != cur.Reject {
 		i.recordSetting("reject_threshold", fmt.Sprintf("%.2f", old.Reject), fmt.Sprintf("%.2f", cur.Reject))
 	}
-	if old != cur && i.watch != nil {
-		// The watcher takes its thresholds when it starts.
-		i.startWatching(i.watch.dir)
+	if old != cur {
+		i.watch.restart()
 	}
 }
 
@@ -283,8 +282,8 @@ func (i *Inspector) recordSetting(setting, old, new string) {
 		return
 	}
 	who := "supervisor"
-	if i.operator != "" {
-		who += " (operator " + i.operator + ")"
+	if i.review.operator != "" {
+		who += " (operator " + i.review.operator + ")"
 	}
 	store := i.store
 	i.goBackground(func() func() {

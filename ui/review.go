@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -19,46 +20,93 @@ import (
 // audit history, the hot folder and the reports.
 func (i *Inspector) buildStationBar() fyne.CanvasObject {
 	w := &i.w
-	w.operatorLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	change := widget.NewButtonWithIcon("Change operator", theme.AccountIcon(), func() { i.askOperator(true) })
+	change := widget.NewButtonWithIcon("Change operator", theme.AccountIcon(), func() { i.review.askOperator(true) })
 	history := widget.NewButtonWithIcon("History…", theme.HistoryIcon(), i.showHistory)
-	w.watchBtn = widget.NewButtonWithIcon("Watch folder…", theme.VisibilityIcon(), i.toggleWatch)
-	w.watchLabel = widget.NewLabel("")
-	w.watchLabel.Hide()
 	w.reportBtn = widget.NewButtonWithIcon("Save report…", theme.DocumentSaveIcon(), i.saveReportDialog)
 	w.reportsBtn = widget.NewButtonWithIcon("Save reports for all…", theme.DocumentSaveIcon(), i.saveAllReportsDialog)
 	objs := []fyne.CanvasObject{}
 	if i.store != nil {
-		objs = append(objs, widget.NewIcon(theme.AccountIcon()), w.operatorLabel, change, widget.NewSeparator(), history)
+		objs = append(objs, widget.NewIcon(theme.AccountIcon()), i.review.operatorLabel, change, widget.NewSeparator(), history)
 	}
-	objs = append(objs, w.watchBtn, w.watchLabel, layout.NewSpacer(), w.reportBtn, w.reportsBtn)
-	i.refreshOperator()
+	objs = append(objs, i.watch.button, i.watch.banner, layout.NewSpacer(), w.reportBtn, w.reportsBtn)
 	return container.NewHBox(objs...)
 }
 
-// buildReviewBox is the operator's part of the result card.
-func (i *Inspector) buildReviewBox() fyne.CanvasObject {
-	w := &i.w
-	w.reviewInfo = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
-	w.reviewInfo.Wrapping = fyne.TextWrapWord
-	w.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { i.confirm(inference.Pass, true) })
-	w.passBtn.Importance = widget.SuccessImportance
-	w.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { i.confirm(inference.Reject, true) })
-	w.rejectBtn.Importance = widget.DangerImportance
-	w.nextReviewBtn = widget.NewButtonWithIcon("Next review (N)", theme.MediaSkipNextIcon(), i.nextNeedingReview)
-	w.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), func() { i.askOverride(true) })
-	w.reviewBox = container.NewVBox(w.reviewInfo,
-		container.NewCenter(container.NewHBox(w.passBtn, w.rejectBtn, w.nextReviewBtn, w.overrideBtn)))
-	w.reviewBox.Hide()
-	return w.reviewBox
+// reviewPanel is the operator's part of the station: who is on shift,
+// the PASS / REJECT / Override… / Next review actions on the result card
+// and the undo of the last decision. A decision is written to the audit
+// trail before it is shown, and an undo is recorded beside it. It belongs
+// to the UI goroutine and gets from the window only what reviewHost
+// offers.
+type reviewPanel struct {
+	host     reviewHost
+	operator string
+	// prompt is the open "Operator on shift" dialog, nil when none.
+	prompt dialog.Dialog
+	// lastDecided is the strip of the last decision made in this window,
+	// which undo takes back; nil when there is none to undo.
+	lastDecided *item
+
+	operatorLabel                            *widget.Label
+	info                                     *widget.Label
+	passBtn, rejectBtn, nextBtn, overrideBtn *widget.Button
+	box                                      *fyne.Container
+}
+
+// reviewHost is what the review panel uses of the station window: the
+// audit trail, the strip shown and the Processed list.
+type reviewHost interface {
+	screenHost
+	window() fyne.Window
+	auditStore() *audit.Store
+	currentItem() *item
+	reviewCount() int
+	// showNextReview shows the next strip waiting for an operator and
+	// says whether there was one.
+	showNextReview() bool
+	// decided shows a decision (or its undo) on the strip everywhere:
+	// Processed list, counts and card.
+	decided(it *item)
+	keyedForm(title, confirm, dismiss string, items []*widget.FormItem, done func(bool)) *dialog.FormDialog
+	topDialog() *keyedDialog
+	showError(title, msg string)
+	setStatus(s string)
+}
+
+// newReviewPanel builds the panel's widgets; box goes on the result card.
+func newReviewPanel(host reviewHost) *reviewPanel {
+	r := &reviewPanel{host: host}
+	r.operatorLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.info = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	r.info.Wrapping = fyne.TextWrapWord
+	r.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { r.confirm(inference.Pass, true) })
+	r.passBtn.Importance = widget.SuccessImportance
+	r.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { r.confirm(inference.Reject, true) })
+	r.rejectBtn.Importance = widget.DangerImportance
+	r.nextBtn = widget.NewButtonWithIcon("Next review (N)", theme.MediaSkipNextIcon(), r.next)
+	r.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), func() { r.askOverride(true) })
+	r.box = container.NewVBox(r.info,
+		container.NewCenter(container.NewHBox(r.passBtn, r.rejectBtn, r.nextBtn, r.overrideBtn)))
+	r.box.Hide()
+	r.refreshOperator()
+	return r
+}
+
+func (i *Inspector) decided(it *item) {
+	i.refilter()
+	i.refreshImageCount()
+	i.review.refresh()
+	if it == i.currentItem() {
+		i.refreshResult() // the operator's decision is the headline now
+	}
 }
 
 // askOperator asks for the operator's name: once per shift at start, and
 // again from "Change operator". The name is kept in memory only.
-func (i *Inspector) askOperator(change bool) {
+func (r *reviewPanel) askOperator(change bool) {
 	entry := newDialogEntry(false, false)
 	entry.SetPlaceHolder("Name or badge number")
-	entry.SetText(i.operator)
+	entry.SetText(r.operator)
 	entry.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("enter your name")
@@ -69,38 +117,35 @@ func (i *Inspector) askOperator(change bool) {
 	if change {
 		title = "Change operator"
 	}
-	d := i.keyedForm(title, "Start shift", "Cancel",
+	d := r.host.keyedForm(title, "Start shift", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Operator", entry)},
 		func(ok bool) {
 			if ok {
-				i.setOperator(entry.Text)
+				r.setOperator(entry.Text)
 			}
 		})
 	d.Resize(fyne.NewSize(420, 180))
-	i.operatorPrompt = d
+	r.prompt = d
 	d.Show()
-	i.win.Canvas().Focus(entry)
+	r.host.window().Canvas().Focus(entry)
 }
 
 // setOperator names the operator whose reviews follow (and closes the
 // operator prompt if it is still open: the name came another way).
-func (i *Inspector) setOperator(name string) {
-	i.operator = strings.TrimSpace(name)
-	if d := i.operatorPrompt; d != nil {
-		i.operatorPrompt = nil
+func (r *reviewPanel) setOperator(name string) {
+	r.operator = strings.TrimSpace(name)
+	if d := r.prompt; d != nil {
+		r.prompt = nil
 		d.Hide()
 	}
-	i.refreshOperator()
+	r.refreshOperator()
 }
 
-func (i *Inspector) refreshOperator() {
-	if i.w.operatorLabel == nil {
-		return
-	}
-	if i.operator == "" {
-		i.w.operatorLabel.SetText("No operator")
+func (r *reviewPanel) refreshOperator() {
+	if r.operator == "" {
+		r.operatorLabel.SetText("No operator")
 	} else {
-		i.w.operatorLabel.SetText("Operator: " + i.operator)
+		r.operatorLabel.SetText("Operator: " + r.operator)
 	}
 }
 
@@ -109,32 +154,32 @@ func (i *Inspector) refreshOperator() {
 // agrees and an override (asking for a reason) when it does not. From the
 // keyboard (focusReason false) the reason box is not focused: the key that
 // opened it must not type into it.
-func (i *Inspector) confirm(decision inference.Decision, focusReason bool) {
-	it := i.currentItem()
-	if it == nil || i.store == nil || it.auditID == 0 || it.review != nil {
+func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
+	it := r.host.currentItem()
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.review != nil {
 		return
 	}
-	if i.operator == "" {
-		i.askOperator(false)
+	if r.operator == "" {
+		r.askOperator(false)
 		return
 	}
 	if it.auto != inference.Review && it.auto != decision {
-		i.askOverride(focusReason)
+		r.askOverride(focusReason)
 		return
 	}
-	i.submitReview(it, decision, "", it.auto == inference.Review)
+	r.submit(it, decision, "", it.auto == inference.Review)
 }
 
 // askOverride asks for the reason to override the shown strip's automatic
 // decision; the override is recorded only with one (audit.CheckReason).
 // focus puts the cursor in the reason box (not when a key opened it).
-func (i *Inspector) askOverride(focus bool) {
-	it := i.currentItem()
-	if it == nil || i.store == nil || it.auditID == 0 || it.auto == inference.Review || it.review != nil {
+func (r *reviewPanel) askOverride(focus bool) {
+	it := r.host.currentItem()
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.auto == inference.Review || it.review != nil {
 		return
 	}
-	if i.operator == "" {
-		i.askOperator(false)
+	if r.operator == "" {
+		r.askOperator(false)
 		return
 	}
 	to := overrideOf(it.auto)
@@ -142,28 +187,28 @@ func (i *Inspector) askOverride(focus bool) {
 	reason.SetPlaceHolder("Why the automatic decision is wrong")
 	reason.SetMinRowsVisible(3)
 	reason.Validator = audit.CheckReason
-	d := i.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to.String(), "Cancel",
+	d := r.host.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to.String(), "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Reason", reason)},
 		func(ok bool) {
 			if ok {
-				i.override(reason.Text)
+				r.override(reason.Text)
 			}
 		})
 	d.Resize(fyne.NewSize(520, 260))
 	d.Show()
 	if focus {
-		i.win.Canvas().Focus(reason)
+		r.host.window().Canvas().Focus(reason)
 	}
 }
 
 // override records the opposite of the shown strip's automatic decision
 // with a reason. The audit trail refuses one without a reason.
-func (i *Inspector) override(reason string) {
-	it := i.currentItem()
-	if it == nil || i.store == nil || it.auditID == 0 || it.auto == inference.Review {
+func (r *reviewPanel) override(reason string) {
+	it := r.host.currentItem()
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.auto == inference.Review {
 		return
 	}
-	i.submitReview(it, overrideOf(it.auto), strings.TrimSpace(reason), false)
+	r.submit(it, overrideOf(it.auto), strings.TrimSpace(reason), false)
 }
 
 func overrideOf(auto inference.Decision) inference.Decision {
@@ -173,28 +218,24 @@ func overrideOf(auto inference.Decision) inference.Decision {
 	return inference.Pass
 }
 
-// submitReview writes the review to the audit trail off the UI goroutine
+// submit writes the review to the audit trail off the UI goroutine
 // and shows it once it is durable; then, when asked, moves on to the next
 // strip needing review.
-func (i *Inspector) submitReview(it *item, decision inference.Decision, reason string, advance bool) {
-	id, op, store := it.auditID, i.operator, i.store
-	i.goBackground(func() func() {
-		err := store.Review(i.ctx, id, decision.String(), op, reason)
+func (r *reviewPanel) submit(it *item, decision inference.Decision, reason string, advance bool) {
+	h := r.host
+	id, op, store, ctx := it.auditID, r.operator, h.auditStore(), h.lifetime()
+	h.goBackground(func() func() {
+		err := store.Review(ctx, id, decision.String(), op, reason)
 		return func() {
 			if err != nil {
-				i.showError("Review not recorded", fmt.Sprintf("%s: %v", it.name, err))
+				h.showError("Review not recorded", fmt.Sprintf("%s: %v", it.name, err))
 				return
 			}
 			it.review = &operatorReview{decision: decision, operator: op, reason: reason, at: time.Now()}
-			i.lastDecided = it
-			i.refilter()
-			i.refreshImageCount()
-			i.refreshReview()
-			if it == i.currentItem() {
-				i.refreshResult() // the operator's decision is the headline now
-			}
+			r.lastDecided = it
+			h.decided(it)
 			if advance {
-				i.nextNeedingReview()
+				r.next()
 			}
 		}
 	})
@@ -213,95 +254,93 @@ func showIf(o fyne.CanvasObject, show bool) {
 	}
 }
 
-// nextNeedingReview shows the next strip (after the shown one, wrapping
+// next shows the next strip that waits for an operator.
+func (r *reviewPanel) next() {
+	if !r.host.showNextReview() {
+		r.host.setStatus("No strip needs review.")
+	}
+}
+
+// showNextReview shows the next strip (after the shown one, wrapping
 // round) that waits for an operator.
-func (i *Inspector) nextNeedingReview() {
+func (i *Inspector) showNextReview() bool {
 	n := len(i.items)
 	for d := 1; d <= n; d++ {
 		k := (i.current + d + n) % n
 		if i.items[k].needsReview() {
 			i.showItem(k)
-			return
+			return true
 		}
 	}
-	i.setStatus("No strip needs review.")
+	return false
 }
 
-// refreshReview shows the operator's decision on the card, or the actions
-// the shown strip allows.
-func (i *Inspector) refreshReview() {
-	w := &i.w
-	if w.reviewBox == nil {
+// refresh shows the operator's decision on the card, or the actions the
+// shown strip allows.
+func (r *reviewPanel) refresh() {
+	it := r.host.currentItem()
+	if r.host.auditStore() == nil || it == nil || it.auditID == 0 {
+		r.box.Hide()
 		return
 	}
-	it := i.currentItem()
-	if i.store == nil || it == nil || it.auditID == 0 {
-		w.reviewBox.Hide()
-		return
-	}
-	w.reviewBox.Show()
-	r := it.review
+	r.box.Show()
+	rv := it.review
 	switch {
-	case r != nil:
-		when := r.at.Format("15:04:05")
-		if y, m, d := r.at.Date(); !sameDay(y, m, d, time.Now()) {
-			when = r.at.Format("2006-01-02 15:04")
+	case rv != nil:
+		when := rv.at.Format("15:04:05")
+		if y, m, d := rv.at.Date(); !sameDay(y, m, d, time.Now()) {
+			when = rv.at.Format("2006-01-02 15:04")
 		}
-		text := fmt.Sprintf("Operator: %s by %s at %s", r.decision, r.operator, when)
-		if r.reason != "" {
-			text += "\nReason: " + r.reason
+		text := fmt.Sprintf("Operator: %s by %s at %s", rv.decision, rv.operator, when)
+		if rv.reason != "" {
+			text += "\nReason: " + rv.reason
 		}
-		w.reviewInfo.SetText(text)
-		od := r.decision
-		w.reviewInfo.Importance = decisionImportance(od)
+		r.info.SetText(text)
+		r.info.Importance = decisionImportance(rv.decision)
 	case it.auto == inference.Review:
-		w.reviewInfo.SetText("Waiting for the operator: P = PASS, R = REJECT, N = next strip to review")
-		w.reviewInfo.Importance = widget.WarningImportance
+		r.info.SetText("Waiting for the operator: P = PASS, R = REJECT, N = next strip to review")
+		r.info.Importance = widget.WarningImportance
 	default:
-		w.reviewInfo.SetText(fmt.Sprintf("Recorded as automatic %s (audit #%d)", it.auto, it.auditID))
-		w.reviewInfo.Importance = widget.MediumImportance
+		r.info.SetText(fmt.Sprintf("Recorded as automatic %s (audit #%d)", it.auto, it.auditID))
+		r.info.Importance = widget.MediumImportance
 	}
-	w.reviewInfo.TextStyle.Bold = r != nil
-	w.reviewInfo.Refresh()
+	r.info.TextStyle.Bold = rv != nil
+	r.info.Refresh()
 	// Only the actions this strip allows are offered.
-	showIf(w.passBtn, it.needsReview())
-	showIf(w.rejectBtn, it.needsReview())
-	showIf(w.overrideBtn, r == nil && it.auto != inference.Review)
-	if i.reviewCount() > 0 {
-		w.nextReviewBtn.Enable()
+	showIf(r.passBtn, it.needsReview())
+	showIf(r.rejectBtn, it.needsReview())
+	showIf(r.overrideBtn, rv == nil && it.auto != inference.Review)
+	if r.host.reviewCount() > 0 {
+		r.nextBtn.Enable()
 	} else {
-		w.nextReviewBtn.Disable()
+		r.nextBtn.Disable()
 	}
 }
 
-// undoLastDecision takes back the last P, R or override made in this
+// undoLast takes back the last P, R or override made in this
 // window (Ctrl+Z, Edit menu): the audit trail keeps the decision and adds
 // its undo (audit.Store.Undo), and the strip waits for an operator again.
-func (i *Inspector) undoLastDecision() {
-	it := i.lastDecided
-	if it == nil || it.review == nil || i.store == nil || i.topDialog() != nil {
-		i.setStatus("Nothing to undo: no decision made in this window since it opened (or since the last undo).")
+func (r *reviewPanel) undoLast() {
+	h := r.host
+	it := r.lastDecided
+	if it == nil || it.review == nil || h.auditStore() == nil || h.topDialog() != nil {
+		h.setStatus("Nothing to undo: no decision made in this window since it opened (or since the last undo).")
 		return
 	}
-	id, op, store, undone := it.auditID, i.operator, i.store, it.review.decision
+	id, op, store, ctx, undone := it.auditID, r.operator, h.auditStore(), h.lifetime(), it.review.decision
 	if op == "" {
 		op = it.review.operator
 	}
-	i.goBackground(func() func() {
-		err := store.Undo(i.ctx, id, op)
+	h.goBackground(func() func() {
+		err := store.Undo(ctx, id, op)
 		return func() {
 			if err != nil {
-				i.showError("Decision not undone", fmt.Sprintf("%s: %v", it.name, err))
+				h.showError("Decision not undone", fmt.Sprintf("%s: %v", it.name, err))
 				return
 			}
-			it.review, i.lastDecided = nil, nil
-			i.refilter()
-			i.refreshImageCount()
-			i.refreshReview()
-			if it == i.currentItem() {
-				i.refreshResult()
-			}
-			i.setStatus(fmt.Sprintf("Undid %s on %s (recorded in the audit trail); it waits for a decision again.", undone, it.name))
+			it.review, r.lastDecided = nil, nil
+			h.decided(it)
+			h.setStatus(fmt.Sprintf("Undid %s on %s (recorded in the audit trail); it waits for a decision again.", undone, it.name))
 		}
 	})
 }

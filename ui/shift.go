@@ -88,7 +88,7 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 	i.refilter()
 	i.w.images.Refresh()
 	i.refreshImageCount()
-	i.refreshReview()
+	i.review.refresh()
 	i.setStatus(fmt.Sprintf("Restored %d strip(s) of this shift from the audit trail, %d waiting for review", added, i.reviewCount()))
 }
 

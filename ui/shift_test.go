@@ -44,7 +44,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	before := len(history(t, store))
 
 	h := newHarness(t, Options{Audit: store})
-	h.ins.setOperator("alice")
+	h.ins.review.setOperator("alice")
 	h.waitIdle()
 	var names []string
 	for _, it := range h.ins.items {
@@ -64,7 +64,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 		t.Errorf("shift summary %q", got)
 	}
 
-	h.ins.nextNeedingReview()
+	h.ins.review.next()
 	h.waitIdle()
 	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
 		t.Fatalf("showing the pending strip: current %d, card %q", h.ins.current, h.ins.w.decision.Text)
@@ -90,7 +90,7 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	store := openStore(t)
 	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
 	h := newHarness(t, Options{Audit: store, OpenModel: opener})
-	h.ins.setOperator("alice")
+	h.ins.review.setOperator("alice")
 	dir := t.TempDir()
 	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "c.png", stripPass()))
 	h.ins.showItem(0)

@@ -146,7 +146,7 @@ func TestShots(t *testing.T) {
 
 	shot(ins.win, "01-operator-dialog.png")
 	fyne.DoAndWait(func() {
-		ins.setOperator("M. Keller")
+		ins.review.setOperator("M. Keller")
 		for _, o := range ins.win.Canvas().Overlays().List() {
 			ins.win.Canvas().Overlays().Remove(o)
 		}
@@ -157,7 +157,7 @@ func TestShots(t *testing.T) {
 	waitFor("the batch to end", func() bool { return ins.busy == 0 })
 	fyne.DoAndWait(func() {
 		ins.w.filter.SetSelected(filterReview)
-		ins.nextNeedingReview()
+		ins.review.next()
 	})
 	shot(ins.win, "03-review-queue.png")
 	var reviewed int
@@ -180,13 +180,13 @@ func TestShots(t *testing.T) {
 		}
 	})
 	time.Sleep(300 * time.Millisecond)
-	fyne.DoAndWait(func() { ins.askOverride(true) })
+	fyne.DoAndWait(func() { ins.review.askOverride(true) })
 	shot(ins.win, "05-override-dialog.png")
 	fyne.DoAndWait(func() {
 		for _, o := range ins.win.Canvas().Overlays().List() {
 			ins.win.Canvas().Overlays().Remove(o)
 		}
-		ins.override("paint mark from the marking station, not a crack")
+		ins.review.override("paint mark from the marking station, not a crack")
 		ins.setPIN("2468", nil)
 	})
 	waitFor("the unlock", func() bool { return !ins.isLocked() })

@@ -35,7 +35,7 @@ func newStation(t *testing.T) (*harness, *audit.Store) {
 	t.Helper()
 	store := openStore(t)
 	h := newHarness(t, Options{Audit: store})
-	h.ins.setOperator("alice")
+	h.ins.review.setOperator("alice")
 	return h, store
 }
 
@@ -136,7 +136,7 @@ func TestReviewWithKeys(t *testing.T) {
 	if h.ins.current != 2 {
 		t.Fatalf("after P the next review strip is not shown: current %d", h.ins.current)
 	}
-	if got := h.ins.w.reviewInfo.Text; !strings.Contains(got, "Waiting for the operator") {
+	if got := h.ins.review.info.Text; !strings.Contains(got, "Waiting for the operator") {
 		t.Errorf("card review line %q", got)
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyR})
@@ -149,8 +149,8 @@ func TestReviewWithKeys(t *testing.T) {
 		t.Errorf("%d strips still need review", h.ins.reviewCount())
 	}
 	// Nothing left: the reviewed strip stays, showing who decided.
-	if h.ins.current != 2 || !strings.Contains(h.ins.w.reviewInfo.Text, "REJECT by alice") {
-		t.Errorf("current %d, card %q", h.ins.current, h.ins.w.reviewInfo.Text)
+	if h.ins.current != 2 || !strings.Contains(h.ins.review.info.Text, "REJECT by alice") {
+		t.Errorf("current %d, card %q", h.ins.current, h.ins.review.info.Text)
 	}
 	// A reviewed strip is not reviewed twice.
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
@@ -184,14 +184,14 @@ func TestOverrideNeedsReason(t *testing.T) {
 		t.Errorf("the reason box took the focus from the key that opened it: %T", f)
 	}
 
-	h.ins.override("p")
+	h.ins.review.override("p")
 	h.waitIdle()
 	if history(t, store)[0].OperatorDecision != "" {
 		t.Error("a one-letter reason was accepted")
 	}
 	h.ins.errorsShown = nil
 
-	h.ins.override("  ")
+	h.ins.review.override("  ")
 	h.waitIdle()
 	if history(t, store)[0].OperatorDecision != "" {
 		t.Error("override without reason recorded")
@@ -200,13 +200,13 @@ func TestOverrideNeedsReason(t *testing.T) {
 		t.Errorf("refusal not shown: %q", h.ins.errorsShown)
 	}
 
-	h.ins.override("paint mark, not a scratch")
+	h.ins.review.override("paint mark, not a scratch")
 	h.waitIdle()
 	row := history(t, store)[0]
 	if row.OperatorDecision != "PASS" || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
 		t.Errorf("override row %+v", row)
 	}
-	if got := h.ins.w.reviewInfo.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
+	if got := h.ins.review.info.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
 		t.Errorf("card %q", got)
 	}
 	// The operator's PASS is the headline; the automatic REJECT stays
@@ -431,7 +431,7 @@ func TestSaveReportsForAll(t *testing.T) {
 func TestWatchFolderAddsResults(t *testing.T) {
 	h, store := newStation(t)
 	dir := t.TempDir()
-	h.ins.startWatching(dir)
+	h.ins.watch.start(dir)
 	writePNG(t, dir, "hot.png", stripA())
 	deadline := time.Now().Add(15 * time.Second)
 	for len(h.ins.items) == 0 && time.Now().Before(deadline) {
@@ -442,7 +442,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 		}
 	}
 	// A REJECT arriving is announced in the watch banner.
-	if l := h.ins.w.watchLabel; !strings.Contains(l.Text, "REJECT arrived: hot.png") || l.Importance != widget.DangerImportance {
+	if l := h.ins.watch.banner; !strings.Contains(l.Text, "REJECT arrived: hot.png") || l.Importance != widget.DangerImportance {
 		t.Errorf("arrival not announced: %q (importance %v)", l.Text, l.Importance)
 	}
 	// New thresholds restart the watcher with them.
@@ -450,13 +450,13 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	h.waitIdle()
 	h.ins.w.rejectSlider.SetValue(0.55)
 	h.waitIdle()
-	if h.ins.watch == nil || !strings.Contains(h.ins.w.watchLabel.Text, "reject 0.55") {
-		t.Errorf("watch after a threshold change: %v %q", h.ins.watch, h.ins.w.watchLabel.Text)
+	if h.ins.watch.run == nil || !strings.Contains(h.ins.watch.banner.Text, "reject 0.55") {
+		t.Errorf("watch after a threshold change: %v %q", h.ins.watch, h.ins.watch.banner.Text)
 	}
-	h.ins.toggleWatch() // stops
+	h.ins.watch.toggle() // stops
 	h.waitIdle()
-	if h.ins.watch != nil || h.ins.w.watchBtn.Text != "Watch folder…" {
-		t.Errorf("still watching: %q", h.ins.w.watchBtn.Text)
+	if h.ins.watch.run != nil || h.ins.watch.button.Text != "Watch folder…" {
+		t.Errorf("still watching: %q", h.ins.watch.button.Text)
 	}
 	if len(h.ins.items) != 1 {
 		t.Fatalf("%d items from the hot folder", len(h.ins.items))
@@ -475,7 +475,7 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 	store := openStore(t)
 	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
 	h := newHarness(t, Options{Audit: store, OpenModel: opener})
-	h.ins.setOperator("alice")
+	h.ins.review.setOperator("alice")
 	if !h.ins.w.modelBtn.Disabled() || !h.ins.w.modelInfoBtn.Disabled() {
 		t.Fatal("Open model… enabled while locked")
 	}

@@ -116,7 +116,7 @@ func TestTeachShots(t *testing.T) {
 	}
 
 	fyne.DoAndWait(func() {
-		ins.setOperator("M. Keller")
+		ins.review.setOperator("M. Keller")
 		clearOverlays()
 		ins.setPIN("2468", nil)
 	})

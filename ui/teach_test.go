@@ -138,7 +138,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	store := openStore(t)
 	modelsDir := filepath.Join(t.TempDir(), "models") // created on save
 	h := newHarness(t, Options{Audit: store, OpenModel: openerFor(t), Teach: teachSmall, ModelsDir: modelsDir})
-	h.ins.setOperator("alice")
+	h.ins.review.setOperator("alice")
 	h.openPaths(defectStrip)
 
 	if fileMenuItem(h, "Teach good steel") == nil {

@@ -6,129 +6,166 @@ import (
 	"path/filepath"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/audit"
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
 )
 
-// watchState is the hot folder running in the window.
-type watchState struct {
+// watchScreen is "Watch folder…" in the window: its button, the banner
+// that names the watched folder and announces REJECT and REVIEW arrivals,
+// and the hot folder watcher running in the background. It belongs to the
+// UI goroutine and gets from the window only what watchHost offers.
+type watchScreen struct {
+	host   watchHost
+	button *widget.Button
+	banner *widget.Label
+	run    *watchRun // nil while no folder is watched
+}
+
+// watchRun is one watched folder.
+type watchRun struct {
 	dir    string
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// toggleWatch starts watching a folder the user picks, or stops watching.
-func (i *Inspector) toggleWatch() {
-	if i.watch != nil {
-		i.stopWatching()
-		i.refreshWatch()
-		return
-	}
-	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot watch folder", err.Error()) }, i.confirmWatch)
+// watchHost is what the hot folder uses of the station window: the worker
+// to score with, the audit trail and thresholds in force, and the
+// Processed list that arrivals join.
+type watchHost interface {
+	screenHost
+	window() fyne.Window
+	scorer() workerAnalyzer
+	auditStore() *audit.Store
+	workThresholds() inference.Thresholds
+	showError(title, msg string)
+	trackDialog(d dialog.Dialog, enter, esc func())
+	onUI(f func())
+	setStatus(s string)
+	// arrived adds a strip the hot folder scored and recorded to the
+	// Processed list.
+	arrived(s source, res inspected)
 }
 
-// confirmWatch says what watching a folder does to its files before it
+func (i *Inspector) window() fyne.Window                  { return i.win }
+func (i *Inspector) auditStore() *audit.Store             { return i.store }
+func (i *Inspector) workThresholds() inference.Thresholds { return i.work.currentThresholds() }
+func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
+
+func newWatchScreen(host watchHost) *watchScreen {
+	ws := &watchScreen{host: host, banner: widget.NewLabel("")}
+	ws.button = widget.NewButtonWithIcon("Watch folder…", theme.VisibilityIcon(), ws.toggle)
+	ws.banner.Hide()
+	return ws
+}
+
+// watching says whether a folder is being watched, and which.
+func (ws *watchScreen) watching() (string, bool) {
+	if ws.run == nil {
+		return "", false
+	}
+	return ws.run.dir, true
+}
+
+// toggle starts watching a folder the user picks, or stops watching.
+func (ws *watchScreen) toggle() {
+	if ws.run != nil {
+		ws.stop()
+		ws.refresh()
+		return
+	}
+	h := ws.host
+	pickFolder(h.window(), h.prefs(), func(err error) { h.showError("Cannot watch folder", err.Error()) }, ws.confirm)
+}
+
+// confirm says what watching a folder does to its files before it
 // starts: they are moved.
-func (i *Inspector) confirmWatch(dir string) {
+func (ws *watchScreen) confirm(dir string) {
 	msg := fmt.Sprintf("Every strip written into %s is scored, recorded and then MOVED into its PASS, REVIEW, REJECT or ERROR subfolder (created if missing). Files being written are waited for; name them .part, .tmp or .name while writing.", dir)
 	d := dialog.NewConfirm("Watch "+filepath.Base(dir)+"?", msg, func(ok bool) {
 		if ok {
-			i.startWatching(dir)
+			ws.start(dir)
 		}
-	}, i.win)
+	}, ws.host.window())
 	d.SetConfirmText("Watch and move files")
-	i.trackDialog(d, func() { d.Hide(); i.startWatching(dir) }, d.Hide)
+	ws.host.trackDialog(d, func() { d.Hide(); ws.start(dir) }, d.Hide)
 	d.Show()
 }
 
-// confirmQuit asks before the window closes while a folder is watched
-// (strips dropped after closing would wait unscored); it closes at once
-// otherwise.
-func (i *Inspector) confirmQuit() {
-	if i.watch == nil {
-		i.win.Close()
-		return
+// start runs a hotfolder.Watcher on dir in the background with the
+// window's model and the thresholds in force; each strip it scores joins
+// the Processed list. Scoring goes through the window's worker, which
+// owns the model.
+func (ws *watchScreen) start(dir string) {
+	if ws.run != nil {
+		ws.stop()
 	}
-	dir := i.watch.dir
-	d := dialog.NewConfirm("Stop watching and quit?",
-		fmt.Sprintf("%s is being watched. Strips dropped there after you quit wait unscored until a station watches it again.", dir),
-		func(ok bool) {
-			if ok {
-				i.stopWatching()
-				i.win.Close()
-			}
-		}, i.win)
-	d.SetConfirmText("Stop watching and quit")
-	i.trackDialog(d, func() { d.Hide(); i.stopWatching(); i.win.Close() }, d.Hide)
-	d.Show()
-}
-
-// startWatching runs a hotfolder.Watcher on dir in the background with the
-// window's model and thresholds; each strip it scores joins the processed
-// list. Scoring goes through the window's worker, which owns the model.
-func (i *Inspector) startWatching(dir string) {
-	if i.watch != nil {
-		i.stopWatching()
-	}
-	ctx, cancel := context.WithCancel(i.ctx)
-	ws := &watchState{dir: dir, cancel: cancel, done: make(chan struct{})}
-	i.watch = ws
-	an := &workerAnalyzer{work: i.work, manifest: i.manifest}
-	t := i.work.currentThresholds()
-	w := &hotfolder.Watcher{Dir: dir, Engine: an, Store: i.store, Thresholds: t}
-	w.OnResult = func(r hotfolder.Result) { i.onWatchResult(dir, r) }
+	h := ws.host
+	ctx, cancel := context.WithCancel(h.lifetime())
+	run := &watchRun{dir: dir, cancel: cancel, done: make(chan struct{})}
+	ws.run = run
+	an := h.scorer()
+	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Store: h.auditStore(), Thresholds: h.workThresholds()}
+	w.OnResult = func(r hotfolder.Result) { ws.onResult(dir, r) }
 	go func() {
-		defer close(ws.done)
+		defer close(run.done)
 		err := w.Run(ctx)
-		i.do(func() {
+		h.onUI(func() {
 			if err != nil {
-				i.showError("Hot folder stopped", err.Error())
+				h.showError("Hot folder stopped", err.Error())
 			}
-			if i.watch == ws {
-				i.watch = nil
-				i.refreshWatch()
+			if ws.run == run {
+				ws.run = nil
+				ws.refresh()
 			}
 		})
 	}()
-	i.refreshWatch()
+	ws.refresh()
 }
 
-// stopWatching ends the hot folder and waits for it.
-func (i *Inspector) stopWatching() {
-	ws := i.watch
-	if ws == nil {
-		return
+// restart watches the same folder again: the watcher takes its thresholds
+// when it starts.
+func (ws *watchScreen) restart() {
+	if ws.run != nil {
+		ws.start(ws.run.dir)
 	}
-	i.watch = nil
-	ws.cancel()
-	<-ws.done
 }
 
-func (i *Inspector) refreshWatch() {
-	w := &i.w
-	if w.watchBtn == nil {
+// stop ends the hot folder and waits for it.
+func (ws *watchScreen) stop() {
+	run := ws.run
+	if run == nil {
 		return
 	}
-	if i.watch == nil {
-		w.watchBtn.SetText("Watch folder…")
-		w.watchBtn.SetIcon(theme.VisibilityIcon())
-		w.watchLabel.Hide()
-		return
-	}
-	t := i.work.currentThresholds()
-	w.watchBtn.SetText("Stop watching")
-	w.watchBtn.SetIcon(theme.MediaStopIcon())
-	w.watchLabel.SetText(fmt.Sprintf("Watching %s (pass %.2f, reject %.2f)", i.watch.dir, t.Pass, t.Reject))
-	w.watchLabel.Importance, w.watchLabel.TextStyle.Bold = widget.MediumImportance, false
-	w.watchLabel.Show()
+	ws.run = nil
+	run.cancel()
+	<-run.done
 }
 
-// onWatchResult runs on the watcher's goroutine.
-func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
+// refresh shows the button and banner for the current state.
+func (ws *watchScreen) refresh() {
+	if ws.run == nil {
+		ws.button.SetText("Watch folder…")
+		ws.button.SetIcon(theme.VisibilityIcon())
+		ws.banner.Hide()
+		return
+	}
+	t := ws.host.workThresholds()
+	ws.button.SetText("Stop watching")
+	ws.button.SetIcon(theme.MediaStopIcon())
+	ws.banner.SetText(fmt.Sprintf("Watching %s (pass %.2f, reject %.2f)", ws.run.dir, t.Pass, t.Reject))
+	ws.banner.Importance, ws.banner.TextStyle.Bold = widget.MediumImportance, false
+	ws.banner.Show()
+}
+
+// onResult runs on the watcher's goroutine.
+func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
+	h := ws.host
 	path := filepath.Join(dir, r.Name)
 	if r.Err != nil || r.Decision == "" || r.Analysis == nil {
 		msg := fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision)
@@ -137,12 +174,12 @@ func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
 		} else if r.Resumed {
 			msg = fmt.Sprintf("Hot folder: %s was decided before (%s), moved", r.Name, r.Decision)
 		}
-		i.do(func() { i.setStatus(msg) })
+		h.onUI(func() { h.setStatus(msg) })
 		return
 	}
 	auto, err := inference.ParseDecision(r.Decision)
 	if err != nil {
-		i.do(func() { i.setStatus(fmt.Sprintf("Hot folder: %s: %v", r.Name, err)) })
+		h.onUI(func() { h.setStatus(fmt.Sprintf("Hot folder: %s: %v", r.Name, err)) })
 		return
 	}
 	res := inspected{analysis: r.Analysis, auto: auto, auditID: r.AuditID}
@@ -151,24 +188,50 @@ func (i *Inspector) onWatchResult(dir string, r hotfolder.Result) {
 		moved = path
 	}
 	src := source{name: r.Name, path: moved}
-	i.do(func() {
-		i.addResult(src, res, false)
-		i.setStatus(fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision))
-		i.announceArrival(r.Name, auto)
+	h.onUI(func() {
+		h.arrived(src, res)
+		h.setStatus(fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision))
+		ws.announce(r.Name, auto)
 	})
 }
 
-// announceArrival makes a REJECT or REVIEW arriving in the watched folder
-// visible wherever the inspector is looking: the watch banner turns the
-// decision's colour and names the strip, and the window asks for attention.
-func (i *Inspector) announceArrival(name string, d inference.Decision) {
-	if d == inference.Pass || i.watch == nil {
+// announce makes a REJECT or REVIEW arriving in the watched folder
+// visible wherever the inspector is looking: the banner turns the
+// decision's colour and names the strip, and the window asks for
+// attention.
+func (ws *watchScreen) announce(name string, d inference.Decision) {
+	if d == inference.Pass || ws.run == nil {
 		return
 	}
-	w := &i.w
-	w.watchLabel.SetText(fmt.Sprintf("%s arrived: %s at %s · watching %s", d, name, time.Now().Format("15:04:05"), i.watch.dir))
-	w.watchLabel.Importance = decisionImportance(d)
-	w.watchLabel.TextStyle.Bold = true
-	w.watchLabel.Refresh()
-	i.win.RequestFocus()
+	b := ws.banner
+	b.SetText(fmt.Sprintf("%s arrived: %s at %s · watching %s", d, name, time.Now().Format("15:04:05"), ws.run.dir))
+	b.Importance = decisionImportance(d)
+	b.TextStyle.Bold = true
+	b.Refresh()
+	ws.host.window().RequestFocus()
+}
+
+// confirmQuit asks before the window closes while a folder is watched
+// (strips dropped after closing would wait unscored); it closes at once
+// otherwise.
+func (i *Inspector) confirmQuit() {
+	dir, on := i.watch.watching()
+	if !on {
+		i.win.Close()
+		return
+	}
+	quit := func() {
+		i.watch.stop()
+		i.win.Close()
+	}
+	d := dialog.NewConfirm("Stop watching and quit?",
+		fmt.Sprintf("%s is being watched. Strips dropped there after you quit wait unscored until a station watches it again.", dir),
+		func(ok bool) {
+			if ok {
+				quit()
+			}
+		}, i.win)
+	d.SetConfirmText("Stop watching and quit")
+	i.trackDialog(d, func() { d.Hide(); quit() }, d.Hide)
+	d.Show()
 }

@@ -70,24 +70,17 @@ type widgets struct {
 	status      *widget.Label
 	statusModel *widget.Label
 
-	folderBtn             *widget.Button
-	batchBox              *fyne.Container
-	batchBar              *widget.ProgressBar
-	batchInfo             *widget.Label
-	cancelBtn             *widget.Button
-	filter                *widget.RadioGroup
-	operatorLabel         *widget.Label
-	reviewInfo            *widget.Label
-	reviewBox             *fyne.Container
-	passBtn, rejectBtn    *widget.Button
-	nextReviewBtn         *widget.Button
-	overrideBtn           *widget.Button
+	folderBtn *widget.Button
+	batchBox  *fyne.Container
+	batchBar  *widget.ProgressBar
+	batchInfo *widget.Label
+	cancelBtn *widget.Button
+	filter    *widget.RadioGroup
+
 	lockIcon              *widget.Icon
 	lockLabel             *widget.Label
 	unlockBtn, lockBtn    *widget.Button
 	resetBtn              *widget.Button
-	watchBtn              *widget.Button
-	watchLabel            *widget.Label
 	modelDetailsBtn       *widget.Button
 	reportBtn, reportsBtn *widget.Button
 	modelInfoBtn          *widget.Button
@@ -224,7 +217,7 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 		}
 	}
 	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
-	undo := fyne.NewMenuItem("Undo my last decision", i.undoLastDecision)
+	undo := fyne.NewMenuItem("Undo my last decision", i.review.undoLast)
 	undo.Shortcut = undoShortcut
 	edit := fyne.NewMenu("Edit", undo)
 	next := fyne.NewMenuItem("Next image", i.next)
@@ -243,7 +236,7 @@ var (
 func (i *Inspector) bindKeys() {
 	c := i.win.Canvas()
 	c.AddShortcut(openShortcut, func(fyne.Shortcut) { i.showOpenDialog() })
-	c.AddShortcut(undoShortcut, func(fyne.Shortcut) { i.undoLastDecision() })
+	c.AddShortcut(undoShortcut, func(fyne.Shortcut) { i.review.undoLast() })
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if i.dialogKey(ev) {
 			return // a dialog is open: Enter and Esc are its, and no key acts on the strip behind it
@@ -254,11 +247,11 @@ func (i *Inspector) bindKeys() {
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
 		case fyne.KeyP:
-			i.confirm(inference.Pass, false)
+			i.review.confirm(inference.Pass, false)
 		case fyne.KeyR:
-			i.confirm(inference.Reject, false)
+			i.review.confirm(inference.Reject, false)
 		case fyne.KeyN:
-			i.nextNeedingReview()
+			i.review.next()
 		}
 	})
 }
@@ -417,7 +410,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.card.CornerRadius = 10
 	w.card.StrokeWidth = 3
 	card := container.NewStack(w.card, container.NewPadded(container.NewVBox(layout.NewSpacer(),
-		w.decision, w.confidence, w.level, w.action, i.buildReviewBox(), layout.NewSpacer())))
+		w.decision, w.confidence, w.level, w.action, i.review.box, layout.NewSpacer())))
 
 	w.maxProb = valueLabel()
 	w.meanProb = valueLabel()
