@@ -100,10 +100,10 @@ type calibrateHost interface {
 }
 
 func (i *Inspector) scorer() workerAnalyzer {
-	return workerAnalyzer{work: i.work, manifest: i.manifest}
+	return workerAnalyzer{work: i.work, manifest: i.models.manifest}
 }
 func (i *Inspector) lifetime() context.Context               { return i.ctx }
-func (i *Inspector) model() (int, string)                    { return i.modelGen, i.modelName() }
+func (i *Inspector) model() (int, string)                    { return i.models.gen, i.modelName() }
 func (i *Inspector) stationThresholds() inference.Thresholds { return i.thresholds }
 func (i *Inspector) recordsAudit() bool                      { return i.store != nil }
 func (i *Inspector) onUI(f func())                           { i.do(f) }
@@ -128,7 +128,7 @@ func (i *Inspector) showCalibrate() {
 		i.calibrate.win.RequestFocus()
 		return
 	}
-	if i.manifest == nil {
+	if i.models.manifest == nil {
 		i.showError("Cannot calibrate", "this window has no model to score strips with")
 		return
 	}

@@ -47,41 +47,36 @@ type Inspector struct {
 	bg sync.WaitGroup
 
 	// State below belongs to the UI goroutine.
-	manifest    *inference.Manifest
-	modelSource string
-	modelPath   string    // what OpenModel opens the model in use again from
-	prevModel   *modelRef // the model before the last switch, nil before any
-	teach       *teachView
-	thresholds  inference.Thresholds
-	items       []*item
-	byKey       map[string]int // source key to index in items
-	visible     []int          // indices of items the processed list shows
-	reviewOnly  bool           // the processed list shows only strips needing review
-	pending     int            // goroutines in bg not yet reported back
-	batch       batchState
-	lock        lockState
-	watch       *watchScreen
-	review      *reviewPanel
-	history     *historyView
-	calibrate   *calibrateView
-	showWanted  int // item whose display image is being decoded, -1 none
-	current     int // index in items, -1 when none is shown
-	modelGen    int // counts model switches, to tell stale results
-	verdict     *inference.Verdict
-	busy        int
-	adjusting   bool // a slider is being nudged by code
-	sortMode    sortMode
-	tableOrder  []int // patch indices in table row order
-	hoverPatch  int
-	shotTaken   bool
-	shotErr     error
+	// models is the model panel and what the UI knows of the model in use.
+	models     *modelPanel
+	teach      *teachView
+	thresholds inference.Thresholds
+	items      []*item
+	byKey      map[string]int // source key to index in items
+	visible    []int          // indices of items the processed list shows
+	reviewOnly bool           // the processed list shows only strips needing review
+	pending    int            // goroutines in bg not yet reported back
+	batch      batchState
+	lock       lockState
+	watch      *watchScreen
+	review     *reviewPanel
+	history    *historyView
+	calibrate  *calibrateView
+	showWanted int // item whose display image is being decoded, -1 none
+	current    int // index in items, -1 when none is shown
+	verdict    *inference.Verdict
+	busy       int
+	adjusting  bool // a slider is being nudged by code
+	sortMode   sortMode
+	tableOrder []int // patch indices in table row order
+	hoverPatch int
+	shotTaken  bool
+	shotErr    error
 	// errorsShown and messagesShown record every error and message
 	// shown, for tests.
 	errorsShown []string
 	// dialogs are the open dialogs that take Enter and Esc, the top last.
 	dialogs []keyedDialog
-	// modelDetails is the model's whole provenance, for Details….
-	modelDetails string
 	// zoom is the open patch view, nil when none.
 	zoom          *zoomView
 	messagesShown []string
@@ -99,7 +94,7 @@ type item struct {
 	data     []byte              // the encoded image when it has no path (demo strips)
 	analysis *inference.Analysis // with Decoded emptied
 	display  image.Image         // the strip reduced for the screen; only while shown
-	modelGen int                 // Inspector.modelGen when analysed
+	modelGen int                 // modelPanel.gen when analysed
 
 	auditID     int64              // row in the audit trail, 0 when not recorded
 	inspectedAt time.Time          // when it was scored
@@ -154,11 +149,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		sortMode:   sortByIndex,
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
-	if opts.Model != nil {
-		i.manifest = opts.Model.Manifest()
-		i.modelSource = opts.Model.Source()
-		i.modelPath = i.modelSource
-	}
+	i.models = newModelPanel(opts.Model)
 	i.thresholds = i.loadThresholds()
 	i.work = newWorker(i.ctx, opts.Model, i.store, i.thresholds)
 	i.lock.locked = true
@@ -280,7 +271,7 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	}
 	it := i.items[idx]
 	it.analysis = res.analysis
-	it.modelGen = i.modelGen
+	it.modelGen = i.models.gen
 	it.auditID, it.auto, it.review = res.auditID, res.auto, nil
 	it.inspectedAt = time.Now()
 	if res.display != nil || idx == i.current {
@@ -369,7 +360,7 @@ func (i *Inspector) reanalyseForDisplay(idx int) {
 				i.refreshStatus()
 				return
 			}
-			it.analysis, it.display, it.modelGen = &a, display, i.modelGen
+			it.analysis, it.display, it.modelGen = &a, display, i.models.gen
 			i.showItem(idx)
 		})
 	})
@@ -435,7 +426,7 @@ func (i *Inspector) goBackground(work func() func()) {
 // The worker runs jobs in order and results come back in order, so a
 // result arriving before a model switch's own is from the old model.
 func (i *Inspector) isFresh(it *item) bool {
-	return it.analysis != nil && it.modelGen == i.modelGen
+	return it.analysis != nil && it.modelGen == i.models.gen
 }
 
 // currentAnalysis returns the shown image's analysis, or nil.
@@ -485,95 +476,11 @@ func (i *Inspector) step(d int) {
 	i.showItem(n)
 }
 
-// openModel switches to another model. A refused model leaves the current
-// one in place; an accepted one replaces it, the old one is closed and the
-// shown image is analysed again.
-func (i *Inspector) openModel(path string) {
-	if i.opts.OpenModel == nil {
-		i.showError("Cannot open model", "this window was started without a way to open other models")
-		return
-	}
-	if i.isLocked() {
-		i.askUnlock(func() { i.openModel(path) })
-		return
-	}
-	// The shown strip is scored again with the new model; a recorded one
-	// only for display (reanalyseForDisplay): its record stays as it is.
-	var cur *source
-	recordedShown := false
-	if it := i.currentItem(); it != nil && it.auditID == 0 {
-		s := it.source()
-		cur = &s
-	} else if it != nil {
-		recordedShown = true
-	}
-	oldModel := describeModel(i.manifest, i.modelSource)
-	i.setStatus("Opening model " + filepath.Base(path) + "…")
-	i.enqueue(func(done func()) {
-		m, err := i.opts.OpenModel(path)
-		if err != nil {
-			i.do(func() {
-				i.showError("Model refused", fmt.Sprintf("%s: %v\n\nStill using %s.", path, err, i.modelName()))
-				i.refreshStatus()
-				done()
-			})
-			return
-		}
-		i.work.swapModel(m)
-		manifest, src := m.Manifest(), m.Source()
-		var res inspected
-		var aerr error
-		if cur != nil {
-			res, aerr = i.work.inspect(i.ctx, *cur, true)
-		}
-		i.do(func() {
-			defer done()
-			i.recordSetting("model", oldModel, describeModel(manifest, src))
-			i.prevModel = &modelRef{path: i.modelPath, name: i.modelName()}
-			i.manifest, i.modelSource, i.modelPath = manifest, src, path
-			i.modelGen++
-			i.refreshModelInfo()
-			i.refreshPrevious()
-			i.w.images.Refresh()
-			if recordedShown {
-				i.showItem(i.current)
-				return
-			}
-			if cur == nil {
-				i.refreshStatus()
-				return
-			}
-			if aerr != nil {
-				i.showError("Could not analyse "+cur.name, fmt.Sprintf("%s: %v", displayPath(*cur), aerr))
-				i.refreshStatus()
-				return
-			}
-			i.addResult(*cur, res, true)
-		})
-	})
-}
-
-// describeModel names a model for the settings audit.
-func describeModel(m *inference.Manifest, src string) string {
-	if m == nil {
-		return src
-	}
-	id := m.Identity()
-	return fmt.Sprintf("%s %s (sha256 %s) %s", id.Name, id.Version, id.ShortHash(), src)
-}
-
 func (i *Inspector) currentItem() *item {
 	if i.current < 0 || i.current >= len(i.items) {
 		return nil
 	}
 	return i.items[i.current]
-}
-
-func (i *Inspector) modelName() string {
-	if i.manifest == nil {
-		return "no model"
-	}
-	return fmt.Sprintf("%s %s", i.manifest.Name, i.manifest.Version)
 }
 
 // openDemos loads bundled demo strips.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
@@ -342,7 +343,7 @@ func TestOpenModel(t *testing.T) {
 	if len(h.ins.errorsShown) != 1 || !strings.Contains(h.ins.errorsShown[0], "notes.txt") {
 		t.Fatalf("refusal not shown: %q", h.ins.errorsShown)
 	}
-	if first.closed.Load() != 0 || h.ins.manifest.Name != "tiny-nchw" {
+	if first.closed.Load() != 0 || h.ins.models.manifest.Name != "tiny-nchw" {
 		t.Errorf("refused model replaced the current one")
 	}
 
@@ -354,7 +355,7 @@ func TestOpenModel(t *testing.T) {
 	if next == nil || next.calls.Load() != 1 {
 		t.Fatalf("current image not re-analysed with the new model")
 	}
-	if got := h.ins.w.modelName.Text; !strings.HasPrefix(got, "tiny-nhwc") {
+	if got := h.ins.models.name.Text; !strings.HasPrefix(got, "tiny-nhwc") {
 		t.Errorf("model label %q", got)
 	}
 	if h.ins.w.decision.Text != "REJECT" {
@@ -466,4 +467,61 @@ func isRed(c color.NRGBA) bool {
 
 func isOrange(c color.NRGBA) bool {
 	return int(c.R) > int(c.G)+20 && int(c.G) > int(c.B)+20
+}
+
+// TestModelSwitchAsksAboutThresholds: a model whose default thresholds
+// differ from the station's asks whether to take them (Enter) or keep the
+// station's (Esc); one with the same defaults asks nothing (issue 17).
+func TestModelSwitchAsksAboutThresholds(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile("../testdata/models/tiny-nhwc.manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["default_thresholds"] = map[string]float64{"pass": 0.3, "reject": 0.8}
+	out, _ := json.Marshal(m)
+	other := filepath.Join(dir, "tiny-nhwc.manifest.json")
+	if err := os.WriteFile(other, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	onnx, err := os.ReadFile("../testdata/models/tiny-nhwc.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tiny-nhwc.onnx"), onnx, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{OpenModel: func(path string) (Analyzer, error) { return openCounting(t, path), nil }})
+	key := h.ins.Window().Canvas().OnTypedKey()
+	start := h.ins.thresholds
+
+	// Same defaults as the station: no question.
+	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
+	h.waitIdle()
+	if h.ins.topDialog() != nil {
+		t.Fatal("asked about thresholds although the new model's defaults are the station's")
+	}
+	// Different defaults, Esc: the station keeps its thresholds.
+	h.ins.openModel(other)
+	h.waitIdle()
+	if h.ins.topDialog() == nil || !strings.Contains(strings.Join(h.ins.messagesShown, "\n"), "recommends Auto-Pass 0.30 and Auto-Reject 0.80") {
+		t.Fatalf("no question about the new model's thresholds: %q", h.ins.messagesShown)
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.ins.topDialog() != nil || h.ins.thresholds != start {
+		t.Fatalf("Esc: dialog open %v, thresholds %+v, want %+v", h.ins.topDialog() != nil, h.ins.thresholds, start)
+	}
+	// Back and forth again, Enter: the model's defaults are taken.
+	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
+	h.waitIdle()
+	h.ins.openModel(other)
+	h.waitIdle()
+	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if want := (inference.Thresholds{Pass: 0.3, Reject: 0.8}); h.ins.thresholds != want || h.ins.work.currentThresholds() != want {
+		t.Errorf("Enter: thresholds %+v (worker %+v), want %+v", h.ins.thresholds, h.ins.work.currentThresholds(), want)
+	}
 }

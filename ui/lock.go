@@ -76,11 +76,12 @@ func (i *Inspector) refreshLock() {
 			d.Enable()
 		}
 	}
-	for _, b := range []*widget.Button{w.modelBtn, w.modelInfoBtn, w.teachBtn, w.backBtn} {
+	p := i.models
+	for _, b := range []*widget.Button{w.modelBtn, p.openBtn, p.teachBtn, p.backBtn} {
 		if b == nil {
 			continue
 		}
-		if locked || i.busy > 0 || (b == w.teachBtn && i.teach != nil) {
+		if locked || i.busy > 0 || (b == p.teachBtn && i.teach != nil) {
 			b.Disable()
 		} else {
 			b.Enable()

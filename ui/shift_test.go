@@ -106,8 +106,8 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	h.waitIdle()
 	h.ins.showItem(0)
 	h.waitIdle()
-	if h.ins.manifest.Name != "tiny-nhwc" || h.ins.w.decision.Text != "REVIEW" || h.ins.reviewCount() != 1 {
-		t.Errorf("after the switch: model %s, card %q, %d pending", h.ins.manifest.Name, h.ins.w.decision.Text, h.ins.reviewCount())
+	if h.ins.models.manifest.Name != "tiny-nhwc" || h.ins.w.decision.Text != "REVIEW" || h.ins.reviewCount() != 1 {
+		t.Errorf("after the switch: model %s, card %q, %d pending", h.ins.models.manifest.Name, h.ins.w.decision.Text, h.ins.reviewCount())
 	}
 	if got := len(history(t, store)); got != 2 {
 		t.Errorf("%d audit records after revisiting both strips with the new model, want the 2 original", got)

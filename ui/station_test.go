@@ -476,12 +476,12 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
 	h := newHarness(t, Options{Audit: store, OpenModel: opener})
 	h.ins.review.setOperator("alice")
-	if !h.ins.w.modelBtn.Disabled() || !h.ins.w.modelInfoBtn.Disabled() {
+	if !h.ins.w.modelBtn.Disabled() || !h.ins.models.openBtn.Disabled() {
 		t.Fatal("Open model… enabled while locked")
 	}
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
 	h.waitIdle()
-	if h.ins.manifest.Name != "tiny-nchw" {
+	if h.ins.models.manifest.Name != "tiny-nchw" {
 		t.Fatal("model changed while locked")
 	}
 	h.ins.setPIN("2468", nil)
@@ -491,8 +491,8 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 	}
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
 	h.waitIdle()
-	if h.ins.manifest.Name != "tiny-nhwc" {
-		t.Fatalf("model %q after unlocking", h.ins.manifest.Name)
+	if h.ins.models.manifest.Name != "tiny-nhwc" {
+		t.Fatalf("model %q after unlocking", h.ins.models.manifest.Name)
 	}
 	changes, err := store.SettingChanges(context.Background())
 	if err != nil {

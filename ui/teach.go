@@ -50,12 +50,6 @@ type teachView struct {
 	discardBtn *widget.Button
 }
 
-// modelRef is a model the window can open again.
-type modelRef struct {
-	path string // handed to Options.OpenModel
-	name string // name and version, for people
-}
-
 // canTeach says whether the window offers "Teach good steel…".
 func (i *Inspector) canTeach() bool {
 	return i.opts.Teach != nil && i.opts.ModelsDir != "" && i.opts.OpenModel != nil
@@ -377,32 +371,6 @@ func (i *Inspector) saveTaught(tv *teachView, overwrite bool) {
 			i.openModel(saved)
 		}
 	})
-}
-
-// backToPrevious opens the model in use before the last switch again,
-// through openModel (so it is recorded).
-func (i *Inspector) backToPrevious() {
-	if i.prevModel == nil || i.busy > 0 {
-		return
-	}
-	i.openModel(i.prevModel.path)
-}
-
-// refreshPrevious offers the previous model in the model panel and the
-// File menu.
-func (i *Inspector) refreshPrevious() {
-	b := i.w.backBtn
-	if b == nil {
-		return
-	}
-	if i.prevModel == nil || i.opts.OpenModel == nil {
-		b.Hide()
-	} else {
-		b.SetText(fitText("Back to "+i.prevModel.name, backBtnTextWidth))
-		b.Show()
-	}
-	i.win.SetMainMenu(i.buildMenu())
-	i.refreshLock()
 }
 
 // backBtnTextWidth is the most text the Back button shows in the model

@@ -144,7 +144,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	if fileMenuItem(h, "Teach good steel") == nil {
 		t.Fatal("no Teach good steel… in the File menu")
 	}
-	if !h.ins.w.teachBtn.Visible() || !h.ins.w.teachBtn.Disabled() {
+	if !h.ins.models.teachBtn.Visible() || !h.ins.models.teachBtn.Disabled() {
 		t.Fatal("Teach good steel… not shown, or enabled while locked")
 	}
 	h.ins.showTeach()
@@ -154,10 +154,10 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	}
 	h.ins.setPIN("2468", nil)
 	h.waitIdle()
-	if h.ins.w.teachBtn.Disabled() {
+	if h.ins.models.teachBtn.Disabled() {
 		t.Fatal("Teach good steel… disabled after unlocking")
 	}
-	if h.ins.w.backBtn.Visible() || fileMenuItem(h, "Back to") != nil {
+	if h.ins.models.backBtn.Visible() || fileMenuItem(h, "Back to") != nil {
 		t.Fatal("Back to offered before any switch")
 	}
 
@@ -216,8 +216,8 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 
 	test.Tap(tv.saveBtn)
 	h.teachIdle()
-	if h.ins.manifest.Name != "line-3" || !h.ins.manifest.IsAnomaly() {
-		t.Fatalf("model in use %q after Save and use", h.ins.manifest.Name)
+	if h.ins.models.manifest.Name != "line-3" || !h.ins.models.manifest.IsAnomaly() {
+		t.Fatalf("model in use %q after Save and use", h.ins.models.manifest.Name)
 	}
 	if h.ins.teach != nil {
 		t.Error("teach flow not finished")
@@ -236,8 +236,8 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 		t.Fatalf("switch to the taught model not recorded: %+v", ch)
 	}
 
-	if !h.ins.w.backBtn.Visible() || !strings.HasPrefix(h.ins.w.backBtn.Text, "Back to tiny-nchw") {
-		t.Fatalf("back button %q (shown %v)", h.ins.w.backBtn.Text, h.ins.w.backBtn.Visible())
+	if !h.ins.models.backBtn.Visible() || !strings.HasPrefix(h.ins.models.backBtn.Text, "Back to tiny-nchw") {
+		t.Fatalf("back button %q (shown %v)", h.ins.models.backBtn.Text, h.ins.models.backBtn.Visible())
 	}
 	back := fileMenuItem(h, "Back to tiny-nchw")
 	if back == nil {
@@ -245,8 +245,8 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	}
 	back.Action()
 	h.waitIdle()
-	if h.ins.manifest.Name != "tiny-nchw" {
-		t.Fatalf("model %q after Back", h.ins.manifest.Name)
+	if h.ins.models.manifest.Name != "tiny-nchw" {
+		t.Fatalf("model %q after Back", h.ins.models.manifest.Name)
 	}
 	ch = modelChanges(t, store)
 	if len(ch) != 2 || !strings.HasPrefix(ch[1].OldValue, "line-3 ") || !strings.HasPrefix(ch[1].NewValue, "tiny-nchw") {
@@ -256,13 +256,13 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 		t.Errorf("shown strip not scored again by the first model")
 	}
 	// And the taught model is now the one a click away.
-	if fileMenuItem(h, "Back to line-3") == nil || !strings.HasPrefix(h.ins.w.backBtn.Text, "Back to line-3") {
-		t.Errorf("taught model not offered back: %q", h.ins.w.backBtn.Text)
+	if fileMenuItem(h, "Back to line-3") == nil || !strings.HasPrefix(h.ins.models.backBtn.Text, "Back to line-3") {
+		t.Errorf("taught model not offered back: %q", h.ins.models.backBtn.Text)
 	}
-	test.Tap(h.ins.w.backBtn)
+	test.Tap(h.ins.models.backBtn)
 	h.waitIdle()
-	if h.ins.manifest.Name != "line-3" || len(modelChanges(t, store)) != 3 {
-		t.Errorf("back button: model %q, %d changes", h.ins.manifest.Name, len(modelChanges(t, store)))
+	if h.ins.models.manifest.Name != "line-3" || len(modelChanges(t, store)) != 3 {
+		t.Errorf("back button: model %q, %d changes", h.ins.models.manifest.Name, len(modelChanges(t, store)))
 	}
 }
 
@@ -296,8 +296,8 @@ func TestTeachCancelWritesNothing(t *testing.T) {
 	if got := dirEntries(t, modelsDir); len(got) != 0 {
 		t.Errorf("cancelled teaching left %q", got)
 	}
-	if h.ins.manifest.Name != "tiny-nchw" {
-		t.Errorf("model %q", h.ins.manifest.Name)
+	if h.ins.models.manifest.Name != "tiny-nchw" {
+		t.Errorf("model %q", h.ins.models.manifest.Name)
 	}
 }
 

@@ -38,8 +38,8 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 // the slider ranges (the seed's 0.40/0.65 when there is no manifest).
 func (i *Inspector) modelDefaults() inference.Thresholds {
 	t := inference.DefaultThresholds
-	if i.manifest != nil && i.manifest.DefaultThresholds.Validate() == nil {
-		t = i.manifest.DefaultThresholds
+	if i.models.manifest != nil && i.models.manifest.DefaultThresholds.Validate() == nil {
+		t = i.models.manifest.DefaultThresholds
 	}
 	return fitThresholds(t)
 }

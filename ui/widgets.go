@@ -6,7 +6,6 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -40,8 +39,6 @@ type widgets struct {
 	opacityValue             *widget.Label
 	showOverlay              *widget.Check
 	fineMap                  *widget.Check
-
-	modelName, modelHash, modelDesc, modelSource *widget.Label
 
 	strip   *stripView
 	caption *widget.Label
@@ -81,10 +78,7 @@ type widgets struct {
 	lockLabel             *widget.Label
 	unlockBtn, lockBtn    *widget.Button
 	resetBtn              *widget.Button
-	modelDetailsBtn       *widget.Button
 	reportBtn, reportsBtn *widget.Button
-	modelInfoBtn          *widget.Button
-	teachBtn, backBtn     *widget.Button
 }
 
 // Processed list filters.
@@ -135,7 +129,8 @@ func (i *Inspector) buildUI() {
 
 	i.syncSliders()
 	i.refreshLock()
-	i.refreshModelInfo()
+	i.models.refresh()
+	i.refreshStatus()
 	i.redecide()
 	i.refreshBusy()
 	i.refreshNav()
@@ -212,8 +207,8 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 		if i.canTeach() {
 			file.Items = append(file.Items, fyne.NewMenuItem("Teach good steel…", i.showTeach))
 		}
-		if i.prevModel != nil {
-			file.Items = append(file.Items, fyne.NewMenuItem("Back to "+i.prevModel.name, i.backToPrevious))
+		if i.models.previous != nil {
+			file.Items = append(file.Items, fyne.NewMenuItem("Back to "+i.models.previous.name, i.backToPrevious))
 		}
 	}
 	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
@@ -361,38 +356,6 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 	)
 }
 
-func (i *Inspector) buildModelInfo() fyne.CanvasObject {
-	w := &i.w
-	w.modelName = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.modelName.Wrapping = fyne.TextWrapBreak
-	w.modelHash = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-	w.modelDesc = widget.NewLabel("")
-	w.modelDesc.Wrapping = fyne.TextWrapWord
-	w.modelSource = widget.NewLabel("")
-	w.modelSource.Wrapping = fyne.TextWrapBreak
-	w.modelSource.Importance = widget.LowImportance
-	// The provenance (what the model was trained on, how it does on real
-	// steel) is long: it scrolls in a bounded box, with the model's name
-	// and source, instead of setting the window's minimum height (the
-	// window fits a 1280×720 screen).
-	about := container.NewVScroll(container.NewVBox(w.modelName, w.modelHash, w.modelDesc, w.modelSource))
-	about.SetMinSize(fyne.NewSize(0, 150))
-	w.modelDetailsBtn = widget.NewButtonWithIcon("Details…", theme.InfoIcon(), i.showModelDetails)
-	objs := []fyne.CanvasObject{heading("Model"), about, w.modelDetailsBtn}
-	w.modelInfoBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
-	w.teachBtn = widget.NewButtonWithIcon("Teach good steel…", theme.ContentAddIcon(), i.showTeach)
-	w.backBtn = widget.NewButtonWithIcon("Back", theme.ContentUndoIcon(), i.backToPrevious)
-	w.backBtn.Hide()
-	if i.opts.OpenModel != nil {
-		objs = append(objs, w.modelInfoBtn)
-		if i.canTeach() {
-			objs = append(objs, w.teachBtn)
-		}
-		objs = append(objs, w.backBtn)
-	}
-	return container.NewVBox(objs...)
-}
-
 func (i *Inspector) buildResults() fyne.CanvasObject {
 	w := &i.w
 	w.decision = canvas.NewText("NO IMAGE", theme.Color(theme.ColorNameDisabled))
@@ -507,7 +470,7 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 	w.filter.Required = true
 	w.filter.Selected = filterAll
 	list := container.NewBorder(container.NewVBox(heading("Processed"), w.filter, w.imageCount),
-		container.NewVBox(widget.NewSeparator(), i.buildModelInfo()), nil, nil, w.images)
+		container.NewVBox(widget.NewSeparator(), i.models.build(i)), nil, nil, w.images)
 	return container.New(&fixedWidth{width: 250}, list)
 }
 
@@ -551,18 +514,6 @@ func (i *Inspector) showFolderDialog() {
 			i.app.Preferences().SetString(prefLastDir, path)
 			i.openURIs([]fyne.URI{storage.NewFileURI(path)})
 		})
-}
-
-func (i *Inspector) showModelDialog() {
-	if i.busy > 0 || i.opts.OpenModel == nil {
-		return
-	}
-	if i.isLocked() {
-		i.askUnlock(i.showModelDialog)
-		return
-	}
-	i.touchLock()
-	i.pickFile("Cannot open model", []string{".onnx", ".json"}, func(u fyne.URI) { i.openModel(u.Path()) })
 }
 
 func (i *Inspector) rememberDir(u fyne.URI) {
@@ -678,8 +629,8 @@ func (i *Inspector) patchSize(a *inference.Analysis) int {
 }
 
 func (i *Inspector) stride() int {
-	if i.manifest != nil {
-		return i.manifest.Input.Stride
+	if i.models.manifest != nil {
+		return i.models.manifest.Input.Stride
 	}
 	return 0
 }
@@ -851,88 +802,6 @@ func (i *Inspector) setThresholdMessage(msg string) {
 	}
 }
 
-func (i *Inspector) refreshModelInfo() {
-	w := &i.w
-	m := i.manifest
-	if m == nil {
-		w.modelName.SetText("No model")
-		return
-	}
-	w.modelName.SetText(fmt.Sprintf("%s %s", m.Name, m.Version))
-	w.modelHash.SetText("sha256 " + m.Identity().ShortHash())
-	desc := []string{"Variant: per-patch (one run per patch)"}
-	if m.WholeStrip() {
-		desc[0] = "Variant: whole-strip (one run per strip)"
-	}
-	if d := m.Provenance.Description; d != "" {
-		desc = append(desc, d)
-	}
-	if d := m.Provenance.TrainedOn; d != "" {
-		desc = append(desc, "Trained on: "+d)
-	}
-	if d := m.Provenance.RealSteel; d != "" {
-		desc = append(desc, "On real steel: "+d)
-	}
-	if f := m.Familiarity; f != nil {
-		desc = append(desc, fmt.Sprintf("Strips unlike its training strips (familiarity above %.2f) go to review", f.Limit))
-	} else {
-		desc = append(desc, "No familiarity statistics: this model decides on every strip, however unlike its training strips")
-	}
-	if d := m.Provenance.Date; d != "" {
-		desc = append(desc, "Date: "+d)
-	}
-	// the panel: what an inspector needs at a glance; the rest in Details…
-	short := []string{desc[0]}
-	switch {
-	case m.Anomaly != nil:
-		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
-	case m.Provenance.RealSteel != "":
-		short = append(short, "On real steel: "+m.Provenance.RealSteel)
-	default:
-		short = append(short, "Not measured on real steel")
-	}
-	w.modelDesc.SetText(strings.Join(short, "\n"))
-	w.modelSource.SetText(i.modelSource)
-	i.modelDetails = strings.Join(append(desc, "Source: "+i.modelSource, metricsText(m)), "\n\n")
-	i.refreshStatus()
-}
-
-// metricsText lists a manifest's measured figures, one per line.
-func metricsText(m *inference.Manifest) string {
-	var lines []string
-	for _, set := range []struct {
-		name string
-		vals map[string]any
-	}{{"Held-out", m.Provenance.Metrics}, {"Held-out (wide style)", m.Provenance.MetricsWide},
-		{"Validation", m.Provenance.MetricsValidation}, {"Named held-out sets", m.Provenance.MetricsHeldout}} {
-		if len(set.vals) == 0 {
-			continue
-		}
-		keys := make([]string, 0, len(set.vals))
-		for k := range set.vals {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		lines = append(lines, set.name+":")
-		for _, k := range keys {
-			lines = append(lines, fmt.Sprintf("  %s: %v", k, set.vals[k]))
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// showModelDetails shows the model's whole provenance and figures.
-func (i *Inspector) showModelDetails() {
-	text := widget.NewLabel(i.modelDetails)
-	text.Wrapping = fyne.TextWrapWord
-	text.TextStyle = fyne.TextStyle{}
-	d := dialog.NewCustom("Model: "+i.modelName(), "Close",
-		container.NewVScroll(container.New(&fixedWidth{width: 640}, text)), i.win)
-	d.Resize(fyne.NewSize(700, 600))
-	i.trackDialog(d, d.Hide, d.Hide)
-	d.Show()
-}
-
 func (i *Inspector) refreshBusy() {
 	w := &i.w
 	if w.progress == nil {
@@ -1003,8 +872,8 @@ func (i *Inspector) setStatus(s string) { i.w.status.SetText(s) }
 // refreshStatus shows the shown image's file facts and timings.
 func (i *Inspector) refreshStatus() {
 	w := &i.w
-	if i.manifest != nil {
-		w.statusModel.SetText(fmt.Sprintf("Model %s · %s", i.modelName(), i.manifest.Identity().ShortHash()))
+	if i.models.manifest != nil {
+		w.statusModel.SetText(fmt.Sprintf("Model %s · %s", i.modelName(), i.models.manifest.Identity().ShortHash()))
 	}
 	it := i.currentItem()
 	if it == nil || it.analysis == nil {

@@ -62,13 +62,13 @@ func TestPatchZoom(t *testing.T) {
 // hash, variant, real-steel line); its whole provenance is in Details….
 func TestModelPanelAndDetails(t *testing.T) {
 	h := newHarness(t, Options{})
-	w := &h.ins.w
-	if !strings.Contains(w.modelDesc.Text, "Not measured on real steel") || strings.Contains(w.modelDesc.Text, "Trained on") {
-		t.Errorf("panel text %q", w.modelDesc.Text)
+	p := h.ins.models
+	if !strings.Contains(p.desc.Text, "Not measured on real steel") || strings.Contains(p.desc.Text, "Trained on") {
+		t.Errorf("panel text %q", p.desc.Text)
 	}
 	h.ins.showModelDetails()
-	if h.ins.topDialog() == nil || !strings.Contains(h.ins.modelDetails, "Trained on: ") || !strings.Contains(h.ins.modelDetails, "Source: ") {
-		t.Errorf("details %q (dialog open %v)", h.ins.modelDetails, h.ins.topDialog() != nil)
+	if h.ins.topDialog() == nil || !strings.Contains(h.ins.models.details, "Trained on: ") || !strings.Contains(h.ins.models.details, "Source: ") {
+		t.Errorf("details %q (dialog open %v)", h.ins.models.details, h.ins.topDialog() != nil)
 	}
 }
 
