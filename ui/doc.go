@@ -27,6 +27,25 @@
 // heatmap can show the fine map, one colour per 16-pixel cell, instead of
 // the patch tint; the patches still decide the strip.
 //
+// Where things are. Run (run.go) builds an Inspector (inspector.go),
+// which owns the window and the Processed list and gives each screen only
+// what it uses, through a small interface it implements:
+//
+//   - worker.go: the worker, the one goroutine that owns the model and
+//     scores and records every strip (inspect → decide → record, through
+//     package station), for every screen below;
+//   - widgets.go, layout.go, stripview.go, overlay.go, table.go, zoom.go:
+//     the inspector screen itself (strip, heatmap, result card, patch
+//     table, 1:1 view), and batch.go the queue of opened strips;
+//   - review.go: reviewPanel, the operator's P / R / Override… / undo
+//     (reviewHost), and shift.go the shift restored from the audit trail;
+//   - watch.go: watchScreen, the hot folder (watchHost);
+//   - model.go: modelPanel and model switches, teach.go Teach good steel…;
+//   - thresholds.go and lock.go: the sliders and the supervisor lock;
+//   - history.go: historyView (screenHost); calibrate.go: calibrateView
+//     (calibrateHost) with its histogram widget in histogram.go;
+//   - keys.go: Enter and Esc in dialogs; reports.go: report PNGs.
+//
 // Threading follows Fyne 2.6+: widgets are touched only on the UI
 // goroutine. Decoding and inference run on one background worker that
 // owns the Analyzer and hands results back with fyne.Do. Moving a

@@ -45,6 +45,25 @@ const outlineWidth = 3
 // opaque outline in their colour, odd-numbered ones inset, so overlapping
 // suspicious patches stay distinguishable.
 func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference.Zone, opacity float64) *image.NRGBA {
+	return composeColoured(imgW, imgH, patches, zones, opacity, colourByZone)
+}
+
+// heatmapColours says how the heatmap colours steel.
+type heatmapColours int
+
+const (
+	// colourByZone paints each pixel green, orange or red: the highest
+	// zone among the patches covering it.
+	colourByZone heatmapColours = iota
+	// colourByProbability paints each pixel on a continuous scale
+	// (probabilityColour) of the highest probability among the patches
+	// covering it, so two orange patches at 0.41 and 0.64 look different.
+	colourByProbability
+)
+
+// composeColoured paints the patch heatmap in the colours asked for; the
+// outlines of the review and reject regions are the same either way.
+func composeColoured(imgW, imgH int, patches []inference.Patch, zones []inference.Zone, opacity float64, by heatmapColours) *image.NRGBA {
 	if imgW <= 0 || imgH <= 0 {
 		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	}
@@ -53,8 +72,9 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 	oh := max(1, int(math.Round(float64(imgH)*s)))
 	out := image.NewNRGBA(image.Rect(0, 0, ow, oh))
 
-	// The highest zone covering each pixel; -1 where no patch does.
-	top := make([]int8, ow*oh)
+	// The highest key (zone, or probability) covering each pixel; -1
+	// where no patch does.
+	top := make([]float32, ow*oh)
 	for i := range top {
 		top[i] = -1
 	}
@@ -63,30 +83,86 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 			break
 		}
 		r := scaleRect(p, s, out.Rect)
-		z := int8(zones[i])
+		key := float32(zones[i])
+		if by == colourByProbability {
+			key = max(0, min(1, p.Probability))
+		}
 		for y := r.Min.Y; y < r.Max.Y; y++ {
 			row := top[y*ow : (y+1)*ow]
 			for x := r.Min.X; x < r.Max.X; x++ {
-				if z > row[x] {
-					row[x] = z
-				}
+				row[x] = max(row[x], key)
 			}
 		}
 	}
 	alpha := overlayAlpha(opacity)
 	for y := range oh {
 		for x := range ow {
-			z := top[y*ow+x]
-			if z < 0 {
+			k := top[y*ow+x]
+			if k < 0 {
 				continue
 			}
-			c := zoneColor(inference.Zone(z))
+			var c color.NRGBA
+			if by == colourByProbability {
+				c = probabilityColour(float64(k))
+			} else {
+				c = zoneColor(inference.Zone(k))
+			}
 			c.A = alpha
 			out.SetNRGBA(x, y, c)
 		}
 	}
 	drawPatchOutlines(out, s, patches, zones)
 	return out
+}
+
+// probabilityStops are the probability scale's colours at 0, ¼, ½, ¾ and
+// 1: the "magma" colour map (dark violet to pale yellow), ordered in
+// lightness so it reads on grey steel and in greyscale print, and free of
+// the zones' green, orange and red, so the two schemes are not confused.
+var probabilityStops = [...]color.NRGBA{
+	{R: 0x00, G: 0x00, B: 0x04, A: 0xff},
+	{R: 0x51, G: 0x12, B: 0x7c, A: 0xff},
+	{R: 0xb7, G: 0x37, B: 0x79, A: 0xff},
+	{R: 0xfc, G: 0x89, B: 0x61, A: 0xff},
+	{R: 0xfc, G: 0xfd, B: 0xbf, A: 0xff},
+}
+
+// probabilityColour is p's colour on the probability scale.
+func probabilityColour(p float64) color.NRGBA {
+	if math.IsNaN(p) {
+		p = 0
+	}
+	p = math.Max(0, math.Min(1, p))
+	n := len(probabilityStops) - 1
+	k := min(n-1, int(p*float64(n)))
+	f := p*float64(n) - float64(k)
+	a, b := probabilityStops[k], probabilityStops[k+1]
+	mix := func(x, y uint8) uint8 { return uint8(math.Round(float64(x) + f*(float64(y)-float64(x)))) }
+	return color.NRGBA{R: mix(a.R, b.R), G: mix(a.G, b.G), B: mix(a.B, b.B), A: 0xff}
+}
+
+// probabilityScaleImage draws the probability scale as a w×h legend bar
+// with the pass and reject thresholds marked in their zones' colours.
+func probabilityScaleImage(w, h int, t inference.Thresholds) *image.NRGBA {
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for x := range w {
+		c := probabilityColour(float64(x) / float64(max(1, w-1)))
+		for y := range h {
+			img.SetNRGBA(x, y, c)
+		}
+	}
+	for _, m := range []struct {
+		v float64
+		z inference.Zone
+	}{{t.Pass, inference.ZoneAutoPass}, {t.Reject, inference.ZoneAutoReject}} {
+		x0 := int(math.Round(m.v * float64(w-1)))
+		for x := max(0, x0-1); x <= min(w-1, x0+1); x++ {
+			for y := range h {
+				img.SetNRGBA(x, y, zoneColor(m.z))
+			}
+		}
+	}
+	return img
 }
 
 // composeCellOverlay paints an anomaly model's cell map in place of the
@@ -96,9 +172,9 @@ func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference
 // patches still decide the strip; the cells show where in a patch the
 // unusual steel lies.
 func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t inference.Thresholds,
-	patches []inference.Patch, zones []inference.Zone, opacity float64) *image.NRGBA {
+	patches []inference.Patch, zones []inference.Zone, opacity float64, by heatmapColours) *image.NRGBA {
 	if imgW <= 0 || imgH <= 0 || cells == nil || cells.Cell <= 0 {
-		return composeOverlay(imgW, imgH, patches, zones, opacity)
+		return composeColoured(imgW, imgH, patches, zones, opacity, by)
 	}
 	s := overlayScale(imgW, imgH)
 	ow := max(1, int(math.Round(float64(imgW)*s)))
@@ -116,6 +192,9 @@ func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t inference.Th
 				continue // a cell no band covered
 			}
 			c := zoneColor(inference.ZoneOf(v, t))
+			if by == colourByProbability {
+				c = probabilityColour(v)
+			}
 			c.A = alpha
 			cell := inference.Patch{X: col * cells.Cell, Y: row * cells.Cell, W: cells.Cell, H: cells.Cell}
 			r := scaleRect(cell, s, out.Rect)

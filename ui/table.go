@@ -98,10 +98,19 @@ func (i *Inspector) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) 
 	p := a.Patches[k]
 	l.Importance = widget.MediumImportance
 	l.Alignment = fyne.TextAlignTrailing
+	// the row of the patch under the pointer stands out (in the theme's
+	// primary colour; the monospace font has no bold face)
+	hovered := k == i.hoverPatch
+	if hovered {
+		l.Importance = widget.HighImportance
+	}
 	l.TextStyle = fyne.TextStyle{Monospace: true}
 	switch id.Col {
 	case colIndex:
 		l.Text = fmt.Sprintf("%d", k)
+		if hovered {
+			l.Text = fmt.Sprintf("▶ %d", k)
+		}
 	case colX:
 		l.Text = fmt.Sprintf("%d", p.X)
 	case colY:

@@ -22,6 +22,7 @@ const (
 	prefOverlayOpacity = "overlay.opacity"
 	prefOverlayShown   = "overlay.shown"
 	prefFineMap        = "overlay.fine_map"
+	prefOverlayColours = "overlay.colours"
 	prefLastDir        = "dialog.last_dir"
 )
 

@@ -39,6 +39,10 @@ type widgets struct {
 	opacityValue             *widget.Label
 	showOverlay              *widget.Check
 	fineMap                  *widget.Check
+	colours                  *widget.RadioGroup
+	scale                    *canvas.Image
+	scaleText                *widget.Label
+	scaleBox                 *fyne.Container
 
 	strip   *stripView
 	caption *widget.Label
@@ -82,6 +86,12 @@ type widgets struct {
 }
 
 // Processed list filters.
+// Heatmap colour schemes.
+const (
+	coloursZones       = "Zones"
+	coloursProbability = "Probability"
+)
+
 const (
 	filterAll    = "All"
 	filterReview = "Needs review"
@@ -335,11 +345,34 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 		w.strip.showOverlay(on)
 		if on {
 			w.opacity.Enable()
+			w.colours.Enable()
 		} else {
 			w.opacity.Disable()
+			w.colours.Disable()
 		}
 		i.refreshFineMap()
+		i.refreshScale()
 	}
+	w.colours = widget.NewRadioGroup([]string{coloursZones, coloursProbability}, nil)
+	w.colours.Horizontal = true
+	w.colours.Required = true
+	w.colours.Selected = p.StringWithFallback(prefOverlayColours, coloursZones)
+	if w.colours.Selected != coloursProbability {
+		w.colours.Selected = coloursZones
+	}
+	w.colours.OnChanged = func(v string) {
+		p.SetString(prefOverlayColours, v)
+		i.refreshOverlay()
+	}
+	w.scale = canvas.NewImageFromImage(probabilityScaleImage(256, 12, i.thresholds))
+	w.scale.FillMode = canvas.ImageFillStretch
+	w.scale.ScaleMode = canvas.ImageScalePixels
+	w.scale.SetMinSize(fyne.NewSize(200, 12))
+	w.scaleText = widget.NewLabel("")
+	w.scaleText.Importance = widget.LowImportance
+	w.scaleText.Wrapping = fyne.TextWrapWord
+	w.scaleBox = container.NewVBox(w.scale, w.scaleText)
+	w.scaleBox.Hide()
 	w.showOverlay = widget.NewCheck("Show patch heatmap", nil)
 	w.showOverlay.Checked = p.BoolWithFallback(prefOverlayShown, true)
 	applyShown(w.showOverlay.Checked)
@@ -351,6 +384,8 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 		heading("Heatmap"),
 		w.showOverlay,
 		w.fineMap,
+		container.NewHBox(widget.NewLabel("Colours"), w.colours),
+		w.scaleBox,
 		container.NewBorder(nil, nil, widget.NewLabel("Opacity"), w.opacityValue),
 		w.opacity,
 	)
@@ -590,9 +625,24 @@ func pickFolder(win fyne.Window, prefs fyne.Preferences, fail func(error), chose
 }
 
 // onHoverPatch describes the patch under the pointer in the caption.
+// onHoverPatch follows the patch under the pointer (or the table's
+// selected row): the caption gives its figures and its table row is shown
+// in bold and scrolled into view, so patches and rows point at each
+// other.
 func (i *Inspector) onHoverPatch(idx int) {
 	i.hoverPatch = idx
 	i.refreshCaption()
+	t := i.w.table
+	if t == nil {
+		return
+	}
+	t.Refresh()
+	for row, k := range i.tableOrder {
+		if k == idx {
+			t.ScrollTo(widget.TableCellID{Row: row, Col: colIndex})
+			break
+		}
+	}
 }
 
 func (i *Inspector) refreshCaption() {
@@ -723,13 +773,44 @@ func (i *Inspector) refreshOverlay() {
 		i.w.strip.setOverlay(nil, nil, nil)
 		return
 	}
-	var img image.Image
+	i.w.strip.setOverlay(i.heatmapImage(a, v), a.Patches, v.Zones)
+	i.refreshScale()
+}
+
+// heatmapImage is the overlay for analysis a decided as v, as the
+// heatmap controls ask: patches or fine map, zone or probability colours.
+func (i *Inspector) heatmapImage(a *inference.Analysis, v *inference.Verdict) *image.NRGBA {
+	by := i.heatmapColours()
 	if i.fineMapOn() {
-		img = composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.thresholds, a.Patches, v.Zones, i.w.opacity.Value)
-	} else {
-		img = composeOverlay(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value)
+		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.thresholds, a.Patches, v.Zones, i.w.opacity.Value, by)
 	}
-	i.w.strip.setOverlay(img, a.Patches, v.Zones)
+	return composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value, by)
+}
+
+// heatmapColours is the colour scheme chosen under Heatmap.
+func (i *Inspector) heatmapColours() heatmapColours {
+	if i.w.colours != nil && i.w.colours.Selected == coloursProbability {
+		return colourByProbability
+	}
+	return colourByZone
+}
+
+// refreshScale shows the probability scale, with the thresholds marked,
+// while the heatmap is coloured by probability.
+func (i *Inspector) refreshScale() {
+	w := &i.w
+	if w.scaleBox == nil {
+		return
+	}
+	if i.heatmapColours() != colourByProbability || !w.showOverlay.Checked {
+		w.scaleBox.Hide()
+		return
+	}
+	t := i.thresholds
+	w.scale.Image = probabilityScaleImage(256, 12, t)
+	w.scale.Refresh()
+	w.scaleText.SetText(fmt.Sprintf("0 … 1 · marks: pass %.2f (green), reject %.2f (red)", t.Pass, t.Reject))
+	w.scaleBox.Show()
 }
 
 // fineMapOn says whether the overlay shows the cell map: asked for, and

@@ -25,13 +25,7 @@ func (i *Inspector) showPatchZoom(k int) {
 	}
 	p := a.Patches[k]
 	base := patchPixels(it.display, a.Image.Width, p)
-	var over *image.NRGBA
-	if i.fineMapOn() {
-		over = composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.thresholds, a.Patches, v.Zones, i.w.opacity.Value)
-	} else {
-		over = composeOverlay(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value)
-	}
-	tinted := withOverlay(base, patchPixels(over, a.Image.Width, p))
+	tinted := withOverlay(base, patchPixels(i.heatmapImage(a, v), a.Image.Width, p))
 
 	img := canvas.NewImageFromImage(tinted)
 	img.FillMode = canvas.ImageFillOriginal

@@ -56,6 +56,17 @@ func TestPatchZoom(t *testing.T) {
 	if v.hovered != h.ins.tableOrder[0] || v.highlight.Hidden {
 		t.Errorf("row 0 selected: strip outlines patch %d (hidden %v), want %d", v.hovered, v.highlight.Hidden, h.ins.tableOrder[0])
 	}
+
+	// a patch under the pointer marks its row, and only its row
+	last := len(h.ins.tableOrder) - 1
+	v.setHovered(h.ins.tableOrder[last])
+	for row := range h.ins.tableOrder {
+		l := widget.NewLabel("")
+		h.ins.updatePatchCell(widget.TableCellID{Row: row, Col: colIndex}, l)
+		if (l.Importance == widget.HighImportance) != (row == last) || strings.HasPrefix(l.Text, "▶") != (row == last) {
+			t.Errorf("row %d of %d with the last row's patch hovered: %q importance %v", row, last, l.Text, l.Importance)
+		}
+	}
 }
 
 // TestModelPanelAndDetails: the panel shows the model at a glance (name,
