@@ -75,6 +75,7 @@ func Run(opts Options) error {
 	}
 	a := app.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon()))
+	a.Settings().SetTheme(newStationTheme())
 	ins := NewInspector(a, opts)
 	go fitToScreen(ins.Window())
 	ins.Window().ShowAndRun()
