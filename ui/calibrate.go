@@ -30,6 +30,7 @@ import (
 type calibrateView struct {
 	host calibrateHost
 	win  fyne.Window
+	keys dialogKeys
 
 	// Scoring in progress: cancel stops it; run tells a stale result.
 	cancel context.CancelFunc
@@ -134,6 +135,8 @@ func (i *Inspector) showCalibrate() {
 	}
 	c := &calibrateView{host: i, win: i.app.NewWindow(AppName + " – calibrate thresholds")}
 	c.thresholds = i.thresholds
+	c.keys = dialogKeys{win: c.win}
+	c.keys.listenOn()
 	c.win.SetContent(c.build())
 	c.win.Resize(fyne.NewSize(1240, 820))
 	c.win.SetOnClosed(func() {
@@ -287,7 +290,7 @@ func parseMaxMissed(s string) (int, error) {
 
 // askFolder picks a folder holding train_images/ and train.csv.
 func (c *calibrateView) askFolder() {
-	pickFolder(c.win, c.host.prefs(), func(err error) { c.showMessage("Cannot open folder", err.Error()) }, c.loadFolder)
+	pickFolder(&c.keys, c.host.prefs(), func(err error) { c.showMessage("Cannot open folder", err.Error()) }, c.loadFolder)
 }
 
 // askPair picks the images folder, then the labels file.
@@ -318,10 +321,12 @@ func (c *calibrateView) askPair() {
 			f.SetLocation(l)
 		}
 		f.Resize(fyne.NewSize(900, 600))
+		c.keys.fileDialog(f)
 		f.Show()
 	}, c.win)
 	c.startIn(d)
 	d.Resize(fyne.NewSize(900, 600))
+	c.keys.fileDialog(d)
 	d.Show()
 }
 
@@ -716,12 +721,17 @@ func (c *calibrateView) onApply() {
 			"The nearest pair it accepts is pass %.2f / reject %.2f: missed %d, false alarms %d, review %s. Apply that pair instead?",
 			passMin, passMax, rejectMin, rejectMax, want.Pass, want.Reject, fit.Pass, fit.Reject, o.Missed, o.FalseAlarms, percent(o.ReviewRate))
 		c.messages = append(c.messages, "Outside the station's range: "+msg)
-		dialog.ShowConfirm("Outside the station's range", msg, func(ok bool) {
+		applyFit := func() {
+			c.setPair(fit)
+			c.applyUnlocked(fit)
+		}
+		d := dialog.NewConfirm("Outside the station's range", msg, func(ok bool) {
 			if ok {
-				c.setPair(fit)
-				c.applyUnlocked(fit)
+				applyFit()
 			}
 		}, c.win)
+		c.keys.track(d, func() { d.Hide(); applyFit() }, d.Hide)
+		d.Show()
 		return
 	}
 	c.applyUnlocked(want)
@@ -739,15 +749,14 @@ func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 		return
 	}
 	c.messages = append(c.messages, "Settings are locked: PIN asked")
-	pin := widget.NewPasswordEntry()
-	d := dialog.NewForm("Settings are locked", "Unlock and apply", "Cancel",
+	pin := newDialogEntry(true, false)
+	d := c.keys.form("Settings are locked", "Unlock and apply", "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
 		func(ok bool) {
 			if ok {
 				c.unlockAndApply(pin.Text, t)
 			}
-		}, c.win)
-	pin.OnSubmitted = func(string) { d.Submit() }
+		})
 	d.Resize(fyne.NewSize(420, 170))
 	d.Show()
 	c.win.Canvas().Focus(pin)
@@ -793,7 +802,7 @@ func (c *calibrateView) askPlots() {
 	if c.report == nil {
 		return
 	}
-	pickFolder(c.win, c.host.prefs(), func(err error) { c.showMessage("Cannot save plots", err.Error()) }, c.savePlots)
+	pickFolder(&c.keys, c.host.prefs(), func(err error) { c.showMessage("Cannot save plots", err.Error()) }, c.savePlots)
 }
 
 // savePlots writes evaluate.WritePlots's PNGs, drawn at the chosen pair,
@@ -828,8 +837,7 @@ func (c *calibrateView) showMessage(title, msg string) {
 	text.Wrapping = fyne.TextWrapWord
 	scroll := container.NewVScroll(text)
 	scroll.SetMinSize(fyne.NewSize(560, min(float32(60+24*strings.Count(msg, "\n")), 380)))
-	d := dialog.NewCustom(title, "OK", scroll, c.win)
-	d.Show()
+	c.keys.message(title, scroll)
 }
 
 // progressAnalyzer scores through the window's worker and counts strips.

@@ -299,6 +299,16 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	if n := len(c.messages); n == 0 || !strings.Contains(c.messages[n-1], "No supervisor PIN") {
 		t.Errorf("messages %q", c.messages)
 	}
+	// Esc closes the message (the calibrate window's own dialogs take
+	// Enter and Esc too).
+	key := c.win.Canvas().OnTypedKey()
+	if c.keys.top() == nil {
+		t.Fatal("the message is not a keyed dialog")
+	}
+	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if c.keys.top() != nil {
+		t.Fatal("Esc did not close the message")
+	}
 
 	h.ins.setPIN("2468", nil)
 	h.waitIdle()
@@ -309,7 +319,13 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	if n := len(c.messages); !strings.Contains(c.messages[n-1], "PIN asked") {
 		t.Errorf("messages %q", c.messages)
 	}
-	c.unlockAndApply("1357", want)
+	// typed into the focused PIN box and submitted with Enter
+	pin, ok := c.win.Canvas().Focused().(*dialogEntry)
+	if !ok {
+		t.Fatalf("PIN box not focused: %T", c.win.Canvas().Focused())
+	}
+	test.Type(pin, "1357")
+	pin.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
 	if h.ins.thresholds != old || !h.ins.isLocked() {
 		t.Fatalf("wrong PIN: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
@@ -362,6 +378,12 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	}
 	if n := len(c.messages); !strings.Contains(c.messages[n-1], "nearest pair it accepts is pass 0.20 / reject 0.70") {
 		t.Errorf("messages %q", c.messages)
+	}
+	// Enter takes the nearest pair the station accepts.
+	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.waitIdle()
+	if want := (inference.Thresholds{Pass: 0.20, Reject: 0.70}); h.ins.thresholds != want {
+		t.Errorf("Enter on the out-of-range question: %+v, want %+v", h.ins.thresholds, want)
 	}
 }
 

@@ -24,7 +24,10 @@ import (
 type historyView struct {
 	host  screenHost
 	store *audit.Store
-	win   fyne.Window
+	keys  dialogKeys
+	// errors records every error shown, for tests.
+	errors []string
+	win    fyne.Window
 
 	since, until *widget.Entry
 	decision     *widget.Select
@@ -57,6 +60,8 @@ func (i *Inspector) showHistory() {
 		return
 	}
 	h := &historyView{host: i, store: i.store, win: i.app.NewWindow(AppName + " – audit history")}
+	h.keys = dialogKeys{win: h.win}
+	h.keys.listenOn()
 	h.win.SetContent(h.build())
 	h.win.Resize(fyne.NewSize(1320, 700))
 	h.win.SetOnClosed(func() { i.history = nil })
@@ -196,7 +201,7 @@ func (h *historyView) readQuery() (audit.Query, error) {
 func (h *historyView) reload() {
 	q, err := h.readQuery()
 	if err != nil {
-		dialog.ShowError(err, h.win)
+		h.showError(err)
 		return
 	}
 	store, ctx := h.store, h.host.lifetime()
@@ -204,7 +209,7 @@ func (h *historyView) reload() {
 		rows, err := store.History(ctx, q)
 		return func() {
 			if err != nil {
-				dialog.ShowError(err, h.win)
+				h.showError(err)
 				return
 			}
 			h.rows, h.query = rows, q
@@ -223,7 +228,7 @@ func (h *historyView) reload() {
 func (h *historyView) askExport() {
 	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
 		if err != nil {
-			dialog.ShowError(err, h.win)
+			h.showError(err)
 			return
 		}
 		if w == nil {
@@ -237,14 +242,23 @@ func (h *historyView) askExport() {
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
 	startInLastDir(d, h.host.prefs())
 	d.Resize(fyne.NewSize(900, 600))
+	h.keys.fileDialog(d)
 	d.Show()
+}
+
+// showError shows err in this window, in a dialog Enter and Esc close.
+func (h *historyView) showError(err error) {
+	h.errors = append(h.errors, err.Error())
+	text := widget.NewLabel(err.Error())
+	text.Wrapping = fyne.TextWrapWord
+	h.keys.message("Error", container.New(&fixedWidth{width: 480}, text))
 }
 
 // export writes the inspections matching the filters to a CSV file.
 func (h *historyView) export(path string) {
 	q, err := h.readQuery()
 	if err != nil {
-		dialog.ShowError(err, h.win)
+		h.showError(err)
 		return
 	}
 	store, ctx := h.store, h.host.lifetime()
@@ -252,7 +266,7 @@ func (h *historyView) export(path string) {
 		n, err := exportCSV(ctx, store, q, path)
 		return func() {
 			if err != nil {
-				dialog.ShowError(err, h.win)
+				h.showError(err)
 				return
 			}
 			h.count.SetText(fmt.Sprintf("Exported %d inspections to %s", n, path))

@@ -75,8 +75,8 @@ type Inspector struct {
 	// errorsShown and messagesShown record every error and message
 	// shown, for tests.
 	errorsShown []string
-	// dialogs are the open dialogs that take Enter and Esc, the top last.
-	dialogs []keyedDialog
+	// keys gives the window's dialogs Enter and Esc.
+	keys dialogKeys
 	// zoom is the open patch view, nil when none.
 	zoom          *zoomView
 	messagesShown []string
@@ -154,6 +154,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.work = newWorker(i.ctx, opts.Model, i.store, i.thresholds)
 	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
+	i.keys.win = i.win
 	i.win.SetCloseIntercept(i.confirmQuit)
 	i.watch = newWatchScreen(i)
 	i.review = newReviewPanel(i)

@@ -12,34 +12,43 @@ type keyedDialog struct {
 	enter, esc func()
 }
 
-// trackDialog makes Enter run enter and Esc run esc while d is the top
-// dialog, and keeps the window's strip keys (P, R, N, arrows) from acting
-// on the strip behind it. The window's key handler asks topDialog.
-func (i *Inspector) trackDialog(d dialog.Dialog, enter, esc func()) {
-	i.dialogs = append(i.dialogs, keyedDialog{d: d, enter: enter, esc: esc})
+// dialogKeys gives one window's dialogs Enter and Esc: Fyne's dialogs
+// take neither. Each window (the station, history, calibrate) has its
+// own, as each has its own canvas; a window whose canvas has no other key
+// handler installs handle as it (listenOn).
+type dialogKeys struct {
+	win     fyne.Window
+	dialogs []keyedDialog // open, the top last
+}
+
+// track makes Enter run enter and Esc run esc while d is the top dialog,
+// and keeps the window's own keys (the station's P, R, N, arrows) from
+// acting on what is behind it: the window's key handler asks top.
+func (k *dialogKeys) track(d dialog.Dialog, enter, esc func()) {
+	k.dialogs = append(k.dialogs, keyedDialog{d: d, enter: enter, esc: esc})
 	d.SetOnClosed(func() {
-		for k := len(i.dialogs) - 1; k >= 0; k-- {
-			if i.dialogs[k].d == d {
-				i.dialogs = append(i.dialogs[:k], i.dialogs[k+1:]...)
+		for n := len(k.dialogs) - 1; n >= 0; n-- {
+			if k.dialogs[n].d == d {
+				k.dialogs = append(k.dialogs[:n], k.dialogs[n+1:]...)
 				break
 			}
 		}
 	})
 }
 
-// topDialog is the open dialog keys go to, or nil.
-func (i *Inspector) topDialog() *keyedDialog {
-	if len(i.dialogs) == 0 {
+// top is the open dialog keys go to, or nil.
+func (k *dialogKeys) top() *keyedDialog {
+	if len(k.dialogs) == 0 {
 		return nil
 	}
-	return &i.dialogs[len(i.dialogs)-1]
+	return &k.dialogs[len(k.dialogs)-1]
 }
 
-// dialogKey handles a key typed while a dialog is open (nothing focused):
+// handle takes a key typed while a dialog is open (nothing focused):
 // Enter confirms, Esc cancels, and every other key is swallowed. It
 // reports whether a dialog was open.
-func (i *Inspector) dialogKey(ev *fyne.KeyEvent) bool {
-	top := i.topDialog()
+func (k *dialogKeys) handle(ev *fyne.KeyEvent) bool {
+	top := k.top()
 	if top == nil {
 		return false
 	}
@@ -52,10 +61,38 @@ func (i *Inspector) dialogKey(ev *fyne.KeyEvent) bool {
 	return true
 }
 
-// keyedForm makes a form dialog that Enter submits (also from any
-// single-line entry in it) and Esc cancels (also from a dialogEntry in it).
+// listenOn makes handle the window's key handler: for a window with no
+// keys of its own.
+func (k *dialogKeys) listenOn() {
+	k.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) { k.handle(ev) })
+}
+
+// message shows an OK dialog that Enter and Esc close.
+func (k *dialogKeys) message(title string, content fyne.CanvasObject) dialog.Dialog {
+	d := dialog.NewCustom(title, "OK", content, k.win)
+	k.track(d, d.Hide, d.Hide)
+	d.Show()
+	return d
+}
+
+// fileDialog lets Esc close a file or folder picker (Enter stays with the
+// picker's own name box and buttons).
+func (k *dialogKeys) fileDialog(d *dialog.FileDialog) {
+	k.track(d, func() {}, d.Hide)
+}
+
+// The station window's dialogs, for the screens that share its window.
+func (i *Inspector) trackDialog(d dialog.Dialog, enter, esc func()) { i.keys.track(d, enter, esc) }
+func (i *Inspector) topDialog() *keyedDialog                        { return i.keys.top() }
+func (i *Inspector) dialogKey(ev *fyne.KeyEvent) bool               { return i.keys.handle(ev) }
 func (i *Inspector) keyedForm(title, confirm, dismiss string, items []*widget.FormItem, done func(bool)) *dialog.FormDialog {
-	d := dialog.NewForm(title, confirm, dismiss, items, done, i.win)
+	return i.keys.form(title, confirm, dismiss, items, done)
+}
+
+// form makes a form dialog that Enter submits (also from any single-line
+// entry in it) and Esc cancels (also from a dialogEntry in it).
+func (k *dialogKeys) form(title, confirm, dismiss string, items []*widget.FormItem, done func(bool)) *dialog.FormDialog {
+	d := dialog.NewForm(title, confirm, dismiss, items, done, k.win)
 	for _, it := range items {
 		switch e := it.Widget.(type) {
 		case *dialogEntry:
@@ -69,7 +106,7 @@ func (i *Inspector) keyedForm(title, confirm, dismiss string, items []*widget.Fo
 			}
 		}
 	}
-	i.trackDialog(d, d.Submit, d.Dismiss)
+	k.track(d, d.Submit, d.Dismiss)
 	return d
 }
 

@@ -68,6 +68,7 @@ func (i *Inspector) saveReportDialog() {
 		i.startIn(d)
 	}
 	d.Resize(fyne.NewSize(900, 600))
+	i.keys.fileDialog(d)
 	d.Show()
 }
 
@@ -78,7 +79,7 @@ func (i *Inspector) saveAllReportsDialog() {
 		i.showError("No reports to save", "no strip has been inspected yet")
 		return
 	}
-	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot save reports", err.Error()) }, i.saveAllReports)
+	pickFolder(&i.keys, i.app.Preferences(), func(err error) { i.showError("Cannot save reports", err.Error()) }, i.saveAllReports)
 }
 
 // saveAllReports writes <strip>.report.png into dir for every processed

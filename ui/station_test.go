@@ -396,6 +396,16 @@ func TestHistoryFiltersAndExport(t *testing.T) {
 	if len(hv.rows) != 0 {
 		t.Errorf("rows from 2000: %d", len(hv.rows))
 	}
+	// A date it cannot read: one error, in a dialog Esc closes.
+	hv.since.SetText("yesterday")
+	hv.reload()
+	if len(hv.errors) != 1 || hv.keys.top() == nil {
+		t.Fatalf("bad date: errors %q, dialog open %v", hv.errors, hv.keys.top() != nil)
+	}
+	hv.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if hv.keys.top() != nil {
+		t.Error("Esc did not close the history error")
+	}
 	hv.since.SetText("")
 	hv.until.SetText("")
 	out := filepath.Join(t.TempDir(), "audit.csv")

@@ -26,7 +26,7 @@ type teachView struct {
 
 	// Asking for the name.
 	ask      *dialog.CustomDialog
-	nameIn   *widget.Entry
+	nameIn   *dialogEntry
 	nameHint *widget.Label
 	startBtn *widget.Button
 
@@ -66,7 +66,7 @@ func (i *Inspector) showTeach() {
 		return
 	}
 	i.touchLock()
-	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
+	pickFolder(&i.keys, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
 		func(path string) {
 			i.app.Preferences().SetString(prefLastDir, path)
 			i.askTeachName(path)
@@ -80,7 +80,7 @@ func (i *Inspector) askTeachName(folder string) {
 	}
 	tv := &teachView{folder: folder}
 	i.teach = tv
-	tv.nameIn = widget.NewEntry()
+	tv.nameIn = newDialogEntry(false, false)
 	tv.nameIn.SetText(teach.DefaultName(folder))
 	tv.nameHint = widget.NewLabel("")
 	tv.nameHint.Wrapping = fyne.TextWrapWord
@@ -95,22 +95,26 @@ func (i *Inspector) askTeachName(folder string) {
 		widget.NewLabelWithStyle("Good strips", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), where,
 		widget.NewLabelWithStyle("Model name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tv.nameIn,
 		tv.nameHint, about))
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() {
+	giveUp := func() {
 		tv.ask.Hide()
 		i.teach = nil
 		i.refreshLock()
-	})
-	tv.startBtn = widget.NewButtonWithIcon("Teach", theme.ConfirmIcon(), func() { i.startTeach(tv) })
-	tv.startBtn.Importance = widget.HighImportance
-	tv.nameIn.OnChanged = func(string) { i.checkTeachName(tv) }
-	tv.nameIn.OnSubmitted = func(string) {
+	}
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), giveUp)
+	teachNow := func() {
 		if !tv.startBtn.Disabled() {
 			i.startTeach(tv)
 		}
 	}
+	tv.startBtn = widget.NewButtonWithIcon("Teach", theme.ConfirmIcon(), teachNow)
+	tv.startBtn.Importance = widget.HighImportance
+	tv.nameIn.OnChanged = func(string) { i.checkTeachName(tv) }
+	tv.nameIn.OnSubmitted = func(string) { teachNow() }
+	tv.nameIn.onEsc = giveUp
 	i.checkTeachName(tv)
 	tv.ask = dialog.NewCustomWithoutButtons("Teach good steel", form, i.win)
 	tv.ask.SetButtons([]fyne.CanvasObject{cancel, tv.startBtn})
+	i.trackDialog(tv.ask, teachNow, giveUp)
 	tv.ask.Show()
 	i.win.Canvas().Focus(tv.nameIn)
 	i.refreshLock()
@@ -163,6 +167,8 @@ func (i *Inspector) startTeach(tv *teachView) {
 	content := container.New(&fixedWidth{width: 520}, container.NewVBox(from, tv.stage, tv.bar, tv.times))
 	tv.progress = dialog.NewCustomWithoutButtons("Teaching good steel", content, i.win)
 	tv.progress.SetButtons([]fyne.CanvasObject{tv.cancelBtn})
+	// Esc cancels teaching; Enter does nothing while it runs
+	i.trackDialog(tv.progress, func() {}, func() { i.cancelTeach(tv) })
 	tv.progress.Show()
 	i.setStatus("Teaching " + tv.name + "…")
 
@@ -265,15 +271,26 @@ func (i *Inspector) showTeachReport(tv *teachView) {
 	rows = append(rows, note)
 	content := container.New(&fixedWidth{width: 640}, container.NewVBox(rows...))
 
-	tv.discardBtn = widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), func() {
+	discard := func() {
+		if tv.discardBtn.Disabled() {
+			return
+		}
 		tv.report.Hide()
 		i.teach = nil
 		i.refreshLock()
-	})
-	tv.saveBtn = widget.NewButtonWithIcon("Save and use", theme.DocumentSaveIcon(), func() { i.saveTaught(tv, false) })
+	}
+	save := func() {
+		if !tv.saveBtn.Disabled() {
+			i.saveTaught(tv, false)
+		}
+	}
+	tv.discardBtn = widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), discard)
+	tv.saveBtn = widget.NewButtonWithIcon("Save and use", theme.DocumentSaveIcon(), save)
 	tv.saveBtn.Importance = widget.HighImportance
 	tv.report = dialog.NewCustomWithoutButtons("Taught "+tv.result.Manifest.Name, content, i.win)
 	tv.report.SetButtons([]fyne.CanvasObject{tv.discardBtn, tv.saveBtn})
+	// Enter saves and uses the model, Esc discards it: both as the buttons
+	i.trackDialog(tv.report, save, discard)
 	tv.report.Show()
 }
 
@@ -342,12 +359,14 @@ func (i *Inspector) saveTaught(tv *teachView, overwrite bool) {
 	dir := i.opts.ModelsDir
 	path := teach.ManifestPath(dir, tv.result.Manifest.Name)
 	if _, err := os.Stat(path); err == nil && !overwrite {
-		dialog.ShowConfirm("Replace model?", fmt.Sprintf("%s already holds a model named %s. Replace it with the one just taught?",
+		d := dialog.NewConfirm("Replace model?", fmt.Sprintf("%s already holds a model named %s. Replace it with the one just taught?",
 			dir, tv.result.Manifest.Name), func(ok bool) {
 			if ok {
 				i.saveTaught(tv, true)
 			}
 		}, i.win)
+		i.trackDialog(d, func() { d.Hide(); i.saveTaught(tv, true) }, d.Hide)
+		d.Show()
 		return
 	}
 	tv.saveBtn.Disable()
@@ -399,6 +418,5 @@ func (i *Inspector) showMessage(title, msg string) {
 	i.messagesShown = append(i.messagesShown, title+": "+msg)
 	text := widget.NewLabel(msg)
 	text.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(title, "OK", container.New(&fixedWidth{width: 480}, text), i.win)
-	d.Show()
+	i.keys.message(title, container.New(&fixedWidth{width: 480}, text))
 }

@@ -214,7 +214,11 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 		t.Fatalf("files written before Save and use: %q", got)
 	}
 
-	test.Tap(tv.saveBtn)
+	// Enter is Save and use
+	if top := h.ins.topDialog(); top == nil || top.d != tv.report {
+		t.Fatal("the report is not the keyed dialog on top")
+	}
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.teachIdle()
 	if h.ins.models.manifest.Name != "line-3" || !h.ins.models.manifest.IsAnomaly() {
 		t.Fatalf("model in use %q after Save and use", h.ins.models.manifest.Name)
@@ -281,7 +285,7 @@ func TestTeachCancelWritesNothing(t *testing.T) {
 	tv := h.ins.teach
 	test.Tap(tv.startBtn)
 	h.waitFor("the first progress", func() bool { return tv.stage.Text != "Starting…" })
-	test.Tap(tv.cancelBtn)
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // Esc is Cancel
 	h.teachIdle()
 	if !errors.Is(teachErr, context.Canceled) {
 		t.Fatalf("teaching not cancelled: %v", teachErr)
@@ -316,8 +320,15 @@ func TestTeachTooFewStrips(t *testing.T) {
 	}
 	modelsDir := t.TempDir()
 	h := newHarness(t, Options{OpenModel: openerFor(t), Teach: teachSmall, ModelsDir: modelsDir})
+	// Esc typed into the name box gives up; nothing starts
 	h.ins.askTeachName(few)
-	test.Tap(h.ins.teach.startBtn)
+	h.ins.teach.nameIn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if h.ins.teach != nil || h.ins.topDialog() != nil {
+		t.Fatal("Esc in the name box did not close the teach prompt")
+	}
+	// Enter in the name box starts teaching
+	h.ins.askTeachName(few)
+	h.ins.teach.nameIn.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.teachIdle()
 	if len(h.ins.errorsShown) != 1 {
 		t.Fatalf("errors %q", h.ins.errorsShown)

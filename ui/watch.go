@@ -40,6 +40,7 @@ type watchRun struct {
 type watchHost interface {
 	screenHost
 	window() fyne.Window
+	dialogKeys() *dialogKeys
 	scorer() workerAnalyzer
 	auditStore() *audit.Store
 	workThresholds() inference.Thresholds
@@ -53,6 +54,7 @@ type watchHost interface {
 }
 
 func (i *Inspector) window() fyne.Window                  { return i.win }
+func (i *Inspector) dialogKeys() *dialogKeys              { return &i.keys }
 func (i *Inspector) auditStore() *audit.Store             { return i.store }
 func (i *Inspector) workThresholds() inference.Thresholds { return i.work.currentThresholds() }
 func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
@@ -80,7 +82,7 @@ func (ws *watchScreen) toggle() {
 		return
 	}
 	h := ws.host
-	pickFolder(h.window(), h.prefs(), func(err error) { h.showError("Cannot watch folder", err.Error()) }, ws.confirm)
+	pickFolder(h.dialogKeys(), h.prefs(), func(err error) { h.showError("Cannot watch folder", err.Error()) }, ws.confirm)
 }
 
 // confirm says what watching a folder does to its files before it

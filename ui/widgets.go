@@ -544,7 +544,7 @@ func (i *Inspector) showOpenDialog() {
 
 // showFolderDialog queues every image in a folder and its subfolders.
 func (i *Inspector) showFolderDialog() {
-	pickFolder(i.win, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
+	pickFolder(&i.keys, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
 		func(path string) {
 			i.app.Preferences().SetString(prefLastDir, path)
 			i.openURIs([]fyne.URI{storage.NewFileURI(path)})
@@ -603,13 +603,14 @@ func (i *Inspector) pickFile(title string, extensions []string, chosen func(fyne
 	d.SetFilter(storage.NewExtensionFileFilter(extensions))
 	i.startIn(d)
 	d.Resize(fyne.NewSize(900, 600))
+	i.keys.fileDialog(d)
 	d.Show()
 }
 
 // pickFolder shows a folder picker over win, opening in the folder last
 // used, and calls chosen with the picked folder's path; fail gets errors.
 // Cancelling calls neither.
-func pickFolder(win fyne.Window, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
+func pickFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
 			fail(err)
@@ -618,9 +619,10 @@ func pickFolder(win fyne.Window, prefs fyne.Preferences, fail func(error), chose
 		if u != nil {
 			chosen(u.Path())
 		}
-	}, win)
+	}, keys.win)
 	startInLastDir(d, prefs)
 	d.Resize(fyne.NewSize(900, 600))
+	keys.fileDialog(d)
 	d.Show()
 }
 
