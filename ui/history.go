@@ -44,10 +44,14 @@ var historyColumns = []struct {
 	title string
 	width float32
 }{
-	{"#", 50}, {"Inspected", 160}, {"Source", 65}, {"File", 210}, {"Auto", 75}, {"Final", 75},
+	{"#", 50}, {"Inspected", 160}, {"Source", 65}, {"File", 210}, {"Final", 75}, {"Auto", 75},
 	{"Operator", 110}, {"Reviewed", 160}, {"Reason", 220}, {"Confidence", 90}, {"Model", 140},
 	{"Sent to review because", 320},
 }
+
+// historyFinalColumn is the column of the final disposition: the
+// operator's decision where there is one, else the automatic one.
+const historyFinalColumn = 4
 
 // showHistory opens the history window, or brings it forward.
 func (i *Inspector) showHistory() {
@@ -106,6 +110,9 @@ func (h *historyView) build() fyne.CanvasObject {
 			}
 			text, imp := historyCell(&h.rows[id.Row], id.Col)
 			l.Importance = imp
+			// the final disposition is the headline; the automatic
+			// decision and the operator's stay beside it
+			l.TextStyle.Bold = id.Col == historyFinalColumn
 			l.SetText(text)
 		})
 	h.table.ShowHeaderColumn = false
@@ -140,10 +147,10 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 		return in.Source, widget.LowImportance
 	case 3:
 		return filepath.Base(in.Path), widget.MediumImportance
-	case 4:
-		return in.AutoDecision, importanceOf(in.AutoDecision)
-	case 5:
+	case historyFinalColumn:
 		return in.FinalDecision(), importanceOf(in.FinalDecision())
+	case 5:
+		return in.AutoDecision, importanceOf(in.AutoDecision)
 	case 6:
 		return in.Operator, widget.MediumImportance
 	case 7:
