@@ -2,12 +2,13 @@
 # Installs the Debian packages that are missing, for one purpose:
 #   install-deps.sh run    a C toolchain and OpenGL/X11 headers for Fyne's cgo
 #                          build, libjpeg-turbo (TurboJPEG) for the strip
-#                          decoder, and npm to fetch ONNX Runtime
+#                          decoder, npm to fetch ONNX Runtime, and
+#                          alsa-utils (aplay) for the optional arrival sound
 #   install-deps.sh test   the same, plus Xvfb for the window smoke test and
 #                          Debian's PyTorch and ONNX for the training tests
 set -euo pipefail
 
-packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libturbojpeg0-dev npm)
+packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libturbojpeg0-dev npm alsa-utils)
 case "${1:-test}" in
   run) ;;
   test) packages+=(xvfb xauth python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;

@@ -190,6 +190,7 @@ func (i *Inspector) Close() error {
 		i.lock.stopTimer()
 		i.bg.Wait()
 		i.work.stop()
+		removeAlertFiles()
 	})
 	return i.shotErr
 }

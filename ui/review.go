@@ -28,7 +28,7 @@ func (i *Inspector) buildStationBar() fyne.CanvasObject {
 	if i.store != nil {
 		objs = append(objs, widget.NewIcon(theme.AccountIcon()), i.review.operatorLabel, change, widget.NewSeparator(), history)
 	}
-	objs = append(objs, i.watch.button, i.watch.banner, layout.NewSpacer(), w.reportBtn, w.reportsBtn)
+	objs = append(objs, i.watch.button, i.watch.sound, i.watch.banner, layout.NewSpacer(), w.reportBtn, w.reportsBtn)
 	return container.NewHBox(objs...)
 }
 

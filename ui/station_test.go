@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -441,7 +442,19 @@ func TestSaveReportsForAll(t *testing.T) {
 func TestWatchFolderAddsResults(t *testing.T) {
 	h, store := newStation(t)
 	dir := t.TempDir()
+	var played []inference.Decision
+	var playedMu sync.Mutex
+	h.ins.watch.play = func(d inference.Decision) error {
+		playedMu.Lock()
+		defer playedMu.Unlock()
+		played = append(played, d)
+		return nil
+	}
 	h.ins.watch.start(dir)
+	if !h.ins.watch.sound.Visible() {
+		t.Error("no Sound choice while watching")
+	}
+	h.ins.watch.sound.SetChecked(true)
 	writePNG(t, dir, "hot.png", stripA())
 	deadline := time.Now().Add(15 * time.Second)
 	for len(h.ins.items) == 0 && time.Now().Before(deadline) {
@@ -454,6 +467,15 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	// A REJECT arriving is announced in the watch banner.
 	if l := h.ins.watch.banner; !strings.Contains(l.Text, "REJECT arrived: hot.png") || l.Importance != widget.DangerImportance {
 		t.Errorf("arrival not announced: %q (importance %v)", l.Text, l.Importance)
+	}
+	h.waitIdle()
+	playedMu.Lock()
+	if len(played) != 1 || played[0] != inference.Reject {
+		t.Errorf("sounds played %v, want one REJECT", played)
+	}
+	playedMu.Unlock()
+	if !h.app.Preferences().Bool(prefWatchSound) {
+		t.Error("the Sound choice is not kept")
 	}
 	// New thresholds restart the watcher with them.
 	h.ins.setPIN("2468", nil)

@@ -23,6 +23,7 @@ const (
 	prefOverlayShown   = "overlay.shown"
 	prefFineMap        = "overlay.fine_map"
 	prefOverlayColours = "overlay.colours"
+	prefWatchSound     = "watch.sound"
 	prefLastDir        = "dialog.last_dir"
 )
 

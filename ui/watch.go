@@ -24,7 +24,11 @@ type watchScreen struct {
 	host   watchHost
 	button *widget.Button
 	banner *widget.Label
-	run    *watchRun // nil while no folder is watched
+	// sound, when checked, also announces a REJECT or REVIEW arrival by
+	// ear (sound.go); play plays it (tests replace it).
+	sound *widget.Check
+	play  func(inference.Decision) error
+	run   *watchRun // nil while no folder is watched
 }
 
 // watchRun is one watched folder.
@@ -60,9 +64,14 @@ func (i *Inspector) workThresholds() inference.Thresholds { return i.work.curren
 func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
 
 func newWatchScreen(host watchHost) *watchScreen {
-	ws := &watchScreen{host: host, banner: widget.NewLabel("")}
+	ws := &watchScreen{host: host, banner: widget.NewLabel(""), play: playAlert}
 	ws.button = widget.NewButtonWithIcon("Watch folder…", theme.VisibilityIcon(), ws.toggle)
 	ws.banner.Hide()
+	prefs := host.prefs()
+	ws.sound = widget.NewCheck("Sound", nil)
+	ws.sound.Checked = prefs.BoolWithFallback(prefWatchSound, false)
+	ws.sound.OnChanged = func(on bool) { prefs.SetBool(prefWatchSound, on) }
+	ws.sound.Hide()
 	return ws
 }
 
@@ -155,8 +164,10 @@ func (ws *watchScreen) refresh() {
 		ws.button.SetText("Watch folder…")
 		ws.button.SetIcon(theme.VisibilityIcon())
 		ws.banner.Hide()
+		ws.sound.Hide()
 		return
 	}
+	ws.sound.Show()
 	t := ws.host.workThresholds()
 	ws.button.SetText("Stop watching")
 	ws.button.SetIcon(theme.MediaStopIcon())
@@ -211,6 +222,17 @@ func (ws *watchScreen) announce(name string, d inference.Decision) {
 	b.TextStyle.Bold = true
 	b.Refresh()
 	ws.host.window().RequestFocus()
+	if ws.sound.Checked {
+		h := ws.host
+		h.goBackground(func() func() {
+			err := ws.play(d)
+			return func() {
+				if err != nil {
+					h.setStatus("Arrival sound not played: " + err.Error())
+				}
+			}
+		})
+	}
 }
 
 // confirmQuit asks before the window closes while a folder is watched
