@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,9 +66,7 @@ type calibrateView struct {
 	maxMissed                *widget.Entry
 	suggestBtn               *widget.Button
 	suggestion               *widget.Label
-	inRangeBtn               *widget.Button
-	side                     *fyne.Container        // the right column, laid out again when its texts change
-	inRange                  *evaluate.StripOutcome // best pair the station's sliders can hold
+	side                     *fyne.Container // the right column, laid out again when its texts change
 	applyBtn, plotsBtn       *widget.Button
 	station                  *widget.Label
 }
@@ -168,10 +165,12 @@ func (c *calibrateView) build() fyne.CanvasObject {
 		c.progressBox, c.summary, widget.NewSeparator())
 
 	c.hist = newThresholdHistogram(c.onLinesMoved)
-	c.passSlider = widget.NewSlider(0, 1)
+	// The sliders and lines stay inside the station's own ranges: a pair
+	// it cannot hold is never the working pair.
+	c.passSlider = widget.NewSlider(passMin, passMax)
 	c.passSlider.Step = thresholdStep
 	c.passSlider.OnChanged = func(v float64) { c.onSlider(v, true) }
-	c.rejectSlider = widget.NewSlider(0, 1)
+	c.rejectSlider = widget.NewSlider(rejectMin, rejectMax)
 	c.rejectSlider.Step = thresholdStep
 	c.rejectSlider.OnChanged = func(v float64) { c.onSlider(v, false) }
 	c.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
@@ -258,15 +257,9 @@ func (c *calibrateView) buildSuggest() fyne.CanvasObject {
 	c.suggestBtn = widget.NewButtonWithIcon("Suggest", theme.SearchIcon(), c.onSuggest)
 	c.suggestion = widget.NewLabel(suggestHelp)
 	c.suggestion.Wrapping = fyne.TextWrapWord
-	c.inRangeBtn = widget.NewButtonWithIcon("Use the station-range pair", theme.NavigateNextIcon(), func() {
-		if c.inRange != nil {
-			c.setPair(c.inRange.Thresholds)
-		}
-	})
-	c.inRangeBtn.Hide()
 	return container.NewVBox(heading("Suggest a pair"),
 		container.NewHBox(widget.NewLabel("Max missed strips"), minus, sized(c.maxMissed, 70), plus, c.suggestBtn),
-		c.suggestion, container.NewHBox(c.inRangeBtn))
+		c.suggestion)
 }
 
 // buildApply is what the station uses, and the Apply to station and Save
@@ -515,8 +508,7 @@ func (c *calibrateView) setReport(r *evaluate.Report, conf []float64, def []bool
 // clearReport forgets the scored set.
 func (c *calibrateView) clearReport() {
 	c.report, c.confidence, c.defective, c.sweep = nil, nil, nil, nil
-	c.suggested, c.inRange = nil, nil
-	c.inRangeBtn.Hide()
+	c.suggested = nil
 	c.suggestion.SetText(suggestHelp)
 	c.summary.SetText("")
 	c.hist.setData(nil, nil)
@@ -537,12 +529,12 @@ func (c *calibrateView) onSlider(v float64, pass bool) {
 	t := c.thresholds
 	v = round2(v)
 	if pass {
-		t.Pass = math.Min(v, 1-thresholdStep)
+		t.Pass = v
 		if t.Pass >= t.Reject {
 			t.Reject = round2(t.Pass + thresholdStep)
 		}
 	} else {
-		t.Reject = math.Max(v, thresholdStep)
+		t.Reject = v
 		if t.Pass >= t.Reject {
 			t.Pass = round2(t.Reject - thresholdStep)
 		}
@@ -550,9 +542,10 @@ func (c *calibrateView) onSlider(v float64, pass bool) {
 	c.setPair(t)
 }
 
-// setPair moves both lines and sliders to t and recounts the outcome.
+// setPair moves both lines and sliders to t, held inside the station's
+// ranges (fitThresholds), and recounts the outcome.
 func (c *calibrateView) setPair(t inference.Thresholds) {
-	c.thresholds = inference.Thresholds{Pass: round2(t.Pass), Reject: round2(t.Reject)}
+	c.thresholds = fitThresholds(t)
 	c.hist.setThresholds(c.thresholds.Pass, c.thresholds.Reject)
 	c.adjusting = true
 	c.passSlider.SetValue(c.thresholds.Pass)
@@ -659,12 +652,18 @@ func (c *calibrateView) onSuggest() {
 		c.showMessage("Max missed strips", err.Error())
 		return
 	}
-	best, ok := evaluate.Suggest(c.sweep, n)
-	c.inRange = nil
-	c.inRangeBtn.Hide()
+	// Only pairs the station can hold are suggested; a better one outside
+	// its ranges is mentioned, not offered.
+	best, ok := evaluate.Suggest(withinStation(c.sweep), n)
+	free, freeOK := evaluate.Suggest(c.sweep, n)
+	ranges := fmt.Sprintf("the station's ranges (pass %.2f–%.2f, reject %.2f–%.2f)", passMin, passMax, rejectMin, rejectMax)
 	if !ok {
 		c.suggested = nil
-		c.suggestion.SetText(fmt.Sprintf("No pair misses at most %d strip(s) on this set.", n))
+		text := fmt.Sprintf("No pair within %s misses at most %d strip(s) on this set.", ranges, n)
+		if freeOK {
+			text += fmt.Sprintf("\nOutside them: %s; the station cannot use it.", describeOutcome(free))
+		}
+		c.suggestion.SetText(text)
 		c.side.Refresh()
 		return
 	}
@@ -674,25 +673,22 @@ func (c *calibrateView) onSuggest() {
 	for _, caveat := range evaluate.Caveats(best) {
 		text += "\nCaution: " + caveat + "."
 	}
-	if fitThresholds(best.Thresholds) != best.Thresholds {
-		// The station's sliders cannot hold it: offer the best they can.
-		var within []evaluate.StripOutcome
-		for _, o := range c.sweep {
-			if fitThresholds(o.Thresholds) == o.Thresholds {
-				within = append(within, o)
-			}
-		}
-		text += " This pair is outside the station's slider ranges."
-		if in, ok := evaluate.Suggest(within, n); ok {
-			c.inRange = &in
-			text += fmt.Sprintf("\nBest within them: %s.", describeOutcome(in))
-			c.inRangeBtn.Show()
-		} else {
-			text += " No pair within them misses so few."
-		}
+	if freeOK && free.Thresholds != best.Thresholds {
+		text += fmt.Sprintf("\nOutside %s, %s; the station cannot use it.", ranges, describeOutcome(free))
 	}
 	c.suggestion.SetText(text)
 	c.side.Refresh()
+}
+
+// withinStation keeps the pairs the station's sliders can hold.
+func withinStation(sweep []evaluate.StripOutcome) []evaluate.StripOutcome {
+	var within []evaluate.StripOutcome
+	for _, o := range sweep {
+		if fitThresholds(o.Thresholds) == o.Thresholds {
+			within = append(within, o)
+		}
+	}
+	return within
 }
 
 // describeOutcome is a pair and what it does, in a sentence.
@@ -714,27 +710,8 @@ func (c *calibrateView) onApply() {
 		c.showMessage("Scores are out of date", fmt.Sprintf("These scores are from %s and the station now uses %s. Score the set again first.", c.modelName, now))
 		return
 	}
-	want := c.thresholds
-	if fit := fitThresholds(want); fit != want {
-		o := evaluate.OutcomeAt(c.confidence, c.defective, fit)
-		msg := fmt.Sprintf("The station's sliders accept Auto-Pass %.2f–%.2f and Auto-Reject %.2f–%.2f, so pass %.2f / reject %.2f cannot be applied.\n\n"+
-			"The nearest pair it accepts is pass %.2f / reject %.2f: missed %d, false alarms %d, review %s. Apply that pair instead?",
-			passMin, passMax, rejectMin, rejectMax, want.Pass, want.Reject, fit.Pass, fit.Reject, o.Missed, o.FalseAlarms, percent(o.ReviewRate))
-		c.messages = append(c.messages, "Outside the station's range: "+msg)
-		applyFit := func() {
-			c.setPair(fit)
-			c.applyUnlocked(fit)
-		}
-		d := dialog.NewConfirm("Outside the station's range", msg, func(ok bool) {
-			if ok {
-				applyFit()
-			}
-		}, c.win)
-		c.keys.track(d, func() { d.Hide(); applyFit() }, d.Hide)
-		d.Show()
-		return
-	}
-	c.applyUnlocked(want)
+	// the working pair is always one the station holds (setPair)
+	c.applyUnlocked(c.thresholds)
 }
 
 // applyUnlocked applies t, asking for the PIN first while locked.

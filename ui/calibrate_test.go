@@ -156,7 +156,7 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 	// Drag the pass line to the nearest value that changes the table.
 	oldPass := c.thresholds.Pass
 	target := -1.0
-	for v := round2(oldPass - thresholdStep); v >= 0; v = round2(v - thresholdStep) {
+	for v := round2(oldPass - thresholdStep); v >= passMin; v = round2(v - thresholdStep) {
 		o := evaluate.OutcomeAt(conf, def, inference.Thresholds{Pass: v, Reject: c.thresholds.Reject})
 		if o.Table != before.Table {
 			target = v
@@ -180,14 +180,19 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 		t.Error("the table did not change with the pass line")
 	}
 
-	// Dragging the reject line below the pass line stops it 0.01 above.
+	// Dragging the reject line far left stops it at the station's lowest
+	// reject (0.50, above the pass line), line and slider alike.
 	c.hist.Dragged(&fyne.DragEvent{PointEvent: fyne.PointEvent{Position: fyne.NewPos(c.hist.xOf(0.02), 50)},
 		Dragged: fyne.NewDelta(c.hist.xOf(0.02)-c.hist.xOf(c.thresholds.Reject), 0)})
 	c.hist.DragEnd()
-	if c.thresholds.Reject != round2(target+thresholdStep) || c.thresholds.Pass != target {
-		t.Errorf("reject dragged below pass: %+v", c.thresholds)
+	if c.thresholds.Reject != rejectMin || c.hist.reject != rejectMin || c.rejectSlider.Value != rejectMin || c.thresholds.Pass != target {
+		t.Errorf("reject dragged to 0.02: %+v (line %.2f, slider %.2f)", c.thresholds, c.hist.reject, c.rejectSlider.Value)
 	}
 	assertTable(t, c, conf, def)
+	// The sliders stop at the station's ranges.
+	if c.passSlider.Min != passMin || c.passSlider.Max != passMax || c.rejectSlider.Min != rejectMin || c.rejectSlider.Max != rejectMax {
+		t.Errorf("slider ranges %.2f–%.2f, %.2f–%.2f", c.passSlider.Min, c.passSlider.Max, c.rejectSlider.Min, c.rejectSlider.Max)
+	}
 
 	// The sliders move the lines.
 	c.rejectSlider.SetValue(0.7)
@@ -196,11 +201,18 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 	}
 	assertTable(t, c, conf, def)
 
-	// Suggest moves the lines to evaluate.Suggest's pair.
+	// Suggest moves the lines to evaluate.Suggest's pair among those the
+	// station can hold.
+	var within []evaluate.StripOutcome
+	for _, o := range evaluate.Sweep(conf, def) {
+		if o.Thresholds.Pass >= passMin && o.Thresholds.Pass <= passMax && o.Thresholds.Reject >= rejectMin && o.Thresholds.Reject <= rejectMax {
+			within = append(within, o)
+		}
+	}
 	for _, maxMissed := range []int{0, 3} {
 		c.maxMissed.SetText(strconv.Itoa(maxMissed))
 		test.Tap(c.suggestBtn)
-		best, ok := evaluate.Suggest(evaluate.Sweep(conf, def), maxMissed)
+		best, ok := evaluate.Suggest(within, maxMissed)
 		if !ok {
 			t.Fatalf("evaluate.Suggest found nothing for %d", maxMissed)
 		}
@@ -223,32 +235,11 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 			t.Errorf("suggested pair misses %d > %d", o.Missed, maxMissed)
 		}
 
-		// Outside the station's ranges, the best pair within them is
-		// offered too.
-		if fitThresholds(best.Thresholds) == best.Thresholds {
-			if c.inRange != nil || !c.inRangeBtn.Hidden {
-				t.Errorf("max missed %d: an in-range pair offered for an in-range suggestion", maxMissed)
-			}
-			continue
+		// A better pair outside the station's ranges is named, not offered.
+		free, _ := evaluate.Suggest(evaluate.Sweep(conf, def), maxMissed)
+		if outside := strings.Contains(c.suggestion.Text, "the station cannot use it"); outside != (free.Thresholds != best.Thresholds) {
+			t.Errorf("max missed %d: unconstrained %+v, in range %+v, text %q", maxMissed, free.Thresholds, best.Thresholds, c.suggestion.Text)
 		}
-		var within []evaluate.StripOutcome
-		for _, o := range evaluate.Sweep(conf, def) {
-			if o.Thresholds.Pass >= passMin && o.Thresholds.Pass <= passMax && o.Thresholds.Reject >= rejectMin && o.Thresholds.Reject <= rejectMax {
-				within = append(within, o)
-			}
-		}
-		in, ok := evaluate.Suggest(within, maxMissed)
-		if !ok {
-			continue
-		}
-		if c.inRange == nil || c.inRange.Thresholds != in.Thresholds || c.inRangeBtn.Hidden {
-			t.Fatalf("max missed %d: in-range pair %+v, want %+v", maxMissed, c.inRange, in.Thresholds)
-		}
-		test.Tap(c.inRangeBtn)
-		if c.thresholds != in.Thresholds {
-			t.Errorf("Use the station-range pair moved the lines to %+v, want %+v", c.thresholds, in.Thresholds)
-		}
-		assertTable(t, c, conf, def)
 	}
 }
 
@@ -369,21 +360,23 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 		t.Errorf("unlocked Apply: %+v", h.ins.thresholds)
 	}
 
-	// A pair the station's sliders cannot hold is not applied as is.
+	// The sliders cannot take a pair the station cannot hold.
 	c.passSlider.SetValue(0.05)
+	if c.thresholds.Pass != passMin {
+		t.Errorf("pass slider set to 0.05 gave %+v", c.thresholds)
+	}
+	// Apply with the PIN asked for again: Enter in the PIN box applies.
+	h.ins.lockNow()
 	test.Tap(c.applyBtn)
-	h.waitIdle()
-	if h.ins.thresholds.Pass != 0.25 {
-		t.Errorf("out-of-range pair applied: %+v", h.ins.thresholds)
+	pin, ok = c.win.Canvas().Focused().(*dialogEntry)
+	if !ok {
+		t.Fatalf("PIN box not focused: %T", c.win.Canvas().Focused())
 	}
-	if n := len(c.messages); !strings.Contains(c.messages[n-1], "nearest pair it accepts is pass 0.20 / reject 0.70") {
-		t.Errorf("messages %q", c.messages)
-	}
-	// Enter takes the nearest pair the station accepts.
-	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	test.Type(pin, "2468")
+	pin.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if want := (inference.Thresholds{Pass: 0.20, Reject: 0.70}); h.ins.thresholds != want {
-		t.Errorf("Enter on the out-of-range question: %+v, want %+v", h.ins.thresholds, want)
+	if h.ins.thresholds.Pass != passMin {
+		t.Errorf("Enter in the PIN box: %+v", h.ins.thresholds)
 	}
 }
 
@@ -564,8 +557,6 @@ func TestCalibrateShots(t *testing.T) {
 		c.maxMissed.SetText("2")
 		test.Tap(c.suggestBtn)
 		saveShot(t, c, filepath.Join(dir, "calibrate-"+variant.name+"-suggested.png"))
-		test.Tap(c.inRangeBtn)
-		saveShot(t, c, filepath.Join(dir, "calibrate-"+variant.name+"-station-range.png"))
 		test.Tap(c.applyBtn) // locked, no PIN yet
 		saveShot(t, c, filepath.Join(dir, "calibrate-"+variant.name+"-locked.png"))
 		c.win.Close()
