@@ -45,9 +45,38 @@ func FromRecord(r *inference.Record, source string) Inspection {
 var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
-	"caution_kinds", "cautions", "familiarity"}
+	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash"}
 
-// WriteCSV writes inspections as CSV with a header row.
+// bidiControls are the Unicode characters that reorder how text is
+// displayed (embeddings, overrides, isolates): in a file name they can
+// make one name look like another.
+const bidiControls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
+
+// safeCell neutralises a text cell for spreadsheets: one that starts with
+// =, +, -, @, tab or CR would be read as a formula, so it gets a leading
+// apostrophe (OWASP's advice); bidirectional controls are written as
+// <U+202E> and the like, so the name shows what it is.
+func safeCell(v string) string {
+	if strings.ContainsAny(v, bidiControls) {
+		var b strings.Builder
+		for _, r := range v {
+			if strings.ContainsRune(bidiControls, r) {
+				fmt.Fprintf(&b, "<U+%04X>", r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		v = b.String()
+	}
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		v = "'" + v
+	}
+	return v
+}
+
+// WriteCSV writes inspections as CSV with a header row. Text that came
+// from outside (file names, operator names, reasons) is neutralised for
+// spreadsheets (safeCell).
 func WriteCSV(w io.Writer, list []Inspection) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(csvColumns); err != nil {
@@ -63,11 +92,11 @@ func WriteCSV(w io.Writer, list []Inspection) error {
 		if in.Familiarity != nil {
 			familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
 		}
-		if err := cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), in.Source,
-			in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
-			in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
-			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
-			in.CautionKinds, in.Cautions, familiarity}); err != nil {
+		if err := cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), safeCell(in.Source),
+			safeCell(in.Path), in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
+			safeCell(in.ModelName), safeCell(in.ModelVersion), in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
+			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), safeCell(in.Operator), reviewed, safeCell(in.ReviewReason),
+			in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash}); err != nil {
 			return err
 		}
 	}

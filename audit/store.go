@@ -18,6 +18,8 @@ import (
 	"unicode"
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, no cgo
+
+	"steelinspect/inference"
 )
 
 // Store is an open audit database. It is safe for concurrent use, also by
@@ -94,20 +96,50 @@ func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("audit database folder: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	// Write transactions take the write lock when they begin
+	// (_txlock=immediate): each reads the chain's head and appends to it,
+	// and two writers, also in two processes, must not both read the same
+	// head.
+	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("audit database %s: %w", path, err)
 	}
-	if _, err := db.Exec(schema); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
-	}
-	if err := addMissingColumns(db); err != nil {
+	if err := migrate(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
 	}
 	return &Store{db: db, path: path}, nil
+}
+
+// migrate brings a database of any earlier version up to this one: the
+// tables, the columns added since, operator decisions once kept only in
+// the inspection row moved into the decisions table, and the chain,
+// which on its first creation adopts the rows already there.
+func migrate(db *sql.DB) error {
+	var hadChain int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain'`).Scan(&hadChain); err != nil {
+		return err
+	}
+	if _, err := db.Exec(schema + chainSchema); err != nil {
+		return err
+	}
+	if err := addMissingColumns(db); err != nil {
+		return err
+	}
+	if hadChain > 0 {
+		return nil
+	}
+	// Before the decisions table, a review was written into the
+	// inspection row only.
+	if _, err := db.Exec(`INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason)
+		SELECT id, COALESCE(reviewed_at, inspected_at), 'review', operator_decision, COALESCE(operator, 'unknown'), review_reason
+		FROM inspections i WHERE operator_decision IS NOT NULL
+		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.inspection_id = i.id)`); err != nil {
+		return err
+	}
+	_, err := adoptUnchained(context.Background(), db)
+	return err
 }
 
 // addedColumns are inspection columns newer than the first schema, added
@@ -194,15 +226,20 @@ type Inspection struct {
 	CautionKinds string   `json:"caution_kinds,omitempty"`
 	Cautions     string   `json:"cautions,omitempty"`
 	Familiarity  *float64 `json:"familiarity,omitempty"`
+	// ChainSeq and ChainHash are the inspection's entry in the trail's
+	// hash chain (chain.go), so an export can be checked against it.
+	ChainSeq  int64  `json:"chain_seq,omitempty"`
+	ChainHash string `json:"chain_hash,omitempty"`
 }
 
 // FinalDecision is the operator's decision where there is one, else the
 // automatic one.
 func (in *Inspection) FinalDecision() string {
-	if in.OperatorDecision != "" {
-		return in.OperatorDecision
+	auto, err := inference.ParseDecision(in.AutoDecision)
+	if err != nil {
+		return in.AutoDecision // not a decision the trail accepts; shown as it is
 	}
-	return in.AutoDecision
+	return inference.Final(auto, in.OperatorDecision).String()
 }
 
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
@@ -212,17 +249,24 @@ func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
 	if in.InspectedAt.IsZero() {
 		in.InspectedAt = time.Now()
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
+	var id int64
+	err := s.inTx(ctx, "record inspection of "+in.Path, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
 		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
 		caution_kinds, cautions, familiarity)
 		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-		in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
-		in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision,
-		nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity)
-	if err != nil {
-		return 0, fmt.Errorf("record inspection of %s: %s", in.Path, explain(err))
-	}
-	return res.LastInsertId()
+			in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
+			in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision,
+			nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity)
+		if err != nil {
+			return err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return appendChain(ctx, tx, "inspection", id)
+	})
+	return id, err
 }
 
 func nullIfEmpty(s string) any {
@@ -234,8 +278,9 @@ func nullIfEmpty(s string) any {
 
 // Review records an operator's decision on inspection id: PASS or REJECT,
 // with a reason (required when it overrides an automatic decision). Every
-// decision, and every correction or undo of one, is kept in the decisions
-// table in order (Decisions); the inspection row holds the one in force.
+// decision, and every correction or undo of one, is a new row of the
+// decisions table (Decisions); the one in force is the newest, unless it
+// is an undo. Nothing is updated in place.
 func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason string) error {
 	if decision != "PASS" && decision != "REJECT" {
 		return fmt.Errorf("operator decision %q must be PASS or REJECT", decision)
@@ -257,15 +302,28 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 	}
 	now := time.Now().UTC().Format(timeLayout)
 	return s.inTx(ctx, fmt.Sprintf("review %d", id), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
-			id, now, "review", decision, operator, reason); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE inspections SET operator_decision = ?, operator = ?, reviewed_at = ?, review_reason = ? WHERE id = ?`,
-			decision, operator, now, reason, id)
-		return err
+		return addDecision(ctx, tx, id, now, "review", decision, operator, reason)
 	})
 }
+
+// addDecision writes one row of the decisions table and chains it.
+func addDecision(ctx context.Context, tx *sql.Tx, id int64, at, kind string, decision any, operator, reason string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
+		id, at, kind, decision, operator, reason)
+	if err != nil {
+		return err
+	}
+	row, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	return appendChain(ctx, tx, "decision", row)
+}
+
+// decisionInForce is the newest operator decision on inspection id when
+// it is a review ("" when there is none, or the newest is an undo).
+const decisionInForce = `SELECT CASE WHEN kind = 'review' THEN decision ELSE '' END FROM decisions
+	WHERE inspection_id = ? ORDER BY id DESC LIMIT 1`
 
 // Undo takes back the operator decision in force on inspection id: an
 // "undo" entry joins the decisions table (the decision undone stays there)
@@ -274,24 +332,24 @@ func (s *Store) Undo(ctx context.Context, id int64, operator string) error {
 	if strings.TrimSpace(operator) == "" {
 		return errors.New("operator name is required")
 	}
-	var current sql.NullString
-	if err := s.db.QueryRowContext(ctx, `SELECT operator_decision FROM inspections WHERE id = ?`, id).Scan(&current); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("no inspection %d", id)
-		}
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM inspections WHERE id = ?`, id).Scan(&n); err != nil {
 		return fmt.Errorf("undo %d: %s", id, explain(err))
 	}
-	if !current.Valid {
+	if n == 0 {
+		return fmt.Errorf("no inspection %d", id)
+	}
+	var current string
+	err := s.db.QueryRowContext(ctx, decisionInForce, id).Scan(&current)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("undo %d: %s", id, explain(err))
+	}
+	if current == "" {
 		return fmt.Errorf("inspection %d has no operator decision to undo", id)
 	}
 	now := time.Now().UTC().Format(timeLayout)
 	return s.inTx(ctx, fmt.Sprintf("undo %d", id), func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
-			id, now, "undo", nil, operator, "undoes "+current.String); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx, `UPDATE inspections SET operator_decision = NULL, operator = NULL, reviewed_at = NULL, review_reason = NULL WHERE id = ?`, id)
-		return err
+		return addDecision(ctx, tx, id, now, "undo", nil, operator, "undoes "+current)
 	})
 }
 
@@ -375,12 +433,18 @@ type SettingChange struct {
 
 // AddSettingChange records a change of setting from old to new by who.
 func (s *Store) AddSettingChange(ctx context.Context, who, setting, old, new string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO setting_changes (changed_at, changed_by, setting, old_value, new_value) VALUES (?,?,?,?,?)`,
-		time.Now().UTC().Format(timeLayout), who, setting, old, new)
-	if err != nil {
-		return fmt.Errorf("record change of %s: %s", setting, explain(err))
-	}
-	return nil
+	return s.inTx(ctx, "record change of "+setting, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO setting_changes (changed_at, changed_by, setting, old_value, new_value) VALUES (?,?,?,?,?)`,
+			time.Now().UTC().Format(timeLayout), who, setting, old, new)
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return appendChain(ctx, tx, "setting", id)
+	})
 }
 
 // SettingChanges lists every recorded change, oldest first.
@@ -424,11 +488,12 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		where, args = append(where, "inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
 	}
 	if q.Decision != "" {
-		where, args = append(where, "COALESCE(operator_decision, auto_decision) = ?"), append(args, q.Decision)
+		// the final decision (inference.Final), in SQL
+		where, args = append(where, "COALESCE(d.decision, i.auto_decision) = ?"), append(args, q.Decision)
 	}
 	if q.Operator != "" {
 		// names are typed by hand at the start of a shift: "Alice" is alice
-		where, args = append(where, "operator = ? COLLATE NOCASE"), append(args, strings.TrimSpace(q.Operator))
+		where, args = append(where, "d.operator = ? COLLATE NOCASE"), append(args, strings.TrimSpace(q.Operator))
 	}
 	if q.Path != "" {
 		where, args = append(where, "path = ?"), append(args, q.Path)
@@ -436,15 +501,19 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	if q.SHA256 != "" {
 		where, args = append(where, "sha256 = ?"), append(args, q.SHA256)
 	}
-	query := `SELECT id, inspected_at, source, path, sha256, width, height, bytes, model_name, model_version, model_sha256,
-		pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
-		COALESCE(operator_decision,''), COALESCE(operator,''), COALESCE(reviewed_at,''), COALESCE(review_reason,''),
-		COALESCE(caution_kinds,''), COALESCE(cautions,''), familiarity
-		FROM inspections`
+	// The operator decision in force is the newest row of the decisions
+	// table when it is a review (an undo leaves none).
+	query := `SELECT i.id, i.inspected_at, i.source, i.path, i.sha256, i.width, i.height, i.bytes, i.model_name, i.model_version, i.model_sha256,
+		i.pass_threshold, i.reject_threshold, i.confidence, i.mean_probability, i.auto_decision,
+		COALESCE(d.decision,''), COALESCE(d.operator,''), COALESCE(d.decided_at,''), COALESCE(d.reason,''),
+		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, '')
+		FROM inspections i
+		LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE inspection_id = i.id) AND d.kind = 'review'
+		LEFT JOIN chain c ON c.kind = 'inspection' AND c.row_id = i.id`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	query += " ORDER BY id"
+	query += " ORDER BY i.id"
 	if q.Limit > 0 {
 		query += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}
@@ -460,7 +529,7 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		if err := rows.Scan(&in.ID, &at, &in.Source, &in.Path, &in.SHA256, &in.Width, &in.Height, &in.Bytes,
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
 			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
-			&in.CautionKinds, &in.Cautions, &in.Familiarity); err != nil {
+			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash); err != nil {
 			return nil, fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)

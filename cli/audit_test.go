@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -124,6 +125,47 @@ func TestHistoryExport(t *testing.T) {
 		if code, _, _ := run(t, append([]string{"history", "--db", db}, bad...)...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want 2", bad, code)
 		}
+	}
+}
+
+// TestHistoryVerify: history verify says an untouched trail is intact
+// (exit 0), names a row changed with SQL (exit 1), and checks an exported
+// chain away from the database.
+func TestHistoryVerify(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "black.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "white.png"), 0, 1600, 255)
+	db := filepath.Join(dir, "audit.db")
+	if code, _, stderr := run(t, "scan", "--audit", "--db", db, "--model", tinyModel, filepath.Join(dir, "img")); code != 0 {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	code, stdout, stderr := run(t, "history", "verify", "--db", db)
+	if code != 0 || !strings.Contains(stdout, "audit trail intact") || !strings.Contains(stdout, "2 inspections") {
+		t.Fatalf("verify: %d %q %q", code, stdout, stderr)
+	}
+	code, chain, _ := run(t, "history", "--db", db, "--format", "chain")
+	if code != 0 || strings.Count(chain, "\n") != 2 {
+		t.Fatalf("chain export: %d %q", code, chain)
+	}
+	chainFile := filepath.Join(dir, "chain.jsonl")
+	if err := os.WriteFile(chainFile, []byte(chain), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, _ := run(t, "history", "verify", "--chain", chainFile); code != 0 || !strings.Contains(stdout, "intact") {
+		t.Errorf("verify --chain: %d %q", code, stdout)
+	}
+	// the REJECT made a PASS behind the station's back
+	raw, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec(`UPDATE inspections SET auto_decision = 'PASS' WHERE auto_decision = 'REJECT'`); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = run(t, "history", "verify", "--db", db)
+	if code != ExitFailure || !strings.Contains(stdout, "NOT intact") || !strings.Contains(stdout, "inspection 2 was changed after it was recorded") {
+		t.Errorf("verify after tampering: %d %q", code, stdout)
 	}
 }
 

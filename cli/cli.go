@@ -92,7 +92,7 @@ func init() {
 		"eval":        {"measure the model on labelled strips and suggest thresholds", runEval},
 		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
 		"teach":       {"teach an anomaly model the good steel of one line, from defect-free strips", runTeach},
-		"history":     {"export the audit trail of inspections as CSV or JSONL", runHistory},
+		"history":     {"export the audit trail of inspections as CSV or JSONL, or verify its hash chain", runHistory},
 		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
 		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
 		"help":        {"show this help", runHelp},
@@ -107,8 +107,9 @@ usage:
   steelinspect scan [flags] PATH...                    score files or folders
   steelinspect eval --images DIR --labels train.csv   measure on labelled strips
   steelinspect serve [--addr 127.0.0.1:8080]          HTTP API for the line's control system
-  steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl]
+  steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl|chain]
                                                        export the audit trail
+  steelinspect history verify [--db F] [--chain FILE]  check the trail's hash chain: exit 0 intact, 1 altered
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR

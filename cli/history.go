@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ func (d *dbFlag) open() (*audit.Store, error) {
 }
 
 func runHistory(args []string, env Env) error {
+	if len(args) > 0 && args[0] == "verify" {
+		return runHistoryVerify(args[1:], env)
+	}
 	var db dbFlag
 	fs := newFlagSet("history", env)
 	db.register(fs)
@@ -37,7 +41,7 @@ func runHistory(args []string, env Env) error {
 	until := fs.String("until", "", "only inspections before this `time` (same forms)")
 	decision := fs.String("decision", "", "only this final `decision`: PASS, REVIEW or REJECT")
 	operator := fs.String("operator", "", "only inspections reviewed by this `operator`")
-	format := fs.String("format", "csv", "output `format`: csv or jsonl")
+	format := fs.String("format", "csv", "output `format`: csv or jsonl (inspections), or chain (the trail's hash chain, every entry, for history verify --chain elsewhere)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -60,14 +64,21 @@ func runHistory(args []string, env Env) error {
 	if q.Until, err = parseWhen(*until, now); err != nil {
 		return fmt.Errorf("%w: --until: %v", errUsage, err)
 	}
-	if *format != "csv" && *format != "jsonl" {
-		return fmt.Errorf("%w: --format %q is not csv or jsonl", errUsage, *format)
+	if *format != "csv" && *format != "jsonl" && *format != "chain" {
+		return fmt.Errorf("%w: --format %q is not csv, jsonl or chain", errUsage, *format)
 	}
 	store, err := db.open()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	if *format == "chain" {
+		entries, err := store.Chain(context.Background())
+		if err != nil {
+			return err
+		}
+		return audit.WriteChain(env.Stdout, entries)
+	}
 	list, err := store.History(context.Background(), q)
 	if err != nil {
 		return err
@@ -76,6 +87,58 @@ func runHistory(args []string, env Env) error {
 		return audit.WriteJSONL(env.Stdout, list)
 	}
 	return audit.WriteCSV(env.Stdout, list)
+}
+
+// runHistoryVerify checks the trail's hash chain (audit.Store.Verify), or
+// a chain exported with --format chain (--chain FILE). It prints what it
+// checked and exits 0 when every entry holds, else lists the problems,
+// the first one first, and exits 1.
+func runHistoryVerify(args []string, env Env) error {
+	var db dbFlag
+	fs := newFlagSet("history verify", env)
+	db.register(fs)
+	chainFile := fs.String("chain", "", "verify this exported chain `file` (history --format chain) instead of a database")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	var v *audit.Verification
+	what := ""
+	if *chainFile != "" {
+		f, err := os.Open(*chainFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if v, err = audit.VerifyChain(f); err != nil {
+			return err
+		}
+		what = *chainFile
+	} else {
+		store, err := db.open()
+		if err != nil {
+			return err
+		}
+		defer store.Close()
+		if v, err = store.Verify(context.Background()); err != nil {
+			return err
+		}
+		what = store.Path()
+	}
+	counts := fmt.Sprintf("%d entries (%d inspections, %d decisions, %d setting changes)",
+		v.Entries, v.ByKind["inspection"], v.ByKind["decision"], v.ByKind["setting"])
+	if len(v.Problems) == 0 {
+		fmt.Fprintf(env.Stdout, "audit trail intact: %s: %s, head %s\n", what, counts, v.Head)
+		return nil
+	}
+	fmt.Fprintf(env.Stdout, "audit trail NOT intact: %s: %s; %d problem(s), the first first:\n", what, counts, len(v.Problems))
+	for _, p := range v.Problems {
+		fmt.Fprintln(env.Stdout, "  "+p)
+	}
+	return fmt.Errorf("%w: the audit trail was altered: %s", errSomeFailed, v.Problems[0])
 }
 
 // parseWhen reads a date, a date and time (local time unless a zone is

@@ -1,0 +1,309 @@
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// The trail is tamper-evident: every row written (an inspection, an
+// operator decision or its undo, a setting change) gets an entry in the
+// chain table, in the same transaction, holding the row's content as it
+// was committed and a SHA-256 hash over that content and the hash of the
+// entry before. Rows are never updated in place: a correction is a new
+// row. Changing a row, deleting one, or inserting one with the sqlite3
+// shell then shows in Verify, which names the first entry that no longer
+// holds; a copy of the chain (WriteChain) can be checked away from the
+// station (VerifyChain). Truncating the newest entries together with
+// their rows leaves a shorter chain that still holds: keep an exported
+// head hash to catch that.
+
+// chainTable is a table whose rows are chained, with the columns the
+// chain records, in order.
+type chainTable struct {
+	kind, table string
+	columns     []string
+}
+
+var chainTables = []chainTable{
+	{"inspection", "inspections", []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
+		"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
+		"mean_probability", "auto_decision", "operator_decision", "operator", "reviewed_at", "review_reason",
+		"caution_kinds", "cautions", "familiarity"}},
+	{"decision", "decisions", []string{"id", "inspection_id", "decided_at", "kind", "decision", "operator", "reason"}},
+	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}},
+}
+
+func tableOf(kind string) (chainTable, bool) {
+	for _, t := range chainTables {
+		if t.kind == kind {
+			return t, true
+		}
+	}
+	return chainTable{}, false
+}
+
+const chainSchema = `
+CREATE TABLE IF NOT EXISTS chain (
+	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind    TEXT NOT NULL CHECK (kind IN ('inspection','decision','setting')),
+	row_id  INTEGER NOT NULL,
+	payload TEXT NOT NULL,
+	prev    TEXT NOT NULL,
+	hash    TEXT NOT NULL,
+	UNIQUE (kind, row_id)
+);
+`
+
+// ChainEntry is one link of the chain.
+type ChainEntry struct {
+	Seq     int64  `json:"seq"`
+	Kind    string `json:"kind"`
+	RowID   int64  `json:"row_id"`
+	Payload string `json:"payload"` // the row's columns as a JSON array
+	Prev    string `json:"prev"`
+	Hash    string `json:"hash"`
+}
+
+// chainHash is an entry's hash: over the previous entry's hash, what the
+// entry is and the row's content.
+func chainHash(prev, kind string, rowID int64, payload string) string {
+	h := sha256.New()
+	io.WriteString(h, prev)
+	h.Write([]byte{0x1f})
+	io.WriteString(h, kind)
+	h.Write([]byte{0x1f})
+	io.WriteString(h, strconv.FormatInt(rowID, 10))
+	h.Write([]byte{0x1f})
+	io.WriteString(h, payload)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// rowPayload reads a row's chained columns back as a JSON array: what
+// was committed, as SQLite stores it. sql.ErrNoRows when it is gone.
+func rowPayload(ctx context.Context, q queryer, t chainTable, id int64) (string, error) {
+	vals := make([]any, len(t.columns))
+	ptrs := make([]any, len(t.columns))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	err := q.QueryRowContext(ctx, "SELECT "+strings.Join(t.columns, ", ")+" FROM "+t.table+" WHERE id = ?", id).Scan(ptrs...)
+	if err != nil {
+		return "", err
+	}
+	for i, v := range vals {
+		if b, ok := v.([]byte); ok {
+			vals[i] = string(b)
+		}
+	}
+	out, err := json.Marshal(vals)
+	return string(out), err
+}
+
+// appendChain chains row id of kind, in the transaction that wrote it.
+func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) error {
+	t, ok := tableOf(kind)
+	if !ok {
+		return fmt.Errorf("chain: unknown kind %q", kind)
+	}
+	payload, err := rowPayload(ctx, tx, t, id)
+	if err != nil {
+		return err
+	}
+	var prev string
+	err = tx.QueryRowContext(ctx, `SELECT hash FROM chain ORDER BY seq DESC LIMIT 1`).Scan(&prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO chain (kind, row_id, payload, prev, hash) VALUES (?,?,?,?,?)`,
+		kind, id, payload, prev, chainHash(prev, kind, id, payload))
+	return err
+}
+
+// adoptUnchained chains, once, the rows of a trail written before the
+// chain existed (Open calls it when it creates the chain table): they
+// are vouched for from then on, not before.
+func adoptUnchained(ctx context.Context, db *sql.DB) (int, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	n := 0
+	for _, t := range chainTables {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM "+t.table+" WHERE id NOT IN (SELECT row_id FROM chain WHERE kind = ?) ORDER BY id", t.kind)
+		if err != nil {
+			return 0, err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		for _, id := range ids {
+			if err := appendChain(ctx, tx, t.kind, id); err != nil {
+				return 0, err
+			}
+			n++
+		}
+	}
+	return n, tx.Commit()
+}
+
+// Chain lists the chain, oldest first.
+func (s *Store) Chain(ctx context.Context) ([]ChainEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM chain ORDER BY seq`)
+	if err != nil {
+		return nil, fmt.Errorf("chain: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []ChainEntry
+	for rows.Next() {
+		var e ChainEntry
+		if err := rows.Scan(&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Verification is what Verify found.
+type Verification struct {
+	Entries int            `json:"entries"`
+	ByKind  map[string]int `json:"by_kind"`
+	Head    string         `json:"head"` // the newest entry's hash
+	// Problems, the first one first: entries whose link or hash no longer
+	// holds, rows changed or deleted after they were chained, rows that
+	// were never chained. Empty when the trail is intact.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// maxProblems bounds the problems listed.
+const maxProblems = 50
+
+func (v *Verification) problem(format string, args ...any) {
+	if len(v.Problems) < maxProblems {
+		v.Problems = append(v.Problems, fmt.Sprintf(format, args...))
+	}
+}
+
+// checkLinks checks that each entry links to the one before and that its
+// hash is its content's: the part of verification that needs no
+// database.
+func checkLinks(entries []ChainEntry, v *Verification) {
+	prev := ""
+	v.ByKind = map[string]int{}
+	for _, e := range entries {
+		v.Entries++
+		v.ByKind[e.Kind]++
+		if e.Prev != prev {
+			v.problem("chain entry %d (%s %d): its link to the entry before is broken: an entry was deleted, inserted or changed before it", e.Seq, e.Kind, e.RowID)
+		}
+		if chainHash(e.Prev, e.Kind, e.RowID, e.Payload) != e.Hash {
+			v.problem("chain entry %d (%s %d) was altered after it was written", e.Seq, e.Kind, e.RowID)
+		}
+		prev = e.Hash
+		v.Head = e.Hash
+	}
+}
+
+// Verify checks the whole trail: every chain entry's link and hash, every
+// chained row against what was committed, and that no row escaped the
+// chain.
+func (s *Store) Verify(ctx context.Context) (*Verification, error) {
+	entries, err := s.Chain(ctx)
+	if err != nil {
+		return nil, err
+	}
+	v := &Verification{}
+	checkLinks(entries, v)
+	chained := map[string]map[int64]bool{}
+	for _, e := range entries {
+		if chained[e.Kind] == nil {
+			chained[e.Kind] = map[int64]bool{}
+		}
+		chained[e.Kind][e.RowID] = true
+		t, ok := tableOf(e.Kind)
+		if !ok {
+			v.problem("chain entry %d has an unknown kind %q", e.Seq, e.Kind)
+			continue
+		}
+		now, err := rowPayload(ctx, s.db, t, e.RowID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			v.problem("%s %d was deleted (chain entry %d)", e.Kind, e.RowID, e.Seq)
+		case err != nil:
+			return nil, fmt.Errorf("verify %s %d: %s", e.Kind, e.RowID, explain(err))
+		case now != e.Payload:
+			v.problem("%s %d was changed after it was recorded (chain entry %d): was %s, is %s", e.Kind, e.RowID, e.Seq, e.Payload, now)
+		}
+	}
+	for _, t := range chainTables {
+		rows, err := s.db.QueryContext(ctx, "SELECT id FROM "+t.table+" ORDER BY id")
+		if err != nil {
+			return nil, fmt.Errorf("verify: %s", explain(err))
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			if !chained[t.kind][id] {
+				v.problem("%s %d was inserted outside the trail (no chain entry)", t.kind, id)
+			}
+		}
+		rows.Close()
+	}
+	return v, nil
+}
+
+// WriteChain writes the chain as JSON lines, oldest first: with an
+// export of the inspections (whose rows carry their chain hash) it lets
+// the trail be checked away from the station.
+func WriteChain(w io.Writer, entries []ChainEntry) error {
+	enc := json.NewEncoder(w)
+	for _, e := range entries {
+		if err := enc.Encode(e); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	return nil
+}
+
+// VerifyChain checks a chain written by WriteChain: links and hashes.
+func VerifyChain(r io.Reader) (*Verification, error) {
+	dec := json.NewDecoder(r)
+	var entries []ChainEntry
+	for {
+		var e ChainEntry
+		err := dec.Decode(&e)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("chain file, entry %d: %v", len(entries)+1, err)
+		}
+		entries = append(entries, e)
+	}
+	v := &Verification{}
+	checkLinks(entries, v)
+	return v, nil
+}
