@@ -49,20 +49,9 @@ func runHistory(args []string, env Env) error {
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
 	}
-	q := audit.Query{Operator: *operator}
-	if *decision != "" {
-		d, err := inference.ParseDecision(strings.ToUpper(*decision))
-		if err != nil {
-			return fmt.Errorf("%w: --decision: %v", errUsage, err)
-		}
-		q.Decision = d.String()
-	}
-	now := time.Now()
-	if q.Since, err = parseWhen(*since, now); err != nil {
-		return fmt.Errorf("%w: --since: %v", errUsage, err)
-	}
-	if q.Until, err = parseWhen(*until, now); err != nil {
-		return fmt.Errorf("%w: --until: %v", errUsage, err)
+	q, err := historyQuery(*decision, *operator, *since, *until)
+	if err != nil {
+		return err
 	}
 	if *format != "csv" && *format != "jsonl" && *format != "chain" {
 		return fmt.Errorf("%w: --format %q is not csv, jsonl or chain", errUsage, *format)
@@ -87,6 +76,27 @@ func runHistory(args []string, env Env) error {
 		return audit.WriteJSONL(env.Stdout, list)
 	}
 	return audit.WriteCSV(env.Stdout, list)
+}
+
+// historyQuery reads history's filters.
+func historyQuery(decision, operator, since, until string) (audit.Query, error) {
+	q := audit.Query{Operator: operator}
+	if decision != "" {
+		d, err := inference.ParseDecision(strings.ToUpper(decision))
+		if err != nil {
+			return q, fmt.Errorf("%w: --decision: %v", errUsage, err)
+		}
+		q.Decision = d.String()
+	}
+	var err error
+	now := time.Now()
+	if q.Since, err = parseWhen(since, now); err != nil {
+		return q, fmt.Errorf("%w: --since: %v", errUsage, err)
+	}
+	if q.Until, err = parseWhen(until, now); err != nil {
+		return q, fmt.Errorf("%w: --until: %v", errUsage, err)
+	}
+	return q, nil
 }
 
 // runHistoryVerify checks the trail's hash chain (audit.Store.Verify), or
