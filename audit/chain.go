@@ -252,7 +252,7 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 		case err != nil:
 			return nil, fmt.Errorf("verify %s %d: %s", e.Kind, e.RowID, explain(err))
 		case now != e.Payload:
-			v.problem("%s %d was changed after it was recorded (chain entry %d): was %s, is %s", e.Kind, e.RowID, e.Seq, e.Payload, now)
+			v.problem("%s %d was changed after it was recorded (chain entry %d): %s", e.Kind, e.RowID, e.Seq, changedColumns(t, e.Payload, now))
 		}
 	}
 	for _, t := range chainTables {
@@ -273,6 +273,22 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 		rows.Close()
 	}
 	return v, nil
+}
+
+// changedColumns says which columns differ between two payloads of t,
+// with their recorded and present values.
+func changedColumns(t chainTable, was, is string) string {
+	var a, b []json.RawMessage
+	if json.Unmarshal([]byte(was), &a) != nil || json.Unmarshal([]byte(is), &b) != nil || len(a) != len(b) || len(a) != len(t.columns) {
+		return fmt.Sprintf("was %s, is %s", was, is)
+	}
+	var diffs []string
+	for i := range a {
+		if string(a[i]) != string(b[i]) {
+			diffs = append(diffs, fmt.Sprintf("%s was %s, is %s", t.columns[i], a[i], b[i]))
+		}
+	}
+	return strings.Join(diffs, "; ")
 }
 
 // WriteChain writes the chain as JSON lines, oldest first: with an

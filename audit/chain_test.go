@@ -93,7 +93,7 @@ func TestChainFindsTampering(t *testing.T) {
 	cases := []struct {
 		name, sql, want string
 	}{
-		{"REJECT changed to PASS", `UPDATE inspections SET auto_decision = 'PASS' WHERE id = 2`, "inspection 2 was changed after it was recorded"},
+		{"REJECT changed to PASS", `UPDATE inspections SET auto_decision = 'PASS' WHERE id = 2`, `inspection 2 was changed after it was recorded (chain entry 2): auto_decision was "REJECT", is "PASS"`},
 		{"an operator decision changed", `UPDATE decisions SET decision = 'REJECT' WHERE id = 1`, "decision 1 was changed after it was recorded"},
 		{"a row deleted", `DELETE FROM inspections WHERE id = 3`, "inspection 3 was deleted"},
 		{"a setting change forged", `INSERT INTO setting_changes (changed_at, changed_by, setting, old_value, new_value) VALUES ('2026-01-01T00:00:00Z','supervisor','reject_threshold','0.65','0.99')`,
