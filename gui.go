@@ -35,6 +35,8 @@ func startWindow(o cli.GUIOptions) error {
 		ModelsDir:  modelsDir,
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
+		OnSettings: o.OnSettings,
+		LinkStatus: o.LinkStatus,
 	})
 }
 

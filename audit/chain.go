@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The trail is tamper-evident: every row written (an inspection, an
@@ -51,6 +52,11 @@ func tableOf(kind string) (chainTable, bool) {
 }
 
 const chainSchema = `
+CREATE TABLE IF NOT EXISTS delivery (
+	sink       TEXT PRIMARY KEY,
+	seq        INTEGER NOT NULL,
+	updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS chain (
 	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
 	kind    TEXT NOT NULL CHECK (kind IN ('inspection','decision','setting')),
@@ -182,6 +188,73 @@ func (s *Store) Chain(ctx context.Context) ([]ChainEntry, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// ChainAfter lists up to limit chain entries after seq, oldest first: an
+// outbox reads the trail in the order it was written with it.
+func (s *Store) ChainAfter(ctx context.Context, seq int64, limit int) ([]ChainEntry, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM chain WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("chain: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []ChainEntry
+	for rows.Next() {
+		var e ChainEntry
+		if err := rows.Scan(&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// ChainHead is the newest chain entry's seq; 0 for an empty trail.
+func (s *Store) ChainHead(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM chain`).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("chain: %s", explain(err))
+	}
+	return seq, nil
+}
+
+// Delivered is the last chain entry a sink (an MQTT broker, say) has
+// acknowledged; 0 before the first.
+func (s *Store) Delivered(ctx context.Context, sink string) (int64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq FROM delivery WHERE sink = ?`, sink).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("delivery of %s: %s", sink, explain(err))
+	}
+	return seq, nil
+}
+
+// SetDelivered records that sink has acknowledged every entry up to seq.
+// It is delivery state, not a record: it is not chained.
+func (s *Store) SetDelivered(ctx context.Context, sink string, seq int64) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO delivery (sink, seq, updated_at) VALUES (?,?,?)
+		ON CONFLICT(sink) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`,
+		sink, seq, time.Now().UTC().Format(timeLayout))
+	if err != nil {
+		return fmt.Errorf("delivery of %s: %s", sink, explain(err))
+	}
+	return nil
+}
+
+// Decision reads one row of the decisions table.
+func (s *Store) Decision(ctx context.Context, id int64) (DecisionEvent, error) {
+	var e DecisionEvent
+	var at string
+	err := s.db.QueryRowContext(ctx, `SELECT id, inspection_id, decided_at, kind, COALESCE(decision,''), operator, COALESCE(reason,'')
+		FROM decisions WHERE id = ?`, id).Scan(&e.ID, &e.InspectionID, &at, &e.Kind, &e.Decision, &e.Operator, &e.Reason)
+	if err != nil {
+		return e, fmt.Errorf("decision %d: %s", id, explain(err))
+	}
+	e.DecidedAt, _ = time.Parse(timeLayout, at)
+	return e, nil
 }
 
 // Verification is what Verify found.

@@ -27,6 +27,9 @@ import (
 type Store struct {
 	db   *sql.DB
 	path string
+	// changed is signalled (without blocking) after each committed write,
+	// for an outbox in this process to wake at once (Changes).
+	changed chan struct{}
 }
 
 // DefaultPath is the audit database in the user's data folder:
@@ -109,8 +112,13 @@ func Open(path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, changed: make(chan struct{}, 1)}, nil
 }
+
+// Changes is signalled after a write to the trail by this process: a
+// reader that follows the trail (an outbox) wakes at once instead of at
+// its next poll. Writes by other processes it still finds by polling.
+func (s *Store) Changes() <-chan struct{} { return s.changed }
 
 // migrate brings a database of any earlier version up to this one: the
 // tables, the columns added since, operator decisions once kept only in
@@ -399,6 +407,10 @@ func (s *Store) inTx(ctx context.Context, what string, fn func(*sql.Tx) error) e
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: %s", what, explain(err))
 	}
+	select {
+	case s.changed <- struct{}{}:
+	default:
+	}
 	return nil
 }
 
@@ -474,6 +486,7 @@ type Query struct {
 	Operator     string    // "" any; case-insensitive
 	Path         string    // exact path; "" any
 	SHA256       string    // exact hash; "" any
+	ID           int64     // exact record id; 0 any
 	Limit        int       // 0: no limit
 }
 
@@ -482,10 +495,10 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	var where []string
 	var args []any
 	if !q.Since.IsZero() {
-		where, args = append(where, "inspected_at >= ?"), append(args, q.Since.UTC().Format(timeLayout))
+		where, args = append(where, "i.inspected_at >= ?"), append(args, q.Since.UTC().Format(timeLayout))
 	}
 	if !q.Until.IsZero() {
-		where, args = append(where, "inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
+		where, args = append(where, "i.inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
 	}
 	if q.Decision != "" {
 		// the final decision (inference.Final), in SQL
@@ -496,10 +509,13 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		where, args = append(where, "d.operator = ? COLLATE NOCASE"), append(args, strings.TrimSpace(q.Operator))
 	}
 	if q.Path != "" {
-		where, args = append(where, "path = ?"), append(args, q.Path)
+		where, args = append(where, "i.path = ?"), append(args, q.Path)
 	}
 	if q.SHA256 != "" {
-		where, args = append(where, "sha256 = ?"), append(args, q.SHA256)
+		where, args = append(where, "i.sha256 = ?"), append(args, q.SHA256)
+	}
+	if q.ID != 0 {
+		where, args = append(where, "i.id = ?"), append(args, q.ID)
 	}
 	// The operator decision in force is the newest row of the decisions
 	// table when it is a review (an undo leaves none).

@@ -10,10 +10,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/mqttout"
 )
 
 // Version is the application version, set at link time by the Makefile.
@@ -38,6 +40,11 @@ type GUIOptions struct {
 	EngineOptions inference.EngineOptions
 	Paths         []string
 	Screenshot    string
+	// OnSettings and LinkStatus connect the window to the MQTT output
+	// (--mqtt): the model and thresholds in force for its state message,
+	// and its state for the status bar. Nil without --mqtt.
+	OnSettings func(model inference.ModelIdentity, t inference.Thresholds)
+	LinkStatus func() (string, bool)
 }
 
 // Env is what a command runs against; tests substitute buffers.
@@ -201,9 +208,17 @@ func runInspect(args []string, env Env) error {
 	var db dbFlag
 	db.register(fs)
 	noAudit := fs.Bool("no-audit", false, "do not record inspections in the audit database")
+	var mq mqttFlags
+	mq.register(fs)
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
+	}
+	if err := mq.check(); err != nil {
+		return err
+	}
+	if *noAudit && mq.on() {
+		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
 	}
 	if env.GUI == nil {
 		return errors.New("this build has no window; use `steelinspect scan`")
@@ -228,6 +243,23 @@ func runInspect(args []string, env Env) error {
 		}
 		return models.Open(path, engineOpts)
 	}
-	return env.GUI(GUIOptions{Engine: e, Audit: store, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
-		Screenshot: *screenshot})
+	gui := GUIOptions{Engine: e, Audit: store, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
+		Screenshot: *screenshot}
+	if mq.on() {
+		if store == nil {
+			return fmt.Errorf("--mqtt needs the audit trail, which did not open")
+		}
+		var settings atomic.Pointer[mqttout.State]
+		settings.Store(&mqttout.State{Model: e.Manifest().Identity(), Thresholds: e.Manifest().DefaultThresholds})
+		pub, stopMQTT, err := mq.start(store, func() mqttout.State { return *settings.Load() }, env)
+		if err != nil {
+			return err
+		}
+		defer stopMQTT()
+		gui.OnSettings = func(m inference.ModelIdentity, t inference.Thresholds) {
+			settings.Store(&mqttout.State{Model: m, Thresholds: t})
+		}
+		gui.LinkStatus = func() (string, bool) { return pub.Status(), pub.Connected() }
+	}
+	return env.GUI(gui)
 }

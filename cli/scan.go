@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
@@ -34,6 +35,9 @@ func runScan(args []string, env Env) error {
 	record := fs.Bool("audit", false, "record every scored strip in the audit database (see --db)")
 	var db dbFlag
 	db.register(fs)
+	var mq mqttFlags
+	mq.register(fs)
+	mqttWait := fs.Duration("mqtt-wait", 30*time.Second, "with --mqtt: how long to wait at the end for the broker to take every result (the rest stay queued in the audit trail)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
 		fs.PrintDefaults()
@@ -52,8 +56,11 @@ func runScan(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
+	if err := mq.check(); err != nil {
+		return err
+	}
 	var store *audit.Store
-	if *record {
+	if *record || mq.on() { // the audit trail is MQTT's outbox
 		if store, err = db.open(); err != nil {
 			return err
 		}
@@ -65,6 +72,11 @@ func runScan(args []string, env Env) error {
 	}
 	defer e.Close()
 	model := e.Manifest().Identity()
+	pub, stopMQTT, err := mq.start(store, fixedState(model, th), env)
+	if err != nil {
+		return err
+	}
+	defer stopMQTT()
 	failed := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -98,6 +110,13 @@ func runScan(args []string, env Env) error {
 	}
 	if err := flush(); err != nil {
 		return fmt.Errorf("write output: %w", err)
+	}
+	if pub != nil {
+		dctx, cancel := context.WithTimeout(context.Background(), *mqttWait)
+		defer cancel()
+		if err := pub.Drain(dctx); err != nil {
+			return fmt.Errorf("mqtt: %v", err)
+		}
 	}
 	if failed > 0 {
 		return errSomeFailed

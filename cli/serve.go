@@ -35,6 +35,8 @@ func runServe(args []string, env Env) error {
 	var db dbFlag
 	db.register(fs)
 	noAudit := fs.Bool("no-audit", false, "do not record the API's decisions in the audit database")
+	var mq mqttFlags
+	mq.register(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
 		fs.PrintDefaults()
@@ -63,6 +65,12 @@ func runServe(args []string, env Env) error {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
+	if err := mq.check(); err != nil {
+		return err
+	}
+	if *noAudit && mq.on() {
+		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
+	}
 	var store *audit.Store
 	if !*noAudit {
 		if store, err = db.open(); err != nil {
@@ -85,6 +93,11 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	_, stopMQTT, err := mq.start(store, fixedState(e.Manifest().Identity(), e.Manifest().DefaultThresholds), env)
+	if err != nil {
+		return err
+	}
+	defer stopMQTT()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

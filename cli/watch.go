@@ -25,6 +25,8 @@ func runWatch(args []string, env Env) error {
 	incompleteWait := fs.Duration("incomplete-wait", hotfolder.DefaultIncompleteWait,
 		"a settled JPEG, PNG or BMP that visibly lacks its end is waited for this long after it last changed, then scored as truncated")
 	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
+	var mq mqttFlags
+	mq.register(fs)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -38,6 +40,12 @@ func runWatch(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
+	if err := mq.check(); err != nil {
+		return err
+	}
+	if *noAudit && mq.on() {
+		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
+	}
 	var store *audit.Store
 	if !*noAudit {
 		if store, err = db.open(); err != nil {
@@ -50,6 +58,11 @@ func runWatch(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
+	_, stopMQTT, err := mq.start(store, fixedState(e.Manifest().Identity(), th), env)
+	if err != nil {
+		return err
+	}
+	defer stopMQTT()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)

@@ -160,6 +160,8 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.review = newReviewPanel(i)
 	i.buildUI()
 	i.win.Resize(fyne.NewSize(1360, 860))
+	i.reportSettings()
+	i.followLink()
 
 	if i.store != nil {
 		i.review.askOperator(false)

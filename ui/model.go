@@ -251,6 +251,7 @@ func (i *Inspector) openModel(path string) {
 			defer done()
 			i.recordSetting("model", oldModel, describeModel(manifest, src))
 			i.models.switched(manifest, src, path)
+			i.reportSettings()
 			i.refreshStatus()
 			i.refreshPrevious()
 			i.w.images.Refresh()

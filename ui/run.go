@@ -64,6 +64,15 @@ type Options struct {
 	// Screenshot, when not empty, makes the window save its canvas to this
 	// PNG file once the first result is displayed, and then quit.
 	Screenshot string
+	// OnSettings, when set, hears the model and thresholds in force: at
+	// start and after every change (the MQTT output's state message says
+	// them). It is called on the UI goroutine and must not block.
+	OnSettings func(model inference.ModelIdentity, t inference.Thresholds)
+	// LinkStatus, when set, is the line connection's state in one line
+	// (the MQTT output's) and whether it is up, shown in the status bar
+	// (in the warning colour while down) and read every few seconds off
+	// the UI goroutine.
+	LinkStatus func() (string, bool)
 }
 
 // Run opens the Steel Inspector window and blocks until it is closed.

@@ -119,6 +119,7 @@ func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
 	}
 	i.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
 	i.work.setThresholds(i.thresholds)
+	i.reportSettings()
 	i.touchLock()
 	i.syncSliders()
 	i.setThresholdMessage(msg)

@@ -70,6 +70,7 @@ type widgets struct {
 
 	status      *widget.Label
 	statusModel *widget.Label
+	statusLink  *widget.Label
 
 	folderBtn *widget.Button
 	batchBox  *fyne.Container
@@ -515,7 +516,54 @@ func (i *Inspector) buildStatusBar() fyne.CanvasObject {
 	w.status.Truncation = fyne.TextTruncateEllipsis
 	w.statusModel = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{})
 	w.statusModel.Importance = widget.LowImportance
-	return container.NewBorder(nil, nil, nil, w.statusModel, w.status)
+	w.statusLink = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{})
+	w.statusLink.Importance = widget.LowImportance
+	w.statusLink.Hide()
+	return container.NewBorder(nil, nil, nil, container.NewHBox(w.statusLink, w.statusModel), w.status)
+}
+
+// linkStatusEvery is how often the line connection's state is read.
+const linkStatusEvery = 2 * time.Second
+
+// followLink shows Options.LinkStatus in the status bar until the window
+// closes: a station whose line connection is down says so where the
+// operator looks.
+func (i *Inspector) followLink() {
+	status := i.opts.LinkStatus
+	if status == nil {
+		return
+	}
+	i.w.statusLink.Show()
+	i.bg.Add(1)
+	go func() {
+		defer i.bg.Done()
+		t := time.NewTicker(linkStatusEvery)
+		defer t.Stop()
+		for {
+			s, up := status()
+			i.do(func() {
+				i.w.statusLink.Importance = widget.WarningImportance
+				if up {
+					i.w.statusLink.Importance = widget.LowImportance
+				}
+				i.w.statusLink.SetText(s)
+			})
+			select {
+			case <-i.ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// reportSettings tells Options.OnSettings the model and thresholds in
+// force.
+func (i *Inspector) reportSettings() {
+	if i.opts.OnSettings == nil || i.models.manifest == nil {
+		return
+	}
+	i.opts.OnSettings(i.models.manifest.Identity(), i.thresholds)
 }
 
 // decisionOf is an item's decision for the Processed list: the recorded

@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"steelinspect/internal/testbroker"
+)
+
+// TestScanPublishesToMQTT: scan --mqtt records and publishes every strip
+// to a real broker before it exits; with a wrong password it exits 1
+// saying what waits, and a later run with the right one sends it.
+func TestScanPublishesToMQTT(t *testing.T) {
+	b := testbroker.Start(t)
+	sub := testbroker.Subscribe(t, b, "mes", "steelinspect/#")
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "black.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "white.png"), 0, 1600, 255)
+	db := filepath.Join(dir, "audit.db")
+	good, bad := filepath.Join(dir, "pw"), filepath.Join(dir, "bad-pw")
+	os.WriteFile(good, []byte(testbroker.Password+"\n"), 0o600)
+	os.WriteFile(bad, []byte("nope\n"), 0o600)
+	args := func(pw string, more ...string) []string {
+		return append([]string{"scan", "--db", db, "--model", tinyModel, "--mqtt", b.URL(), "--mqtt-user", testbroker.User,
+			"--mqtt-password-file", pw, "--station", "line3"}, more...)
+	}
+
+	// wrong password: recorded, not delivered, said in one line
+	code, _, stderr := run(t, args(bad, "--mqtt-wait", "1s", filepath.Join(dir, "img", "black.png"))...)
+	if code != ExitFailure || !strings.Contains(stderr, "1 trail entries not yet delivered") ||
+		!strings.Contains(stderr, "refused the user name or password") {
+		t.Fatalf("wrong password: exit %d, %q", code, stderr)
+	}
+	if n := len(sub.Payloads("/result")); n != 0 {
+		t.Fatalf("%d results published with a refused login", n)
+	}
+
+	// right password: the queued strip first, then this run's
+	code, _, stderr = run(t, args(good, filepath.Join(dir, "img", "white.png"))...)
+	if code != 0 {
+		t.Fatalf("scan --mqtt: exit %d %s", code, stderr)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sub.Payloads("/result")) < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	var paths, finals []string
+	for _, p := range sub.Payloads("/result") {
+		var r struct {
+			Station, Path string
+			Final         string `json:"final_decision"`
+		}
+		json.Unmarshal(p, &r)
+		if r.Station != "line3" {
+			t.Errorf("station %q", r.Station)
+		}
+		paths, finals = append(paths, filepath.Base(r.Path)), append(finals, r.Final)
+	}
+	if strings.Join(paths, ",") != "black.png,white.png" || strings.Join(finals, ",") != "PASS,REJECT" {
+		t.Errorf("published %v %v, want black.png PASS then white.png REJECT", paths, finals)
+	}
+	if !strings.Contains(string(sub.Last("steelinspect/line3/state")), `"state":"offline"`) {
+		t.Errorf("state after the scan: %s", sub.Last("steelinspect/line3/state"))
+	}
+	// MQTT options without --mqtt are a usage error
+	if code, _, _ := run(t, "scan", "--station", "x", filepath.Join(dir, "img")); code != ExitUsage {
+		t.Errorf("--station without --mqtt: exit %d", code)
+	}
+}
