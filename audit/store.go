@@ -328,6 +328,12 @@ func addDecision(ctx context.Context, tx *sql.Tx, id int64, at, kind string, dec
 	return appendChain(ctx, tx, "decision", row)
 }
 
+// inspectionsInForce joins each inspection (i) to its operator decision
+// in force (d): the newest row of the decisions table when it is a review
+// (an undo leaves none).
+const inspectionsInForce = `inspections i
+		LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE inspection_id = i.id) AND d.kind = 'review'`
+
 // decisionInForce is the newest operator decision on inspection id when
 // it is a review ("" when there is none, or the newest is an undo).
 const decisionInForce = `SELECT CASE WHEN kind = 'review' THEN decision ELSE '' END FROM decisions
@@ -517,14 +523,11 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	if q.ID != 0 {
 		where, args = append(where, "i.id = ?"), append(args, q.ID)
 	}
-	// The operator decision in force is the newest row of the decisions
-	// table when it is a review (an undo leaves none).
 	query := `SELECT i.id, i.inspected_at, i.source, i.path, i.sha256, i.width, i.height, i.bytes, i.model_name, i.model_version, i.model_sha256,
 		i.pass_threshold, i.reject_threshold, i.confidence, i.mean_probability, i.auto_decision,
 		COALESCE(d.decision,''), COALESCE(d.operator,''), COALESCE(d.decided_at,''), COALESCE(d.reason,''),
 		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, '')
-		FROM inspections i
-		LEFT JOIN decisions d ON d.id = (SELECT MAX(id) FROM decisions WHERE inspection_id = i.id) AND d.kind = 'review'
+		FROM ` + inspectionsInForce + `
 		LEFT JOIN chain c ON c.kind = 'inspection' AND c.row_id = i.id`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
@@ -553,6 +556,42 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 			in.ReviewedAt, _ = time.Parse(timeLayout, reviewed)
 		}
 		out = append(out, in)
+	}
+	return out, rows.Err()
+}
+
+// LastInspection is the newest inspection (with its decision in force);
+// nil in an empty trail.
+func (s *Store) LastInspection(ctx context.Context) (*Inspection, error) {
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM inspections`).Scan(&id); err != nil {
+		return nil, fmt.Errorf("last inspection: %s", explain(err))
+	}
+	if id == 0 {
+		return nil, nil
+	}
+	rows, err := s.History(ctx, Query{ID: id})
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	return &rows[0], nil
+}
+
+// CountFinal counts the inspections by final decision.
+func (s *Store) CountFinal(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT COALESCE(d.decision, i.auto_decision), COUNT(*) FROM `+inspectionsInForce+` GROUP BY 1`)
+	if err != nil {
+		return nil, fmt.Errorf("counts: %s", explain(err))
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var d string
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			return nil, err
+		}
+		out[d] = n
 	}
 	return out, rows.Err()
 }

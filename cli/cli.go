@@ -208,8 +208,9 @@ func runInspect(args []string, env Env) error {
 	var db dbFlag
 	db.register(fs)
 	noAudit := fs.Bool("no-audit", false, "do not record inspections in the audit database")
-	var mq mqttFlags
+	var mq lineFlags
 	mq.register(fs)
+	mq.registerOPCUA(fs)
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -217,8 +218,8 @@ func runInspect(args []string, env Env) error {
 	if err := mq.check(); err != nil {
 		return err
 	}
-	if *noAudit && mq.on() {
-		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
+	if *noAudit && mq.needsTrail() {
+		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	if env.GUI == nil {
 		return errors.New("this build has no window; use `steelinspect scan`")
@@ -245,10 +246,15 @@ func runInspect(args []string, env Env) error {
 	}
 	gui := GUIOptions{Engine: e, Audit: store, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
 		Screenshot: *screenshot}
+	if mq.needsTrail() && store == nil {
+		return fmt.Errorf("--mqtt and --opcua need the audit trail, which did not open")
+	}
+	stopOPCUA, err := mq.startOPCUA(store, env)
+	if err != nil {
+		return err
+	}
+	defer stopOPCUA()
 	if mq.on() {
-		if store == nil {
-			return fmt.Errorf("--mqtt needs the audit trail, which did not open")
-		}
 		var settings atomic.Pointer[mqttout.State]
 		settings.Store(&mqttout.State{Model: e.Manifest().Identity(), Thresholds: e.Manifest().DefaultThresholds})
 		pub, stopMQTT, err := mq.start(store, func() mqttout.State { return *settings.Load() }, env)

@@ -35,7 +35,7 @@ func runScan(args []string, env Env) error {
 	record := fs.Bool("audit", false, "record every scored strip in the audit database (see --db)")
 	var db dbFlag
 	db.register(fs)
-	var mq mqttFlags
+	var mq lineFlags
 	mq.register(fs)
 	mqttWait := fs.Duration("mqtt-wait", 30*time.Second, "with --mqtt: how long to wait at the end for the broker to take every result (the rest stay queued in the audit trail)")
 	fs.Usage = func() {

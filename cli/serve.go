@@ -35,8 +35,9 @@ func runServe(args []string, env Env) error {
 	var db dbFlag
 	db.register(fs)
 	noAudit := fs.Bool("no-audit", false, "do not record the API's decisions in the audit database")
-	var mq mqttFlags
+	var mq lineFlags
 	mq.register(fs)
+	mq.registerOPCUA(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
 		fs.PrintDefaults()
@@ -68,8 +69,8 @@ func runServe(args []string, env Env) error {
 	if err := mq.check(); err != nil {
 		return err
 	}
-	if *noAudit && mq.on() {
-		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
+	if *noAudit && mq.needsTrail() {
+		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	var store *audit.Store
 	if !*noAudit {
@@ -98,6 +99,11 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	defer stopMQTT()
+	stopOPCUA, err := mq.startOPCUA(store, env)
+	if err != nil {
+		return err
+	}
+	defer stopOPCUA()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

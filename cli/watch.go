@@ -25,8 +25,9 @@ func runWatch(args []string, env Env) error {
 	incompleteWait := fs.Duration("incomplete-wait", hotfolder.DefaultIncompleteWait,
 		"a settled JPEG, PNG or BMP that visibly lacks its end is waited for this long after it last changed, then scored as truncated")
 	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
-	var mq mqttFlags
+	var mq lineFlags
 	mq.register(fs)
+	mq.registerOPCUA(fs)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -43,8 +44,8 @@ func runWatch(args []string, env Env) error {
 	if err := mq.check(); err != nil {
 		return err
 	}
-	if *noAudit && mq.on() {
-		return fmt.Errorf("%w: --mqtt needs the audit trail (it is the outbox): drop --no-audit", errUsage)
+	if *noAudit && mq.needsTrail() {
+		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	var store *audit.Store
 	if !*noAudit {
@@ -63,6 +64,11 @@ func runWatch(args []string, env Env) error {
 		return err
 	}
 	defer stopMQTT()
+	stopOPCUA, err := mq.startOPCUA(store, env)
+	if err != nil {
+		return err
+	}
+	defer stopOPCUA()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,5 +70,24 @@ func TestScanPublishesToMQTT(t *testing.T) {
 	// MQTT options without --mqtt are a usage error
 	if code, _, _ := run(t, "scan", "--station", "x", filepath.Join(dir, "img")); code != ExitUsage {
 		t.Errorf("--station without --mqtt: exit %d", code)
+	}
+}
+
+// TestOPCUAFlags: --opcua reads the audit trail (refused with --no-audit),
+// and an address already in use stops the command before it serves.
+func TestOPCUAFlags(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := run(t, "watch", dir, "--no-audit", "--opcua", "127.0.0.1:4840"); code != ExitUsage || !strings.Contains(stderr, "read the audit trail") {
+		t.Errorf("--opcua with --no-audit: exit %d %q", code, stderr)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	code, _, stderr := run(t, "serve", "--db", filepath.Join(dir, "audit.db"), "--model", tinyModel, "--addr", "127.0.0.1:0",
+		"--opcua", l.Addr().String())
+	if code != ExitFailure || !strings.Contains(stderr, "opcua:") {
+		t.Errorf("--opcua on a port in use: exit %d %q", code, stderr)
 	}
 }
