@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -73,7 +75,7 @@ type ChainEntry struct {
 	Seq     int64  `json:"seq"`
 	Kind    string `json:"kind"`
 	RowID   int64  `json:"row_id"`
-	Payload string `json:"payload"` // the row's columns as a JSON array
+	Payload string `json:"payload"` // the row's columns as a JSON object, column → value
 	Prev    string `json:"prev"`
 	Hash    string `json:"hash"`
 }
@@ -96,25 +98,48 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// rowPayload reads a row's chained columns back as a JSON array: what
-// was committed, as SQLite stores it. sql.ErrNoRows when it is gone.
-func rowPayload(ctx context.Context, q queryer, t chainTable, id int64) (string, error) {
-	vals := make([]any, len(t.columns))
-	ptrs := make([]any, len(t.columns))
+// rowPayload reads a row's columns back as a JSON object (column →
+// value, keys in order): what was committed, as SQLite stores it.
+// sql.ErrNoRows when it is gone. columns must be among t's: a new entry
+// takes all of them, Verify those its entry recorded, so a column added
+// to the schema later leaves older entries verifiable.
+func rowPayload(ctx context.Context, q queryer, t chainTable, id int64, columns []string) (string, error) {
+	vals := make([]any, len(columns))
+	ptrs := make([]any, len(columns))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	err := q.QueryRowContext(ctx, "SELECT "+strings.Join(t.columns, ", ")+" FROM "+t.table+" WHERE id = ?", id).Scan(ptrs...)
+	err := q.QueryRowContext(ctx, "SELECT "+strings.Join(columns, ", ")+" FROM "+t.table+" WHERE id = ?", id).Scan(ptrs...)
 	if err != nil {
 		return "", err
 	}
+	row := make(map[string]any, len(columns))
 	for i, v := range vals {
 		if b, ok := v.([]byte); ok {
-			vals[i] = string(b)
+			v = string(b)
 		}
+		row[columns[i]] = v
 	}
-	out, err := json.Marshal(vals)
+	out, err := json.Marshal(row) // maps marshal with sorted keys
 	return string(out), err
+}
+
+// payloadColumns are the columns an entry's payload recorded, each one of
+// t's; an error when the payload is not such an object.
+func payloadColumns(t chainTable, payload string) ([]string, error) {
+	var row map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(payload), &row); err != nil {
+		return nil, err
+	}
+	cols := make([]string, 0, len(row))
+	for c := range row {
+		if !slices.Contains(t.columns, c) {
+			return nil, fmt.Errorf("column %q is not one of %s's", c, t.table)
+		}
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
+	return cols, nil
 }
 
 // appendChain chains row id of kind, in the transaction that wrote it.
@@ -123,7 +148,7 @@ func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) error {
 	if !ok {
 		return fmt.Errorf("chain: unknown kind %q", kind)
 	}
-	payload, err := rowPayload(ctx, tx, t, id)
+	payload, err := rowPayload(ctx, tx, t, id, t.columns)
 	if err != nil {
 		return err
 	}
@@ -318,14 +343,19 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 			v.problem("chain entry %d has an unknown kind %q", e.Seq, e.Kind)
 			continue
 		}
-		now, err := rowPayload(ctx, s.db, t, e.RowID)
+		cols, err := payloadColumns(t, e.Payload)
+		if err != nil {
+			v.problem("chain entry %d (%s %d) holds no readable row: %v", e.Seq, e.Kind, e.RowID, err)
+			continue
+		}
+		now, err := rowPayload(ctx, s.db, t, e.RowID, cols)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			v.problem("%s %d was deleted (chain entry %d)", e.Kind, e.RowID, e.Seq)
 		case err != nil:
 			return nil, fmt.Errorf("verify %s %d: %s", e.Kind, e.RowID, explain(err))
 		case now != e.Payload:
-			v.problem("%s %d was changed after it was recorded (chain entry %d): %s", e.Kind, e.RowID, e.Seq, changedColumns(t, e.Payload, now))
+			v.problem("%s %d was changed after it was recorded (chain entry %d): %s", e.Kind, e.RowID, e.Seq, changedColumns(e.Payload, now))
 		}
 	}
 	for _, t := range chainTables {
@@ -348,17 +378,22 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 	return v, nil
 }
 
-// changedColumns says which columns differ between two payloads of t,
-// with their recorded and present values.
-func changedColumns(t chainTable, was, is string) string {
-	var a, b []json.RawMessage
-	if json.Unmarshal([]byte(was), &a) != nil || json.Unmarshal([]byte(is), &b) != nil || len(a) != len(b) || len(a) != len(t.columns) {
+// changedColumns says which columns differ between two payloads, with
+// their recorded and present values.
+func changedColumns(was, is string) string {
+	var a, b map[string]json.RawMessage
+	if json.Unmarshal([]byte(was), &a) != nil || json.Unmarshal([]byte(is), &b) != nil {
 		return fmt.Sprintf("was %s, is %s", was, is)
 	}
+	cols := make([]string, 0, len(a))
+	for c := range a {
+		cols = append(cols, c)
+	}
+	sort.Strings(cols)
 	var diffs []string
-	for i := range a {
-		if string(a[i]) != string(b[i]) {
-			diffs = append(diffs, fmt.Sprintf("%s was %s, is %s", t.columns[i], a[i], b[i]))
+	for _, c := range cols {
+		if string(a[c]) != string(b[c]) {
+			diffs = append(diffs, fmt.Sprintf("%s was %s, is %s", c, a[c], b[c]))
 		}
 	}
 	return strings.Join(diffs, "; ")
