@@ -37,6 +37,7 @@ func startWindow(o cli.GUIOptions) error {
 		Screenshot: o.Screenshot,
 		OnSettings: o.OnSettings,
 		LinkStatus: o.LinkStatus,
+		Archive:    o.Archive,
 	})
 }
 

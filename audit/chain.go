@@ -39,9 +39,10 @@ var chainTables = []chainTable{
 	{"inspection", "inspections", []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 		"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 		"mean_probability", "auto_decision", "operator_decision", "operator", "reviewed_at", "review_reason",
-		"caution_kinds", "cautions", "familiarity"}},
+		"caution_kinds", "cautions", "familiarity", "archive_path", "archive_sha256"}},
 	{"decision", "decisions", []string{"id", "inspection_id", "decided_at", "kind", "decision", "operator", "reason"}},
 	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}},
+	{"purge", "archive_purges", []string{"id", "purged_at", "path", "bytes", "reason"}},
 }
 
 func tableOf(kind string) (chainTable, bool) {
@@ -61,7 +62,7 @@ CREATE TABLE IF NOT EXISTS delivery (
 );
 CREATE TABLE IF NOT EXISTS chain (
 	seq     INTEGER PRIMARY KEY AUTOINCREMENT,
-	kind    TEXT NOT NULL CHECK (kind IN ('inspection','decision','setting')),
+	kind    TEXT NOT NULL, -- one of chainTables' kinds
 	row_id  INTEGER NOT NULL,
 	payload TEXT NOT NULL,
 	prev    TEXT NOT NULL,

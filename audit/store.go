@@ -70,7 +70,9 @@ CREATE TABLE IF NOT EXISTS inspections (
 	review_reason    TEXT,
 	caution_kinds    TEXT,
 	cautions         TEXT,
-	familiarity      REAL
+	familiarity      REAL,
+	archive_path     TEXT,
+	archive_sha256   TEXT
 );
 CREATE INDEX IF NOT EXISTS inspections_time ON inspections(inspected_at);
 CREATE INDEX IF NOT EXISTS inspections_sha ON inspections(sha256);
@@ -84,6 +86,13 @@ CREATE TABLE IF NOT EXISTS decisions (
 	reason        TEXT
 );
 CREATE INDEX IF NOT EXISTS decisions_inspection ON decisions(inspection_id);
+CREATE TABLE IF NOT EXISTS archive_purges (
+	id        INTEGER PRIMARY KEY AUTOINCREMENT,
+	purged_at TEXT NOT NULL,
+	path      TEXT NOT NULL,
+	bytes     INTEGER NOT NULL,
+	reason    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS setting_changes (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,
 	changed_at TEXT NOT NULL,
@@ -156,6 +165,8 @@ var addedColumns = []struct{ name, decl string }{
 	{"caution_kinds", "TEXT"},
 	{"cautions", "TEXT"},
 	{"familiarity", "REAL"},
+	{"archive_path", "TEXT"},
+	{"archive_sha256", "TEXT"},
 }
 
 func addMissingColumns(db *sql.DB) error {
@@ -238,6 +249,10 @@ type Inspection struct {
 	// hash chain (chain.go), so an export can be checked against it.
 	ChainSeq  int64  `json:"chain_seq,omitempty"`
 	ChainHash string `json:"chain_hash,omitempty"`
+	// ArchivePath and ArchiveSHA256 are the archived copy of the strip
+	// (package archive), when one was kept.
+	ArchivePath   string `json:"archive_path,omitempty"`
+	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
 }
 
 // FinalDecision is the operator's decision where there is one, else the
@@ -261,11 +276,11 @@ func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
 	err := s.inTx(ctx, "record inspection of "+in.Path, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
 		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
-		caution_kinds, cautions, familiarity)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+		caution_kinds, cautions, familiarity, archive_path, archive_sha256)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
 			in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
 			in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision,
-			nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity)
+			nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity, nullIfEmpty(in.ArchivePath), nullIfEmpty(in.ArchiveSHA256))
 		if err != nil {
 			return err
 		}
@@ -465,6 +480,22 @@ func (s *Store) AddSettingChange(ctx context.Context, who, setting, old, new str
 	})
 }
 
+// AddPurge records that the archive removed a file (retention or quota).
+func (s *Store) AddPurge(ctx context.Context, path string, bytes int64, reason string) error {
+	return s.inTx(ctx, "record purge of "+path, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `INSERT INTO archive_purges (purged_at, path, bytes, reason) VALUES (?,?,?,?)`,
+			time.Now().UTC().Format(timeLayout), path, bytes, reason)
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		return appendChain(ctx, tx, "purge", id)
+	})
+}
+
 // SettingChanges lists every recorded change, oldest first.
 func (s *Store) SettingChanges(ctx context.Context) ([]SettingChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, changed_at, changed_by, setting, old_value, new_value FROM setting_changes ORDER BY id`)
@@ -526,7 +557,8 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	query := `SELECT i.id, i.inspected_at, i.source, i.path, i.sha256, i.width, i.height, i.bytes, i.model_name, i.model_version, i.model_sha256,
 		i.pass_threshold, i.reject_threshold, i.confidence, i.mean_probability, i.auto_decision,
 		COALESCE(d.decision,''), COALESCE(d.operator,''), COALESCE(d.decided_at,''), COALESCE(d.reason,''),
-		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, '')
+		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, ''),
+		COALESCE(i.archive_path,''), COALESCE(i.archive_sha256,'')
 		FROM ` + inspectionsInForce + `
 		LEFT JOIN chain c ON c.kind = 'inspection' AND c.row_id = i.id`
 	if len(where) > 0 {
@@ -548,7 +580,7 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 		if err := rows.Scan(&in.ID, &at, &in.Source, &in.Path, &in.SHA256, &in.Width, &in.Height, &in.Bytes,
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
 			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
-			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash); err != nil {
+			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash, &in.ArchivePath, &in.ArchiveSHA256); err != nil {
 			return nil, fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)

@@ -205,7 +205,7 @@ func TestOldTrailGainsCautionColumns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := strings.Replace(schema, "review_reason    TEXT,\n\tcaution_kinds    TEXT,\n\tcautions         TEXT,\n\tfamiliarity      REAL\n", "review_reason    TEXT\n", 1)
+	old := strings.Replace(schema, "review_reason    TEXT,\n\tcaution_kinds    TEXT,\n\tcautions         TEXT,\n\tfamiliarity      REAL,\n\tarchive_path     TEXT,\n\tarchive_sha256   TEXT\n", "review_reason    TEXT\n", 1)
 	if old == schema {
 		t.Fatal("could not make the old schema")
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
@@ -45,6 +46,8 @@ type GUIOptions struct {
 	// and its state for the status bar. Nil without --mqtt.
 	OnSettings func(model inference.ModelIdentity, t inference.Thresholds)
 	LinkStatus func() (string, bool)
+	// Archive keeps copies of strips (--archive); nil without.
+	Archive *archive.Archive
 }
 
 // Env is what a command runs against; tests substitute buffers.
@@ -210,16 +213,16 @@ func runInspect(args []string, env Env) error {
 	noAudit := fs.Bool("no-audit", false, "do not record inspections in the audit database")
 	var mq lineFlags
 	mq.register(fs)
+	var af archiveFlags
+	af.register(fs)
 	mq.registerOPCUA(fs)
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
-	if err := mq.check(); err != nil {
+	arch, err := prepareStation(&mq, &af, *noAudit)
+	if err != nil {
 		return err
-	}
-	if *noAudit && mq.needsTrail() {
-		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	if env.GUI == nil {
 		return errors.New("this build has no window; use `steelinspect scan`")
@@ -244,7 +247,7 @@ func runInspect(args []string, env Env) error {
 		}
 		return models.Open(path, engineOpts)
 	}
-	gui := GUIOptions{Engine: e, Audit: store, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
+	gui := GUIOptions{Engine: e, Audit: store, Archive: arch, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
 		Screenshot: *screenshot}
 	if mq.needsTrail() && store == nil {
 		return fmt.Errorf("--mqtt and --opcua need the audit trail, which did not open")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/mqttout"
@@ -48,6 +49,19 @@ func (m *lineFlags) check() error {
 		return fmt.Errorf("%w: --station names the station for --mqtt or --opcua; give one", errUsage)
 	}
 	return nil
+}
+
+// prepareStation checks the line and archive options together (--mqtt and
+// --opcua read the audit trail, so they refuse --no-audit) and opens the
+// archive (nil without --archive).
+func prepareStation(mq *lineFlags, af *archiveFlags, noAudit bool) (*archive.Archive, error) {
+	if err := mq.check(); err != nil {
+		return nil, err
+	}
+	if noAudit && mq.needsTrail() {
+		return nil, fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
+	}
+	return af.open()
 }
 
 // needsTrail says whether a line connection was asked for: both read the

@@ -91,3 +91,43 @@ func TestOPCUAFlags(t *testing.T) {
 		t.Errorf("--opcua on a port in use: exit %d %q", code, stderr)
 	}
 }
+
+// TestScanArchive: scan --archive keeps the REJECT strip read from its
+// file (not the PASS one), and history exports where the copy is.
+func TestScanArchive(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "black.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "white.png"), 0, 1600, 255)
+	db, arch := filepath.Join(dir, "audit.db"), filepath.Join(dir, "archive")
+	if code, _, stderr := run(t, "scan", "--audit", "--db", db, "--model", tinyModel, "--archive", arch, "--retention-days", "90",
+		filepath.Join(dir, "img")); code != 0 {
+		t.Fatalf("scan --archive: %d %s", code, stderr)
+	}
+	copies, _ := filepath.Glob(filepath.Join(arch, "*", "*"))
+	if len(copies) != 2 || !strings.HasSuffix(copies[0], "-white.png") && !strings.HasSuffix(copies[1], "-white.png") {
+		t.Errorf("archive holds %v, want the white strip and its report", copies)
+	}
+	code, out, _ := run(t, "history", "--db", db, "--decision", "REJECT", "--format", "jsonl")
+	if code != 0 || !strings.Contains(out, `"archive_path":"`+arch) || !strings.Contains(out, `"archive_sha256":"`) {
+		t.Errorf("history: %q", out)
+	}
+	if code, _, _ := run(t, "scan", "--retention-days", "3", filepath.Join(dir, "img")); code != ExitUsage {
+		t.Errorf("--retention-days without --archive: exit %d", code)
+	}
+	if code, _, _ := run(t, "scan", "--archive", arch, "--archive-quota", "lots", filepath.Join(dir, "img")); code != ExitUsage {
+		t.Errorf("--archive-quota lots: exit %d", code)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{"": 0, "500GB": 500e9, "20GiB": 20 << 30, "1.5 MB": 1_500_000, "4096": 4096, "2TiB": 2 << 40} {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"lots", "-5GB", "1e30TB", "GB"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}

@@ -37,6 +37,8 @@ func runScan(args []string, env Env) error {
 	db.register(fs)
 	var mq lineFlags
 	mq.register(fs)
+	var af archiveFlags
+	af.register(fs)
 	mqttWait := fs.Duration("mqtt-wait", 30*time.Second, "with --mqtt: how long to wait at the end for the broker to take every result (the rest stay queued in the audit trail)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
@@ -56,7 +58,8 @@ func runScan(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
-	if err := mq.check(); err != nil {
+	arch, err := prepareStation(&mq, &af, false)
+	if err != nil {
 		return err
 	}
 	var store *audit.Store
@@ -89,7 +92,7 @@ func runScan(args []string, env Env) error {
 	}
 	// The next file is read and decoded while this one is in the model.
 	prepared := e.Pipeline(ctx, files)
-	st := station.Station{Store: store}
+	st := station.Station{Store: store, Archive: arch}
 	for _, target := range targets {
 		var rec inference.Record
 		if target.err != nil {
@@ -166,6 +169,9 @@ func scanOne(ctx context.Context, st station.Station, e *inference.Engine, p inf
 		return inference.Record{}, err
 	case err != nil:
 		return inference.ErrorRecord(p.Name(), err, model, th), nil
+	}
+	if res.ArchiveErr != nil {
+		fmt.Fprintf(os.Stderr, "steelinspect scan: %s: %v\n", p.Name(), res.ArchiveErr)
 	}
 	return res.Record, nil
 }

@@ -37,6 +37,8 @@ func runServe(args []string, env Env) error {
 	noAudit := fs.Bool("no-audit", false, "do not record the API's decisions in the audit database")
 	var mq lineFlags
 	mq.register(fs)
+	var af archiveFlags
+	af.register(fs)
 	mq.registerOPCUA(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
@@ -66,11 +68,9 @@ func runServe(args []string, env Env) error {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
-	if err := mq.check(); err != nil {
+	arch, err := prepareStation(&mq, &af, *noAudit)
+	if err != nil {
 		return err
-	}
-	if *noAudit && mq.needsTrail() {
-		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	var store *audit.Store
 	if !*noAudit {
@@ -85,7 +85,7 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Audit: store, Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Audit: store, Archive: arch, Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,8 @@ func runWatch(args []string, env Env) error {
 	noAudit := fs.Bool("no-audit", false, "do not record decisions in the audit database")
 	var mq lineFlags
 	mq.register(fs)
+	var af archiveFlags
+	af.register(fs)
 	mq.registerOPCUA(fs)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
@@ -41,11 +43,9 @@ func runWatch(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
-	if err := mq.check(); err != nil {
+	arch, err := prepareStation(&mq, &af, *noAudit)
+	if err != nil {
 		return err
-	}
-	if *noAudit && mq.needsTrail() {
-		return fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
 	}
 	var store *audit.Store
 	if !*noAudit {
@@ -72,12 +72,15 @@ func runWatch(args []string, env Env) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)
-	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Archive: arch, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
 		OnResult: func(r hotfolder.Result) {
 			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}
 			if r.Err != nil {
 				line["error"] = r.Err.Error()
 				fmt.Fprintf(env.Stderr, "steelinspect watch: %v\n", r.Err)
+			}
+			if r.Warning != "" {
+				fmt.Fprintf(env.Stderr, "steelinspect watch: %s\n", r.Warning)
 			}
 			enc.Encode(line)
 		}}

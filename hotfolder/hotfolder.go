@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
@@ -33,6 +34,8 @@ type Watcher struct {
 	Engine     Analyzer
 	Store      *audit.Store // may be nil: no audit trail
 	Thresholds inference.Thresholds
+	// Archive, when set, keeps copies of the strips its policy asks for.
+	Archive *archive.Archive
 	// Settle is how long a file's size and time must stay unchanged before
 	// it counts as completely written.
 	Settle time.Duration
@@ -65,6 +68,9 @@ type Result struct {
 	Analysis *inference.Analysis
 	// AuditID is the strip's audit record (0 without a store).
 	AuditID int64
+	// Warning is something that went wrong beside the decision (the
+	// strip could not be archived); "" when nothing did.
+	Warning string
 }
 
 type fileState struct {
@@ -210,7 +216,10 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 			return res
 		}
 	}
-	r, err := station.Station{Store: w.Store}.Inspect(ctx, w.Engine, path, data, w.Thresholds, station.Source{Name: station.SourceWatch})
+	r, err := station.Station{Store: w.Store, Archive: w.Archive}.Inspect(ctx, w.Engine, path, data, w.Thresholds, station.Source{Name: station.SourceWatch, Data: data})
+	if err == nil && r.ArchiveErr != nil {
+		res.Warning = fmt.Sprintf("%s: %v", name, r.ArchiveErr)
+	}
 	if errors.Is(err, station.ErrNotRecorded) {
 		res.Err = err // not recorded: leave the file in place to be retried
 		return res

@@ -140,8 +140,11 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, status, msg)
 		return
 	}
-	out, err := station.Station{Store: s.cfg.Audit}.Conclude(r.Context(), res.analysis, th,
-		station.Source{Name: station.SourceAPI, AuditPath: fmt.Sprintf("%s (API request %s)", res.analysis.Source, requestID(r))})
+	out, err := station.Station{Store: s.cfg.Audit, Archive: s.cfg.Archive}.Conclude(r.Context(), res.analysis, th,
+		station.Source{Name: station.SourceAPI, AuditPath: fmt.Sprintf("%s (API request %s)", res.analysis.Source, requestID(r)), Data: up.data})
+	if err == nil && out.ArchiveErr != nil {
+		s.log.Printf("request %s: %v", requestID(r), out.ArchiveErr)
+	}
 	if err != nil {
 		s.log.Printf("request %s: %v", requestID(r), err)
 		msg := "decision failed: " + err.Error()

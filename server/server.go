@@ -23,6 +23,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"strings"
 	"sync"
@@ -57,6 +58,9 @@ type Config struct {
 	// before the answer is sent; a decision that cannot be recorded is not
 	// given (500), so the trail has no gaps.
 	Audit *audit.Store
+	// Archive, when set, keeps copies of the strips its policy asks for
+	// (package archive).
+	Archive *archive.Archive
 	// Token, when not empty, must be sent as "Authorization: Bearer TOKEN"
 	// on every route except /healthz.
 	Token string

@@ -10,9 +10,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"io"
+	"os"
+	"time"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/report"
 )
 
 // Source says where a strip came in, for its audit record.
@@ -23,6 +29,9 @@ type Source struct {
 	// AuditPath, when set, replaces the image's path in the audit record
 	// (the API names the request there).
 	AuditPath string
+	// Data is the strip as it came in, when the caller holds it (the API,
+	// the hot folder); else the archive reads the analysed file.
+	Data []byte
 }
 
 // Entry points, as the audit trail's source column names them.
@@ -40,12 +49,21 @@ type Result struct {
 	Record   inference.Record
 	// AuditID is the strip's audit record; 0 when there is no trail.
 	AuditID int64
+	// Archived is the strip's archived copy, when one was kept;
+	// ArchiveErr says why a copy that should have been kept was not (the
+	// strip is recorded all the same).
+	Archived   archive.Copy
+	ArchiveErr error
 }
 
 // Station decides and records strips. Its Store may be nil (no audit
 // trail: a scan without --audit, a window started with --no-audit).
 type Station struct {
 	Store *audit.Store
+	// Archive, when set, keeps copies of the strips its policy asks for,
+	// each recorded with its path and sha256, and purges by retention and
+	// quota, each purge recorded.
+	Archive *archive.Archive
 }
 
 // Conclude decides an analysed strip with thresholds t and records it in
@@ -59,6 +77,7 @@ func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inf
 		return Result{}, err
 	}
 	res := Result{Analysis: a, Verdict: v, Record: inference.NewRecord(&a, &v)}
+	s.archive(&res, src)
 	if s.Store == nil {
 		return res, nil
 	}
@@ -66,10 +85,74 @@ func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inf
 	if src.AuditPath != "" {
 		in.Path = src.AuditPath
 	}
+	in.ArchivePath, in.ArchiveSHA256 = res.Archived.Path, res.Archived.SHA256
 	if res.AuditID, err = s.Store.Add(recordCtx, in); err != nil {
 		return Result{}, &notRecordedError{v.Decision, err}
 	}
+	s.purge(recordCtx)
 	return res, nil
+}
+
+// maxArchivedFile bounds the file the archive reads back from disk.
+const maxArchivedFile = 256 << 20
+
+// archive keeps a copy of the strip, and its report, when the policy
+// asks for one.
+func (s Station) archive(res *Result, src Source) {
+	if s.Archive == nil || !s.Archive.Keep(res.Verdict.Decision) {
+		return
+	}
+	a := &res.Analysis
+	data := src.Data
+	if data == nil {
+		var err error
+		if data, err = readRegular(a.Source); err != nil {
+			res.ArchiveErr = fmt.Errorf("not archived: %v", err)
+			return
+		}
+	}
+	var rep image.Image
+	if a.Decoded.Image != nil {
+		rep = report.Render(a.Decoded.Image, a.Patches, res.Verdict, report.Meta{FileName: a.Source, InspectedAt: time.Now(), Model: a.Model})
+	}
+	c, err := s.Archive.Save(time.Now(), a.Source, data, rep)
+	if err != nil {
+		res.ArchiveErr = fmt.Errorf("not archived: %v", err)
+		return
+	}
+	res.Archived = c
+}
+
+// readRegular reads a regular file of bounded size.
+func readRegular(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() || st.Size() > maxArchivedFile {
+		return nil, fmt.Errorf("%s is not a regular file of at most %d MiB", path, maxArchivedFile>>20)
+	}
+	return io.ReadAll(f)
+}
+
+// purge enforces the archive's retention and quota and records each file
+// removed.
+func (s Station) purge(ctx context.Context) {
+	if s.Archive == nil {
+		return
+	}
+	purged, err := s.Archive.Purge(time.Now())
+	if err != nil {
+		return
+	}
+	for _, p := range purged {
+		s.Store.AddPurge(ctx, p.Path, p.Bytes, p.Reason)
+	}
 }
 
 // ErrNotRecorded matches the error of a strip that was scored but could not

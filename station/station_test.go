@@ -3,9 +3,11 @@ package station_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
@@ -82,5 +84,55 @@ func TestBadImagesAndThresholdsAreNotRecorded(t *testing.T) {
 	}
 	if got, _ := store.History(ctx, audit.Query{}); len(got) != 0 {
 		t.Errorf("%d records of strips that were not decided", len(got))
+	}
+}
+
+// TestArchiveKeepsRecordsAndPurges: a REJECT strip is archived before it
+// is recorded (the record names the copy and its sha256, which is the
+// strip's), a PASS strip is not at PassEvery 0, and a purge by retention
+// is recorded in the trail, which still verifies.
+func TestArchiveKeepsRecordsAndPurges(t *testing.T) {
+	e, store := fixture(t)
+	ctx := context.Background()
+	dir := t.TempDir()
+	old := filepath.Join(dir, "2020-01-01", "080000.000-old.jpg")
+	os.MkdirAll(filepath.Dir(old), 0o755)
+	os.WriteFile(old, []byte("old strip"), 0o644)
+	arch, err := archive.New(archive.Policy{Dir: dir, RetentionDays: 365})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := station.Station{Store: store, Archive: arch}
+	white := testimg.StripPNG(0, 1600, 255) // REJECT
+	res, err := st.Inspect(ctx, e, "cam/white.png", white, inference.DefaultThresholds, station.Source{Name: station.SourceWatch, Data: white})
+	if err != nil || res.ArchiveErr != nil {
+		t.Fatal(err, res.ArchiveErr)
+	}
+	dark := filepath.Join(t.TempDir(), "dark.png") // PASS, read back from its file
+	os.WriteFile(dark, testimg.StripPNG(0, 0, 0), 0o644)
+	a, err := e.AnalyzeFile(ctx, dark)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := st.Conclude(ctx, a, inference.DefaultThresholds, station.Source{Name: station.SourceScan}); err != nil || r.Verdict.Decision != inference.Pass {
+		t.Fatalf("dark strip: %v %v", err, r.Verdict.Decision)
+	}
+	rows, _ := store.History(ctx, audit.Query{})
+	if len(rows) != 2 || rows[0].ArchivePath == "" || rows[1].ArchivePath != "" {
+		t.Fatalf("archive paths %q %q", rows[0].ArchivePath, rows[1].ArchivePath)
+	}
+	copyData, err := os.ReadFile(rows[0].ArchivePath)
+	if err != nil || rows[0].ArchiveSHA256 != inference.SHA256Hex(white) || inference.SHA256Hex(copyData) != rows[0].ArchiveSHA256 {
+		t.Errorf("archived copy %s: %v, sha %s", rows[0].ArchivePath, err, rows[0].ArchiveSHA256)
+	}
+	if res.Archived.Report == "" {
+		t.Error("no report beside the archived strip")
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Error("the strip past retention is still there")
+	}
+	v, err := store.Verify(ctx)
+	if err != nil || len(v.Problems) != 0 || v.ByKind["purge"] != 1 {
+		t.Errorf("trail after the purge: %v %+v", err, v)
 	}
 }

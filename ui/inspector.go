@@ -152,6 +152,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.models = newModelPanel(opts.Model)
 	i.thresholds = i.loadThresholds()
 	i.work = newWorker(i.ctx, opts.Model, i.store, i.thresholds)
+	i.work.archive = opts.Archive
 	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
 	i.keys.win = i.win
@@ -274,6 +275,9 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 		i.byKey[s.key()] = idx
 	}
 	it := i.items[idx]
+	if res.archiveErr != nil {
+		i.setStatus(fmt.Sprintf("%s: %v", s.name, res.archiveErr))
+	}
 	it.analysis = res.analysis
 	it.modelGen = i.models.gen
 	it.auditID, it.auto, it.review = res.auditID, res.auto, nil

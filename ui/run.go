@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/go-gl/glfw/v3.3/glfw"
 
+	"steelinspect/archive"
 	"steelinspect/assets"
 	"steelinspect/audit"
 	"steelinspect/inference"
@@ -73,6 +74,9 @@ type Options struct {
 	// (in the warning colour while down) and read every few seconds off
 	// the UI goroutine.
 	LinkStatus func() (string, bool)
+	// Archive, when set, keeps copies of the strips its policy asks for
+	// (package archive), recorded with their path and sha256.
+	Archive *archive.Archive
 }
 
 // Run opens the Steel Inspector window and blocks until it is closed.

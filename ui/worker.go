@@ -5,6 +5,7 @@ import (
 	"image"
 	"sync"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
@@ -21,6 +22,7 @@ type worker struct {
 	// ctx is the window's lifetime; a job that finds it cancelled returns.
 	ctx       context.Context
 	store     *audit.Store
+	archive   *archive.Archive
 	done      sync.WaitGroup
 	closeOnce sync.Once
 
@@ -136,6 +138,9 @@ type inspected struct {
 	display  image.Image         // only when the strip is to be shown
 	auditID  int64
 	auto     inference.Decision
+	// archiveErr says why the strip was not archived when it should
+	// have been.
+	archiveErr error
 }
 
 // inspect scores one strip on the worker, decides it with the thresholds
@@ -151,13 +156,15 @@ func (w *worker) inspect(ctx context.Context, s source, show bool) (inspected, e
 	if show {
 		res.display = displayImage(a.Decoded.Image)
 	}
-	a.Decoded = inference.DecodedImage{}
 	// The window's own context: a cancelled batch still records the strip
-	// it has scored.
-	out, err := station.Station{Store: w.store}.Conclude(w.ctx, a, w.currentThresholds(), station.Source{Name: station.SourceWindow})
+	// it has scored. The archive draws its report from the decoded pixels.
+	out, err := station.Station{Store: w.store, Archive: w.archive}.Conclude(w.ctx, a, w.currentThresholds(),
+		station.Source{Name: station.SourceWindow, Data: s.data})
+	a.Decoded = inference.DecodedImage{}
 	if err != nil {
 		return inspected{}, err
 	}
+	res.archiveErr = out.ArchiveErr
 	res.auto, res.auditID = out.Verdict.Decision, out.AuditID
 	return res, nil
 }
