@@ -496,6 +496,26 @@ func (s *Store) AddPurge(ctx context.Context, path string, bytes int64, reason s
 	})
 }
 
+// LatestSettings is each setting's newest recorded value (setting →
+// new_value): what the trail says is in force.
+func (s *Store) LatestSettings(ctx context.Context) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT setting, new_value FROM setting_changes
+		WHERE id IN (SELECT MAX(id) FROM setting_changes GROUP BY setting)`)
+	if err != nil {
+		return nil, fmt.Errorf("settings: %s", explain(err))
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var k, v string
+		if err := rows.Scan(&k, &v); err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, rows.Err()
+}
+
 // SettingChanges lists every recorded change, oldest first.
 func (s *Store) SettingChanges(ctx context.Context) ([]SettingChange, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT id, changed_at, changed_by, setting, old_value, new_value FROM setting_changes ORDER BY id`)

@@ -64,7 +64,14 @@ type harness struct {
 
 func newHarness(t testing.TB, opts Options) *harness {
 	t.Helper()
-	h := &harness{t: t, app: test.NewTempApp(t), ui: make(chan func(), 1024)}
+	return newHarnessOn(t, test.NewTempApp(t), opts)
+}
+
+// newHarnessOn is newHarness on an app the test prepared (its
+// preferences, say).
+func newHarnessOn(t testing.TB, app fyne.App, opts Options) *harness {
+	t.Helper()
+	h := &harness{t: t, app: app, ui: make(chan func(), 1024)}
 	if opts.Model == nil {
 		h.model = openCounting(t, tinyModel)
 		opts.Model = h.model

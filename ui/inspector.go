@@ -165,6 +165,8 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.followLink()
 
 	if i.store != nil {
+		i.checkRecordedThresholds()
+		i.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()
 	}

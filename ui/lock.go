@@ -279,12 +279,18 @@ func (i *Inspector) recordThresholds() {
 // recordSetting writes a setting change to the audit trail, off the UI
 // goroutine.
 func (i *Inspector) recordSetting(setting, old, new string) {
-	if i.store == nil || old == new {
-		return
-	}
 	who := "supervisor"
 	if i.review.operator != "" {
 		who += " (operator " + i.review.operator + ")"
+	}
+	i.recordSettingBy(who, setting, old, new)
+}
+
+// recordSettingBy records a setting change made by who (the station
+// itself, at start).
+func (i *Inspector) recordSettingBy(who, setting, old, new string) {
+	if i.store == nil || old == new {
+		return
 	}
 	store := i.store
 	i.goBackground(func() func() {

@@ -11,6 +11,7 @@ import (
 	"steelinspect/inference"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 )
 
 // TestShiftIsRestoredOnStart: after a restart the Processed list used to
@@ -111,5 +112,40 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	}
 	if got := len(history(t, store)); got != 2 {
 		t.Errorf("%d audit records after revisiting both strips with the new model, want the 2 original", got)
+	}
+}
+
+// TestThresholdsEditedOutsideTheStation: the first start with a trail
+// records the thresholds in force; thresholds edited into the
+// preferences file while the station was closed are not taken: the
+// recorded ones stay in force, the window says so, the trail records it.
+func TestThresholdsEditedOutsideTheStation(t *testing.T) {
+	store := openStore(t)
+	first := newHarness(t, Options{Audit: store})
+	rec, err := store.LatestSettings(context.Background())
+	if err != nil || rec["pass_threshold"] != "0.40" || rec["reject_threshold"] != "0.65" {
+		t.Fatalf("first start recorded %v (%v)", rec, err)
+	}
+	first.ins.Close()
+
+	app := test.NewTempApp(t)
+	app.Preferences().SetFloat(prefPass, 0.50)
+	app.Preferences().SetFloat(prefReject, 0.80)
+	h := newHarnessOn(t, app, Options{Audit: store})
+	want := inference.Thresholds{Pass: 0.40, Reject: 0.65}
+	if h.ins.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.w.passSlider.Value != 0.40 {
+		t.Fatalf("thresholds in force %+v (worker %+v, slider %.2f), want the recorded %+v",
+			h.ins.thresholds, h.ins.work.currentThresholds(), h.ins.w.passSlider.Value, want)
+	}
+	if !strings.Contains(strings.Join(h.ins.messagesShown, "\n"), "changed outside the station") {
+		t.Errorf("not said: %q", h.ins.messagesShown)
+	}
+	if app.Preferences().Float(prefPass) != 0.40 {
+		t.Error("the preferences file still holds the edited value")
+	}
+	changes, _ := store.SettingChanges(context.Background())
+	last := changes[len(changes)-1]
+	if last.Setting != "preferences_outside_station" || !strings.Contains(last.OldValue, "pass 0.50 reject 0.80") {
+		t.Errorf("last recorded change %+v", last)
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"steelinspect/inference"
 )
@@ -70,6 +71,44 @@ func (i *Inspector) loadThresholds() inference.Thresholds {
 		return def
 	}
 	return t
+}
+
+// checkRecordedThresholds holds the thresholds to the audit trail's: the
+// preferences file is only a copy. When the two differ, someone edited
+// the file with the station closed; the recorded pair stays in force,
+// the window says so and the trail records it. A trail that has none yet
+// records the pair in force, so a later edit shows.
+func (i *Inspector) checkRecordedThresholds() {
+	if i.store == nil {
+		return
+	}
+	rec, err := i.store.LatestSettings(i.ctx)
+	if err != nil {
+		i.showError("Cannot read the recorded settings", err.Error())
+		return
+	}
+	cur := i.thresholds
+	pass, perr := strconv.ParseFloat(rec["pass_threshold"], 64)
+	reject, rerr := strconv.ParseFloat(rec["reject_threshold"], 64)
+	if perr != nil || rerr != nil {
+		i.recordSettingBy("station (first start with this trail)", "pass_threshold", rec["pass_threshold"], fmt.Sprintf("%.2f", cur.Pass))
+		i.recordSettingBy("station (first start with this trail)", "reject_threshold", rec["reject_threshold"], fmt.Sprintf("%.2f", cur.Reject))
+		return
+	}
+	want := fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
+	if want == cur {
+		return
+	}
+	msg := fmt.Sprintf("The preferences file says Auto-Pass %.2f and Auto-Reject %.2f, but the audit trail last recorded %.2f and %.2f: "+
+		"the file was changed outside the station. The recorded thresholds are in force; change them here, unlocked, to have them recorded.",
+		cur.Pass, cur.Reject, want.Pass, want.Reject)
+	i.thresholds = want
+	i.work.setThresholds(want)
+	i.saveThresholds()
+	i.lock.settled = want
+	i.recordSettingBy("station (at start)", "preferences_outside_station", fmt.Sprintf("pass %.2f reject %.2f", cur.Pass, cur.Reject),
+		fmt.Sprintf("reverted to the recorded pass %.2f reject %.2f", want.Pass, want.Reject))
+	i.showMessage("Thresholds changed outside the station", msg)
 }
 
 func (i *Inspector) saveThresholds() {
