@@ -29,7 +29,7 @@ func runServe(args []string, env Env) error {
 	fs := newFlagSet("serve", env)
 	common.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` host:port (loopback unless a token is set or --allow-remote)")
-	tokenFile := fs.String("token-file", "", "require \"Authorization: Bearer TOKEN\" with the token in this `file` (all routes but /healthz)")
+	tokenFile := fs.String("token-file", "", "require \"Authorization: Bearer TOKEN\" with a token of this `file`: one per line, \"ROLE TOKEN\" (operator, supervisor, admin) or a bare operator TOKEN; only a supervisor's or admin's may send thresholds (all routes but /healthz)")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr without --token-file (anyone on the network may call the API)")
 	queue := fs.Int("queue", server.DefaultQueueSize, "requests that may wait for the model before the server answers 503")
 	var db dbFlag
@@ -58,13 +58,13 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("%w: --addr: %v", errUsage, err)
 	}
-	token := ""
+	var tokens []server.Token
 	if *tokenFile != "" {
-		if token, err = server.ReadTokenFile(*tokenFile); err != nil {
+		if tokens, err = server.ReadTokenFile(*tokenFile); err != nil {
 			return err
 		}
 	}
-	if !loopback && token == "" && !*allowRemote {
+	if !loopback && len(tokens) == 0 && !*allowRemote {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
@@ -85,7 +85,7 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Audit: store, Archive: arch, Token: token, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Audit: store, Archive: arch, Tokens: tokens, QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}
@@ -112,13 +112,13 @@ func runServe(args []string, env Env) error {
 	}()
 
 	id := e.Manifest().Identity()
-	auth := "no token"
-	if token != "" {
-		auth = "bearer token required"
+	auth := "no token: requests cannot send their own thresholds"
+	if len(tokens) > 0 {
+		auth = fmt.Sprintf("%d bearer token(s); only a supervisor's may send thresholds", len(tokens))
 	}
 	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); Ctrl-C stops\n",
 		id.Name, id.Version, id.ShortHash(), ln.Addr(), auth)
-	if !loopback && token == "" {
+	if !loopback && len(tokens) == 0 {
 		fmt.Fprintf(env.Stderr, "steelinspect serve: warning: %s is reachable from the network without authentication (--allow-remote)\n", *addr)
 	}
 	if err := srv.Serve(ctx, ln); err != nil {

@@ -29,7 +29,7 @@ func FuzzPredictRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer e.Close()
-	s, err := New(e, Config{MaxBodyBytes: 4 << 20})
+	s, err := New(e, Config{MaxBodyBytes: 4 << 20, Tokens: []Token{{"sup", RoleSupervisor}}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -40,6 +40,7 @@ func FuzzPredictRequest(f *testing.F) {
 		req := httptest.NewRequest(http.MethodPost, "/api/predict", bytes.NewReader(body))
 		req.URL.RawQuery = query
 		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", "Bearer sup") // a supervisor's: the thresholds are read too
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, req)
 		if !allowed[rec.Code] {

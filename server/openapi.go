@@ -33,7 +33,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		info["version"] = v
 	}
 	doc["info"] = orderedObject(info, "title", "version", "description")
-	if s.cfg.Token != "" {
+	if len(s.tokens) > 0 {
 		doc["security"] = json.RawMessage(`[{"bearerAuth": []}]`)
 	}
 	compact := orderedObject(doc, "openapi", "info", "servers", "security", "paths", "components")

@@ -99,6 +99,10 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	if herr == nil {
 		th, herr = s.thresholds(up.values)
 	}
+	if herr == nil && len(up.values) > 0 && !mayChooseThresholds(roleOf(r)) {
+		herr = refuse(http.StatusForbidden, "a request's own thresholds need a supervisor's token (serve --token-file with a line \"supervisor TOKEN\"); send none to be decided with the station's (pass %.2f, reject %.2f)",
+			s.engine.Manifest().DefaultThresholds.Pass, s.engine.Manifest().DefaultThresholds.Reject)
+	}
 	var pixels int64
 	if herr == nil {
 		pixels, herr = s.checkImage(up.data)
@@ -324,6 +328,9 @@ func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *ht
 	}
 	return th, nil
 }
+
+// mayChooseThresholds says whether a token's role may send thresholds.
+func mayChooseThresholds(role string) bool { return role == RoleSupervisor || role == RoleAdmin }
 
 // checkImage refuses, from its header alone, an upload the engine would
 // refuse, so that it costs neither a queue slot nor a decode. It returns

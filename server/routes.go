@@ -55,8 +55,12 @@ func (s *Server) buildHandler() http.Handler {
 // guard checks the token (unless the route is open) and the method.
 func (s *Server) guard(rt *route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !rt.open && !s.authorized(w, r) {
-			return
+		if !rt.open {
+			role, ok := s.authorized(w, r)
+			if !ok {
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), roleKey, role))
 		}
 		if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
 			allow := rt.method
@@ -75,11 +79,25 @@ func (s *Server) guard(rt *route) http.Handler {
 // time whatever the lengths of the tokens compared.
 func tokenDigest(token string) [32]byte { return sha256.Sum256([]byte(token)) }
 
-// authorized checks the bearer token and answers 401 when it is missing or
-// wrong.
-func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
-	if s.cfg.Token == "" {
-		return true
+// tokenDigestRole is a known token, by its digest, and its role.
+type tokenDigestRole struct {
+	sum  [32]byte
+	role string
+}
+
+const roleKey ctxKey = 1
+
+// roleOf is the role of the request's token; "" without tokens.
+func roleOf(r *http.Request) string {
+	role, _ := r.Context().Value(roleKey).(string)
+	return role
+}
+
+// authorized checks the bearer token, answering 401 when it is missing
+// or wrong, and says its role ("" when the server has no tokens).
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if len(s.tokens) == 0 {
+		return "", true
 	}
 	const realm = `Bearer realm="steelinspect"`
 	h := r.Header.Get("Authorization")
@@ -87,15 +105,21 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	if h == "" || !found || !strings.EqualFold(scheme, "Bearer") {
 		w.Header().Set("WWW-Authenticate", realm)
 		s.writeError(w, r, http.StatusUnauthorized, "missing bearer token: send the header \"Authorization: Bearer TOKEN\"")
-		return false
+		return "", false
 	}
 	got := tokenDigest(strings.TrimSpace(token))
-	if subtle.ConstantTimeCompare(got[:], s.tokenSum[:]) != 1 {
+	role := ""
+	for _, t := range s.tokens { // every one compared, in constant time
+		if subtle.ConstantTimeCompare(got[:], t.sum[:]) == 1 {
+			role = t.role
+		}
+	}
+	if role == "" {
 		w.Header().Set("WWW-Authenticate", realm+`, error="invalid_token"`)
 		s.writeError(w, r, http.StatusUnauthorized, "invalid bearer token")
-		return false
+		return "", false
 	}
-	return true
+	return role, true
 }
 
 type ctxKey int

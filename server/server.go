@@ -61,8 +61,13 @@ type Config struct {
 	// Archive, when set, keeps copies of the strips its policy asks for
 	// (package archive).
 	Archive *archive.Archive
-	// Token, when not empty, must be sent as "Authorization: Bearer TOKEN"
-	// on every route except /healthz.
+	// Tokens, when any, are the bearer tokens one of which must be sent as
+	// "Authorization: Bearer TOKEN" on every route except /healthz. Only a
+	// supervisor's or admin's token may send its own thresholds with a
+	// request (pass_threshold, reject_threshold); others get 403 for them.
+	// Without tokens no request may send its own thresholds.
+	Tokens []Token
+	// Token is one more token, an operator's.
 	Token string
 	// QueueSize bounds the requests waiting for the model; a request that
 	// finds the queue full gets 503. 0 means DefaultQueueSize.
@@ -114,7 +119,7 @@ type Server struct {
 	handler  http.Handler
 	openapi  []byte
 	started  time.Time
-	tokenSum [32]byte
+	tokens []tokenDigestRole
 
 	// uploads bounds the predict requests with a whole body that are
 	// queued or being scored; bodyBudget bounds the bytes of all bodies in
@@ -183,7 +188,10 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		workerDone: make(chan struct{}),
 	}
 	if cfg.Token != "" {
-		s.tokenSum = tokenDigest(cfg.Token)
+		cfg.Tokens = append(cfg.Tokens, Token{Secret: cfg.Token, Role: RoleOperator})
+	}
+	for _, t := range cfg.Tokens {
+		s.tokens = append(s.tokens, tokenDigestRole{tokenDigest(t.Secret), t.Role})
 	}
 	doc, err := s.openAPIDocument()
 	if err != nil {
@@ -263,28 +271,69 @@ func IsLoopbackAddr(addr string) (bool, error) {
 	return ip != nil && ip.IsLoopback(), nil
 }
 
-// ReadTokenFile reads a bearer token from path, trimming surrounding
-// white space. An empty token is an error, so a blank file cannot turn
-// authentication off by accident.
-func ReadTokenFile(path string) (string, error) {
+// Token roles. A supervisor (or admin) token may send its own thresholds
+// with a request; an operator token gets the station's.
+const (
+	RoleOperator   = "operator"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// Token is one bearer token and the role it carries.
+type Token struct {
+	Secret string
+	Role   string
+}
+
+// maxTokenFile bounds a token file.
+const maxTokenFile = 64 << 10
+
+// ReadTokenFile reads the bearer tokens from path: one per line, each
+// "ROLE TOKEN" (operator, supervisor or admin) or a bare TOKEN (an
+// operator's); blank lines and lines starting with # are skipped. A file
+// with no token is an error, so a blank file cannot turn authentication
+// off by accident.
+func ReadTokenFile(path string) ([]Token, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
+		return nil, fmt.Errorf("token file: %w", err)
 	}
 	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, 4097))
+	raw, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
-		return "", fmt.Errorf("token file: %w", err)
+		return nil, fmt.Errorf("token file: %w", err)
 	}
-	if len(raw) > 4096 {
-		return "", fmt.Errorf("token file %s is over 4 KiB; it should hold one token", path)
+	if len(raw) > maxTokenFile {
+		return nil, fmt.Errorf("token file %s is over %d KiB", path, maxTokenFile>>10)
 	}
-	token := strings.TrimSpace(string(raw))
-	if token == "" {
-		return "", fmt.Errorf("token file %s is empty", path)
+	var out []Token
+	seen := map[string]bool{}
+	for n, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		words := strings.Fields(line)
+		t := Token{Role: RoleOperator}
+		switch len(words) {
+		case 1:
+			t.Secret = words[0]
+		case 2:
+			t.Role, t.Secret = strings.ToLower(words[0]), words[1]
+		default:
+			return nil, fmt.Errorf("token file %s, line %d: want \"ROLE TOKEN\" or \"TOKEN\"", path, n+1)
+		}
+		if t.Role != RoleOperator && t.Role != RoleSupervisor && t.Role != RoleAdmin {
+			return nil, fmt.Errorf("token file %s, line %d: role %q is not operator, supervisor or admin", path, n+1, words[0])
+		}
+		if seen[t.Secret] {
+			return nil, fmt.Errorf("token file %s, line %d: the same token twice", path, n+1)
+		}
+		seen[t.Secret] = true
+		out = append(out, t)
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return "", fmt.Errorf("token file %s holds more than one word; it should hold one token", path)
+	if len(out) == 0 {
+		return nil, fmt.Errorf("token file %s holds no token", path)
 	}
-	return token, nil
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -264,7 +265,8 @@ func TestPredictSeedFieldNames(t *testing.T) {
 }
 
 func TestPredictThresholds(t *testing.T) {
-	ts := start(t, Config{})
+	ts := start(t, Config{Tokens: []Token{{"sup", RoleSupervisor}}})
+	auth := []string{"Authorization", "Bearer sup"}
 	grey := stripPNG(t, 0, 1600, 128) // every patch 128/255 = 0.502
 	for _, c := range []struct {
 		name, query    string
@@ -283,10 +285,10 @@ func TestPredictThresholds(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var r response
 			if c.raw {
-				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, "image/png", grey)
+				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, "image/png", grey, auth...)
 			} else {
 				body, ct := formBody(t, append([]formPart{{name: "image", filename: "g.png", data: grey}}, c.form...)...)
-				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, ct, body)
+				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, ct, body, auth...)
 			}
 			p := decodePrediction(t, r)
 			if p.Decision != c.decision || p.Thresholds != (inference.Thresholds{Pass: c.pass, Reject: c.rejectTh}) {
@@ -416,6 +418,33 @@ func TestTokenAuth(t *testing.T) {
 	}
 }
 
+// TestThresholdsNeedASupervisor: a request's own thresholds are refused
+// (403) without a token and with an operator's; without thresholds an
+// operator's request gets the station's; a 0.999999 pass threshold no
+// longer auto-passes a defect.
+func TestThresholdsNeedASupervisor(t *testing.T) {
+	white := stripPNG(t, 0, 1600, 255) // every patch 1.0: REJECT
+	open := start(t, Config{})
+	if r := do(t, http.MethodPost, open.url+"/api/predict?pass_threshold=0.999999&reject_threshold=0.9999999", "image/png", white); r.status != http.StatusForbidden ||
+		!strings.Contains(string(r.body), "supervisor") {
+		t.Errorf("no token, own thresholds: %d %s", r.status, r.body)
+	}
+	ts := start(t, Config{Tokens: []Token{{"op", RoleOperator}, {"sup", RoleSupervisor}}})
+	opAuth := []string{"Authorization", "Bearer op"}
+	if r := do(t, http.MethodPost, ts.url+"/api/predict?pass_threshold=0.999999&reject_threshold=0.9999999", "image/png", white, opAuth...); r.status != http.StatusForbidden {
+		t.Errorf("operator token, own thresholds: %d %s", r.status, r.body)
+	}
+	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/png", white, opAuth...)); p.Decision != "REJECT" || p.Thresholds != (inference.Thresholds{Pass: 0.4, Reject: 0.65}) {
+		t.Errorf("operator token, station's thresholds: %s %+v", p.Decision, p.Thresholds)
+	}
+	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict?reject_threshold=0.5", "image/png", white, "Authorization", "Bearer sup")); p.Thresholds.Reject != 0.5 {
+		t.Errorf("supervisor token: thresholds %+v", p.Thresholds)
+	}
+	if ts.engine.Runs() != 2 || open.engine.Runs() != 0 {
+		t.Errorf("refused requests ran the model: %d, %d", ts.engine.Runs(), open.engine.Runs())
+	}
+}
+
 func TestReadTokenFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
@@ -425,10 +454,15 @@ func TestReadTokenFile(t *testing.T) {
 		}
 		return p
 	}
-	if tok, err := ReadTokenFile(write("ok", "  abc123\n")); err != nil || tok != "abc123" {
-		t.Errorf("got %q, %v; want abc123", tok, err)
+	if tok, err := ReadTokenFile(write("ok", "  abc123\n")); err != nil || len(tok) != 1 || tok[0] != (Token{"abc123", RoleOperator}) {
+		t.Errorf("got %v, %v; want abc123 as an operator's", tok, err)
 	}
-	for name, content := range map[string]string{"empty": "", "blank": " \n\t\n", "two words": "abc def\n"} {
+	toks, err := ReadTokenFile(write("roles", "# the line's tokens\noperator op-1\n\nSupervisor sup-2\nadmin adm-3\n"))
+	if err != nil || fmt.Sprint(toks) != "[{op-1 operator} {sup-2 supervisor} {adm-3 admin}]" {
+		t.Errorf("roles: %v, %v", toks, err)
+	}
+	for name, content := range map[string]string{"empty": "", "blank": " \n\t\n", "three words": "abc def ghi\n",
+		"unknown role": "boss tok\n", "same token twice": "a\nsupervisor a\n", "comments only": "# none\n"} {
 		if _, err := ReadTokenFile(write(name, content)); err == nil {
 			t.Errorf("%s token file accepted", name)
 		}
