@@ -43,6 +43,7 @@ var chainTables = []chainTable{
 	{"decision", "decisions", []string{"id", "inspection_id", "decided_at", "kind", "decision", "operator", "reason"}},
 	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}},
 	{"purge", "archive_purges", []string{"id", "purged_at", "path", "bytes", "reason"}},
+	{"access", "access_events", []string{"id", "at", "user", "event", "detail"}},
 }
 
 func tableOf(kind string) (chainTable, bool) {

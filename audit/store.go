@@ -138,7 +138,7 @@ func migrate(db *sql.DB) error {
 	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain'`).Scan(&hadChain); err != nil {
 		return err
 	}
-	if _, err := db.Exec(schema + chainSchema); err != nil {
+	if _, err := db.Exec(schema + chainSchema + usersSchema); err != nil {
 		return err
 	}
 	if err := addMissingColumns(db); err != nil {

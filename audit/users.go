@@ -1,0 +1,258 @@
+package audit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Named users with roles. An operator decides strips; a supervisor also
+// changes the settings that change decisions (thresholds, model); an
+// admin also manages users. Passwords are kept only as bcrypt hashes in
+// the station's database. Every sign-in, failed attempt, unlock, sign-out
+// and change of a user is an access event, chained like every record.
+
+// Roles, least to most.
+const (
+	RoleOperator   = "operator"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// MinPasswordLength is the shortest password (or PIN) a user may have.
+const MinPasswordLength = 6
+
+// passwordCost is bcrypt's work factor.
+const passwordCost = 11
+
+const usersSchema = `
+CREATE TABLE IF NOT EXISTS users (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+	role       TEXT NOT NULL CHECK (role IN ('operator','supervisor','admin')),
+	hash       TEXT NOT NULL,
+	created_at TEXT NOT NULL,
+	disabled   INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS access_events (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	at     TEXT NOT NULL,
+	user   TEXT NOT NULL,
+	event  TEXT NOT NULL,
+	detail TEXT NOT NULL
+);
+`
+
+// User is a named user.
+type User struct {
+	Name     string `json:"name"`
+	Role     string `json:"role"`
+	Disabled bool   `json:"disabled,omitempty"`
+}
+
+// Can says whether the user's role includes role.
+func (u User) Can(role string) bool { return rank(u.Role) >= rank(role) }
+
+func rank(role string) int {
+	switch role {
+	case RoleOperator:
+		return 1
+	case RoleSupervisor:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Access events.
+const (
+	EventSignIn      = "sign_in"
+	EventFailed      = "failed_sign_in"
+	EventUnlock      = "unlock"
+	EventSignOut     = "sign_out"
+	EventUserAdded   = "user_added"
+	EventUserChanged = "user_changed"
+)
+
+// ErrWrongPassword is a sign-in refused for its name or password (which
+// one is not said).
+var ErrWrongPassword = errors.New("unknown user or wrong password")
+
+func checkUserName(name string) error {
+	if name == "" || len(name) > 64 || strings.TrimSpace(name) != name {
+		return fmt.Errorf("user name %q must be 1 to 64 characters without surrounding spaces", name)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("user name %q holds a control character", name)
+		}
+	}
+	return nil
+}
+
+// AddUser creates a user; by names who did it (for the access events).
+func (s *Store) AddUser(ctx context.Context, by, name, role, password string) error {
+	if err := checkUserName(name); err != nil {
+		return err
+	}
+	if rank(role) == 0 {
+		return fmt.Errorf("role %q is not operator, supervisor or admin", role)
+	}
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("the password needs at least %d characters", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	if err != nil {
+		return err
+	}
+	return s.inTx(ctx, "add user "+name, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO users (name, role, hash, created_at) VALUES (?,?,?,?)`,
+			name, role, string(hash), time.Now().UTC().Format(timeLayout)); err != nil {
+			if strings.Contains(err.Error(), "UNIQUE") {
+				return fmt.Errorf("a user named %s exists already", name)
+			}
+			return err
+		}
+		return addAccessEvent(ctx, tx, by, EventUserAdded, name+" as "+role)
+	})
+}
+
+// SetPassword gives a user a new password.
+func (s *Store) SetPassword(ctx context.Context, by, name, password string) error {
+	if len(password) < MinPasswordLength {
+		return fmt.Errorf("the password needs at least %d characters", MinPasswordLength)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), passwordCost)
+	if err != nil {
+		return err
+	}
+	return s.changeUser(ctx, by, name, "new password", `UPDATE users SET hash = ? WHERE name = ?`, string(hash), name)
+}
+
+// SetDisabled disables (or enables again) a user: a disabled user cannot
+// sign in. Users are never deleted: the trail names them.
+func (s *Store) SetDisabled(ctx context.Context, by, name string, disabled bool) error {
+	detail := "enabled"
+	if disabled {
+		detail = "disabled"
+	}
+	return s.changeUser(ctx, by, name, detail, `UPDATE users SET disabled = ? WHERE name = ?`, disabled, name)
+}
+
+func (s *Store) changeUser(ctx context.Context, by, name, detail, query string, args ...any) error {
+	return s.inTx(ctx, "change user "+name, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("no user named %s", name)
+		}
+		return addAccessEvent(ctx, tx, by, EventUserChanged, name+": "+detail)
+	})
+}
+
+// Users lists the users, by name.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name, role, disabled FROM users ORDER BY name COLLATE NOCASE`)
+	if err != nil {
+		return nil, fmt.Errorf("users: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		var u User
+		if err := rows.Scan(&u.Name, &u.Role, &u.Disabled); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// HasRole says whether an enabled user holds role or a higher one.
+func (s *Store) HasRole(ctx context.Context, role string) (bool, error) {
+	users, err := s.Users(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, u := range users {
+		if !u.Disabled && u.Can(role) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// SignIn checks a user's password (bcrypt: slow on purpose, call it off
+// the UI goroutine) and records the sign-in, or the failed attempt, as
+// event (EventSignIn or EventUnlock) with detail.
+func (s *Store) SignIn(ctx context.Context, name, password, event, detail string) (User, error) {
+	var u User
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT name, role, hash, disabled FROM users WHERE name = ?`, strings.TrimSpace(name)).
+		Scan(&u.Name, &u.Role, &hash, &u.Disabled)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return User{}, fmt.Errorf("sign-in: %s", explain(err))
+	}
+	if err == nil && !u.Disabled && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
+		return u, s.AddAccessEvent(ctx, u.Name, event, detail)
+	}
+	if err := s.AddAccessEvent(ctx, strings.TrimSpace(name), EventFailed, detail); err != nil {
+		return User{}, err
+	}
+	return User{}, ErrWrongPassword
+}
+
+// AddAccessEvent records an access event by user.
+func (s *Store) AddAccessEvent(ctx context.Context, user, event, detail string) error {
+	return s.inTx(ctx, "record "+event, func(tx *sql.Tx) error { return addAccessEvent(ctx, tx, user, event, detail) })
+}
+
+func addAccessEvent(ctx context.Context, tx *sql.Tx, user, event, detail string) error {
+	res, err := tx.ExecContext(ctx, `INSERT INTO access_events (at, user, event, detail) VALUES (?,?,?,?)`,
+		time.Now().UTC().Format(timeLayout), user, event, detail)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	return appendChain(ctx, tx, "access", id)
+}
+
+// AccessEvent is one recorded access event.
+type AccessEvent struct {
+	At     time.Time `json:"at"`
+	User   string    `json:"user"`
+	Event  string    `json:"event"`
+	Detail string    `json:"detail"`
+}
+
+// AccessEvents lists the access events, oldest first.
+func (s *Store) AccessEvents(ctx context.Context) ([]AccessEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT at, user, event, detail FROM access_events ORDER BY id`)
+	if err != nil {
+		return nil, fmt.Errorf("access events: %s", explain(err))
+	}
+	defer rows.Close()
+	var out []AccessEvent
+	for rows.Next() {
+		var e AccessEvent
+		var at string
+		if err := rows.Scan(&at, &e.User, &e.Event, &e.Detail); err != nil {
+			return nil, err
+		}
+		e.At, _ = time.Parse(timeLayout, at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
