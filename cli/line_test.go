@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"steelinspect/audit"
 	"steelinspect/internal/testbroker"
 )
 
@@ -129,5 +131,36 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(bad); err == nil {
 			t.Errorf("parseSize(%q) accepted", bad)
 		}
+	}
+}
+
+// TestUsersCommand: the first admin is made on the command line; list
+// shows roles; a bad role or no password is a usage error.
+func TestUsersCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("admin-pw-1\n"), 0o600)
+	if code, _, stderr := run(t, "users", "add", "ada", "--role", "admin", "--db", db, "--password-file", pw); code != 0 {
+		t.Fatalf("users add: %d %s", code, stderr)
+	}
+	run(t, "users", "add", "bob", "--role", "operator", "--db", db, "--password-file", pw)
+	run(t, "users", "disable", "bob", "--db", db)
+	code, out, _ := run(t, "users", "list", "--db", db)
+	if code != 0 || out != "ada\tadmin\nbob\toperator (disabled)\n" {
+		t.Errorf("users list: %d %q", code, out)
+	}
+	for _, bad := range [][]string{{"add", "eve", "--role", "boss", "--password-file", pw}, {"add", "eve", "--password-file", pw}, {"frobnicate", "x"}, {"add"}} {
+		if code, _, _ := run(t, append(append([]string{"users"}, bad...), "--db", db)...); code != ExitUsage && code != ExitFailure {
+			t.Errorf("users %v: exit %d", bad, code)
+		}
+	}
+	store, err := audit.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	if u, err := store.SignIn(context.Background(), "ada", "admin-pw-1", audit.EventSignIn, ""); err != nil || u.Role != "admin" {
+		t.Errorf("ada signs in: %+v %v", u, err)
 	}
 }
