@@ -91,7 +91,7 @@ type calibrateHost interface {
 	stationThresholds() inference.Thresholds
 	applyThresholds(t inference.Thresholds)
 	isLocked() bool
-	checkPIN(pin string, refuse func(title, msg string), then func())
+	checkUser(name, password string, refuse func(title, msg string), then func())
 	recordsAudit() bool
 	setStatus(s string)
 	onUI(f func())
@@ -605,7 +605,7 @@ func (c *calibrateView) refreshStation() {
 	text := fmt.Sprintf("The station uses Auto-Pass %.2f and Auto-Reject %.2f; its sliders accept pass %.2f–%.2f and reject %.2f–%.2f.",
 		cur.Pass, cur.Reject, passMin, passMax, rejectMin, rejectMax)
 	if c.host.isLocked() {
-		text += " Settings are locked: Apply asks for the supervisor PIN."
+		text += " Settings are locked: Apply asks a supervisor to sign in."
 	}
 	if c.report != nil && c.modelChanged(c.modelGen) {
 		text += fmt.Sprintf(" These scores are from %s; the station has switched models since, so score the set again before applying.", c.modelName)
@@ -714,35 +714,32 @@ func (c *calibrateView) onApply() {
 	c.applyUnlocked(c.thresholds)
 }
 
-// applyUnlocked applies t, asking for the PIN first while locked.
+// applyUnlocked applies t, asking a supervisor to sign in first while
+// locked.
 func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 	if !c.host.isLocked() {
 		c.apply(t)
 		return
 	}
-	if c.host.prefs().String(prefPINHash) == "" {
-		c.showMessage("Settings are locked",
-			"No supervisor PIN is set yet. Set one with Unlock… in the main window, then apply again. The station's thresholds are unchanged.")
-		return
-	}
-	c.messages = append(c.messages, "Settings are locked: PIN asked")
-	pin := newDialogEntry(true, false)
+	c.messages = append(c.messages, "Settings are locked: supervisor asked")
+	name, password := newDialogEntry(false, false), newDialogEntry(true, false)
 	d := c.keys.form("Settings are locked", "Unlock and apply", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
+		[]*widget.FormItem{widget.NewFormItem("Supervisor", name), widget.NewFormItem("Password", password)},
 		func(ok bool) {
 			if ok {
-				c.unlockAndApply(pin.Text, t)
+				c.unlockAndApply(name.Text, password.Text, t)
 			}
 		})
-	d.Resize(fyne.NewSize(420, 170))
+	d.Resize(fyne.NewSize(420, 200))
 	d.Show()
-	c.win.Canvas().Focus(pin)
+	c.win.Canvas().Focus(name)
 }
 
-// unlockAndApply checks the PIN with the main window's check (checkPIN),
-// its refusals shown in this window, and applies the pair once unlocked.
-func (c *calibrateView) unlockAndApply(pin string, t inference.Thresholds) {
-	c.host.checkPIN(pin, func(title, msg string) {
+// unlockAndApply signs the supervisor in with the main window's check
+// (checkUser), its refusals shown in this window, and applies the pair
+// once unlocked.
+func (c *calibrateView) unlockAndApply(name, password string, t inference.Thresholds) {
+	c.host.checkUser(name, password, func(title, msg string) {
 		c.showMessage(title, msg+" The station's thresholds are unchanged.")
 	}, func() { c.apply(t) })
 }

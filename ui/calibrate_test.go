@@ -281,18 +281,24 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 		t.Fatalf("sliders set %+v", c.thresholds)
 	}
 
-	// Locked, no PIN yet: refused.
+	// Locked, no supervisor on the station yet: refused, whoever signs in.
+	key := c.win.Canvas().OnTypedKey()
 	test.Tap(c.applyBtn)
+	name, ok := c.win.Canvas().Focused().(*dialogEntry)
+	if !ok {
+		t.Fatalf("supervisor box not focused: %T", c.win.Canvas().Focused())
+	}
+	test.Type(name, "mallory")
+	name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if h.ins.thresholds != old {
+	if h.ins.thresholds != old || !h.ins.isLocked() {
 		t.Fatalf("locked station took %+v", h.ins.thresholds)
 	}
-	if n := len(c.messages); n == 0 || !strings.Contains(c.messages[n-1], "No supervisor PIN") {
+	if n := len(c.messages); n == 0 || !strings.Contains(c.messages[n-1], "users add NAME --role admin") {
 		t.Errorf("messages %q", c.messages)
 	}
 	// Esc closes the message (the calibrate window's own dialogs take
 	// Enter and Esc too).
-	key := c.win.Canvas().OnTypedKey()
 	if c.keys.top() == nil {
 		t.Fatal("the message is not a keyed dialog")
 	}
@@ -301,35 +307,30 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 		t.Fatal("Esc did not close the message")
 	}
 
-	h.ins.setPIN("2468", nil)
-	h.waitIdle()
+	h.unlockAsSupervisor()
 	h.ins.lockNow()
 
-	// Locked with a PIN: the PIN is asked for; a wrong one changes nothing.
+	// Locked: a supervisor is asked to sign in; a wrong password changes
+	// nothing.
 	test.Tap(c.applyBtn)
-	if n := len(c.messages); !strings.Contains(c.messages[n-1], "PIN asked") {
+	if n := len(c.messages); !strings.Contains(c.messages[n-1], "supervisor asked") {
 		t.Errorf("messages %q", c.messages)
 	}
-	// typed into the focused PIN box and submitted with Enter
-	pin, ok := c.win.Canvas().Focused().(*dialogEntry)
-	if !ok {
-		t.Fatalf("PIN box not focused: %T", c.win.Canvas().Focused())
-	}
-	test.Type(pin, "1357")
-	pin.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	c.unlockAndApply(supervisorName, "wrong-pw", want)
 	h.waitIdle()
 	if h.ins.thresholds != old || !h.ins.isLocked() {
-		t.Fatalf("wrong PIN: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
+		t.Fatalf("wrong password: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
 	}
-	if n := len(c.messages); !strings.Contains(c.messages[n-1], "Wrong PIN") {
+	if n := len(c.messages); !strings.Contains(c.messages[n-1], "wrong password") {
 		t.Errorf("messages %q", c.messages)
 	}
 
-	// The right PIN unlocks and applies, through the sliders' path.
-	c.unlockAndApply("2468", want)
+	// The supervisor's password unlocks and applies, through the sliders'
+	// path.
+	c.unlockAndApply(supervisorName, supervisorPassword, want)
 	h.waitIdle()
 	if h.ins.thresholds != want || h.ins.isLocked() {
-		t.Fatalf("after the right PIN: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
+		t.Fatalf("after the supervisor's sign-in: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
 	}
 	w := &h.ins.w
 	if round2(w.passSlider.Value) != want.Pass || round2(w.rejectSlider.Value) != want.Reject || w.passValue.Text != "0.30" || w.rejectValue.Text != "0.70" {
@@ -365,18 +366,25 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	if c.thresholds.Pass != passMin {
 		t.Errorf("pass slider set to 0.05 gave %+v", c.thresholds)
 	}
-	// Apply with the PIN asked for again: Enter in the PIN box applies.
+	// Apply with the sign-in asked for again, typed in and sent with
+	// Enter.
 	h.ins.lockNow()
 	test.Tap(c.applyBtn)
-	pin, ok = c.win.Canvas().Focused().(*dialogEntry)
+	name, ok = c.win.Canvas().Focused().(*dialogEntry)
 	if !ok {
-		t.Fatalf("PIN box not focused: %T", c.win.Canvas().Focused())
+		t.Fatalf("supervisor box not focused: %T", c.win.Canvas().Focused())
 	}
-	test.Type(pin, "2468")
-	pin.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	test.Type(name, supervisorName)
+	c.win.Canvas().FocusNext()
+	password, ok := c.win.Canvas().Focused().(*dialogEntry)
+	if !ok || !password.Password {
+		t.Fatalf("password box not next: %T", c.win.Canvas().Focused())
+	}
+	test.Type(password, supervisorPassword)
+	password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
 	if h.ins.thresholds.Pass != passMin {
-		t.Errorf("Enter in the PIN box: %+v", h.ins.thresholds)
+		t.Errorf("Enter in the sign-in: %+v (messages %q)", h.ins.thresholds, c.messages)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -177,5 +178,25 @@ func TestDisplayImageBounded(t *testing.T) {
 	big := displayImage(image.NewGray(image.Rect(0, 0, 9000, 1000)))
 	if b := big.Bounds(); b.Dx() != displayMaxSide {
 		t.Errorf("display copy %v, want width %d", b, displayMaxSide)
+	}
+}
+
+// Test users of the stations the tests run.
+const supervisorName, supervisorPassword = "sup", "sup-pw-1"
+
+// unlockAsSupervisor makes a supervisor in the station's trail (once) and
+// unlocks the settings as them, through the window's own check.
+func (h *harness) unlockAsSupervisor() {
+	h.t.Helper()
+	ctx := context.Background()
+	if ok, _ := h.ins.store.HasRole(ctx, audit.RoleSupervisor); !ok {
+		if err := h.ins.store.AddUser(ctx, "test", supervisorName, audit.RoleSupervisor, supervisorPassword); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.ins.checkUser(supervisorName, supervisorPassword, h.ins.showError, nil)
+	h.waitIdle()
+	if h.ins.isLocked() {
+		h.t.Fatalf("not unlocked: %q", h.ins.errorsShown)
 	}
 }

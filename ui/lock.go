@@ -3,36 +3,29 @@ package ui
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/crypto/bcrypt"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
-// prefPINHash is the Preferences key of the supervisor PIN's bcrypt hash;
-// the PIN itself is never stored.
-const prefPINHash = "supervisor_pin_bcrypt"
-
-// pinCost is the bcrypt cost of the PIN hash.
-const pinCost = 11
-
-// defaultLockIdle is how long settings stay unlocked without a change.
+// defaultLockIdle is how long settings stay unlocked without a change:
+// the supervisor who unlocked them is signed out after it.
 const defaultLockIdle = 3 * time.Minute
-
-// minPINLength is the shortest PIN accepted when one is set.
-const minPINLength = 4
 
 // lockState is the supervisor lock on thresholds and model. It applies
 // when the window keeps an audit trail (a station); without one the
 // settings stay free as before. It belongs to the UI goroutine.
 type lockState struct {
-	locked  bool
+	locked bool
+	// by is the supervisor or admin who unlocked the settings ("" while
+	// locked).
+	by      string
 	idle    time.Duration // 0: defaultLockIdle
 	timer   *time.Timer
 	gen     int                  // counts unlocks, to tell stale idle timers
@@ -94,7 +87,7 @@ func (i *Inspector) refreshLock() {
 		w.lockBtn.Hide()
 	} else {
 		w.lockIcon.SetResource(theme.NewSuccessThemedResource(theme.VisibilityIcon()))
-		w.lockLabel.SetText("Unlocked")
+		w.lockLabel.SetText("Unlocked by " + i.lock.by)
 		w.unlockBtn.Hide()
 		w.lockBtn.Show()
 	}
@@ -106,110 +99,63 @@ func lockIconResource() fyne.Resource {
 		`<path fill="#000000" d="M12 1a5 5 0 0 0-5 5v4H5v13h14V10h-2V6a5 5 0 0 0-5-5zm-3 5a3 3 0 0 1 6 0v4H9V6zm3 8a2 2 0 0 1 1 3.7V20h-2v-2.3A2 2 0 0 1 12 14z"/></svg>`))
 }
 
-// askUnlock asks for the supervisor PIN, or to set one when none is set
-// yet, and runs then once unlocked.
+// noSupervisorYet is why the settings cannot be unlocked on a station
+// without a supervisor or admin: whoever clicked first must not become
+// one.
+const noSupervisorYet = "No supervisor or admin exists on this station yet, so the settings stay locked. " +
+	"An admin is made on the station's command line: steelinspect users add NAME --role admin"
+
+// askUnlock asks a supervisor or admin to sign in, and runs then once
+// the settings are unlocked.
 func (i *Inspector) askUnlock(then func()) {
-	if i.app.Preferences().String(prefPINHash) == "" {
-		i.askNewPIN(then)
-		return
-	}
-	pin := newDialogEntry(true, false)
+	name, password := newDialogEntry(false, false), newDialogEntry(true, false)
 	d := i.keyedForm("Unlock settings", "Unlock", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Supervisor PIN", pin)},
+		[]*widget.FormItem{widget.NewFormItem("Supervisor", name), widget.NewFormItem("Password", password)},
 		func(ok bool) {
 			if ok {
-				i.unlock(pin.Text, then)
+				i.checkUser(name.Text, password.Text, i.showError, then)
 			}
 		})
-	d.Resize(fyne.NewSize(380, 160))
+	d.Resize(fyne.NewSize(420, 200))
 	d.Show()
-	i.win.Canvas().Focus(pin)
+	i.win.Canvas().Focus(name)
 }
 
-// askNewPIN offers to set the supervisor PIN on first use.
-func (i *Inspector) askNewPIN(then func()) {
-	pin, again := newDialogEntry(true, false), newDialogEntry(true, false)
-	pin.Validator = func(s string) error {
-		if len(strings.TrimSpace(s)) < minPINLength {
-			return fmt.Errorf("at least %d characters", minPINLength)
-		}
-		return nil
-	}
-	d := i.keyedForm("Set the supervisor PIN", "Set PIN", "Cancel",
-		[]*widget.FormItem{
-			widget.NewFormItem("New PIN", pin),
-			widget.NewFormItem("Repeat", again),
-		},
-		func(ok bool) {
-			if !ok {
-				return
-			}
-			if pin.Text != again.Text {
-				i.showError("PIN not set", "the two PINs differ")
-				return
-			}
-			i.setPIN(pin.Text, then)
-		})
-	d.Resize(fyne.NewSize(420, 220))
-	d.Show()
-	i.win.Canvas().Focus(pin)
-}
-
-// setPIN stores the bcrypt hash of a new PIN and unlocks.
-func (i *Inspector) setPIN(pin string, then func()) {
-	if len(strings.TrimSpace(pin)) < minPINLength {
-		i.showError("PIN not set", fmt.Sprintf("the PIN needs at least %d characters", minPINLength))
+// checkUser is the one check of a supervisor's sign-in (the main window's
+// Unlock and the Calibrate view's "Unlock and apply"): off the UI
+// goroutine (bcrypt is slow on purpose), it signs name in through the
+// audit trail, which records the attempt; a supervisor or admin unlocks
+// the settings and then runs; anyone else is told why by refuse, the
+// settings left locked.
+func (i *Inspector) checkUser(name, password string, refuse func(title, msg string), then func()) {
+	store, ctx := i.store, i.ctx
+	if store == nil {
 		return
 	}
 	i.goBackground(func() func() {
-		hash, err := bcrypt.GenerateFromPassword([]byte(pin), pinCost)
-		return func() {
-			if err != nil {
-				i.showError("PIN not set", err.Error())
-				return
-			}
-			i.app.Preferences().SetString(prefPINHash, string(hash))
-			i.recordSetting("supervisor_pin", "", "set")
-			i.setLocked(false)
-			if then != nil {
-				then()
+		if ok, err := store.HasRole(ctx, audit.RoleSupervisor); err != nil || !ok {
+			return func() { refuse("Settings stay locked", noSupervisorYet) }
+		}
+		u, err := store.SignIn(ctx, name, password, audit.EventSignIn, "to unlock the settings")
+		if err == nil && !u.Can(audit.RoleSupervisor) {
+			store.AddAccessEvent(ctx, u.Name, "unlock_refused", "role "+u.Role)
+			return func() {
+				refuse("Not unlocked", fmt.Sprintf("%s is an operator: the settings need a supervisor or admin. They stay locked.", u.Name))
 			}
 		}
-	})
-}
-
-// unlock checks a PIN (checkPIN) and unlocks when it matches; with no PIN
-// set yet it offers to set one.
-func (i *Inspector) unlock(pin string, then func()) {
-	if i.app.Preferences().String(prefPINHash) == "" {
-		i.askNewPIN(then)
-		return
-	}
-	i.checkPIN(pin, i.showError, then)
-}
-
-// checkPIN is the one PIN check (the main window's Unlock and the
-// Calibrate view's "Unlock and apply"): it compares pin with the stored
-// bcrypt hash off the UI goroutine (bcrypt is slow on purpose), unlocks and
-// runs then when it matches, and otherwise tells refuse why, the settings
-// left locked.
-func (i *Inspector) checkPIN(pin string, refuse func(title, msg string), then func()) {
-	hash := i.app.Preferences().String(prefPINHash)
-	if hash == "" {
-		refuse("Settings are locked", "No supervisor PIN is set yet. Set one with Unlock… in the main window.")
-		return
-	}
-	i.goBackground(func() func() {
-		err := bcrypt.CompareHashAndPassword([]byte(hash), []byte(pin))
+		if err == nil {
+			err = store.AddAccessEvent(ctx, u.Name, audit.EventUnlock, "settings")
+		}
 		return func() {
 			switch {
-			case errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
-				refuse("Wrong PIN", "The settings stay locked.")
+			case errors.Is(err, audit.ErrWrongPassword):
+				refuse("Not unlocked", "Unknown user or wrong password. The settings stay locked.")
 				return
 			case err != nil:
-				refuse("Cannot check the PIN", err.Error())
+				refuse("Cannot check the sign-in", err.Error())
 				return
 			}
+			i.lock.by = u.Name
 			i.setLocked(false)
 			if then != nil {
 				then()
@@ -222,6 +168,14 @@ func (i *Inspector) checkPIN(pin string, refuse func(title, msg string), then fu
 func (i *Inspector) lockNow() { i.setLocked(true) }
 
 func (i *Inspector) setLocked(locked bool) {
+	if locked && i.lock.by != "" {
+		by, store, ctx := i.lock.by, i.store, i.ctx
+		i.lock.by = ""
+		i.goBackground(func() func() {
+			store.AddAccessEvent(ctx, by, audit.EventSignOut, "settings locked")
+			return nil
+		})
+	}
 	i.lock.locked = locked
 	i.lock.gen++
 	i.lock.stopTimer()
@@ -280,7 +234,10 @@ func (i *Inspector) recordThresholds() {
 // goroutine.
 func (i *Inspector) recordSetting(setting, old, new string) {
 	who := "supervisor"
-	if i.review.operator != "" {
+	if i.lock.by != "" {
+		who = i.lock.by
+	}
+	if i.review.operator != "" && i.review.operator != i.lock.by {
 		who += " (operator " + i.review.operator + ")"
 	}
 	i.recordSettingBy(who, setting, old, new)

@@ -101,9 +101,59 @@ func (i *Inspector) decided(it *item) {
 	}
 }
 
-// askOperator asks for the operator's name: once per shift at start, and
-// again from "Change operator". The name is kept in memory only.
+// askOperator asks who is on shift: once at start, and again from
+// "Change operator". On a station with named users the operator signs in
+// (recorded); on one without any yet, a name or badge number is typed.
 func (r *reviewPanel) askOperator(change bool) {
+	if store := r.host.auditStore(); store != nil {
+		if ok, err := store.HasRole(r.host.lifetime(), audit.RoleOperator); err == nil && ok {
+			r.askSignIn(change)
+			return
+		}
+	}
+	r.askName(change)
+}
+
+// askSignIn asks the operator on shift to sign in.
+func (r *reviewPanel) askSignIn(change bool) {
+	name, password := newDialogEntry(false, false), newDialogEntry(true, false)
+	title := "Operator on shift"
+	if change {
+		title = "Change operator"
+	}
+	d := r.host.keyedForm(title, "Sign in", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("User", name), widget.NewFormItem("Password", password)},
+		func(ok bool) {
+			if ok {
+				r.signIn(name.Text, password.Text, change)
+			}
+		})
+	d.Resize(fyne.NewSize(420, 200))
+	r.prompt = d
+	d.Show()
+	r.host.window().Canvas().Focus(name)
+}
+
+// signIn checks the operator's password off the UI goroutine; the
+// audit trail records the sign-in or the failed attempt.
+func (r *reviewPanel) signIn(name, password string, change bool) {
+	h := r.host
+	store, ctx := h.auditStore(), h.lifetime()
+	h.goBackground(func() func() {
+		u, err := store.SignIn(ctx, name, password, audit.EventSignIn, "operator on shift")
+		return func() {
+			if err != nil {
+				h.showError("Not signed in", "Unknown user or wrong password.")
+				return
+			}
+			r.setOperator(u.Name)
+		}
+	})
+}
+
+// askName asks for the operator's name or badge number, on a station
+// without named users. The name is kept in memory only.
+func (r *reviewPanel) askName(change bool) {
 	entry := newDialogEntry(false, false)
 	entry.SetPlaceHolder("Name or badge number")
 	entry.SetText(r.operator)

@@ -99,7 +99,7 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	if h.ins.w.decision.Text != "REVIEW" || len(history(t, store)) != 2 {
 		t.Fatalf("card %q, %d records", h.ins.w.decision.Text, len(history(t, store)))
 	}
-	h.ins.setPIN("2468", nil)
+	h.unlockAsSupervisor()
 	h.waitIdle()
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
 	h.waitIdle()
@@ -147,5 +147,52 @@ func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	last := changes[len(changes)-1]
 	if last.Setting != "preferences_outside_station" || !strings.Contains(last.OldValue, "pass 0.50 reject 0.80") {
 		t.Errorf("last recorded change %+v", last)
+	}
+}
+
+// TestOperatorSignsIn: on a station with named users the operator on
+// shift signs in (a user, not free text); a wrong password is refused;
+// both are recorded.
+func TestOperatorSignsIn(t *testing.T) {
+	store := openStore(t)
+	ctx := context.Background()
+	if err := store.AddUser(ctx, "test", "olga", audit.RoleOperator, "olga-pw-1"); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{Audit: store})
+	canvas := h.ins.Window().Canvas()
+	signIn := func(name, pw string) {
+		t.Helper()
+		user, ok := canvas.Focused().(*dialogEntry)
+		if !ok || user.Password {
+			t.Fatalf("no user box focused: %T", canvas.Focused())
+		}
+		test.Type(user, name)
+		canvas.FocusNext()
+		password, ok := canvas.Focused().(*dialogEntry)
+		if !ok || !password.Password {
+			t.Fatalf("no password box next: %T", canvas.Focused())
+		}
+		test.Type(password, pw)
+		password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+		h.waitIdle()
+	}
+	signIn("olga", "not-her-pw")
+	if h.ins.review.operator != "" || len(h.ins.errorsShown) != 1 || !strings.Contains(h.ins.errorsShown[0], "wrong password") {
+		t.Fatalf("wrong password: operator %q, errors %q", h.ins.review.operator, h.ins.errorsShown)
+	}
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // the error
+	h.ins.review.askOperator(true)
+	signIn("Olga", "olga-pw-1")
+	if h.ins.review.operator != "olga" {
+		t.Fatalf("operator %q after signing in", h.ins.review.operator)
+	}
+	events, _ := store.AccessEvents(ctx)
+	var got []string
+	for _, e := range events {
+		got = append(got, e.User+":"+e.Event)
+	}
+	if !strings.Contains(strings.Join(got, ","), "olga:failed_sign_in,olga:sign_in") {
+		t.Errorf("access events %v", got)
 	}
 }

@@ -13,7 +13,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
-	"golang.org/x/crypto/bcrypt"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
@@ -228,8 +227,7 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if w.decision.Text != "REVIEW" {
 		t.Fatalf("decision %q", w.decision.Text)
 	}
-	h.ins.setPIN("2468", nil) // first use sets the PIN and unlocks
-	h.waitIdle()
+	h.unlockAsSupervisor()
 	w.rejectSlider.SetValue(0.55)
 	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT now") {
 		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.thresholds, w.decision.Text, w.level.Text)
@@ -259,34 +257,53 @@ func TestSupervisorLock(t *testing.T) {
 		t.Errorf("locked slider changed the threshold to %v", h.ins.thresholds.Reject)
 	}
 
-	// First use sets the PIN; only its bcrypt hash is stored.
-	h.ins.setPIN("2468", nil)
+	// Without a supervisor on the station nobody can unlock: the first
+	// to click does not become one.
+	h.ins.checkUser("mallory", "whatever-pw", h.ins.showError, nil)
 	h.waitIdle()
-	hash := h.app.Preferences().String(prefPINHash)
-	if cost, err := bcrypt.Cost([]byte(hash)); err != nil || cost < 10 || strings.Contains(hash, "2468") {
-		t.Fatalf("stored PIN %q (cost %d, %v)", hash, cost, err)
+	if !h.ins.isLocked() || len(h.ins.errorsShown) != 1 || !strings.Contains(h.ins.errorsShown[0], "users add NAME --role admin") {
+		t.Fatalf("unlock without a supervisor: locked %v, errors %q", h.ins.isLocked(), h.ins.errorsShown)
 	}
-	if h.ins.isLocked() {
-		t.Fatal("setting the PIN did not unlock")
+	// A supervisor made on the command line signs in; an operator may not
+	// unlock; a wrong password changes nothing. Each attempt is recorded.
+	h.unlockAsSupervisor()
+	if w.lockLabel.Text != "Unlocked by sup" {
+		t.Errorf("lock label %q", w.lockLabel.Text)
 	}
 	h.ins.lockNow()
 	if !w.passSlider.Disabled() {
 		t.Fatal("Lock did not lock")
 	}
-
-	h.ins.unlock("1357", nil)
-	h.waitIdle()
-	if !h.ins.isLocked() || !w.rejectSlider.Disabled() {
-		t.Fatal("wrong PIN unlocked")
+	if err := store.AddUser(context.Background(), "test", "olga", audit.RoleOperator, "olga-pw-1"); err != nil {
+		t.Fatal(err)
 	}
-	if len(h.ins.errorsShown) != 1 || !strings.Contains(h.ins.errorsShown[0], "Wrong PIN") {
-		t.Errorf("errors %q", h.ins.errorsShown)
+	h.ins.errorsShown = nil
+	for _, try := range []struct{ name, pw, want string }{
+		{"olga", "olga-pw-1", "is an operator"}, {"sup", "wrong-pw", "wrong password"},
+	} {
+		h.ins.checkUser(try.name, try.pw, h.ins.showError, nil)
+		h.waitIdle()
+		if !h.ins.isLocked() || !w.rejectSlider.Disabled() {
+			t.Fatalf("%s unlocked", try.name)
+		}
+		if n := len(h.ins.errorsShown); n == 0 || !strings.Contains(h.ins.errorsShown[n-1], try.want) {
+			t.Errorf("%s: errors %q", try.name, h.ins.errorsShown)
+		}
 	}
-
-	h.ins.unlock("2468", nil)
+	h.ins.checkUser(supervisorName, supervisorPassword, h.ins.showError, nil)
 	h.waitIdle()
 	if h.ins.isLocked() || w.rejectSlider.Disabled() {
-		t.Fatal("right PIN did not unlock")
+		t.Fatal("the supervisor's sign-in did not unlock")
+	}
+	events, _ := store.AccessEvents(context.Background())
+	var seen []string
+	for _, e := range events {
+		seen = append(seen, e.User+":"+e.Event)
+	}
+	for _, want := range []string{"sup:unlock", "sup:sign_out", "olga:unlock_refused", "sup:failed_sign_in"} {
+		if !strings.Contains(strings.Join(seen, ","), want) {
+			t.Errorf("access events %v lack %s", seen, want)
+		}
 	}
 	// A drag: many steps, one record when it settles.
 	w.rejectSlider.OnChanged(0.60)
@@ -479,7 +496,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 		t.Error("the Sound choice is not kept")
 	}
 	// New thresholds restart the watcher with them.
-	h.ins.setPIN("2468", nil)
+	h.unlockAsSupervisor()
 	h.waitIdle()
 	h.ins.w.rejectSlider.SetValue(0.55)
 	h.waitIdle()
@@ -517,7 +534,7 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 	if h.ins.models.manifest.Name != "tiny-nchw" {
 		t.Fatal("model changed while locked")
 	}
-	h.ins.setPIN("2468", nil)
+	h.unlockAsSupervisor()
 	h.waitIdle()
 	if h.ins.w.modelBtn.Disabled() {
 		t.Fatal("Open model… disabled after unlocking")

@@ -56,7 +56,6 @@ func TestTeachShots(t *testing.T) {
 	os.RemoveAll(home)
 	defer os.RemoveAll(home)
 	p := shotsApp.Preferences()
-	p.SetString(prefPINHash, "")
 	p.RemoveValue(prefPass)
 	p.RemoveValue(prefReject)
 	p.RemoveValue(prefFineMap)
@@ -118,7 +117,7 @@ func TestTeachShots(t *testing.T) {
 	fyne.DoAndWait(func() {
 		ins.review.setOperator("M. Keller")
 		clearOverlays()
-		ins.setPIN("2468", nil)
+		unlockShots(ins)
 	})
 	waitFor("the unlock", func() bool { return !ins.isLocked() })
 	fyne.DoAndWait(func() { ins.open([]source{{name: filepath.Base(strip), path: strip}}) })

@@ -152,7 +152,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	if h.ins.teach != nil {
 		t.Fatal("teaching started while locked")
 	}
-	h.ins.setPIN("2468", nil)
+	h.unlockAsSupervisor()
 	h.waitIdle()
 	if h.ins.models.teachBtn.Disabled() {
 		t.Fatal("Teach good steel… disabled after unlocking")
