@@ -81,6 +81,11 @@ const (
 	EventUserChanged = "user_changed"
 )
 
+// SettingOperatorFreeText is the recorded setting ("on" or "off") that
+// lets the operator on shift be typed in rather than signed in, on a
+// station with users (an admin's choice, made on the command line).
+const SettingOperatorFreeText = "operator_free_text"
+
 // ErrWrongPassword is a sign-in refused for its name or password (which
 // one is not said).
 var ErrWrongPassword = errors.New("unknown user or wrong password")

@@ -155,11 +155,17 @@ func TestUsersCommand(t *testing.T) {
 			t.Errorf("users %v: exit %d", bad, code)
 		}
 	}
+	if code, _, _ := run(t, "users", "free-text", "on", "--db", db); code != 0 {
+		t.Errorf("users free-text on: exit %d", code)
+	}
 	store, err := audit.Open(db)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	if s, _ := store.LatestSettings(context.Background()); s[audit.SettingOperatorFreeText] != "on" {
+		t.Errorf("free text setting %v", s)
+	}
 	if u, err := store.SignIn(context.Background(), "ada", "admin-pw-1", audit.EventSignIn, ""); err != nil || u.Role != "admin" {
 		t.Errorf("ada signs in: %+v %v", u, err)
 	}

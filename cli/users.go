@@ -16,7 +16,7 @@ import (
 // one exists.
 func runUsers(args []string, env Env) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: usage: steelinspect users add NAME --role operator|supervisor|admin [--password-file F] | list | passwd NAME | disable NAME | enable NAME", errUsage)
+		return fmt.Errorf("%w: usage: steelinspect users add NAME --role operator|supervisor|admin [--password-file F] | list | passwd NAME | disable NAME | enable NAME | free-text on|off", errUsage)
 	}
 	sub, args := args[0], args[1:]
 	var db dbFlag
@@ -65,6 +65,16 @@ func runUsers(args []string, env Env) error {
 		return nil
 	case "disable", "enable":
 		return store.SetDisabled(ctx, by, rest[0], sub == "disable")
+	case "free-text":
+		// whether the operator on shift may be typed in rather than signed in
+		if rest[0] != "on" && rest[0] != "off" {
+			return fmt.Errorf("%w: users free-text on|off", errUsage)
+		}
+		old, err := store.LatestSettings(ctx)
+		if err != nil {
+			return err
+		}
+		return store.AddSettingChange(ctx, by, audit.SettingOperatorFreeText, old[audit.SettingOperatorFreeText], rest[0])
 	}
 	return fmt.Errorf("%w: users %s: not add, list, passwd, disable or enable", errUsage, sub)
 }

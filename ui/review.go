@@ -103,10 +103,13 @@ func (i *Inspector) decided(it *item) {
 
 // askOperator asks who is on shift: once at start, and again from
 // "Change operator". On a station with named users the operator signs in
-// (recorded); on one without any yet, a name or badge number is typed.
+// (recorded); on one without any yet, or where an admin allowed it
+// (steelinspect users free-text on), a name or badge number is typed.
 func (r *reviewPanel) askOperator(change bool) {
 	if store := r.host.auditStore(); store != nil {
-		if ok, err := store.HasRole(r.host.lifetime(), audit.RoleOperator); err == nil && ok {
+		ctx := r.host.lifetime()
+		settings, _ := store.LatestSettings(ctx)
+		if ok, err := store.HasRole(ctx, audit.RoleOperator); err == nil && ok && settings[audit.SettingOperatorFreeText] != "on" {
 			r.askSignIn(change)
 			return
 		}

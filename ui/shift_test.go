@@ -195,4 +195,19 @@ func TestOperatorSignsIn(t *testing.T) {
 	if !strings.Contains(strings.Join(got, ","), "olga:failed_sign_in,olga:sign_in") {
 		t.Errorf("access events %v", got)
 	}
+	// where an admin allowed it, a name is typed instead
+	if err := store.AddSettingChange(ctx, "ada", audit.SettingOperatorFreeText, "", "on"); err != nil {
+		t.Fatal(err)
+	}
+	h.ins.review.askOperator(true)
+	if e, ok := canvas.Focused().(*dialogEntry); !ok || e.Password {
+		t.Fatalf("no name box: %T", canvas.Focused())
+	} else {
+		e.SetText("") // it offers the operator on shift
+		test.Type(e, "temp worker 7")
+		e.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	}
+	if h.ins.review.operator != "temp worker 7" {
+		t.Errorf("typed operator %q", h.ins.review.operator)
+	}
 }
