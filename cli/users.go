@@ -46,37 +46,47 @@ func runUsers(args []string, env Env) error {
 	case "list":
 		return listUsers(ctx, store, env)
 	case "add", "passwd":
-		if sub == "add" && *role == "" {
-			return fmt.Errorf("%w: users add needs --role operator, supervisor or admin", errUsage)
-		}
-		pw, err := readPassword(*pwFile, os.Stdin)
-		if err != nil {
-			return err
-		}
-		if sub == "add" {
-			err = store.AddUser(ctx, by, rest[0], strings.ToLower(*role), pw)
-		} else {
-			err = store.SetPassword(ctx, by, rest[0], pw)
-		}
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(env.Stderr, "steelinspect users: %s %s, recorded in %s\n", sub, rest[0], store.Path())
-		return nil
+		return setUser(ctx, store, env, by, sub, rest[0], *role, *pwFile)
 	case "disable", "enable":
 		return store.SetDisabled(ctx, by, rest[0], sub == "disable")
 	case "free-text":
-		// whether the operator on shift may be typed in rather than signed in
-		if rest[0] != "on" && rest[0] != "off" {
-			return fmt.Errorf("%w: users free-text on|off", errUsage)
-		}
-		old, err := store.LatestSettings(ctx)
-		if err != nil {
-			return err
-		}
-		return store.AddSettingChange(ctx, by, audit.SettingOperatorFreeText, old[audit.SettingOperatorFreeText], rest[0])
+		return setFreeText(ctx, store, by, rest[0])
 	}
-	return fmt.Errorf("%w: users %s: not add, list, passwd, disable or enable", errUsage, sub)
+	return fmt.Errorf("%w: users %s: not add, list, passwd, disable, enable or free-text", errUsage, sub)
+}
+
+// setUser adds a user (sub "add") or gives one a new password ("passwd").
+func setUser(ctx context.Context, store *audit.Store, env Env, by, sub, name, role, pwFile string) error {
+	if sub == "add" && role == "" {
+		return fmt.Errorf("%w: users add needs --role operator, supervisor or admin", errUsage)
+	}
+	pw, err := readPassword(pwFile, os.Stdin)
+	if err != nil {
+		return err
+	}
+	if sub == "add" {
+		err = store.AddUser(ctx, by, name, strings.ToLower(role), pw)
+	} else {
+		err = store.SetPassword(ctx, by, name, pw)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "steelinspect users: %s %s, recorded in %s\n", sub, name, store.Path())
+	return nil
+}
+
+// setFreeText records whether the operator on shift may be typed in
+// rather than signed in.
+func setFreeText(ctx context.Context, store *audit.Store, by, onOff string) error {
+	if onOff != "on" && onOff != "off" {
+		return fmt.Errorf("%w: users free-text on|off", errUsage)
+	}
+	old, err := store.LatestSettings(ctx)
+	if err != nil {
+		return err
+	}
+	return store.AddSettingChange(ctx, by, audit.SettingOperatorFreeText, old[audit.SettingOperatorFreeText], onOff)
 }
 
 func listUsers(ctx context.Context, store *audit.Store, env Env) error {
