@@ -200,25 +200,11 @@ func adoptUnchained(ctx context.Context, db *sql.DB) (int, error) {
 }
 
 // Chain lists the chain, oldest first.
-func (s *Store) Chain(ctx context.Context) ([]ChainEntry, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM chain ORDER BY seq`)
-	if err != nil {
-		return nil, fmt.Errorf("chain: %s", explain(err))
-	}
-	defer rows.Close()
-	var out []ChainEntry
-	for rows.Next() {
-		var e ChainEntry
-		if err := rows.Scan(&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
-}
+func (s *Store) Chain(ctx context.Context) ([]ChainEntry, error) { return s.ChainAfter(ctx, 0, -1) }
 
-// ChainAfter lists up to limit chain entries after seq, oldest first: an
-// outbox reads the trail in the order it was written with it.
+// ChainAfter lists up to limit chain entries after seq, oldest first (a
+// negative limit: all): an outbox reads the trail in the order it was
+// written with it.
 func (s *Store) ChainAfter(ctx context.Context, seq int64, limit int) ([]ChainEntry, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM chain WHERE seq > ? ORDER BY seq LIMIT ?`, seq, limit)
 	if err != nil {

@@ -79,6 +79,21 @@ func (m *lineFlags) stationName() string {
 	return "station"
 }
 
+// startLine starts the line connections asked for (MQTT output, OPC UA
+// server) over store's trail; stop ends both.
+func (m *lineFlags) startLine(store *audit.Store, state func() mqttout.State, env Env) (func(), error) {
+	_, stopMQTT, err := m.start(store, state, env)
+	if err != nil {
+		return nil, err
+	}
+	stopOPCUA, err := m.startOPCUA(store, env)
+	if err != nil {
+		stopMQTT()
+		return nil, err
+	}
+	return func() { stopOPCUA(); stopMQTT() }, nil
+}
+
 // startOPCUA runs the OPC UA server over store's trail in the background;
 // stop ends it. Without --opcua both do nothing.
 func (m *lineFlags) startOPCUA(store *audit.Store, env Env) (func(), error) {

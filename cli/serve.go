@@ -94,16 +94,11 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	_, stopMQTT, err := mq.start(store, fixedState(e.Manifest().Identity(), e.Manifest().DefaultThresholds), env)
+	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), e.Manifest().DefaultThresholds), env)
 	if err != nil {
 		return err
 	}
-	defer stopMQTT()
-	stopOPCUA, err := mq.startOPCUA(store, env)
-	if err != nil {
-		return err
-	}
-	defer stopOPCUA()
+	defer stopLine()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

@@ -59,16 +59,11 @@ func runWatch(args []string, env Env) error {
 		return err
 	}
 	defer e.Close()
-	_, stopMQTT, err := mq.start(store, fixedState(e.Manifest().Identity(), th), env)
+	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), th), env)
 	if err != nil {
 		return err
 	}
-	defer stopMQTT()
-	stopOPCUA, err := mq.startOPCUA(store, env)
-	if err != nil {
-		return err
-	}
-	defer stopOPCUA()
+	defer stopLine()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	enc := json.NewEncoder(env.Stdout)
