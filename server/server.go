@@ -110,16 +110,16 @@ type Config struct {
 // Server answers the HTTP API with one engine. Create it with New; it is
 // safe for concurrent use.
 type Server struct {
-	engine   *inference.Engine
-	cfg      Config
-	log      *log.Logger
-	metrics  *metrics
-	routes   []route
-	byPath   map[string]*route
-	handler  http.Handler
-	openapi  []byte
-	started  time.Time
-	tokens []tokenDigestRole
+	engine  *inference.Engine
+	cfg     Config
+	log     *log.Logger
+	metrics *metrics
+	routes  []route
+	byPath  map[string]*route
+	handler http.Handler
+	openapi []byte
+	started time.Time
+	tokens  []tokenDigestRole
 
 	// uploads bounds the predict requests with a whole body that are
 	// queued or being scored; bodyBudget bounds the bytes of all bodies in

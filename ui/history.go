@@ -1,14 +1,17 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
@@ -27,7 +30,13 @@ type historyView struct {
 	keys  dialogKeys
 	// errors records every error shown, for tests.
 	errors []string
-	win    fyne.Window
+	// selected is the table row selected (-1 none); archiveBtn opens its
+	// archived strip.
+	selected   int
+	archiveBtn *widget.Button
+	// archived is the archived strip shown last, for tests.
+	archived *archivedView
+	win      fyne.Window
 
 	since, until *widget.Entry
 	decision     *widget.Select
@@ -63,7 +72,7 @@ func (i *Inspector) showHistory() {
 		i.history.reload()
 		return
 	}
-	h := &historyView{host: i, store: i.store, win: i.app.NewWindow(AppName + " – audit history")}
+	h := &historyView{host: i, store: i.store, win: i.app.NewWindow(AppName + " – audit history"), selected: -1}
 	h.keys = dialogKeys{win: h.win}
 	h.keys.listenOn()
 	h.win.SetContent(h.build())
@@ -90,10 +99,12 @@ func (h *historyView) build() fyne.CanvasObject {
 	apply.Importance = widget.HighImportance
 	export := widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), h.askExport)
 	h.count = widget.NewLabel("")
+	h.archiveBtn = widget.NewButtonWithIcon("Archived strip…", theme.FileImageIcon(), h.showArchived)
+	h.archiveBtn.Disable()
 	filters := container.NewHBox(
 		widget.NewLabel("From"), sized(h.since, 130), widget.NewLabel("to"), sized(h.until, 130),
 		widget.NewLabel("Final decision"), h.decision,
-		widget.NewLabel("Operator"), sized(h.operator, 160), apply, export)
+		widget.NewLabel("Operator"), sized(h.operator, 160), apply, export, h.archiveBtn)
 
 	h.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(h.rows), len(historyColumns) },
@@ -116,6 +127,14 @@ func (h *historyView) build() fyne.CanvasObject {
 			l.SetText(text)
 		})
 	h.table.ShowHeaderColumn = false
+	h.table.OnSelected = func(id widget.TableCellID) {
+		h.selected = id.Row
+		if id.Row >= 0 && id.Row < len(h.rows) && h.rows[id.Row].ArchivePath != "" {
+			h.archiveBtn.Enable()
+		} else {
+			h.archiveBtn.Disable()
+		}
+	}
 	h.table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -298,4 +317,67 @@ func exportCSV(ctx context.Context, store *audit.Store, q audit.Query, path stri
 		return 0, fmt.Errorf("export %s: %w", path, err)
 	}
 	return len(rows), nil
+}
+
+// archivedView is an archived strip as the history shows it: its report
+// (strip, heatmap, decision) or the strip itself, and whether the file is
+// still the one recorded.
+type archivedView struct {
+	path    string
+	image   image.Image
+	matches bool // its sha256 is the record's
+}
+
+// showArchived opens the selected inspection's archived strip: its report
+// PNG when there is one, else the strip, checked against the sha256 in
+// the record.
+func (h *historyView) showArchived() {
+	if h.selected < 0 || h.selected >= len(h.rows) || h.rows[h.selected].ArchivePath == "" {
+		return
+	}
+	in := h.rows[h.selected]
+	h.host.goBackground(func() func() {
+		v, err := openArchived(in.ArchivePath, in.ArchiveSHA256)
+		return func() {
+			if err != nil {
+				h.showError(err)
+				return
+			}
+			h.archived = v
+			img := canvas.NewImageFromImage(v.image)
+			img.FillMode = canvas.ImageFillContain
+			img.SetMinSize(fyne.NewSize(900, 300))
+			check := widget.NewLabel("sha256 matches the record")
+			check.Importance = widget.SuccessImportance
+			if !v.matches {
+				check.SetText("sha256 does NOT match the record: the archived file was changed")
+				check.Importance = widget.DangerImportance
+			}
+			path := widget.NewLabel(in.ArchivePath)
+			path.Wrapping = fyne.TextWrapBreak
+			d := dialog.NewCustom(fmt.Sprintf("Inspection #%d: %s", in.ID, in.FinalDecision()), "Close",
+				container.NewBorder(nil, container.NewVBox(check, path), nil, nil, img), h.win)
+			d.Resize(fyne.NewSize(1000, 520))
+			h.keys.track(d, d.Hide, d.Hide)
+			d.Show()
+		}
+	})
+}
+
+// openArchived reads an archived strip, checks it against sum, and
+// decodes its report (beside it) or, without one, the strip.
+func openArchived(path, sum string) (*archivedView, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("archived strip: %v", err)
+	}
+	v := &archivedView{path: path, matches: inference.SHA256Hex(data) == sum}
+	show := data
+	if rep, err := os.ReadFile(strings.TrimSuffix(path, filepath.Ext(path)) + ".report.png"); err == nil {
+		show = rep
+	}
+	if v.image, _, err = image.Decode(bytes.NewReader(show)); err != nil {
+		return nil, fmt.Errorf("archived strip %s: %v", path, err)
+	}
+	return v, nil
 }

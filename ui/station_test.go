@@ -12,8 +12,10 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 )
@@ -602,5 +604,44 @@ func TestFileVanishingWhileQueued(t *testing.T) {
 	}
 	if h.ins.w.batchBar.Value != 5 || !h.ins.w.batchBox.Hidden {
 		t.Errorf("progress after the batch: %v of 5, hidden %v", h.ins.w.batchBar.Value, h.ins.w.batchBox.Hidden)
+	}
+}
+
+// TestHistoryOpensArchivedStrip: a strip archived by the window opens
+// from the history with its report, checked against the record's
+// sha256; a file changed since reads as not matching.
+func TestHistoryOpensArchivedStrip(t *testing.T) {
+	store := openStore(t)
+	arch, err := archive.New(archive.Policy{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, Options{Audit: store, Archive: arch})
+	h.ins.review.setOperator("alice")
+	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA())) // REJECT
+	h.ins.showHistory()
+	h.waitIdle()
+	hv := h.ins.history
+	if len(hv.rows) != 1 || hv.rows[0].ArchivePath == "" {
+		t.Fatalf("history rows %+v", hv.rows)
+	}
+	if !hv.archiveBtn.Disabled() {
+		t.Error("Archived strip… enabled with no row selected")
+	}
+	hv.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	if hv.archiveBtn.Disabled() {
+		t.Fatal("Archived strip… disabled on an archived row")
+	}
+	test.Tap(hv.archiveBtn)
+	h.waitIdle()
+	if hv.archived == nil || !hv.archived.matches || hv.archived.image.Bounds().Dx() != 1600 || hv.keys.top() == nil {
+		t.Fatalf("archived view %+v, errors %q", hv.archived, hv.errors)
+	}
+	os.WriteFile(hv.rows[0].ArchivePath, []byte("tampered"), 0o644)
+	hv.archived = nil
+	test.Tap(hv.archiveBtn)
+	h.waitIdle()
+	if hv.archived == nil || hv.archived.matches {
+		t.Errorf("a changed archive file reads as matching: %+v", hv.archived)
 	}
 }
