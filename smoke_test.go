@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"steelinspect/audit"
 	"steelinspect/internal/testimg"
 	"strings"
 	"sync"
@@ -276,4 +278,76 @@ func xvfbRun(t *testing.T) string {
 		t.Skip("xvfb-run not installed (make deps installs it)")
 	}
 	return xvfb
+}
+
+// TestPreferencesEditedBehindTheStation runs the real window twice on one
+// audit trail: between the runs the real Fyne preferences file is edited
+// (thresholds 0.50 / 0.80), as someone with the station closed could. The
+// second run keeps the recorded thresholds, writes them back into the
+// file, and the trail records the attempt.
+func TestPreferencesEditedBehindTheStation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and starts the whole application")
+	}
+	xvfb := xvfbRun(t)
+	dir := t.TempDir()
+	bin := buildBinary(t)
+	strip := filepath.Join(dir, "strip.png")
+	os.WriteFile(strip, testimg.StripPNG(0, 0, 0), 0o644)
+	db := filepath.Join(dir, "audit.db")
+	runWindow := func(name string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin, "--db", db,
+			"--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", filepath.Join(dir, name), strip)
+		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("window run: %v\n%s", err, out)
+		}
+	}
+	runWindow("first.png")
+	prefs, _ := filepath.Glob(filepath.Join(dir, "config", "fyne", "*", "preferences.json"))
+	if len(prefs) != 1 {
+		t.Fatalf("preferences files %v", prefs)
+	}
+	raw, err := os.ReadFile(prefs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p map[string]any
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatalf("preferences %s: %v", raw, err)
+	}
+	p["thresholds.pass"], p["thresholds.reject"] = 0.5, 0.8
+	edited, _ := json.Marshal(p)
+	if err := os.WriteFile(prefs[0], edited, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runWindow("second.png")
+
+	store, err := audit.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	changes, err := store.SettingChanges(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range changes {
+		found = found || (c.Setting == "preferences_outside_station" && strings.Contains(c.OldValue, "pass 0.50 reject 0.80"))
+	}
+	if !found {
+		t.Errorf("the edit is not recorded: %+v", changes)
+	}
+	raw, _ = os.ReadFile(prefs[0])
+	json.Unmarshal(raw, &p)
+	if p["thresholds.pass"] != 0.4 || p["thresholds.reject"] != 0.65 {
+		t.Errorf("preferences after the second run: %s", raw)
+	}
+	if v, err := store.Verify(context.Background()); err != nil || len(v.Problems) != 0 {
+		t.Errorf("trail: %v %+v", err, v)
+	}
 }
