@@ -17,6 +17,11 @@ shoot() {
 shoot review assets/demo/clean-2.jpg
 shoot reject assets/demo/pitting.jpg
 shoot unfamiliar "$(go env GOROOT)/src/image/png/testdata/benchGray.png"
+# the heatmap on the probability colour scale (Heatmap → Colours)
+prefs="$tmp/config/fyne/com.steelinspector.app/preferences.json"
+mkdir -p "$(dirname "$prefs")" && echo '{"overlay.colours":"Probability"}' > "$prefs"
+shoot probability assets/demo/scratches.jpg
+rm -f "$prefs"
 # teaching good steel: the report dialog, and a defective strip under a
 # taught model with the fine map on (teaches on testdata/good-base first)
 SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
