@@ -77,6 +77,10 @@ type Inspector struct {
 	errorsShown []string
 	// keys gives the window's dialogs Enter and Esc.
 	keys dialogKeys
+	// link is the MQTT output set in the window (line.go), nil when none;
+	// linkFollowed says the status bar follows a line connection.
+	link         *lineLink
+	linkFollowed bool
 	// zoom is the open patch view, nil when none.
 	zoom          *zoomView
 	messagesShown []string
@@ -163,6 +167,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.win.Resize(fyne.NewSize(1360, 860))
 	i.reportSettings()
 	i.followLink()
+	i.startLineFromPrefs()
 
 	if i.store != nil {
 		i.checkRecordedThresholds()
@@ -191,6 +196,7 @@ func (i *Inspector) Window() fyne.Window { return i.win }
 func (i *Inspector) Close() error {
 	i.closeOnce.Do(func() {
 		i.cancel()
+		i.stopLine()
 		i.watch.stop()
 		i.lock.stopTimer()
 		i.bg.Wait()

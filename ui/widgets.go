@@ -223,6 +223,9 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 		}
 	}
 	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), fyne.NewMenuItem("Calibrate thresholds…", i.showCalibrate))
+	if i.store != nil {
+		file.Items = append(file.Items, fyne.NewMenuItem("Line connection…", i.showLineSettings))
+	}
 	undo := fyne.NewMenuItem("Undo my last decision", i.review.undoLast)
 	undo.Shortcut = undoShortcut
 	edit := fyne.NewMenu("Edit", undo)
@@ -529,25 +532,20 @@ const linkStatusEvery = 2 * time.Second
 // closes: a station whose line connection is down says so where the
 // operator looks.
 func (i *Inspector) followLink() {
-	status := i.opts.LinkStatus
-	if status == nil {
+	if i.linkFollowed {
 		return
 	}
-	i.w.statusLink.Show()
+	if _, _, on := i.linkStatus(); !on {
+		return
+	}
+	i.linkFollowed = true
 	i.bg.Add(1)
 	go func() {
 		defer i.bg.Done()
 		t := time.NewTicker(linkStatusEvery)
 		defer t.Stop()
 		for {
-			s, up := status()
-			i.do(func() {
-				i.w.statusLink.Importance = widget.WarningImportance
-				if up {
-					i.w.statusLink.Importance = widget.LowImportance
-				}
-				i.w.statusLink.SetText(s)
-			})
+			i.do(i.showLinkStatus)
 			select {
 			case <-i.ctx.Done():
 				return
@@ -557,9 +555,28 @@ func (i *Inspector) followLink() {
 	}()
 }
 
+// showLinkStatus shows the line connection's state in the status bar.
+func (i *Inspector) showLinkStatus() {
+	l := i.w.statusLink
+	s, up, on := i.linkStatus()
+	if !on {
+		l.Hide()
+		return
+	}
+	l.Importance = widget.WarningImportance
+	if up {
+		l.Importance = widget.LowImportance
+	}
+	l.SetText(s)
+	l.Show()
+}
+
 // reportSettings tells Options.OnSettings the model and thresholds in
 // force.
 func (i *Inspector) reportSettings() {
+	if i.link != nil {
+		i.link.setState(i.models.manifest, i.thresholds)
+	}
 	if i.opts.OnSettings == nil || i.models.manifest == nil {
 		return
 	}
