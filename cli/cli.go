@@ -10,13 +10,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync/atomic"
 
 	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
-	"steelinspect/mqttout"
 )
 
 // Version is the application version, set at link time by the Makefile.
@@ -253,25 +251,12 @@ func runInspect(args []string, env Env) error {
 	gui := GUIOptions{Engine: e, Audit: store, Archive: arch, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
 		Screenshot: *screenshot}
 	if mq.needsTrail() && store == nil {
-		return fmt.Errorf("--mqtt and --opcua need the audit trail, which did not open")
+		return fmt.Errorf("--mqtt, --opcua and --central need the audit trail, which did not open")
 	}
-	stopOPCUA, err := mq.startOPCUA(store, env)
+	stopLine, err := mq.startWindowLine(store, e.Manifest(), &gui, env)
 	if err != nil {
 		return err
 	}
-	defer stopOPCUA()
-	if mq.on() {
-		var settings atomic.Pointer[mqttout.State]
-		settings.Store(&mqttout.State{Model: e.Manifest().Identity(), Thresholds: e.Manifest().DefaultThresholds})
-		pub, stopMQTT, err := mq.start(store, func() mqttout.State { return *settings.Load() }, env)
-		if err != nil {
-			return err
-		}
-		defer stopMQTT()
-		gui.OnSettings = func(m inference.ModelIdentity, t inference.Thresholds) {
-			settings.Store(&mqttout.State{Model: m, Thresholds: t})
-		}
-		gui.LinkStatus = func() (string, bool) { return pub.Status(), pub.Connected() }
-	}
+	defer stopLine()
 	return env.GUI(gui)
 }

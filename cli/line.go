@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"steelinspect/archive"
 	"steelinspect/audit"
+	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
@@ -20,6 +23,11 @@ import (
 type lineFlags struct {
 	url, user, passwordFile, ca, station string
 	opcua                                string
+	central                              string
+
+	// what startLine started, for linkStatus
+	pub *mqttout.Publisher
+	fwd *central.Forwarder
 }
 
 func (m *lineFlags) register(fs *flag.FlagSet) {
@@ -27,7 +35,8 @@ func (m *lineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.user, "mqtt-user", "", "MQTT user `name`")
 	fs.StringVar(&m.passwordFile, "mqtt-password-file", "", "MQTT password, read from this `file` (never on the command line)")
 	fs.StringVar(&m.ca, "mqtt-ca", "", "PEM `file` of the certificate authorities a TLS broker is checked against (default: the system's)")
-	fs.StringVar(&m.station, "station", "", "station `name` in the MQTT topics steelinspect/NAME/... and on the OPC UA server (default: the host name)")
+	fs.StringVar(&m.station, "station", "", "station `name` in the MQTT topics steelinspect/NAME/..., on the OPC UA server and in the central database (default: the host name)")
+	fs.StringVar(&m.central, "central", "", "forward the audit trail to this central PostgreSQL `URL` (postgres://user:password@host:5432/db); the trail is its outbox, so nothing waits on the network")
 }
 
 // registerOPCUA adds --opcua, for the commands that run long enough to be
@@ -45,8 +54,8 @@ func (m *lineFlags) check() error {
 	if !m.on() && (m.user != "" || m.passwordFile != "" || m.ca != "") {
 		return fmt.Errorf("%w: --mqtt-user, --mqtt-password-file and --mqtt-ca need --mqtt URL", errUsage)
 	}
-	if m.station != "" && !m.on() && m.opcua == "" {
-		return fmt.Errorf("%w: --station names the station for --mqtt or --opcua; give one", errUsage)
+	if m.station != "" && !m.needsTrail() {
+		return fmt.Errorf("%w: --station names the station for --mqtt, --opcua or --central; give one", errUsage)
 	}
 	return nil
 }
@@ -59,14 +68,14 @@ func prepareStation(mq *lineFlags, af *archiveFlags, noAudit bool) (*archive.Arc
 		return nil, err
 	}
 	if noAudit && mq.needsTrail() {
-		return nil, fmt.Errorf("%w: --mqtt and --opcua read the audit trail: drop --no-audit", errUsage)
+		return nil, fmt.Errorf("%w: --mqtt, --opcua and --central read the audit trail: drop --no-audit", errUsage)
 	}
 	return af.open()
 }
 
 // needsTrail says whether a line connection was asked for: both read the
 // audit trail.
-func (m *lineFlags) needsTrail() bool { return m.on() || m.opcua != "" }
+func (m *lineFlags) needsTrail() bool { return m.on() || m.opcua != "" || m.central != "" }
 
 // stationName is --station, else the host name.
 func (m *lineFlags) stationName() string {
@@ -80,18 +89,46 @@ func (m *lineFlags) stationName() string {
 }
 
 // startLine starts the line connections asked for (MQTT output, OPC UA
-// server) over store's trail; stop ends both.
+// server, central forwarding) over store's trail; stop ends them all.
 func (m *lineFlags) startLine(store *audit.Store, state func() mqttout.State, env Env) (func(), error) {
-	_, stopMQTT, err := m.start(store, state, env)
+	pub, stopMQTT, err := m.start(store, state, env)
 	if err != nil {
 		return nil, err
 	}
+	m.pub = pub
 	stopOPCUA, err := m.startOPCUA(store, env)
 	if err != nil {
 		stopMQTT()
 		return nil, err
 	}
-	return func() { stopOPCUA(); stopMQTT() }, nil
+	fwd, stopCentral, err := m.startCentral(store, env)
+	if err != nil {
+		stopOPCUA()
+		stopMQTT()
+		return nil, err
+	}
+	m.fwd = fwd
+	return func() { stopCentral(); stopOPCUA(); stopMQTT() }, nil
+}
+
+// startCentral runs the forwarder to the central database in the
+// background; stop ends it. Without --central both do nothing.
+func (m *lineFlags) startCentral(store *audit.Store, env Env) (*central.Forwarder, func(), error) {
+	if m.central == "" {
+		return nil, func() {}, nil
+	}
+	f, err := central.New(m.central, m.stationName(), store)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(ctx)
+	}()
+	fmt.Fprintf(env.Stderr, "steelinspect: forwarding the audit trail to the central database as station %s\n", m.stationName())
+	return f, func() { cancel(); <-done }, nil
 }
 
 // startOPCUA runs the OPC UA server over store's trail in the background;
@@ -153,4 +190,58 @@ func (m *lineFlags) start(store *audit.Store, state func() mqttout.State, env En
 // change while it runs (scan, watch, serve).
 func fixedState(m inference.ModelIdentity, t inference.Thresholds) func() mqttout.State {
 	return func() mqttout.State { return mqttout.State{Model: m, Thresholds: t} }
+}
+
+// drainLine waits up to wait for the MQTT broker and the central database
+// to take everything recorded (each may be nil).
+func drainLine(pub *mqttout.Publisher, fwd *central.Forwarder, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	if pub != nil {
+		if err := pub.Drain(ctx); err != nil {
+			return fmt.Errorf("mqtt: %v", err)
+		}
+	}
+	if fwd != nil {
+		if err := fwd.Drain(ctx); err != nil {
+			return fmt.Errorf("central: %v", err)
+		}
+	}
+	return nil
+}
+
+// startWindowLine starts the window's line connections (OPC UA, central
+// forwarding, MQTT) and connects them to the window: the model and
+// thresholds in force for the MQTT state, their status for its status bar.
+func (m *lineFlags) startWindowLine(store *audit.Store, man *inference.Manifest, gui *GUIOptions, env Env) (func(), error) {
+	var settings atomic.Pointer[mqttout.State]
+	settings.Store(&mqttout.State{Model: man.Identity(), Thresholds: man.DefaultThresholds})
+	stopAll, err := m.startLine(store, func() mqttout.State { return *settings.Load() }, env)
+	if err != nil {
+		return nil, err
+	}
+	gui.OnSettings = func(model inference.ModelIdentity, t inference.Thresholds) {
+		settings.Store(&mqttout.State{Model: model, Thresholds: t})
+	}
+	if m.on() || m.central != "" {
+		gui.LinkStatus = m.linkStatus
+	}
+	return stopAll, nil
+}
+
+// linkStatus is the state of the MQTT output and the central forwarding
+// started, in one line, and whether all are up.
+func (m *lineFlags) linkStatus() (string, bool) {
+	var parts []string
+	up := true
+	if m.pub != nil {
+		parts = append(parts, m.pub.Status())
+		up = up && m.pub.Connected()
+	}
+	if m.fwd != nil {
+		s, ok := m.fwd.Status()
+		parts = append(parts, s)
+		up = up && ok
+	}
+	return strings.Join(parts, " · "), up
 }

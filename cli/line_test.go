@@ -11,7 +11,11 @@ import (
 	"time"
 
 	"steelinspect/audit"
+	"steelinspect/central"
 	"steelinspect/internal/testbroker"
+	"steelinspect/internal/testpg"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // TestScanPublishesToMQTT: scan --mqtt records and publishes every strip
@@ -33,7 +37,7 @@ func TestScanPublishesToMQTT(t *testing.T) {
 	}
 
 	// wrong password: recorded, not delivered, said in one line
-	code, _, stderr := run(t, args(bad, "--mqtt-wait", "1s", filepath.Join(dir, "img", "black.png"))...)
+	code, _, stderr := run(t, args(bad, "--line-wait", "1s", filepath.Join(dir, "img", "black.png"))...)
 	if code != ExitFailure || !strings.Contains(stderr, "1 trail entries not yet delivered") ||
 		!strings.Contains(stderr, "refused the user name or password") {
 		t.Fatalf("wrong password: exit %d, %q", code, stderr)
@@ -168,5 +172,34 @@ func TestUsersCommand(t *testing.T) {
 	}
 	if u, err := store.SignIn(context.Background(), "ada", "admin-pw-1", audit.EventSignIn, ""); err != nil || u.Role != "admin" {
 		t.Errorf("ada signs in: %+v %v", u, err)
+	}
+}
+
+// TestScanForwardsToCentral: scan --central forwards what it recorded to
+// a real PostgreSQL before it exits; with a wrong password it exits 1
+// saying what waits, and the next run forwards it.
+func TestScanForwardsToCentral(t *testing.T) {
+	pg := testpg.Start(t)
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "black.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "white.png"), 0, 1600, 255)
+	db := filepath.Join(dir, "audit.db")
+	code, _, stderr := run(t, "scan", "--db", db, "--model", tinyModel, "--central", pg.URL("wrong"), "--station", "line9",
+		"--line-wait", "1s", filepath.Join(dir, "img", "black.png"))
+	if code != ExitFailure || !strings.Contains(stderr, "1 trail entries not yet forwarded") || !strings.Contains(stderr, "refused the user name or password") {
+		t.Fatalf("wrong password: exit %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "scan", "--db", db, "--model", tinyModel, "--central", pg.URL(testpg.Password), "--station", "line9",
+		filepath.Join(dir, "img", "white.png")); code != 0 {
+		t.Fatalf("scan --central: %d %s", code, stderr)
+	}
+	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	v, err := central.VerifyStation(context.Background(), conn, "line9")
+	if err != nil || len(v.Problems) != 0 || v.ByKind["inspection"] != 2 {
+		t.Errorf("central copy: %v %+v", err, v)
 	}
 }

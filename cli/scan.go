@@ -39,7 +39,7 @@ func runScan(args []string, env Env) error {
 	mq.register(fs)
 	var af archiveFlags
 	af.register(fs)
-	mqttWait := fs.Duration("mqtt-wait", 30*time.Second, "with --mqtt: how long to wait at the end for the broker to take every result (the rest stay queued in the audit trail)")
+	lineWait := fs.Duration("line-wait", 30*time.Second, "with --mqtt or --central: how long to wait at the end for the broker or the central database to take every record (the rest stay queued in the audit trail)")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
 		fs.PrintDefaults()
@@ -63,7 +63,7 @@ func runScan(args []string, env Env) error {
 		return err
 	}
 	var store *audit.Store
-	if *record || mq.on() { // the audit trail is MQTT's outbox
+	if *record || mq.on() || mq.central != "" { // the audit trail is their outbox
 		if store, err = db.open(); err != nil {
 			return err
 		}
@@ -80,6 +80,11 @@ func runScan(args []string, env Env) error {
 		return err
 	}
 	defer stopMQTT()
+	fwd, stopCentral, err := mq.startCentral(store, env)
+	if err != nil {
+		return err
+	}
+	defer stopCentral()
 	failed := 0
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -114,12 +119,8 @@ func runScan(args []string, env Env) error {
 	if err := flush(); err != nil {
 		return fmt.Errorf("write output: %w", err)
 	}
-	if pub != nil {
-		dctx, cancel := context.WithTimeout(context.Background(), *mqttWait)
-		defer cancel()
-		if err := pub.Drain(dctx); err != nil {
-			return fmt.Errorf("mqtt: %v", err)
-		}
+	if err := drainLine(pub, fwd, *lineWait); err != nil {
+		return err
 	}
 	if failed > 0 {
 		return errSomeFailed

@@ -5,15 +5,16 @@
 #                          decoder, npm to fetch ONNX Runtime, and
 #                          alsa-utils (aplay) for the optional arrival sound
 #   install-deps.sh test   the same, plus Xvfb for the window smoke test,
-#                          Mosquitto for the MQTT tests (started by the tests on
-#                          a free port, never as a service) and Debian's
+#                          Mosquitto and PostgreSQL for the MQTT and central
+#                          database tests (started by the tests on free ports,
+#                          never as services) and Debian's
 #                          PyTorch and ONNX for the training tests
 set -euo pipefail
 
 packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libturbojpeg0-dev npm alsa-utils)
 case "${1:-test}" in
   run) ;;
-  test) packages+=(xvfb xauth mosquitto python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;
+  test) packages+=(xvfb xauth mosquitto postgresql python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;
   *) echo "usage: install-deps.sh run|test" >&2; exit 2 ;;
 esac
 

@@ -1,0 +1,309 @@
+// Package central forwards a station's audit trail to a central
+// PostgreSQL, so that one database answers across stations while each
+// station keeps its own SQLite trail as the source of truth and keeps
+// inspecting when the plant network is down.
+//
+// The trail's hash chain is the outbox: the forwarder reads the entries
+// after this sink's delivery mark (audit.Store.ChainAfter), writes a
+// batch in one PostgreSQL transaction keyed by (station, seq) with ON
+// CONFLICT DO NOTHING, and moves the mark only after the commit. So
+// forwarding is in order, at least once and idempotent, and resumes after
+// any outage or restart; nothing waits on the network in the inspection
+// path (the forwarder runs beside it). The central copy keeps every
+// entry's payload, previous hash and hash as the station wrote them, so
+// it can be verified per station (VerifyStation).
+package central
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"steelinspect/audit"
+)
+
+// migrations are the central schema's versions, applied in order on
+// start; schema_version holds how many have run.
+var migrations = []string{
+	`CREATE TABLE IF NOT EXISTS trail (
+		station     text        NOT NULL,
+		seq         bigint      NOT NULL,
+		kind        text        NOT NULL,
+		row_id      bigint      NOT NULL,
+		payload     text        NOT NULL,
+		prev        text        NOT NULL,
+		hash        text        NOT NULL,
+		received_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (station, seq)
+	);
+	CREATE INDEX IF NOT EXISTS trail_kind ON trail (kind, station, row_id);`,
+}
+
+// Migrate brings the central schema up to date; several stations may
+// start at once (an advisory lock orders them).
+func Migrate(ctx context.Context, conn *pgx.Conn) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7336071)`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (version integer NOT NULL)`); err != nil {
+		return err
+	}
+	var v int
+	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
+		return err
+	}
+	for ; v < len(migrations); v++ {
+		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
+			return fmt.Errorf("central schema version %d: %w", v+1, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO schema_version (version) VALUES ($1)`, v+1); err != nil {
+			return err
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// Forwarder sends one station's trail to the central database.
+type Forwarder struct {
+	url     string
+	station string
+	store   *audit.Store
+	sink    string
+
+	mu      sync.Mutex
+	status  string
+	waiting int64
+	up      bool
+}
+
+// batchSize is the most entries one central transaction takes.
+const batchSize = 500
+
+// New makes the forwarder of store's trail to the PostgreSQL at dsn
+// (postgres://user:password@host:port/db) as station.
+func New(dsn, station string, store *audit.Store) (*Forwarder, error) {
+	if store == nil {
+		return nil, errors.New("central: forwarding needs the station's audit trail (it is the outbox)")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+		return nil, fmt.Errorf("central: %q is not a postgres://user:password@host:port/database URL", redact(dsn))
+	}
+	if station == "" || len(station) > 64 {
+		return nil, fmt.Errorf("central: station name %q must be 1 to 64 characters", station)
+	}
+	return &Forwarder{url: dsn, station: station, store: store, sink: "central " + u.Host + u.Path + " " + station,
+		status: "central database: not connected yet"}, nil
+}
+
+// redact hides a URL's password.
+func redact(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+			return u.String()
+		}
+	}
+	return dsn
+}
+
+// Status is the forwarder's state in one line: connected or not, and how
+// many trail entries wait to be forwarded.
+func (f *Forwarder) Status() (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.status, f.up
+}
+
+// Waiting is how many trail entries the central database has not taken
+// yet, as of the last look.
+func (f *Forwarder) Waiting() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.waiting
+}
+
+func (f *Forwarder) set(up bool, waiting int64, format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.up, f.waiting = up, waiting
+	f.status = fmt.Sprintf(format, args...)
+}
+
+// Timing of the forwarder.
+const (
+	pollEvery  = time.Second
+	connWait   = 10 * time.Second
+	maxBackoff = 30 * time.Second
+)
+
+// Run forwards until ctx is done: it connects (retrying with growing
+// pauses, each failure in Status), migrates the schema, and follows the
+// trail.
+func (f *Forwarder) Run(ctx context.Context) error {
+	backoff := time.Second
+	for ctx.Err() == nil {
+		err := f.session(ctx)
+		if ctx.Err() != nil {
+			break
+		}
+		f.set(false, f.pending(ctx), "central database %s: %v; %d record(s) waiting; retrying in %s",
+			redact(f.url), explain(err), f.pending(ctx), backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+	return nil
+}
+
+// explain turns PostgreSQL's refusals into what to check.
+func explain(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "28P01" {
+		return "the database refused the user name or password"
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "password authentication failed") {
+		return "the database refused the user name or password"
+	}
+	if strings.Contains(msg, "connection refused") {
+		return "nothing listens there (connection refused)"
+	}
+	return msg
+}
+
+// pending counts the trail entries after this sink's mark.
+func (f *Forwarder) pending(ctx context.Context) int64 {
+	head, err := f.store.ChainHead(context.WithoutCancel(ctx))
+	if err != nil {
+		return 0
+	}
+	mark, err := f.store.Delivered(context.WithoutCancel(ctx), f.sink)
+	if err != nil {
+		return 0
+	}
+	return head - mark
+}
+
+// session is one connection: migrate, then forward until an error.
+func (f *Forwarder) session(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, connWait)
+	conn, err := pgx.Connect(cctx, f.url)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := Migrate(ctx, conn); err != nil {
+		return err
+	}
+	ticker := time.NewTicker(pollEvery)
+	defer ticker.Stop()
+	for {
+		done, err := f.forward(ctx, conn)
+		if err != nil {
+			return err
+		}
+		f.set(true, f.pending(ctx), "central database %s: connected as station %s, %d record(s) waiting", redact(f.url), f.station, f.pending(ctx))
+		if done {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-f.store.Changes():
+			case <-ticker.C:
+			}
+		}
+	}
+}
+
+// forward sends one batch; done says the trail has no more.
+func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
+	mark, err := f.store.Delivered(ctx, f.sink)
+	if err != nil {
+		return false, err
+	}
+	entries, err := f.store.ChainAfter(ctx, mark, batchSize)
+	if err != nil || len(entries) == 0 {
+		return true, err
+	}
+	batch := &pgx.Batch{}
+	for _, e := range entries {
+		batch.Queue(`INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)
+			ON CONFLICT (station, seq) DO NOTHING`, f.station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		tx.Rollback(ctx)
+		return false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return false, err
+	}
+	if err := f.store.SetDelivered(ctx, f.sink, entries[len(entries)-1].Seq); err != nil {
+		return false, err
+	}
+	return len(entries) < batchSize, nil
+}
+
+// VerifyStation checks one station's central copy of the trail: every
+// entry's hash and its link to the one before (audit.VerifyChain's
+// rules), in seq order.
+func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.Verification, error) {
+	rows, err := conn.Query(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM trail WHERE station = $1 ORDER BY seq`, station)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.ChainEntry, error) {
+		var e audit.ChainEntry
+		err := r.Scan(&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash)
+		return e, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return audit.VerifyEntries(entries), nil
+}
+
+// Drain waits until every entry the trail held when it was called has
+// been forwarded, or ctx is done: then it says how many wait and why.
+func (f *Forwarder) Drain(ctx context.Context) error {
+	want, err := f.store.ChainHead(ctx)
+	if err != nil {
+		return err
+	}
+	for {
+		mark, err := f.store.Delivered(context.WithoutCancel(ctx), f.sink)
+		if err != nil {
+			return err
+		}
+		if mark >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			s, _ := f.Status()
+			return fmt.Errorf("%d trail entries not yet forwarded to the central database (they stay queued in the audit trail and go with the next run): %s", want-mark, s)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

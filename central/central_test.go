@@ -1,0 +1,237 @@
+package central
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"steelinspect/audit"
+	"steelinspect/internal/testpg"
+)
+
+func openStore(t *testing.T) *audit.Store {
+	t.Helper()
+	s, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func record(t *testing.T, s *audit.Store, name string) int64 {
+	t.Helper()
+	id, err := s.Add(context.Background(), audit.Inspection{Source: "watch", Path: name, SHA256: strings.Repeat("a", 64),
+		Width: 1600, Height: 256, Bytes: 1, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: "b",
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: "REJECT"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// forward runs a forwarder until the test stops it.
+func forward(t *testing.T, f *Forwarder) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.Run(ctx)
+	}()
+	stopped := false
+	stop = func() {
+		if !stopped {
+			stopped = true
+			cancel()
+			<-done
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func connect(t *testing.T, pg *testpg.Cluster) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	if err := Migrate(context.Background(), conn); err != nil { // as the forwarders do; idempotent
+		t.Fatal(err)
+	}
+	return conn
+}
+
+// centralCount is how many entries, and distinct seqs, the central
+// database holds for station.
+func centralCount(t *testing.T, conn *pgx.Conn, station string) (int64, int64) {
+	t.Helper()
+	var n, distinct int64
+	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*), COUNT(DISTINCT seq) FROM trail WHERE station = $1`, station).Scan(&n, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	return n, distinct
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func head(t *testing.T, s *audit.Store) int64 {
+	h, err := s.ChainHead(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestForwardingKeepsTheChain: records and a review reach the central
+// database in order, and its copy of the station's chain verifies.
+func TestForwardingKeepsTheChain(t *testing.T) {
+	pg := testpg.Start(t)
+	store := openStore(t)
+	a := record(t, store, "a.jpg")
+	f, err := New(pg.URL(testpg.Password), "line3-a", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward(t, f)
+	record(t, store, "b.jpg")
+	if err := store.Review(context.Background(), a, "PASS", "ana", "oil mark, not a defect"); err != nil {
+		t.Fatal(err)
+	}
+	conn := connect(t, pg)
+	waitFor(t, "the trail forwarded", func() bool { n, _ := centralCount(t, conn, "line3-a"); return n == head(t, store) })
+	v, err := VerifyStation(context.Background(), conn, "line3-a")
+	if err != nil || len(v.Problems) != 0 || v.Entries != 3 {
+		t.Fatalf("central copy: %v %+v", err, v)
+	}
+	if s, up := f.Status(); !up || !strings.Contains(s, "0 record(s) waiting") {
+		t.Errorf("status %q up %v", s, up)
+	}
+	// a central row changed is found
+	if _, err := conn.Exec(context.Background(), `UPDATE trail SET payload = replace(payload, 'REJECT', 'PASS') WHERE station = 'line3-a' AND seq = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := VerifyStation(context.Background(), conn, "line3-a"); len(v.Problems) == 0 {
+		t.Error("a changed central row verifies")
+	}
+}
+
+// TestCentralDownAndBack: records made while the central database is
+// down wait (counted in the status) and arrive once it is back: none lost,
+// none twice; inspection never waits.
+func TestCentralDownAndBack(t *testing.T) {
+	pg := testpg.Start(t)
+	store := openStore(t)
+	f, _ := New(pg.URL(testpg.Password), "line3-b", store)
+	forward(t, f)
+	for k := range 3 {
+		record(t, store, fmt.Sprintf("%d.jpg", k))
+	}
+	conn := connect(t, pg)
+	waitFor(t, "the first 3", func() bool { n, _ := centralCount(t, conn, "line3-b"); return n == 3 })
+	conn.Close(context.Background())
+	pg.Stop()
+	start := time.Now()
+	for k := 3; k < 7; k++ {
+		record(t, store, fmt.Sprintf("%d.jpg", k))
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("recording waited %s on the central database", d)
+	}
+	waitFor(t, "the outage in the status", func() bool { s, up := f.Status(); return !up && strings.Contains(s, "4 record(s) waiting") })
+	pg.Start()
+	conn = connect(t, pg)
+	waitFor(t, "all 7", func() bool { n, _ := centralCount(t, conn, "line3-b"); return n == 7 })
+	if n, distinct := centralCount(t, conn, "line3-b"); n != 7 || distinct != 7 {
+		t.Errorf("%d rows, %d distinct, want 7", n, distinct)
+	}
+}
+
+// TestTwoStationsAtOnce: two stations forwarding at once each arrive
+// whole, and each verifies.
+func TestTwoStationsAtOnce(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	var wg sync.WaitGroup
+	stores := map[string]*audit.Store{"line1": openStore(t), "line2": openStore(t)}
+	for name, s := range stores {
+		f, _ := New(pg.URL(testpg.Password), name, s)
+		forward(t, f)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range 20 {
+				record(t, s, fmt.Sprintf("%s-%d.jpg", name, k))
+			}
+		}()
+	}
+	wg.Wait()
+	for name, s := range stores {
+		waitFor(t, name, func() bool { n, _ := centralCount(t, conn, name); return n == head(t, s) })
+		if v, err := VerifyStation(context.Background(), conn, name); err != nil || len(v.Problems) != 0 || v.Entries != 20 {
+			t.Errorf("%s: %v %+v", name, err, v)
+		}
+	}
+}
+
+// TestRestartWithRecordsQueued: a station stopped with records not yet
+// forwarded sends them after it starts again, once each.
+func TestRestartWithRecordsQueued(t *testing.T) {
+	pg := testpg.Start(t)
+	store := openStore(t)
+	conn := connect(t, pg)
+	f, _ := New(pg.URL(testpg.Password), "line3-c", store)
+	stop := forward(t, f)
+	record(t, store, "a.jpg")
+	waitFor(t, "the first", func() bool { n, _ := centralCount(t, conn, "line3-c"); return n == 1 })
+	stop()
+	for k := range 5 {
+		record(t, store, fmt.Sprintf("%d.jpg", k))
+	}
+	again, _ := New(pg.URL(testpg.Password), "line3-c", store)
+	forward(t, again)
+	waitFor(t, "the queued 5", func() bool { n, _ := centralCount(t, conn, "line3-c"); return n == 6 })
+	if n, distinct := centralCount(t, conn, "line3-c"); n != 6 || distinct != 6 {
+		t.Errorf("%d rows, %d distinct", n, distinct)
+	}
+}
+
+// TestWrongPassword: a refused login is said in one line and inspection
+// goes on, the records waiting.
+func TestWrongPassword(t *testing.T) {
+	pg := testpg.Start(t)
+	store := openStore(t)
+	f, err := New(pg.URL("wrong"), "line3-d", store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forward(t, f)
+	record(t, store, "a.jpg")
+	record(t, store, "b.jpg")
+	waitFor(t, "the refusal", func() bool {
+		s, _ := f.Status()
+		return strings.Contains(s, "refused the user name or password") && strings.Contains(s, "2 record(s) waiting")
+	})
+	if s, _ := f.Status(); strings.Contains(s, "wrong") || strings.Contains(s, "\n") {
+		t.Errorf("status shows the password or is not one line: %q", s)
+	}
+	if _, err := New("mysql://x", "s", store); err == nil {
+		t.Error("a non-postgres URL accepted")
+	}
+}
