@@ -425,3 +425,61 @@ func VerifyEntries(entries []ChainEntry) *Verification {
 	checkLinks(entries, v)
 	return v
 }
+
+// InspectionFromPayload rebuilds an inspection from its chain entry's
+// payload and, when there is one, the payload of the operator's review
+// in force (a central copy of the trail holds only these).
+func InspectionFromPayload(payload, review string) (Inspection, error) {
+	var row struct {
+		ID              int64    `json:"id"`
+		InspectedAt     string   `json:"inspected_at"`
+		Source          string   `json:"source"`
+		Path            string   `json:"path"`
+		SHA256          string   `json:"sha256"`
+		Width           int      `json:"width"`
+		Height          int      `json:"height"`
+		Bytes           int      `json:"bytes"`
+		ModelName       string   `json:"model_name"`
+		ModelVersion    string   `json:"model_version"`
+		ModelSHA256     string   `json:"model_sha256"`
+		PassThreshold   float64  `json:"pass_threshold"`
+		RejectThreshold float64  `json:"reject_threshold"`
+		Confidence      float64  `json:"confidence"`
+		MeanProbability float64  `json:"mean_probability"`
+		AutoDecision    string   `json:"auto_decision"`
+		CautionKinds    *string  `json:"caution_kinds"`
+		Cautions        *string  `json:"cautions"`
+		Familiarity     *float64 `json:"familiarity"`
+		ArchivePath     *string  `json:"archive_path"`
+		ArchiveSHA256   *string  `json:"archive_sha256"`
+	}
+	if err := json.Unmarshal([]byte(payload), &row); err != nil {
+		return Inspection{}, err
+	}
+	str := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	in := Inspection{ID: row.ID, Source: row.Source, Path: row.Path, SHA256: row.SHA256, Width: row.Width, Height: row.Height,
+		Bytes: row.Bytes, ModelName: row.ModelName, ModelVersion: row.ModelVersion, ModelSHA256: row.ModelSHA256,
+		PassThreshold: row.PassThreshold, RejectThreshold: row.RejectThreshold, Confidence: row.Confidence,
+		MeanProbability: row.MeanProbability, AutoDecision: row.AutoDecision, CautionKinds: str(row.CautionKinds),
+		Cautions: str(row.Cautions), Familiarity: row.Familiarity, ArchivePath: str(row.ArchivePath), ArchiveSHA256: str(row.ArchiveSHA256)}
+	in.InspectedAt, _ = time.Parse(timeLayout, row.InspectedAt)
+	if review != "" {
+		var d struct {
+			DecidedAt string  `json:"decided_at"`
+			Decision  string  `json:"decision"`
+			Operator  string  `json:"operator"`
+			Reason    *string `json:"reason"`
+		}
+		if err := json.Unmarshal([]byte(review), &d); err != nil {
+			return Inspection{}, err
+		}
+		in.OperatorDecision, in.Operator, in.ReviewReason = d.Decision, d.Operator, str(d.Reason)
+		in.ReviewedAt, _ = time.Parse(timeLayout, d.DecidedAt)
+	}
+	return in, nil
+}

@@ -45,7 +45,7 @@ func FromRecord(r *inference.Record, source string) Inspection {
 var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
-	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256"}
+	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256", "station"}
 
 // bidiControls are the Unicode characters that reorder how text is
 // displayed (embeddings, overrides, isolates): in a file name they can
@@ -96,7 +96,7 @@ func WriteCSV(w io.Writer, list []Inspection) error {
 			safeCell(in.Path), in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
 			safeCell(in.ModelName), safeCell(in.ModelVersion), in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
 			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), safeCell(in.Operator), reviewed, safeCell(in.ReviewReason),
-			in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, safeCell(in.ArchivePath), in.ArchiveSHA256}); err != nil {
+			in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, safeCell(in.ArchivePath), in.ArchiveSHA256, safeCell(in.Station)}); err != nil {
 			return err
 		}
 	}

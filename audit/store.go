@@ -253,6 +253,9 @@ type Inspection struct {
 	// (package archive), when one was kept.
 	ArchivePath   string `json:"archive_path,omitempty"`
 	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
+	// Station is the station that recorded it, in a plant-wide query of
+	// the central database (package central); "" in a station's own trail.
+	Station string `json:"station,omitempty"`
 }
 
 // FinalDecision is the operator's decision where there is one, else the

@@ -44,6 +44,18 @@ var migrations = []string{
 		PRIMARY KEY (station, seq)
 	);
 	CREATE INDEX IF NOT EXISTS trail_kind ON trail (kind, station, row_id);`,
+	// every station's inspections with the operator decision in force (the
+	// newest decision entry when it is a review), for plant-wide queries
+	`CREATE VIEW inspections AS
+	WITH d AS (
+		SELECT DISTINCT ON (station, (payload::jsonb->>'inspection_id')::bigint)
+			station, (payload::jsonb->>'inspection_id')::bigint AS inspection_id, payload::jsonb AS p
+		FROM trail WHERE kind = 'decision'
+		ORDER BY station, (payload::jsonb->>'inspection_id')::bigint, seq DESC)
+	SELECT t.station, t.seq, t.hash, t.row_id AS id, t.payload::jsonb AS p,
+		CASE WHEN d.p->>'kind' = 'review' THEN d.p ELSE NULL END AS review
+	FROM trail t LEFT JOIN d ON d.station = t.station AND d.inspection_id = t.row_id
+	WHERE t.kind = 'inspection';`,
 }
 
 // Migrate brings the central schema up to date; several stations may
@@ -306,4 +318,63 @@ func (f *Forwarder) Drain(ctx context.Context) error {
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// Query selects inspections across stations.
+type Query struct {
+	audit.Query
+	Station string // "" any
+}
+
+// History is every station's inspections matching q, by station and id,
+// as the audit trail names them, each with its station.
+func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, error) {
+	if err := Migrate(ctx, conn); err != nil {
+		return nil, err
+	}
+	where := []string{"true"}
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if q.Station != "" {
+		where = append(where, "station = "+arg(q.Station))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "(p->>'inspected_at')::timestamptz >= "+arg(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "(p->>'inspected_at')::timestamptz < "+arg(q.Until))
+	}
+	if q.Decision != "" {
+		where = append(where, "COALESCE(review->>'decision', p->>'auto_decision') = "+arg(q.Decision))
+	}
+	if q.Operator != "" {
+		where = append(where, "lower(review->>'operator') = lower("+arg(strings.TrimSpace(q.Operator))+")")
+	}
+	sql := `SELECT station, seq, hash, p::text, COALESCE(review::text, '') FROM inspections WHERE ` + strings.Join(where, " AND ") + ` ORDER BY station, id`
+	if q.Limit > 0 {
+		sql += fmt.Sprintf(" LIMIT %d", q.Limit)
+	}
+	rows, err := conn.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []audit.Inspection
+	for rows.Next() {
+		var station, hash, p, review string
+		var seq int64
+		if err := rows.Scan(&station, &seq, &hash, &p, &review); err != nil {
+			return nil, err
+		}
+		in, err := audit.InspectionFromPayload(p, review)
+		if err != nil {
+			return nil, fmt.Errorf("station %s, trail entry %d: %v", station, seq, err)
+		}
+		in.Station, in.ChainSeq, in.ChainHash = station, seq, hash
+		out = append(out, in)
+	}
+	return out, rows.Err()
 }

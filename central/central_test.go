@@ -235,3 +235,45 @@ func TestWrongPassword(t *testing.T) {
 		t.Error("a non-postgres URL accepted")
 	}
 }
+
+// TestPlantWideHistory: two stations forward; the central history gives
+// both with their station, the final decision after an override, and
+// filters by station, decision and operator.
+func TestPlantWideHistory(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	s1, s2 := openStore(t), openStore(t)
+	a := record(t, s1, "a.jpg") // REJECT
+	record(t, s1, "b.jpg")
+	record(t, s2, "c.jpg")
+	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+		t.Fatal(err)
+	}
+	for name, s := range map[string]*audit.Store{"line1": s1, "line2": s2} {
+		f, _ := New(pg.URL(testpg.Password), name, s)
+		forward(t, f)
+		waitFor(t, name, func() bool { n, _ := centralCount(t, conn, name); return n == head(t, s) })
+	}
+	ctx := context.Background()
+	all, err := History(ctx, conn, Query{})
+	if err != nil || len(all) != 3 {
+		t.Fatalf("all: %v %d", err, len(all))
+	}
+	if all[0].Station != "line1" || all[0].Path != "a.jpg" || all[0].FinalDecision() != "PASS" || all[0].Operator != "Ana" ||
+		all[0].ReviewReason != "oil mark, not a defect" || all[0].InspectedAt.IsZero() || all[2].Station != "line2" {
+		t.Errorf("rows %+v", all)
+	}
+	for _, c := range []struct {
+		q    Query
+		want int
+	}{
+		{Query{Station: "line2"}, 1},
+		{Query{Query: audit.Query{Decision: "REJECT"}}, 2},
+		{Query{Query: audit.Query{Operator: "ana"}}, 1},
+		{Query{Query: audit.Query{Since: time.Now().Add(time.Hour)}}, 0},
+	} {
+		if got, err := History(ctx, conn, c.q); err != nil || len(got) != c.want {
+			t.Errorf("%+v: %v, %d rows, want %d", c.q, err, len(got), c.want)
+		}
+	}
+}

@@ -9,7 +9,10 @@ import (
 	"time"
 
 	"steelinspect/audit"
+	"steelinspect/central"
 	"steelinspect/inference"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // dbFlag is the audit database location shared by the commands that use it.
@@ -42,6 +45,8 @@ func runHistory(args []string, env Env) error {
 	decision := fs.String("decision", "", "only this final `decision`: PASS, REVIEW or REJECT")
 	operator := fs.String("operator", "", "only inspections reviewed by this `operator`")
 	format := fs.String("format", "csv", "output `format`: csv or jsonl (inspections), or chain (the trail's hash chain, every entry, for history verify --chain elsewhere)")
+	centralURL := fs.String("central", "", "ask the central PostgreSQL at this `URL` (every station that forwards to it) instead of this station's trail")
+	station := fs.String("station", "", "with --central: only this `station`'s inspections")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -55,6 +60,9 @@ func runHistory(args []string, env Env) error {
 	}
 	if *format != "csv" && *format != "jsonl" && *format != "chain" {
 		return fmt.Errorf("%w: --format %q is not csv, jsonl or chain", errUsage, *format)
+	}
+	if *centralURL != "" || *station != "" {
+		return centralHistory(*centralURL, central.Query{Query: q, Station: *station}, *format, env)
 	}
 	store, err := db.open()
 	if err != nil {
@@ -72,10 +80,37 @@ func runHistory(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if *format == "jsonl" {
+	return writeInspections(env, *format, list)
+}
+
+func writeInspections(env Env, format string, list []audit.Inspection) error {
+	if format == "jsonl" {
 		return audit.WriteJSONL(env.Stdout, list)
 	}
 	return audit.WriteCSV(env.Stdout, list)
+}
+
+// centralHistory runs history's filters across every station in the
+// central database.
+func centralHistory(url string, q central.Query, format string, env Env) error {
+	if url == "" {
+		return fmt.Errorf("%w: --station needs --central URL", errUsage)
+	}
+	if format == "chain" {
+		return fmt.Errorf("%w: --format chain is a station's own trail; drop --central", errUsage)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("central database: %v", err)
+	}
+	defer conn.Close(context.Background())
+	list, err := central.History(ctx, conn, q)
+	if err != nil {
+		return fmt.Errorf("central database: %v", err)
+	}
+	return writeInspections(env, format, list)
 }
 
 // historyQuery reads history's filters.

@@ -202,4 +202,12 @@ func TestScanForwardsToCentral(t *testing.T) {
 	if err != nil || len(v.Problems) != 0 || v.ByKind["inspection"] != 2 {
 		t.Errorf("central copy: %v %+v", err, v)
 	}
+	// the plant-wide history
+	code, out, stderr := run(t, "history", "--central", pg.URL(testpg.Password), "--station", "line9", "--decision", "REJECT", "--format", "jsonl")
+	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"station":"line9"`) || !strings.Contains(out, "white.png") {
+		t.Errorf("history --central: %d %q %s", code, out, stderr)
+	}
+	if code, _, _ := run(t, "history", "--station", "line9"); code != ExitUsage {
+		t.Errorf("--station without --central: exit %d", code)
+	}
 }
