@@ -277,3 +277,32 @@ func TestPlantWideHistory(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkForwarding measures forwarding throughput: b.N trail entries
+// recorded first, then forwarded to a real PostgreSQL (records/s).
+func BenchmarkForwarding(b *testing.B) {
+	pg := testpg.Start(b)
+	s, err := audit.Open(filepath.Join(b.TempDir(), "audit.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	for k := range b.N {
+		if _, err := s.Add(context.Background(), audit.Inspection{Source: "watch", Path: fmt.Sprintf("%d.jpg", k), SHA256: "a",
+			ModelName: "m", ModelVersion: "1", ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "PASS"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	f, _ := New(pg.URL(testpg.Password), "bench", s)
+	b.ResetTimer()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.Run(ctx) }()
+	for f.pending(ctx) > 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	cancel()
+	<-done
+}
