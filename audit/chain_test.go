@@ -270,3 +270,50 @@ func TestCSVNeutralised(t *testing.T) {
 		t.Errorf("plain cells changed: %q %q", row["confidence"], row["source"])
 	}
 }
+
+// BenchmarkAdd is the cost of recording one inspection, its chain entry
+// included (fsync'd: synchronous=FULL), alone and while a reader follows
+// the trail as the MQTT and central forwarders do: what the inspection
+// path pays for them.
+func BenchmarkAdd(b *testing.B) {
+	for _, follow := range []bool{false, true} {
+		b.Run(fmt.Sprintf("follower=%v", follow), func(b *testing.B) {
+			s, err := Open(filepath.Join(b.TempDir(), "audit.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			stop := make(chan struct{})
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				var mark int64
+				for {
+					select {
+					case <-stop:
+						return
+					case <-s.Changes():
+					}
+					if !follow {
+						continue
+					}
+					entries, _ := s.ChainAfter(context.Background(), mark, 500)
+					if len(entries) > 0 {
+						mark = entries[len(entries)-1].Seq
+						s.SetDelivered(context.Background(), "bench", mark)
+					}
+				}
+			}()
+			ctx := context.Background()
+			b.ResetTimer()
+			for k := range b.N {
+				if _, err := s.Add(ctx, sample(fmt.Sprintf("%d.jpg", k), "PASS", 0.1)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			close(stop)
+			<-done
+		})
+	}
+}
