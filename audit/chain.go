@@ -222,6 +222,26 @@ func (s *Store) ChainAfter(ctx context.Context, seq int64, limit int) ([]ChainEn
 	return out, rows.Err()
 }
 
+// WaitDelivered waits until sink has taken every entry the trail held
+// when it was called; when ctx ends first it says how many still wait.
+func (s *Store) WaitDelivered(ctx context.Context, sink string) (int64, error) {
+	want, err := s.ChainHead(ctx)
+	if err != nil {
+		return 0, err
+	}
+	for {
+		mark, err := s.Delivered(context.WithoutCancel(ctx), sink)
+		if err != nil || mark >= want {
+			return 0, err
+		}
+		select {
+		case <-ctx.Done():
+			return want - mark, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 // ChainHead is the newest chain entry's seq; 0 for an empty trail.
 func (s *Store) ChainHead(ctx context.Context) (int64, error) {
 	var seq int64
@@ -430,56 +450,23 @@ func VerifyEntries(entries []ChainEntry) *Verification {
 // payload and, when there is one, the payload of the operator's review
 // in force (a central copy of the trail holds only these).
 func InspectionFromPayload(payload, review string) (Inspection, error) {
-	var row struct {
-		ID              int64    `json:"id"`
-		InspectedAt     string   `json:"inspected_at"`
-		Source          string   `json:"source"`
-		Path            string   `json:"path"`
-		SHA256          string   `json:"sha256"`
-		Width           int      `json:"width"`
-		Height          int      `json:"height"`
-		Bytes           int      `json:"bytes"`
-		ModelName       string   `json:"model_name"`
-		ModelVersion    string   `json:"model_version"`
-		ModelSHA256     string   `json:"model_sha256"`
-		PassThreshold   float64  `json:"pass_threshold"`
-		RejectThreshold float64  `json:"reject_threshold"`
-		Confidence      float64  `json:"confidence"`
-		MeanProbability float64  `json:"mean_probability"`
-		AutoDecision    string   `json:"auto_decision"`
-		CautionKinds    *string  `json:"caution_kinds"`
-		Cautions        *string  `json:"cautions"`
-		Familiarity     *float64 `json:"familiarity"`
-		ArchivePath     *string  `json:"archive_path"`
-		ArchiveSHA256   *string  `json:"archive_sha256"`
-	}
-	if err := json.Unmarshal([]byte(payload), &row); err != nil {
+	var in Inspection // its JSON names are the columns'; NULL reads as empty
+	if err := json.Unmarshal([]byte(payload), &in); err != nil {
 		return Inspection{}, err
 	}
-	str := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return *p
-	}
-	in := Inspection{ID: row.ID, Source: row.Source, Path: row.Path, SHA256: row.SHA256, Width: row.Width, Height: row.Height,
-		Bytes: row.Bytes, ModelName: row.ModelName, ModelVersion: row.ModelVersion, ModelSHA256: row.ModelSHA256,
-		PassThreshold: row.PassThreshold, RejectThreshold: row.RejectThreshold, Confidence: row.Confidence,
-		MeanProbability: row.MeanProbability, AutoDecision: row.AutoDecision, CautionKinds: str(row.CautionKinds),
-		Cautions: str(row.Cautions), Familiarity: row.Familiarity, ArchivePath: str(row.ArchivePath), ArchiveSHA256: str(row.ArchiveSHA256)}
-	in.InspectedAt, _ = time.Parse(timeLayout, row.InspectedAt)
+	// the decision in force is the review's, never a row's own columns
+	in.OperatorDecision, in.Operator, in.ReviewReason, in.ReviewedAt = "", "", "", time.Time{}
 	if review != "" {
 		var d struct {
-			DecidedAt string  `json:"decided_at"`
-			Decision  string  `json:"decision"`
-			Operator  string  `json:"operator"`
-			Reason    *string `json:"reason"`
+			DecidedAt time.Time `json:"decided_at"`
+			Decision  string    `json:"decision"`
+			Operator  string    `json:"operator"`
+			Reason    string    `json:"reason"`
 		}
 		if err := json.Unmarshal([]byte(review), &d); err != nil {
 			return Inspection{}, err
 		}
-		in.OperatorDecision, in.Operator, in.ReviewReason = d.Decision, d.Operator, str(d.Reason)
-		in.ReviewedAt, _ = time.Parse(timeLayout, d.DecidedAt)
+		in.OperatorDecision, in.Operator, in.ReviewReason, in.ReviewedAt = d.Decision, d.Operator, d.Reason, d.DecidedAt
 	}
 	return in, nil
 }

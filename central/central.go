@@ -299,25 +299,12 @@ func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.
 // Drain waits until every entry the trail held when it was called has
 // been forwarded, or ctx is done: then it says how many wait and why.
 func (f *Forwarder) Drain(ctx context.Context) error {
-	want, err := f.store.ChainHead(ctx)
-	if err != nil {
+	n, err := f.store.WaitDelivered(ctx, f.sink)
+	if err != nil || n == 0 {
 		return err
 	}
-	for {
-		mark, err := f.store.Delivered(context.WithoutCancel(ctx), f.sink)
-		if err != nil {
-			return err
-		}
-		if mark >= want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			s, _ := f.Status()
-			return fmt.Errorf("%d trail entries not yet forwarded to the central database (they stay queued in the audit trail and go with the next run): %s", want-mark, s)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	s, _ := f.Status()
+	return fmt.Errorf("%d trail entries not yet forwarded to the central database (they stay queued in the audit trail and go with the next run): %s", n, s)
 }
 
 // Query selects inspections across stations.

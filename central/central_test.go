@@ -120,9 +120,10 @@ func TestForwardingKeepsTheChain(t *testing.T) {
 	if err != nil || len(v.Problems) != 0 || v.Entries != 3 {
 		t.Fatalf("central copy: %v %+v", err, v)
 	}
-	if s, up := f.Status(); !up || !strings.Contains(s, "0 record(s) waiting") {
-		t.Errorf("status %q up %v", s, up)
-	}
+	waitFor(t, "the status to say nothing waits", func() bool {
+		s, up := f.Status()
+		return up && strings.Contains(s, "0 record(s) waiting")
+	})
 	// a central row changed is found
 	if _, err := conn.Exec(context.Background(), `UPDATE trail SET payload = replace(payload, 'REJECT', 'PASS') WHERE station = 'line3-a' AND seq = 1`); err != nil {
 		t.Fatal(err)

@@ -440,25 +440,9 @@ func (p *Publisher) goOffline(c mqtt.Client) {
 // Drain waits until every entry the trail held when it was called has
 // been delivered, or ctx is done: then it says how many wait and why.
 func (p *Publisher) Drain(ctx context.Context) error {
-	want, err := p.store.ChainHead(ctx)
-	if err != nil {
+	n, err := p.store.WaitDelivered(ctx, p.sink)
+	if err != nil || n == 0 {
 		return err
 	}
-	for {
-		mark, err := p.store.Delivered(context.Background(), p.sink)
-		if err != nil {
-			return err
-		}
-		if mark >= want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			p.mu.Lock()
-			why := p.status
-			p.mu.Unlock()
-			return fmt.Errorf("%d trail entries not yet delivered to MQTT (they stay queued in the audit trail and go out with the next run): %s", want-mark, why)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return fmt.Errorf("%d trail entries not yet delivered to MQTT (they stay queued in the audit trail and go out with the next run): %s", n, p.Status())
 }
