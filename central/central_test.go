@@ -307,3 +307,43 @@ func BenchmarkForwarding(b *testing.B) {
 	cancel()
 	<-done
 }
+
+// TestReport: counts by station and shift with review and override
+// rates, and the overrides listed.
+func TestReport(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	s1 := openStore(t)
+	a := record(t, s1, "a.jpg") // REJECT
+	record(t, s1, "b.jpg")
+	if _, err := s1.Add(context.Background(), audit.Inspection{Source: "watch", Path: "c.jpg", SHA256: "c", ModelName: "m", ModelVersion: "1",
+		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := New(pg.URL(testpg.Password), "line1", s1)
+	forward(t, f)
+	waitFor(t, "line1", func() bool { n, _ := centralCount(t, conn, "line1"); return n == head(t, s1) })
+	rows, overrides, err := Report(context.Background(), conn, time.Now().Add(-time.Hour), time.Local, 10)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("report: %v %+v", err, rows)
+	}
+	r := rows[0]
+	if r.Station != "line1" || r.Shift != shiftOf(time.Now().Hour()) || r.Total != 3 || r.Pass != 1 || r.Reject != 1 || r.Review != 1 ||
+		r.AutoReview != 1 || r.Overridden != 1 || r.ReviewRate() != 1.0/3 || r.OverrideRate() != 0.5 {
+		t.Errorf("row %+v", r)
+	}
+	if len(overrides) != 1 || overrides[0].Path != "a.jpg" || overrides[0].Auto != "REJECT" || overrides[0].Final != "PASS" || overrides[0].Operator != "Ana" {
+		t.Errorf("overrides %+v", overrides)
+	}
+	if rows, _, _ := Report(context.Background(), conn, time.Now().Add(time.Hour), time.Local, 10); len(rows) != 0 {
+		t.Errorf("a future period: %+v", rows)
+	}
+	for h, want := range map[int]string{5: "night", 6: "early", 13: "early", 14: "late", 21: "late", 22: "night"} {
+		if shiftOf(h) != want {
+			t.Errorf("hour %d: %s", h, shiftOf(h))
+		}
+	}
+}

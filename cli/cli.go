@@ -101,6 +101,7 @@ func init() {
 		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
 		"teach":       {"teach an anomaly model the good steel of one line, from defect-free strips", runTeach},
 		"history":     {"export the audit trail of inspections as CSV or JSONL, or verify its hash chain", runHistory},
+		"report":      {"summarise the plant's inspections in the central database by station and shift", runReport},
 		"users":       {"manage the station's named users: add, list, passwd, disable, enable", runUsers},
 		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
 		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
@@ -125,6 +126,7 @@ usage:
                                                        fit what the model's training strips look like
   steelinspect teach --good DIR [--name N] [--holdout 0.2]
                                                        learn a line's good steel (anomaly model, no labels)
+  steelinspect report --central URL [--since 7d]       the plant's counts by station and shift, rates, overrides
   steelinspect users add NAME --role admin [--password-file F]
                                                        named users: add, list, passwd, disable, enable
   steelinspect version                                 versions of app, model, runtime

@@ -210,4 +210,16 @@ func TestScanForwardsToCentral(t *testing.T) {
 	if code, _, _ := run(t, "history", "--station", "line9"); code != ExitUsage {
 		t.Errorf("--station without --central: exit %d", code)
 	}
+	// the plant report
+	code, out, stderr = run(t, "report", "--central", pg.URL(testpg.Password), "--since", "1h")
+	if code != 0 || !strings.Contains(out, "line9") || !strings.Contains(out, "sent to review") {
+		t.Errorf("report: %d %q %s", code, out, stderr)
+	}
+	code, out, _ = run(t, "report", "--central", pg.URL(testpg.Password), "--format", "csv")
+	if code != 0 || !strings.HasPrefix(out, "station,shift,total,pass,review,reject") || !strings.Contains(out, "line9,") {
+		t.Errorf("report csv: %d %q", code, out)
+	}
+	if code, _, _ := run(t, "report"); code != ExitUsage {
+		t.Errorf("report without --central: exit %d", code)
+	}
 }

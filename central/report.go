@@ -1,0 +1,128 @@
+package central
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Shifts, by the reporting machine's local hour: early 06–14, late
+// 14–22, night 22–06.
+func shiftOf(hour int) string {
+	switch {
+	case hour >= 6 && hour < 14:
+		return "early"
+	case hour >= 14 && hour < 22:
+		return "late"
+	}
+	return "night"
+}
+
+// ReportRow is one station and shift over the report's period.
+type ReportRow struct {
+	Station string
+	Shift   string
+	Total   int
+	// Final decisions (the operator's where there is one).
+	Pass, Review, Reject int
+	// AutoReview counts strips the station sent to a person; Overridden
+	// those whose automatic PASS or REJECT an operator turned round.
+	AutoReview, Overridden int
+}
+
+// ReviewRate is the share of strips sent to a person.
+func (r ReportRow) ReviewRate() float64 { return share(r.AutoReview, r.Total) }
+
+// OverrideRate is the share of automatic decisions an operator turned
+// round.
+func (r ReportRow) OverrideRate() float64 { return share(r.Overridden, r.Total-r.AutoReview) }
+
+func share(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(n) / float64(of)
+}
+
+// Override is one automatic decision an operator turned round.
+type Override struct {
+	Station, Path, Auto, Final, Operator, Reason string
+	InspectedAt                                  time.Time
+}
+
+// Report counts the inspections since since across stations, by station
+// and shift (in loc), and lists the latest overrides (up to top).
+func Report(ctx context.Context, conn *pgx.Conn, since time.Time, loc *time.Location, top int) ([]ReportRow, []Override, error) {
+	if err := Migrate(ctx, conn); err != nil {
+		return nil, nil, err
+	}
+	// the shift by the local hour: loc's offset at the period's start (a
+	// daylight-saving change inside the period shifts its later hours)
+	_, offset := since.In(loc).Zone()
+	rows, err := conn.Query(ctx, `SELECT station,
+			EXTRACT(hour FROM (((p->>'inspected_at')::timestamptz AT TIME ZONE 'UTC') + make_interval(secs => $2)))::int,
+			COALESCE(review->>'decision', p->>'auto_decision'), p->>'auto_decision', COUNT(*)
+		FROM inspections WHERE (p->>'inspected_at')::timestamptz >= $1
+		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2`, since, float64(offset))
+	if err != nil {
+		return nil, nil, err
+	}
+	byKey := map[[2]string]*ReportRow{}
+	var order [][2]string
+	for rows.Next() {
+		var station, final, auto string
+		var hour, n int
+		if err := rows.Scan(&station, &hour, &final, &auto, &n); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		key := [2]string{station, shiftOf(hour)}
+		r := byKey[key]
+		if r == nil {
+			r = &ReportRow{Station: station, Shift: key[1]}
+			byKey[key] = r
+			order = append(order, key)
+		}
+		r.Total += n
+		switch final {
+		case "PASS":
+			r.Pass += n
+		case "REVIEW":
+			r.Review += n
+		case "REJECT":
+			r.Reject += n
+		}
+		if auto == "REVIEW" {
+			r.AutoReview += n
+		} else if final != auto {
+			r.Overridden += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	out := make([]ReportRow, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	orows, err := conn.Query(ctx, `SELECT station, p->>'path', p->>'auto_decision', review->>'decision', review->>'operator',
+			COALESCE(review->>'reason', ''), (p->>'inspected_at')::timestamptz
+		FROM inspections WHERE (p->>'inspected_at')::timestamptz >= $1 AND review IS NOT NULL
+			AND p->>'auto_decision' <> 'REVIEW' AND review->>'decision' <> p->>'auto_decision'
+		ORDER BY (p->>'inspected_at')::timestamptz DESC LIMIT $2`, since, top)
+	if err != nil {
+		return nil, nil, err
+	}
+	overrides, err := pgx.CollectRows(orows, func(r pgx.CollectableRow) (Override, error) {
+		var o Override
+		err := r.Scan(&o.Station, &o.Path, &o.Auto, &o.Final, &o.Operator, &o.Reason, &o.InspectedAt)
+		return o, err
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("overrides: %w", err)
+	}
+	return out, overrides, nil
+}
