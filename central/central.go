@@ -171,8 +171,9 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			break
 		}
-		f.set(false, f.pending(ctx), "central database %s: %v; %d record(s) waiting; retrying in %s",
-			redact(f.url), explain(err), f.pending(ctx), backoff)
+		waiting := f.pending(ctx)
+		f.set(false, waiting, "central database %s: %v; %d record(s) waiting; retrying in %s",
+			redact(f.url), explain(err), waiting, backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -233,7 +234,8 @@ func (f *Forwarder) session(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		f.set(true, f.pending(ctx), "central database %s: connected as station %s, %d record(s) waiting", redact(f.url), f.station, f.pending(ctx))
+		waiting := f.pending(ctx)
+		f.set(true, waiting, "central database %s: connected as station %s, %d record(s) waiting", redact(f.url), f.station, waiting)
 		if done {
 			select {
 			case <-ctx.Done():

@@ -121,14 +121,9 @@ func (m *lineFlags) startCentral(store *audit.Store, env Env) (*central.Forwarde
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.Run(ctx)
-	}()
+	stop := runInBackground(f.Run)
 	fmt.Fprintf(env.Stderr, "steelinspect: forwarding the audit trail to the central database as station %s\n", m.stationName())
-	return f, func() { cancel(); <-done }, nil
+	return f, stop, nil
 }
 
 // startOPCUA runs the OPC UA server over store's trail in the background;
@@ -175,15 +170,10 @@ func (m *lineFlags) start(store *audit.Store, state func() mqttout.State, env En
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.Run(ctx)
-	}()
+	stop := runInBackground(p.Run)
 	fmt.Fprintf(env.Stderr, "steelinspect: publishing results to %s as station %s (topics %s…)\n",
 		m.url, p.Station(), strings.TrimSuffix(p.Topic("result"), "result"))
-	return p, func() { cancel(); <-done }, nil
+	return p, stop, nil
 }
 
 // fixedState is the state of a station whose model and thresholds do not
@@ -244,4 +234,16 @@ func (m *lineFlags) linkStatus() (string, bool) {
 		up = up && ok
 	}
 	return strings.Join(parts, " · "), up
+}
+
+// runInBackground runs run until stop is called; stop cancels it and
+// waits for it to return.
+func runInBackground(run func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	return func() { cancel(); <-done }
 }
