@@ -150,7 +150,12 @@ func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) error {
 	if !ok {
 		return fmt.Errorf("chain: unknown kind %q", kind)
 	}
-	payload, err := rowPayload(ctx, tx, t, id, t.columns)
+	return appendColumns(ctx, tx, t, id, t.columns)
+}
+
+// appendColumns chains row id of t with the given columns of it.
+func appendColumns(ctx context.Context, tx *sql.Tx, t chainTable, id int64, columns []string) error {
+	payload, err := rowPayload(ctx, tx, t, id, columns)
 	if err != nil {
 		return err
 	}
@@ -160,43 +165,81 @@ func appendChain(ctx context.Context, tx *sql.Tx, kind string, id int64) error {
 		return err
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO chain (kind, row_id, payload, prev, hash) VALUES (?,?,?,?,?)`,
-		kind, id, payload, prev, chainHash(prev, kind, id, payload))
+		t.kind, id, payload, prev, chainHash(prev, t.kind, id, payload))
 	return err
 }
 
 // adoptUnchained chains, once, the rows of a trail written before the
-// chain existed (Open calls it when it creates the chain table): they
-// are vouched for from then on, not before.
-func adoptUnchained(ctx context.Context, db *sql.DB) (int, error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return 0, err
-	}
-	defer tx.Rollback()
+// chain existed (the baseline migration does, in its transaction, when
+// it creates the chain table): they are vouched for from then on, not
+// before. It chains the tables and columns of chainTables that the trail
+// has at the time, so that a later migration adding a chained table or
+// column leaves it working on the trails it adopts.
+func adoptUnchained(ctx context.Context, tx *sql.Tx) (int, error) {
 	n := 0
 	for _, t := range chainTables {
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM "+t.table+" WHERE id NOT IN (SELECT row_id FROM chain WHERE kind = ?) ORDER BY id", t.kind)
+		cols, err := presentColumns(ctx, tx, t)
 		if err != nil {
-			return 0, err
+			return n, err
 		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			ids = append(ids, id)
+		if len(cols) == 0 {
+			continue // no such table yet
 		}
-		rows.Close()
+		ids, err := unchainedIDs(ctx, tx, t)
+		if err != nil {
+			return n, err
+		}
 		for _, id := range ids {
-			if err := appendChain(ctx, tx, t.kind, id); err != nil {
-				return 0, err
+			if err := appendColumns(ctx, tx, t, id, cols); err != nil {
+				return n, err
 			}
 			n++
 		}
 	}
-	return n, tx.Commit()
+	return n, nil
+}
+
+// presentColumns are those of t's columns its table has (none when there
+// is no such table).
+func presentColumns(ctx context.Context, tx *sql.Tx, t chainTable) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, t.table)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	have := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		have[name] = true
+	}
+	var cols []string
+	for _, c := range t.columns {
+		if have[c] {
+			cols = append(cols, c)
+		}
+	}
+	return cols, rows.Err()
+}
+
+// unchainedIDs are the rows of t that have no chain entry, oldest first.
+func unchainedIDs(ctx context.Context, tx *sql.Tx, t chainTable) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM "+t.table+" WHERE id NOT IN (SELECT row_id FROM chain WHERE kind = ?) ORDER BY id", t.kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // Chain lists the chain, oldest first.

@@ -198,22 +198,7 @@ func TestChainConcurrentWriters(t *testing.T) {
 // kept in the inspection row, no decisions table) opens with its
 // decisions kept, is chained from then on, and later tampering shows.
 func TestOldTrailAdopted(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	if _, err := raw.Exec(`CREATE TABLE inspections (
-		id INTEGER PRIMARY KEY AUTOINCREMENT, inspected_at TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL,
-		sha256 TEXT NOT NULL, width INTEGER NOT NULL, height INTEGER NOT NULL, bytes INTEGER NOT NULL,
-		model_name TEXT NOT NULL, model_version TEXT NOT NULL, model_sha256 TEXT NOT NULL,
-		pass_threshold REAL NOT NULL, reject_threshold REAL NOT NULL, confidence REAL NOT NULL, mean_probability REAL NOT NULL,
-		auto_decision TEXT NOT NULL, operator_decision TEXT, operator TEXT, reviewed_at TEXT, review_reason TEXT);
-		INSERT INTO inspections VALUES (1,'2026-01-01T08:00:00Z','scan','a.jpg','aa',1600,256,9,'m','1','bb',0.4,0.65,0.5,0.2,'REVIEW','REJECT','bob','2026-01-01T08:05:00Z',NULL);
-		INSERT INTO inspections VALUES (2,'2026-01-01T08:01:00Z','scan','b.jpg','aa',1600,256,9,'m','1','bb',0.4,0.65,0.1,0.05,'PASS',NULL,NULL,NULL,NULL);`); err != nil {
-		t.Fatal(err)
-	}
+	path, raw := firstSchemaTrail(t)
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,9 @@
 // judged it, every operator confirmation or override, and every change of
 // settings. A record is committed (fsync'd, WAL mode with synchronous=FULL)
 // before the caller reports it done, so killing the process at any moment
-// loses no completed record and corrupts nothing.
+// loses no completed record and corrupts nothing. The file carries its
+// schema version and is upgraded on open (migrate.go); a file from a
+// newer steelinspect is refused.
 package audit
 
 import (
@@ -111,14 +113,18 @@ func Open(path string) (*Store, error) {
 	// Write transactions take the write lock when they begin
 	// (_txlock=immediate): each reads the chain's head and appends to it,
 	// and two writers, also in two processes, must not both read the same
-	// head.
+	// head, nor two processes opening a file both apply a schema step.
 	dsn := "file:" + path + "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("audit database %s: %w", path, err)
 	}
-	if err := migrate(db); err != nil {
+	if err := migrate(context.Background(), db); err != nil {
 		db.Close()
+		var newer *newerSchemaError
+		if errors.As(err, &newer) {
+			return nil, fmt.Errorf("audit database %s %w", path, err)
+		}
 		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
 	}
 	return &Store{db: db, path: path, changed: make(chan struct{}, 1)}, nil
@@ -128,71 +134,6 @@ func Open(path string) (*Store, error) {
 // reader that follows the trail (an outbox) wakes at once instead of at
 // its next poll. Writes by other processes it still finds by polling.
 func (s *Store) Changes() <-chan struct{} { return s.changed }
-
-// migrate brings a database of any earlier version up to this one: the
-// tables, the columns added since, operator decisions once kept only in
-// the inspection row moved into the decisions table, and the chain,
-// which on its first creation adopts the rows already there.
-func migrate(db *sql.DB) error {
-	var hadChain int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain'`).Scan(&hadChain); err != nil {
-		return err
-	}
-	if _, err := db.Exec(schema + chainSchema + usersSchema); err != nil {
-		return err
-	}
-	if err := addMissingColumns(db); err != nil {
-		return err
-	}
-	if hadChain > 0 {
-		return nil
-	}
-	// Before the decisions table, a review was written into the
-	// inspection row only.
-	if _, err := db.Exec(`INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason)
-		SELECT id, COALESCE(reviewed_at, inspected_at), 'review', operator_decision, COALESCE(operator, 'unknown'), review_reason
-		FROM inspections i WHERE operator_decision IS NOT NULL
-		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.inspection_id = i.id)`); err != nil {
-		return err
-	}
-	_, err := adoptUnchained(context.Background(), db)
-	return err
-}
-
-// addedColumns are inspection columns newer than the first schema, added
-// to a database made before them (its older rows keep NULL there).
-var addedColumns = []struct{ name, decl string }{
-	{"caution_kinds", "TEXT"},
-	{"cautions", "TEXT"},
-	{"familiarity", "REAL"},
-	{"archive_path", "TEXT"},
-	{"archive_sha256", "TEXT"},
-}
-
-func addMissingColumns(db *sql.DB) error {
-	rows, err := db.Query(`SELECT name FROM pragma_table_info('inspections')`)
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
-		}
-		have[n] = true
-	}
-	rows.Close()
-	for _, c := range addedColumns {
-		if !have[c.name] {
-			if _, err := db.Exec("ALTER TABLE inspections ADD COLUMN " + c.name + " " + c.decl); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
 
 // explain turns SQLite's errors into what an operator can act on.
 func explain(err error) string {
