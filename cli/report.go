@@ -1,63 +1,116 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"text/tabwriter"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"steelinspect/central"
+	"steelinspect/internal/files"
 )
+
+const reportUsage = "usage: steelinspect report --central URL [--since 7d] [--format text|csv|png] [--out FILE] [--top 10]"
+
+// reportOptions is report's command line.
+type reportOptions struct {
+	url, format, out string
+	from             time.Time
+	top              int
+}
 
 // runReport summarises the plant's inspections in the central database:
 // counts by station, shift and final decision, review and override
-// rates, and the latest overrides.
+// rates, and the latest overrides; as text, CSV or a PNG chart.
 func runReport(args []string, env Env) error {
-	fs := newFlagSet("report", env)
-	url := fs.String("central", "", "the central PostgreSQL `URL` the stations forward to (--central on scan, watch, serve, the window)")
-	since := fs.String("since", "7d", "the period's start: a `time` (2006-01-02, RFC 3339) or a duration back from now (8h, 7d)")
-	format := fs.String("format", "text", "output `format`: text or csv (csv: the counts only)")
-	top := fs.Int("top", 10, "list this many of the latest overrides")
-	rest, err := parseInterspersed(fs, args)
+	o, err := parseReportFlags(args, env)
 	if err != nil {
 		return err
 	}
-	if len(rest) > 0 || *url == "" {
-		return fmt.Errorf("%w: usage: steelinspect report --central URL [--since 7d] [--format text|csv] [--top 10]", errUsage)
-	}
-	from, err := parseWhen(*since, time.Now())
-	if err != nil {
-		return fmt.Errorf("%w: --since: %v", errUsage, err)
-	}
-	if *format != "text" && *format != "csv" {
-		return fmt.Errorf("%w: --format %q is not text or csv", errUsage, *format)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, *url)
+	conn, err := pgx.Connect(ctx, o.url)
 	if err != nil {
 		return fmt.Errorf("central database: %v", err)
 	}
 	defer conn.Close(context.Background())
-	rows, overrides, err := central.Report(ctx, conn, from, time.Local, *top)
+	rows, overrides, err := central.Report(ctx, conn, o.from, time.Local, o.top)
 	if err != nil {
 		return fmt.Errorf("central database: %v", err)
 	}
-	if *format == "csv" {
-		w := csv.NewWriter(env.Stdout)
-		w.Write([]string{"station", "shift", "total", "pass", "review", "reject", "sent_to_review", "overridden", "review_rate", "override_rate"})
-		for _, r := range rows {
-			w.Write([]string{r.Station, r.Shift, fmt.Sprint(r.Total), fmt.Sprint(r.Pass), fmt.Sprint(r.Review), fmt.Sprint(r.Reject),
-				fmt.Sprint(r.AutoReview), fmt.Sprint(r.Overridden), fmt.Sprintf("%.4f", r.ReviewRate()), fmt.Sprintf("%.4f", r.OverrideRate())})
-		}
-		w.Flush()
-		return w.Error()
+	switch o.format {
+	case "csv":
+		return writeReportCSV(env.Stdout, rows)
+	case "png":
+		return writeReportPNG(env.Stdout, o, rows)
 	}
-	fmt.Fprintf(env.Stdout, "Inspections since %s (shifts by local hour: early 06–14, late 14–22, night 22–06)\n\n", from.Format("2006-01-02 15:04"))
-	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	writeReportText(env.Stdout, o.from, rows, overrides)
+	return nil
+}
+
+func parseReportFlags(args []string, env Env) (reportOptions, error) {
+	fs := newFlagSet("report", env)
+	url := fs.String("central", "", "the central PostgreSQL `URL` the stations forward to (--central on scan, watch, serve, the window)")
+	since := fs.String("since", "7d", "the period's start: a `time` (2006-01-02, RFC 3339) or a duration back from now (8h, 7d)")
+	format := fs.String("format", "text", "output `format`: text, csv (the counts only) or png (a chart of the counts by station, written to --out)")
+	out := fs.String("out", "", "the PNG `file` --format png writes (replaced whole, never half-written)")
+	top := fs.Int("top", 10, "list this many of the latest overrides")
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return reportOptions{}, err
+	}
+	if len(rest) > 0 || *url == "" {
+		return reportOptions{}, fmt.Errorf("%w: %s", errUsage, reportUsage)
+	}
+	o := reportOptions{url: *url, format: *format, out: *out, top: *top}
+	if o.from, err = parseWhen(*since, time.Now()); err != nil {
+		return o, fmt.Errorf("%w: --since: %v", errUsage, err)
+	}
+	switch {
+	case o.format != "text" && o.format != "csv" && o.format != "png":
+		return o, fmt.Errorf("%w: --format %q is not text, csv or png", errUsage, o.format)
+	case o.format == "png" && o.out == "":
+		return o, fmt.Errorf("%w: --format png needs --out FILE (a PNG is not written to the terminal)", errUsage)
+	case o.format != "png" && o.out != "":
+		return o, fmt.Errorf("%w: --out is for --format png (text and csv go to standard output)", errUsage)
+	}
+	return o, nil
+}
+
+func writeReportCSV(out io.Writer, rows []central.ReportRow) error {
+	w := csv.NewWriter(out)
+	w.Write([]string{"station", "shift", "total", "pass", "review", "reject", "sent_to_review", "overridden", "review_rate", "override_rate"})
+	for _, r := range rows {
+		w.Write([]string{r.Station, r.Shift, fmt.Sprint(r.Total), fmt.Sprint(r.Pass), fmt.Sprint(r.Review), fmt.Sprint(r.Reject),
+			fmt.Sprint(r.AutoReview), fmt.Sprint(r.Overridden), fmt.Sprintf("%.4f", r.ReviewRate()), fmt.Sprintf("%.4f", r.OverrideRate())})
+	}
+	w.Flush()
+	return w.Error()
+}
+
+// writeReportPNG draws the chart and replaces o.out with it, then says
+// where in one line.
+func writeReportPNG(out io.Writer, o reportOptions, rows []central.ReportRow) error {
+	var buf bytes.Buffer
+	if err := central.Chart(&buf, rows, o.from, central.ChartWidth, central.ChartHeight); err != nil {
+		return err
+	}
+	if err := files.WriteAtomic(o.out, buf.Bytes()); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	_, err := fmt.Fprintf(out, "wrote the chart of the inspections since %s to %s (PNG, %d×%d)\n", o.from.Format("2006-01-02 15:04"), o.out,
+		central.ChartWidth, central.ChartHeight)
+	return err
+}
+
+func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, overrides []central.Override) {
+	fmt.Fprintf(out, "Inspections since %s (shifts by local hour: early 06–14, late 14–22, night 22–06)\n\n", from.Format("2006-01-02 15:04"))
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "station\tshift\tstrips\tPASS\tREVIEW\tREJECT\tsent to review\toverridden\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f %%\t%.1f %%\t\n", r.Station, r.Shift, r.Total, r.Pass, r.Review, r.Reject,
@@ -65,11 +118,10 @@ func runReport(args []string, env Env) error {
 	}
 	tw.Flush()
 	if len(overrides) > 0 {
-		fmt.Fprintf(env.Stdout, "\nLatest overrides:\n")
+		fmt.Fprintf(out, "\nLatest overrides:\n")
 		for _, o := range overrides {
-			fmt.Fprintf(env.Stdout, "  %s  %s  %s: %s → %s by %s: %s\n", o.InspectedAt.Local().Format("2006-01-02 15:04"), o.Station, o.Path,
+			fmt.Fprintf(out, "  %s  %s  %s: %s → %s by %s: %s\n", o.InspectedAt.Local().Format("2006-01-02 15:04"), o.Station, o.Path,
 				o.Auto, o.Final, o.Operator, o.Reason)
 		}
 	}
-	return nil
 }
