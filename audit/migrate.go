@@ -3,7 +3,11 @@ package audit
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
 )
 
 // The schema of the audit database is versioned: the file carries the
@@ -56,7 +60,7 @@ func (e *newerSchemaError) Error() string {
 // and the other finds it applied. A database already current takes no
 // write lock.
 func migrate(ctx context.Context, db *sql.DB) error {
-	v, err := schemaVersion(ctx, db)
+	v, err := firstVersion(ctx, db)
 	if err != nil {
 		return err
 	}
@@ -93,6 +97,32 @@ func migrateStep(ctx context.Context, db *sql.DB) (int, error) {
 	}
 	return v + 1, tx.Commit()
 }
+
+// firstVersion reads the schema version on the database's first
+// connection. Connecting sets WAL mode (the DSN), which on a new file
+// takes a lock that SQLite does not wait for (no busy handler): another
+// process creating the same file at that moment gets SQLITE_BUSY at once.
+// It is retried for as long as the busy timeout would have waited.
+func firstVersion(ctx context.Context, db *sql.DB) (int, error) {
+	deadline := time.Now().Add(busyWait)
+	for {
+		v, err := schemaVersion(ctx, db)
+		var e *sqlite.Error
+		if err == nil || !errors.As(err, &e) || e.Code()&0xff != sqliteBusy || time.Now().After(deadline) {
+			return v, err
+		}
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+const (
+	busyWait   = 5 * time.Second // the DSN's busy_timeout
+	sqliteBusy = 5               // SQLITE_BUSY, the primary code of its extended ones
+)
 
 // schemaVersion is the database's user_version.
 func schemaVersion(ctx context.Context, q queryer) (int, error) {

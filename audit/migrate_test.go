@@ -263,7 +263,8 @@ func TestStepIsOneTransaction(t *testing.T) {
 
 // TestConcurrentOpenAppliesOnce: stores opening the same new file at once
 // (as two processes starting together) all open, and each step is
-// applied once (the test's last step would fail a second time).
+// applied once (the test's last step would fail a second time). Some
+// rounds, for the moment one creates the file to fall on another's.
 func TestConcurrentOpenAppliesOnce(t *testing.T) {
 	var ms []migration
 	ran := make([]atomic.Int32, len(migrations)+1)
@@ -278,8 +279,28 @@ func TestConcurrentOpenAppliesOnce(t *testing.T) {
 		_, err := tx.ExecContext(ctx, `CREATE TABLE step_two (x TEXT)`) // no IF NOT EXISTS
 		return err
 	}})...)
-	path := filepath.Join(t.TempDir(), "audit.db")
-	const n = 4
+	for round := range 10 {
+		for k := range ran {
+			ran[k].Store(0)
+		}
+		stores := openAtOnce(t, filepath.Join(t.TempDir(), "audit.db"), 4)
+		for k := range ran {
+			if n := ran[k].Load(); n != 1 {
+				t.Errorf("round %d: step %d ran %d times, want once", round, k+1, n)
+			}
+		}
+		if v := userVersion(t, stores[0].db); v != len(migrations) {
+			t.Errorf("round %d: schema version %d, want %d", round, v, len(migrations))
+		}
+		if _, err := stores[1].Add(context.Background(), sample("a.jpg", "PASS", 0.1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// openAtOnce opens n stores on path at the same time.
+func openAtOnce(t *testing.T, path string, n int) []*Store {
+	t.Helper()
 	stores := make([]*Store, n)
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -292,22 +313,16 @@ func TestConcurrentOpenAppliesOnce(t *testing.T) {
 	}
 	wg.Wait()
 	for k, err := range errs {
+		if err == nil {
+			t.Cleanup(func() { stores[k].Close() })
+		}
+	}
+	for k, err := range errs {
 		if err != nil {
 			t.Fatalf("store %d: %v", k, err)
 		}
-		defer stores[k].Close()
 	}
-	for k := range ran {
-		if n := ran[k].Load(); n != 1 {
-			t.Errorf("step %d ran %d times, want once", k+1, n)
-		}
-	}
-	if v := userVersion(t, stores[0].db); v != len(migrations) {
-		t.Errorf("schema version %d, want %d", v, len(migrations))
-	}
-	if _, err := stores[1].Add(context.Background(), sample("a.jpg", "PASS", 0.1)); err != nil {
-		t.Fatal(err)
-	}
+	return stores
 }
 
 // TestBaselineAdoptsWhatTheTrailHas: a later release that chains another
