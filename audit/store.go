@@ -218,13 +218,7 @@ func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
 	}
 	var id int64
 	err := s.inTx(ctx, "record inspection of "+in.Path, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO inspections (inspected_at, source, path, sha256, width, height, bytes,
-		model_name, model_version, model_sha256, pass_threshold, reject_threshold, confidence, mean_probability, auto_decision,
-		caution_kinds, cautions, familiarity, archive_path, archive_sha256)
-		VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
-			in.InspectedAt.UTC().Format(timeLayout), in.Source, in.Path, in.SHA256, in.Width, in.Height, in.Bytes,
-			in.ModelName, in.ModelVersion, in.ModelSHA256, in.PassThreshold, in.RejectThreshold, in.Confidence, in.MeanProbability, in.AutoDecision,
-			nullIfEmpty(in.CautionKinds), nullIfEmpty(in.Cautions), in.Familiarity, nullIfEmpty(in.ArchivePath), nullIfEmpty(in.ArchiveSHA256))
+		res, err := insertRow(ctx, tx, "inspections", inspectionColumns(&in))
 		if err != nil {
 			return err
 		}
@@ -427,8 +421,7 @@ func (s *Store) AddSettingChange(ctx context.Context, who, setting, old, new str
 // AddPurge records that the archive removed a file (retention or quota).
 func (s *Store) AddPurge(ctx context.Context, path string, bytes int64, reason string) error {
 	return s.inTx(ctx, "record purge of "+path, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO archive_purges (purged_at, path, bytes, reason) VALUES (?,?,?,?)`,
-			time.Now().UTC().Format(timeLayout), path, bytes, reason)
+		res, err := insertRow(ctx, tx, "archive_purges", purgeColumns(time.Now(), path, bytes, reason))
 		if err != nil {
 			return err
 		}

@@ -56,6 +56,22 @@ var migrations = []string{
 		CASE WHEN d.p->>'kind' = 'review' THEN d.p ELSE NULL END AS review
 	FROM trail t LEFT JOIN d ON d.station = t.station AND d.inspection_id = t.row_id
 	WHERE t.kind = 'inspection';`,
+	// the stations that record here, each with its production line, for
+	// queries by line and to see when each was last heard from
+	`CREATE TABLE stations (
+		station   text        PRIMARY KEY,
+		line      text        NOT NULL DEFAULT '',
+		last_seen timestamptz NOT NULL DEFAULT now()
+	);
+	INSERT INTO stations (station, last_seen) SELECT station, MAX(received_at) FROM trail GROUP BY station;
+	CREATE INDEX stations_line ON stations (line);`,
+}
+
+// register records that station (on line) is recording here now.
+func register(ctx context.Context, conn *pgx.Conn, station, line string) error {
+	_, err := conn.Exec(ctx, `INSERT INTO stations (station, line) VALUES ($1, $2)
+		ON CONFLICT (station) DO UPDATE SET line = EXCLUDED.line, last_seen = now()`, station, line)
+	return err
 }
 
 // Migrate brings the central schema up to date; several stations may
@@ -89,10 +105,10 @@ func Migrate(ctx context.Context, conn *pgx.Conn) error {
 
 // Forwarder sends one station's trail to the central database.
 type Forwarder struct {
-	url     string
-	station string
-	store   *audit.Store
-	sink    string
+	url           string
+	station, line string
+	store         *audit.Store
+	sink          string
 
 	mu      sync.Mutex
 	status  string
@@ -104,20 +120,39 @@ type Forwarder struct {
 const batchSize = 500
 
 // New makes the forwarder of store's trail to the PostgreSQL at dsn
-// (postgres://user:password@host:port/db) as station.
-func New(dsn, station string, store *audit.Store) (*Forwarder, error) {
+// (postgres://user:password@host:port/db) as station, on production line
+// line ("" for none).
+func New(dsn, station, line string, store *audit.Store) (*Forwarder, error) {
 	if store == nil {
 		return nil, errors.New("central: forwarding needs the station's audit trail (it is the outbox)")
 	}
+	if err := checkIdentity(dsn, station, line); err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(dsn)
+	return &Forwarder{url: dsn, station: station, line: line, store: store, sink: "central " + u.Host + u.Path + " " + station,
+		status: "central database: not connected yet"}, nil
+}
+
+// IsURL says whether s names a PostgreSQL database rather than a file.
+func IsURL(s string) bool {
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// checkIdentity refuses a URL that is not PostgreSQL's and names that do
+// not fit.
+func checkIdentity(dsn, station, line string) error {
 	u, err := url.Parse(dsn)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
-		return nil, fmt.Errorf("central: %q is not a postgres://user:password@host:port/database URL", redact(dsn))
+	if err != nil || !IsURL(dsn) || u.Host == "" {
+		return fmt.Errorf("central: %q is not a postgres://user:password@host:port/database URL", redact(dsn))
 	}
 	if station == "" || len(station) > 64 {
-		return nil, fmt.Errorf("central: station name %q must be 1 to 64 characters", station)
+		return fmt.Errorf("central: station name %q must be 1 to 64 characters", station)
 	}
-	return &Forwarder{url: dsn, station: station, store: store, sink: "central " + u.Host + u.Path + " " + station,
-		status: "central database: not connected yet"}, nil
+	if len(line) > 64 {
+		return fmt.Errorf("central: line name %q must be at most 64 characters", line)
+	}
+	return nil
 }
 
 // redact hides a URL's password.
@@ -227,6 +262,9 @@ func (f *Forwarder) session(ctx context.Context) error {
 	if err := Migrate(ctx, conn); err != nil {
 		return err
 	}
+	if err := register(ctx, conn, f.station, f.line); err != nil {
+		return err
+	}
 	ticker := time.NewTicker(pollEvery)
 	defer ticker.Stop()
 	for {
@@ -257,17 +295,34 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	if err != nil || len(entries) == 0 {
 		return true, err
 	}
+	// An entry already there (not inserted) is this station's earlier
+	// delivery when its hash is the same; a different hash is another
+	// station's entry under the same name, which is refused, never
+	// skipped silently.
+	var again []audit.ChainEntry
 	batch := &pgx.Batch{}
 	for _, e := range entries {
 		batch.Queue(`INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (station, seq) DO NOTHING`, f.station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash)
+			ON CONFLICT (station, seq) DO NOTHING RETURNING seq`, f.station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash).
+			QueryRow(func(r pgx.Row) error {
+				var seq int64
+				err := r.Scan(&seq)
+				if errors.Is(err, pgx.ErrNoRows) {
+					again, err = append(again, e), nil
+				}
+				return err
+			})
 	}
+	batch.Queue(`UPDATE stations SET last_seen = now() WHERE station = $1`, f.station)
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return false, err
 	}
+	defer tx.Rollback(ctx)
 	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		tx.Rollback(ctx)
+		return false, err
+	}
+	if err := f.checkAgain(ctx, tx, again); err != nil {
 		return false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -277,6 +332,22 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		return false, err
 	}
 	return len(entries) < batchSize, nil
+}
+
+// checkAgain refuses entries sent again whose central copy differs:
+// another station's, forwarded under the same name.
+func (f *Forwarder) checkAgain(ctx context.Context, tx pgx.Tx, again []audit.ChainEntry) error {
+	for _, e := range again {
+		var hash string
+		if err := tx.QueryRow(ctx, `SELECT hash FROM trail WHERE station = $1 AND seq = $2`, f.station, e.Seq).Scan(&hash); err != nil {
+			return err
+		}
+		if hash != e.Hash {
+			return fmt.Errorf("trail entry %d of station %s in the central database is not this station's: another station forwards as %s (give each its own --station)",
+				e.Seq, f.station, f.station)
+		}
+	}
+	return nil
 }
 
 // VerifyStation checks one station's central copy of the trail: every
@@ -298,6 +369,19 @@ func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.
 	return audit.VerifyEntries(entries), nil
 }
 
+// Stations lists the stations with a trail in the central database, by
+// name.
+func Stations(ctx context.Context, conn *pgx.Conn) ([]string, error) {
+	if err := Migrate(ctx, conn); err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, `SELECT DISTINCT station FROM trail ORDER BY station`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // Drain waits until every entry the trail held when it was called has
 // been forwarded, or ctx is done: then it says how many wait and why.
 func (f *Forwarder) Drain(ctx context.Context) error {
@@ -313,6 +397,7 @@ func (f *Forwarder) Drain(ctx context.Context) error {
 type Query struct {
 	audit.Query
 	Station string // "" any
+	Line    string // "" any
 }
 
 // History is every station's inspections matching q, by station and id,
@@ -329,6 +414,9 @@ func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, 
 	}
 	if q.Station != "" {
 		where = append(where, "station = "+arg(q.Station))
+	}
+	if q.Line != "" {
+		where = append(where, "station IN (SELECT station FROM stations WHERE line = "+arg(q.Line)+")")
 	}
 	if !q.Since.IsZero() {
 		where = append(where, "(p->>'inspected_at')::timestamptz >= "+arg(q.Since))

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestForwardingKeepsTheChain(t *testing.T) {
 	pg := testpg.Start(t)
 	store := openStore(t)
 	a := record(t, store, "a.jpg")
-	f, err := New(pg.URL(testpg.Password), "line3-a", store)
+	f, err := New(pg.URL(testpg.Password), "line3-a", "", store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestForwardingKeepsTheChain(t *testing.T) {
 func TestCentralDownAndBack(t *testing.T) {
 	pg := testpg.Start(t)
 	store := openStore(t)
-	f, _ := New(pg.URL(testpg.Password), "line3-b", store)
+	f, _ := New(pg.URL(testpg.Password), "line3-b", "", store)
 	forward(t, f)
 	for k := range 3 {
 		record(t, store, fmt.Sprintf("%d.jpg", k))
@@ -172,7 +173,7 @@ func TestTwoStationsAtOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	stores := map[string]*audit.Store{"line1": openStore(t), "line2": openStore(t)}
 	for name, s := range stores {
-		f, _ := New(pg.URL(testpg.Password), name, s)
+		f, _ := New(pg.URL(testpg.Password), name, "", s)
 		forward(t, f)
 		wg.Add(1)
 		go func() {
@@ -191,13 +192,51 @@ func TestTwoStationsAtOnce(t *testing.T) {
 	}
 }
 
+// TestTwoStationsOneName: entries sent again (at least once) are taken
+// once; a second station forwarding under a name already taken is
+// refused in its status, its entries not mixed into the other's chain.
+func TestTwoStationsOneName(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	first := openStore(t)
+	record(t, first, "a.jpg")
+	record(t, first, "b.jpg")
+	f, _ := New(pg.URL(testpg.Password), "line5", "", first)
+	stop := forward(t, f)
+	waitFor(t, "the first station", func() bool { n, _ := centralCount(t, conn, "line5"); return n == 2 })
+	stop()
+	if err := first.SetDelivered(context.Background(), f.sink, 0); err != nil { // as after a crash before the mark moved
+		t.Fatal(err)
+	}
+	again, _ := New(pg.URL(testpg.Password), "line5", "", first)
+	forward(t, again)
+	waitFor(t, "the entries sent again", func() bool { return again.Waiting() == 0 && strings.Contains(firstStatus(again), "connected") })
+
+	second := openStore(t)
+	record(t, second, "other.jpg")
+	g, _ := New(pg.URL(testpg.Password), "line5", "", second)
+	forward(t, g)
+	waitFor(t, "the refusal", func() bool { return strings.Contains(firstStatus(g), "another station forwards as line5") })
+	if n, _ := centralCount(t, conn, "line5"); n != 2 {
+		t.Errorf("%d central entries, want the first station's 2", n)
+	}
+	if v, err := VerifyStation(context.Background(), conn, "line5"); err != nil || len(v.Problems) != 0 {
+		t.Errorf("verify: %v %+v", err, v)
+	}
+}
+
+func firstStatus(f *Forwarder) string {
+	s, _ := f.Status()
+	return s
+}
+
 // TestRestartWithRecordsQueued: a station stopped with records not yet
 // forwarded sends them after it starts again, once each.
 func TestRestartWithRecordsQueued(t *testing.T) {
 	pg := testpg.Start(t)
 	store := openStore(t)
 	conn := connect(t, pg)
-	f, _ := New(pg.URL(testpg.Password), "line3-c", store)
+	f, _ := New(pg.URL(testpg.Password), "line3-c", "", store)
 	stop := forward(t, f)
 	record(t, store, "a.jpg")
 	waitFor(t, "the first", func() bool { n, _ := centralCount(t, conn, "line3-c"); return n == 1 })
@@ -205,7 +244,7 @@ func TestRestartWithRecordsQueued(t *testing.T) {
 	for k := range 5 {
 		record(t, store, fmt.Sprintf("%d.jpg", k))
 	}
-	again, _ := New(pg.URL(testpg.Password), "line3-c", store)
+	again, _ := New(pg.URL(testpg.Password), "line3-c", "", store)
 	forward(t, again)
 	waitFor(t, "the queued 5", func() bool { n, _ := centralCount(t, conn, "line3-c"); return n == 6 })
 	if n, distinct := centralCount(t, conn, "line3-c"); n != 6 || distinct != 6 {
@@ -218,7 +257,7 @@ func TestRestartWithRecordsQueued(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	pg := testpg.Start(t)
 	store := openStore(t)
-	f, err := New(pg.URL("wrong"), "line3-d", store)
+	f, err := New(pg.URL("wrong"), "line3-d", "", store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,14 +271,14 @@ func TestWrongPassword(t *testing.T) {
 	if s, _ := f.Status(); strings.Contains(s, "wrong") || strings.Contains(s, "\n") {
 		t.Errorf("status shows the password or is not one line: %q", s)
 	}
-	if _, err := New("mysql://x", "s", store); err == nil {
+	if _, err := New("mysql://x", "s", "", store); err == nil {
 		t.Error("a non-postgres URL accepted")
 	}
 }
 
 // TestPlantWideHistory: two stations forward; the central history gives
 // both with their station, the final decision after an override, and
-// filters by station, decision and operator.
+// filters by station, line, decision and operator.
 func TestPlantWideHistory(t *testing.T) {
 	pg := testpg.Start(t)
 	conn := connect(t, pg)
@@ -250,8 +289,9 @@ func TestPlantWideHistory(t *testing.T) {
 	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
+	lines := map[string]string{"line1": "hot strip 1", "line2": "pickling"}
 	for name, s := range map[string]*audit.Store{"line1": s1, "line2": s2} {
-		f, _ := New(pg.URL(testpg.Password), name, s)
+		f, _ := New(pg.URL(testpg.Password), name, lines[name], s)
 		forward(t, f)
 		waitFor(t, name, func() bool { n, _ := centralCount(t, conn, name); return n == head(t, s) })
 	}
@@ -269,6 +309,9 @@ func TestPlantWideHistory(t *testing.T) {
 		want int
 	}{
 		{Query{Station: "line2"}, 1},
+		{Query{Line: "hot strip 1"}, 2},
+		{Query{Line: "pickling", Station: "line1"}, 0},
+		{Query{Line: "cold mill"}, 0},
 		{Query{Query: audit.Query{Decision: "REJECT"}}, 2},
 		{Query{Query: audit.Query{Operator: "ana"}}, 1},
 		{Query{Query: audit.Query{Since: time.Now().Add(time.Hour)}}, 0},
@@ -289,12 +332,11 @@ func BenchmarkForwarding(b *testing.B) {
 	}
 	defer s.Close()
 	for k := range b.N {
-		if _, err := s.Add(context.Background(), audit.Inspection{Source: "watch", Path: fmt.Sprintf("%d.jpg", k), SHA256: "a",
-			ModelName: "m", ModelVersion: "1", ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "PASS"}); err != nil {
+		if _, err := s.Add(context.Background(), realisticInspection(k)); err != nil {
 			b.Fatal(err)
 		}
 	}
-	f, _ := New(pg.URL(testpg.Password), "bench", s)
+	f, _ := New(pg.URL(testpg.Password), "bench", "line 3", s)
 	b.ResetTimer()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -306,6 +348,62 @@ func BenchmarkForwarding(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	cancel()
 	<-done
+	reportBytesPerRecord(b, pg, b.N)
+}
+
+// realisticInspection is an inspection with the sizes of a real one: full
+// hashes, a camera's path, one in ten sent to review with its reasons.
+func realisticInspection(k int) audit.Inspection {
+	in := audit.Inspection{Source: "watch", Path: fmt.Sprintf("/srv/steelinspect/line3/cam2/2026-11-30/strip-%08d.png", k),
+		SHA256: strings.Repeat("5e", 32), Width: 1600, Height: 256, Bytes: 412345, ModelName: "steel-defect-mnv2", ModelVersion: "4.0.0",
+		ModelSHA256: strings.Repeat("a7", 32), PassThreshold: 0.42, RejectThreshold: 0.65, Confidence: 0.2345678, MeanProbability: 0.0812345,
+		AutoDecision: "PASS"}
+	if k%10 == 0 {
+		fam := 3.4
+		in.AutoDecision, in.CautionKinds, in.Familiarity = "REVIEW", "unfamiliar", &fam
+		in.Cautions = "unfamiliar strip: the model was not trained on strips like this (score 3.4, limit 1.8)"
+	}
+	return in
+}
+
+// reportBytesPerRecord reports the central table's size on disk, with its
+// indexes, per record: the figure PostgreSQL sizing starts from.
+func reportBytesPerRecord(b *testing.B, pg *testpg.Cluster, n int) {
+	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var size int64
+	if err := conn.QueryRow(context.Background(), `SELECT pg_total_relation_size('trail')`).Scan(&size); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(size)/float64(n), "bytes/record")
+}
+
+// BenchmarkSharedTrailAdd measures recording into the trail API instances
+// share (serve --db postgres://…): one committed record per op, from 4
+// writers at once, as behind a load balancer.
+func BenchmarkSharedTrailAdd(b *testing.B) {
+	pg := testpg.Start(b)
+	tr, err := OpenShared(context.Background(), pg.URL(testpg.Password), "api", "line 3")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer tr.Close()
+	b.SetParallelism(2) // 2 × GOMAXPROCS writers
+	b.ResetTimer()
+	var k atomic.Int64
+	b.RunParallel(func(p *testing.PB) {
+		for p.Next() {
+			if _, err := tr.Add(context.Background(), realisticInspection(int(k.Add(1)))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
 // TestReport: counts by station and shift with review and override
@@ -323,23 +421,30 @@ func TestReport(t *testing.T) {
 	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
-	f, _ := New(pg.URL(testpg.Password), "line1", s1)
+	f, _ := New(pg.URL(testpg.Password), "line1", "hot strip", s1)
 	forward(t, f)
 	waitFor(t, "line1", func() bool { n, _ := centralCount(t, conn, "line1"); return n == head(t, s1) })
-	rows, overrides, err := Report(context.Background(), conn, time.Now().Add(-time.Hour), time.Local, 10)
+	rows, overrides, err := Report(context.Background(), conn, ReportQuery{Since: time.Now().Add(-time.Hour), Loc: time.Local, Top: 10})
 	if err != nil || len(rows) != 1 {
 		t.Fatalf("report: %v %+v", err, rows)
 	}
 	r := rows[0]
-	if r.Station != "line1" || r.Shift != shiftOf(time.Now().Hour()) || r.Total != 3 || r.Pass != 1 || r.Reject != 1 || r.Review != 1 ||
+	if r.Station != "line1" || r.Line != "hot strip" || r.Shift != shiftOf(time.Now().Hour()) || r.Total != 3 || r.Pass != 1 || r.Reject != 1 || r.Review != 1 ||
 		r.AutoReview != 1 || r.Overridden != 1 || r.ReviewRate() != 1.0/3 || r.OverrideRate() != 0.5 {
 		t.Errorf("row %+v", r)
 	}
 	if len(overrides) != 1 || overrides[0].Path != "a.jpg" || overrides[0].Auto != "REJECT" || overrides[0].Final != "PASS" || overrides[0].Operator != "Ana" {
 		t.Errorf("overrides %+v", overrides)
 	}
-	if rows, _, _ := Report(context.Background(), conn, time.Now().Add(time.Hour), time.Local, 10); len(rows) != 0 {
+	if rows, _, _ := Report(context.Background(), conn, ReportQuery{Since: time.Now().Add(time.Hour), Loc: time.Local, Top: 10}); len(rows) != 0 {
 		t.Errorf("a future period: %+v", rows)
+	}
+	if rows, o, _ := Report(context.Background(), conn, ReportQuery{Since: time.Now().Add(-time.Hour), Loc: time.Local, Line: "pickling", Top: 10}); len(rows) != 0 || len(o) != 0 {
+		t.Errorf("another line: %+v %+v", rows, o)
+	}
+	st, err := StationList(context.Background(), conn, "")
+	if err != nil || len(st) != 1 || st[0].Station != "line1" || st[0].Line != "hot strip" || time.Since(st[0].LastSeen) > time.Minute {
+		t.Errorf("stations: %v %+v", err, st)
 	}
 	for h, want := range map[int]string{5: "night", 6: "early", 13: "early", 14: "late", 21: "late", 22: "night"} {
 		if shiftOf(h) != want {

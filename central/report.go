@@ -23,6 +23,7 @@ func shiftOf(hour int) string {
 // ReportRow is one station and shift over the report's period.
 type ReportRow struct {
 	Station string
+	Line    string // the station's production line ("" when not given)
 	Shift   string
 	Total   int
 	// Final decisions (the operator's where there is one).
@@ -52,36 +53,45 @@ type Override struct {
 	InspectedAt                                  time.Time
 }
 
-// Report counts the inspections since since across stations, by station
-// and shift (in loc), and lists the latest overrides (up to top).
-func Report(ctx context.Context, conn *pgx.Conn, since time.Time, loc *time.Location, top int) ([]ReportRow, []Override, error) {
+// ReportQuery is what a report covers.
+type ReportQuery struct {
+	Since time.Time
+	Loc   *time.Location // the shifts' local time
+	Line  string         // "" every line
+	Top   int            // the latest overrides listed
+}
+
+// Report counts the inspections since q.Since across stations (on
+// q.Line), by station and shift, and lists the latest overrides.
+func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []Override, error) {
 	if err := Migrate(ctx, conn); err != nil {
 		return nil, nil, err
 	}
 	// the shift by the local hour: loc's offset at the period's start (a
 	// daylight-saving change inside the period shifts its later hours)
-	_, offset := since.In(loc).Zone()
-	rows, err := conn.Query(ctx, `SELECT station,
+	_, offset := q.Since.In(q.Loc).Zone()
+	rows, err := conn.Query(ctx, `SELECT i.station, COALESCE(s.line, ''),
 			EXTRACT(hour FROM (((p->>'inspected_at')::timestamptz AT TIME ZONE 'UTC') + make_interval(secs => $2)))::int,
 			COALESCE(review->>'decision', p->>'auto_decision'), p->>'auto_decision', COUNT(*)
-		FROM inspections WHERE (p->>'inspected_at')::timestamptz >= $1
-		GROUP BY 1, 2, 3, 4 ORDER BY 1, 2`, since, float64(offset))
+		FROM inspections i LEFT JOIN stations s ON s.station = i.station
+		WHERE (p->>'inspected_at')::timestamptz >= $1 AND ($3 = '' OR s.line = $3)
+		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3`, q.Since, float64(offset), q.Line)
 	if err != nil {
 		return nil, nil, err
 	}
 	byKey := map[[2]string]*ReportRow{}
 	var order [][2]string
 	for rows.Next() {
-		var station, final, auto string
+		var station, line, final, auto string
 		var hour, n int
-		if err := rows.Scan(&station, &hour, &final, &auto, &n); err != nil {
+		if err := rows.Scan(&station, &line, &hour, &final, &auto, &n); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
 		key := [2]string{station, shiftOf(hour)}
 		r := byKey[key]
 		if r == nil {
-			r = &ReportRow{Station: station, Shift: key[1]}
+			r = &ReportRow{Station: station, Line: line, Shift: key[1]}
 			byKey[key] = r
 			order = append(order, key)
 		}
@@ -112,7 +122,8 @@ func Report(ctx context.Context, conn *pgx.Conn, since time.Time, loc *time.Loca
 			COALESCE(review->>'reason', ''), (p->>'inspected_at')::timestamptz
 		FROM inspections WHERE (p->>'inspected_at')::timestamptz >= $1 AND review IS NOT NULL
 			AND p->>'auto_decision' <> 'REVIEW' AND review->>'decision' <> p->>'auto_decision'
-		ORDER BY (p->>'inspected_at')::timestamptz DESC LIMIT $2`, since, top)
+			AND ($3 = '' OR station IN (SELECT station FROM stations WHERE line = $3))
+		ORDER BY (p->>'inspected_at')::timestamptz DESC LIMIT $2`, q.Since, q.Top, q.Line)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -125,4 +136,29 @@ func Report(ctx context.Context, conn *pgx.Conn, since time.Time, loc *time.Loca
 		return nil, nil, fmt.Errorf("overrides: %w", err)
 	}
 	return out, overrides, nil
+}
+
+// StationInfo is a station that records in the central database.
+type StationInfo struct {
+	Station, Line string
+	// LastSeen is when the station last connected or delivered: a
+	// station silent for long is down, cut off, or refused.
+	LastSeen time.Time
+}
+
+// StationList is every station known to the central database (on line,
+// "" every line), by line and name.
+func StationList(ctx context.Context, conn *pgx.Conn, line string) ([]StationInfo, error) {
+	if err := Migrate(ctx, conn); err != nil {
+		return nil, err
+	}
+	rows, err := conn.Query(ctx, `SELECT station, line, last_seen FROM stations WHERE $1 = '' OR line = $1 ORDER BY line, station`, line)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (StationInfo, error) {
+		var s StationInfo
+		err := r.Scan(&s.Station, &s.Line, &s.LastSeen)
+		return s, err
+	})
 }

@@ -117,16 +117,22 @@ usage:
   steelinspect scan [flags] PATH...                    score files or folders
   steelinspect eval --images DIR --labels train.csv   measure on labelled strips
   steelinspect serve [--addr 127.0.0.1:8080]          HTTP API for the line's control system
+  steelinspect serve --db postgres://… --station S     API instances behind a load balancer, sharing one trail
   steelinspect history [--since 8h] [--decision D] [--operator O] [--format csv|jsonl|chain]
                                                        export the audit trail
+  steelinspect history --central URL [--station S] [--line L]
+                                                       the same across the plant's stations
   steelinspect history verify [--db F] [--chain FILE]  check the trail's hash chain: exit 0 intact, 1 altered
+  steelinspect history verify --central URL [--station S]
+                                                       check each station's chain in the central database
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR
                                                        fit what the model's training strips look like
   steelinspect teach --good DIR [--name N] [--holdout 0.2]
                                                        learn a line's good steel (anomaly model, no labels)
-  steelinspect report --central URL [--since 7d]       the plant's counts by station and shift, rates, overrides
+  steelinspect report --central URL [--since 7d] [--line L] [--format text|csv|png --out F]
+                                                       the plant's counts by station and shift, rates, overrides
   steelinspect users add NAME --role admin [--password-file F]
                                                        named users: add, list, passwd, disable, enable
   steelinspect version                                 versions of app, model, runtime

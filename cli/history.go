@@ -19,11 +19,14 @@ import (
 type dbFlag struct{ path string }
 
 func (d *dbFlag) register(fs *flag.FlagSet) {
-	fs.StringVar(&d.path, "db", "", "audit database `file` (default: ~/.local/share/steelinspect/audit.db)")
+	fs.StringVar(&d.path, "db", "", "audit database `file` (default: ~/.local/share/steelinspect/audit.db); serve also takes a postgres://… URL, a trail several instances share")
 }
 
 func (d *dbFlag) open() (*audit.Store, error) {
 	p := d.path
+	if central.IsURL(p) {
+		return nil, fmt.Errorf("%w: --db %s: only serve records in a PostgreSQL trail (several API instances sharing one); ask it with history --central URL", errUsage, "postgres://…")
+	}
 	if p == "" {
 		var err error
 		if p, err = audit.DefaultPath(); err != nil {
@@ -47,6 +50,7 @@ func runHistory(args []string, env Env) error {
 	format := fs.String("format", "csv", "output `format`: csv or jsonl (inspections), or chain (the trail's hash chain, every entry, for history verify --chain elsewhere)")
 	centralURL := fs.String("central", "", "ask the central PostgreSQL at this `URL` (every station that forwards to it) instead of this station's trail")
 	station := fs.String("station", "", "with --central: only this `station`'s inspections")
+	line := fs.String("line", "", "with --central: only the inspections of the stations on this production `line` (--line on the stations)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -61,15 +65,21 @@ func runHistory(args []string, env Env) error {
 	if *format != "csv" && *format != "jsonl" && *format != "chain" {
 		return fmt.Errorf("%w: --format %q is not csv, jsonl or chain", errUsage, *format)
 	}
-	if *centralURL != "" || *station != "" {
-		return centralHistory(*centralURL, central.Query{Query: q, Station: *station}, *format, env)
+	if *centralURL != "" || *station != "" || *line != "" {
+		return centralHistory(*centralURL, central.Query{Query: q, Station: *station, Line: *line}, *format, env)
 	}
+	return stationHistory(&db, q, *format, env)
+}
+
+// stationHistory exports this station's trail: its inspections, or its
+// chain.
+func stationHistory(db *dbFlag, q audit.Query, format string, env Env) error {
 	store, err := db.open()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	if *format == "chain" {
+	if format == "chain" {
 		entries, err := store.Chain(context.Background())
 		if err != nil {
 			return err
@@ -80,7 +90,7 @@ func runHistory(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	return writeInspections(env, *format, list)
+	return writeInspections(env, format, list)
 }
 
 func writeInspections(env Env, format string, list []audit.Inspection) error {
@@ -94,16 +104,16 @@ func writeInspections(env Env, format string, list []audit.Inspection) error {
 // central database.
 func centralHistory(url string, q central.Query, format string, env Env) error {
 	if url == "" {
-		return fmt.Errorf("%w: --station needs --central URL", errUsage)
+		return fmt.Errorf("%w: --station and --line need --central URL", errUsage)
 	}
 	if format == "chain" {
 		return fmt.Errorf("%w: --format chain is a station's own trail; drop --central", errUsage)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
+	conn, err := connectCentral(ctx, url)
 	if err != nil {
-		return fmt.Errorf("central database: %v", err)
+		return err
 	}
 	defer conn.Close(context.Background())
 	list, err := central.History(ctx, conn, q)
@@ -143,12 +153,17 @@ func runHistoryVerify(args []string, env Env) error {
 	fs := newFlagSet("history verify", env)
 	db.register(fs)
 	chainFile := fs.String("chain", "", "verify this exported chain `file` (history --format chain) instead of a database")
+	centralURL := fs.String("central", "", "verify the stations' copies of their trails in the central PostgreSQL at this `URL` (each station's chain on its own)")
+	station := fs.String("station", "", "with --central: only this `station`")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *centralURL != "" || *station != "" {
+		return verifyCentral(*centralURL, *station, env)
 	}
 	var v *audit.Verification
 	what := ""
@@ -173,17 +188,73 @@ func runHistoryVerify(args []string, env Env) error {
 		}
 		what = store.Path()
 	}
+	if !printVerification(env, what, v) {
+		return fmt.Errorf("%w: the audit trail was altered: %s", errSomeFailed, v.Problems[0])
+	}
+	return nil
+}
+
+// printVerification prints what a verification found and says whether
+// the trail holds.
+func printVerification(env Env, what string, v *audit.Verification) bool {
 	counts := fmt.Sprintf("%d entries (%d inspections, %d decisions, %d setting changes)",
 		v.Entries, v.ByKind["inspection"], v.ByKind["decision"], v.ByKind["setting"])
 	if len(v.Problems) == 0 {
 		fmt.Fprintf(env.Stdout, "audit trail intact: %s: %s, head %s\n", what, counts, v.Head)
-		return nil
+		return true
 	}
 	fmt.Fprintf(env.Stdout, "audit trail NOT intact: %s: %s; %d problem(s), the first first:\n", what, counts, len(v.Problems))
 	for _, p := range v.Problems {
 		fmt.Fprintln(env.Stdout, "  "+p)
 	}
-	return fmt.Errorf("%w: the audit trail was altered: %s", errSomeFailed, v.Problems[0])
+	return false
+}
+
+// verifyCentral checks each station's chain in the central database (or
+// only station's), as history verify checks a station's own.
+func verifyCentral(url, station string, env Env) error {
+	if url == "" {
+		return fmt.Errorf("%w: --station needs --central URL", errUsage)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	conn, err := connectCentral(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	stations := []string{station}
+	if station == "" {
+		if stations, err = central.Stations(ctx, conn); err != nil {
+			return fmt.Errorf("central database: %v", err)
+		}
+	}
+	var altered []string
+	for _, st := range stations {
+		v, err := central.VerifyStation(ctx, conn, st)
+		if err != nil {
+			return fmt.Errorf("central database: %v", err)
+		}
+		if v.Entries == 0 {
+			return fmt.Errorf("central database: no trail of station %q", st)
+		}
+		if !printVerification(env, "station "+st+" in the central database", v) {
+			altered = append(altered, st)
+		}
+	}
+	if len(altered) > 0 {
+		return fmt.Errorf("%w: the central copy of station(s) %s was altered", errSomeFailed, strings.Join(altered, ", "))
+	}
+	return nil
+}
+
+// connectCentral connects to the central database.
+func connectCentral(ctx context.Context, url string) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("central database: %v", err)
+	}
+	return conn, nil
 }
 
 // parseWhen reads a date, a date and time (local time unless a zone is

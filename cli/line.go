@@ -23,7 +23,11 @@ import (
 type lineFlags struct {
 	url, user, passwordFile, ca, station string
 	opcua                                string
-	central                              string
+	central, line                        string
+	// sharedTrail is set by serve when --db is a PostgreSQL URL: the
+	// instances record into that shared trail as --station on --line,
+	// and nothing follows a local trail.
+	sharedTrail bool
 
 	// what startLine started, for linkStatus
 	pub *mqttout.Publisher
@@ -37,6 +41,7 @@ func (m *lineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.ca, "mqtt-ca", "", "PEM `file` of the certificate authorities a TLS broker is checked against (default: the system's)")
 	fs.StringVar(&m.station, "station", "", "station `name` in the MQTT topics steelinspect/NAME/..., on the OPC UA server and in the central database (default: the host name)")
 	fs.StringVar(&m.central, "central", "", "forward the audit trail to this central PostgreSQL `URL` (postgres://user:password@host:5432/db); the trail is its outbox, so nothing waits on the network")
+	fs.StringVar(&m.line, "line", "", "the production `line` this station inspects, recorded with it in the central database (history and report --central --line L)")
 }
 
 // registerOPCUA adds --opcua, for the commands that run long enough to be
@@ -54,8 +59,14 @@ func (m *lineFlags) check() error {
 	if !m.on() && (m.user != "" || m.passwordFile != "" || m.ca != "") {
 		return fmt.Errorf("%w: --mqtt-user, --mqtt-password-file and --mqtt-ca need --mqtt URL", errUsage)
 	}
-	if m.station != "" && !m.needsTrail() {
+	if m.sharedTrail && m.needsTrail() {
+		return fmt.Errorf("%w: --mqtt, --opcua and --central follow a station's own trail (--db FILE); with --db postgres://… the records are already in the central database", errUsage)
+	}
+	if m.station != "" && !m.needsTrail() && !m.sharedTrail {
 		return fmt.Errorf("%w: --station names the station for --mqtt, --opcua or --central; give one", errUsage)
+	}
+	if m.line != "" && m.central == "" && !m.sharedTrail {
+		return fmt.Errorf("%w: --line is recorded in the central database: give --central URL", errUsage)
 	}
 	return nil
 }
@@ -117,7 +128,7 @@ func (m *lineFlags) startCentral(store *audit.Store, env Env) (*central.Forwarde
 	if m.central == "" {
 		return nil, func() {}, nil
 	}
-	f, err := central.New(m.central, m.stationName(), store)
+	f, err := central.New(m.central, m.stationName(), m.line, store)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
 	}

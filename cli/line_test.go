@@ -190,7 +190,7 @@ func TestScanForwardsToCentral(t *testing.T) {
 		t.Fatalf("wrong password: exit %d %q", code, stderr)
 	}
 	if code, _, stderr := run(t, "scan", "--db", db, "--model", tinyModel, "--central", pg.URL(testpg.Password), "--station", "line9",
-		filepath.Join(dir, "img", "white.png")); code != 0 {
+		"--line", "line 9", filepath.Join(dir, "img", "white.png")); code != 0 {
 		t.Fatalf("scan --central: %d %s", code, stderr)
 	}
 	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))
@@ -207,16 +207,42 @@ func TestScanForwardsToCentral(t *testing.T) {
 	if code != 0 || strings.Count(out, "\n") != 1 || !strings.Contains(out, `"station":"line9"`) || !strings.Contains(out, "white.png") {
 		t.Errorf("history --central: %d %q %s", code, out, stderr)
 	}
-	if code, _, _ := run(t, "history", "--station", "line9"); code != ExitUsage {
-		t.Errorf("--station without --central: exit %d", code)
+	code, out, _ = run(t, "history", "--central", pg.URL(testpg.Password), "--line", "line 9", "--format", "jsonl")
+	if code != 0 || strings.Count(out, "\n") != 2 {
+		t.Errorf("history --central --line: %d %q", code, out)
+	}
+	if code, out, _ = run(t, "history", "--central", pg.URL(testpg.Password), "--line", "line 1"); code != 0 || strings.Count(out, "\n") != 1 {
+		t.Errorf("history --central --line (another line): %d %q, want the CSV header alone", code, out)
+	}
+	code, out, _ = run(t, "history", "verify", "--central", pg.URL(testpg.Password))
+	if code != 0 || !strings.Contains(out, "audit trail intact: station line9 in the central database: 2 entries") {
+		t.Errorf("history verify --central: %d %q", code, out)
+	}
+	if _, err := conn.Exec(context.Background(), `UPDATE trail SET payload = replace(payload, 'REJECT', 'PASS') WHERE station = 'line9'`); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ = run(t, "history", "verify", "--central", pg.URL(testpg.Password), "--station", "line9"); code != ExitFailure ||
+		!strings.Contains(out, "NOT intact") {
+		t.Errorf("history verify --central after a change: %d %q", code, out)
+	}
+	for _, args := range [][]string{
+		{"history", "--station", "line9"},
+		{"history", "--line", "line 9"},
+		{"history", "--db", pg.URL(testpg.Password)},
+		{"scan", "--model", tinyModel, "--line", "line 9", filepath.Join(dir, "img", "white.png")},
+		{"serve", "--model", tinyModel, "--db", pg.URL(testpg.Password), "--mqtt", "tcp://127.0.0.1:1"},
+	} {
+		if code, _, stderr := run(t, args...); code != ExitUsage {
+			t.Errorf("%v: exit %d %s, want a usage error", args, code, stderr)
+		}
 	}
 	// the plant report
 	code, out, stderr = run(t, "report", "--central", pg.URL(testpg.Password), "--since", "1h")
-	if code != 0 || !strings.Contains(out, "line9") || !strings.Contains(out, "sent to review") {
+	if code != 0 || !strings.Contains(out, "line9") || !strings.Contains(out, "sent to review") || !strings.Contains(out, "line 9  line9  ") {
 		t.Errorf("report: %d %q %s", code, out, stderr)
 	}
 	code, out, _ = run(t, "report", "--central", pg.URL(testpg.Password), "--format", "csv")
-	if code != 0 || !strings.HasPrefix(out, "station,shift,total,pass,review,reject") || !strings.Contains(out, "line9,") {
+	if code != 0 || !strings.HasPrefix(out, "station,line,shift,total,pass,review,reject") || !strings.Contains(out, "line9,") {
 		t.Errorf("report csv: %d %q", code, out)
 	}
 	if code, _, _ := run(t, "report"); code != ExitUsage {

@@ -15,11 +15,12 @@ import (
 	"steelinspect/internal/files"
 )
 
-const reportUsage = "usage: steelinspect report --central URL [--since 7d] [--format text|csv|png] [--out FILE] [--top 10]"
+const reportUsage = "usage: steelinspect report --central URL [--since 7d] [--line L] [--format text|csv|png] [--out FILE] [--top 10]"
 
 // reportOptions is report's command line.
 type reportOptions struct {
 	url, format, out string
+	line             string
 	from             time.Time
 	top              int
 }
@@ -39,7 +40,11 @@ func runReport(args []string, env Env) error {
 		return fmt.Errorf("central database: %v", err)
 	}
 	defer conn.Close(context.Background())
-	rows, overrides, err := central.Report(ctx, conn, o.from, time.Local, o.top)
+	rows, overrides, err := central.Report(ctx, conn, central.ReportQuery{Since: o.from, Loc: time.Local, Line: o.line, Top: o.top})
+	if err != nil {
+		return fmt.Errorf("central database: %v", err)
+	}
+	stations, err := central.StationList(ctx, conn, o.line)
 	if err != nil {
 		return fmt.Errorf("central database: %v", err)
 	}
@@ -49,7 +54,7 @@ func runReport(args []string, env Env) error {
 	case "png":
 		return writeReportPNG(env.Stdout, o, rows)
 	}
-	writeReportText(env.Stdout, o.from, rows, overrides)
+	writeReportText(env.Stdout, o.from, rows, overrides, stations)
 	return nil
 }
 
@@ -60,6 +65,7 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 	format := fs.String("format", "text", "output `format`: text, csv (the counts only) or png (a chart of the counts by station, written to --out)")
 	out := fs.String("out", "", "the PNG `file` --format png writes (replaced whole, never half-written)")
 	top := fs.Int("top", 10, "list this many of the latest overrides")
+	line := fs.String("line", "", "only the stations on this production `line` (--line on the stations)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return reportOptions{}, err
@@ -67,7 +73,7 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 	if len(rest) > 0 || *url == "" {
 		return reportOptions{}, fmt.Errorf("%w: %s", errUsage, reportUsage)
 	}
-	o := reportOptions{url: *url, format: *format, out: *out, top: *top}
+	o := reportOptions{url: *url, format: *format, out: *out, top: *top, line: *line}
 	if o.from, err = parseWhen(*since, time.Now()); err != nil {
 		return o, fmt.Errorf("%w: --since: %v", errUsage, err)
 	}
@@ -84,9 +90,9 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 
 func writeReportCSV(out io.Writer, rows []central.ReportRow) error {
 	w := csv.NewWriter(out)
-	w.Write([]string{"station", "shift", "total", "pass", "review", "reject", "sent_to_review", "overridden", "review_rate", "override_rate"})
+	w.Write([]string{"station", "line", "shift", "total", "pass", "review", "reject", "sent_to_review", "overridden", "review_rate", "override_rate"})
 	for _, r := range rows {
-		w.Write([]string{r.Station, r.Shift, fmt.Sprint(r.Total), fmt.Sprint(r.Pass), fmt.Sprint(r.Review), fmt.Sprint(r.Reject),
+		w.Write([]string{r.Station, r.Line, r.Shift, fmt.Sprint(r.Total), fmt.Sprint(r.Pass), fmt.Sprint(r.Review), fmt.Sprint(r.Reject),
 			fmt.Sprint(r.AutoReview), fmt.Sprint(r.Overridden), fmt.Sprintf("%.4f", r.ReviewRate()), fmt.Sprintf("%.4f", r.OverrideRate())})
 	}
 	w.Flush()
@@ -108,12 +114,12 @@ func writeReportPNG(out io.Writer, o reportOptions, rows []central.ReportRow) er
 	return err
 }
 
-func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, overrides []central.Override) {
+func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, overrides []central.Override, stations []central.StationInfo) {
 	fmt.Fprintf(out, "Inspections since %s (shifts by local hour: early 06–14, late 14–22, night 22–06)\n\n", from.Format("2006-01-02 15:04"))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "station\tshift\tstrips\tPASS\tREVIEW\tREJECT\tsent to review\toverridden\t")
+	fmt.Fprintln(tw, "station\tline\tshift\tstrips\tPASS\tREVIEW\tREJECT\tsent to review\toverridden\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%.1f %%\t%.1f %%\t\n", r.Station, r.Shift, r.Total, r.Pass, r.Review, r.Reject,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%.1f %%\t%.1f %%\t\n", r.Station, orDash(r.Line), r.Shift, r.Total, r.Pass, r.Review, r.Reject,
 			100*r.ReviewRate(), 100*r.OverrideRate())
 	}
 	tw.Flush()
@@ -124,4 +130,18 @@ func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, ov
 				o.Auto, o.Final, o.Operator, o.Reason)
 		}
 	}
+	if len(stations) > 0 {
+		fmt.Fprintf(out, "\nStations, last heard from (connected or delivered):\n")
+		for _, s := range stations {
+			fmt.Fprintf(out, "  %s  %s  %s (%s ago)\n", orDash(s.Line), s.Station, s.LastSeen.Local().Format("2006-01-02 15:04"),
+				time.Since(s.LastSeen).Round(time.Minute))
+		}
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"steelinspect/audit"
+	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/models"
 	"steelinspect/server"
+	"steelinspect/station"
 )
 
 // serveMaxBatch is the engine's patches per model run when serving: one
@@ -68,24 +71,23 @@ func runServe(args []string, env Env) error {
 		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
 	}
 
+	mq.sharedTrail = central.IsURL(db.path)
 	arch, err := prepareStation(&mq, &af, *noAudit)
 	if err != nil {
 		return err
 	}
-	var store *audit.Store
-	if !*noAudit {
-		if store, err = db.open(); err != nil {
-			return err
-		}
-		defer store.Close()
+	store, trail, closeTrail, err := openServeTrail(&db, &mq, *noAudit, env)
+	if err != nil {
+		return err
 	}
+	defer closeTrail()
 	e, err := models.Open(common.model, inference.EngineOptions{
 		LibraryPath: common.ortLib, MaxBatch: serveMaxBatch, MaxPixels: server.DefaultMaxPixels})
 	if err != nil {
 		return err
 	}
 	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Audit: store, Archive: arch, Tokens: tokens, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Audit: trail, Archive: arch, Tokens: tokens, QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}
@@ -121,4 +123,30 @@ func runServe(args []string, env Env) error {
 	}
 	fmt.Fprintln(env.Stderr, "steelinspect serve: stopped")
 	return nil
+}
+
+// openServeTrail opens the trail serve records in: this machine's audit
+// database (store, which the line connections follow), or with --db
+// postgres://… the trail that instances behind a load balancer share in
+// the central database (store nil). Both nil with --no-audit.
+func openServeTrail(db *dbFlag, mq *lineFlags, noAudit bool, env Env) (*audit.Store, station.Recorder, func(), error) {
+	none := func() {}
+	switch {
+	case noAudit:
+		return nil, nil, none, nil
+	case mq.sharedTrail:
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		t, err := central.OpenShared(ctx, db.path, mq.stationName(), mq.line)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fmt.Fprintf(env.Stderr, "steelinspect serve: recording in the shared trail of the central database as station %s\n", t.Station())
+		return nil, t, t.Close, nil
+	}
+	store, err := db.open()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return store, store, func() { store.Close() }, nil
 }

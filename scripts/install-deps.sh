@@ -14,7 +14,7 @@ set -euo pipefail
 packages=(gcc pkg-config libgl1-mesa-dev xorg-dev libxkbcommon-dev libturbojpeg0-dev npm alsa-utils)
 case "${1:-test}" in
   run) ;;
-  test) packages+=(xvfb xauth mosquitto postgresql python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;
+  test) packages+=(xvfb xauth mosquitto postgresql haproxy python3 python3-numpy python3-pil python3-scipy python3-onnx python3-torch python3-torchvision) ;;
   *) echo "usage: install-deps.sh run|test" >&2; exit 2 ;;
 esac
 

@@ -33,6 +33,9 @@ const maxFieldBytes = 64
 // request's id and how the server handled it.
 type predictResponse struct {
 	RequestID string `json:"request_id"`
+	// AuditID is the decision's record in the audit trail (0, left out,
+	// when the server keeps none).
+	AuditID int64 `json:"audit_id,omitempty"`
 	inference.Record
 	// BatchImages is how many requests' images shared the engine call
 	// that scored this one (timings_ms covers that whole call).
@@ -162,6 +165,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	s.metrics.decision(v.Decision)
 	writeJSON(w, http.StatusOK, predictResponse{
 		RequestID:   requestID(r),
+		AuditID:     out.AuditID,
 		Record:      rec,
 		BatchImages: res.batch,
 		ServerMS:    float64(time.Since(received).Microseconds()) / 1000,

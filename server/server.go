@@ -24,7 +24,7 @@ import (
 	"net/http"
 	"os"
 	"steelinspect/archive"
-	"steelinspect/audit"
+	"steelinspect/station"
 	"strings"
 	"sync"
 	"time"
@@ -55,9 +55,11 @@ const (
 // authentication and with the defaults above.
 type Config struct {
 	// Audit, when set, records every decision the API gives (source "api")
-	// before the answer is sent; a decision that cannot be recorded is not
-	// given (500), so the trail has no gaps.
-	Audit *audit.Store
+	// before the answer is sent: in this machine's trail, or in the trail
+	// several instances behind a load balancer share (central.SharedTrail).
+	// A decision that cannot be recorded is not given (500), so the trail
+	// has no gaps.
+	Audit station.Recorder
 	// Archive, when set, keeps copies of the strips its policy asks for
 	// (package archive).
 	Archive *archive.Archive

@@ -56,10 +56,19 @@ type Result struct {
 	ArchiveErr error
 }
 
+// Recorder is a trail the station records its decisions in: its own
+// SQLite trail (*audit.Store), or the trail API instances share in the
+// central PostgreSQL (*central.SharedTrail). Add returns only once the
+// record is durable.
+type Recorder interface {
+	Add(ctx context.Context, in audit.Inspection) (int64, error)
+	AddPurge(ctx context.Context, path string, bytes int64, reason string) error
+}
+
 // Station decides and records strips. Its Store may be nil (no audit
 // trail: a scan without --audit, a window started with --no-audit).
 type Station struct {
-	Store *audit.Store
+	Store Recorder
 	// Archive, when set, keeps copies of the strips its policy asks for,
 	// each recorded with its path and sha256, and purges by retention and
 	// quota, each purge recorded.
@@ -78,7 +87,7 @@ func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inf
 	}
 	res := Result{Analysis: a, Verdict: v, Record: inference.NewRecord(&a, &v)}
 	s.archive(&res, src)
-	if s.Store == nil {
+	if !s.recording() {
 		return res, nil
 	}
 	in := audit.FromRecord(&res.Record, src.Name)
@@ -91,6 +100,15 @@ func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inf
 	}
 	s.purge(recordCtx)
 	return res, nil
+}
+
+// recording says whether there is a trail: a nil *audit.Store in the
+// interface is none.
+func (s Station) recording() bool {
+	if st, ok := s.Store.(*audit.Store); ok {
+		return st != nil
+	}
+	return s.Store != nil
 }
 
 // maxArchivedFile bounds the file the archive reads back from disk.
@@ -143,7 +161,7 @@ func readRegular(path string) ([]byte, error) {
 // purge enforces the archive's retention and quota and records each file
 // removed.
 func (s Station) purge(ctx context.Context) {
-	if s.Archive == nil {
+	if s.Archive == nil || !s.recording() {
 		return
 	}
 	purged, err := s.Archive.Purge(time.Now())

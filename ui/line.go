@@ -2,7 +2,9 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -10,51 +12,64 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/mqttout"
 )
 
-// The line connection set in the window (File → Line connection…): the
-// MQTT output of package mqttout, for a station started without --mqtt.
-// The supervisor sets the broker, user, password file, CA file and
-// station name; each change is recorded in the audit trail and kept in
-// the preferences for the next start. A window started with --mqtt shows
-// that connection and leaves it to the command line.
+// The line connections set in the window (File → Line connection…), for
+// a station started without --mqtt or --central: the MQTT output of
+// package mqttout and the forwarding of the trail to the plant's central
+// PostgreSQL (package central). The supervisor sets the broker, user,
+// password file, CA file, the central database and its password file,
+// the station's name and its production line; each change is recorded in
+// the audit trail and kept in the preferences for the next start.
+// Passwords stay in files: the preferences and the trail hold only where
+// they are. A window started with --mqtt or --central shows those
+// connections and leaves them to the command line.
 
-// Preferences of the window's line connection.
+// Preferences of the window's line connections.
 const (
-	prefMQTTURL     = "line.mqtt.url"
-	prefMQTTUser    = "line.mqtt.user"
-	prefMQTTPWFile  = "line.mqtt.password_file"
-	prefMQTTCA      = "line.mqtt.ca"
-	prefMQTTStation = "line.mqtt.station"
+	prefMQTTURL       = "line.mqtt.url"
+	prefMQTTUser      = "line.mqtt.user"
+	prefMQTTPWFile    = "line.mqtt.password_file"
+	prefMQTTCA        = "line.mqtt.ca"
+	prefMQTTStation   = "line.mqtt.station"
+	prefCentralURL    = "line.central.url"
+	prefCentralPWFile = "line.central.password_file"
+	prefLineName      = "line.central.line"
 )
 
-// lineLink is the MQTT publisher the window runs.
+// lineLink is the outputs the window runs: the MQTT publisher and the
+// central forwarder, each nil when not set.
 type lineLink struct {
-	pub  *mqttout.Publisher
-	stop context.CancelFunc
-	done chan struct{}
+	pub   *mqttout.Publisher
+	fwd   *central.Forwarder
+	stops []func() // each output's stop, which waits for it
 
 	mu    sync.Mutex
 	state mqttout.State
 }
 
-// lineConfig is the window's MQTT settings.
+// lineConfig is the window's line settings.
 type lineConfig struct {
-	url, user, passwordFile, ca, station string
+	url, user, passwordFile, ca, station  string
+	centralURL, centralPasswordFile, line string
 }
+
+func (c lineConfig) empty() bool { return c.url == "" && c.centralURL == "" }
 
 func (i *Inspector) lineConfigFromPrefs() lineConfig {
 	p := i.app.Preferences()
-	return lineConfig{p.String(prefMQTTURL), p.String(prefMQTTUser), p.String(prefMQTTPWFile), p.String(prefMQTTCA), p.String(prefMQTTStation)}
+	return lineConfig{p.String(prefMQTTURL), p.String(prefMQTTUser), p.String(prefMQTTPWFile), p.String(prefMQTTCA), p.String(prefMQTTStation),
+		p.String(prefCentralURL), p.String(prefCentralPWFile), p.String(prefLineName)}
 }
 
-// startLineFromPrefs starts the MQTT output the preferences name, when
-// the window has a trail and no --mqtt of its own.
+// startLineFromPrefs starts the outputs the preferences name, when the
+// window has a trail and no --mqtt or --central of its own.
 func (i *Inspector) startLineFromPrefs() {
 	c := i.lineConfigFromPrefs()
-	if i.store == nil || i.opts.LinkStatus != nil || c.url == "" {
+	if i.store == nil || i.opts.LinkStatus != nil || c.empty() {
 		return
 	}
 	if err := i.startLine(c); err != nil {
@@ -62,42 +77,112 @@ func (i *Inspector) startLineFromPrefs() {
 	}
 }
 
-// startLine starts publishing with c (stopping a publisher running).
-func (i *Inspector) startLine(c lineConfig) error {
-	cfg := mqttout.Config{URL: c.url, Username: c.user, CAFile: c.ca, Station: c.station}
-	if c.passwordFile != "" {
-		pw, err := os.ReadFile(c.passwordFile)
-		if err != nil {
-			return fmt.Errorf("password file: %v", err)
-		}
-		cfg.Password = strings.TrimRight(string(pw), "\r\n")
+// readPassword reads a password file's first line ("" for no file).
+func readPassword(file string) (string, error) {
+	if file == "" {
+		return "", nil
 	}
-	link := &lineLink{done: make(chan struct{})}
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("password file: %v", err)
+	}
+	return strings.TrimRight(string(pw), "\r\n"), nil
+}
+
+// stationName is the station's name in both outputs: as set, else the
+// host name.
+func (c lineConfig) stationName() string {
+	if c.station != "" {
+		return c.station
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		return h
+	}
+	return "station"
+}
+
+// centralDSN is the central database's URL with the password from its
+// file; a URL that holds a password itself is refused, since the URL is
+// kept in the preferences and recorded in the trail.
+func (c lineConfig) centralDSN() (string, error) {
+	u, err := url.Parse(c.centralURL)
+	if err != nil || !central.IsURL(c.centralURL) {
+		return "", fmt.Errorf("central database: %q is not a postgres://user@host:5432/database URL", c.centralURL)
+	}
+	if _, has := u.User.Password(); has {
+		return "", errors.New("central database: put the password in a password file, not in the URL (the URL is kept in the preferences and the audit trail)")
+	}
+	pw, err := readPassword(c.centralPasswordFile)
+	if err != nil || pw == "" {
+		return u.String(), err
+	}
+	u.User = url.UserPassword(u.User.Username(), pw)
+	return u.String(), nil
+}
+
+// newLineLink makes the outputs c asks for, not yet running.
+func (i *Inspector) newLineLink(c lineConfig) (*lineLink, error) {
+	link := &lineLink{}
 	link.setState(i.models.manifest, i.thresholds)
-	pub, err := mqttout.New(cfg, i.store, link.current)
+	if c.url != "" {
+		pw, err := readPassword(c.passwordFile)
+		if err != nil {
+			return nil, err
+		}
+		cfg := mqttout.Config{URL: c.url, Username: c.user, Password: pw, CAFile: c.ca, Station: c.station}
+		if link.pub, err = mqttout.New(cfg, i.store, link.current); err != nil {
+			return nil, err
+		}
+	}
+	if c.centralURL != "" {
+		dsn, err := c.centralDSN()
+		if err != nil {
+			return nil, err
+		}
+		if link.fwd, err = central.New(dsn, c.stationName(), c.line, i.store); err != nil {
+			return nil, err
+		}
+	}
+	return link, nil
+}
+
+// startLine starts the outputs c asks for (stopping those running).
+func (i *Inspector) startLine(c lineConfig) error {
+	link, err := i.newLineLink(c)
 	if err != nil {
 		return err
 	}
 	i.stopLine()
-	link.pub = pub
-	ctx, cancel := context.WithCancel(i.ctx)
-	link.stop = cancel
-	go func() {
-		defer close(link.done)
-		pub.Run(ctx)
-	}()
+	if link.pub != nil {
+		link.run(i.ctx, link.pub.Run)
+	}
+	if link.fwd != nil {
+		link.run(i.ctx, link.fwd.Run)
+	}
 	i.link = link
 	i.followLink()
 	return nil
 }
 
-// stopLine stops the window's publisher (it says offline) and waits.
+// run runs one output until the link stops.
+func (l *lineLink) run(parent context.Context, run func(context.Context) error) {
+	ctx, cancel := context.WithCancel(parent)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	l.stops = append(l.stops, func() { cancel(); <-done })
+}
+
+// stopLine stops the window's outputs (MQTT says offline) and waits.
 func (i *Inspector) stopLine() {
 	if i.link == nil {
 		return
 	}
-	i.link.stop()
-	<-i.link.done
+	for _, stop := range i.link.stops {
+		stop()
+	}
 	i.link = nil
 }
 
@@ -116,29 +201,41 @@ func (l *lineLink) current() mqttout.State {
 	return l.state
 }
 
-// linkStatus is the connection's state for the status bar: the command
-// line's, else the window's own; ok false while down.
+// linkStatus is the connections' state for the status bar: the command
+// line's, else the window's own; ok false while one is down.
 func (i *Inspector) linkStatus() (string, bool, bool) {
 	if i.opts.LinkStatus != nil {
 		s, up := i.opts.LinkStatus()
 		return s, up, true
 	}
-	if l := i.link; l != nil {
-		return l.pub.Status(), l.pub.Connected(), true
+	l := i.link
+	if l == nil {
+		return "", false, false
 	}
-	return "", false, false
+	var parts []string
+	up := true
+	if l.pub != nil {
+		parts = append(parts, l.pub.Status())
+		up = up && l.pub.Connected()
+	}
+	if l.fwd != nil {
+		s, ok := l.fwd.Status()
+		parts = append(parts, s)
+		up = up && ok
+	}
+	return strings.Join(parts, " · "), up, true
 }
 
-// showLineSettings opens File → Line connection…: the MQTT output's
-// settings, behind the supervisor lock.
+// showLineSettings opens File → Line connection…: the MQTT output's and
+// the central forwarding's settings, behind the supervisor lock.
 func (i *Inspector) showLineSettings() {
 	if i.store == nil {
-		i.showError("No line connection", "the MQTT output sends the audit trail, and this window keeps none (--no-audit)")
+		i.showError("No line connection", "the MQTT output and the central forwarding send the audit trail, and this window keeps none (--no-audit)")
 		return
 	}
 	if i.opts.LinkStatus != nil {
 		s, _ := i.opts.LinkStatus()
-		i.showMessage("Line connection", "This station was started with --mqtt; its connection is set on the command line.\n\n"+s)
+		i.showMessage("Line connection", "This station was started with --mqtt or --central; its connections are set on the command line.\n\n"+s)
 		return
 	}
 	if i.isLocked() {
@@ -146,36 +243,49 @@ func (i *Inspector) showLineSettings() {
 		return
 	}
 	c := i.lineConfigFromPrefs()
-	entry := func(text, hint string, password bool) *dialogEntry {
-		e := newDialogEntry(password, false)
+	entry := func(text, hint string) *dialogEntry {
+		e := newDialogEntry(false, false)
 		e.SetText(text)
 		e.SetPlaceHolder(hint)
 		return e
 	}
-	url := entry(c.url, "tcp://broker:1883 or ssl://broker:8883 (empty: off)", false)
-	user := entry(c.user, "user name, if the broker asks for one", false)
-	pwFile := entry(c.passwordFile, "file holding the password (never the password itself)", false)
-	ca := entry(c.ca, "PEM file of the CAs a TLS broker is checked against", false)
-	station := entry(c.station, "default: the host name", false)
-	d := i.keyedForm("Line connection (MQTT)", "Save and connect", "Cancel", []*widget.FormItem{
-		widget.NewFormItem("Broker", url), widget.NewFormItem("User", user), widget.NewFormItem("Password file", pwFile),
-		widget.NewFormItem("CA file", ca), widget.NewFormItem("Station", station),
-	}, func(ok bool) {
-		if ok {
-			i.applyLineSettings(lineConfig{strings.TrimSpace(url.Text), strings.TrimSpace(user.Text),
-				strings.TrimSpace(pwFile.Text), strings.TrimSpace(ca.Text), strings.TrimSpace(station.Text)})
+	fields := []*dialogEntry{
+		entry(c.url, "tcp://broker:1883 or ssl://broker:8883 (empty: off)"),
+		entry(c.user, "user name, if the broker asks for one"),
+		entry(c.passwordFile, "file holding the password (never the password itself)"),
+		entry(c.ca, "PEM file of the CAs a TLS broker is checked against"),
+		entry(c.centralURL, "postgres://user@host:5432/database (empty: off)"),
+		entry(c.centralPasswordFile, "file holding the database password"),
+		entry(c.station, "default: the host name"),
+		entry(c.line, "the production line, for plant-wide reports"),
+	}
+	labels := []string{"MQTT broker", "MQTT user", "MQTT password file", "MQTT CA file", "Central database", "Database password file", "Station", "Line"}
+	items := make([]*widget.FormItem, len(fields))
+	for k, f := range fields {
+		items[k] = widget.NewFormItem(labels[k], f)
+	}
+	d := i.keyedForm("Line connection (MQTT, central database)", "Save and connect", "Cancel", items, func(ok bool) {
+		if !ok {
+			return
 		}
+		v := make([]string, len(fields))
+		for k, f := range fields {
+			v[k] = strings.TrimSpace(f.Text)
+		}
+		i.applyLineSettings(lineConfig{url: v[0], user: v[1], passwordFile: v[2], ca: v[3],
+			centralURL: v[4], centralPasswordFile: v[5], station: v[6], line: v[7]})
 	})
-	d.Resize(fyne.NewSize(640, 360))
+	d.Resize(fyne.NewSize(680, 500))
 	d.Show()
-	i.win.Canvas().Focus(url)
+	i.win.Canvas().Focus(fields[0])
 }
 
-// applyLineSettings starts (or, with no broker, stops) the MQTT output
-// with c, records each change and keeps c for the next start.
+// applyLineSettings starts (or, with neither output set, stops) the
+// window's outputs with c, records each change and keeps c for the next
+// start.
 func (i *Inspector) applyLineSettings(c lineConfig) {
 	old := i.lineConfigFromPrefs()
-	if c.url == "" {
+	if c.empty() {
 		i.stopLine()
 		i.w.statusLink.Hide()
 	} else if err := i.startLine(c); err != nil {
@@ -187,14 +297,24 @@ func (i *Inspector) applyLineSettings(c lineConfig) {
 		{prefMQTTURL, "mqtt_url", old.url, c.url}, {prefMQTTUser, "mqtt_user", old.user, c.user},
 		{prefMQTTPWFile, "mqtt_password_file", old.passwordFile, c.passwordFile}, {prefMQTTCA, "mqtt_ca", old.ca, c.ca},
 		{prefMQTTStation, "mqtt_station", old.station, c.station},
+		{prefCentralURL, "central_url", old.centralURL, c.centralURL},
+		{prefCentralPWFile, "central_password_file", old.centralPasswordFile, c.centralPasswordFile},
+		{prefLineName, "line", old.line, c.line},
 	} {
 		p.SetString(s.key, s.is)
 		i.recordSetting(s.setting, s.was, s.is)
 	}
 	i.touchLock()
-	if c.url == "" {
+	var on []string
+	if c.url != "" {
+		on = append(on, "publishing to "+c.url)
+	}
+	if c.centralURL != "" {
+		on = append(on, "forwarding to "+c.centralURL)
+	}
+	if len(on) == 0 {
 		i.setStatus("Line connection off")
 	} else {
-		i.setStatus("Line connection: publishing to " + c.url)
+		i.setStatus("Line connection: " + strings.Join(on, ", "))
 	}
 }

@@ -9,8 +9,11 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"github.com/jackc/pgx/v5"
 
+	"steelinspect/central"
 	"steelinspect/internal/testbroker"
+	"steelinspect/internal/testpg"
 )
 
 // TestLineConnectionSetInTheWindow: a supervisor sets the MQTT output in
@@ -62,6 +65,55 @@ func TestLineConnectionSetInTheWindow(t *testing.T) {
 	if again.ins.link == nil {
 		t.Error("the preferences' connection was not started")
 	}
+}
+
+// TestCentralForwardingSetInTheWindow: a supervisor sets the central
+// database in the window against a real PostgreSQL, the password in a
+// file; the strip inspected next reaches the central trail with the
+// station's line, the status bar says so, the change is recorded without
+// the password, and a URL holding a password is refused.
+func TestCentralForwardingSetInTheWindow(t *testing.T) {
+	pg := testpg.Start(t)
+	store := openStore(t)
+	h := newHarnessOn(t, test.NewTempApp(t), Options{Audit: store})
+	h.ins.review.setOperator("alice")
+	h.unlockAsSupervisor()
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte(testpg.Password+"\n"), 0o600)
+	bare := strings.Replace(pg.URL(testpg.Password), ":"+testpg.Password+"@", "@", 1)
+	withPassword := lineConfig{centralURL: pg.URL(testpg.Password), station: "line3-w", line: "line 3"}
+	if _, err := withPassword.centralDSN(); err == nil || !strings.Contains(err.Error(), "password file") {
+		t.Errorf("a URL holding the password: %v", err)
+	}
+	h.ins.applyLineSettings(lineConfig{centralURL: bare, centralPasswordFile: pw, station: "line3-w", line: "line 3"})
+	if h.ins.link == nil || h.ins.link.fwd == nil || h.ins.link.pub != nil {
+		t.Fatalf("link %+v: want the central forwarder alone", h.ins.link)
+	}
+	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
+	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	waitUntil(t, "the inspection in the central database", func() bool {
+		got, err := central.History(context.Background(), conn, central.Query{Line: "line 3"})
+		return err == nil && len(got) == 1 && got[0].Station == "line3-w" && strings.HasSuffix(got[0].Path, "a.png")
+	})
+	h.waitFor("the central link in the status bar", func() bool {
+		h.ins.showLinkStatus()
+		return strings.Contains(h.ins.w.statusLink.Text, "connected as station line3-w")
+	})
+	waitUntil(t, "the settings recorded", func() bool {
+		changes, _ := store.SettingChanges(context.Background())
+		seen := map[string]string{}
+		for _, c := range changes {
+			seen[c.Setting] = c.NewValue
+			if strings.Contains(c.NewValue, testpg.Password) {
+				t.Fatalf("the password reached the trail: %+v", c)
+			}
+		}
+		return seen["central_url"] == bare && seen["line"] == "line 3" && seen["central_password_file"] == pw
+	})
 }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
