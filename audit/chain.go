@@ -29,21 +29,23 @@ import (
 // head hash to catch that.
 
 // chainTable is a table whose rows are chained, with the columns the
-// chain records, in order.
+// chain records, in order, and the one that says when the row was
+// written.
 type chainTable struct {
 	kind, table string
 	columns     []string
+	at          string
 }
 
 var chainTables = []chainTable{
 	{"inspection", "inspections", []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 		"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 		"mean_probability", "auto_decision", "operator_decision", "operator", "reviewed_at", "review_reason",
-		"caution_kinds", "cautions", "familiarity", "archive_path", "archive_sha256"}},
-	{"decision", "decisions", []string{"id", "inspection_id", "decided_at", "kind", "decision", "operator", "reason"}},
-	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}},
-	{"purge", "archive_purges", []string{"id", "purged_at", "path", "bytes", "reason"}},
-	{"access", "access_events", []string{"id", "at", "user", "event", "detail"}},
+		"caution_kinds", "cautions", "familiarity", "archive_path", "archive_sha256"}, "inspected_at"},
+	{"decision", "decisions", []string{"id", "inspection_id", "decided_at", "kind", "decision", "operator", "reason"}, "decided_at"},
+	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}, "changed_at"},
+	{"purge", "archive_purges", []string{"id", "purged_at", "path", "bytes", "reason"}, "purged_at"},
+	{"access", "access_events", []string{"id", "at", "user", "event", "detail"}, "at"},
 }
 
 func tableOf(kind string) (chainTable, bool) {

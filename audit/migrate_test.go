@@ -333,7 +333,7 @@ func TestBaselineAdoptsWhatTheTrailHas(t *testing.T) {
 	t.Cleanup(func() { chainTables = was })
 	chainTables = slices.Clone(chainTables)
 	chainTables[0].columns = append(slices.Clone(chainTables[0].columns), "later_column")
-	chainTables = append(chainTables, chainTable{"later", "later_rows", []string{"id", "what"}})
+	chainTables = append(chainTables, chainTable{"later", "later_rows", []string{"id", "what"}, ""})
 	path, _ := firstSchemaTrail(t)
 	s, err := Open(path)
 	if err != nil {

@@ -99,3 +99,28 @@ func PurgeEntry(prev ChainEntry, id int64, at time.Time, path string, bytes int6
 	p, err := payloadOf("purge", id, purgeColumns(at, path, bytes, reason))
 	return Link(prev, "purge", id, p), err
 }
+
+// RecordedAt is when an entry's row was written, by the row's own time
+// column (inspected_at, decided_at, …): it is in the entry itself, so the
+// same entry always gives the same time, wherever and whenever it is
+// read. An entry without a readable time gives the Unix epoch.
+func (e ChainEntry) RecordedAt() time.Time {
+	var at time.Time
+	if t, ok := tableOf(e.Kind); ok {
+		var row map[string]json.RawMessage
+		if json.Unmarshal([]byte(e.Payload), &row) == nil && json.Unmarshal(row[t.at], &at) == nil {
+			return at.UTC()
+		}
+	}
+	return time.Unix(0, 0).UTC()
+}
+
+// TimeColumns names each kind's time column in its payload (kind →
+// column), for a store that files entries by their time.
+func TimeColumns() map[string]string {
+	out := make(map[string]string, len(chainTables))
+	for _, t := range chainTables {
+		out[t.kind] = t.at
+	}
+	return out
+}

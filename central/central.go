@@ -5,13 +5,16 @@
 //
 // The trail's hash chain is the outbox: the forwarder reads the entries
 // after this sink's delivery mark (audit.Store.ChainAfter), writes a
-// batch in one PostgreSQL transaction keyed by (station, seq) with ON
-// CONFLICT DO NOTHING, and moves the mark only after the commit. So
-// forwarding is in order, at least once and idempotent, and resumes after
-// any outage or restart; nothing waits on the network in the inspection
-// path (the forwarder runs beside it). The central copy keeps every
-// entry's payload, previous hash and hash as the station wrote them, so
-// it can be verified per station (VerifyStation).
+// batch in one PostgreSQL transaction that must follow the station's
+// last central entry (entries already there are skipped when they are
+// the same, refused when not), and moves the mark only after the commit.
+// So forwarding is in order, at least once and idempotent, and resumes
+// after any outage or restart; nothing waits on the network in the
+// inspection path (the forwarder runs beside it). The central copy keeps
+// every entry's payload, previous hash and hash as the station wrote
+// them, so it can be verified per station (VerifyStation), in monthly
+// partitions (partition.go). API instances behind a load balancer record
+// into the central trail directly (SharedTrail, shared.go).
 package central
 
 import (
@@ -65,6 +68,8 @@ var migrations = []string{
 	);
 	INSERT INTO stations (station, last_seen) SELECT station, MAX(received_at) FROM trail GROUP BY station;
 	CREATE INDEX stations_line ON stations (line);`,
+	// the trail by month, and each station's head (partition.go)
+	partitionByMonthSQL(),
 }
 
 // register records that station (on line) is recording here now.
@@ -76,7 +81,10 @@ func register(ctx context.Context, conn *pgx.Conn, station, line string) error {
 
 // Migrate brings the central schema up to date; several stations may
 // start at once (an advisory lock orders them).
-func Migrate(ctx context.Context, conn *pgx.Conn) error {
+func Migrate(ctx context.Context, conn *pgx.Conn) error { return migrateTo(ctx, conn, len(migrations)) }
+
+// migrateTo brings the schema up to version n.
+func migrateTo(ctx context.Context, conn *pgx.Conn, n int) error {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return err
@@ -92,7 +100,7 @@ func Migrate(ctx context.Context, conn *pgx.Conn) error {
 	if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_version`).Scan(&v); err != nil {
 		return err
 	}
-	for ; v < len(migrations); v++ {
+	for ; v < n; v++ {
 		if _, err := tx.Exec(ctx, migrations[v]); err != nil {
 			return fmt.Errorf("central schema version %d: %w", v+1, err)
 		}
@@ -109,6 +117,7 @@ type Forwarder struct {
 	station, line string
 	store         *audit.Store
 	sink          string
+	months        partitions
 
 	mu      sync.Mutex
 	status  string
@@ -295,59 +304,31 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 	if err != nil || len(entries) == 0 {
 		return true, err
 	}
-	// An entry already there (not inserted) is this station's earlier
-	// delivery when its hash is the same; a different hash is another
-	// station's entry under the same name, which is refused, never
-	// skipped silently.
-	var again []audit.ChainEntry
-	batch := &pgx.Batch{}
-	for _, e := range entries {
-		batch.Queue(`INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)
-			ON CONFLICT (station, seq) DO NOTHING RETURNING seq`, f.station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash).
-			QueryRow(func(r pgx.Row) error {
-				var seq int64
-				err := r.Scan(&seq)
-				if errors.Is(err, pgx.ErrNoRows) {
-					again, err = append(again, e), nil
-				}
-				return err
-			})
+	times := make([]time.Time, len(entries))
+	for k, e := range entries {
+		times[k] = e.RecordedAt()
 	}
-	batch.Queue(`UPDATE stations SET last_seen = now() WHERE station = $1`, f.station)
-	tx, err := conn.Begin(ctx)
+	if err := f.months.ensure(ctx, conn, times...); err != nil {
+		return false, err
+	}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		head, err := lockHead(ctx, tx, f.station)
+		if err != nil {
+			return err
+		}
+		fresh, err := notYetThere(ctx, tx, f.station, head, entries)
+		if err != nil {
+			return err
+		}
+		return appendEntries(ctx, tx, f.station, head, fresh)
+	})
 	if err != nil {
-		return false, err
-	}
-	defer tx.Rollback(ctx)
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return false, err
-	}
-	if err := f.checkAgain(ctx, tx, again); err != nil {
-		return false, err
-	}
-	if err := tx.Commit(ctx); err != nil {
 		return false, err
 	}
 	if err := f.store.SetDelivered(ctx, f.sink, entries[len(entries)-1].Seq); err != nil {
 		return false, err
 	}
 	return len(entries) < batchSize, nil
-}
-
-// checkAgain refuses entries sent again whose central copy differs:
-// another station's, forwarded under the same name.
-func (f *Forwarder) checkAgain(ctx context.Context, tx pgx.Tx, again []audit.ChainEntry) error {
-	for _, e := range again {
-		var hash string
-		if err := tx.QueryRow(ctx, `SELECT hash FROM trail WHERE station = $1 AND seq = $2`, f.station, e.Seq).Scan(&hash); err != nil {
-			return err
-		}
-		if hash != e.Hash {
-			return fmt.Errorf("trail entry %d of station %s in the central database is not this station's: another station forwards as %s (give each its own --station)",
-				e.Seq, f.station, f.station)
-		}
-	}
-	return nil
 }
 
 // VerifyStation checks one station's central copy of the trail: every
@@ -375,7 +356,7 @@ func Stations(ctx context.Context, conn *pgx.Conn) ([]string, error) {
 	if err := Migrate(ctx, conn); err != nil {
 		return nil, err
 	}
-	rows, err := conn.Query(ctx, `SELECT DISTINCT station FROM trail ORDER BY station`)
+	rows, err := conn.Query(ctx, `SELECT station FROM heads WHERE seq > 0 ORDER BY station`)
 	if err != nil {
 		return nil, err
 	}
@@ -418,19 +399,14 @@ func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, 
 	if q.Line != "" {
 		where = append(where, "station IN (SELECT station FROM stations WHERE line = "+arg(q.Line)+")")
 	}
-	if !q.Since.IsZero() {
-		where = append(where, "(p->>'inspected_at')::timestamptz >= "+arg(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, "(p->>'inspected_at')::timestamptz < "+arg(q.Until))
-	}
+	from := inspectionsIn(arg, q.Since, q.Until)
 	if q.Decision != "" {
 		where = append(where, "COALESCE(review->>'decision', p->>'auto_decision') = "+arg(q.Decision))
 	}
 	if q.Operator != "" {
 		where = append(where, "lower(review->>'operator') = lower("+arg(strings.TrimSpace(q.Operator))+")")
 	}
-	sql := `SELECT station, seq, hash, p::text, COALESCE(review::text, '') FROM inspections WHERE ` + strings.Join(where, " AND ") + ` ORDER BY station, id`
+	sql := `SELECT station, seq, hash, p::text, COALESCE(review::text, '') FROM ` + from + ` WHERE ` + strings.Join(where, " AND ") + ` ORDER BY station, id`
 	if q.Limit > 0 {
 		sql += fmt.Sprintf(" LIMIT %d", q.Limit)
 	}

@@ -70,12 +70,19 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	// the shift by the local hour: loc's offset at the period's start (a
 	// daylight-saving change inside the period shifts its later hours)
 	_, offset := q.Since.In(q.Loc).Zone()
-	rows, err := conn.Query(ctx, `SELECT i.station, COALESCE(s.line, ''),
-			EXTRACT(hour FROM (((p->>'inspected_at')::timestamptz AT TIME ZONE 'UTC') + make_interval(secs => $2)))::int,
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	from := inspectionsIn(arg, q.Since, time.Time{})
+	hours, line := arg(float64(offset)), arg(q.Line)
+	rows, err := conn.Query(ctx, `SELECT inspections.station, COALESCE(s.line, ''),
+			EXTRACT(hour FROM ((inspections.recorded_at AT TIME ZONE 'UTC') + make_interval(secs => `+hours+`)))::int,
 			COALESCE(review->>'decision', p->>'auto_decision'), p->>'auto_decision', COUNT(*)
-		FROM inspections i LEFT JOIN stations s ON s.station = i.station
-		WHERE (p->>'inspected_at')::timestamptz >= $1 AND ($3 = '' OR s.line = $3)
-		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3`, q.Since, float64(offset), q.Line)
+		FROM `+from+` LEFT JOIN stations s ON s.station = inspections.station
+		WHERE (`+line+` = '' OR s.line = `+line+`)
+		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3`, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,12 +125,15 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	for _, k := range order {
 		out = append(out, *byKey[k])
 	}
+	args = nil
+	from = inspectionsIn(arg, q.Since, time.Time{})
+	line = arg(q.Line)
 	orows, err := conn.Query(ctx, `SELECT station, p->>'path', p->>'auto_decision', review->>'decision', review->>'operator',
-			COALESCE(review->>'reason', ''), (p->>'inspected_at')::timestamptz
-		FROM inspections WHERE (p->>'inspected_at')::timestamptz >= $1 AND review IS NOT NULL
+			COALESCE(review->>'reason', ''), recorded_at
+		FROM `+from+` WHERE review IS NOT NULL
 			AND p->>'auto_decision' <> 'REVIEW' AND review->>'decision' <> p->>'auto_decision'
-			AND ($3 = '' OR station IN (SELECT station FROM stations WHERE line = $3))
-		ORDER BY (p->>'inspected_at')::timestamptz DESC LIMIT $2`, q.Since, q.Top, q.Line)
+			AND (`+line+` = '' OR station IN (SELECT station FROM stations WHERE line = `+line+`))
+		ORDER BY recorded_at DESC LIMIT `+arg(q.Top), args...)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -2,7 +2,6 @@ package central
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -19,13 +18,13 @@ import (
 // for the same records (audit.InspectionEntry), so the central history,
 // report and VerifyStation read them as they read a forwarded station's.
 //
-// Instances order their appends with a transaction-level advisory lock
-// per station: each reads the chain's head and appends after it, and
-// the (station, seq) key refuses a fork should the lock ever be
-// bypassed. A record is durable when Add returns (PostgreSQL's commit).
+// Instances take turns on the station's head row (heads, partition.go):
+// each locks it, appends after it and moves it, so the chain cannot
+// fork. A record is durable when Add returns (PostgreSQL's commit).
 type SharedTrail struct {
 	pool          *pgxpool.Pool
 	station, line string
+	months        partitions
 }
 
 // OpenShared connects to the PostgreSQL at dsn, brings the central schema
@@ -62,8 +61,11 @@ func (t *SharedTrail) Station() string { return t.station }
 // Add records an inspection in the shared trail and returns its id, once
 // it is committed.
 func (t *SharedTrail) Add(ctx context.Context, in audit.Inspection) (int64, error) {
+	if in.InspectedAt.IsZero() {
+		in.InspectedAt = time.Now()
+	}
 	var id int64
-	err := t.append(ctx, "inspection", func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
+	err := t.append(ctx, "inspection", in.InspectedAt, func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
 		id = next
 		return audit.InspectionEntry(prev, next, in)
 	})
@@ -75,8 +77,9 @@ func (t *SharedTrail) Add(ctx context.Context, in audit.Inspection) (int64, erro
 
 // AddPurge records that an instance's archive removed a file.
 func (t *SharedTrail) AddPurge(ctx context.Context, path string, bytes int64, reason string) error {
-	err := t.append(ctx, "purge", func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
-		return audit.PurgeEntry(prev, next, time.Now(), path, bytes, reason)
+	at := time.Now()
+	err := t.append(ctx, "purge", at, func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
+		return audit.PurgeEntry(prev, next, at, path, bytes, reason)
 	})
 	if err != nil {
 		return fmt.Errorf("record purge of %s in the shared trail: %s", path, explain(err))
@@ -84,17 +87,16 @@ func (t *SharedTrail) AddPurge(ctx context.Context, path string, bytes int64, re
 	return nil
 }
 
-// append chains one row of kind after the station's head, in one
-// transaction that holds the station's lock: entry makes the entry from
-// the head and the kind's next row id.
-func (t *SharedTrail) append(ctx context.Context, kind string, entry func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error)) error {
+// append chains one row of kind, recorded at at, after the station's
+// head, in one transaction that holds the head: entry makes the entry
+// from the head and the kind's next row id.
+func (t *SharedTrail) append(ctx context.Context, kind string, at time.Time, entry func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error)) error {
+	if err := t.months.ensure(ctx, t.pool, at); err != nil {
+		return err
+	}
 	return pgx.BeginFunc(ctx, t.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(7336072, hashtext($1))`, t.station); err != nil {
-			return err
-		}
-		var prev audit.ChainEntry
-		err := tx.QueryRow(ctx, `SELECT seq, hash FROM trail WHERE station = $1 ORDER BY seq DESC LIMIT 1`, t.station).Scan(&prev.Seq, &prev.Hash)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		head, err := lockHead(ctx, tx, t.station)
+		if err != nil {
 			return err
 		}
 		var next int64
@@ -102,15 +104,10 @@ func (t *SharedTrail) append(ctx context.Context, kind string, entry func(prev a
 			kind, t.station).Scan(&next); err != nil {
 			return err
 		}
-		e, err := entry(prev, next)
+		e, err := entry(head, next)
 		if err != nil {
 			return err
 		}
-		if _, err = tx.Exec(ctx, `INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
-			t.station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `UPDATE stations SET last_seen = now() WHERE station = $1`, t.station)
-		return err
+		return appendEntries(ctx, tx, t.station, head, []audit.ChainEntry{e})
 	})
 }

@@ -1,0 +1,132 @@
+package central
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"steelinspect/audit"
+	"steelinspect/internal/testpg"
+)
+
+// TestTrailMovedIntoMonths: a central database of schema version 3 (one
+// trail table) holding a station's October and November is migrated: the
+// entries move into month partitions, the chain still verifies, a period
+// reads its months only, and forwarding goes on where it stopped, a
+// December entry opening its month.
+func TestTrailMovedIntoMonths(t *testing.T) {
+	pg := testpg.Start(t)
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pg.URL(testpg.Password))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if err := migrateTo(ctx, conn, 3); err != nil {
+		t.Fatal(err)
+	}
+	store := openStore(t)
+	add := func(name string, at time.Time) int64 {
+		id, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: name, ModelName: "m", ModelVersion: "1",
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, AutoDecision: "REJECT"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	add("oct.png", time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC))
+	nov := add("nov.png", time.Date(2026, 11, 2, 23, 30, 0, 0, time.FixedZone("CET", 3600)))
+	if err := store.Review(ctx, nov, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := store.Chain(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range old { // as version 3's forwarder wrote them
+		if _, err := conn.Exec(ctx, `INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+			"old", e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := Migrate(ctx, conn); err != nil {
+		t.Fatalf("migrating to months: %v", err)
+	}
+	parts := func() map[string]int {
+		rows, _ := conn.Query(ctx, `SELECT c.relname, (SELECT COUNT(*) FROM trail WHERE tableoid = c.oid)
+			FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'trail'::regclass`)
+		out := map[string]int{}
+		var name string
+		var n int
+		pgx.ForEachRow(rows, []any{&name, &n}, func() error { out[name] = n; return nil })
+		return out
+	}
+	// the inspections file in their months, the review (decided now) in this one
+	_, _, next := month(time.Now())
+	nowMonth, _, _ := month(time.Now())
+	want := map[string]int{"trail_2026_10": 1, "trail_2026_11": 1}
+	want[nowMonth]++
+	p := parts()
+	for name, n := range want {
+		if p[name] != n {
+			t.Errorf("partitions after the migration: %v, want %v", p, want)
+		}
+	}
+	if _, made := p["trail_"+next.Format("2006_01")]; made || len(p) != len(want) {
+		t.Errorf("partitions after the migration: %v, want only the months with entries", p)
+	}
+	if v, err := VerifyStation(ctx, conn, "old"); err != nil || len(v.Problems) > 0 || v.Entries != len(old) {
+		t.Fatalf("verify after the migration: %v %+v", err, v)
+	}
+	got, err := History(ctx, conn, Query{Query: audit.Query{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}})
+	if err != nil || len(got) != 1 || got[0].Path != "nov.png" || got[0].FinalDecision() != "PASS" {
+		t.Fatalf("November on: %v %+v", err, got)
+	}
+
+	// forwarding goes on from the head the migration kept
+	f, _ := New(pg.URL(testpg.Password), "old", "", store)
+	if err := store.SetDelivered(ctx, f.sink, old[len(old)-1].Seq); err != nil {
+		t.Fatal(err)
+	}
+	add("dec.png", time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC))
+	forward(t, f)
+	waitFor(t, "December forwarded", func() bool { return parts()["trail_2026_12"] == 1 })
+	if _, ok := parts()["trail_2027_01"]; !ok {
+		t.Errorf("the month after December was not made ahead: %v", parts())
+	}
+	if v, err := VerifyStation(ctx, conn, "old"); err != nil || len(v.Problems) > 0 || v.Entries != len(old)+1 {
+		t.Errorf("verify after forwarding on: %v %+v", err, v)
+	}
+}
+
+// TestRecordedAtAgreesWithTheDatabase: the month an entry is filed in is
+// the same whether Go (forwarding) or SQL (the migration) reads its time.
+func TestRecordedAtAgreesWithTheDatabase(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	store := openStore(t)
+	ctx := context.Background()
+	id, err := store.Add(ctx, audit.Inspection{InspectedAt: time.Date(2026, 1, 31, 23, 59, 59, 999999000, time.FixedZone("", -5*3600)),
+		Source: "scan", Path: "a.png", ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Review(ctx, id, "REJECT", "Bo", "scale pressed in, seen on the coil")
+	store.AddSettingChange(ctx, "sup", "pass_threshold", "0.40", "0.42")
+	store.AddPurge(ctx, "x.png", 10, "retention")
+	chain, _ := store.Chain(ctx)
+	for _, e := range chain {
+		var db time.Time
+		if err := conn.QueryRow(ctx, `SELECT `+recordedAtSQL()+` FROM (SELECT $1::text AS kind, $2::text AS payload) AS e`, e.Kind, e.Payload).Scan(&db); err != nil {
+			t.Fatal(err)
+		}
+		if !db.Equal(e.RecordedAt()) || e.RecordedAt().Equal(time.Unix(0, 0)) {
+			t.Errorf("%s entry: SQL %v, Go %v", e.Kind, db, e.RecordedAt())
+		}
+	}
+	if len(chain) != 4 {
+		t.Errorf("chain of %d entries, want 4", len(chain))
+	}
+}
