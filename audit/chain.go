@@ -358,21 +358,33 @@ func (v *Verification) problem(format string, args ...any) {
 // checkLinks checks that each entry links to the one before and that its
 // hash is its content's: the part of verification that needs no
 // database.
-func checkLinks(entries []ChainEntry, v *Verification) {
-	prev := ""
-	v.ByKind = map[string]int{}
+func checkLinks(entries []ChainEntry, v *Verification) { checkLinksAfter("", entries, v) }
+
+// checkLinksAfter is checkLinks for entries that follow the entry whose
+// hash is prev ("" for a chain from its start).
+func checkLinksAfter(prev string, entries []ChainEntry, v *Verification) {
+	v.Head, v.ByKind = prev, map[string]int{}
 	for _, e := range entries {
-		v.Entries++
-		v.ByKind[e.Kind]++
-		if e.Prev != prev {
-			v.problem("chain entry %d (%s %d): its link to the entry before is broken: an entry was deleted, inserted or changed before it", e.Seq, e.Kind, e.RowID)
-		}
-		if chainHash(e.Prev, e.Kind, e.RowID, e.Payload) != e.Hash {
-			v.problem("chain entry %d (%s %d) was altered after it was written", e.Seq, e.Kind, e.RowID)
-		}
-		prev = e.Hash
-		v.Head = e.Hash
+		v.Check(e)
 	}
+}
+
+// Check checks the next entry of a chain read one entry at a time: its
+// link to the one before (v.Head, which a part of a chain starts with) and
+// its hash.
+func (v *Verification) Check(e ChainEntry) {
+	if v.ByKind == nil {
+		v.ByKind = map[string]int{}
+	}
+	v.Entries++
+	v.ByKind[e.Kind]++
+	if e.Prev != v.Head {
+		v.problem("chain entry %d (%s %d): its link to the entry before is broken: an entry was deleted, inserted or changed before it", e.Seq, e.Kind, e.RowID)
+	}
+	if chainHash(e.Prev, e.Kind, e.RowID, e.Payload) != e.Hash {
+		v.problem("chain entry %d (%s %d) was altered after it was written", e.Seq, e.Kind, e.RowID)
+	}
+	v.Head = e.Hash
 }
 
 // Verify checks the whole trail: every chain entry's link and hash, every
@@ -465,10 +477,13 @@ func WriteChain(w io.Writer, entries []ChainEntry) error {
 	return nil
 }
 
-// VerifyChain checks a chain written by WriteChain: links and hashes.
-func VerifyChain(r io.Reader) (*Verification, error) {
+// VerifyChain checks a chain written by WriteChain: links and hashes. A
+// part of a chain (a month retired from the central database) is checked
+// with after, the hash of the entry before its first ("" for a chain
+// from its start).
+func VerifyChain(r io.Reader, after string) (*Verification, error) {
 	dec := json.NewDecoder(r)
-	var entries []ChainEntry
+	v := &Verification{ByKind: map[string]int{}, Head: after}
 	for {
 		var e ChainEntry
 		err := dec.Decode(&e)
@@ -476,18 +491,19 @@ func VerifyChain(r io.Reader) (*Verification, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("chain file, entry %d: %v", len(entries)+1, err)
+			return nil, fmt.Errorf("chain file, entry %d: %v", v.Entries+1, err)
 		}
-		entries = append(entries, e)
+		v.Check(e) // one entry at a time: a month of a plant's trail need not fit in memory
 	}
-	return VerifyEntries(entries), nil
+	return v, nil
 }
 
-// VerifyEntries checks entries (oldest first) as a whole chain: links
-// and hashes, without a database (a central copy, an export).
-func VerifyEntries(entries []ChainEntry) *Verification {
+// VerifyEntries checks entries (oldest first) as a chain that follows the
+// entry whose hash is after ("" for a chain from its start): links and
+// hashes, without a database (a central copy, an export).
+func VerifyEntries(after string, entries []ChainEntry) *Verification {
 	v := &Verification{}
-	checkLinks(entries, v)
+	checkLinksAfter(after, entries, v)
 	return v
 }
 

@@ -142,7 +142,7 @@ func TestChainExportVerifiesElsewhere(t *testing.T) {
 	if err := WriteChain(&buf, entries); err != nil {
 		t.Fatal(err)
 	}
-	v, err := VerifyChain(bytes.NewReader(buf.Bytes()))
+	v, err := VerifyChain(bytes.NewReader(buf.Bytes()), "")
 	if err != nil || len(v.Problems) != 0 || v.Entries != 7 || v.Head != verify(t, s).Head {
 		t.Fatalf("exported chain: %v %+v", err, v)
 	}
@@ -150,10 +150,10 @@ func TestChainExportVerifiesElsewhere(t *testing.T) {
 	if edited == buf.String() {
 		t.Fatal("nothing to edit in the export")
 	}
-	if v, err := VerifyChain(strings.NewReader(edited)); err != nil || len(v.Problems) == 0 || !strings.Contains(v.Problems[0], "altered") {
+	if v, err := VerifyChain(strings.NewReader(edited), ""); err != nil || len(v.Problems) == 0 || !strings.Contains(v.Problems[0], "altered") {
 		t.Errorf("edited export: %v %q", err, v.Problems)
 	}
-	if _, err := VerifyChain(strings.NewReader("{not json")); err == nil {
+	if _, err := VerifyChain(strings.NewReader("{not json"), ""); err == nil {
 		t.Error("a broken chain file was read")
 	}
 }

@@ -124,3 +124,9 @@ func TimeColumns() map[string]string {
 	}
 	return out
 }
+
+// Follows says whether e is whole and comes right after the entry whose
+// hash is prev: a chain checked one entry at a time, as it streams.
+func Follows(prev string, e ChainEntry) bool {
+	return e.Prev == prev && chainHash(e.Prev, e.Kind, e.RowID, e.Payload) == e.Hash
+}

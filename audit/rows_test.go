@@ -69,7 +69,7 @@ func TestEntriesMatchTheStationTrail(t *testing.T) {
 	if e != chain[2] {
 		t.Errorf("purge:\n built %+v\nstored %+v", e, chain[2])
 	}
-	if v := VerifyEntries([]ChainEntry{chain[0], chain[1], e}); len(v.Problems) > 0 {
+	if v := VerifyEntries("", []ChainEntry{chain[0], chain[1], e}); len(v.Problems) > 0 {
 		t.Errorf("built entries do not verify: %v", v)
 	}
 }

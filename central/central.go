@@ -70,6 +70,20 @@ var migrations = []string{
 	CREATE INDEX stations_line ON stations (line);`,
 	// the trail by month, and each station's head (partition.go)
 	partitionByMonthSQL(),
+	// the months retired from the trail, each station's part with the
+	// hashes it starts after and ends with (retire.go)
+	`CREATE TABLE retired (
+		station    text        NOT NULL,
+		month      text        NOT NULL,
+		entries    bigint      NOT NULL,
+		first_seq  bigint      NOT NULL,
+		first_prev text        NOT NULL,
+		last_seq   bigint      NOT NULL,
+		last_hash  text        NOT NULL,
+		archive    text        NOT NULL,
+		retired_at timestamptz NOT NULL DEFAULT now(),
+		PRIMARY KEY (station, month)
+	);`,
 }
 
 // register records that station (on line) is recording here now.
@@ -335,19 +349,27 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 // entry's hash and its link to the one before (audit.VerifyChain's
 // rules), in seq order.
 func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.Verification, error) {
+	if err := Migrate(ctx, conn); err != nil {
+		return nil, err
+	}
+	// the station's chain starts after its last retired month, if any
+	var after string
+	err := conn.QueryRow(ctx, `SELECT last_hash FROM retired WHERE station = $1 ORDER BY last_seq DESC LIMIT 1`, station).Scan(&after)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
 	rows, err := conn.Query(ctx, `SELECT seq, kind, row_id, payload, prev, hash FROM trail WHERE station = $1 ORDER BY seq`, station)
 	if err != nil {
 		return nil, err
 	}
-	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (audit.ChainEntry, error) {
-		var e audit.ChainEntry
-		err := r.Scan(&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash)
-		return e, err
+	// one entry at a time: ten years of a station need not fit in memory
+	v := &audit.Verification{Head: after, ByKind: map[string]int{}}
+	var e audit.ChainEntry
+	_, err = pgx.ForEachRow(rows, []any{&e.Seq, &e.Kind, &e.RowID, &e.Payload, &e.Prev, &e.Hash}, func() error {
+		v.Check(e)
+		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return audit.VerifyEntries(entries), nil
+	return v, err
 }
 
 // Stations lists the stations with a trail in the central database, by

@@ -2,6 +2,9 @@ package central
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,5 +131,82 @@ func TestRecordedAtAgreesWithTheDatabase(t *testing.T) {
 	}
 	if len(chain) != 4 {
 		t.Errorf("chain of %d entries, want 4", len(chain))
+	}
+}
+
+// memoryPart archives into memory; fail makes its Close fail.
+type memoryPart struct {
+	parts   map[string][]audit.ChainEntry
+	key     string
+	entries []audit.ChainEntry
+	fail    bool
+}
+
+func (m *memoryPart) Write(e audit.ChainEntry) error { m.entries = append(m.entries, e); return nil }
+func (m *memoryPart) Close() (string, error) {
+	if m.fail {
+		return "", errors.New("disk full")
+	}
+	m.parts[m.key] = m.entries
+	return "memory:" + m.key, nil
+}
+func (m *memoryPart) Abort() {}
+
+// TestRetireMonths: months past retention are archived part by part and
+// dropped; what stays verifies after the last retired entry, the archived
+// parts verify after their recorded hashes, a failing archive keeps its
+// month, and the month in progress is never retired.
+func TestRetireMonths(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	ctx := context.Background()
+	m0 := time.Date(time.Now().UTC().Year(), time.Now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	stores := map[string]*audit.Store{"s1": openStore(t), "s2": openStore(t)}
+	for name, s := range stores {
+		for k, at := range []time.Time{m0.AddDate(0, -3, 3), m0.AddDate(0, -3, 20), m0.AddDate(0, -2, 5), m0.AddDate(0, 0, 0).Add(time.Hour)} {
+			if _, err := s.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: fmt.Sprintf("%s-%d.png", name, k),
+				ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, _ := New(pg.URL(testpg.Password), name, "", s)
+		forward(t, f)
+		waitFor(t, name, func() bool { n, _ := centralCount(t, conn, name); return n == 4 })
+	}
+	archived := map[string][]audit.ChainEntry{}
+	failing := true
+	open := func(station, month string) (PartWriter, error) {
+		return &memoryPart{parts: archived, key: station + " " + month, fail: failing && station == "s2"}, nil
+	}
+	if done, err := Retire(ctx, conn, m0.AddDate(0, -1, 0), open); err == nil || len(done) != 0 || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("a failing archive: %v, %+v", err, done)
+	}
+	if n, _ := centralCount(t, conn, "s1"); n != 4 {
+		t.Fatalf("a month was dropped although an archive failed: s1 has %d entries", n)
+	}
+	failing = false
+	done, err := Retire(ctx, conn, m0.AddDate(0, -1, 0), open)
+	if err != nil || len(done) != 4 {
+		t.Fatalf("retire: %v, %+v", err, done)
+	}
+	for _, p := range done {
+		entries := archived[p.Station+" "+p.Month]
+		if v := audit.VerifyEntries(p.FirstPrev, entries); len(v.Problems) > 0 || int64(len(entries)) != p.Entries || v.Head != p.LastHash {
+			t.Errorf("archived part %+v: %+v", p, v)
+		}
+	}
+	if p := done[0]; p.Station != "s1" || p.Month != m0.AddDate(0, -3, 0).Format("2006-01") || p.Entries != 2 || p.FirstPrev != "" {
+		t.Errorf("first part %+v", p)
+	}
+	for name := range stores {
+		if n, _ := centralCount(t, conn, name); n != 1 {
+			t.Errorf("%s keeps %d entries, want the current month's 1", name, n)
+		}
+		if v, err := VerifyStation(ctx, conn, name); err != nil || len(v.Problems) > 0 || v.Entries != 1 {
+			t.Errorf("%s after retiring: %v %+v", name, err, v)
+		}
+	}
+	if again, err := Retire(ctx, conn, m0, open); err != nil || len(again) != 0 {
+		t.Errorf("the month in progress: %v %+v", err, again)
 	}
 }

@@ -125,6 +125,8 @@ usage:
   steelinspect history verify [--db F] [--chain FILE]  check the trail's hash chain: exit 0 intact, 1 altered
   steelinspect history verify --central URL [--station S]
                                                        check each station's chain in the central database
+  steelinspect history retire --central URL --before DATE --out DIR
+                                                       archive and drop the central months past retention
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR

@@ -40,6 +40,9 @@ func runHistory(args []string, env Env) error {
 	if len(args) > 0 && args[0] == "verify" {
 		return runHistoryVerify(args[1:], env)
 	}
+	if len(args) > 0 && args[0] == "retire" {
+		return runHistoryRetire(args[1:], env)
+	}
 	var db dbFlag
 	fs := newFlagSet("history", env)
 	db.register(fs)
@@ -152,7 +155,8 @@ func runHistoryVerify(args []string, env Env) error {
 	var db dbFlag
 	fs := newFlagSet("history verify", env)
 	db.register(fs)
-	chainFile := fs.String("chain", "", "verify this exported chain `file` (history --format chain) instead of a database")
+	chainFile := fs.String("chain", "", "verify this exported chain `file` (history --format chain, or a month history retire archived) instead of a database")
+	after := fs.String("after", "", "with --chain: the `hash` of the entry before the file's first (a retired month's first_prev, printed by history retire)")
 	centralURL := fs.String("central", "", "verify the stations' copies of their trails in the central PostgreSQL at this `URL` (each station's chain on its own)")
 	station := fs.String("station", "", "with --central: only this `station`")
 	rest, err := parseInterspersed(fs, args)
@@ -165,6 +169,9 @@ func runHistoryVerify(args []string, env Env) error {
 	if *centralURL != "" || *station != "" {
 		return verifyCentral(*centralURL, *station, env)
 	}
+	if *after != "" && *chainFile == "" {
+		return fmt.Errorf("%w: --after is for --chain FILE", errUsage)
+	}
 	var v *audit.Verification
 	what := ""
 	if *chainFile != "" {
@@ -173,7 +180,7 @@ func runHistoryVerify(args []string, env Env) error {
 			return err
 		}
 		defer f.Close()
-		if v, err = audit.VerifyChain(f); err != nil {
+		if v, err = audit.VerifyChain(f, *after); err != nil {
 			return err
 		}
 		what = *chainFile
