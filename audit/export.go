@@ -74,47 +74,97 @@ func safeCell(v string) string {
 	return v
 }
 
+// InspectionWriter writes inspections one at a time, as an export
+// streams them: CSV or JSON lines.
+type InspectionWriter interface {
+	Write(in *Inspection) error
+	// Flush writes what is buffered (the CSV header at least) and says
+	// whether every write succeeded.
+	Flush() error
+}
+
+// NewInspectionWriter writes inspections to w as format: "csv" or
+// "jsonl".
+func NewInspectionWriter(w io.Writer, format string) InspectionWriter {
+	if format == "jsonl" {
+		return jsonlWriter{json.NewEncoder(w)}
+	}
+	return &csvWriter{cw: csv.NewWriter(w)}
+}
+
 // WriteCSV writes inspections as CSV with a header row. Text that came
 // from outside (file names, operator names, reasons) is neutralised for
 // spreadsheets (safeCell).
 func WriteCSV(w io.Writer, list []Inspection) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(csvColumns); err != nil {
-		return err
-	}
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
-	for _, in := range list {
-		reviewed := ""
-		if !in.ReviewedAt.IsZero() {
-			reviewed = in.ReviewedAt.UTC().Format(time.RFC3339)
-		}
-		familiarity := ""
-		if in.Familiarity != nil {
-			familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
-		}
-		if err := cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), safeCell(in.Source),
-			safeCell(in.Path), in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
-			safeCell(in.ModelName), safeCell(in.ModelVersion), in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
-			f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), safeCell(in.Operator), reviewed, safeCell(in.ReviewReason),
-			in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, safeCell(in.ArchivePath), in.ArchiveSHA256, safeCell(in.Station)}); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return writeAll(NewInspectionWriter(w, "csv"), list)
 }
 
 // WriteJSONL writes one JSON object per inspection per line.
 func WriteJSONL(w io.Writer, list []Inspection) error {
-	enc := json.NewEncoder(w)
+	return writeAll(NewInspectionWriter(w, "jsonl"), list)
+}
+
+func writeAll(iw InspectionWriter, list []Inspection) error {
 	for i := range list {
-		row := struct {
-			Inspection
-			FinalDecision string `json:"final_decision"`
-		}{list[i], list[i].FinalDecision()}
-		if err := enc.Encode(row); err != nil {
-			return fmt.Errorf("write: %w", err)
+		if err := iw.Write(&list[i]); err != nil {
+			return err
 		}
+	}
+	return iw.Flush()
+}
+
+type csvWriter struct {
+	cw     *csv.Writer
+	header bool
+}
+
+func (c *csvWriter) writeHeader() error {
+	if c.header {
+		return nil
+	}
+	c.header = true
+	return c.cw.Write(csvColumns)
+}
+
+func (c *csvWriter) Write(in *Inspection) error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
+	reviewed := ""
+	if !in.ReviewedAt.IsZero() {
+		reviewed = in.ReviewedAt.UTC().Format(time.RFC3339)
+	}
+	familiarity := ""
+	if in.Familiarity != nil {
+		familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
+	}
+	return c.cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), safeCell(in.Source),
+		safeCell(in.Path), in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
+		safeCell(in.ModelName), safeCell(in.ModelVersion), in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
+		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), safeCell(in.Operator), reviewed, safeCell(in.ReviewReason),
+		in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, safeCell(in.ArchivePath), in.ArchiveSHA256, safeCell(in.Station)})
+}
+
+func (c *csvWriter) Flush() error {
+	if err := c.writeHeader(); err != nil {
+		return err
+	}
+	c.cw.Flush()
+	return c.cw.Error()
+}
+
+type jsonlWriter struct{ enc *json.Encoder }
+
+func (j jsonlWriter) Write(in *Inspection) error {
+	row := struct {
+		*Inspection
+		FinalDecision string `json:"final_decision"`
+	}{in, in.FinalDecision()}
+	if err := j.enc.Encode(row); err != nil {
+		return fmt.Errorf("write: %w", err)
 	}
 	return nil
 }
+
+func (jsonlWriter) Flush() error { return nil }

@@ -486,6 +486,17 @@ type Query struct {
 
 // History returns the inspections matching q, oldest first.
 func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
+	var out []Inspection
+	err := s.EachInspection(ctx, q, func(in *Inspection) error {
+		out = append(out, *in)
+		return nil
+	})
+	return out, err
+}
+
+// EachInspection calls fn with each inspection matching q, by id, one at
+// a time (an export of a long trail holds one row in memory, not all).
+func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection) error) error {
 	var where []string
 	var args []any
 	if !q.Since.IsZero() {
@@ -527,10 +538,9 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("history: %s", explain(err))
+		return fmt.Errorf("history: %s", explain(err))
 	}
 	defer rows.Close()
-	var out []Inspection
 	for rows.Next() {
 		var in Inspection
 		var at, reviewed string
@@ -538,15 +548,17 @@ func (s *Store) History(ctx context.Context, q Query) ([]Inspection, error) {
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
 			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
 			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash, &in.ArchivePath, &in.ArchiveSHA256); err != nil {
-			return nil, fmt.Errorf("history: %s", explain(err))
+			return fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)
 		if reviewed != "" {
 			in.ReviewedAt, _ = time.Parse(timeLayout, reviewed)
 		}
-		out = append(out, in)
+		if err := fn(&in); err != nil {
+			return err
+		}
 	}
-	return out, rows.Err()
+	return rows.Err()
 }
 
 // LastInspection is the newest inspection (with its decision in force);

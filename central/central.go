@@ -406,8 +406,19 @@ type Query struct {
 // History is every station's inspections matching q, by station and id,
 // as the audit trail names them, each with its station.
 func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, error) {
+	var out []audit.Inspection
+	err := EachInspection(ctx, conn, q, func(in *audit.Inspection) error {
+		out = append(out, *in)
+		return nil
+	})
+	return out, err
+}
+
+// EachInspection calls fn with each inspection matching q, by station and
+// id, one at a time (a plant's export holds one row in memory, not all).
+func EachInspection(ctx context.Context, conn *pgx.Conn, q Query, fn func(*audit.Inspection) error) error {
 	if err := Migrate(ctx, conn); err != nil {
-		return nil, err
+		return err
 	}
 	where := []string{"true"}
 	var args []any
@@ -434,22 +445,17 @@ func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, 
 	}
 	rows, err := conn.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer rows.Close()
-	var out []audit.Inspection
-	for rows.Next() {
-		var station, hash, p, review string
-		var seq int64
-		if err := rows.Scan(&station, &seq, &hash, &p, &review); err != nil {
-			return nil, err
-		}
+	var station, hash, p, review string
+	var seq int64
+	_, err = pgx.ForEachRow(rows, []any{&station, &seq, &hash, &p, &review}, func() error {
 		in, err := audit.InspectionFromPayload(p, review)
 		if err != nil {
-			return nil, fmt.Errorf("station %s, trail entry %d: %v", station, seq, err)
+			return fmt.Errorf("station %s, trail entry %d: %v", station, seq, err)
 		}
 		in.Station, in.ChainSeq, in.ChainHash = station, seq, hash
-		out = append(out, in)
-	}
-	return out, rows.Err()
+		return fn(&in)
+	})
+	return err
 }

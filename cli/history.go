@@ -83,24 +83,33 @@ func stationHistory(db *dbFlag, q audit.Query, format string, env Env) error {
 	}
 	defer store.Close()
 	if format == "chain" {
-		entries, err := store.Chain(context.Background())
+		return writeChain(env, store, chainPage)
+	}
+	w := audit.NewInspectionWriter(env.Stdout, format)
+	if err := store.EachInspection(context.Background(), q, w.Write); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+// chainPage is how many chain entries an export reads at a time.
+const chainPage = 10000
+
+// writeChain exports the trail's chain page entries at a time.
+func writeChain(env Env, store *audit.Store, page int) error {
+	for after := int64(0); ; {
+		entries, err := store.ChainAfter(context.Background(), after, page)
 		if err != nil {
 			return err
 		}
-		return audit.WriteChain(env.Stdout, entries)
+		if err := audit.WriteChain(env.Stdout, entries); err != nil {
+			return err
+		}
+		if len(entries) < page {
+			return nil
+		}
+		after = entries[len(entries)-1].Seq
 	}
-	list, err := store.History(context.Background(), q)
-	if err != nil {
-		return err
-	}
-	return writeInspections(env, format, list)
-}
-
-func writeInspections(env Env, format string, list []audit.Inspection) error {
-	if format == "jsonl" {
-		return audit.WriteJSONL(env.Stdout, list)
-	}
-	return audit.WriteCSV(env.Stdout, list)
 }
 
 // centralHistory runs history's filters across every station in the
@@ -112,18 +121,18 @@ func centralHistory(url string, q central.Query, format string, env Env) error {
 	if format == "chain" {
 		return fmt.Errorf("%w: --format chain is a station's own trail; drop --central", errUsage)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Hour)
 	defer cancel()
 	conn, err := connectCentral(ctx, url)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
-	list, err := central.History(ctx, conn, q)
-	if err != nil {
+	w := audit.NewInspectionWriter(env.Stdout, format)
+	if err := central.EachInspection(ctx, conn, q, w.Write); err != nil {
 		return fmt.Errorf("central database: %v", err)
 	}
-	return writeInspections(env, format, list)
+	return w.Flush()
 }
 
 // historyQuery reads history's filters.
@@ -255,9 +264,11 @@ func verifyCentral(url, station string, env Env) error {
 	return nil
 }
 
-// connectCentral connects to the central database.
+// connectCentral connects to the central database, giving up after 30 s.
 func connectCentral(ctx context.Context, url string) (*pgx.Conn, error) {
-	conn, err := pgx.Connect(ctx, url)
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("central database: %v", err)
 	}

@@ -9,8 +9,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"steelinspect/central"
 	"steelinspect/internal/files"
 )
@@ -35,9 +33,9 @@ func runReport(args []string, env Env) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, o.url)
+	conn, err := connectCentral(ctx, o.url)
 	if err != nil {
-		return fmt.Errorf("central database: %v", err)
+		return err
 	}
 	defer conn.Close(context.Background())
 	rows, overrides, err := central.Report(ctx, conn, central.ReportQuery{Since: o.from, Loc: time.Local, Line: o.line, Top: o.top})

@@ -80,3 +80,28 @@ func TestHistoryRetire(t *testing.T) {
 		t.Errorf("history after retiring: %d %q", code, hout)
 	}
 }
+
+// TestChainExportPages: history --format chain reads the chain a page at
+// a time; the pages add up to the whole chain, in order, once each.
+func TestChainExportPages(t *testing.T) {
+	store, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	for k := range 5 {
+		if _, err := store.Add(context.Background(), audit.Inspection{Source: "scan", Path: fmt.Sprintf("%d.png", k), ModelName: "m",
+			ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	whole, _ := store.Chain(context.Background())
+	var want strings.Builder
+	audit.WriteChain(&want, whole)
+	for _, page := range []int{1, 2, 5, 6} {
+		var got strings.Builder
+		if err := writeChain(Env{Stdout: &got}, store, page); err != nil || got.String() != want.String() {
+			t.Errorf("page %d: %v\n%s\nwant\n%s", page, err, got.String(), want.String())
+		}
+	}
+}
