@@ -84,6 +84,12 @@ var migrations = []string{
 		retired_at timestamptz NOT NULL DEFAULT now(),
 		PRIMARY KEY (station, month)
 	);`,
+	// each station's last row id of each kind, kept with its head: a
+	// shared trail continues its ids from there, not from what the
+	// partitions still hold
+	`ALTER TABLE heads ADD COLUMN row_ids jsonb NOT NULL DEFAULT '{}';
+	UPDATE heads h SET row_ids = COALESCE((SELECT jsonb_object_agg(kind, last) FROM
+		(SELECT kind, MAX(row_id) AS last FROM trail WHERE station = h.station GROUP BY kind) AS k), '{}');`,
 }
 
 // register records that station (on line) is recording here now.

@@ -191,43 +191,53 @@ func createPartition(ctx context.Context, db dbtx, name string, from, to time.Ti
 	})
 }
 
-// lockHead reads station's last central entry and holds it until tx
-// ends (the zero entry for a station with none).
-func lockHead(ctx context.Context, tx pgx.Tx, station string) (audit.ChainEntry, error) {
-	if _, err := tx.Exec(ctx, `INSERT INTO heads (station, seq, hash) VALUES ($1, 0, '') ON CONFLICT (station) DO NOTHING`, station); err != nil {
-		return audit.ChainEntry{}, err
-	}
-	var head audit.ChainEntry
-	err := tx.QueryRow(ctx, `SELECT seq, hash FROM heads WHERE station = $1 FOR UPDATE`, station).Scan(&head.Seq, &head.Hash)
-	return head, err
+// stationHead is a station's last central entry and the last row id of
+// each kind it has recorded (which a shared trail continues from, even
+// once the months that hold them are retired).
+type stationHead struct {
+	last   audit.ChainEntry
+	rowIDs map[string]int64
 }
 
-// appendEntries writes entries, which must follow head, and moves the
+// lockHead reads station's head and holds it until tx ends (the zero
+// head for a station with none).
+func lockHead(ctx context.Context, tx pgx.Tx, station string) (stationHead, error) {
+	if _, err := tx.Exec(ctx, `INSERT INTO heads (station, seq, hash) VALUES ($1, 0, '') ON CONFLICT (station) DO NOTHING`, station); err != nil {
+		return stationHead{}, err
+	}
+	var h stationHead
+	err := tx.QueryRow(ctx, `SELECT seq, hash, row_ids FROM heads WHERE station = $1 FOR UPDATE`, station).Scan(&h.last.Seq, &h.last.Hash, &h.rowIDs)
+	return h, err
+}
+
+// appendEntries writes entries, which must follow the head, and moves the
 // station's head to the last of them.
-func appendEntries(ctx context.Context, tx pgx.Tx, station string, head audit.ChainEntry, entries []audit.ChainEntry) error {
+func appendEntries(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	if e := entries[0]; e.Seq != head.Seq+1 || e.Prev != head.Hash {
+	if e := entries[0]; e.Seq != head.last.Seq+1 || e.Prev != head.last.Hash {
 		return fmt.Errorf("station %s's entry %d does not follow its last entry in the central database (%d): another station forwards as %s, or this station's trail was replaced (give each its own --station)",
-			station, e.Seq, head.Seq, station)
+			station, e.Seq, head.last.Seq, station)
 	}
 	batch := &pgx.Batch{}
+	rowIDs := map[string]int64{}
 	for _, e := range entries {
 		batch.Queue(`INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
 			station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash, e.RecordedAt())
+		rowIDs[e.Kind] = max(rowIDs[e.Kind], e.RowID)
 	}
 	last := entries[len(entries)-1]
-	batch.Queue(`UPDATE heads SET seq = $2, hash = $3 WHERE station = $1`, station, last.Seq, last.Hash)
+	batch.Queue(`UPDATE heads SET seq = $2, hash = $3, row_ids = row_ids || $4::jsonb WHERE station = $1`, station, last.Seq, last.Hash, rowIDs)
 	batch.Queue(`UPDATE stations SET last_seen = now() WHERE station = $1`, station)
 	return tx.SendBatch(ctx, batch).Close()
 }
 
 // notYetThere is entries less those the central database already holds
 // (at or below head), each of which must be the same entry.
-func notYetThere(ctx context.Context, tx pgx.Tx, station string, head audit.ChainEntry, entries []audit.ChainEntry) ([]audit.ChainEntry, error) {
+func notYetThere(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry) ([]audit.ChainEntry, error) {
 	k := 0
-	for k < len(entries) && entries[k].Seq <= head.Seq {
+	for k < len(entries) && entries[k].Seq <= head.last.Seq {
 		k++
 	}
 	if k == 0 {

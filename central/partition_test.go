@@ -83,6 +83,10 @@ func TestTrailMovedIntoMonths(t *testing.T) {
 	if v, err := VerifyStation(ctx, conn, "old"); err != nil || len(v.Problems) > 0 || v.Entries != len(old) {
 		t.Fatalf("verify after the migration: %v %+v", err, v)
 	}
+	var ids map[string]int64
+	if err := conn.QueryRow(ctx, `SELECT row_ids FROM heads WHERE station = 'old'`).Scan(&ids); err != nil || ids["inspection"] != 2 || ids["decision"] != 1 {
+		t.Errorf("the head's last row ids after the migration: %v %v", ids, err)
+	}
 	got, err := History(ctx, conn, Query{Query: audit.Query{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}})
 	if err != nil || len(got) != 1 || got[0].Path != "nov.png" || got[0].FinalDecision() != "PASS" {
 		t.Fatalf("November on: %v %+v", err, got)
@@ -212,5 +216,39 @@ func TestRetireMonths(t *testing.T) {
 	}
 	if again, err := Retire(ctx, conn, m0, open); err != nil || len(again) != 0 {
 		t.Errorf("the month in progress: %v %+v", err, again)
+	}
+}
+
+// TestSharedTrailIDsAfterRetiring: a shared trail whose every month has
+// been retired goes on with the next id, not with 1 again.
+func TestSharedTrailIDsAfterRetiring(t *testing.T) {
+	pg := testpg.Start(t)
+	conn := connect(t, pg)
+	ctx := context.Background()
+	tr, err := OpenShared(ctx, pg.URL(testpg.Password), "api-old", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	m0 := time.Date(time.Now().UTC().Year(), time.Now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
+	for k := range 3 {
+		if _, err := tr.Add(ctx, audit.Inspection{InspectedAt: m0.AddDate(0, -4, k+1), Source: "api", Path: "old.png", ModelName: "m",
+			ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	archived := map[string][]audit.ChainEntry{}
+	done, err := Retire(ctx, conn, m0.AddDate(0, -1, 0), func(station, month string) (PartWriter, error) {
+		return &memoryPart{parts: archived, key: station + " " + month}, nil
+	})
+	if err != nil || len(done) != 1 || done[0].Entries != 3 {
+		t.Fatalf("retire: %v %+v", err, done)
+	}
+	id, err := tr.Add(ctx, audit.Inspection{Source: "api", Path: "new.png", ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"})
+	if err != nil || id != 4 {
+		t.Fatalf("after retiring every month: id %d, %v; want 4", id, err)
+	}
+	if v, err := VerifyStation(ctx, conn, "api-old"); err != nil || len(v.Problems) > 0 || v.Entries != 1 {
+		t.Errorf("verify: %v %+v", err, v)
 	}
 }

@@ -99,12 +99,7 @@ func (t *SharedTrail) append(ctx context.Context, kind string, at time.Time, ent
 		if err != nil {
 			return err
 		}
-		var next int64
-		if err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(row_id), 0) + 1 FROM trail WHERE kind = $1 AND station = $2`,
-			kind, t.station).Scan(&next); err != nil {
-			return err
-		}
-		e, err := entry(head, next)
+		e, err := entry(head.last, head.rowIDs[kind]+1)
 		if err != nil {
 			return err
 		}

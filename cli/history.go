@@ -251,7 +251,7 @@ func verifyCentral(url, station string, env Env) error {
 		if err != nil {
 			return fmt.Errorf("central database: %v", err)
 		}
-		if v.Entries == 0 {
+		if v.Entries == 0 && v.Head == "" { // neither entries nor retired months
 			return fmt.Errorf("central database: no trail of station %q", st)
 		}
 		if !printVerification(env, "station "+st+" in the central database", v) {
