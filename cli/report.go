@@ -130,10 +130,12 @@ func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, ov
 	}
 	if len(stations) > 0 {
 		fmt.Fprintf(out, "\nStations, last heard from (connected or delivered):\n")
+		tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 		for _, s := range stations {
-			fmt.Fprintf(out, "  %s  %s  %s (%s ago)\n", orDash(s.Line), s.Station, s.LastSeen.Local().Format("2006-01-02 15:04"),
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t(%s ago)\n", orDash(s.Line), s.Station, s.LastSeen.Local().Format("2006-01-02 15:04"),
 				time.Since(s.LastSeen).Round(time.Minute))
 		}
+		tw.Flush()
 	}
 }
 
