@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -125,6 +126,14 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	for _, k := range order {
 		out = append(out, *byKey[k])
 	}
+	// each station's shifts in the order of the day: early, late, night
+	rank := map[string]int{"early": 0, "late": 1, "night": 2}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Station != out[j].Station {
+			return out[i].Station < out[j].Station
+		}
+		return rank[out[i].Shift] < rank[out[j].Shift]
+	})
 	args = nil
 	from = inspectionsIn(arg, q.Since, time.Time{})
 	line = arg(q.Line)
