@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,5 +211,20 @@ func TestChartLabelsFit(t *testing.T) {
 		if n == 3 && size != vg.Points(11) || n == 10 && size > vg.Points(10) {
 			t.Errorf("%d stations: labels at %.0f pt", n, size)
 		}
+	}
+}
+
+// TestShiftsInTheOrderOfTheDay: a station's shifts read early, late,
+// night, whatever order the hours came in.
+func TestShiftsInTheOrderOfTheDay(t *testing.T) {
+	rows := []ReportRow{{Station: "b", Shift: "night"}, {Station: "a", Shift: "night"}, {Station: "a", Shift: "early"},
+		{Station: "b", Shift: "late"}, {Station: "a", Shift: "late"}}
+	sortShifts(rows)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Station+" "+r.Shift)
+	}
+	if want := "a early,a late,a night,b late,b night"; strings.Join(got, ",") != want {
+		t.Errorf("got %v, want %s", got, want)
 	}
 }

@@ -126,14 +126,7 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	for _, k := range order {
 		out = append(out, *byKey[k])
 	}
-	// each station's shifts in the order of the day: early, late, night
-	rank := map[string]int{"early": 0, "late": 1, "night": 2}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Station != out[j].Station {
-			return out[i].Station < out[j].Station
-		}
-		return rank[out[i].Shift] < rank[out[j].Shift]
-	})
+	sortShifts(out)
 	args = nil
 	from = inspectionsIn(arg, q.Since, time.Time{})
 	line = arg(q.Line)
@@ -179,5 +172,17 @@ func StationList(ctx context.Context, conn *pgx.Conn, line string) ([]StationInf
 		var s StationInfo
 		err := r.Scan(&s.Station, &s.Line, &s.LastSeen)
 		return s, err
+	})
+}
+
+// sortShifts puts each station's shifts in the order of the day: early,
+// late, night.
+func sortShifts(rows []ReportRow) {
+	rank := map[string]int{"early": 0, "late": 1, "night": 2}
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Station != rows[j].Station {
+			return rows[i].Station < rows[j].Station
+		}
+		return rank[rows[i].Shift] < rank[rows[j].Shift]
 	})
 }
