@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -149,13 +150,14 @@ type Forwarder struct {
 const batchSize = 500
 
 // New makes the forwarder of store's trail to the PostgreSQL at dsn
-// (postgres://user:password@host:port/db) as station, on production line
-// line ("" for none).
+// (postgres://user:password@host:port/db) as station ("": the host
+// name), on production line line ("" for none).
 func New(dsn, station, line string, store *audit.Store) (*Forwarder, error) {
 	if store == nil {
 		return nil, errors.New("central: forwarding needs the station's audit trail (it is the outbox)")
 	}
-	if err := checkIdentity(dsn, station, line); err != nil {
+	station, err := checkIdentity(dsn, station, line)
+	if err != nil {
 		return nil, err
 	}
 	u, _ := url.Parse(dsn)
@@ -169,19 +171,24 @@ func IsURL(s string) bool {
 }
 
 // checkIdentity refuses a URL that is not PostgreSQL's and names that do
-// not fit.
-func checkIdentity(dsn, station, line string) error {
+// not fit, and gives the station's name (the host name for "").
+func checkIdentity(dsn, station, line string) (string, error) {
 	u, err := url.Parse(dsn)
 	if err != nil || !IsURL(dsn) || u.Host == "" {
-		return fmt.Errorf("central: %q is not a postgres://user:password@host:port/database URL", redact(dsn))
+		return "", fmt.Errorf("central: %q is not a postgres://user:password@host:port/database URL", redact(dsn))
+	}
+	if station == "" {
+		if station, err = os.Hostname(); err != nil {
+			return "", fmt.Errorf("central: no station name and no host name: %v", err)
+		}
 	}
 	if station == "" || len(station) > 64 {
-		return fmt.Errorf("central: station name %q must be 1 to 64 characters", station)
+		return "", fmt.Errorf("central: station name %q must be 1 to 64 characters", station)
 	}
 	if len(line) > 64 {
-		return fmt.Errorf("central: line name %q must be at most 64 characters", line)
+		return "", fmt.Errorf("central: line name %q must be at most 64 characters", line)
 	}
-	return nil
+	return station, nil
 }
 
 // redact hides a URL's password.

@@ -3,6 +3,7 @@ package central
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -273,6 +274,13 @@ func TestWrongPassword(t *testing.T) {
 	}
 	if _, err := New("mysql://x", "s", "", store); err == nil {
 		t.Error("a non-postgres URL accepted")
+	}
+	if host, _ := os.Hostname(); host != "" {
+		if g, err := New(pg.URL(testpg.Password), "", "", store); err != nil {
+			t.Errorf("no station name: %v", err)
+		} else if g.station != host {
+			t.Errorf("no station name: station %q, want the host name %q", g.station, host)
+		}
 	}
 }
 

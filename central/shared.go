@@ -28,9 +28,11 @@ type SharedTrail struct {
 }
 
 // OpenShared connects to the PostgreSQL at dsn, brings the central schema
-// up to date and registers the station (with its line, "" for none).
+// up to date and registers the station ("": the host name) with its line
+// ("" for none).
 func OpenShared(ctx context.Context, dsn, station, line string) (*SharedTrail, error) {
-	if err := checkIdentity(dsn, station, line); err != nil {
+	station, err := checkIdentity(dsn, station, line)
+	if err != nil {
 		return nil, err
 	}
 	pool, err := pgxpool.New(ctx, dsn)

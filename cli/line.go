@@ -13,6 +13,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/central"
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
 )
@@ -171,11 +172,11 @@ func (m *lineFlags) start(store *audit.Store, state func() mqttout.State, env En
 	}
 	cfg := mqttout.Config{URL: m.url, Username: m.user, CAFile: m.ca, Station: m.station}
 	if m.passwordFile != "" {
-		pw, err := os.ReadFile(m.passwordFile)
+		pw, err := files.ReadPassword(m.passwordFile)
 		if err != nil {
 			return nil, nil, fmt.Errorf("--mqtt-password-file: %v", err)
 		}
-		cfg.Password = strings.TrimRight(string(pw), "\r\n")
+		cfg.Password = pw
 	}
 	p, err := mqttout.New(cfg, store, state)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 
@@ -14,6 +13,7 @@ import (
 
 	"steelinspect/central"
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 	"steelinspect/mqttout"
 )
 
@@ -77,28 +77,16 @@ func (i *Inspector) startLineFromPrefs() {
 	}
 }
 
-// readPassword reads a password file's first line ("" for no file).
+// readPassword reads a password file ("" for no file).
 func readPassword(file string) (string, error) {
 	if file == "" {
 		return "", nil
 	}
-	pw, err := os.ReadFile(file)
+	pw, err := files.ReadPassword(file)
 	if err != nil {
 		return "", fmt.Errorf("password file: %v", err)
 	}
-	return strings.TrimRight(string(pw), "\r\n"), nil
-}
-
-// stationName is the station's name in both outputs: as set, else the
-// host name.
-func (c lineConfig) stationName() string {
-	if c.station != "" {
-		return c.station
-	}
-	if h, err := os.Hostname(); err == nil && h != "" {
-		return h
-	}
-	return "station"
+	return pw, nil
 }
 
 // centralDSN is the central database's URL with the password from its
@@ -139,7 +127,7 @@ func (i *Inspector) newLineLink(c lineConfig) (*lineLink, error) {
 		if err != nil {
 			return nil, err
 		}
-		if link.fwd, err = central.New(dsn, c.stationName(), c.line, i.store); err != nil {
+		if link.fwd, err = central.New(dsn, c.station, c.line, i.store); err != nil {
 			return nil, err
 		}
 	}

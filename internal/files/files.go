@@ -1,6 +1,7 @@
 // Package files holds the file-system rules every command shares: which
-// files in a folder are images to score, and how a result file is written
-// so that no reader ever sees half of it.
+// files in a folder are images to score, how a result file is written
+// so that no reader ever sees half of it, and how a password is read
+// from its file.
 package files
 
 import (
@@ -10,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"steelinspect/inference"
 )
@@ -74,4 +76,14 @@ func WriteAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// ReadPassword reads a password kept in a file (never on a command line
+// or in the preferences): the file's content without its line end.
+func ReadPassword(path string) (string, error) {
+	pw, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(pw), "\r\n"), nil
 }
