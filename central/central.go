@@ -343,11 +343,11 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 		if err != nil {
 			return err
 		}
-		fresh, err := notYetThere(ctx, tx, f.station, head, entries)
+		k, err := alreadyThere(ctx, tx, f.station, head, entries)
 		if err != nil {
 			return err
 		}
-		return appendEntries(ctx, tx, f.station, head, fresh)
+		return appendEntries(ctx, tx, f.station, head, entries[k:], times[k:])
 	})
 	if err != nil {
 		return false, err

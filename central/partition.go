@@ -210,9 +210,10 @@ func lockHead(ctx context.Context, tx pgx.Tx, station string) (stationHead, erro
 	return h, err
 }
 
-// appendEntries writes entries, which must follow the head, and moves the
-// station's head to the last of them.
-func appendEntries(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry) error {
+// appendEntries writes entries, recorded at times (each one's
+// RecordedAt), which must follow the head, and moves the station's head
+// to the last of them.
+func appendEntries(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry, times []time.Time) error {
 	if len(entries) == 0 {
 		return nil
 	}
@@ -222,9 +223,9 @@ func appendEntries(ctx context.Context, tx pgx.Tx, station string, head stationH
 	}
 	batch := &pgx.Batch{}
 	rowIDs := map[string]int64{}
-	for _, e := range entries {
+	for k, e := range entries {
 		batch.Queue(`INSERT INTO trail (station, seq, kind, row_id, payload, prev, hash, recorded_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)`,
-			station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash, e.RecordedAt())
+			station, e.Seq, e.Kind, e.RowID, e.Payload, e.Prev, e.Hash, times[k])
 		rowIDs[e.Kind] = max(rowIDs[e.Kind], e.RowID)
 	}
 	last := entries[len(entries)-1]
@@ -233,15 +234,16 @@ func appendEntries(ctx context.Context, tx pgx.Tx, station string, head stationH
 	return tx.SendBatch(ctx, batch).Close()
 }
 
-// notYetThere is entries less those the central database already holds
-// (at or below head), each of which must be the same entry.
-func notYetThere(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry) ([]audit.ChainEntry, error) {
+// alreadyThere is how many of entries (from the first) the central
+// database already holds (at or below head), each of which must be the
+// same entry.
+func alreadyThere(ctx context.Context, tx pgx.Tx, station string, head stationHead, entries []audit.ChainEntry) (int, error) {
 	k := 0
 	for k < len(entries) && entries[k].Seq <= head.last.Seq {
 		k++
 	}
 	if k == 0 {
-		return entries, nil
+		return 0, nil
 	}
 	seqs := make([]int64, k)
 	for i, e := range entries[:k] {
@@ -249,19 +251,19 @@ func notYetThere(ctx context.Context, tx pgx.Tx, station string, head stationHea
 	}
 	rows, err := tx.Query(ctx, `SELECT seq, hash FROM trail WHERE station = $1 AND seq = ANY($2)`, station, seqs)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	there := map[int64]string{}
 	var seq int64
 	var hash string
 	if _, err := pgx.ForEachRow(rows, []any{&seq, &hash}, func() error { there[seq] = hash; return nil }); err != nil {
-		return nil, err
+		return 0, err
 	}
 	for _, e := range entries[:k] {
 		if h, ok := there[e.Seq]; !ok || h != e.Hash {
-			return nil, fmt.Errorf("trail entry %d of station %s in the central database is not this station's: another station forwards as %s, or this station's trail was replaced (give each its own --station)",
+			return 0, fmt.Errorf("trail entry %d of station %s in the central database is not this station's: another station forwards as %s, or this station's trail was replaced (give each its own --station)",
 				e.Seq, station, station)
 		}
 	}
-	return entries[k:], nil
+	return k, nil
 }

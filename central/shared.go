@@ -105,6 +105,6 @@ func (t *SharedTrail) append(ctx context.Context, kind string, at time.Time, ent
 		if err != nil {
 			return err
 		}
-		return appendEntries(ctx, tx, t.station, head, []audit.ChainEntry{e})
+		return appendEntries(ctx, tx, t.station, head, []audit.ChainEntry{e}, []time.Time{e.RecordedAt()})
 	})
 }

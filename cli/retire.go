@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -72,7 +71,6 @@ type chainFile struct {
 	path, tmp string
 	f         *os.File
 	w         *bufio.Writer
-	enc       *json.Encoder
 	first     string // the hash the part starts after
 	n         int
 }
@@ -87,8 +85,7 @@ func createChainFile(dir, station, month string) (*chainFile, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := bufio.NewWriter(f)
-	return &chainFile{path: path, tmp: f.Name(), f: f, w: w, enc: json.NewEncoder(w)}, nil
+	return &chainFile{path: path, tmp: f.Name(), f: f, w: bufio.NewWriter(f)}, nil
 }
 
 func (c *chainFile) Write(e audit.ChainEntry) error {
@@ -96,7 +93,7 @@ func (c *chainFile) Write(e audit.ChainEntry) error {
 		c.first = e.Prev
 	}
 	c.n++
-	return c.enc.Encode(e)
+	return audit.WriteChain(c.w, []audit.ChainEntry{e})
 }
 
 // Close syncs and renames the file, then reads it back: it must hold the
