@@ -100,6 +100,23 @@ func register(ctx context.Context, conn *pgx.Conn, station, line string) error {
 	return err
 }
 
+// Connect connects to the central database at dsn (giving up after
+// connWait) and brings its schema up to date: the connection every
+// plant-wide query (History, Report, VerifyStation, Retire, …) takes.
+func Connect(ctx context.Context, dsn string) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, connWait)
+	defer cancel()
+	conn, err := pgx.Connect(cctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := Migrate(ctx, conn); err != nil {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
+	return conn, nil
+}
+
 // Migrate brings the central schema up to date; several stations may
 // start at once (an advisory lock orders them).
 func Migrate(ctx context.Context, conn *pgx.Conn) error { return migrateTo(ctx, conn, len(migrations)) }
@@ -288,16 +305,11 @@ func (f *Forwarder) pending(ctx context.Context) int64 {
 
 // session is one connection: migrate, then forward until an error.
 func (f *Forwarder) session(ctx context.Context) error {
-	cctx, cancel := context.WithTimeout(ctx, connWait)
-	conn, err := pgx.Connect(cctx, f.url)
-	cancel()
+	conn, err := Connect(ctx, f.url)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := Migrate(ctx, conn); err != nil {
-		return err
-	}
 	if err := register(ctx, conn, f.station, f.line); err != nil {
 		return err
 	}
@@ -362,9 +374,6 @@ func (f *Forwarder) forward(ctx context.Context, conn *pgx.Conn) (bool, error) {
 // entry's hash and its link to the one before (audit.VerifyChain's
 // rules), in seq order.
 func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.Verification, error) {
-	if err := Migrate(ctx, conn); err != nil {
-		return nil, err
-	}
 	// the station's chain starts after its last retired month, if any
 	var after string
 	err := conn.QueryRow(ctx, `SELECT last_hash FROM retired WHERE station = $1 ORDER BY last_seq DESC LIMIT 1`, station).Scan(&after)
@@ -388,9 +397,6 @@ func VerifyStation(ctx context.Context, conn *pgx.Conn, station string) (*audit.
 // Stations lists the stations with a trail in the central database, by
 // name.
 func Stations(ctx context.Context, conn *pgx.Conn) ([]string, error) {
-	if err := Migrate(ctx, conn); err != nil {
-		return nil, err
-	}
 	rows, err := conn.Query(ctx, `SELECT station FROM heads WHERE seq > 0 ORDER BY station`)
 	if err != nil {
 		return nil, err
@@ -430,9 +436,6 @@ func History(ctx context.Context, conn *pgx.Conn, q Query) ([]audit.Inspection, 
 // EachInspection calls fn with each inspection matching q, by station and
 // id, one at a time (a plant's export holds one row in memory, not all).
 func EachInspection(ctx context.Context, conn *pgx.Conn, q Query, fn func(*audit.Inspection) error) error {
-	if err := Migrate(ctx, conn); err != nil {
-		return err
-	}
 	where := []string{"true"}
 	var args []any
 	arg := func(v any) string {

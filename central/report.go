@@ -65,9 +65,6 @@ type ReportQuery struct {
 // Report counts the inspections since q.Since across stations (on
 // q.Line), by station and shift, and lists the latest overrides.
 func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []Override, error) {
-	if err := Migrate(ctx, conn); err != nil {
-		return nil, nil, err
-	}
 	// the shift by the local hour: loc's offset at the period's start (a
 	// daylight-saving change inside the period shifts its later hours)
 	_, offset := q.Since.In(q.Loc).Zone()
@@ -161,9 +158,6 @@ type StationInfo struct {
 // StationList is every station known to the central database (on line,
 // "" every line), by line and name.
 func StationList(ctx context.Context, conn *pgx.Conn, line string) ([]StationInfo, error) {
-	if err := Migrate(ctx, conn); err != nil {
-		return nil, err
-	}
 	rows, err := conn.Query(ctx, `SELECT station, line, last_seen FROM stations WHERE $1 = '' OR line = $1 ORDER BY line, station`, line)
 	if err != nil {
 		return nil, err

@@ -52,9 +52,6 @@ type ArchivePart func(station, month string) (PartWriter, error)
 // retire safely (a part that does not follow its station's last retired
 // part, or an archive that fails), with what it retired until then.
 func Retire(ctx context.Context, conn *pgx.Conn, before time.Time, archive ArchivePart) ([]RetiredPart, error) {
-	if err := Migrate(ctx, conn); err != nil {
-		return nil, err
-	}
 	months, err := monthsBefore(ctx, conn, before)
 	if err != nil {
 		return nil, err

@@ -264,11 +264,10 @@ func verifyCentral(url, station string, env Env) error {
 	return nil
 }
 
-// connectCentral connects to the central database, giving up after 30 s.
+// connectCentral connects to the central database (central.Connect),
+// naming it in the error.
 func connectCentral(ctx context.Context, url string) (*pgx.Conn, error) {
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(cctx, url)
+	conn, err := central.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("central database: %v", err)
 	}
