@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"steelinspect/internal/testimg"
+	"steelinspect/internal/testnet"
 	"steelinspect/internal/testpg"
 )
 
@@ -115,14 +115,7 @@ func findHAProxy(t *testing.T) string {
 	return ""
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+func freeAddr(t *testing.T) string { return fmt.Sprintf("127.0.0.1:%d", testnet.FreePort(t)) }
 
 // startLogged starts cmd, stops it when the test ends, and shows what it
 // printed when the test fails.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
+	"steelinspect/internal/testnet"
 )
 
 // nodeOPCUAVersion is the independent client the tests drive
@@ -51,15 +51,6 @@ func nodeClient(t *testing.T) string {
 	return dir
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // TestPLCReadsResults: an independent client (node-opcua) browses to the
 // station, reads the newest result and the counters, asks about one
 // strip by writing Query.RequestId, and has every other write refused,
@@ -87,7 +78,7 @@ func TestPLCReadsResults(t *testing.T) {
 	if err := store.Review(ctx, b, "REJECT", "ana", ""); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
+	port := testnet.FreePort(t)
 	s, err := New(fmt.Sprintf("127.0.0.1:%d", port), "line3", store)
 	if err != nil {
 		t.Fatal(err)

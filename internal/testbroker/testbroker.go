@@ -7,11 +7,11 @@ package testbroker
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"steelinspect/internal/testnet"
 	"strings"
 	"sync"
 	"testing"
@@ -37,7 +37,7 @@ func Start(t testing.TB) *Broker {
 	if _, err := exec.LookPath("mosquitto"); err != nil {
 		t.Skip("mosquitto is not installed (make test installs Debian's mosquitto package)")
 	}
-	b := &Broker{t: t, dir: t.TempDir(), Port: freePort(t)}
+	b := &Broker{t: t, dir: t.TempDir(), Port: testnet.FreePort(t)}
 	pw := filepath.Join(b.dir, "passwd")
 	if out, err := exec.Command("mosquitto_passwd", "-b", "-c", pw, User, Password).CombinedOutput(); err != nil {
 		t.Fatalf("mosquitto_passwd: %v %s", err, out)
@@ -59,15 +59,6 @@ func Start(t testing.TB) *Broker {
 	return b
 }
 
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // URL is the broker's address for clients.
 func (b *Broker) URL() string { return fmt.Sprintf("tcp://127.0.0.1:%d", b.Port) }
 
@@ -82,15 +73,7 @@ func (b *Broker) Start() {
 	if err := b.cmd.Start(); err != nil {
 		b.t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", b.Port)); err == nil {
-			c.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.t.Fatal("mosquitto did not start listening")
+	testnet.WaitListening(b.t, b.Port, 10*time.Second, "mosquitto")
 }
 
 // Stop ends the broker as a service stop would (it saves its sessions)

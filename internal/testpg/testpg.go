@@ -9,11 +9,11 @@ package testpg
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"steelinspect/internal/testnet"
 	"strconv"
 	"strings"
 	"testing"
@@ -55,7 +55,7 @@ func Start(t testing.TB) *Cluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Cluster{t: t, bin: bin, dir: filepath.Join(base, "data"), sock: base, Port: freePort(t)}
+	c := &Cluster{t: t, bin: bin, dir: filepath.Join(base, "data"), sock: base, Port: testnet.FreePort(t)}
 	t.Cleanup(func() {
 		c.Stop()
 		os.RemoveAll(base)
@@ -83,15 +83,6 @@ func Start(t testing.TB) *Cluster {
 	return c
 }
 
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 func (c *Cluster) run(tool string, args ...string) {
 	c.t.Helper()
 	cmd := append(append([]string{}, c.asUser...), append([]string{filepath.Join(c.bin, tool)}, args...)...)
@@ -113,15 +104,7 @@ func (c *Cluster) Start() {
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off", c.Port, c.sock)
 	c.run("pg_ctl", "-D", c.dir, "-o", opts, "-w", "-t", "60", "-l", filepath.Join(c.sock, "log"), "start")
 	c.running = true
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", c.Port)); err == nil {
-			conn.Close()
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	c.t.Fatal("postgres did not start listening")
+	testnet.WaitListening(c.t, c.Port, 20*time.Second, "postgres")
 }
 
 // Stop stops the server (fast shutdown) and waits.
