@@ -14,6 +14,7 @@ import (
 	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/internal/linkstate"
 	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
 )
@@ -233,20 +234,7 @@ func (m *lineFlags) startWindowLine(store *audit.Store, man *inference.Manifest,
 
 // linkStatus is the state of the MQTT output and the central forwarding
 // started, in one line, and whether all are up.
-func (m *lineFlags) linkStatus() (string, bool) {
-	var parts []string
-	up := true
-	if m.pub != nil {
-		parts = append(parts, m.pub.Status())
-		up = up && m.pub.Connected()
-	}
-	if m.fwd != nil {
-		s, ok := m.fwd.Status()
-		parts = append(parts, s)
-		up = up && ok
-	}
-	return strings.Join(parts, " · "), up
-}
+func (m *lineFlags) linkStatus() (string, bool) { return linkstate.Of(m.pub, m.fwd) }
 
 // runInBackground runs run until stop is called; stop cancels it and
 // waits for it to return.

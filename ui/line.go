@@ -14,6 +14,7 @@ import (
 	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/internal/linkstate"
 	"steelinspect/mqttout"
 )
 
@@ -200,18 +201,8 @@ func (i *Inspector) linkStatus() (string, bool, bool) {
 	if l == nil {
 		return "", false, false
 	}
-	var parts []string
-	up := true
-	if l.pub != nil {
-		parts = append(parts, l.pub.Status())
-		up = up && l.pub.Connected()
-	}
-	if l.fwd != nil {
-		s, ok := l.fwd.Status()
-		parts = append(parts, s)
-		up = up && ok
-	}
-	return strings.Join(parts, " · "), up, true
+	s, up := linkstate.Of(l.pub, l.fwd)
+	return s, up, true
 }
 
 // showLineSettings opens File → Line connection…: the MQTT output's and
