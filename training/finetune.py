@@ -346,6 +346,9 @@ def main(argv=None):
     ap.add_argument("--lr", type=float, default=6e-4)
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--freeze", type=int, default=4, help="first N MobileNetV2 feature blocks kept frozen")
+    ap.add_argument("--linear-top", action="store_true",
+                    help="the head reads the last 1280-channel layer before its ReLU6 (a new head when --init's "
+                         "checkpoint had it)")
     ap.add_argument("--pos-weight", type=float, default=2.0)
     ap.add_argument("--eval-every-min", type=float, default=10.0)
     ap.add_argument("--limit", type=int, help="strips per folder (smoke tests)")
@@ -404,10 +407,9 @@ def main(argv=None):
     sampler = Sampler(real_tr, synth, neu_tr, a.crop, a.seed, mix)
     sampler.torch_gen = torch.Generator().manual_seed(a.seed + 1)
 
-    net = MobileStripNet(a.pretrained if a.pretrained and os.path.exists(a.pretrained) else None)
+    net = MobileStripNet(a.pretrained if a.pretrained and os.path.exists(a.pretrained) else None, a.linear_top)
     if a.init:
-        net.load_state_dict(torch.load(a.init, map_location="cpu")["model"])
-        say(f"continuing from {a.init}")
+        say(continue_from(net, torch.load(a.init, map_location="cpu"), a.init))
     elif a.pretrained and not os.path.exists(a.pretrained):
         say(f"warning: {a.pretrained} not found, starting from random weights")
     for blk in net.features[:a.freeze]:
@@ -478,19 +480,20 @@ def main(argv=None):
                 say(f"eval step {step}: score {score:.2f} (calibrated a={ca} b={cb:.2f}) " + json.dumps(
                     {k: summarise(v, ca, cb) for k, v in sets.items()}))
                 torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
-                            "elapsed_s": time.time() - t_start}, os.path.join(work, "last.pt.tmp"))
+                            "elapsed_s": time.time() - t_start, "linear_top": a.linear_top},
+                           os.path.join(work, "last.pt.tmp"))
                 os.replace(os.path.join(work, "last.pt.tmp"), os.path.join(work, "last.pt"))
                 if best is None or score < best:
                     best = score
                     torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
-                                "elapsed_s": time.time() - t_start}, best_path + ".tmp")
+                                "elapsed_s": time.time() - t_start, "linear_top": a.linear_top}, best_path + ".tmp")
                     os.replace(best_path + ".tmp", best_path)
                     say("  new best")
                 net.train()
                 freeze_bn(net)
                 t_eval = time.time()
     ck = torch.load(best_path, map_location="cpu")
-    net = MobileStripNet(None)
+    net = MobileStripNet(None, linear_top_of(ck))
     net.load_state_dict(ck["model"])
     net.eval()
     sets = val_sets(net)
@@ -529,8 +532,9 @@ def main(argv=None):
         "default_thresholds": {"pass": T_PASS, "reject": T_REJECT},
         "provenance": {
             "description": ("MobileNetV2 (ImageNet start) whole-strip defect model: the backbone runs once over the "
-                            "strip, its /32 feature map is averaged over each 8x8-cell window and a 1280-128-1 head "
-                            "scores each window; the averaged features are a second output for familiarity"),
+                            "strip, its /32 feature map" + (" (the last layer before its ReLU6)" if net.linear_top else "")
+                            + " is averaged over each 8x8-cell window and a 1280-128-1 head scores each window; the "
+                            "averaged features are a second output for familiarity"),
             "trained_on": a.trained_on or describe_data(a, real_tr, real_va, synth, neu_tr),
             "training": training,
             "date": datetime.datetime.utcnow().strftime("%Y-%m-%d"),
@@ -572,6 +576,24 @@ def main(argv=None):
             if h:
                 add_heldout_metrics(model_path, h, exe, field)
     say(f"done: {out8} (open it with: bin/steelinspect --model {out8})")
+
+
+def continue_from(net, ck, name):
+    """Loads checkpoint ck into net. When ck's head read other features (with or without the last ReLU6),
+    only the backbone is kept and the head starts afresh. -> what was done, for the log."""
+    if linear_top_of(ck) == net.linear_top:
+        net.load_state_dict(ck["model"])
+        return f"continuing from {name}"
+    state = {k: v for k, v in ck["model"].items() if not k.startswith("head.")}
+    missing = net.load_state_dict(state, strict=False).missing_keys
+    if not missing or not all(k.startswith("head.") for k in missing):
+        raise SystemExit(f"{name}: not a checkpoint of this model (missing {missing[:3]})")
+    return f"continuing from {name}'s backbone with a new head (linear top {net.linear_top})"
+
+
+def linear_top_of(ck):
+    """Whether a finetune.py checkpoint's head reads the last layer before its ReLU6 (older ones do not say)."""
+    return bool(ck.get("linear_top", False))
 
 
 def pick(strips, n, seed):

@@ -4,7 +4,7 @@ The backbone is torchvision's MobileNetV2 (ReLU6, no squeeze-excitation: ONNX Ru
 every activation into its convolution and the network quantises cleanly). It runs once over the
 whole strip; its /32 feature map (1280 channels) is averaged over every 8x8-cell window at a
 stride of one cell, exactly like strip_model.StripNet, and a small 1280-128-1 head scores each
-window. The averaged window features are a second output: the engine measures from them how
+window (with linear_top, the last layer's values before its ReLU6). The averaged window features are a second output: the engine measures from them how
 familiar a strip is to the model (the statistics are fitted by `steelinspect familiarity`).
 
 Outputs of the exported graph (export_onnx):
@@ -28,13 +28,19 @@ PRETRAINED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file
 class MobileStripNet(nn.Module):
     """MobileNetV2 backbone once over the strip, window-pooled features, per-window head."""
 
-    def __init__(self, pretrained=None):
+    def __init__(self, pretrained=None, linear_top=False):
         super().__init__()
         m = torchvision.models.mobilenet_v2()
         if pretrained:
             sd = torch.load(pretrained, map_location="cpu")
             m.load_state_dict(sd)
         self.features = m.features
+        self.linear_top = linear_top
+        if linear_top:
+            # the last 320 -> 1280 layer without its ReLU6. Fine-tuned with it, 4.0.0's backbone learnt to
+            # give clean steel the zero vector: below zero a ReLU6 passes no gradient, so a faint defect
+            # that lands there can never be learnt (training/README.md, session 9)
+            self.features[-1][-1] = nn.Identity()
         self.head = nn.Sequential(
             nn.Conv2d(FEATURES, 128, 1), nn.ReLU(inplace=True), nn.Dropout(0.2),
             nn.Conv2d(128, 1, 1),

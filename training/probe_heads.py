@@ -3,7 +3,8 @@
 
 Two questions, answered on features computed once per strip (about 0.2 s a strip on 2 CPU cores):
 
-  floor   How many windows sit at the head's floor: the lowest logit the 1280-128-1 head gives,
+  floor   How many 1/32 cells of the strips have all 1280 top features zero (the last layer's ReLU6
+          passes no gradient there), and how many windows sit at the head's floor: the lowest logit the 1280-128-1 head gives,
           reached whenever only its "clean steel" hidden units are alive. Windows at the floor
           are tied, whatever the strip holds there: a calibration can never separate the
           defective strips whose highest window is at the floor from clean steel.
@@ -16,6 +17,7 @@ Two questions, answered on features computed once per strip (about 0.2 s a strip
           the shipped head's logits.
 
   /usr/bin/python3 training/probe_heads.py --ckpt .cache/finetune-cont/best.pt --work .cache/probe floor
+  /usr/bin/python3 training/probe_heads.py --ckpt imagenet --work .cache/probe-imagenet floor
   /usr/bin/python3 training/probe_heads.py --ckpt .cache/finetune-cont/best.pt --work .cache/probe local --seeds 1,2,3
 
 Sets (cached under WORK on first use): the real Severstal strips split as finetune.py splits them
@@ -34,9 +36,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from finetune import (Sampler, as_engine_sees, fit_calibration, is_validation, load_neu, load_severstal,  # noqa: E402
-                      read_image_labels, summarise)
-from mnv2_model import MobileStripNet  # noqa: E402
+from finetune import (Sampler, as_engine_sees, fit_calibration, is_validation, linear_top_of, load_neu,  # noqa: E402
+                      load_severstal, read_image_labels, summarise)
+from mnv2_model import PRETRAINED, MobileStripNet  # noqa: E402
 from strip_model import grid_indices  # noqa: E402
 from train import augment, normalize, roc_auc  # noqa: E402
 
@@ -54,14 +56,19 @@ SYNTH_SETS = {"val_b": ".cache/synth/val-b", "val_w": ".cache/synth/val-w",
 
 class Extractor:
     def __init__(self, ckpt):
-        self.net = MobileStripNet(None)
-        self.net.load_state_dict(torch.load(ckpt, map_location="cpu")["model"])
+        if ckpt == "imagenet":  # the backbone as it starts (the head is random: only `dead` means anything)
+            self.net = MobileStripNet(PRETRAINED)
+        else:
+            ck = torch.load(ckpt, map_location="cpu")
+            self.net = MobileStripNet(None, linear_top_of(ck))
+            self.net.load_state_dict(ck["model"])
         self.net.eval()
 
     @torch.no_grad()
     def __call__(self, img):
         """uint8 [H,W] -> (mid features [128,H/16,W/16] fp16, shipped head's logits [H/32-7,W/32-7],
-        which of the head's hidden units are alive, per window [128, ...] bool)."""
+        which of the head's hidden units are alive, per window [128, ...] bool, and the share of the strip's
+        1/32 cells where all 1280 top features are at or below zero: zero after a ReLU6)."""
         h = normalize(torch.from_numpy(img.astype(np.float32))[None, None])
         for i, blk in enumerate(self.net.features):
             h = blk(h)
@@ -69,10 +76,11 @@ class Extractor:
                 b6 = F.avg_pool2d(h, 2)
             if i == 13:
                 b13 = h
+        dead = float((h <= 0).all(1).float().mean())
         pooled = F.avg_pool2d(h, 8, stride=1)
         hidden = self.net.head[1](self.net.head[0](pooled))
         logit = self.net.head[3](hidden)[:, 0]
-        return torch.cat([b6, b13], 1)[0].half().numpy(), logit[0].numpy(), (hidden > 0)[0].numpy()
+        return torch.cat([b6, b13], 1)[0].half().numpy(), logit[0].numpy(), (hidden > 0)[0].numpy(), dead
 
 
 def cells(mask):
@@ -84,16 +92,17 @@ def cache(work, ext, name, items_fn):
     path = os.path.join(work, name + ".npz")
     if not os.path.exists(path):
         t = time.time()
-        fs, cs, ls, hs, ds = [], [], [], [], []
+        fs, cs, ls, hs, ds, zs = [], [], [], [], [], []
         for img, mask, defective in items_fn():
-            f, lg, alive = ext(img)
+            f, lg, alive, dead = ext(img)
+            zs.append(dead)
             fs.append(f)
             ls.append(lg)
             hs.append(alive)
             ds.append(defective)
             cs.append(cells(mask) if mask is not None else np.full((img.shape[0] // LOCAL, img.shape[1] // LOCAL), -1,
                                                                    np.int16))
-        np.savez(path, f=np.stack(fs), c=np.stack(cs), l=np.stack(ls), h=np.stack(hs), d=np.array(ds))
+        np.savez(path, f=np.stack(fs), c=np.stack(cs), l=np.stack(ls), h=np.stack(hs), d=np.array(ds), z=np.array(zs))
         print(f"cached {name}: {len(fs)} in {time.time() - t:.0f} s", file=sys.stderr, flush=True)
     z = np.load(path)
     return {k: z[k] for k in z.files}
@@ -168,7 +177,8 @@ def floor_report(sets, tie=0.005):
         alive = np.moveaxis(z["h"], 1, -1)[at].sum(-1)
         top = z["l"].reshape(len(at), -1).max(1) <= floor + tie
         d = z["d"].astype(bool)
-        print(f"{name}: {100 * at.mean():.0f} % of windows at the floor (hidden units alive there: "
+        print(f"{name}: {100 * z['z'].mean():.0f} % of 1/32 cells with all 1280 top features at or below zero; "
+              f"{100 * at.mean():.0f} % of windows at the floor (hidden units alive there: "
               f"{', '.join(str(v) for v in np.unique(alive)[:6])}); strips whose highest window is at the floor: "
               f"defective {int((top & d).sum())} of {int(d.sum())}, clean {int((top & ~d).sum())} of {int((~d).sum())}")
 

@@ -71,6 +71,44 @@ class TestReadersFullLayout(unittest.TestCase):
                 self.assertEqual(int(plain[f].mask.sum()), 0)
 
 
+class TestLinearTop(unittest.TestCase):
+    """--linear-top: the head reads the last layer before its ReLU6, and a run continued from a checkpoint of the
+    other kind keeps its backbone and starts a new head."""
+
+    def test_no_relu6_at_the_top_and_negative_features_pass(self):
+        import torch
+        from mnv2_model import MobileStripNet
+        torch.manual_seed(0)
+        plain, linear = MobileStripNet(None).eval(), MobileStripNet(None, linear_top=True).eval()
+        self.assertIsInstance(plain.features[-1][-1], torch.nn.ReLU6)
+        self.assertIsInstance(linear.features[-1][-1], torch.nn.Identity)
+        linear.load_state_dict(plain.state_dict())
+        x = torch.randn(1, 3, 256, 320)
+        with torch.no_grad():
+            fp, fl = plain.pooled(x), linear.pooled(x)
+        self.assertGreaterEqual(float(fp.min()), 0.0)
+        self.assertLess(float(fl.min()), 0.0)
+
+    def test_continue_from_the_other_kind_keeps_the_backbone_only(self):
+        import torch
+        from mnv2_model import MobileStripNet
+        torch.manual_seed(1)
+        old = MobileStripNet(None)
+        ck = {"model": old.state_dict()}  # an older checkpoint: no "linear_top" key
+        same = MobileStripNet(None)
+        self.assertEqual(finetune.continue_from(same, ck, "old.pt"), "continuing from old.pt")
+        self.assertTrue(torch.equal(same.head[0].weight, old.head[0].weight))
+        new = MobileStripNet(None, linear_top=True)
+        head_before = new.head[0].weight.clone()
+        msg = finetune.continue_from(new, ck, "old.pt")
+        self.assertIn("new head", msg)
+        self.assertTrue(torch.equal(new.features[-1][0].weight, old.features[-1][0].weight))
+        self.assertTrue(torch.equal(new.head[0].weight, head_before))
+        self.assertFalse(torch.equal(new.head[0].weight, old.head[0].weight))
+        with self.assertRaises(SystemExit):
+            finetune.continue_from(MobileStripNet(None, linear_top=True), {"model": {"x": torch.zeros(1)}}, "junk.pt")
+
+
 class TestFinetuneTinyReal(unittest.TestCase):
     @need_shared
     def test_tiny_real_run_gives_a_model_the_station_opens(self):

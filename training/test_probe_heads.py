@@ -24,13 +24,15 @@ class FloorTest(unittest.TestCase):
         # tie a calibration cannot break), a defective one above it in one window
         logits = np.full((3, 1, 43), floor, np.float32)
         logits[2, 0, 5] = 4.0
-        sets = {"s": {"l": logits, "h": np.ones((3, 128, 1, 43), bool), "d": np.array([False, True, True])}}
+        sets = {"s": {"l": logits, "h": np.ones((3, 128, 1, 43), bool), "d": np.array([False, True, True]),
+                      "z": np.array([1.0, 0.5, 0.0])}}
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             probe_heads.floor_report(sets)
         text = out.getvalue()
         self.assertIn("floor: logit -2.43", text)
         self.assertIn("99 % of windows at the floor", text)  # 128 of 129
+        self.assertIn("50 % of 1/32 cells with all 1280 top features at or below zero", text)
         self.assertIn("defective 1 of 2, clean 1 of 1", text)
 
 
