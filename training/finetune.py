@@ -210,21 +210,26 @@ class Sampler:
         mask[ty:ty + ph, tx:tx + pw] |= alpha > 0.5
         return np.clip(img, 0, 255).astype(np.uint8), mask
 
+    def crop(self, kind):
+        """One labelled 256 x crop_w crop of a source ("real", "synth", "neu" or "paste"), before flips and
+        augmentation -> (uint8 image, bool mask)."""
+        if kind == "real":
+            img, m = self._crop(self.real[self.rng.integers(len(self.real))])
+        elif kind == "synth":
+            img, m = self._crop(self.synth[self.rng.integers(len(self.synth))])
+        elif kind == "neu":
+            img, m = self._neu_tiles()
+        else:
+            img, m = self._paste()
+        if img.shape[1] < self.crop_w:  # narrow strips: pad by reflection
+            pad = self.crop_w - img.shape[1]
+            img, m = np.pad(img, ((0, 0), (0, pad)), mode="reflect"), np.pad(m, ((0, 0), (0, pad)))
+        return img, m
+
     def batch(self, n):
         xs, ms = [], []
         for k in self.rng.choice(len(self.kinds), size=n, p=self.p):
-            kind = self.kinds[k]
-            if kind == "real":
-                img, m = self._crop(self.real[self.rng.integers(len(self.real))])
-            elif kind == "synth":
-                img, m = self._crop(self.synth[self.rng.integers(len(self.synth))])
-            elif kind == "neu":
-                img, m = self._neu_tiles()
-            else:
-                img, m = self._paste()
-            if img.shape[1] < self.crop_w:  # narrow strips: pad by reflection
-                pad = self.crop_w - img.shape[1]
-                img, m = np.pad(img, ((0, 0), (0, pad)), mode="reflect"), np.pad(m, ((0, 0), (0, pad)))
+            img, m = self.crop(self.kinds[k])
             if self.rng.random() < 0.5:
                 img, m = img[:, ::-1], m[:, ::-1]
             if self.rng.random() < 0.5:

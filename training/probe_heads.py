@@ -128,16 +128,7 @@ def crops(n, seed):
         sm = Sampler(tr, [], neu_tr, 384, seed, {"real": 0.4, "synth": 0, "neu": 0.2, "paste": 0.4})
         sm.torch_gen = torch.Generator().manual_seed(seed + 1)
         for _ in range(n):
-            kind = sm.kinds[sm.rng.choice(len(sm.kinds), p=sm.p)]
-            if kind == "real":
-                img, m = sm._crop(sm.real[sm.rng.integers(len(sm.real))])
-            elif kind == "neu":
-                img, m = sm._neu_tiles()
-            else:
-                img, m = sm._paste()
-            if img.shape[1] < 384:
-                pad = 384 - img.shape[1]
-                img, m = np.pad(img, ((0, 0), (0, pad)), mode="reflect"), np.pad(m, ((0, 0), (0, pad)))
+            img, m = sm.crop(sm.kinds[sm.rng.choice(len(sm.kinds), p=sm.p)])
             x = augment(torch.from_numpy(np.ascontiguousarray(img)).float()[None, None], sm.torch_gen, flips=False)
             yield x[0, 0].clamp(0, 255).numpy().astype(np.uint8), np.ascontiguousarray(m), bool(m.any())
     return gen
