@@ -413,3 +413,18 @@ func (m *Manifest) WholeStrip() bool { return m.Variant == VariantWholeStrip }
 
 // ShortHash is the first 12 hex digits of the model's hash, for display.
 func (id ModelIdentity) ShortHash() string { return shortHash(id.SHA256) }
+
+// PassesNothing says whether the model's held-out figures show that it
+// auto-passes nothing at its default thresholds: not one defect-free
+// held-out patch scored below the pass threshold (the training pipelines'
+// metrics.confusion_at_pass). Such a model sends every strip it does not
+// reject to review; the window says so, and what can change it.
+func (m *Manifest) PassesNothing() bool {
+	c, ok := m.Provenance.Metrics["confusion_at_pass"].(map[string]any)
+	if !ok {
+		return false
+	}
+	tn, okTN := c["tn"].(float64)
+	fp, okFP := c["fp"].(float64)
+	return okTN && okFP && tn == 0 && fp > 0
+}

@@ -112,6 +112,9 @@ func (p *modelPanel) refresh() {
 	if d := m.Provenance.RealSteel; d != "" {
 		desc = append(desc, "On real steel: "+d)
 	}
+	if m.PassesNothing() {
+		desc = append(desc, passesNothingText)
+	}
 	if f := m.Familiarity; f != nil {
 		desc = append(desc, fmt.Sprintf("Strips unlike its training strips (familiarity above %.2f) go to review", f.Limit))
 	} else {
@@ -121,6 +124,11 @@ func (p *modelPanel) refresh() {
 		desc = append(desc, "Date: "+d)
 	}
 	short := []string{desc[0]}
+	if m.Anomaly == nil && m.PassesNothing() {
+		// before the long real-steel line: what the station will do is what
+		// the supervisor needs to see without scrolling
+		short = append(short, passesNothingText)
+	}
 	switch {
 	case m.Anomaly != nil:
 		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
@@ -133,6 +141,11 @@ func (p *modelPanel) refresh() {
 	p.from.SetText(p.source)
 	p.details = strings.Join(append(desc, "Source: "+p.source, metricsText(m)), "\n\n")
 }
+
+// passesNothingText tells the supervisor what to expect of a model that
+// auto-passes nothing at its default thresholds, and what can change it.
+const passesNothingText = "At its default thresholds it passed no held-out strip: every strip it does not reject goes to review. " +
+	"Teach good steel… or Calibrate thresholds… on this line's strips can change that."
 
 // metricsText lists a manifest's measured figures, one per line.
 func metricsText(m *inference.Manifest) string {

@@ -77,9 +77,29 @@ func TestModelPanelAndDetails(t *testing.T) {
 	if !strings.Contains(p.desc.Text, "Not measured on real steel") || strings.Contains(p.desc.Text, "Trained on") {
 		t.Errorf("panel text %q", p.desc.Text)
 	}
+	if strings.Contains(p.desc.Text, passesNothingText) {
+		t.Errorf("a model with no held-out figures is said to pass nothing: %q", p.desc.Text)
+	}
 	h.ins.showModelDetails()
 	if h.ins.topDialog() == nil || !strings.Contains(h.ins.models.details, "Trained on: ") || !strings.Contains(h.ins.models.details, "Source: ") {
 		t.Errorf("details %q (dialog open %v)", h.ins.models.details, h.ins.topDialog() != nil)
+	}
+
+	// a model whose held-out figures show it passes nothing at its default
+	// thresholds: the panel says what to expect and what can change it
+	none := *p.manifest
+	none.Provenance.Metrics = map[string]any{"confusion_at_pass": map[string]any{"tn": 0.0, "fp": 578.0, "tp": 142.0, "fn": 0.0}}
+	p.manifest = &none
+	p.refresh()
+	if !strings.Contains(p.desc.Text, "passed no held-out strip") || !strings.Contains(p.details, "passed no held-out strip") {
+		t.Errorf("panel %q / details %q: no word that the model passes nothing", p.desc.Text, p.details)
+	}
+	some := none
+	some.Provenance.Metrics = map[string]any{"confusion_at_pass": map[string]any{"tn": 500.0, "fp": 78.0, "tp": 142.0, "fn": 0.0}}
+	p.manifest = &some
+	p.refresh()
+	if strings.Contains(p.desc.Text, "passed no held-out strip") {
+		t.Errorf("a model that passes strips is said to pass none: %q", p.desc.Text)
 	}
 }
 
