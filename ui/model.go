@@ -124,7 +124,7 @@ func (p *modelPanel) refresh() {
 		desc = append(desc, "Date: "+d)
 	}
 	short := []string{desc[0]}
-	if m.Anomaly == nil && m.PassesNothing() {
+	if m.PassesNothing() {
 		// before the long real-steel line: what the station will do is what
 		// the supervisor needs to see without scrolling
 		short = append(short, passesNothingText)
