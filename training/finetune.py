@@ -484,14 +484,13 @@ def main(argv=None):
                 ca, cb, score = fit_calibration(sets)
                 say(f"eval step {step}: score {score:.2f} (calibrated a={ca} b={cb:.2f}) " + json.dumps(
                     {k: summarise(v, ca, cb) for k, v in sets.items()}))
-                torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
-                            "elapsed_s": time.time() - t_start, "linear_top": a.linear_top},
-                           os.path.join(work, "last.pt.tmp"))
+                ck = {"model": net.state_dict(), "step": step, "seen": seen, "score": score,
+                      "elapsed_s": time.time() - t_start, "linear_top": a.linear_top}
+                torch.save(ck, os.path.join(work, "last.pt.tmp"))
                 os.replace(os.path.join(work, "last.pt.tmp"), os.path.join(work, "last.pt"))
                 if best is None or score < best:
                     best = score
-                    torch.save({"model": net.state_dict(), "step": step, "seen": seen, "score": score,
-                                "elapsed_s": time.time() - t_start, "linear_top": a.linear_top}, best_path + ".tmp")
+                    torch.save(ck, best_path + ".tmp")
                     os.replace(best_path + ".tmp", best_path)
                     say("  new best")
                 net.train()

@@ -4,8 +4,9 @@ The backbone is torchvision's MobileNetV2 (ReLU6, no squeeze-excitation: ONNX Ru
 every activation into its convolution and the network quantises cleanly). It runs once over the
 whole strip; its /32 feature map (1280 channels) is averaged over every 8x8-cell window at a
 stride of one cell, exactly like strip_model.StripNet, and a small 1280-128-1 head scores each
-window (with linear_top, the last layer's values before its ReLU6). The averaged window features are a second output: the engine measures from them how
-familiar a strip is to the model (the statistics are fitted by `steelinspect familiarity`).
+window (with linear_top, the last layer's values before its ReLU6). The averaged window features
+are a second output: the engine measures from them how familiar a strip is to the model (the
+statistics are fitted by `steelinspect familiarity`).
 
 Outputs of the exported graph (export_onnx):
   probability [1, H/32-7, W/32-7]        sigmoid(a*logit+b), the calibrated defect probability
