@@ -115,6 +115,18 @@ def is_validation(sid, frac):
     return h < frac
 
 
+def split_real(real, frac, val=None):
+    """-> (training strips, validation strips). Validation: val when given, else the strips is_validation
+    picks; the defective strips whose mask is unknown validate too (strip level only: no window labels to
+    train on)."""
+    if val is None:
+        tr = [s for s in real if not is_validation(s.id, frac)]
+        val = [s for s in real if is_validation(s.id, frac)]
+    else:
+        tr, val = real, list(val)
+    return [s for s in tr if s.mask is not None], val + [s for s in tr if s.mask is None]
+
+
 def load_neu(root, holdout=0.15):
     """NEU-DET: -> (train, test) lists of (uint8 image, bool box mask, name) at the images' own size
     (200x200). The split is by a hash of the file name; test images are never trained on."""
@@ -391,20 +403,14 @@ def main(argv=None):
         if labels is None:
             ap.error("--extra-images needs --image-labels")
         real += load_severstal(d, None, labels, images_dir=d, limit=a.limit)
-    if a.val:
-        real_tr, real_va = real, load_severstal(a.val, None, labels, limit=a.limit)
-    else:
-        real_tr = [s for s in real if not is_validation(s.id, a.val_frac)]
-        real_va = [s for s in real if is_validation(s.id, a.val_frac)]
-    weak_tr = [s for s in real_tr if s.mask is None]
-    real_tr = [s for s in real_tr if s.mask is not None]
-    real_va += weak_tr  # defective strips without masks: strip-level validation only
+    val = load_severstal(a.val, None, labels, limit=a.limit) if a.val else None
+    real_tr, real_va = split_real(real, a.val_frac, val)
     synth = [s for d in a.synth for s in load_severstal(d, limit=a.limit, source="synth")]
     synth_va = [s for d in a.synth_val for s in load_severstal(d, limit=a.limit, source="synth")]
     neu_tr, neu_te = load_neu(a.neu, a.neu_holdout) if a.neu else ([], [])
     say(f"device={device} real train={len(real_tr)} (defective {sum(s.defective for s in real_tr)}) "
         f"real val={len(real_va)} (masked {sum(s.mask is not None for s in real_va)}, defective "
-        f"{sum(s.defective for s in real_va)}) weak (mask unknown, validation only)={len(weak_tr)} "
+        f"{sum(s.defective for s in real_va)}, mask unknown {sum(s.mask is None for s in real_va)}: strip level only) "
         f"synth train={len(synth)} synth val={len(synth_va)} NEU train={len(neu_tr)} NEU test={len(neu_te)}")
     if not real_tr and not synth:
         raise SystemExit("no strip with a known mask to train on")

@@ -36,8 +36,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from finetune import (Sampler, as_engine_sees, fit_calibration, is_validation, linear_top_of, load_neu,  # noqa: E402
-                      load_severstal, read_image_labels, summarise)
+from finetune import (Sampler, as_engine_sees, fit_calibration, linear_top_of, load_neu, load_severstal,  # noqa: E402
+                      read_image_labels, split_real, summarise)
 from mnv2_model import PRETRAINED, MobileStripNet  # noqa: E402
 from strip_model import grid_indices  # noqa: E402
 from train import augment, normalize, roc_auc  # noqa: E402
@@ -116,9 +116,7 @@ def real_split():
     labels = read_image_labels(os.path.join(SEVERSTAL, "image_labels_all_train.csv"))
     real = load_severstal(SEVERSTAL, None, labels) + load_severstal(
         SEVERSTAL, None, labels, images_dir=os.path.join(SEVERSTAL, "train_images_nomask"))
-    tr = [s for s in real if not is_validation(s.id, 0.33) and s.mask is not None]
-    va = [s for s in real if is_validation(s.id, 0.33) or s.mask is None]
-    return tr, va
+    return split_real(real, 0.33)
 
 
 def crops(n, seed):

@@ -13,6 +13,8 @@ import sys
 import tempfile
 import unittest
 
+import numpy as np
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import finetune  # noqa: E402
 from mnv2_model import PRETRAINED  # noqa: E402
@@ -69,6 +71,25 @@ class TestReadersFullLayout(unittest.TestCase):
             for f in unmasked:
                 self.assertFalse(plain[f].defective)
                 self.assertEqual(int(plain[f].mask.sum()), 0)
+
+
+class TestSplitReal(unittest.TestCase):
+    def test_masks_train_and_mask_unknown_strips_only_validate(self):
+        def strip(sid, mask):
+            return finetune.Strip(sid, np.zeros((256, 256), np.uint8), mask, True, "real")
+        real = [strip(f"{i:03d}.jpg", None if i % 3 == 0 else np.zeros((256, 256), bool)) for i in range(60)]
+        tr, va = finetune.split_real(real, 0.33)
+        self.assertTrue(all(s.mask is not None for s in tr))
+        self.assertEqual(sorted(s.id for s in tr + va), sorted(s.id for s in real))  # each strip once
+        picked = {s.id for s in real if finetune.is_validation(s.id, 0.33)}
+        self.assertTrue(0 < len(picked) < 60)
+        self.assertEqual({s.id for s in va}, picked | {s.id for s in real if s.mask is None})
+        # with a validation folder, every strip of real trains unless its mask is unknown
+        extra = [strip("val.jpg", np.zeros((256, 256), bool))]
+        tr, va = finetune.split_real(real, 0.33, extra)
+        self.assertEqual(len(tr), 40)
+        self.assertEqual(va[0].id, "val.jpg")
+        self.assertEqual(len(va), 21)
 
 
 class TestLinearTop(unittest.TestCase):
