@@ -112,7 +112,8 @@ func (p *modelPanel) refresh() {
 	if d := m.Provenance.RealSteel; d != "" {
 		desc = append(desc, "On real steel: "+d)
 	}
-	if m.PassesNothing() {
+	passesNothing := m.PassesNothing()
+	if passesNothing {
 		desc = append(desc, passesNothingText)
 	}
 	if f := m.Familiarity; f != nil {
@@ -124,7 +125,7 @@ func (p *modelPanel) refresh() {
 		desc = append(desc, "Date: "+d)
 	}
 	short := []string{desc[0]}
-	if m.PassesNothing() {
+	if passesNothing {
 		// before the long real-steel line: what the station will do is what
 		// the supervisor needs to see without scrolling
 		short = append(short, passesNothingText)
