@@ -93,6 +93,9 @@ func (i *Inspector) checkRecordedThresholds() {
 	if perr != nil || rerr != nil {
 		i.recordSettingBy("station (first start with this trail)", "pass_threshold", rec["pass_threshold"], fmt.Sprintf("%.2f", cur.Pass))
 		i.recordSettingBy("station (first start with this trail)", "reject_threshold", rec["reject_threshold"], fmt.Sprintf("%.2f", cur.Reject))
+		// the preferences file holds its copy of the recorded pair from now on, written
+		// here rather than by the toolkit's save at exit, which a busy machine can lose
+		i.saveThresholds()
 		return
 	}
 	want := fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
