@@ -233,7 +233,11 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 	fmt.Fprintf(w, "\npatch level: %d patches, %d defective (>= %d mask pixels)\n", p.Patches, p.Defective, evaluate.MinDefectPixels)
 	fmt.Fprintf(w, "  at pass %.2f:   recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Pass, p.RecallAtPass, p.PrecisionAtPass, p.F2AtPass, p.AtPass.TP, p.AtPass.FP, p.AtPass.TN, p.AtPass.FN)
 	fmt.Fprintf(w, "  at reject %.2f: recall %.4f precision %.4f F2 %.4f  tp %d fp %d tn %d fn %d\n", r.Thresholds.Reject, p.RecallAtReject, p.PrecisionAtReject, p.F2AtReject, p.AtReject.TP, p.AtReject.FP, p.AtReject.TN, p.AtReject.FN)
-	fmt.Fprintf(w, "  ROC AUC %.4f, PR AUC %.4f\n", float64(p.ROCAUC), float64(p.PRAUC))
+	if p.AUCWhy != "" {
+		fmt.Fprintf(w, "  ROC AUC and PR AUC not computed: %s\n", p.AUCWhy)
+	} else {
+		fmt.Fprintf(w, "  ROC AUC %.4f, PR AUC %.4f\n", float64(p.ROCAUC), float64(p.PRAUC))
+	}
 	classes := make([]int, 0, len(r.PerClass))
 	for c := range r.PerClass {
 		classes = append(classes, c)

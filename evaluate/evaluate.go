@@ -57,6 +57,8 @@ type PatchMetrics struct {
 	F2AtReject        float64   `json:"f2_at_reject"`
 	ROCAUC            Metric    `json:"roc_auc"`
 	PRAUC             Metric    `json:"pr_auc"`
+	// AUCWhy says why the AUCs are null, when they are.
+	AUCWhy string `json:"auc_why,omitempty"`
 }
 
 // ClassMisses counts, for one defect class, the strips containing it and
@@ -224,6 +226,10 @@ func (r *Report) measure() {
 	p.RecallAtReject, p.PrecisionAtReject, p.F2AtReject = p.AtReject.Recall(), p.AtReject.Precision(), p.AtReject.F2()
 	p.ROCAUC = Metric(ROCAUC(scores, truth))
 	p.PRAUC = Metric(AveragePrecision(scores, truth))
+	if p.Defective == 0 || p.Defective == p.Patches {
+		p.AUCWhy = fmt.Sprintf("one class only in this split (%d defective, %d defect-free patches)",
+			p.Defective, p.Patches-p.Defective)
+	}
 	if best, ok := Suggest(SweepHeld(conf, defective, held), r.MaxMissed); ok {
 		r.Suggested = &best
 	}

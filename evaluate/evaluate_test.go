@@ -1,6 +1,7 @@
 package evaluate
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -153,5 +154,22 @@ func TestOutcomeAndSweepSuggestion(t *testing.T) {
 	lenient, _ := Suggest(Sweep(conf, def), 1)
 	if lenient.Thresholds != (inference.Thresholds{Pass: 0.31, Reject: 0.32}) || lenient.Missed != 1 || lenient.FalseAlarms != 0 {
 		t.Errorf("lenient suggestion %+v", lenient)
+	}
+}
+
+// TestOneClassSplitWritesNullWithItsReason: a split of defect-free strips
+// only has no AUC; the JSON report says null and why, never NaN (issue 27).
+func TestOneClassSplitWritesNullWithItsReason(t *testing.T) {
+	r := &Report{Thresholds: inference.Thresholds{Pass: 0.4, Reject: 0.65}, PerClass: map[int]ClassMisses{},
+		Strips: []StripResult{{ImageID: "a.jpg", Confidence: 0.2, Probabilities: []float32{0.1, 0.2}, PatchTruth: []bool{false, false}}}}
+	r.measure()
+	out, err := json.Marshal(r.Patch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"roc_auc":null`, `"pr_auc":null`, `"auc_why":"one class only in this split (0 defective, 2 defect-free patches)"`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("patch metrics %s do not hold %s", out, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package inference
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +8,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"steelinspect/internal/strictjson"
 )
 
 // Familiarity: how much a strip looks like the strips its model was trained
@@ -69,9 +70,7 @@ const FamiliarityMethod = "mean of the patches' Mahalanobis distances in the top
 // ParseFamiliarityStats reads and checks a familiarity file.
 func ParseFamiliarityStats(data []byte) (*FamiliarityStats, error) {
 	var s FamiliarityStats
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&s); err != nil {
+	if err := strictjson.Decode(data, &s); err != nil {
 		return nil, fmt.Errorf("familiarity statistics are not valid JSON: %w", err)
 	}
 	switch {

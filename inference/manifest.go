@@ -1,15 +1,15 @@
 package inference
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"steelinspect/internal/strictjson"
 )
 
 // Manifest describes one model: what it is, how to feed it and how to read
@@ -120,10 +120,8 @@ const maxPatchSize = 2048
 // ParseManifest reads and validates a manifest.
 func ParseManifest(data []byte) (*Manifest, error) {
 	var m Manifest
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("manifest is not valid JSON for a model manifest: %w", err)
+	if err := strictjson.Decode(data, &m); err != nil {
+		return nil, fmt.Errorf("not a valid model manifest: %w", err)
 	}
 	if err := m.Validate(); err != nil {
 		return nil, err

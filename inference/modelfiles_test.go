@@ -116,3 +116,34 @@ func TestDecodeMemoryIsBudgeted(t *testing.T) {
 		t.Errorf("red picture decoded as %T (first pixel %v), chroma %.0f; want grey luma 76 and its colour measured", d.Image, d.Image.At(0, 0), d.Stats.Chroma)
 	}
 }
+
+// TestManifestWithNaNNamesTheFileAndField: Python's json.dump writes NaN
+// for a metric it could not compute (issue 27); the refusal names the
+// manifest's path and the field, not only the character.
+func TestManifestWithNaNNamesTheFileAndField(t *testing.T) {
+	dir := t.TempDir()
+	raw, err := os.ReadFile("../testdata/models/tiny-nchw.manifest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["provenance"] = map[string]any{"metrics_validation": map[string]any{"real-weak": map[string]any{"patch_auc": "@NAN@"}}}
+	out, _ := json.MarshalIndent(m, "", "  ")
+	out = []byte(strings.Replace(string(out), `"@NAN@"`, "NaN", 1))
+	path := filepath.Join(dir, "plant.manifest.json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = LoadModelFiles(path)
+	if err == nil {
+		t.Fatal("a manifest holding NaN was accepted")
+	}
+	for _, want := range []string{path, `"provenance.metrics_validation.real-weak.patch_auc"`, "NaN is not JSON"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+}

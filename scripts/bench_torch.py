@@ -63,7 +63,7 @@ def main():
         "torch": torch.__version__, "threads": args.threads, "strips": len(times),
         "patches_per_strip": int(inputs[0].shape[0]),
         "ms_median": statistics.median(times), "ms_p95": times[max(0, math.ceil(0.95 * len(times)) - 1)],
-    }))
+    }, allow_nan=False))
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
+from common import dumps  # noqa: E402
 from train import Calibrated, build_model, metrics, strip_predictions  # noqa: E402
 
 
@@ -58,7 +59,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     m = evaluate(a.ckpt, a.data, a.t_pass, a.reject, a.per_strip)
-    print(json.dumps(m, indent=1))
+    print(dumps(m, indent=1))
     bar = (m["strip_missed"] == 0 and m["strip_false_reject"] <= m["clean_strips"] / 30
            and m["review_rate"] <= 0.20 and m["patch_recall_at_pass"] >= 0.98)
     print("meets issue bar:", bar, file=sys.stderr)

@@ -22,6 +22,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
+from common import dumps, rounded, write_json  # noqa: E402
 from evaluate import load_model  # noqa: E402
 from train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, fit_logit_calibration, strip_predictions  # noqa: E402
 from train import metrics as metrics_of  # noqa: E402
@@ -51,7 +52,9 @@ def heldout_metrics(model, folder, whole_strip):
     out = {k: m[k] for k in ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass",
                              "patch_precision_at_pass", "roc_auc", "confusion_at_pass")}
     for k in ("review_rate", "patch_recall_at_pass", "patch_precision_at_pass", "roc_auc"):
-        out[k] = round(float(out[k]), 6)
+        out[k] = rounded(out[k])
+    if "roc_auc_why" in m:
+        out["roc_auc_why"] = m["roc_auc_why"]
     print(f"{folder}: decisions {m['decisions']}, strips {m['strips']}", file=sys.stderr)
     return out
 
@@ -111,8 +114,8 @@ def main(argv=None):
     calib_note = ""
     if a.calibrate_on:
         ca, cb, cm, base, nval = fit_calibration(model, a.calibrate_on, whole_strip)
-        print(f"calibration on {a.calibrate_on}: a={ca} b={cb:.2f}; val before: {json.dumps(base)}; "
-              f"val after: {json.dumps(cm)}", file=sys.stderr)
+        print(f"calibration on {a.calibrate_on}: a={ca} b={cb:.2f}; val before: {dumps(base)}; "
+              f"val after: {dumps(cm)}", file=sys.stderr)
         model = Calibrated(model, ca, cb).eval()
         calib_note = (f"; logit calibration a={ca:g} b={cb:.2f} fitted on the validation split "
                       f"({nval} strips, not the held-out set)")
@@ -153,10 +156,8 @@ def main(argv=None):
         manifest["provenance"]["heldout_wide"] = a.heldout_wide_desc
         manifest["provenance"]["metrics_wide"] = metrics_wide
     mpath = os.path.splitext(a.onnx)[0] + ".manifest.json"
-    with open(mpath, "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
-    print(json.dumps(manifest, indent=2))
+    write_json(mpath, manifest)
+    print(dumps(manifest, indent=2))
 
 
 if __name__ == "__main__":

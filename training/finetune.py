@@ -53,7 +53,8 @@ from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_de
 from mnv2_model import PRETRAINED, MobileStripNet, export_onnx  # noqa: E402
 from strip_model import CELL, grid_indices, window_labels  # noqa: E402
 from quantize import go_metrics, sha256  # noqa: E402
-from train import MEAN, STD, augment, make_logger, normalize, roc_auc  # noqa: E402
+from train import MEAN, STD, augment, make_logger, normalize  # noqa: E402
+from common import auc_reason, dumps, known, put_metric, roc_auc, write_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T_PASS, T_REJECT = 0.40, 0.65
@@ -300,10 +301,11 @@ def summarise(res, a=1.0, b=0.0, t_pass=T_PASS, t_reject=T_REJECT):
            "missed": int(missed), "false_rejects": int(false_rej), "review_rate": dec["REVIEW"] / max(1, len(res))}
     if ps:
         p, l = np.concatenate(ps), np.concatenate(ls).astype(bool)
-        out.update({"patches": int(len(p)), "defective_patches": int(l.sum()), "patch_auc": roc_auc(p, l),
+        out.update({"patches": int(len(p)), "defective_patches": int(l.sum()),
                     "clean_patches_above_reject": clean_patch_rejects,
                     "clean_patches_above_pass": int(((p >= t_pass) & ~l).sum()),
                     "recall_at_pass": float(((p >= t_pass) & l).sum() / max(1, l.sum()))})
+        put_metric(out, "patch_auc", roc_auc(p, l), auc_reason(l))
     return out
 
 
@@ -316,7 +318,7 @@ def objective(sets, a, b):
         s = summarise(res, a, b)
         # every set weighs alike whatever its size: missed strips first, then false rejects, then the review rate
         total += 10 * s["missed"] + 3 * s["false_rejects"] + 20 * s["review_rate"]
-        if not math.isnan(s.get("patch_auc", float("nan"))):
+        if known(s.get("patch_auc")):
             total -= 20 * s["patch_auc"]
         if name.startswith("real"):
             # a defect-free real strip has 12 patches: one above the reject threshold rejects it
@@ -488,7 +490,7 @@ def main(argv=None):
             if time.time() - t_eval > a.eval_every_min * 60 or last:
                 sets = val_sets(net)
                 ca, cb, score = fit_calibration(sets)
-                say(f"eval step {step}: score {score:.2f} (calibrated a={ca} b={cb:.2f}) " + json.dumps(
+                say(f"eval step {step}: score {score:.2f} (calibrated a={ca} b={cb:.2f}) " + dumps(
                     {k: summarise(v, ca, cb) for k, v in sets.items()}))
                 ck = {"model": net.state_dict(), "step": step, "seen": seen, "score": score,
                       "elapsed_s": time.time() - t_start, "linear_top": a.linear_top}
@@ -512,12 +514,12 @@ def main(argv=None):
     net.cal_b.fill_(cb)
     val = {k: summarise(v, ca, cb) for k, v in sets.items()}
     say(f"chosen step {ck['step']} ({ck['seen']} crops, {ck.get('elapsed_s', 0) / 60:.1f} min); calibration a={ca} "
-        f"b={cb:.2f}; validation: {json.dumps(val)}")
+        f"b={cb:.2f}; validation: {dumps(val)}")
     if neu_te:
         # a NEU image (200x200) scored as the engine scores the file: one window, edges repeated to 256
         neu_res = [(strip_logits(net, as_engine_sees(im)), None, True) for im, _m, _n in neu_te]
         neu_sum = summarise(neu_res, ca, cb)
-        say(f"NEU-DET held-out images ({len(neu_te)}): {json.dumps(neu_sum)}")
+        say(f"NEU-DET held-out images ({len(neu_te)}): {dumps(neu_sum)}")
         val["neu-heldout"] = neu_sum
 
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
@@ -644,7 +646,7 @@ def add_heldout_metrics(model_path, heldout, exe, field):
     m["provenance"][field] = {**go_metrics(rep), "unfamiliar": rep.get("unfamiliar", 0)}
     m["provenance"]["heldout" if field == "metrics" else "heldout_wide"] = describe_heldout(heldout)
     write_json(mpath, m)
-    print(f"{model_path} on {heldout}: {json.dumps(m['provenance'][field])}", file=sys.stderr)
+    print(f"{model_path} on {heldout}: {dumps(m['provenance'][field])}", file=sys.stderr)
 
 
 def describe_heldout(folder):
@@ -682,7 +684,7 @@ def describe_real(val):
                      f"{dec['PASS']} passed, {dec['REVIEW']} sent to review, {dec['REJECT']} rejected; "
                      f"{sum(v['missed'] for v in strips)} defective auto-passed, "
                      f"{sum(v['false_rejects'] for v in strips)} defect-free auto-rejected")
-    if rm and "patch_auc" in rm:
+    if rm and known(rm.get("patch_auc")):
         parts.append(f"patch ROC AUC {rm['patch_auc']:.2f} on the {rm['strips']} with masks "
                      f"({rm['clean_patches_above_reject']} of {rm['patches'] - rm['defective_patches']} defect-free "
                      f"patches above the reject threshold)")
@@ -704,13 +706,6 @@ def compact(val):
 def run(cmd):
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
     subprocess.run(cmd, cwd=ROOT, check=True)
-
-
-def write_json(path, obj):
-    with open(path + ".tmp", "w") as f:
-        json.dump(obj, f, indent=2)
-        f.write("\n")
-    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

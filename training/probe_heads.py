@@ -40,7 +40,8 @@ from finetune import (Sampler, as_engine_sees, fit_calibration, linear_top_of, l
                       read_image_labels, split_real, summarise)
 from mnv2_model import PRETRAINED, MobileStripNet  # noqa: E402
 from strip_model import grid_indices  # noqa: E402
-from train import augment, normalize, roc_auc  # noqa: E402
+from train import augment, normalize  # noqa: E402
+from common import known, roc_auc  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared")
@@ -280,7 +281,7 @@ def local_report(sets, heads, modes):
             strip_auc = roc_auc(mx, dd) if dd.any() and (~dd).any() else float("nan")
             dec = s["decisions"]
             print(f"  {name:12s} pass/review/reject {dec['PASS']}/{dec['REVIEW']}/{dec['REJECT']}  missed "
-                  f"{s['missed']}  false rejects {s['false_rejects']}  patch AUC {s.get('patch_auc', float('nan')):.3f}  "
+                  f"{s['missed']}  false rejects {s['false_rejects']}  patch AUC {s['patch_auc'] if known(s.get('patch_auc')) else float('nan'):.3f}  "
                   f"strip AUC {strip_auc:.3f}")
 
 

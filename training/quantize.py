@@ -35,6 +35,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet, tile_positions, PATCH  # noqa: E402
+from common import dumps, rounded, write_json  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUANTIZABLE = {"Conv", "Mul", "Add", "Sigmoid", "GlobalAveragePool"}
@@ -273,8 +274,7 @@ def main(argv=None):
             print(f"calibrating {len(names)} tensors on {n_calib} strips {shape}", file=sys.stderr)
             ranges = measure(a.model, names, files, shape, work, a.go)
     if a.save_ranges:
-        with open(a.save_ranges, "w") as f:
-            json.dump(ranges, f, indent=1)
+        write_json(a.save_ranges, ranges, indent=1)
     folded = fuse_clips(model, set(names))
     ranges = {**ranges, **clipped_ranges({t: ranges[t] for t in folded})}
     if folded:
@@ -297,9 +297,7 @@ def main(argv=None):
     prov.pop("metrics_wide", None)
     m["provenance"] = prov
     mpath = os.path.splitext(a.out)[0] + ".manifest.json"
-    with open(mpath, "w") as f:
-        json.dump(m, f, indent=2)
-        f.write("\n")
+    write_json(mpath, m)
     if a.heldout:
         add_go_metrics(mpath, a.heldout, a.go)
     if a.heldout_wide and "metrics_wide" in manifest.get("provenance", {}):
@@ -317,24 +315,25 @@ def add_go_metrics(mpath, heldout, go, field="metrics"):
     m["provenance"][field] = go_metrics(rep)
     if field == "metrics":
         m["provenance"]["training"] += "; held-out metrics measured with steelinspect eval (Go engine, ONNX Runtime)"
-    with open(mpath, "w") as f:
-        json.dump(m, f, indent=2)
-        f.write("\n")
-    print(field, json.dumps(m["provenance"][field]), file=sys.stderr)
+    write_json(mpath, m)
+    print(field, dumps(m["provenance"][field]), file=sys.stderr)
 
 
 def go_metrics(rep):
     """steelinspect eval's JSON report -> the manifest's metric names (as export.py writes them)."""
     st, pa = rep["strip"], rep["patch"]
-    return {
+    out = {
         "strip_missed": st["missed"],
         "strip_false_reject": st["false_alarms"],
         "review_rate": round(st["review_rate"], 6),
         "patch_recall_at_pass": round(pa["recall_at_pass"], 6),
         "patch_precision_at_pass": round(pa["precision_at_pass"], 6),
-        "roc_auc": round(pa["roc_auc"], 6),
+        "roc_auc": rounded(pa["roc_auc"]),
         "confusion_at_pass": pa["confusion_at_pass"],
     }
+    if pa.get("roc_auc") is None:
+        out["roc_auc_why"] = pa.get("auc_why") or "not computed by steelinspect eval"
+    return out
 
 
 if __name__ == "__main__":

@@ -144,7 +144,9 @@ class TestFinetuneTinyReal(unittest.TestCase):
                            "--name", "plant-test", "--version", "0.0.1"])
             int8 = os.path.join(d, "models", "plant-int8.onnx")
             for model in (out, int8):
-                man = json.load(open(os.path.splitext(model)[0] + ".manifest.json"))
+                with open(os.path.splitext(model)[0] + ".manifest.json") as f:
+                    # NaN or Infinity is not JSON: the station refuses such a manifest (issue 27)
+                    man = json.load(f, parse_constant=lambda c: self.fail(f"{c} in the manifest of {model}"))
                 self.assertEqual(man["variant"], "whole-strip")
                 self.assertEqual(man["output"]["features"], "features")
                 fam = man["familiarity"]

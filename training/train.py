@@ -26,6 +26,7 @@ import torchvision
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import PATCH, MIN_DEFECT_PIXELS, StripSet  # noqa: E402
+from common import auc_reason, dumps, known, put_metric, roc_auc, write_json  # noqa: E402,F401
 
 MEAN = [0.485, 0.456, 0.406]
 STD = [0.229, 0.224, 0.225]
@@ -201,27 +202,6 @@ def strip_predictions(model, ds, **kw):
     return res
 
 
-def roc_auc(scores, labels):
-    scores = np.asarray(scores, np.float64)
-    labels = np.asarray(labels).astype(bool)
-    npos, nneg = labels.sum(), (~labels).sum()
-    if npos == 0 or nneg == 0:
-        return float("nan")
-    order = np.argsort(scores, kind="mergesort")
-    s = scores[order]
-    ranks = np.empty(len(s), np.float64)
-    i = 0
-    while i < len(s):
-        j = i
-        while j + 1 < len(s) and s[j + 1] == s[i]:
-            j += 1
-        ranks[i:j + 1] = (i + j) / 2.0 + 1
-        i = j + 1
-    r = np.empty_like(ranks)
-    r[order] = ranks
-    return float((r[labels].sum() - npos * (npos + 1) / 2) / (npos * nneg))
-
-
 def metrics(res, t_pass=0.40, t_reject=0.65):
     missed = false_rej = review = 0
     n_def = n_clean = 0
@@ -245,22 +225,22 @@ def metrics(res, t_pass=0.40, t_reject=0.65):
     pred = p >= t_pass
     tp, fp = int((pred & l).sum()), int((pred & ~l).sum())
     tn, fn = int((~pred & ~l).sum()), int((~pred & l).sum())
-    return {
+    out = {
         "strips": len(res), "defective_strips": n_def, "clean_strips": n_clean,
         "strip_missed": int(missed), "strip_false_reject": int(false_rej),
         "review_rate": review / max(1, len(res)),
         "patch_recall_at_pass": tp / max(1, tp + fn),
         "patch_precision_at_pass": tp / max(1, tp + fp),
-        "roc_auc": roc_auc(p, l),
         "confusion_at_pass": {"tp": tp, "fp": fp, "tn": tn, "fn": fn},
         "decisions": {k: decisions.count(k) for k in ("PASS", "REVIEW", "REJECT")},
     }
+    return put_metric(out, "roc_auc", roc_auc(p, l), auc_reason(l))
 
 
 def val_score(m):
     # lower is better: misses dominate, then false rejects, then reviews; AUC breaks ties
     return (10 * m["strip_missed"] + 3 * m["strip_false_reject"] + m["review_rate"] * m["strips"]
-            - 5 * (0 if math.isnan(m["roc_auc"]) else m["roc_auc"]))
+            - 5 * (m["roc_auc"] if known(m["roc_auc"]) else 0))
 
 
 def fit_logit_calibration(raw, t_pass=0.40, t_reject=0.65):
@@ -322,7 +302,7 @@ def main(argv=None):
     va = StripSet(a.val, cfg["val_limit"])
     sampler = CropSampler(tr, seed=a.seed)
     say(f"config={a.config} device={device} train strips={len(tr)} pos crops={len(sampler.pos)} "
-        f"neg crops={len(sampler.neg)} val strips={len(va)} load {time.time() - t0:.1f}s cfg={json.dumps(cfg)}")
+        f"neg crops={len(sampler.neg)} val strips={len(va)} load {time.time() - t0:.1f}s cfg={dumps(cfg)}")
 
     model = build_model()
     if a.resume:
@@ -352,7 +332,7 @@ def main(argv=None):
         res = strip_predictions(model, va, channels_last=cfg["channels_last"], device=device, bf16=cfg["bf16"])
         m = metrics(res)
         sc = val_score(m)
-        say(f"eval step={step} seen={seen} score={sc:.3f} " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
+        say(f"eval step={step} seen={seen} score={sc:.3f} " + dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
             + f" ({time.time() - te:.0f}s)")
         if best is None or sc < best:
             best = sc
@@ -403,10 +383,10 @@ def main(argv=None):
         f"epochs(over {len(tr) * 12} tiles)={seen / max(1, len(tr) * 12):.2f}")
     save(os.path.join(a.out, "last.pt"), {})
     evaluate_and_maybe_save()
-    with open(os.path.join(a.out, "summary.json"), "w") as f:
-        json.dump({"config": a.config, "steps": step, "seen": seen, "wall_s": el, "train_strips": len(tr),
-                   "train_tiles": len(tr) * 12, "throughput": seen / max(el, 1e-9), "best_val_score": best,
-                   "device": device, "data": os.path.abspath(a.data)}, f, indent=1)
+    write_json(os.path.join(a.out, "summary.json"),
+               {"config": a.config, "steps": step, "seen": seen, "wall_s": el, "train_strips": len(tr),
+                "train_tiles": len(tr) * 12, "throughput": seen / max(el, 1e-9), "best_val_score": best,
+                "device": device, "data": os.path.abspath(a.data)}, indent=1)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dataset import StripSet  # noqa: E402
+from common import dumps, rounded, write_json  # noqa: E402
 from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
 from train import (ACTIVATIONS, augment, build_model, fit_logit_calibration, make_logger, metrics,  # noqa: E402
                    normalize, strip_tensor, val_score)
@@ -84,7 +85,7 @@ def describe_calibrated(cal):
     """One log fragment for validation_score's calibrated result."""
     brief = ("strip_missed", "strip_false_reject", "review_rate", "patch_recall_at_pass", "roc_auc")
     return (f"calibrated a={cal['a']:g} b={cal['b']:.2f} score={cal['score']:.3f} "
-            + json.dumps({k: round(cal["metrics"][k], 4) for k in brief}))
+            + dumps({k: rounded(cal["metrics"][k], 4) for k in brief}))
 
 
 def main(argv=None):
@@ -127,7 +128,7 @@ def main(argv=None):
     if any(h % 32 or w % 32 for h, w in shapes):
         raise SystemExit(f"strip sizes must be multiples of 32, got {sorted(shapes)}")
     say(f"train strips={len(images)} sizes={sorted(shapes)} val strips={len(va)} load {time.time() - t0:.1f}s "
-        f"args={json.dumps(vars(a))}")
+        f"args={dumps(vars(a))}")
 
     net, init_ck = load_strip_model(a.init, a.act)
     act = init_ck["act"]
@@ -157,7 +158,7 @@ def main(argv=None):
         m, sc, cal = validation_score(net, va)
         csc = cal["score"]
         say(f"eval step={step} strips={seen} score={sc:.3f} "
-            + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
+            + dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in m.items()})
             + f" {describe_calibrated(cal)} ({time.time() - te:.0f}s)")
         extra = {"val": m, "val_score": sc, "val_calibrated": cal}
         if a.keep_evals:
@@ -226,10 +227,10 @@ def main(argv=None):
         f"{seen / max(1, len(images)):.2f} epochs)")
     save(os.path.join(a.out, "last.pt"), {})
     evaluate_and_maybe_save()
-    with open(os.path.join(a.out, "summary.json"), "w") as f:
-        json.dump({"steps": step, "strips_seen": seen, "wall_s": el, "train_strips": len(images),
-                   "best_val_score": best,
-                   "best_calibrated_val_score": best_cal, "init": a.init, "data": [os.path.abspath(d) for d in a.data]}, f, indent=1)
+    write_json(os.path.join(a.out, "summary.json"),
+               {"steps": step, "strips_seen": seen, "wall_s": el, "train_strips": len(images),
+                "best_val_score": best, "best_calibrated_val_score": best_cal, "init": a.init,
+                "data": [os.path.abspath(d) for d in a.data]}, indent=1)
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def write(name, in_shape, layout, channels, logit, variant="per-patch"):
         },
     }
     with open(os.path.join(HERE, name + ".manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
+        json.dump(manifest, f, indent=2, allow_nan=False)
         f.write("\n")
 
 
