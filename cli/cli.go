@@ -100,6 +100,7 @@ func init() {
 		"eval":        {"measure the model on labelled strips and suggest thresholds", runEval},
 		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
 		"teach":       {"teach an anomaly model the good steel of one line, from defect-free strips", runTeach},
+		"learn":       {"learn a station model from labelled strips of the line (masks, PASS/REJECT folders, good strips)", runLearn},
 		"history":     {"export the audit trail of inspections as CSV or JSONL, or verify its hash chain", runHistory},
 		"report":      {"summarise the plant's inspections in the central database by station and shift", runReport},
 		"users":       {"manage the station's named users: add, list, passwd, disable, enable", runUsers},
@@ -127,6 +128,8 @@ usage:
                                                        check each station's chain in the central database
   steelinspect history retire --central URL --before DATE --out DIR
                                                        archive and drop the central months past retention
+  steelinspect learn --labelled DIR [--labelled DIR2 …] [--good DIR] [--out FILE]
+                                                       learn a station model from the line's labelled strips
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR

@@ -70,8 +70,12 @@ func runTeach(args []string, env Env) error {
 	return nil
 }
 
-// progressPrinter prints one line per stage change and every few seconds.
-func progressPrinter(w io.Writer) func(teach.Progress) {
+// progressPrinter prints teach's progress: one line per stage change and
+// every few seconds.
+func progressPrinter(w io.Writer) func(teach.Progress) { return progressPrinterFor("teach", w) }
+
+// progressPrinterFor prints a command's progress lines.
+func progressPrinterFor(command string, w io.Writer) func(teach.Progress) {
 	var stage string
 	var last time.Time
 	return func(p teach.Progress) {
@@ -83,7 +87,7 @@ func progressPrinter(w io.Writer) func(teach.Progress) {
 		if p.Left > 0 {
 			left = fmt.Sprintf("about %s left", p.Left.Round(time.Second))
 		}
-		fmt.Fprintf(w, "steelinspect teach: %s %d/%d, %s elapsed, %s\n", p.Stage, p.Done, p.Total, p.Elapsed.Round(time.Second), left)
+		fmt.Fprintf(w, "steelinspect %s: %s %d/%d, %s elapsed, %s\n", command, p.Stage, p.Done, p.Total, p.Elapsed.Round(time.Second), left)
 	}
 }
 

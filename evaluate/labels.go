@@ -47,6 +47,10 @@ func (s *StripLabels) ClassIDs() []int {
 // Labels are all strips named in a train.csv, by image id (file name).
 type Labels struct {
 	Strips map[string]*StripLabels
+	// Broken names the images with a row that could not be read (bad
+	// RLE, duplicate class): their masks are incomplete, so they must not
+	// be taken as labelled. The value is the first problem.
+	Broken map[string]string
 	// Layout is "ImageId,ClassId,EncodedPixels" or "ImageId_ClassId,EncodedPixels".
 	Layout string
 }
@@ -80,7 +84,12 @@ func ParseLabels(r io.Reader, width, height int) (*Labels, error) {
 	for i := range header {
 		header[i] = strings.TrimSpace(strings.TrimPrefix(header[i], "\ufeff"))
 	}
-	labels := &Labels{Strips: map[string]*StripLabels{}}
+	labels := &Labels{Strips: map[string]*StripLabels{}, Broken: map[string]string{}}
+	broken := func(id string, line int, msg string) {
+		if _, seen := labels.Broken[id]; !seen {
+			labels.Broken[id] = fmt.Sprintf("line %d: %s", line, msg)
+		}
+	}
 	var split func(rec []string) (id string, class int, rle string, err error)
 	switch strings.Join(header, ",") {
 	case "ImageId,ClassId,EncodedPixels":
@@ -136,7 +145,9 @@ func ParseLabels(r io.Reader, width, height int) (*Labels, error) {
 			labels.Strips[id] = s
 		}
 		if prev, dup := s.Lines[class]; dup {
-			problems = append(problems, &LineError{line, fmt.Sprintf("duplicate row for %s class %d (first on line %d)", id, class, prev)})
+			msg := fmt.Sprintf("duplicate row for %s class %d (first on line %d)", id, class, prev)
+			problems = append(problems, &LineError{line, msg})
+			broken(id, line, msg)
 			continue
 		}
 		s.Lines[class] = line
@@ -145,7 +156,9 @@ func ParseLabels(r io.Reader, width, height int) (*Labels, error) {
 			continue // older layout: class absent
 		}
 		if _, err := parseRuns(rle, width*height); err != nil {
-			problems = append(problems, &LineError{line, fmt.Sprintf("%s class %d: %v", id, class, err)})
+			msg := fmt.Sprintf("%s class %d: %v", id, class, err)
+			problems = append(problems, &LineError{line, msg})
+			broken(id, line, msg)
 			continue
 		}
 		s.RLE[class] = rle

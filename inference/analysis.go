@@ -34,6 +34,9 @@ type Patch struct {
 	// strips, higher is less familiar); absent for a model without
 	// familiarity statistics.
 	Familiarity *float32 `json:"familiarity,omitempty"`
+	// Class is a station model's most likely defect class for the patch
+	// (the class of its highest cell), when its labels carried classes.
+	Class string `json:"class,omitempty"`
 }
 
 // Timings of one analysis, in milliseconds. Inference covers tiling,
@@ -166,6 +169,9 @@ func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
 	a.Patches = make([]Patch, len(s.rects[k]))
 	for j, r := range s.rects[k] {
 		a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: s.probs[k][j]}
+		if s.classes != nil {
+			a.Patches[j].Class = s.classes[k][j]
+		}
 		if s.familiarity != nil {
 			f := float32(round3(float64(s.familiarity[k][j])))
 			a.Patches[j].Familiarity = &f

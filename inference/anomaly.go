@@ -33,6 +33,9 @@ type AnomalySpec struct {
 	// Taught records what the model was taught on and measured to do on
 	// its held-out good strips.
 	Taught TaughtOn `json:"taught"`
+	// Head, when present, makes this a station model: the cells are
+	// scored by a head learned from labelled strips (see CellHead).
+	Head *CellHead `json:"head,omitempty"`
 }
 
 // BankSpec names the memory bank file beside the manifest: Rows features of
@@ -135,6 +138,29 @@ func (m *Manifest) validateAnomaly(bad problem) {
 	if !(a.Mapping.Scale > 0) || math.IsNaN(a.Mapping.Center) || math.IsInf(a.Mapping.Center, 0) {
 		bad("anomaly.mapping needs a finite center and a positive scale")
 	}
+	if a.Head != nil {
+		a.Head.validate(b.Dim, bad)
+	}
+}
+
+// poolHead pools the head's logits of the cells of patch r, whose window
+// starts at x, in the band whose cells start at (x0, y0) and are cols
+// wide: the patch's score and the band index of its highest cell.
+func (e *Engine) poolHead(h *CellHead, logits []float32, r image.Rectangle, x, x0, y0, cols int) (float32, int) {
+	cell := e.manifest.Input.Cell
+	vals := e.poolBuf[:0]
+	top, topVal := 0, float32(math.Inf(-1))
+	for y := r.Min.Y; y < r.Max.Y; y += cell {
+		for xx := x; xx < r.Max.X; xx += cell {
+			i := ((y-y0)/cell)*cols + (xx-x0)/cell
+			vals = append(vals, logits[i])
+			if logits[i] > topVal {
+				top, topVal = i, logits[i]
+			}
+		}
+	}
+	e.poolBuf = vals
+	return h.poolPatch(vals), top
 }
 
 // AttachBank checks the bank file's bytes against the manifest (size and
@@ -284,8 +310,9 @@ func (c *CellMap) At(x, y int) float32 { return c.Values[(y/c.Cell)*c.Cols+x/c.C
 
 // cellSink receives the features of one band's cells: feats holds D planes
 // of rows×cols values (a view into the engine's buffer, valid only during
-// the call).
-type cellSink func(img int, feats []float32, rows, cols int)
+// the call), dist each cell's distance to the bank; the band's first cell
+// covers pixel (x0, y0).
+type cellSink func(img int, feats, dist []float32, rows, cols, x0, y0 int)
 
 // scoreAnomaly scores images with an anomaly model, one backbone run per
 // band (the bands of a whole-strip model). A patch's distance is the
@@ -296,9 +323,12 @@ type cellSink func(img int, feats []float32, rows, cols int)
 //gocyclo:ignore
 func (e *Engine) scoreAnomaly(ctx context.Context, imgs []image.Image, sink cellSink) (scored, error) {
 	in := e.manifest.Input
-	mapping := e.manifest.Anomaly.Mapping
+	mapping, head := e.manifest.Anomaly.Mapping, e.manifest.Anomaly.Head
 	out := scored{rects: make([][]image.Rectangle, len(imgs)), probs: make([][]float32, len(imgs)),
 		distances: make([][]float32, len(imgs)), cells: make([]*CellMap, len(imgs))}
+	if head != nil && len(head.Classes) > 0 {
+		out.classes = make([][]string, len(imgs))
+	}
 	planes := make([]*pixelPlanes, len(imgs))
 	sizes := make([]image.Point, len(imgs))
 	var chunks []stripChunk
@@ -309,6 +339,9 @@ func (e *Engine) scoreAnomaly(ctx context.Context, imgs []image.Image, sink cell
 		out.rects[i], cs = planWholeStrip(i, b.Dx(), b.Dy(), in)
 		out.probs[i] = make([]float32, len(out.rects[i]))
 		out.distances[i] = make([]float32, len(out.rects[i]))
+		if out.classes != nil {
+			out.classes[i] = make([]string, len(out.rects[i]))
+		}
 		cm := &CellMap{Cell: in.Cell, Cols: (b.Dx() + in.Cell - 1) / in.Cell, Rows: (b.Dy() + in.Cell - 1) / in.Cell}
 		cm.Values = make([]float32, cm.Cols*cm.Rows)
 		for k := range cm.Values {
@@ -341,7 +374,13 @@ func (e *Engine) scoreAnomaly(ctx context.Context, imgs []image.Image, sink cell
 		}
 		dist := outs[0]
 		if sink != nil {
-			sink(c.img, outs[1], rows, cols)
+			sink(c.img, outs[1], dist, rows, cols, c.x0, c.y)
+		}
+		if head != nil {
+			// a station model scores its cells with the learned head
+			// instead of their distance to the bank
+			head.cellLogits(outs[1], dist, rows*cols, e.headBuf[:rows*cols])
+			dist = e.headBuf[:rows*cols]
 		}
 		// the band's cells inside the image, into the cell map
 		cm, size := out.cells[c.img], sizes[c.img]
@@ -359,9 +398,17 @@ func (e *Engine) scoreAnomaly(ctx context.Context, imgs []image.Image, sink cell
 		for k, x := range c.xs {
 			r := out.rects[c.img][c.patches[k]]
 			worst := float32(0)
-			for y := r.Min.Y; y < r.Max.Y; y += in.Cell {
-				for xx := x; xx < r.Max.X; xx += in.Cell {
-					worst = max(worst, dist[((y-c.y)/in.Cell)*cols+(xx-c.x0)/in.Cell])
+			if head != nil {
+				var top int
+				worst, top = e.poolHead(head, dist, r, x, c.x0, c.y, cols)
+				if len(head.Classes) > 0 {
+					out.classes[c.img][c.patches[k]] = head.classOf(outs[1], rows*cols, top)
+				}
+			} else {
+				for y := r.Min.Y; y < r.Max.Y; y += in.Cell {
+					for xx := x; xx < r.Max.X; xx += in.Cell {
+						worst = max(worst, dist[((y-c.y)/in.Cell)*cols+(xx-c.x0)/in.Cell])
+					}
 				}
 			}
 			out.distances[c.img][c.patches[k]] = worst
@@ -383,7 +430,7 @@ func (e *Engine) CellFeatures(ctx context.Context, img image.Image) ([][]float32
 		return nil, fmt.Errorf("model %q is not an anomaly model", e.manifest.Name)
 	}
 	var out [][]float32
-	sink := func(_ int, feats []float32, rows, cols int) {
+	sink := func(_ int, feats, _ []float32, rows, cols, _, _ int) {
 		plane := rows * cols
 		for p := range plane {
 			v := make([]float32, e.featureDim)
@@ -397,6 +444,61 @@ func (e *Engine) CellFeatures(ctx context.Context, img image.Image) ([][]float32
 		return nil, err
 	}
 	return out, nil
+}
+
+// CellGrid is every cell's feature laid on the image's grid of Cell×Cell
+// squares: the feature of the cell in row r, column c starts at
+// Values[(r*Cols+c)*Dim].
+type CellGrid struct {
+	Cell, Cols, Rows, Dim int
+	Values                []float32
+	// Distances holds each cell's distance to the engine's bank, row after
+	// row (nil where not measured).
+	Distances []float32
+}
+
+// Feature is the feature of the cell in row r, column c (a view).
+func (g *CellGrid) Feature(r, c int) []float32 {
+	at := (r*g.Cols + c) * g.Dim
+	return g.Values[at : at+g.Dim]
+}
+
+// CellGridOf runs an anomaly model's backbone on img and returns its
+// cells' features on the image's grid, for learning from masks. A cell
+// that two bands cover keeps the last band's feature.
+func (e *Engine) CellGridOf(ctx context.Context, img image.Image) (*CellGrid, error) {
+	if !e.manifest.IsAnomaly() {
+		return nil, fmt.Errorf("model %q is not an anomaly model", e.manifest.Name)
+	}
+	b := img.Bounds()
+	cell := e.manifest.Input.Cell
+	g := &CellGrid{Cell: cell, Cols: (b.Dx() + cell - 1) / cell, Rows: (b.Dy() + cell - 1) / cell, Dim: e.featureDim}
+	g.Values = make([]float32, g.Cols*g.Rows*g.Dim)
+	g.Distances = make([]float32, g.Cols*g.Rows)
+	sink := func(_ int, feats, dist []float32, rows, cols, x0, y0 int) {
+		plane := rows * cols
+		for r := range rows {
+			gr := y0/cell + r
+			if gr >= g.Rows {
+				break
+			}
+			for c := range cols {
+				gc := x0/cell + c
+				if gc >= g.Cols {
+					break
+				}
+				v := g.Feature(gr, gc)
+				for d := range v {
+					v[d] = feats[d*plane+r*cols+c]
+				}
+				g.Distances[gr*g.Cols+gc] = dist[r*cols+c]
+			}
+		}
+	}
+	if _, err := e.scoreAnomaly(ctx, []image.Image{img}, sink); err != nil {
+		return nil, err
+	}
+	return g, nil
 }
 
 // AnomalyDistances scores img with an anomaly model and returns each
@@ -435,6 +537,10 @@ func (e *Engine) prepareAnomaly(m *Manifest, ins, outs []ort.InputOutputInfo) er
 	cells := (maxChunkWidth / in.Cell) * (in.PatchSize / in.Cell)
 	e.buf = make([]float32, maxChunkWidth*in.PatchSize*in.Channels)
 	e.outBufs = [][]float32{make([]float32, cells), make([]float32, dim*cells)}
+	if m.Anomaly.Head != nil {
+		e.headBuf = make([]float32, cells)
+		e.poolBuf = make([]float32, 0, (in.PatchSize/in.Cell)*(in.PatchSize/in.Cell))
+	}
 	e.bank, err = newAnomalyBank(m.bank, b.Rows, b.Dim)
 	return err
 }

@@ -90,6 +90,8 @@ type Engine struct {
 	session *ort.DynamicAdvancedSession
 	buf     []float32                    // maxBatch patches of model input
 	outBufs [][]float32                  // one buffer per model output
+	headBuf []float32                    // a station model's cell logits of one band
+	poolBuf []float32                    // one patch's cell logits, for pooling
 	inputs  map[int]*ort.Tensor[float32] // views of buf, one per batch size
 	outputs map[int][]*ort.Tensor[float32]
 	runs    atomic.Int64
@@ -106,6 +108,9 @@ type scored struct {
 	// to normal steel and each image's cell map.
 	distances [][]float32
 	cells     []*CellMap
+	// classes is a station model's most likely defect class per patch
+	// (nil when its labels carried no classes).
+	classes   [][]string
 	modelTime time.Duration
 }
 

@@ -147,7 +147,7 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	base, onnx := models.AnomalyBackbone()
-	featureEngine, _, err := openWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
+	featureEngine, _, err := OpenWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
 		inference.ScoreMapping{Scale: 1}, opts.Engine)
 	if err != nil {
 		return nil, err
@@ -189,7 +189,7 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 
 	named := *base
 	named.Name, named.File = opts.Name, opts.Name+".onnx"
-	scorer, m, err := openWithBank(&named, onnx, bank, inference.ScoreMapping{Scale: 1}, opts.Engine)
+	scorer, m, err := OpenWithBank(&named, onnx, bank, inference.ScoreMapping{Scale: 1}, opts.Engine)
 	if err != nil {
 		return nil, err
 	}
@@ -500,10 +500,10 @@ func quantile(v []float64, q float64) float64 {
 	return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
 }
 
-// openWithBank opens an engine on the backbone with the given bank and
+// OpenWithBank opens an engine on the backbone with the given bank and
 // mapping (teaching's in-memory model); it returns the engine and the
 // manifest it made, a copy of base with its anomaly section.
-func openWithBank(base *inference.Manifest, onnx []byte, bank [][]float32, mapping inference.ScoreMapping, opts inference.EngineOptions) (*inference.Engine, *inference.Manifest, error) {
+func OpenWithBank(base *inference.Manifest, onnx []byte, bank [][]float32, mapping inference.ScoreMapping, opts inference.EngineOptions) (*inference.Engine, *inference.Manifest, error) {
 	m := *base
 	m.Anomaly = &inference.AnomalySpec{
 		Bank: inference.BankSpec{File: m.Name + ".bank", SHA256: strings.Repeat("0", 64), Rows: len(bank),

@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"steelinspect/inference"
+	"steelinspect/learn"
+	"steelinspect/teach"
+)
+
+// runLearn makes a station model from labelled strips of the line
+// (package learn) and saves it as teach saves a taught model.
+func runLearn(args []string, env Env) error {
+	fs := newFlagSet("learn", env)
+	var labelled multiFlag
+	fs.Var(&labelled, "labelled", "`folder` of labelled strips (repeatable): train_images/ with train.csv (Severstal layout; an image without rows is defect-free), train_images_nomask/ with labels_image_level.csv, or PASS/ and REJECT/ sorted by decision")
+	good := fs.String("good", "", "`folder` of defect-free strips of the line, added as defect-free")
+	name := fs.String("name", "", "model `name` (default station-<first labelled folder>)")
+	out := fs.String("out", "", "manifest `file` to write (default NAME.manifest.json in the current folder); NAME.onnx and NAME.bank go beside it")
+	folds := fs.Int("folds", learn.DefaultFolds, "out-of-fold `splits` the figures and thresholds are measured on")
+	missed := fs.Float64("max-missed", 0, "`share` of defective strips the thresholds may auto-pass, out of fold (0: none; at most 0.1)")
+	falseRejects := fs.Float64("max-false-rejects", 0, "`share` of defect-free strips the thresholds may auto-reject, out of fold (0: none; at most 0.1)")
+	cache := fs.String("cache", "", "`folder` keeping each strip's features by sha256, so learning again takes seconds (default "+learn.DefaultCacheDir()+"; - for none)")
+	force := fs.Bool("force", false, "overwrite a model of the same name")
+	ortLib := fs.String("ort-lib", "", "ONNX Runtime shared `library`")
+	quiet := fs.Bool("quiet", false, "no progress lines")
+	if _, err := parseInterspersed(fs, args); err != nil {
+		return err
+	}
+	opts := learn.Options{Labelled: labelled, Good: *good, Name: *name, Folds: *folds, CacheDir: *cache,
+		MissedShare: *missed, FalseRejectShare: *falseRejects,
+		Engine: inference.EngineOptions{LibraryPath: *ortLib}}
+	if err := learn.CheckOptions(opts); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if opts.Name == "" {
+		opts.Name = learn.DefaultName(labelled[0])
+	}
+	target := *out
+	if target == "" {
+		target = teach.ManifestPath(".", opts.Name)
+	} else if base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(target), inference.ManifestSuffix), ".onnx"); *name == "" {
+		opts.Name = base // --out names the model when --name does not
+	}
+	if _, err := os.Stat(target); err == nil && !*force {
+		return fmt.Errorf("%s already exists: choose another --name or --out, or overwrite it with --force", target)
+	}
+	if !*quiet {
+		opts.Progress = progressPrinterFor("learn", env.Stderr)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := learn.Learn(ctx, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("learning interrupted: nothing was written")
+		}
+		return err
+	}
+	path, err := res.Save(target, *force)
+	if err != nil {
+		return err
+	}
+	printLearnReport(env.Stdout, res, path)
+	return nil
+}
+
+// printLearnReport prints what learning used and measured.
+func printLearnReport(w io.Writer, res *learn.Result, path string) {
+	r := res.Learned
+	m := res.Manifest
+	fmt.Fprintf(w, "learned %s on %d labelled %d×%d strips (%d defective, %d with masks; %d defect-free) in %s; %d features read from the cache\n",
+		m.Name, r.Used, r.Width, r.Height, r.Defective, r.Masked, r.Clean, r.Duration.Round(100*time.Millisecond), r.Cached)
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "  left out %s: %s\n", s.Path, s.Reason)
+	}
+	fmt.Fprintf(w, "head: %s; %d cells (%d defective)", m.Anomaly.Head.Describe(), r.TrainCells, r.DefectCells)
+	if len(r.Classes) > 0 {
+		fmt.Fprintf(w, "; classes %s", strings.Join(r.Classes, ", "))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "out of fold (%d folds; each strip judged by a head and thresholds that never saw it), at the default thresholds (pass %.2f, reject %.2f):\n",
+		r.Folds, m.DefaultThresholds.Pass, m.DefaultThresholds.Reject)
+	fmt.Fprintf(w, "  defective auto-passed %d of %d, defect-free auto-rejected %d of %d, review %d (%.0f%%)\n",
+		r.Missed, r.Defective, r.FalseRejects, r.Clean, r.Reviews, 100*r.ReviewShare)
+	patch := fmt.Sprintf("%.3f", r.PatchAUC)
+	if r.PatchAUCWhy != "" {
+		patch = "not measured (" + r.PatchAUCWhy + ")"
+	}
+	fmt.Fprintf(w, "  strip ROC AUC %.3f, patch ROC AUC %s\n", r.StripAUC, patch)
+	if r.TooFew != "" {
+		fmt.Fprintf(w, "WARNING: %s\n", r.TooFew)
+	}
+	fmt.Fprintf(w, "saved %s (with %s and %s)\n", path, m.File, m.Anomaly.Bank.File)
+}

@@ -1,0 +1,150 @@
+package inference
+
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
+// A station model (package learn) is an anomaly model whose backbone's
+// cell features also feed a head learned from labelled strips of the
+// station's own line: each cell's logit is a weighted sum of its feature,
+// a patch pools its cells' logits (PoolMax, or the mean of its TopK
+// highest), and the anomaly mapping turns the pooled logit into the
+// patch's probability. The same backbone run gives the features and the
+// distance to the good-steel bank, so a learned model costs what a taught
+// one costs.
+
+// Pooling rules of CellHead.Pool.
+const (
+	PoolMax  = "max"
+	PoolTopK = "top-k-mean"
+)
+
+// maxTopK bounds CellHead.TopK: a patch of 256 px has 256 cells of 16 px.
+const maxTopK = 256
+
+// CellHead is the learned part of a station model.
+type CellHead struct {
+	// Weights has one weight per feature value; a cell's logit is
+	// Weights·feature + Bias.
+	Weights []float64 `json:"weights"`
+	Bias    float64   `json:"bias"`
+	// DistanceWeight weighs the cell's distance to the model's good-steel
+	// bank, from the same backbone run, into its logit.
+	DistanceWeight float64 `json:"distance_weight,omitempty"`
+	// Pool says how a patch's cells make its score; TopK is k for
+	// PoolTopK.
+	Pool string `json:"pool"`
+	TopK int    `json:"top_k,omitempty"`
+	// Classes names the defect classes the labels carried, and
+	// ClassWeights holds, for each, a weight vector and bias over the
+	// same features (its most likely class is the one whose logit is
+	// highest): empty when the labels carried none.
+	Classes      []string    `json:"classes,omitempty"`
+	ClassWeights [][]float64 `json:"class_weights,omitempty"`
+	ClassBias    []float64   `json:"class_bias,omitempty"`
+}
+
+// validateHead adds the problems of a head to bad.
+func (h *CellHead) validate(dim int, bad problem) {
+	finite := func(v []float64) bool {
+		return !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) })
+	}
+	if len(h.Weights) != dim {
+		bad("anomaly.head has %d weights, the bank's features have %d values", len(h.Weights), dim)
+	}
+	if !finite(h.Weights) || !finite([]float64{h.Bias, h.DistanceWeight}) {
+		bad("anomaly.head's weights and bias must be finite")
+	}
+	switch h.Pool {
+	case PoolMax:
+	case PoolTopK:
+		if h.TopK < 1 || h.TopK > maxTopK {
+			bad("anomaly.head.top_k %d must be 1..%d", h.TopK, maxTopK)
+		}
+	default:
+		bad("anomaly.head.pool %q must be %s or %s", h.Pool, PoolMax, PoolTopK)
+	}
+	if len(h.ClassWeights) != len(h.Classes) || len(h.ClassBias) != len(h.Classes) {
+		bad("anomaly.head names %d classes with %d weight vectors and %d biases", len(h.Classes), len(h.ClassWeights), len(h.ClassBias))
+		return
+	}
+	for i, w := range h.ClassWeights {
+		if len(w) != dim || !finite(w) {
+			bad("anomaly.head.class_weights[%d] must hold %d finite values", i, dim)
+		}
+	}
+}
+
+// cellLogits writes into out the head's logit of each of the band's
+// rows×cols cells, from feats (D planes of rows×cols values) and dist
+// (each cell's distance to the bank).
+func (h *CellHead) cellLogits(feats, dist []float32, plane int, out []float32) {
+	for p := range plane {
+		s := h.Bias + h.DistanceWeight*float64(dist[p])
+		for d, w := range h.Weights {
+			s += w * float64(feats[d*plane+p])
+		}
+		out[p] = float32(s)
+	}
+}
+
+// poolPatch pools a patch's cell logits (the slice is reordered).
+func (h *CellHead) poolPatch(cells []float32) float32 {
+	if h.Pool == PoolMax || h.TopK <= 1 {
+		return slices.Max(cells)
+	}
+	k := min(h.TopK, len(cells))
+	slices.SortFunc(cells, func(a, b float32) int { return cmpDesc(a, b) })
+	var s float64
+	for _, v := range cells[:k] {
+		s += float64(v)
+	}
+	return float32(s / float64(k))
+}
+
+func cmpDesc(a, b float32) int {
+	switch {
+	case a > b:
+		return -1
+	case a < b:
+		return 1
+	}
+	return 0
+}
+
+// PoolCells is how a head with pool and k turns a patch's cell logits
+// into its score, for learning to choose the rule on held-out strips.
+func PoolCells(pool string, k int, cells []float32) float32 {
+	h := CellHead{Pool: pool, TopK: k}
+	return h.poolPatch(slices.Clone(cells))
+}
+
+// classOf is the most likely class of a cell feature (as a column of
+// feats), "" without classes.
+func (h *CellHead) classOf(feats []float32, plane, p int) string {
+	best, bestLogit := "", math.Inf(-1)
+	for c, w := range h.ClassWeights {
+		s := h.ClassBias[c]
+		for d, wd := range w {
+			s += wd * float64(feats[d*plane+p])
+		}
+		if s > bestLogit {
+			best, bestLogit = h.Classes[c], s
+		}
+	}
+	return best
+}
+
+// IsLearned reports a station model: an anomaly model with a head learned
+// from labels.
+func (m *Manifest) IsLearned() bool { return m.Anomaly != nil && m.Anomaly.Head != nil }
+
+// Describe is a short line for logs and reports.
+func (h *CellHead) Describe() string {
+	if h.Pool == PoolTopK {
+		return fmt.Sprintf("cell head over %d features, patch = mean of its %d highest cells", len(h.Weights), h.TopK)
+	}
+	return fmt.Sprintf("cell head over %d features, patch = its highest cell", len(h.Weights))
+}

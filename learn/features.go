@@ -1,0 +1,228 @@
+package learn
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/x448/float16"
+
+	"steelinspect/inference"
+	"steelinspect/internal/files"
+)
+
+// The feature cache keeps every strip's cell features, keyed by the sha256
+// of the image file and of the backbone, so learning again after more
+// decisions reads them instead of running the backbone: a 1600×256 strip
+// is 1,600 cells of 128 half-precision values, 400 KiB.
+
+// cacheMagic opens every cache file (version 1: float16 values).
+const cacheMagic = "SIFEAT1\n"
+
+// maxCacheCells bounds a cache file's grid, so a corrupt header cannot ask
+// for gigabytes.
+const maxCacheCells = 1 << 16
+
+// DefaultCacheDir is where features are kept unless Options.CacheDir says
+// otherwise: the user's cache folder, steelinspect/features.
+func DefaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "steelinspect", "features")
+}
+
+// featureCache reads and writes cell grids for one backbone.
+type featureCache struct {
+	dir string // "" keeps nothing
+}
+
+func newFeatureCache(root, backboneSHA string) featureCache {
+	if root == "" {
+		return featureCache{}
+	}
+	return featureCache{dir: filepath.Join(root, backboneSHA[:16])}
+}
+
+func (c featureCache) path(sha string) string {
+	return filepath.Join(c.dir, sha[:2], sha+".f16")
+}
+
+// load returns the cached grid of the image with this sha256, or nil.
+func (c featureCache) load(sha string) *inference.CellGrid {
+	if c.dir == "" {
+		return nil
+	}
+	data, err := os.ReadFile(c.path(sha))
+	if err != nil {
+		return nil
+	}
+	g, err := decodeGrid(data)
+	if err != nil {
+		return nil // a damaged entry is computed again and replaced
+	}
+	return g
+}
+
+// store keeps g; a cache that cannot be written only costs time.
+func (c featureCache) store(sha string, g *inference.CellGrid) error {
+	if c.dir == "" {
+		return nil
+	}
+	p := c.path(sha)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	return files.WriteAtomic(p, encodeGrid(g))
+}
+
+func encodeGrid(g *inference.CellGrid) []byte {
+	var b bytes.Buffer
+	b.WriteString(cacheMagic)
+	for _, v := range []uint32{uint32(g.Cell), uint32(g.Cols), uint32(g.Rows), uint32(g.Dim)} {
+		_ = binary.Write(&b, binary.LittleEndian, v)
+	}
+	out := b.Bytes()
+	for _, v := range g.Values {
+		out = binary.LittleEndian.AppendUint16(out, float16.Fromfloat32(v).Bits())
+	}
+	return out
+}
+
+func decodeGrid(data []byte) (*inference.CellGrid, error) {
+	r := bytes.NewReader(data)
+	magic := make([]byte, len(cacheMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != cacheMagic {
+		return nil, errors.New("not a feature cache file")
+	}
+	var h [4]uint32
+	if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
+		return nil, err
+	}
+	g := &inference.CellGrid{Cell: int(h[0]), Cols: int(h[1]), Rows: int(h[2]), Dim: int(h[3])}
+	if g.Cols < 1 || g.Rows < 1 || g.Cols*g.Rows > maxCacheCells || g.Dim < 1 || g.Dim > 4096 {
+		return nil, errors.New("feature cache file has an impossible grid")
+	}
+	n := g.Cols * g.Rows * g.Dim
+	body := data[len(data)-r.Len():]
+	if len(body) != 2*n {
+		return nil, fmt.Errorf("feature cache file holds %d bytes, want %d", len(body), 2*n)
+	}
+	g.Values = make([]float32, n)
+	for i := range g.Values {
+		g.Values[i] = float16.Frombits(binary.LittleEndian.Uint16(body[2*i:])).Float32()
+	}
+	return g, nil
+}
+
+// featured is one example with its cell grid and, once measured, each
+// cell's distance to a good-steel bank that never held it.
+type featured struct {
+	Example
+	sha  string
+	grid *inference.CellGrid
+	dist []float32
+}
+
+// rowDim is the length of row: the feature, and the distance when known.
+func (s *featured) rowDim() int {
+	if s.dist != nil {
+		return s.grid.Dim + 1
+	}
+	return s.grid.Dim
+}
+
+// row is what the head sees of cell i (a fresh slice).
+func (s *featured) row(i int) []float32 {
+	g := s.grid
+	out := make([]float32, 0, s.rowDim())
+	out = append(out, g.Values[i*g.Dim:(i+1)*g.Dim]...)
+	if s.dist != nil {
+		out = append(out, s.dist[i])
+	}
+	return out
+}
+
+// extract gives every example its cell grid, from the cache or the
+// backbone. Unreadable and implausible files are skipped with their
+// reason; cached says how many came from the cache.
+func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []Example, prog func(done, total int)) (out []featured, skipped []Skipped, cached int, err error) {
+	for i, x := range xs {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, 0, err
+		}
+		prog(i+1, len(xs))
+		data, err := inference.ReadImageFile(x.Path)
+		if err != nil {
+			skipped = append(skipped, Skipped{x.Path, err.Error()})
+			continue
+		}
+		sha := inference.SHA256Hex(data)
+		if g := cache.load(sha); g != nil {
+			out = append(out, featured{Example: x, sha: sha, grid: g})
+			cached++
+			continue
+		}
+		d, err := inference.DecodeImage(data, 0)
+		if err != nil {
+			skipped = append(skipped, Skipped{x.Path, err.Error()})
+			continue
+		}
+		if reason := inference.ImplausibleReason(d.Width, d.Height, d.Stats); reason != "" {
+			skipped = append(skipped, Skipped{x.Path, "not usable steel: " + reason})
+			continue
+		}
+		g, err := e.CellGridOf(ctx, d.Image)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, nil, 0, ctx.Err()
+			}
+			skipped = append(skipped, Skipped{x.Path, err.Error()})
+			continue
+		}
+		// half precision, as the cache keeps them: a strip learns the same
+		// whether its features were just computed or read back
+		halfPrecision(g.Values)
+		_ = cache.store(sha, g)
+		out = append(out, featured{Example: x, sha: sha, grid: g})
+	}
+	return out, skipped, cached, nil
+}
+
+// halfPrecision rounds v to float16, as the cache keeps values.
+func halfPrecision(v []float32) {
+	for i, x := range v {
+		v[i] = float16.Fromfloat32(x).Float32()
+	}
+}
+
+// decodeFile reads and decodes an image file with the engine's limits.
+func decodeFile(path string) (inference.DecodedImage, error) {
+	data, err := inference.ReadImageFile(path)
+	if err != nil {
+		return inference.DecodedImage{}, err
+	}
+	return inference.DecodeImage(data, 0)
+}
+
+// imageSize reads an image file's width and height from its header.
+func imageSize(path string) (int, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	cfg, _, err := inference.ReadHeader(head[:n], 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	return cfg.Width, cfg.Height, nil
+}

@@ -1,0 +1,730 @@
+// Package learn makes a station model from labelled strips of the
+// station's own line, on its own CPU, with no Python: the frozen ImageNet
+// backbone that teach uses (models.AnomalyBackbone) gives one feature per
+// 16×16-pixel cell, cached by image sha256; a logistic head learned in Go
+// scores each cell from masks (Severstal layout), from strip-level labels
+// (a folder sorted into PASS/ and REJECT/, or defective strips without
+// masks) and from defect-free strips; a patch pools its cells' scores by
+// the rule that does best out of fold; and the thresholds are placed on
+// out-of-fold strip scores so that no defective strip would have been
+// auto-passed, then with the least review. The figures it reports are
+// measured the same way: each strip judged by a head and thresholds that
+// never saw it.
+package learn
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"steelinspect/evaluate"
+	"steelinspect/inference"
+	"steelinspect/models"
+	"steelinspect/teach"
+)
+
+// Options say what to learn from and how.
+type Options struct {
+	// Labelled are folders of labelled strips (readLabelled's layouts).
+	Labelled []string
+	// Good is an optional folder of defect-free strips.
+	Good string
+	// Name names the model (default "station-<first folder>").
+	Name string
+	// Folds is the number of out-of-fold splits (0: DefaultFolds).
+	Folds int
+	// MissedShare and FalseRejectShare are the shares of defective strips
+	// the thresholds may auto-pass and of defect-free strips they may
+	// auto-reject, out of fold (0: none). Label noise on a large set (a
+	// box drawn round steel that looks clean) may call for a little.
+	MissedShare, FalseRejectShare float64
+	// CacheDir keeps features between runs ("" for DefaultCacheDir; "-"
+	// keeps none).
+	CacheDir string
+	// Engine tunes ONNX Runtime.
+	Engine inference.EngineOptions
+	// Progress, when set, is told how learning goes.
+	Progress func(teach.Progress)
+}
+
+// Defaults and limits.
+const (
+	DefaultFolds = 5
+	// TrustEach is how many strips of each kind the figures need before
+	// they are worth trusting.
+	TrustEach = 30
+	// minEach is the fewest strips of each kind learning accepts.
+	minEach = 2
+	// a cell is defective when this share of its pixels is in a mask, and
+	// defect-free when none is; cells between are left out
+	cellDefectShare = 0.25
+	// cells drawn per strip for the head, so every strip weighs alike
+	negPerStrip = 160
+	posPerStrip = 320
+	// a strip known defective only at strip level gives its highest cells
+	milCells = 8
+	// the hardest defect-free cells a strip adds in the second round
+	hardCells = 16
+	// maxTrainCells bounds the cells a head is fitted on (the per-strip
+	// shares above shrink for large sets), and with it time and memory
+	maxTrainCells = 60_000
+	// a class head needs this many cells of its class
+	minClassCells = 20
+)
+
+// poolings are the patch rules learning chooses from.
+var poolings = []struct {
+	pool string
+	k    int
+}{{inference.PoolMax, 1}, {inference.PoolTopK, 2}, {inference.PoolTopK, 4}, {inference.PoolTopK, 8}, {inference.PoolTopK, 16}}
+
+// StripScore is one strip's out-of-fold result.
+type StripScore struct {
+	Path      string
+	Defective bool
+	Score     float64 // pooled logit of its worst patch
+	Decision  inference.Decision
+}
+
+// Report is what learning measured, out of fold.
+type Report struct {
+	Sources                  []string
+	Found, Used              int
+	Defective, Clean, Masked int
+	Cached                   int
+	Skipped                  []Skipped
+	Width, Height            int
+	Folds                    int
+	Pool                     string
+	TopK                     int
+	TrainCells, DefectCells  int
+	BankRows                 int
+	Classes                  []string
+	// Out-of-fold outcome at the model's default thresholds.
+	Missed, FalseRejects, Reviews int
+	ReviewShare                   float64
+	StripAUC, PatchAUC            float64 // NaN when not measurable
+	PatchAUCWhy                   string
+	// TooFew says when the labels are too few to trust the figures.
+	TooFew   string
+	Strips   []StripScore
+	Duration time.Duration
+}
+
+// Result is a learned model, not yet written: Save it as teach's.
+type Result struct {
+	teach.Result
+	Learned Report
+}
+
+// Learn reads the labelled folders, extracts (or reads cached) features,
+// measures the head out of fold, and fits the model on every strip.
+func Learn(ctx context.Context, opts Options) (*Result, error) {
+	start := time.Now()
+	if err := CheckOptions(opts); err != nil {
+		return nil, err
+	}
+	opts = withDefaults(opts)
+	rep := Report{Sources: append(slices.Clone(opts.Labelled), nonEmpty(opts.Good)...)}
+	prog := func(stage string, done, total int) {
+		if opts.Progress != nil {
+			opts.Progress(teach.Progress{Stage: stage, Done: done, Total: total, Elapsed: time.Since(start)})
+		}
+	}
+	examples, err := readAll(opts, &rep)
+	if err != nil {
+		return nil, err
+	}
+	base, onnx := backbone()
+	e, _, err := teach.OpenWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
+		inference.ScoreMapping{Scale: 1}, opts.Engine)
+	if err != nil {
+		return nil, err
+	}
+	cacheRoot := opts.CacheDir
+	if cacheRoot == "-" {
+		cacheRoot = ""
+	}
+	cache := newFeatureCache(cacheRoot, base.SHA256)
+	strips, skipped, cached, err := extract(ctx, e, cache, examples,
+		func(done, total int) { prog("Reading the strips' features", done, total) })
+	e.Close()
+	if err != nil {
+		return nil, err
+	}
+	rep.Cached, rep.Skipped = cached, append(rep.Skipped, skipped...)
+	strips = oneSize(strips, &rep)
+	if err := countKinds(strips, &rep); err != nil {
+		return nil, err
+	}
+	bank, err := measureDistances(ctx, strips, opts, cache, func(done, total int) { prog("Measuring distances to good steel", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	geo := geometry{cell: base.Input.Cell, patch: base.Input.PatchSize, stride: base.Input.Stride, w: rep.Width, h: rep.Height}
+
+	oof, err := outOfFold(ctx, strips, geo, opts.Folds, &rep, func(done, total int) { prog("Measuring out of fold", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	choosePooling(oof, strips, opts.budget(), &rep)
+	prog("Learning the head on every strip", 0, 1)
+	head, classes, err := fitHead(strips, geo, &rep)
+	if err != nil {
+		return nil, err
+	}
+	tp, tr := thresholdsOn(oof.strip[poolIndex(rep.Pool, rep.TopK)], defectiveOf(strips), opts.budget())
+	m, bank := buildManifest(base, head, classes, strips, bank, tp, tr, opts, &rep)
+	rep.Duration = time.Since(start)
+	describe(m, &rep)
+	bankData := inference.EncodeBank(bank)
+	m.Anomaly.Bank.SHA256 = inference.SHA256Hex(bankData)
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("learned model does not validate: %w", err)
+	}
+	return &Result{Result: teach.Result{Manifest: m, ONNX: onnx, Bank: bankData}, Learned: rep}, nil
+}
+
+// backbone is the frozen backbone every station model is built on.
+func backbone() (*inference.Manifest, []byte) { return models.AnomalyBackbone() }
+
+func (o Options) budget() budget { return budget{o.MissedShare, o.FalseRejectShare} }
+
+// CheckOptions refuses options learning cannot use, before any work.
+func CheckOptions(o Options) error {
+	switch {
+	case len(o.Labelled) == 0:
+		return errors.New("no labelled folder given (--labelled DIR)")
+	case o.Folds != 0 && (o.Folds < 2 || o.Folds > 20):
+		return fmt.Errorf("folds %d must be 2..20", o.Folds)
+	case !(o.MissedShare >= 0 && o.MissedShare <= 0.1) || !(o.FalseRejectShare >= 0 && o.FalseRejectShare <= 0.1):
+		return fmt.Errorf("the shares of wrong automatic decisions allowed must be between 0 and 0.1 (10 %%)")
+	case o.Name != "" && teach.SafeName(o.Name) != o.Name:
+		return fmt.Errorf("model name %q: use letters, digits, '-', '_' and '.' only", o.Name)
+	}
+	return nil
+}
+
+func withDefaults(o Options) Options {
+	if o.Folds == 0 {
+		o.Folds = DefaultFolds
+	}
+	if o.CacheDir == "" {
+		o.CacheDir = DefaultCacheDir()
+	}
+	if o.Name == "" {
+		o.Name = DefaultName(o.Labelled[0])
+	}
+	return o
+}
+
+// DefaultName names a model learned from folder.
+func DefaultName(folder string) string {
+	return "station-" + strings.TrimPrefix(teach.DefaultName(folder), "good-steel-")
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+// readAll reads every labelled folder and the good folder.
+func readAll(opts Options, rep *Report) ([]Example, error) {
+	var all []Example
+	for _, dir := range opts.Labelled {
+		xs, skipped, err := readLabelled(dir)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, xs...)
+		rep.Skipped = append(rep.Skipped, skipped...)
+	}
+	if opts.Good != "" {
+		if !isDir(opts.Good) {
+			return nil, fmt.Errorf("good folder %s is not a folder", opts.Good)
+		}
+		xs, skipped := readFolder(opts.Good, false, opts.Good)
+		all = append(all, xs...)
+		rep.Skipped = append(rep.Skipped, skipped...)
+	}
+	// the same file given twice counts once
+	seen := map[string]bool{}
+	var out []Example
+	for _, x := range all {
+		if !seen[x.Path] {
+			seen[x.Path] = true
+			out = append(out, x)
+		}
+	}
+	rep.Found = len(out)
+	return out, nil
+}
+
+// oneSize keeps the strips of the commonest size; the others are named.
+func oneSize(strips []featured, rep *Report) []featured {
+	count := map[image.Point]int{}
+	for _, s := range strips {
+		count[size(s)]++
+	}
+	var best image.Point
+	for p, n := range count {
+		if n > count[best] || (n == count[best] && (p.X > best.X || p.Y > best.Y)) {
+			best = p
+		}
+	}
+	var out []featured
+	for _, s := range strips {
+		if size(s) == best {
+			out = append(out, s)
+			continue
+		}
+		rep.Skipped = append(rep.Skipped, Skipped{s.Path, fmt.Sprintf("mixed strip sizes: this one is %d×%d, learning on the %d strips of %d×%d",
+			size(s).X, size(s).Y, count[best], best.X, best.Y)})
+	}
+	rep.Width, rep.Height = best.X, best.Y
+	return out
+}
+
+// size is a strip's size on the cell grid.
+func size(s featured) image.Point {
+	return image.Pt(s.grid.Cols*s.grid.Cell, s.grid.Rows*s.grid.Cell)
+}
+
+// countKinds counts the strips of each kind and refuses labels of one
+// kind only.
+func countKinds(strips []featured, rep *Report) error {
+	rep.Used = len(strips)
+	for _, s := range strips {
+		if s.Defective {
+			rep.Defective++
+		} else {
+			rep.Clean++
+		}
+		if s.Defective && s.CellsKnown() {
+			rep.Masked++
+		}
+	}
+	if rep.Defective < minEach || rep.Clean < minEach {
+		return fmt.Errorf("the labels hold %d defective and %d defect-free usable strips: learning needs both kinds, at least %d of each (about %d of each to trust the figures)",
+			rep.Defective, rep.Clean, minEach, TrustEach)
+	}
+	if rep.Defective < TrustEach || rep.Clean < TrustEach {
+		rep.TooFew = fmt.Sprintf("too few labels to trust these figures: %d defective and %d defect-free strips; about %d of each are needed",
+			rep.Defective, rep.Clean, TrustEach)
+	}
+	return nil
+}
+
+// geometry is how cells make patches on strips of one size.
+type geometry struct{ cell, patch, stride, w, h int }
+
+// patchCells returns each patch's rectangle and its cells' (row, column)
+// ranges, as the engine pools them.
+func (g geometry) patches() ([]image.Rectangle, [][4]int) {
+	rects := inference.TilePatches(g.w, g.h, g.patch, g.stride)
+	cells := make([][4]int, len(rects))
+	for i, r := range rects {
+		ceil := func(v int) int { return (v + g.cell - 1) / g.cell }
+		cells[i] = [4]int{ceil(r.Min.Y), ceil(r.Max.Y), ceil(r.Min.X), ceil(r.Max.X)}
+	}
+	return rects, cells
+}
+
+// cellLabel is a cell's label from a strip's merged mask: 1 defective, 0
+// defect-free, -1 left out.
+func cellLabel(m *evaluate.Mask, g *inference.CellGrid, r, c int) int {
+	if m == nil {
+		return 0
+	}
+	x0, y0 := c*g.Cell, r*g.Cell
+	x1, y1 := min(x0+g.Cell, m.Width), min(y0+g.Cell, m.Height)
+	if x1 <= x0 || y1 <= y0 {
+		return -1
+	}
+	n := m.Count(x0, y0, x1, y1)
+	switch {
+	case n == 0:
+		return 0
+	case float64(n) >= cellDefectShare*float64((x1-x0)*(y1-y0)):
+		return 1
+	}
+	return -1
+}
+
+// rngFor is a generator seeded by a strip's hash: the same strips always
+// give the same cells.
+func rngFor(sha string) *rand.Rand {
+	h := sha256.Sum256([]byte(sha))
+	return rand.New(rand.NewPCG(binary.BigEndian.Uint64(h[:8]), binary.BigEndian.Uint64(h[8:16])))
+}
+
+// cellsOf adds a strip's labelled cells to set: a sample of its
+// defect-free and defective cells when its masks are known. With a head
+// from an earlier round, a strip adds its hardest cells too: a defect-free
+// one its highest-scoring defect-free cells (a clean strip's score is its
+// worst patch), a strip known defective only at strip level its highest
+// cells as defective.
+func cellsOf(s featured, set *cellSet, prev *linear, q quota) {
+	g := s.grid
+	rng := rngFor(s.sha)
+	var hardNeg []int
+	if s.CellsKnown() {
+		m := s.merged()
+		var neg, pos []int
+		for r := range g.Rows {
+			for c := range g.Cols {
+				switch cellLabel(m, g, r, c) {
+				case 0:
+					neg = append(neg, r*g.Cols+c)
+				case 1:
+					pos = append(pos, r*g.Cols+c)
+				}
+			}
+		}
+		hardNeg = slices.Clone(neg)
+		for _, pick := range []struct {
+			idx []int
+			n   int
+			y   bool
+		}{{neg, q.neg, false}, {pos, q.pos, true}} {
+			rng.Shuffle(len(pick.idx), func(a, b int) { pick.idx[a], pick.idx[b] = pick.idx[b], pick.idx[a] })
+			for _, i := range pick.idx[:min(pick.n, len(pick.idx))] {
+				set.add(s.row(i), pick.y, 1)
+			}
+		}
+	}
+	if prev == nil {
+		return
+	}
+	feature := s.row
+	if s.CellsKnown() {
+		for _, i := range highest(hardNeg, feature, prev, q.hard) {
+			set.add(feature(i), false, 1)
+		}
+		return
+	}
+	all := make([]int, g.Rows*g.Cols)
+	for i := range all {
+		all[i] = i
+	}
+	for _, i := range highest(all, feature, prev, milCells) {
+		set.add(feature(i), true, float64(q.pos)/milCells/4)
+	}
+}
+
+// quota is how many cells of each kind one strip gives the head.
+type quota struct{ neg, pos, hard int }
+
+// quotaFor shares maxTrainCells among n strips.
+func quotaFor(n int) quota {
+	scale := min(1, float64(maxTrainCells)/float64(n*(negPerStrip+hardCells+posPerStrip/4)))
+	share := func(v, least int) int { return max(least, int(math.Round(float64(v)*scale))) }
+	return quota{neg: share(negPerStrip, 8), pos: share(posPerStrip, 16), hard: share(hardCells, 4)}
+}
+
+// highest returns the n cells of idx that head scores highest.
+func highest(idx []int, feature func(int) []float32, head *linear, n int) []int {
+	score := make(map[int]float64, len(idx))
+	for _, i := range idx {
+		score[i] = head.logit(feature(i))
+	}
+	sorted := slices.Clone(idx)
+	slices.SortFunc(sorted, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
+	return sorted[:min(n, len(sorted))]
+}
+
+// fitOn learns a head on strips: cells with known labels first, then, when
+// strips known only at strip level are among them, a second round with
+// their highest cells as defective.
+func fitOn(strips []featured) (linear, int, int, error) {
+	dim := strips[0].rowDim()
+	set := &cellSet{dim: dim}
+	q := quotaFor(len(strips))
+	for _, s := range strips {
+		cellsOf(s, set, nil, q)
+	}
+	if !slices.Contains(set.Y, true) {
+		// no masks at all: start from whole defective strips against clean ones
+		for _, s := range strips {
+			if s.Defective && !s.CellsKnown() {
+				g := s.grid
+				rng := rngFor(s.sha)
+				for range q.neg {
+					set.add(s.row(rng.IntN(g.Rows*g.Cols)), true, 1)
+				}
+			}
+		}
+	}
+	head, err := fitLogistic(set)
+	if err != nil {
+		return head, set.n(), countTrue(set.Y), err
+	}
+	round2 := &cellSet{dim: dim}
+	for _, s := range strips {
+		cellsOf(s, round2, &head, q)
+	}
+	head, err = fitLogistic(round2)
+	return head, round2.n(), countTrue(round2.Y), err
+}
+
+func countTrue(v []bool) int {
+	n := 0
+	for _, b := range v {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+// foldOf assigns a strip to a fold by its hash: reruns agree.
+func foldOf(sha string, k int) int {
+	h := sha256.Sum256([]byte("fold\x00" + sha))
+	return int(binary.BigEndian.Uint64(h[:8]) % uint64(k))
+}
+
+// oofScores holds every strip's out-of-fold scores, per pooling rule.
+type oofScores struct {
+	strip [][]float64 // [pooling][strip]
+	patch [][]float32 // [pooling][patch of a masked or clean strip]
+	truth []bool      // each such patch's label
+	fold  []int
+}
+
+// outOfFold scores every strip with a head learned without its fold.
+func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep *Report, prog func(done, total int)) (*oofScores, error) {
+	k = min(k, rep.Defective, rep.Clean)
+	k = max(k, 2)
+	rep.Folds = k
+	o := &oofScores{strip: make([][]float64, len(poolings)), patch: make([][]float32, len(poolings)), fold: make([]int, len(strips))}
+	for p := range poolings {
+		o.strip[p] = make([]float64, len(strips))
+	}
+	for i, s := range strips {
+		o.fold[i] = foldOf(s.sha, k)
+	}
+	rects, pcells := geo.patches()
+	for f := range k {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		prog(f, k)
+		var train []featured
+		for i, s := range strips {
+			if o.fold[i] != f {
+				train = append(train, s)
+			}
+		}
+		head, _, _, err := fitOn(train)
+		if err != nil {
+			return nil, fmt.Errorf("fold %d of %d: %w (the fold left too few labelled cells of one kind)", f+1, k, err)
+		}
+		for i, s := range strips {
+			if o.fold[i] != f {
+				continue
+			}
+			logits := cellLogits(head, s)
+			m := s.merged()
+			for p, pl := range poolings {
+				worst := math.Inf(-1)
+				for j := range rects {
+					v := float64(poolPatch(logits, s.grid.Cols, pcells[j], pl.pool, pl.k))
+					worst = math.Max(worst, v)
+					if s.CellsKnown() {
+						o.patch[p] = append(o.patch[p], float32(v))
+						if p == 0 {
+							o.truth = append(o.truth, m != nil && m.Count(rects[j].Min.X, rects[j].Min.Y, rects[j].Max.X, rects[j].Max.Y) >= evaluate.MinDefectPixels)
+						}
+					}
+				}
+				o.strip[p][i] = worst
+			}
+		}
+	}
+	prog(k, k)
+	return o, nil
+}
+
+func cellLogits(h linear, s featured) []float32 {
+	out := make([]float32, s.grid.Rows*s.grid.Cols)
+	for i := range out {
+		out[i] = float32(h.logit(s.row(i)))
+	}
+	return out
+}
+
+func poolPatch(logits []float32, cols int, rc [4]int, pool string, k int) float32 {
+	vals := make([]float32, 0, (rc[1]-rc[0])*(rc[3]-rc[2]))
+	for r := rc[0]; r < rc[1]; r++ {
+		vals = append(vals, logits[r*cols+rc[2]:r*cols+rc[3]]...)
+	}
+	return inference.PoolCells(pool, k, vals)
+}
+
+func defectiveOf(strips []featured) []bool {
+	out := make([]bool, len(strips))
+	for i, s := range strips {
+		out[i] = s.Defective
+	}
+	return out
+}
+
+func poolIndex(pool string, k int) int {
+	for i, p := range poolings {
+		if p.pool == pool && (p.pool == inference.PoolMax || p.k == k) {
+			return i
+		}
+	}
+	return 0
+}
+
+// budget is how many wrong automatic decisions the thresholds may allow,
+// as shares of the defective and of the defect-free strips (0 and 0 by
+// default: no defective strip auto-passed, no clean one auto-rejected).
+type budget struct{ missed, falseRejects float64 }
+
+// thresholdsOn places the raw pass and reject thresholds on strip scores:
+// the pass threshold just under the lowest defective strip beyond the
+// budget's misses, the reject threshold just over the highest defect-free
+// one beyond its false rejects, each with a margin of 5 % of the scores'
+// spread, and never closer than that margin to each other.
+func thresholdsOn(scores []float64, defective []bool, b budget) (pass, reject float64) {
+	var def, clean []float64
+	for i, s := range scores {
+		if defective[i] {
+			def = append(def, s)
+		} else {
+			clean = append(clean, s)
+		}
+	}
+	slices.Sort(def)
+	slices.Sort(clean)
+	slices.Reverse(clean)
+	lowDef, highClean := math.Inf(1), math.Inf(-1)
+	if len(def) > 0 {
+		lowDef = def[min(len(def)-1, int(b.missed*float64(len(def))))]
+	}
+	if len(clean) > 0 {
+		highClean = clean[min(len(clean)-1, int(b.falseRejects*float64(len(clean))))]
+	}
+	sorted := slices.Sorted(slices.Values(scores))
+	spread := quantile(sorted, 0.95) - quantile(sorted, 0.05)
+	if !(spread > 0) {
+		spread = 1
+	}
+	margin := 0.05 * spread
+	pass = lowDef - margin
+	reject = math.Max(highClean+margin, pass+margin)
+	return pass, reject
+}
+
+func quantile(sorted []float64, q float64) float64 {
+	pos := q * float64(len(sorted)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(sorted)-1)
+	return sorted[lo] + (sorted[hi]-sorted[lo])*(pos-float64(lo))
+}
+
+// decide is a raw score's decision under raw thresholds.
+func decide(s, pass, reject float64) inference.Decision {
+	switch {
+	case s < pass:
+		return inference.Pass
+	case s > reject:
+		return inference.Reject
+	}
+	return inference.Review
+}
+
+// crossValidated judges each fold's strips by thresholds placed on the
+// other folds' scores: the honest outcome of placing thresholds this way.
+func crossValidated(scores []float64, defective []bool, fold []int, k int, b budget) (missed, falseRejects, reviews int, decisions []inference.Decision) {
+	decisions = make([]inference.Decision, len(scores))
+	for f := range k {
+		var s []float64
+		var d []bool
+		for i := range scores {
+			if fold[i] != f {
+				s, d = append(s, scores[i]), append(d, defective[i])
+			}
+		}
+		if !slices.Contains(d, true) || slices.Index(d, false) < 0 {
+			s, d = scores, defective // a fold holding every strip of a kind: use all
+		}
+		tp, tr := thresholdsOn(s, d, b)
+		for i := range scores {
+			if fold[i] == f {
+				decisions[i] = decide(scores[i], tp, tr)
+			}
+		}
+	}
+	for i, dec := range decisions {
+		switch {
+		case defective[i] && dec == inference.Pass:
+			missed++
+		case !defective[i] && dec == inference.Reject:
+			falseRejects++
+		case dec == inference.Review:
+			reviews++
+		}
+	}
+	return missed, falseRejects, reviews, decisions
+}
+
+// choosePooling picks the patch rule with the fewest misses, then false
+// rejects, then reviews (cross-validated), then the best strip AUC, and
+// writes its figures into rep.
+func choosePooling(o *oofScores, strips []featured, b budget, rep *Report) {
+	defective := defectiveOf(strips)
+	truth := make([]bool, len(defective))
+	copy(truth, defective)
+	best, bestCost, bestAUC := 0, math.Inf(1), -1.0
+	for p := range poolings {
+		missed, fr, rv, _ := crossValidated(o.strip[p], defective, o.fold, rep.Folds, b)
+		cost := 100*float64(missed) + 30*float64(fr) + float64(rv)
+		auc := evaluate.ROCAUC(toF32(o.strip[p]), truth)
+		if cost < bestCost || (cost == bestCost && auc > bestAUC) {
+			best, bestCost, bestAUC = p, cost, auc
+		}
+	}
+	rep.Pool, rep.TopK = poolings[best].pool, poolings[best].k
+	if rep.Pool == inference.PoolMax {
+		rep.TopK = 0
+	}
+	var decisions []inference.Decision
+	rep.Missed, rep.FalseRejects, rep.Reviews, decisions = crossValidated(o.strip[best], defective, o.fold, rep.Folds, b)
+	rep.ReviewShare = float64(rep.Reviews) / float64(len(strips))
+	rep.StripAUC = evaluate.ROCAUC(toF32(o.strip[best]), truth)
+	rep.PatchAUC = math.NaN()
+	switch n := countTrue(o.truth); {
+	case len(o.truth) == 0:
+		rep.PatchAUCWhy = "no strip with masks or defect-free strip to measure patches on"
+	case n == 0 || n == len(o.truth):
+		rep.PatchAUCWhy = fmt.Sprintf("one class only among the patches (%d defective of %d)", n, len(o.truth))
+	default:
+		rep.PatchAUC = evaluate.ROCAUC(o.patch[best], o.truth)
+	}
+	rep.Strips = make([]StripScore, len(strips))
+	for i, s := range strips {
+		rep.Strips[i] = StripScore{Path: s.Path, Defective: s.Defective, Score: o.strip[best][i], Decision: decisions[i]}
+	}
+}
+
+func toF32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}

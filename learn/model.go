@@ -1,0 +1,200 @@
+package learn
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"steelinspect/inference"
+)
+
+// fitHead learns the final head on every strip, and a head per defect
+// class when the masks carry two classes or more with enough cells.
+func fitHead(strips []featured, _ geometry, rep *Report) (linear, []classHead, error) {
+	head, n, pos, err := fitOn(strips)
+	if err != nil {
+		return linear{}, nil, err
+	}
+	rep.TrainCells, rep.DefectCells = n, pos
+	classes := fitClasses(strips)
+	for _, c := range classes {
+		rep.Classes = append(rep.Classes, c.name)
+	}
+	return head, classes, nil
+}
+
+// classHead tells one defect class from the others among defective cells.
+type classHead struct {
+	name string
+	linear
+}
+
+// fitClasses fits one-against-the-rest heads over the defective cells of
+// masked strips, labelled by the class covering most of each cell.
+func fitClasses(strips []featured) []classHead {
+	dim := strips[0].grid.Dim
+	var cells []classCell
+	count := map[int]int{}
+	for _, s := range strips {
+		if !s.Defective || !s.CellsKnown() {
+			continue
+		}
+		for _, p := range classCells(s) {
+			cells = append(cells, p)
+			count[p.class]++
+		}
+	}
+	var ids []int
+	for id, n := range count {
+		if n >= minClassCells {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) < 2 {
+		return nil
+	}
+	slices.Sort(ids)
+	var out []classHead
+	for _, id := range ids {
+		set := &cellSet{dim: dim}
+		for _, c := range cells {
+			set.add(c.f, c.class == id, 1)
+		}
+		h, err := fitLogistic(set)
+		if err != nil {
+			continue
+		}
+		out = append(out, classHead{"class " + strconv.Itoa(id), h})
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// classCell is a defective cell's feature and the class covering most of
+// it.
+type classCell struct {
+	f     []float32
+	class int
+}
+
+// classCells draws up to posPerStrip of a masked strip's defective cells,
+// each with its class.
+func classCells(s featured) []classCell {
+	g := s.grid
+	m := s.merged()
+	var picked []classCell
+	for r := range g.Rows {
+		for c := range g.Cols {
+			if cellLabel(m, g, r, c) != 1 {
+				continue
+			}
+			best, bestN := 0, 0
+			x0, y0 := c*g.Cell, r*g.Cell
+			for class, cm := range s.Masks {
+				if n := cm.Count(x0, y0, min(x0+g.Cell, cm.Width), min(y0+g.Cell, cm.Height)); n > bestN {
+					best, bestN = class, n
+				}
+			}
+			picked = append(picked, classCell{g.Feature(r, c), best})
+		}
+	}
+	rng := rngFor(s.sha)
+	rng.Shuffle(len(picked), func(a, b int) { picked[a], picked[b] = picked[b], picked[a] })
+	return picked[:min(posPerStrip, len(picked))]
+}
+
+// buildManifest makes the station model's manifest on the backbone, with
+// the head, its pooling and the mapping that puts the raw thresholds on
+// the model's default ones. The bank is
+// bank A of measureDistances, whose distances the head weighs.
+func buildManifest(base *inference.Manifest, head linear, classes []classHead, strips []featured, bank [][]float32, tp, tr float64, opts Options, rep *Report) (*inference.Manifest, [][]float32) {
+	m := *base
+	m.Name, m.File, m.Version = opts.Name, opts.Name+".onnx", "1.0.0"
+	dim := strips[0].grid.Dim
+	h := &inference.CellHead{Weights: head.W[:dim], Bias: head.B, Pool: rep.Pool, TopK: rep.TopK}
+	if len(head.W) > dim {
+		h.DistanceWeight = head.W[dim]
+	}
+	if bank == nil {
+		// the head weighs no distance: a one-row bank keeps the search cheap
+		bank = [][]float32{make([]float32, dim)}
+	}
+	rep.BankRows = len(bank)
+	t := m.DefaultThresholds
+	lp, lr := logit(t.Pass), logit(t.Reject)
+	scale := (tr - tp) / (lr - lp)
+	for _, c := range classes {
+		h.Classes = append(h.Classes, c.name)
+		h.ClassWeights = append(h.ClassWeights, c.W)
+		h.ClassBias = append(h.ClassBias, c.B)
+	}
+	m.Anomaly = &inference.AnomalySpec{
+		Bank: inference.BankSpec{File: opts.Name + ".bank", Rows: len(bank), Dim: dim, Bytes: inference.BankMemory(len(bank), dim)},
+		// raw tp maps to the pass threshold, raw tr to the reject one
+		Mapping: inference.ScoreMapping{Center: tp - scale*lp, Scale: scale},
+		Taught: inference.TaughtOn{Folder: strings.Join(rep.Sources, ", "), Strips: rep.Used, Width: rep.Width, Height: rep.Height,
+			Skipped: len(rep.Skipped)},
+		Head: h,
+	}
+	return &m, bank
+}
+
+func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+// describe writes what the model learned from and measured, out of fold,
+// into its provenance.
+func describe(m *inference.Manifest, rep *Report) {
+	pool := "its highest cell"
+	if rep.Pool == inference.PoolTopK {
+		pool = fmt.Sprintf("the mean of its %d highest cells", rep.TopK)
+	}
+	metrics := map[string]any{
+		"strips":                rep.Used,
+		"defective_strips":      rep.Defective,
+		"defect_free_strips":    rep.Clean,
+		"masked_strips":         rep.Masked,
+		"folds":                 rep.Folds,
+		"missed":                rep.Missed,
+		"clean_auto_rejected":   rep.FalseRejects,
+		"review_share":          round4(rep.ReviewShare),
+		"strip_auc":             metric(rep.StripAUC),
+		"patch_auc":             metric(rep.PatchAUC),
+		"train_cells":           rep.TrainCells,
+		"train_defective_cells": rep.DefectCells,
+		"learn_seconds":         round4(rep.Duration.Seconds()),
+	}
+	if rep.PatchAUCWhy != "" {
+		metrics["patch_auc_why"] = rep.PatchAUCWhy
+	}
+	if rep.TooFew != "" {
+		metrics["warning"] = rep.TooFew
+	}
+	m.Provenance = inference.Provenance{
+		Description: fmt.Sprintf("Station model learned on this line's labelled strips: the ImageNet MobileNetV2 backbone "+
+			"(frozen, as teach uses it) gives each 16×16-pixel cell a feature; a logistic head learned in Go scores the cells; "+
+			"a patch scores %s.", pool),
+		TrainedOn: fmt.Sprintf("%d labelled %d×%d strips (%d defective, %d of them with masks; %d defect-free) from %s; %d files left out",
+			rep.Used, rep.Width, rep.Height, rep.Defective, rep.Masked, rep.Clean, strings.Join(rep.Sources, ", "), len(rep.Skipped)),
+		Training: "steelinspect learn (no Python): " + m.Anomaly.Head.Describe(),
+		Date:     time.Now().UTC().Format(time.RFC3339),
+		Heldout: fmt.Sprintf("%d-fold out of fold: each strip judged by a head and thresholds fitted without its fold: "+
+			"%d defective auto-passed, %d defect-free auto-rejected, %.0f%% to review", rep.Folds, rep.Missed, rep.FalseRejects, 100*rep.ReviewShare),
+		Metrics: metrics,
+	}
+}
+
+// metric is a figure for the manifest: nil when it could not be measured
+// (JSON has no NaN).
+func metric(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return round4(v)
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
