@@ -193,7 +193,10 @@ func TestBatchPixelBudget(t *testing.T) {
 
 func TestRequestTimesOutWaiting(t *testing.T) {
 	g := newGate(t)
-	ts := start(t, Config{RequestTimeout: 200 * time.Millisecond, holdWorker: g.hold})
+	// The first request waits on the gate until it times out; the timeout
+	// is long enough for the second one to be scored on a loaded machine
+	// under the race detector (at 200 ms it timed out once in make test).
+	ts := start(t, Config{RequestTimeout: 1500 * time.Millisecond, holdWorker: g.hold})
 	r := predictForm(t, ts.url, blackStrip(t))
 	if r.status != http.StatusServiceUnavailable || r.header.Get("Retry-After") == "" {
 		t.Fatalf("status %d, want 503 with Retry-After: %s", r.status, r.body)
