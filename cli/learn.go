@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/learn"
 	"steelinspect/teach"
@@ -22,6 +23,9 @@ func runLearn(args []string, env Env) error {
 	fs := newFlagSet("learn", env)
 	var labelled multiFlag
 	fs.Var(&labelled, "labelled", "`folder` of labelled strips (repeatable): train_images/ with train.csv (Severstal layout; an image without rows is defect-free), train_images_nomask/ with labels_image_level.csv, or PASS/ and REJECT/ sorted by decision")
+	fromTrail := fs.Bool("from-trail", false, "also learn from every strip a person decided in the audit trail (P or R on a REVIEW, an override), its pixels from the image archive")
+	db := fs.String("db", "", "with --from-trail: the audit database `file` (default: the station's)")
+	since := fs.Duration("since", 0, "with --from-trail: only decisions of the last `duration` (e.g. 2160h for 90 days; 0: all)")
 	good := fs.String("good", "", "`folder` of defect-free strips of the line, added as defect-free")
 	name := fs.String("name", "", "model `name` (default station-<first labelled folder>)")
 	out := fs.String("out", "", "manifest `file` to write (default NAME.manifest.json in the current folder); NAME.onnx and NAME.bank go beside it")
@@ -38,11 +42,16 @@ func runLearn(args []string, env Env) error {
 	opts := learn.Options{Labelled: labelled, Good: *good, Name: *name, Folds: *folds, CacheDir: *cache,
 		MissedShare: *missed, FalseRejectShare: *falseRejects,
 		Engine: inference.EngineOptions{LibraryPath: *ortLib}}
+	trail, err := trailSource(*fromTrail, *db, *since)
+	if err != nil {
+		return err
+	}
+	opts.Trail = trail
 	if err := learn.CheckOptions(opts); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	if opts.Name == "" {
-		opts.Name = learn.DefaultName(labelled[0])
+		opts.Name = learn.NameFor(opts)
 	}
 	target := *out
 	if target == "" {
@@ -71,6 +80,25 @@ func runLearn(args []string, env Env) error {
 	}
 	printLearnReport(env.Stdout, res, path)
 	return nil
+}
+
+// trailSource is the trail learn --from-trail reads: --db, or the
+// station's own.
+func trailSource(fromTrail bool, db string, since time.Duration) (learn.TrailSource, error) {
+	if !fromTrail {
+		if db != "" || since != 0 {
+			return learn.TrailSource{}, fmt.Errorf("%w: --db and --since go with --from-trail", errUsage)
+		}
+		return learn.TrailSource{}, nil
+	}
+	if db == "" {
+		p, err := audit.DefaultPath()
+		if err != nil {
+			return learn.TrailSource{}, err
+		}
+		db = p
+	}
+	return learn.TrailSource{DB: db, Since: since}, nil
 }
 
 // printLearnReport prints what learning used and measured.

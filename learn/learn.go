@@ -38,6 +38,9 @@ type Options struct {
 	Labelled []string
 	// Good is an optional folder of defect-free strips.
 	Good string
+	// Trail, when its DB is set, adds every strip a person decided in
+	// the audit trail.
+	Trail TrailSource
 	// Name names the model (default "station-<first folder>").
 	Name string
 	// Folds is the number of out-of-fold splits (0: DefaultFolds).
@@ -202,8 +205,8 @@ func (o Options) budget() budget { return budget{o.MissedShare, o.FalseRejectSha
 // CheckOptions refuses options learning cannot use, before any work.
 func CheckOptions(o Options) error {
 	switch {
-	case len(o.Labelled) == 0:
-		return errors.New("no labelled folder given (--labelled DIR)")
+	case len(o.Labelled) == 0 && o.Trail.DB == "":
+		return errors.New("nothing to learn from: give --labelled DIR or --from-trail")
 	case o.Folds != 0 && (o.Folds < 2 || o.Folds > 20):
 		return fmt.Errorf("folds %d must be 2..20", o.Folds)
 	case !(o.MissedShare >= 0 && o.MissedShare <= 0.1) || !(o.FalseRejectShare >= 0 && o.FalseRejectShare <= 0.1):
@@ -222,9 +225,18 @@ func withDefaults(o Options) Options {
 		o.CacheDir = DefaultCacheDir()
 	}
 	if o.Name == "" {
-		o.Name = DefaultName(o.Labelled[0])
+		o.Name = NameFor(o)
 	}
 	return o
+}
+
+// NameFor is the default name of a model learned with o: after its first
+// labelled folder, or station-trail.
+func NameFor(o Options) string {
+	if len(o.Labelled) > 0 {
+		return DefaultName(o.Labelled[0])
+	}
+	return "station-trail"
 }
 
 // DefaultName names a model learned from folder.
@@ -249,6 +261,20 @@ func readAll(opts Options, rep *Report) ([]Example, error) {
 		}
 		all = append(all, xs...)
 		rep.Skipped = append(rep.Skipped, skipped...)
+	}
+	if opts.Trail.DB != "" {
+		xs, skipped, counts, err := readTrail(context.Background(), opts.Trail)
+		if err != nil {
+			return nil, err
+		}
+		if len(opts.Labelled) == 0 && opts.Good == "" {
+			if err := trailTooFew(counts); err != nil {
+				return nil, err
+			}
+		}
+		all = append(all, xs...)
+		rep.Skipped = append(rep.Skipped, skipped...)
+		rep.Sources = append(rep.Sources, "decisions in "+opts.Trail.DB)
 	}
 	if opts.Good != "" {
 		if !isDir(opts.Good) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"steelinspect/audit"
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/internal/strictjson"
@@ -356,5 +357,86 @@ func TestCancelledLearningStops(t *testing.T) {
 	res, err := learn.Learn(ctx, learn.Options{Labelled: []string{heldoutDir}, CacheDir: "-"})
 	if !errors.Is(err, context.Canceled) || res != nil {
 		t.Fatalf("cancelled learning gave %v, %v", res, err)
+	}
+}
+
+// TestLearnFromTheOperatorsDecisions: only strips a person decided are
+// labels, their pixels come from the archive checked against the trail's
+// sha256, and a trail with too few says how many more it needs.
+func TestLearnFromTheOperatorsDecisions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "trail.db")
+	store, err := audit.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	archived := filepath.Join(dir, "archive")
+	if err := os.MkdirAll(archived, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	record := func(name string, defective bool, decide string) string {
+		src := filepath.Join(heldoutDir, "train_images", name)
+		data := mustRead(t, src)
+		copyPath := filepath.Join(archived, name)
+		if err := os.WriteFile(copyPath, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/" + name, SHA256: inference.SHA256Hex(data),
+			Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW", ArchivePath: copyPath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if decide != "" {
+			if err := store.Review(ctx, id, decide, "olga", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return copyPath
+	}
+	cleanDir, defDir := t.TempDir(), t.TempDir()
+	clean := copyStrips(t, cleanDir, false, 4)
+	bad := copyStrips(t, defDir, true, 4)
+	record(clean[0], false, "PASS")
+	record(bad[0], true, "REJECT")
+	record(bad[1], true, "") // still waiting for a person: no label
+	store.Close()
+
+	_, err = learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: db}, CacheDir: "-"})
+	if err == nil || !strings.Contains(err.Error(), "1 strips a person decided PASS and 1 decided REJECT") ||
+		!strings.Contains(err.Error(), "1 more PASS and 1 more REJECT") {
+		t.Fatalf("a trail with one decision of each: %v", err)
+	}
+
+	store, err = audit.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range clean[1:] {
+		record(n, false, "PASS")
+	}
+	for _, n := range bad[2:] {
+		record(n, true, "REJECT")
+	}
+	tampered := record(bad[1], true, "REJECT") // its archive copy is then altered
+	store.Close()
+	if err := os.WriteFile(tampered, mustRead(t, filepath.Join(heldoutDir, "train_images", clean[0])), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: db}, CacheDir: "-", Folds: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := res.Learned
+	if r.Clean != 4 || r.Defective != 3 || r.Masked != 0 {
+		t.Errorf("learned on %d clean and %d defective (%d masked); want the 4 PASS and 3 REJECT a person decided", r.Clean, r.Defective, r.Masked)
+	}
+	found := false
+	for _, s := range r.Skipped {
+		found = found || strings.Contains(s.Reason, "no longer matches its record's sha256")
+	}
+	if !found {
+		t.Errorf("the altered archive copy was not named: %v", r.Skipped)
 	}
 }

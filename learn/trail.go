@@ -1,0 +1,120 @@
+package learn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/evaluate"
+	"steelinspect/inference"
+)
+
+// Every strip whose decision a person made or confirmed is a label: a
+// REVIEW decided with P or R, an override, or an undo decided again (the
+// trail's decision in force). Automatic decisions nobody confirmed are
+// not. The pixels come from the image archive, checked against the sha256
+// the trail recorded for the strip.
+
+// TrailSource says which trail to learn from.
+type TrailSource struct {
+	// DB is the audit database.
+	DB string
+	// Since keeps the decisions of the last Since (0: all).
+	Since time.Duration
+}
+
+// TrailCounts is what a trail holds for learning.
+type TrailCounts struct {
+	// Decided counts the strips a person decided, by final decision.
+	Decided map[string]int
+	// Usable counts those whose pixels were found and checked.
+	Usable map[string]int
+}
+
+// readTrail lists the strips a person decided in the trail, with their
+// archived pixels. A strip without an archived copy, or whose copy no
+// longer matches its record's sha256, is left out and named.
+func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, TrailCounts, error) {
+	counts := TrailCounts{Decided: map[string]int{}, Usable: map[string]int{}}
+	if _, err := os.Stat(src.DB); err != nil {
+		return nil, nil, counts, fmt.Errorf("audit trail %s: %w", src.DB, errors.Unwrap(err))
+	}
+	store, err := audit.Open(src.DB)
+	if err != nil {
+		return nil, nil, counts, err
+	}
+	defer store.Close()
+	q := audit.Query{}
+	if src.Since > 0 {
+		q.Since = time.Now().Add(-src.Since)
+	}
+	var out []Example
+	var skipped []Skipped
+	seen := map[string]bool{}
+	err = store.EachInspection(ctx, q, func(in *audit.Inspection) error {
+		d := in.OperatorDecision
+		if d != inference.Pass.String() && d != inference.Reject.String() {
+			return nil // no person decided it
+		}
+		counts.Decided[d]++
+		if seen[in.SHA256] {
+			return nil // the same strip inspected again: its latest decision counts once
+		}
+		path, why := pixelsOf(in)
+		if why != "" {
+			skipped = append(skipped, Skipped{fmt.Sprintf("trail record %d (%s)", in.ID, in.Path), why})
+			return nil
+		}
+		seen[in.SHA256] = true
+		counts.Usable[d]++
+		x := Example{Path: path, Defective: d == inference.Reject.String(), From: src.DB}
+		if !x.Defective {
+			x.Masks = map[int]*evaluate.Mask{}
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, skipped, counts, err
+}
+
+// pixelsOf finds a decided strip's pixels: its archived copy, or the file
+// itself where it still lies, each only if its sha256 is the recorded one.
+func pixelsOf(in *audit.Inspection) (string, string) {
+	var why string
+	for _, p := range []string{in.ArchivePath, in.Path} {
+		if p == "" {
+			continue
+		}
+		data, err := inference.ReadImageFile(p)
+		if err != nil {
+			if why == "" {
+				why = "no archived copy to learn from (" + err.Error() + ")"
+			}
+			continue
+		}
+		if inference.SHA256Hex(data) != in.SHA256 {
+			why = fmt.Sprintf("%s no longer matches its record's sha256 %s: left out", p, in.SHA256[:12])
+			continue
+		}
+		return p, ""
+	}
+	if why == "" {
+		why = "no archived copy to learn from (run the station with --archive)"
+	}
+	return "", why
+}
+
+// trailTooFew says how many more decided strips the trail needs.
+func trailTooFew(c TrailCounts) error {
+	p, r := c.Usable[inference.Pass.String()], c.Usable[inference.Reject.String()]
+	if p >= minEach && r >= minEach {
+		return nil
+	}
+	return fmt.Errorf("the trail holds %d strips a person decided PASS and %d decided REJECT with their pixels (%d and %d decided in all); "+
+		"learning needs at least %d of each: %d more PASS and %d more REJECT (about %d of each to trust the figures)",
+		p, r, c.Decided[inference.Pass.String()], c.Decided[inference.Reject.String()], minEach,
+		max(0, minEach-p), max(0, minEach-r), TrustEach)
+}
