@@ -149,7 +149,11 @@ func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *infer
 		return "", nil, nil, fmt.Errorf("model %q is an anomaly model (taught on good strips): its probabilities already measure how unlike those strips a strip is, it takes no familiarity statistics", m.Name)
 	}
 	m.Familiarity = nil
-	data, err := os.ReadFile(filepath.Join(filepath.Dir(manifestPath), m.File))
+	onnxPath, err := inference.ModelPartPath(manifestPath, m.File)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	data, err := os.ReadFile(onnxPath)
 	if err != nil {
 		return "", nil, nil, err
 	}

@@ -4,11 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"steelinspect/audit"
@@ -53,28 +49,21 @@ func runLearn(args []string, env Env) error {
 	if opts.Name == "" {
 		opts.Name = learn.NameFor(opts)
 	}
-	target := *out
-	if target == "" {
-		target = teach.ManifestPath(".", opts.Name)
-	} else if base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(target), inference.ManifestSuffix), ".onnx"); *name == "" {
-		opts.Name = base // --out names the model when --name does not
-	}
-	if _, err := os.Stat(target); err == nil && !*force {
-		return fmt.Errorf("%s already exists: choose another --name or --out, or overwrite it with --force", target)
+	target, err := modelTarget(*out, *name, &opts.Name, *force)
+	if err != nil {
+		return err
 	}
 	if !*quiet {
 		opts.Progress = progressPrinterFor("learn", env.Stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := learn.Learn(ctx, opts)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("learning interrupted: nothing was written")
+	var res *learn.Result
+	_, path, err := makeAndSave("learning", func(ctx context.Context) (*teach.Result, error) {
+		var err error
+		if res, err = learn.Learn(ctx, opts); err != nil {
+			return nil, err
 		}
-		return err
-	}
-	path, err := res.Save(target, *force)
+		return &res.Result, nil
+	}, target, *force)
 	if err != nil {
 		return err
 	}

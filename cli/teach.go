@@ -41,33 +41,52 @@ func runTeach(args []string, env Env) error {
 	if opts.Name == "" {
 		opts.Name = teach.DefaultName(*good)
 	}
-	target := *out
-	if target == "" {
-		target = teach.ManifestPath(".", opts.Name)
-	} else if base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(target), inference.ManifestSuffix), ".onnx"); *name == "" {
-		opts.Name = base // --out names the model when --name does not
-	}
-	if _, err := os.Stat(target); err == nil && !*force {
-		return fmt.Errorf("%s already exists: choose another --name or --out, or overwrite it with --force", target)
+	target, err := modelTarget(*out, *name, &opts.Name, *force)
+	if err != nil {
+		return err
 	}
 	if !*quiet {
 		opts.Progress = progressPrinter(env.Stderr)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	res, err := teach.Teach(ctx, opts)
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("teaching interrupted: nothing was written")
-		}
-		return err
-	}
-	path, err := res.Save(target, *force)
+	res, path, err := makeAndSave("teaching", func(ctx context.Context) (*teach.Result, error) { return teach.Teach(ctx, opts) }, target, *force)
 	if err != nil {
 		return err
 	}
 	printTeachReport(env.Stdout, res, path)
 	return nil
+}
+
+// modelTarget is the manifest a made model is saved as: out, or
+// NAME.manifest.json in the current folder. out names the model when
+// --name (flagName) does not. An existing file is refused unless force.
+func modelTarget(out, flagName string, name *string, force bool) (string, error) {
+	target := out
+	if target == "" {
+		target = teach.ManifestPath(".", *name)
+	} else if base := strings.TrimSuffix(strings.TrimSuffix(filepath.Base(target), inference.ManifestSuffix), ".onnx"); flagName == "" {
+		*name = base
+	}
+	if _, err := os.Stat(target); err == nil && !force {
+		return "", fmt.Errorf("%s already exists: choose another --name or --out, or overwrite it with --force", target)
+	}
+	return target, nil
+}
+
+// makeAndSave runs build (teaching or learning, named by what) until it
+// ends or Ctrl-C stops it, then saves the model at target. An interrupted
+// run writes nothing.
+func makeAndSave(what string, build func(context.Context) (*teach.Result, error), target string, force bool) (*teach.Result, string, error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := build(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, "", fmt.Errorf("%s interrupted: nothing was written", what)
+		}
+		return nil, "", err
+	}
+	path, err := res.Save(target, force)
+	return res, path, err
 }
 
 // progressPrinter prints teach's progress: one line per stage change and

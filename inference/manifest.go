@@ -155,6 +155,8 @@ func (m *Manifest) validateIdentity(bad problem) {
 	}
 	if m.File == "" {
 		bad("file is empty")
+	} else if !plainFileName(m.File) {
+		bad("file %q must be a file name beside the manifest: a model's files lie in its own folder", m.File)
 	}
 	if !validHash(m.SHA256) {
 		bad("sha256 %q is not 64 hex digits", m.SHA256)
@@ -325,9 +327,9 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
 	}
-	onnxPath := m.File
-	if !filepath.IsAbs(onnxPath) {
-		onnxPath = filepath.Join(filepath.Dir(manifestPath), onnxPath)
+	onnxPath, err := ModelPartPath(manifestPath, m.File)
+	if err != nil {
+		return nil, nil, err
 	}
 	data, digest, err := readModelPart(onnxPath, MaxModelFileBytes, -1)
 	if err != nil {
@@ -337,7 +339,10 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 		return nil, nil, fmt.Errorf("%s: model hash mismatch: file has sha256 %s, manifest %q says %s", onnxPath, digest[:12], m.Name, shortHash(m.SHA256))
 	}
 	if m.Familiarity != nil {
-		famPath := filepath.Join(filepath.Dir(manifestPath), m.Familiarity.File)
+		famPath, err := ModelPartPath(manifestPath, m.Familiarity.File)
+		if err != nil {
+			return nil, nil, err
+		}
 		raw, _, err := readModelPart(famPath, MaxFamiliarityBytes, -1)
 		if err != nil {
 			return nil, nil, fmt.Errorf("familiarity statistics named by %s: %w", manifestPath, err)
@@ -348,7 +353,11 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 	}
 	if m.Anomaly != nil {
 		b := m.Anomaly.Bank
-		raw, _, err := readModelPart(filepath.Join(filepath.Dir(manifestPath), b.File), MaxBankBytes, int64(b.Rows)*int64(b.Dim)*4)
+		bankPath, err := ModelPartPath(manifestPath, b.File)
+		if err != nil {
+			return nil, nil, err
+		}
+		raw, _, err := readModelPart(bankPath, MaxBankBytes, int64(b.Rows)*int64(b.Dim)*4)
 		if err != nil {
 			return nil, nil, fmt.Errorf("memory bank named by %s: %w", manifestPath, err)
 		}
@@ -357,6 +366,30 @@ func LoadModelFiles(path string) (*Manifest, []byte, error) {
 		}
 	}
 	return m, data, nil
+}
+
+// ModelPartPath is the path of a file a manifest names (name, a plain file
+// name as Validate insists): beside the manifest. A symbolic link there
+// that leads out of the manifest's folder is refused, so that a manifest
+// can make the station read no file but its model's own.
+func ModelPartPath(manifestPath, name string) (string, error) {
+	if !plainFileName(name) {
+		return "", fmt.Errorf("%s names %q: a model's files must lie beside its manifest", manifestPath, name)
+	}
+	dir := filepath.Dir(manifestPath)
+	path := filepath.Join(dir, name)
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return path, nil // the read says what is wrong
+	}
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", fmt.Errorf("model folder %s: %w", dir, err)
+	}
+	if filepath.Dir(real) != realDir {
+		return "", fmt.Errorf("%s is a link out of the model's folder: a model's files must lie beside its manifest", path)
+	}
+	return path, nil
 }
 
 // CheckHash refuses model bytes whose sha256 differs from the manifest's.

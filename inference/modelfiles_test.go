@@ -33,6 +33,56 @@ func manifestNaming(t *testing.T, dir, file string) string {
 	return path
 }
 
+// deviceBeside writes a manifest whose model file, beside it, is a device
+// node (a copy of /dev/zero's), or skips where none can be made.
+func deviceBeside(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mknod(filepath.Join(dir, "zero.onnx"), syscall.S_IFCHR|0o644, 1<<8|5); err != nil {
+		t.Skipf("no device nodes here: %v", err)
+	}
+	return manifestNaming(t, dir, "zero.onnx")
+}
+
+// TestModelFilesStayInTheModelsFolder: a manifest naming /etc/shadow, a
+// path up the tree, or a link out of its folder is refused before a byte
+// is read, and nothing of the file (no hash prefix) is printed (issue 30).
+func TestModelFilesStayInTheModelsFolder(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(t.TempDir(), "secret.onnx")
+	if err := os.WriteFile(secret, []byte("not for the station"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	linkDir := t.TempDir()
+	if err := os.Symlink(secret, filepath.Join(linkDir, "m.onnx")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, path, want string }{
+		{"absolute", manifestNaming(t, dir, secret), "must be a file name beside the manifest"},
+		{"up the tree", manifestNaming(t, t.TempDir(), "../secret.onnx"), "must be a file name beside the manifest"},
+		{"link out", manifestNaming(t, linkDir, "m.onnx"), "is a link out of the model's folder"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, _, err := LoadModelFiles(c.path)
+			if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "sha256") {
+				t.Fatalf("error %v, want it to say %q and nothing of the file", err, c.want)
+			}
+		})
+	}
+	// a link to another file of the same folder is the folder's own
+	inside := t.TempDir()
+	data, _ := os.ReadFile("../testdata/models/tiny-nchw.onnx")
+	if err := os.WriteFile(filepath.Join(inside, "real.onnx"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.onnx", filepath.Join(inside, "alias.onnx")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LoadModelFiles(manifestNaming(t, inside, "alias.onnx")); err != nil {
+		t.Errorf("a link within the model's folder: %v", err)
+	}
+}
+
 // TestModelFilesAreCappedBeforeReading: a manifest naming /dev/zero used to
 // read 3 GB in 8 s, and a 2 GB sparse .onnx took 2.1 GB of memory before
 // ONNX Runtime refused it (issue 16). Both, a named pipe and an oversized
@@ -48,7 +98,8 @@ func TestModelFilesAreCappedBeforeReading(t *testing.T) {
 		t.Skipf("no sparse files here: %v", err)
 	}
 	f.Close()
-	fifo := filepath.Join(dir, "pipe.onnx")
+	fifoDir := t.TempDir()
+	fifo := filepath.Join(fifoDir, "pipe.onnx")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skipf("no named pipes here: %v", err)
 	}
@@ -62,9 +113,9 @@ func TestModelFilesAreCappedBeforeReading(t *testing.T) {
 	for _, c := range []struct {
 		name, path, want string
 	}{
-		{"device", manifestNaming(t, t.TempDir(), "/dev/zero"), "/dev/zero is a device, not a model file"},
+		{"device", deviceBeside(t), "zero.onnx is a device, not a model file"},
 		{"2 GB sparse", manifestNaming(t, dir, "huge.onnx"), "is 2048.0 MB, above the limit of 512.0 MB"},
-		{"named pipe", manifestNaming(t, t.TempDir(), fifo), "is a named pipe (FIFO)"},
+		{"named pipe", manifestNaming(t, fifoDir, "pipe.onnx"), "is a named pipe (FIFO)"},
 		{"huge manifest", bigManifest, "above the limit of 1.0 MB"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
