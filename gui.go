@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"steelinspect/cli"
+	"steelinspect/learn"
 	"steelinspect/teach"
 	"steelinspect/ui"
 )
@@ -32,6 +33,8 @@ func startWindow(o cli.GUIOptions) error {
 		Teach: func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error) {
 			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress, Engine: o.EngineOptions})
 		},
+		Learn:      learnFromTrail(o),
+		Decided:    decidedInTrail(o),
 		ModelsDir:  modelsDir,
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
@@ -39,6 +42,31 @@ func startWindow(o cli.GUIOptions) error {
 		LinkStatus: o.LinkStatus,
 		Archive:    o.Archive,
 	})
+}
+
+// learnFromTrail learns a station model from the decisions people made in
+// the station's trail; nil without a trail.
+func learnFromTrail(o cli.GUIOptions) func(context.Context, string, func(teach.Progress)) (*teach.Result, []string, error) {
+	if o.Audit == nil {
+		return nil
+	}
+	return func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error) {
+		res, err := learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: o.Audit.Path()}, Name: name,
+			Progress: progress, Engine: o.EngineOptions})
+		if err != nil {
+			return nil, nil, err
+		}
+		return &res.Result, res.Learned.Lines(), nil
+	}
+}
+
+// decidedInTrail counts the strips people decided in the station's trail;
+// nil without a trail.
+func decidedInTrail(o cli.GUIOptions) func(context.Context) (map[string]int, error) {
+	if o.Audit == nil {
+		return nil
+	}
+	return func(ctx context.Context) (map[string]int, error) { return learn.Decided(ctx, o.Audit) }
 }
 
 // stationModelsDir is the folder taught models are saved in, created when

@@ -615,6 +615,10 @@ func poolIndex(pool string, k int) int {
 	return 0
 }
 
+// marginShare is the thresholds' margin beyond the scores they are placed
+// on, as a share of the scores' spread.
+const marginShare = 0.05
+
 // budget is how many wrong automatic decisions the thresholds may allow,
 // as shares of the defective and of the defect-free strips (0 and 0 by
 // default: no defective strip auto-passed, no clean one auto-rejected).
@@ -649,7 +653,7 @@ func thresholdsOn(scores []float64, defective []bool, b budget) (pass, reject fl
 	if !(spread > 0) {
 		spread = 1
 	}
-	margin := 0.05 * spread
+	margin := marginShare * spread
 	pass = lowDef - margin
 	reject = math.Max(highClean+margin, pass+margin)
 	return pass, reject

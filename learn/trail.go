@@ -80,6 +80,23 @@ func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, Trai
 	return out, skipped, counts, err
 }
 
+// Decided counts the strips a person decided in store, by final decision
+// (PASS, REJECT), each strip once: what learning from the trail can use,
+// before it looks for their pixels.
+func Decided(ctx context.Context, store *audit.Store) (map[string]int, error) {
+	out := map[string]int{}
+	seen := map[string]bool{}
+	err := store.EachInspection(ctx, audit.Query{}, func(in *audit.Inspection) error {
+		d := in.OperatorDecision
+		if (d == inference.Pass.String() || d == inference.Reject.String()) && !seen[in.SHA256] {
+			seen[in.SHA256] = true
+			out[d]++
+		}
+		return nil
+	})
+	return out, err
+}
+
 // pixelsOf finds a decided strip's pixels: its archived copy, or the file
 // itself where it still lies, each only if its sha256 is the recorded one.
 func pixelsOf(in *audit.Inspection) (string, string) {

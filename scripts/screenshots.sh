@@ -28,6 +28,12 @@ SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
   GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
   go test -tags shots -count=1 -run TestTeachShots ./ui/ >/dev/null
 echo "docs/teach.png, docs/finemap.png ← ui/teach_shots_test.go"
+# learning from the operators' decisions: the dialog with the trail's
+# counts and the report (the trail holds testdata/heldout, decided)
+SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
+  GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
+  go test -tags shots -count=1 -run TestLearnShots ./ui/ >/dev/null
+echo "docs/learn-ask.png, docs/learn.png ← ui/learn_shots_test.go"
 # the whole screen at two station resolutions (needs x11-apps and netpbm
 # for xwd and its converters)
 screen() {

@@ -40,7 +40,8 @@
 //   - review.go: reviewPanel, the operator's P / R / Override… / undo
 //     (reviewHost), and shift.go the shift restored from the audit trail;
 //   - watch.go: watchScreen, the hot folder (watchHost);
-//   - model.go: modelPanel and model switches, teach.go Teach good steel…;
+//   - model.go: modelPanel and model switches, teach.go Teach good steel…
+//     and learn.go Learn from decisions… (one flow, teachView);
 //   - thresholds.go and lock.go: the sliders and the supervisor lock;
 //   - history.go: historyView (screenHost); calibrate.go: calibrateView
 //     (calibrateHost) with its histogram widget in histogram.go;

@@ -84,6 +84,9 @@ func (p *modelPanel) build(i *Inspector) fyne.CanvasObject {
 		if i.canTeach() {
 			objs = append(objs, p.teachBtn)
 		}
+		if i.canLearn() {
+			objs = append(objs, widget.NewButtonWithIcon("Learn from decisions…", theme.ContentAddIcon(), i.showLearn))
+		}
 		objs = append(objs, p.backBtn)
 	}
 	return container.NewVBox(objs...)

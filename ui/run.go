@@ -50,6 +50,14 @@ type Options struct {
 	// OpenModel. Nil, or an empty ModelsDir or a nil OpenModel, hides the
 	// "Teach good steel…" action.
 	Teach func(ctx context.Context, folder, name string, progress func(teach.Progress)) (*teach.Result, error)
+	// Learn learns a station model from the strips people decided in the
+	// audit trail (package learn), named name, with progress, stopped by
+	// ctx; it returns the model and its report, one plain line each.
+	// Decided counts those strips by final decision (PASS, REJECT). Nil,
+	// or an empty ModelsDir or a nil OpenModel, hides "Learn from
+	// decisions…".
+	Learn   func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error)
+	Decided func(ctx context.Context) (map[string]int, error)
 	// ModelsDir is the station's folder of models: taught models are
 	// saved there (it is created when missing).
 	ModelsDir string

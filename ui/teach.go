@@ -23,6 +23,12 @@ import (
 // with Save and use or Discard. It belongs to the UI goroutine.
 type teachView struct {
 	folder, name string
+	// what is "Teaching" or "Learning", made "Taught" or "Learned" when
+	// done; run makes the model, with the report's lines when it has
+	// its own (learning), nil for teach's.
+	what, made string
+	run        func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error)
+	lines      []string
 
 	// Asking for the name.
 	ask      *dialog.CustomDialog
@@ -78,7 +84,11 @@ func (i *Inspector) askTeachName(folder string) {
 	if i.teach != nil {
 		return
 	}
-	tv := &teachView{folder: folder}
+	tv := &teachView{folder: folder, what: "Teaching", made: "Taught",
+		run: func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error) {
+			res, err := i.opts.Teach(ctx, folder, name, progress)
+			return res, nil, err
+		}}
 	i.teach = tv
 	tv.nameIn = newDialogEntry(false, false)
 	tv.nameIn.SetText(teach.DefaultName(folder))
@@ -161,24 +171,27 @@ func (i *Inspector) startTeach(tv *teachView) {
 	// The bar shows the stage's own steps: stages differ in what they count.
 	tv.bar.TextFormatter = func() string { return fmt.Sprintf("%d / %d", tv.done, tv.total) }
 	tv.times = widget.NewLabel("Elapsed 0:00 · estimating the time left…")
-	from := widget.NewLabel(fmt.Sprintf("Teaching %s on the good strips of %s", tv.name, tv.folder))
+	from := widget.NewLabel(fmt.Sprintf("%s %s from %s", tv.what, tv.name, tv.folder))
 	from.Wrapping = fyne.TextWrapBreak
 	tv.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { i.cancelTeach(tv) })
 	content := container.New(&fixedWidth{width: 520}, container.NewVBox(from, tv.stage, tv.bar, tv.times))
-	tv.progress = dialog.NewCustomWithoutButtons("Teaching good steel", content, i.win)
+	tv.progress = dialog.NewCustomWithoutButtons(tv.what+" "+tv.name, content, i.win)
 	tv.progress.SetButtons([]fyne.CanvasObject{tv.cancelBtn})
 	// Esc cancels teaching; Enter does nothing while it runs
 	i.trackDialog(tv.progress, func() {}, func() { i.cancelTeach(tv) })
 	tv.progress.Show()
-	i.setStatus("Teaching " + tv.name + "…")
+	i.setStatus(tv.what + " " + tv.name + "…")
 
-	run, folder, name := i.opts.Teach, tv.folder, tv.name
+	run, name := tv.run, tv.name
 	i.goBackground(func() func() {
 		defer cancel()
-		res, err := run(ctx, folder, name, func(p teach.Progress) {
+		res, lines, err := run(ctx, name, func(p teach.Progress) {
 			i.do(func() { i.showTeachProgress(tv, p) })
 		})
-		return func() { i.teachDone(tv, res, err) }
+		return func() {
+			tv.lines = lines
+			i.teachDone(tv, res, err)
+		}
 	})
 }
 
@@ -224,14 +237,14 @@ func (i *Inspector) teachDone(tv *teachView, res *teach.Result, err error) {
 	switch {
 	case tv.cancelled || errors.Is(err, context.Canceled):
 		i.teach = nil
-		i.showMessage("Teaching cancelled", fmt.Sprintf("Teaching %s was cancelled: nothing was saved. The station still uses %s.",
-			tv.name, i.modelName()))
+		i.showMessage(tv.what+" cancelled", fmt.Sprintf("%s %s was cancelled: nothing was saved. The station still uses %s.",
+			tv.what, tv.name, i.modelName()))
 	case err != nil:
 		i.teach = nil
-		i.showError("Teaching failed", err.Error())
+		i.showError(tv.what+" failed", err.Error())
 	case res == nil:
 		i.teach = nil
-		i.showError("Teaching failed", "teaching gave no model")
+		i.showError(tv.what+" failed", "it gave no model")
 	default:
 		tv.result = res
 		i.showTeachReport(tv)
@@ -243,12 +256,15 @@ func (i *Inspector) teachDone(tv *teachView, res *teach.Result, err error) {
 // files it left out, and offers Save and use or Discard.
 func (i *Inspector) showTeachReport(tv *teachView) {
 	rep := tv.result.Report
-	tv.summary = teachSummary(rep, tv.result.Manifest.DefaultThresholds.Pass)
+	tv.summary = tv.lines
+	if tv.lines == nil {
+		tv.summary = teachSummary(rep, tv.result.Manifest.DefaultThresholds.Pass)
+	}
 	rows := []fyne.CanvasObject{}
 	for k, line := range tv.summary {
 		l := widget.NewLabel(line)
 		l.Wrapping = fyne.TextWrapWord
-		if k == 2 { // the share of new good strips expected to auto-pass
+		if k == 2 && tv.lines == nil { // the share of new good strips expected to auto-pass
 			l.TextStyle = fyne.TextStyle{Bold: true}
 			l.Importance = widget.SuccessImportance
 			if rep.NewGoodPassShare < 0.9 {
@@ -257,13 +273,15 @@ func (i *Inspector) showTeachReport(tv *teachView) {
 		}
 		rows = append(rows, l)
 	}
-	tv.leftOut = widget.NewLabel(leftOutText(rep))
-	tv.leftOut.Wrapping = fyne.TextWrapBreak
-	tv.leftOut.TextStyle = fyne.TextStyle{Monospace: true}
-	files := container.NewVScroll(tv.leftOut)
-	files.SetMinSize(fyne.NewSize(0, 96))
-	head := fmt.Sprintf("Files left out (%d unreadable, %d unlike the others)", len(rep.Unreadable), len(rep.Flagged))
-	rows = append(rows, widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), files)
+	if tv.lines == nil {
+		tv.leftOut = widget.NewLabel(leftOutText(rep))
+		tv.leftOut.Wrapping = fyne.TextWrapBreak
+		tv.leftOut.TextStyle = fyne.TextStyle{Monospace: true}
+		files := container.NewVScroll(tv.leftOut)
+		files.SetMinSize(fyne.NewSize(0, 96))
+		head := fmt.Sprintf("Files left out (%d unreadable, %d unlike the others)", len(rep.Unreadable), len(rep.Flagged))
+		rows = append(rows, widget.NewLabelWithStyle(head, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), files)
+	}
 	note := widget.NewLabel("Save and use saves the model in " + i.opts.ModelsDir +
 		" and switches the station to it (recorded in the audit trail); the model in use stays one click away. " +
 		"Discard throws it away.")
@@ -287,7 +305,7 @@ func (i *Inspector) showTeachReport(tv *teachView) {
 	tv.discardBtn = widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), discard)
 	tv.saveBtn = widget.NewButtonWithIcon("Save and use", theme.DocumentSaveIcon(), save)
 	tv.saveBtn.Importance = widget.HighImportance
-	tv.report = dialog.NewCustomWithoutButtons("Taught "+tv.result.Manifest.Name, content, i.win)
+	tv.report = dialog.NewCustomWithoutButtons(tv.made+" "+tv.result.Manifest.Name, content, i.win)
 	tv.report.SetButtons([]fyne.CanvasObject{tv.discardBtn, tv.saveBtn})
 	// Enter saves and uses the model, Esc discards it: both as the buttons
 	i.trackDialog(tv.report, save, discard)
@@ -381,7 +399,7 @@ func (i *Inspector) saveTaught(tv *teachView, overwrite bool) {
 			if err != nil {
 				tv.saveBtn.Enable()
 				tv.discardBtn.Enable()
-				i.showError("Cannot save the taught model", err.Error())
+				i.showError("Cannot save the model", err.Error())
 				return
 			}
 			tv.report.Hide()

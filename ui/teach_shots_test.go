@@ -71,42 +71,8 @@ func TestTeachShots(t *testing.T) {
 			return teach.Teach(ctx, teach.Options{Good: folder, Name: name, Progress: progress})
 		},
 	}
-	var ins *Inspector
-	fyne.DoAndWait(func() {
-		ins = newInspector(shotsApp, opts, fyne.Do)
-		ins.win.Resize(fyne.NewSize(1280, 720))
-		ins.win.Show()
-	})
+	ins, shot := shotsWindow(t, opts, dir)
 	defer ins.Close()
-	// The pictures are the window's content at 1280×720 (Mesa under Xvfb
-	// reads back nothing, and the software painter draws no menu bar): make
-	// the window as much larger as its menu bar and padding take.
-	for range 3 {
-		time.Sleep(300 * time.Millisecond)
-		fyne.DoAndWait(func() {
-			c, in := ins.win.Canvas().Size(), ins.win.Content().Size()
-			ins.win.Resize(fyne.NewSize(c.Width+1280-in.Width, c.Height+720-in.Height))
-		})
-	}
-	shot := func(name string) {
-		time.Sleep(900 * time.Millisecond)
-		fyne.DoAndWait(func() {
-			ins.win.Canvas().Capture()
-			ins.win.Content().Refresh()
-		})
-		time.Sleep(500 * time.Millisecond)
-		var img image.Image
-		fyne.DoAndWait(func() {
-			if img = ins.win.Canvas().Capture(); isBlank(img) {
-				img = renderSoftware(ins.win)
-			}
-		})
-		// The content's height is fractional: drop the odd pixel row.
-		img = imaging.Crop(img, image.Rect(0, 0, 1280, 720))
-		if err := imaging.Save(img, filepath.Join(dir, name)); err != nil {
-			t.Error(err)
-		}
-	}
 	waitFor := func(what string, cond func() bool) { waitOnUI(t, what, 3*time.Minute, cond) }
 	clearOverlays := func() {
 		for _, o := range ins.win.Canvas().Overlays().List() {
@@ -140,4 +106,45 @@ func TestTeachShots(t *testing.T) {
 		ins.w.sidebar.ScrollToBottom() // the Heatmap controls
 	})
 	shot("finemap.png")
+}
+
+// shotsWindow opens the window on opts at 1280×720 content and returns it
+// with shot, which saves the window's content as dir/name.
+func shotsWindow(t *testing.T, opts Options, dir string) (*Inspector, func(name string)) {
+	var ins *Inspector
+	fyne.DoAndWait(func() {
+		ins = newInspector(shotsApp, opts, fyne.Do)
+		ins.win.Resize(fyne.NewSize(1280, 720))
+		ins.win.Show()
+	})
+	// The pictures are the window's content at 1280×720 (Mesa under Xvfb
+	// reads back nothing, and the software painter draws no menu bar): make
+	// the window as much larger as its menu bar and padding take.
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		fyne.DoAndWait(func() {
+			c, in := ins.win.Canvas().Size(), ins.win.Content().Size()
+			ins.win.Resize(fyne.NewSize(c.Width+1280-in.Width, c.Height+720-in.Height))
+		})
+	}
+	shot := func(name string) {
+		time.Sleep(900 * time.Millisecond)
+		fyne.DoAndWait(func() {
+			ins.win.Canvas().Capture()
+			ins.win.Content().Refresh()
+		})
+		time.Sleep(500 * time.Millisecond)
+		var img image.Image
+		fyne.DoAndWait(func() {
+			if img = ins.win.Canvas().Capture(); isBlank(img) {
+				img = renderSoftware(ins.win)
+			}
+		})
+		// The content's height is fractional: drop the odd pixel row.
+		img = imaging.Crop(img, image.Rect(0, 0, 1280, 720))
+		if err := imaging.Save(img, filepath.Join(dir, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	return ins, shot
 }

@@ -218,6 +218,9 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 		if i.canTeach() {
 			file.Items = append(file.Items, fyne.NewMenuItem("Teach good steel…", i.showTeach))
 		}
+		if i.canLearn() {
+			file.Items = append(file.Items, fyne.NewMenuItem("Learn from decisions…", i.showLearn))
+		}
 		if i.models.previous != nil {
 			file.Items = append(file.Items, fyne.NewMenuItem("Back to "+i.models.previous.name, i.backToPrevious))
 		}

@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// "Learn from decisions…": the station learns its line from every strip a
+// person decided (package learn, through Options.Learn). It shares the
+// teach flow: the name asked for, learning in the background with progress
+// and Cancel, then the report with Save and use or Discard.
+
+// learnMinEach is the fewest decided strips of each kind learning takes,
+// and learnTrustEach how many make its figures worth trusting.
+const (
+	learnMinEach   = 2
+	learnTrustEach = 30
+)
+
+// canLearn says whether the window offers "Learn from decisions…".
+func (i *Inspector) canLearn() bool {
+	return i.opts.Learn != nil && i.opts.Decided != nil && i.opts.ModelsDir != "" && i.opts.OpenModel != nil
+}
+
+// showLearn counts the decided strips in the trail, behind the
+// supervisor's sign-in, then asks for the model's name.
+func (i *Inspector) showLearn() {
+	if !i.canLearn() || i.teach != nil {
+		return
+	}
+	if i.isLocked() {
+		i.askUnlock(i.showLearn)
+		return
+	}
+	i.touchLock()
+	count := i.opts.Decided
+	i.setStatus("Counting the decided strips in the audit trail…")
+	i.goBackground(func() func() {
+		n, err := count(i.ctx)
+		return func() {
+			i.refreshStatus()
+			if err != nil {
+				i.showError("Cannot read the audit trail", err.Error())
+				return
+			}
+			i.askLearnName(n)
+		}
+	})
+}
+
+// decidedText says what the trail holds for learning, and what it lacks.
+func decidedText(n map[string]int) (string, bool) {
+	pass, reject := n["PASS"], n["REJECT"]
+	text := fmt.Sprintf("The audit trail holds %d strips a person passed and %d a person rejected "+
+		"(a REVIEW decided with P or R, or an override). Automatic decisions nobody confirmed are not used.", pass, reject)
+	switch {
+	case pass < learnMinEach || reject < learnMinEach:
+		return text + fmt.Sprintf(" Learning needs at least %d of each: %d more passed and %d more rejected.",
+			learnMinEach, max(0, learnMinEach-pass), max(0, learnMinEach-reject)), false
+	case pass < learnTrustEach || reject < learnTrustEach:
+		return text + fmt.Sprintf(" With fewer than %d of each, the figures it reports are too few to trust.", learnTrustEach), true
+	}
+	return text, true
+}
+
+// askLearnName shows what the trail holds and asks for the model's name.
+func (i *Inspector) askLearnName(n map[string]int) {
+	if i.teach != nil {
+		return
+	}
+	tv := &teachView{folder: "the operators' decisions", what: "Learning", made: "Learned", run: i.opts.Learn}
+	i.teach = tv
+	tv.nameIn = newDialogEntry(false, false)
+	tv.nameIn.SetText("station-line")
+	tv.nameHint = widget.NewLabel("")
+	tv.nameHint.Wrapping = fyne.TextWrapWord
+	tv.nameHint.Importance = widget.LowImportance
+	held, enough := decidedText(n)
+	trail := widget.NewLabel(held)
+	trail.Wrapping = fyne.TextWrapWord
+	about := widget.NewLabel("Learning reads each decided strip's archived copy, checked against the trail, and learns " +
+		"what a defect on this line looks like. It reports how it does on strips it was not learned on; nothing is " +
+		"saved until you say so.")
+	about.Wrapping = fyne.TextWrapWord
+	form := container.New(&fixedWidth{width: 560}, container.NewVBox(
+		widget.NewLabelWithStyle("Decided strips", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), trail,
+		widget.NewLabelWithStyle("Model name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tv.nameIn,
+		tv.nameHint, about))
+	giveUp := func() {
+		tv.ask.Hide()
+		i.teach = nil
+		i.refreshLock()
+	}
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), giveUp)
+	learnNow := func() {
+		if !tv.startBtn.Disabled() {
+			i.startTeach(tv)
+		}
+	}
+	tv.startBtn = widget.NewButtonWithIcon("Learn", theme.ConfirmIcon(), learnNow)
+	tv.startBtn.Importance = widget.HighImportance
+	tv.nameIn.OnChanged = func(string) {
+		i.checkTeachName(tv)
+		if !enough {
+			tv.startBtn.Disable()
+		}
+	}
+	tv.nameIn.OnSubmitted = func(string) { learnNow() }
+	tv.nameIn.onEsc = giveUp
+	tv.nameIn.OnChanged(tv.nameIn.Text)
+	tv.ask = dialog.NewCustomWithoutButtons("Learn from decisions", form, i.win)
+	tv.ask.SetButtons([]fyne.CanvasObject{cancel, tv.startBtn})
+	i.trackDialog(tv.ask, learnNow, giveUp)
+	tv.ask.Show()
+	i.win.Canvas().Focus(tv.nameIn)
+	i.refreshLock()
+}
