@@ -4,9 +4,6 @@ import (
 	"fmt"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -74,49 +71,12 @@ func (i *Inspector) askLearnName(n map[string]int) {
 		return
 	}
 	tv := &teachView{folder: "the operators' decisions", what: "Learning", made: "Learned", run: i.opts.Learn}
-	i.teach = tv
-	tv.nameIn = newDialogEntry(false, false)
-	tv.nameIn.SetText("station-line")
-	tv.nameHint = widget.NewLabel("")
-	tv.nameHint.Wrapping = fyne.TextWrapWord
-	tv.nameHint.Importance = widget.LowImportance
 	held, enough := decidedText(n)
 	trail := widget.NewLabel(held)
 	trail.Wrapping = fyne.TextWrapWord
-	about := widget.NewLabel("Learning reads each decided strip's archived copy, checked against the trail, and learns " +
-		"what a defect on this line looks like. It reports how it does on strips it was not learned on; nothing is " +
-		"saved until you say so.")
-	about.Wrapping = fyne.TextWrapWord
-	form := container.New(&fixedWidth{width: 560}, container.NewVBox(
-		widget.NewLabelWithStyle("Decided strips", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), trail,
-		widget.NewLabelWithStyle("Model name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tv.nameIn,
-		tv.nameHint, about))
-	giveUp := func() {
-		tv.ask.Hide()
-		i.teach = nil
-		i.refreshLock()
-	}
-	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), giveUp)
-	learnNow := func() {
-		if !tv.startBtn.Disabled() {
-			i.startTeach(tv)
-		}
-	}
-	tv.startBtn = widget.NewButtonWithIcon("Learn", theme.ConfirmIcon(), learnNow)
-	tv.startBtn.Importance = widget.HighImportance
-	tv.nameIn.OnChanged = func(string) {
-		i.checkTeachName(tv)
-		if !enough {
-			tv.startBtn.Disable()
-		}
-	}
-	tv.nameIn.OnSubmitted = func(string) { learnNow() }
-	tv.nameIn.onEsc = giveUp
-	tv.nameIn.OnChanged(tv.nameIn.Text)
-	tv.ask = dialog.NewCustomWithoutButtons("Learn from decisions", form, i.win)
-	tv.ask.SetButtons([]fyne.CanvasObject{cancel, tv.startBtn})
-	i.trackDialog(tv.ask, learnNow, giveUp)
-	tv.ask.Show()
-	i.win.Canvas().Focus(tv.nameIn)
-	i.refreshLock()
+	i.askModelName(tv, modelAsk{title: "Learn from decisions", name: "station-line", sourceHead: "Decided strips",
+		source: trail, start: "Learn", allowed: enough,
+		about: "Learning reads each decided strip's archived copy, checked against the trail, and learns " +
+			"what a defect on this line looks like. It reports how it does on strips it was not learned on; nothing is " +
+			"saved until you say so."})
 }

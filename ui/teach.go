@@ -89,20 +89,39 @@ func (i *Inspector) askTeachName(folder string) {
 			res, err := i.opts.Teach(ctx, folder, name, progress)
 			return res, nil, err
 		}}
+	where := widget.NewLabel(folder)
+	where.Wrapping = fyne.TextWrapBreak
+	about := fmt.Sprintf("Teaching reads every image in the folder and its subfolders: at least %d "+
+		"defect-free strips of this line, all of one size. A fifth of them is held out to test the model. "+
+		"It takes a few seconds to a minute; nothing is saved until you say so.", teach.MinGoodStrips)
+	i.askModelName(tv, modelAsk{title: "Teach good steel", name: teach.DefaultName(folder), sourceHead: "Good strips",
+		source: where, about: about, start: "Teach", allowed: true})
+}
+
+// modelAsk is what the dialog before teaching or learning says.
+type modelAsk struct {
+	title, name, sourceHead string
+	source                  fyne.CanvasObject
+	about, start            string
+	// allowed is false when what there is to learn from is too little:
+	// the start button stays disabled.
+	allowed bool
+}
+
+// askModelName shows the dialog that names the model before teaching or
+// learning: where it learns from, the name with its hint, and the
+// buttons (Enter starts, Esc gives up).
+func (i *Inspector) askModelName(tv *teachView, a modelAsk) {
 	i.teach = tv
 	tv.nameIn = newDialogEntry(false, false)
-	tv.nameIn.SetText(teach.DefaultName(folder))
+	tv.nameIn.SetText(a.name)
 	tv.nameHint = widget.NewLabel("")
 	tv.nameHint.Wrapping = fyne.TextWrapWord
 	tv.nameHint.Importance = widget.LowImportance
-	where := widget.NewLabel(folder)
-	where.Wrapping = fyne.TextWrapBreak
-	about := widget.NewLabel(fmt.Sprintf("Teaching reads every image in the folder and its subfolders: at least %d "+
-		"defect-free strips of this line, all of one size. A fifth of them is held out to test the model. "+
-		"It takes a few seconds to a minute; nothing is saved until you say so.", teach.MinGoodStrips))
+	about := widget.NewLabel(a.about)
 	about.Wrapping = fyne.TextWrapWord
 	form := container.New(&fixedWidth{width: 560}, container.NewVBox(
-		widget.NewLabelWithStyle("Good strips", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), where,
+		widget.NewLabelWithStyle(a.sourceHead, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), a.source,
 		widget.NewLabelWithStyle("Model name", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), tv.nameIn,
 		tv.nameHint, about))
 	giveUp := func() {
@@ -111,20 +130,25 @@ func (i *Inspector) askTeachName(folder string) {
 		i.refreshLock()
 	}
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), giveUp)
-	teachNow := func() {
+	startNow := func() {
 		if !tv.startBtn.Disabled() {
 			i.startTeach(tv)
 		}
 	}
-	tv.startBtn = widget.NewButtonWithIcon("Teach", theme.ConfirmIcon(), teachNow)
+	tv.startBtn = widget.NewButtonWithIcon(a.start, theme.ConfirmIcon(), startNow)
 	tv.startBtn.Importance = widget.HighImportance
-	tv.nameIn.OnChanged = func(string) { i.checkTeachName(tv) }
-	tv.nameIn.OnSubmitted = func(string) { teachNow() }
+	tv.nameIn.OnChanged = func(string) {
+		i.checkTeachName(tv)
+		if !a.allowed {
+			tv.startBtn.Disable()
+		}
+	}
+	tv.nameIn.OnSubmitted = func(string) { startNow() }
 	tv.nameIn.onEsc = giveUp
-	i.checkTeachName(tv)
-	tv.ask = dialog.NewCustomWithoutButtons("Teach good steel", form, i.win)
+	tv.nameIn.OnChanged(tv.nameIn.Text)
+	tv.ask = dialog.NewCustomWithoutButtons(a.title, form, i.win)
 	tv.ask.SetButtons([]fyne.CanvasObject{cancel, tv.startBtn})
-	i.trackDialog(tv.ask, teachNow, giveUp)
+	i.trackDialog(tv.ask, startNow, giveUp)
 	tv.ask.Show()
 	i.win.Canvas().Focus(tv.nameIn)
 	i.refreshLock()
