@@ -101,6 +101,7 @@ func init() {
 		"familiarity": {"fit a model's familiarity statistics (what its training strips look like) and limit", runFamiliarity},
 		"teach":       {"teach an anomaly model the good steel of one line, from defect-free strips", runTeach},
 		"learn":       {"learn a station model from labelled strips of the line (masks, PASS/REJECT folders, good strips)", runLearn},
+		"drift":       {"the trail's signs of drift for a shift (unfamiliar, overridden, review shares) and whether to learn again", runDrift},
 		"history":     {"export the audit trail of inspections as CSV or JSONL, or verify its hash chain", runHistory},
 		"report":      {"summarise the plant's inspections in the central database by station and shift", runReport},
 		"users":       {"manage the station's named users: add, list, passwd, disable, enable", runUsers},
@@ -130,6 +131,7 @@ usage:
                                                        archive and drop the central months past retention
   steelinspect learn --labelled DIR [--labelled DIR2 …] [--good DIR] [--out FILE]
                                                        learn a station model from the line's labelled strips
+  steelinspect drift [--since 12h] [--db F]           signs of drift; says when learning again is suggested
   steelinspect watch DIR [--settle 1s]                 hot folder: score new strips, move to PASS/REVIEW/REJECT
   steelinspect bench [--n 60] [--compare-python]      ms per strip, stage by stage
   steelinspect familiarity --model M --fit DIR --limit-on DIR

@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -59,5 +62,38 @@ func TestLearnThenScanWithTheLearnedModel(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "line3.bank")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestDriftCommandSaysWhenToLearnAgain: steelinspect drift reads the
+// trail's last shift and names the signs past their limits.
+func TestDriftCommandSaysWhenToLearnAgain(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "trail.db")
+	store, err := audit.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range 10 {
+		in := audit.Inspection{Source: "scan", Path: fmt.Sprintf("%d.png", k), SHA256: fmt.Sprintf("%064x", k), ModelName: "m",
+			ModelVersion: "1", AutoDecision: "PASS"}
+		if k < 3 {
+			in.AutoDecision, in.CautionKinds = "REVIEW", "unfamiliar"
+		}
+		if _, err := store.Add(context.Background(), in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	store.Close()
+	code, stdout, stderr := run(t, "drift", "--db", db)
+	if code != 0 || !strings.Contains(stdout, "10 strips: 3 unfamiliar (30 %)") ||
+		!strings.Contains(stdout, "re-learn suggested: 30 % of the strips unfamiliar") {
+		t.Errorf("drift: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = run(t, "drift", "--db", db, "--unfamiliar", "0.5", "--review", "0.5")
+	if code != 0 || !strings.Contains(stdout, "no sign of drift past its limit") {
+		t.Errorf("drift with higher limits: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := run(t, "drift", "--db", db, "--review", "2"); code != 2 {
+		t.Errorf("a limit of 2: exit %d", code)
 	}
 }

@@ -1,0 +1,100 @@
+package learn
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"steelinspect/audit"
+	"steelinspect/inference"
+)
+
+// The station watches its own signs of drift (the seed's "retraining
+// triggers"): the share of strips unlike anything the model knows, the
+// share of automatic decisions a person overrode, and the share sent to
+// review. When one passes the limit the supervisor set, learning again is
+// suggested, with the figures that say why.
+
+// DriftLimits are the shares above which learning again is suggested; 0
+// turns a sign off.
+type DriftLimits struct {
+	Unfamiliar, Overridden, Review float64
+}
+
+// DefaultDriftLimits suit a station whose model knows its line: one strip
+// in ten unfamiliar, one automatic decision in twenty overridden, or
+// three strips in ten sent to review is unusual.
+var DefaultDriftLimits = DriftLimits{Unfamiliar: 0.10, Overridden: 0.05, Review: 0.30}
+
+// Drift is what the trail says about one period.
+type Drift struct {
+	Since, Until time.Time
+	Strips       int
+	// Unfamiliar counts strips the model did not recognise; Automatic the
+	// strips decided PASS or REJECT automatically, Overridden those of
+	// them a person changed; Reviewed the strips sent to review.
+	Unfamiliar, Automatic, Overridden, Reviewed int
+	// Suggest says why learning again is suggested ("" when it is not).
+	Suggest string
+}
+
+// share is n of d, 0 for none.
+func share(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return float64(n) / float64(d)
+}
+
+// MeasureDrift reads the trail's strips of [since, until) and measures
+// the signs of drift against limits.
+func MeasureDrift(ctx context.Context, store *audit.Store, since, until time.Time, limits DriftLimits) (Drift, error) {
+	d := Drift{Since: since, Until: until}
+	err := store.EachInspection(ctx, audit.Query{Since: since, Until: until}, func(in *audit.Inspection) error {
+		d.Strips++
+		if strings.Contains(in.CautionKinds, string(inference.CautionUnfamiliar)) {
+			d.Unfamiliar++
+		}
+		switch in.AutoDecision {
+		case inference.Review.String():
+			d.Reviewed++
+		case inference.Pass.String(), inference.Reject.String():
+			d.Automatic++
+			if in.OperatorDecision != "" && in.OperatorDecision != in.AutoDecision {
+				d.Overridden++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return d, err
+	}
+	d.Suggest = d.suggest(limits)
+	return d, nil
+}
+
+// suggest names each sign past its limit, in plain words.
+func (d Drift) suggest(l DriftLimits) string {
+	var why []string
+	if u := share(d.Unfamiliar, d.Strips); l.Unfamiliar > 0 && u > l.Unfamiliar {
+		why = append(why, fmt.Sprintf("%.0f %% of the strips unfamiliar", 100*u))
+	}
+	if o := share(d.Overridden, d.Automatic); l.Overridden > 0 && o > l.Overridden {
+		why = append(why, fmt.Sprintf("%.0f %% of automatic decisions overridden", 100*o))
+	}
+	if r := share(d.Reviewed, d.Strips); l.Review > 0 && r > l.Review {
+		why = append(why, fmt.Sprintf("%.0f %% of the strips sent to review", 100*r))
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return "re-learn suggested: " + strings.Join(why, ", ")
+}
+
+// Summary is the period's signs in one line.
+func (d Drift) Summary() string {
+	return fmt.Sprintf("%d strips: %d unfamiliar (%.0f %%), %d of %d automatic decisions overridden (%.0f %%), %d sent to review (%.0f %%)",
+		d.Strips, d.Unfamiliar, 100*share(d.Unfamiliar, d.Strips), d.Overridden, d.Automatic, 100*share(d.Overridden, d.Automatic),
+		d.Reviewed, 100*share(d.Reviewed, d.Strips))
+}
