@@ -116,5 +116,8 @@ func printLearnReport(w io.Writer, res *learn.Result, path string) {
 	if r.TooFew != "" {
 		fmt.Fprintf(w, "WARNING: %s\n", r.TooFew)
 	}
+	if r.Capped != "" {
+		fmt.Fprintln(w, r.Capped)
+	}
 	fmt.Fprintf(w, "saved %s (with %s and %s)\n", path, m.File, m.Anomaly.Bank.File)
 }

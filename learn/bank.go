@@ -41,11 +41,10 @@ func bankOf(ctx context.Context, strips []featured, halfA bool) ([][]float32, er
 		if s.Defective || inHalfA(s.sha) != halfA {
 			continue
 		}
-		g := s.grid
 		rng := rngFor(s.sha)
-		n := g.Rows * g.Cols
+		n := s.grid.cells()
 		for _, i := range rng.Perm(n)[:min(bankCellsPerStrip, n)] {
-			pool = append(pool, g.Values[i*g.Dim:(i+1)*g.Dim])
+			pool = append(pool, s.grid.feature(i))
 		}
 	}
 	return teach.Coreset(ctx, pool, min(learnBankRows, len(pool)), nil)
@@ -127,7 +126,7 @@ func measureDistances(ctx context.Context, strips []featured, opts Options, cach
 // distancesOf reads a strip's cell distances from the cache under key, or
 // measures them with e (a bank engine) and keeps them.
 func distancesOf(ctx context.Context, s *featured, e *inference.Engine, cache featureCache, key string) ([]float32, error) {
-	if g := cache.load(key); g != nil && g.Cols == s.grid.Cols && g.Rows == s.grid.Rows {
+	if g := cache.load(key); g != nil && g.Cols == s.grid.cols && g.Rows == s.grid.rows {
 		return g.Values, nil
 	}
 	d, err := decodeFile(s.Path)

@@ -126,23 +126,50 @@ func decodeGrid(data []byte) (*inference.CellGrid, error) {
 type featured struct {
 	Example
 	sha  string
-	grid *inference.CellGrid
+	grid *halfGrid
 	dist []float32
 }
+
+// halfGrid is a strip's cell features kept in half precision, as the
+// cache keeps them: a 1600×256 strip holds 400 KiB, not 800.
+type halfGrid struct {
+	cell, cols, rows, dim int
+	bits                  []uint16
+}
+
+func toHalf(g *inference.CellGrid) *halfGrid {
+	h := &halfGrid{cell: g.Cell, cols: g.Cols, rows: g.Rows, dim: g.Dim, bits: make([]uint16, len(g.Values))}
+	for i, v := range g.Values {
+		h.bits[i] = float16.Fromfloat32(v).Bits()
+	}
+	return h
+}
+
+// cells is the number of cells.
+func (h *halfGrid) cells() int { return h.cols * h.rows }
+
+// appendFeature appends cell i's feature to out.
+func (h *halfGrid) appendFeature(out []float32, i int) []float32 {
+	for _, b := range h.bits[i*h.dim : (i+1)*h.dim] {
+		out = append(out, float16.Frombits(b).Float32())
+	}
+	return out
+}
+
+// feature is cell i's feature (a fresh slice).
+func (h *halfGrid) feature(i int) []float32 { return h.appendFeature(make([]float32, 0, h.dim), i) }
 
 // rowDim is the length of row: the feature, and the distance when known.
 func (s *featured) rowDim() int {
 	if s.dist != nil {
-		return s.grid.Dim + 1
+		return s.grid.dim + 1
 	}
-	return s.grid.Dim
+	return s.grid.dim
 }
 
 // row is what the head sees of cell i (a fresh slice).
 func (s *featured) row(i int) []float32 {
-	g := s.grid
-	out := make([]float32, 0, s.rowDim())
-	out = append(out, g.Values[i*g.Dim:(i+1)*g.Dim]...)
+	out := s.grid.appendFeature(make([]float32, 0, s.rowDim()), i)
 	if s.dist != nil {
 		out = append(out, s.dist[i])
 	}
@@ -165,7 +192,7 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 		}
 		sha := inference.SHA256Hex(data)
 		if g := cache.load(sha); g != nil {
-			out = append(out, featured{Example: x, sha: sha, grid: g})
+			out = append(out, featured{Example: x, sha: sha, grid: toHalf(g)})
 			cached++
 			continue
 		}
@@ -188,9 +215,8 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 		}
 		// half precision, as the cache keeps them: a strip learns the same
 		// whether its features were just computed or read back
-		halfPrecision(g.Values)
 		_ = cache.store(sha, g)
-		out = append(out, featured{Example: x, sha: sha, grid: g})
+		out = append(out, featured{Example: x, sha: sha, grid: toHalf(g)})
 	}
 	return out, skipped, cached, nil
 }

@@ -84,6 +84,11 @@ const (
 	minClassCells = 20
 )
 
+// maxStrips bounds the strips one run learns from, and with it the memory
+// their features take (400 KiB a 1600×256 strip): past it, an even sample
+// chosen by hash is used, and the report says so.
+var maxStrips = 4000
+
 // poolings are the patch rules learning chooses from.
 var poolings = []struct {
 	pool string
@@ -117,8 +122,10 @@ type Report struct {
 	ReviewShare                   float64
 	StripAUC, PatchAUC            float64 // NaN when not measurable
 	PatchAUCWhy                   string
-	// TooFew says when the labels are too few to trust the figures.
+	// TooFew says when the labels are too few to trust the figures;
+	// Capped when more strips were found than one run takes (maxStrips).
 	TooFew   string
+	Capped   string
 	Strips   []StripScore
 	Duration time.Duration
 }
@@ -294,7 +301,18 @@ func readAll(opts Options, rep *Report) ([]Example, error) {
 		}
 	}
 	rep.Found = len(out)
+	if len(out) > maxStrips {
+		slices.SortFunc(out, func(a, b Example) int { return cmp.Compare(sampleKey(a.Path), sampleKey(b.Path)) })
+		out = out[:maxStrips]
+		rep.Capped = fmt.Sprintf("%d strips found; learning used %d of them, chosen by hash, to bound its memory", rep.Found, maxStrips)
+	}
 	return out, nil
+}
+
+// sampleKey orders strips for the sample maxStrips keeps.
+func sampleKey(path string) uint64 {
+	h := sha256.Sum256([]byte("sample\x00" + path))
+	return binary.BigEndian.Uint64(h[:8])
 }
 
 // oneSize keeps the strips of the commonest size; the others are named.
@@ -324,7 +342,7 @@ func oneSize(strips []featured, rep *Report) []featured {
 
 // size is a strip's size on the cell grid.
 func size(s featured) image.Point {
-	return image.Pt(s.grid.Cols*s.grid.Cell, s.grid.Rows*s.grid.Cell)
+	return image.Pt(s.grid.cols*s.grid.cell, s.grid.rows*s.grid.cell)
 }
 
 // countKinds counts the strips of each kind and refuses labels of one
@@ -369,12 +387,12 @@ func (g geometry) patches() ([]image.Rectangle, [][4]int) {
 
 // cellLabel is a cell's label from a strip's merged mask: 1 defective, 0
 // defect-free, -1 left out.
-func cellLabel(m *evaluate.Mask, g *inference.CellGrid, r, c int) int {
+func cellLabel(m *evaluate.Mask, cell, r, c int) int {
 	if m == nil {
 		return 0
 	}
-	x0, y0 := c*g.Cell, r*g.Cell
-	x1, y1 := min(x0+g.Cell, m.Width), min(y0+g.Cell, m.Height)
+	x0, y0 := c*cell, r*cell
+	x1, y1 := min(x0+cell, m.Width), min(y0+cell, m.Height)
 	if x1 <= x0 || y1 <= y0 {
 		return -1
 	}
@@ -408,13 +426,13 @@ func cellsOf(s featured, set *cellSet, prev *linear, q quota) {
 	if s.CellsKnown() {
 		m := s.merged()
 		var neg, pos []int
-		for r := range g.Rows {
-			for c := range g.Cols {
-				switch cellLabel(m, g, r, c) {
+		for r := range g.rows {
+			for c := range g.cols {
+				switch cellLabel(m, g.cell, r, c) {
 				case 0:
-					neg = append(neg, r*g.Cols+c)
+					neg = append(neg, r*g.cols+c)
 				case 1:
-					pos = append(pos, r*g.Cols+c)
+					pos = append(pos, r*g.cols+c)
 				}
 			}
 		}
@@ -440,7 +458,7 @@ func cellsOf(s featured, set *cellSet, prev *linear, q quota) {
 		}
 		return
 	}
-	all := make([]int, g.Rows*g.Cols)
+	all := make([]int, g.cells())
 	for i := range all {
 		all[i] = i
 	}
@@ -484,10 +502,9 @@ func fitOn(strips []featured) (linear, int, int, error) {
 		// no masks at all: start from whole defective strips against clean ones
 		for _, s := range strips {
 			if s.Defective && !s.CellsKnown() {
-				g := s.grid
 				rng := rngFor(s.sha)
 				for range q.neg {
-					set.add(s.row(rng.IntN(g.Rows*g.Cols)), true, 1)
+					set.add(s.row(rng.IntN(s.grid.cells())), true, 1)
 				}
 			}
 		}
@@ -565,7 +582,7 @@ func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep 
 			for p, pl := range poolings {
 				worst := math.Inf(-1)
 				for j := range rects {
-					v := float64(poolPatch(logits, s.grid.Cols, pcells[j], pl.pool, pl.k))
+					v := float64(poolPatch(logits, s.grid.cols, pcells[j], pl.pool, pl.k))
 					worst = math.Max(worst, v)
 					if s.CellsKnown() {
 						o.patch[p] = append(o.patch[p], float32(v))
@@ -583,7 +600,7 @@ func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep 
 }
 
 func cellLogits(h linear, s featured) []float32 {
-	out := make([]float32, s.grid.Rows*s.grid.Cols)
+	out := make([]float32, s.grid.cells())
 	for i := range out {
 		out[i] = float32(h.logit(s.row(i)))
 	}

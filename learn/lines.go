@@ -26,6 +26,9 @@ func (r *Report) Lines() []string {
 	if r.TooFew != "" {
 		lines = append(lines, "Caution: "+r.TooFew+".")
 	}
+	if r.Capped != "" {
+		lines = append(lines, r.Capped+".")
+	}
 	if n := len(r.Skipped); n > 0 {
 		var names []string
 		for k, s := range r.Skipped {

@@ -35,7 +35,7 @@ type classHead struct {
 // fitClasses fits one-against-the-rest heads over the defective cells of
 // masked strips, labelled by the class covering most of each cell.
 func fitClasses(strips []featured) []classHead {
-	dim := strips[0].grid.Dim
+	dim := strips[0].grid.dim
 	var cells []classCell
 	count := map[int]int{}
 	for _, s := range strips {
@@ -88,19 +88,19 @@ func classCells(s featured) []classCell {
 	g := s.grid
 	m := s.merged()
 	var picked []classCell
-	for r := range g.Rows {
-		for c := range g.Cols {
-			if cellLabel(m, g, r, c) != 1 {
+	for r := range g.rows {
+		for c := range g.cols {
+			if cellLabel(m, g.cell, r, c) != 1 {
 				continue
 			}
 			best, bestN := 0, 0
-			x0, y0 := c*g.Cell, r*g.Cell
+			x0, y0 := c*g.cell, r*g.cell
 			for class, cm := range s.Masks {
-				if n := cm.Count(x0, y0, min(x0+g.Cell, cm.Width), min(y0+g.Cell, cm.Height)); n > bestN {
+				if n := cm.Count(x0, y0, min(x0+g.cell, cm.Width), min(y0+g.cell, cm.Height)); n > bestN {
 					best, bestN = class, n
 				}
 			}
-			picked = append(picked, classCell{g.Feature(r, c), best})
+			picked = append(picked, classCell{g.feature(r*g.cols + c), best})
 		}
 	}
 	rng := rngFor(s.sha)
@@ -115,7 +115,7 @@ func classCells(s featured) []classCell {
 func buildManifest(base *inference.Manifest, head linear, classes []classHead, strips []featured, bank [][]float32, tp, tr float64, opts Options, rep *Report) (*inference.Manifest, [][]float32) {
 	m := *base
 	m.Name, m.File, m.Version = opts.Name, opts.Name+".onnx", "1.0.0"
-	dim := strips[0].grid.Dim
+	dim := strips[0].grid.dim
 	h := &inference.CellHead{Weights: head.W[:dim], Bias: head.B, Pool: rep.Pool, TopK: rep.TopK}
 	if len(head.W) > dim {
 		h.DistanceWeight = head.W[dim]
