@@ -25,6 +25,7 @@ func runLearn(args []string, env Env) error {
 	good := fs.String("good", "", "`folder` of defect-free strips of the line, added as defect-free")
 	name := fs.String("name", "", "model `name` (default station-<first labelled folder>)")
 	out := fs.String("out", "", "manifest `file` to write (default NAME.manifest.json in the current folder); NAME.onnx and NAME.bank go beside it")
+	head := fs.String("head", learn.HeadLinear, "the cell head: linear (logistic) or mlp (one hidden layer of 16 units; slower to learn)")
 	folds := fs.Int("folds", learn.DefaultFolds, "out-of-fold `splits` the figures and thresholds are measured on")
 	missed := fs.Float64("max-missed", 0, "`share` of defective strips the thresholds may auto-pass, out of fold (0: none; at most 0.1)")
 	falseRejects := fs.Float64("max-false-rejects", 0, "`share` of defect-free strips the thresholds may auto-reject, out of fold (0: none; at most 0.1)")
@@ -36,7 +37,7 @@ func runLearn(args []string, env Env) error {
 		return err
 	}
 	opts := learn.Options{Labelled: labelled, Good: *good, Name: *name, Folds: *folds, CacheDir: *cache,
-		MissedShare: *missed, FalseRejectShare: *falseRejects,
+		MissedShare: *missed, FalseRejectShare: *falseRejects, Head: *head,
 		Engine: inference.EngineOptions{LibraryPath: *ortLib}}
 	trail, err := trailSource(*fromTrail, *db, *since)
 	if err != nil {

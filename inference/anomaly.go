@@ -379,7 +379,7 @@ func (e *Engine) scoreAnomaly(ctx context.Context, imgs []image.Image, sink cell
 		if head != nil {
 			// a station model scores its cells with the learned head
 			// instead of their distance to the bank
-			head.cellLogits(outs[1], dist, rows*cols, e.headBuf[:rows*cols])
+			head.cellLogits(outs[1], dist, rows*cols, e.headBuf[:rows*cols], e.hiddenBuf)
 			dist = e.headBuf[:rows*cols]
 		}
 		// the band's cells inside the image, into the cell map
@@ -539,6 +539,7 @@ func (e *Engine) prepareAnomaly(m *Manifest, ins, outs []ort.InputOutputInfo) er
 	e.outBufs = [][]float32{make([]float32, cells), make([]float32, dim*cells)}
 	if m.Anomaly.Head != nil {
 		e.headBuf = make([]float32, cells)
+		e.hiddenBuf = make([]float32, cells)
 		e.poolBuf = make([]float32, 0, (in.PatchSize/in.Cell)*(in.PatchSize/in.Cell))
 	}
 	e.bank, err = newAnomalyBank(m.bank, b.Rows, b.Dim)

@@ -86,15 +86,16 @@ type Engine struct {
 	// bank is an anomaly model's memory bank, fed with every run.
 	bank *anomalyBank
 
-	mu      sync.Mutex
-	session *ort.DynamicAdvancedSession
-	buf     []float32                    // maxBatch patches of model input
-	outBufs [][]float32                  // one buffer per model output
-	headBuf []float32                    // a station model's cell logits of one band
-	poolBuf []float32                    // one patch's cell logits, for pooling
-	inputs  map[int]*ort.Tensor[float32] // views of buf, one per batch size
-	outputs map[int][]*ort.Tensor[float32]
-	runs    atomic.Int64
+	mu        sync.Mutex
+	session   *ort.DynamicAdvancedSession
+	buf       []float32                    // maxBatch patches of model input
+	outBufs   [][]float32                  // one buffer per model output
+	headBuf   []float32                    // a station model's cell logits of one band
+	poolBuf   []float32                    // one patch's cell logits, for pooling
+	hiddenBuf []float32                    // a hidden unit's sums over one band's cells
+	inputs    map[int]*ort.Tensor[float32] // views of buf, one per batch size
+	outputs   map[int][]*ort.Tensor[float32]
+	runs      atomic.Int64
 }
 
 // scored is what one scoring call gives per image: the patch rectangles,

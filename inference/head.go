@@ -33,6 +33,13 @@ type CellHead struct {
 	// DistanceWeight weighs the cell's distance to the model's good-steel
 	// bank, from the same backbone run, into its logit.
 	DistanceWeight float64 `json:"distance_weight,omitempty"`
+	// Hidden, when present, makes the head a small network instead:
+	// unit j is relu(Hidden[j]·[feature, distance] + HiddenBias[j]), and
+	// the logit is Output·units + Bias (Weights and DistanceWeight are
+	// then unused).
+	Hidden     [][]float64 `json:"hidden,omitempty"`
+	HiddenBias []float64   `json:"hidden_bias,omitempty"`
+	Output     []float64   `json:"output,omitempty"`
 	// Pool says how a patch's cells make its score; TopK is k for
 	// PoolTopK.
 	Pool string `json:"pool"`
@@ -51,7 +58,9 @@ func (h *CellHead) validate(dim int, bad problem) {
 	finite := func(v []float64) bool {
 		return !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) })
 	}
-	if len(h.Weights) != dim {
+	if len(h.Hidden) > 0 {
+		h.validateHidden(dim, bad, finite)
+	} else if len(h.Weights) != dim {
 		bad("anomaly.head has %d weights, the bank's features have %d values", len(h.Weights), dim)
 	}
 	if !finite(h.Weights) || !finite([]float64{h.Bias, h.DistanceWeight}) {
@@ -77,16 +86,70 @@ func (h *CellHead) validate(dim int, bad problem) {
 	}
 }
 
+// maxHidden bounds a head's hidden units, so a manifest cannot make the
+// engine's per-cell work unbounded.
+const maxHidden = 256
+
+func (h *CellHead) validateHidden(dim int, bad problem, finite func([]float64) bool) {
+	if len(h.Hidden) > maxHidden || len(h.HiddenBias) != len(h.Hidden) || len(h.Output) != len(h.Hidden) {
+		bad("anomaly.head has %d hidden units (at most %d) with %d biases and %d output weights",
+			len(h.Hidden), maxHidden, len(h.HiddenBias), len(h.Output))
+		return
+	}
+	for j, w := range h.Hidden {
+		if len(w) != dim+1 || !finite(w) {
+			bad("anomaly.head.hidden[%d] must hold %d finite values (the feature and the distance)", j, dim+1)
+			return
+		}
+	}
+	if !finite(h.HiddenBias) || !finite(h.Output) {
+		bad("anomaly.head's hidden biases and output weights must be finite")
+	}
+}
+
 // cellLogits writes into out the head's logit of each of the band's
 // rows×cols cells, from feats (D planes of rows×cols values) and dist
 // (each cell's distance to the bank).
-func (h *CellHead) cellLogits(feats, dist []float32, plane int, out []float32) {
+func (h *CellHead) cellLogits(feats, dist []float32, plane int, out, scratch []float32) {
+	if len(h.Hidden) > 0 {
+		h.hiddenLogits(feats, dist, plane, out, scratch)
+		return
+	}
 	for p := range plane {
 		s := h.Bias + h.DistanceWeight*float64(dist[p])
 		for d, w := range h.Weights {
 			s += w * float64(feats[d*plane+p])
 		}
 		out[p] = float32(s)
+	}
+}
+
+// hiddenLogits is cellLogits for a head with a hidden layer: each unit is
+// summed plane by plane, so the inner loop runs over contiguous cells.
+func (h *CellHead) hiddenLogits(feats, dist []float32, plane int, out, acc []float32) {
+	acc = acc[:plane]
+	for p := range out[:plane] {
+		out[p] = float32(h.Bias)
+	}
+	for j, w := range h.Hidden {
+		b := float32(h.HiddenBias[j])
+		for p := range acc {
+			acc[p] = b
+		}
+		dim := len(w) - 1
+		for d := range dim {
+			wd := float32(w[d])
+			col := feats[d*plane : (d+1)*plane]
+			for p, v := range col {
+				acc[p] += wd * v
+			}
+		}
+		wdist, o := float32(w[dim]), float32(h.Output[j])
+		for p, a := range acc {
+			if a += wdist * dist[p]; a > 0 {
+				out[p] += o * a
+			}
+		}
 	}
 }
 
@@ -143,8 +206,12 @@ func (m *Manifest) IsLearned() bool { return m.Anomaly != nil && m.Anomaly.Head 
 
 // Describe is a short line for logs and reports.
 func (h *CellHead) Describe() string {
-	if h.Pool == PoolTopK {
-		return fmt.Sprintf("cell head over %d features, patch = mean of its %d highest cells", len(h.Weights), h.TopK)
+	what := fmt.Sprintf("cell head over %d features", len(h.Weights))
+	if len(h.Hidden) > 0 {
+		what = fmt.Sprintf("cell network of %d hidden units over %d features and the distance", len(h.Hidden), len(h.Weights))
 	}
-	return fmt.Sprintf("cell head over %d features, patch = its highest cell", len(h.Weights))
+	if h.Pool == PoolTopK {
+		return fmt.Sprintf("%s, patch = mean of its %d highest cells", what, h.TopK)
+	}
+	return what + ", patch = its highest cell"
 }

@@ -45,6 +45,8 @@ type Options struct {
 	Name string
 	// Folds is the number of out-of-fold splits (0: DefaultFolds).
 	Folds int
+	// Head is HeadLinear (the default) or HeadMLP.
+	Head string
 	// MissedShare and FalseRejectShare are the shares of defective strips
 	// the thresholds may auto-pass and of defect-free strips they may
 	// auto-reject, out of fold (0: none). Label noise on a large set (a
@@ -182,13 +184,13 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 	}
 	geo := geometry{cell: base.Input.Cell, patch: base.Input.PatchSize, stride: base.Input.Stride, w: rep.Width, h: rep.Height}
 
-	oof, err := outOfFold(ctx, strips, geo, opts.Folds, &rep, func(done, total int) { prog("Measuring out of fold", done, total) })
+	oof, err := outOfFold(ctx, strips, geo, opts, &rep, func(done, total int) { prog("Measuring out of fold", done, total) })
 	if err != nil {
 		return nil, err
 	}
 	choosePooling(oof, strips, opts.budget(), &rep)
 	prog("Learning the head on every strip", 0, 1)
-	head, classes, err := fitHead(strips, geo, &rep)
+	head, classes, err := fitHead(strips, opts.Head, &rep)
 	if err != nil {
 		return nil, err
 	}
@@ -218,6 +220,8 @@ func CheckOptions(o Options) error {
 		return fmt.Errorf("folds %d must be 2..20", o.Folds)
 	case !(o.MissedShare >= 0 && o.MissedShare <= 0.1) || !(o.FalseRejectShare >= 0 && o.FalseRejectShare <= 0.1):
 		return fmt.Errorf("the shares of wrong automatic decisions allowed must be between 0 and 0.1 (10 %%)")
+	case o.Head != "" && o.Head != HeadLinear && o.Head != HeadMLP:
+		return fmt.Errorf("head %q must be %s or %s", o.Head, HeadLinear, HeadMLP)
 	case o.Name != "" && teach.SafeName(o.Name) != o.Name:
 		return fmt.Errorf("model name %q: use letters, digits, '-', '_' and '.' only", o.Name)
 	}
@@ -491,7 +495,7 @@ func highest(idx []int, feature func(int) []float32, head *linear, n int) []int 
 // fitOn learns a head on strips: cells with known labels first, then, when
 // strips known only at strip level are among them, a second round with
 // their highest cells as defective.
-func fitOn(strips []featured) (linear, int, int, error) {
+func fitOn(strips []featured, kind string) (cellScorer, int, int, error) {
 	dim := strips[0].rowDim()
 	set := &cellSet{dim: dim}
 	q := quotaFor(len(strips))
@@ -517,9 +521,27 @@ func fitOn(strips []featured) (linear, int, int, error) {
 	for _, s := range strips {
 		cellsOf(s, round2, &head, q)
 	}
+	if kind == HeadMLP {
+		m, err := fitMLP(round2)
+		return m, round2.n(), countTrue(round2.Y), err
+	}
 	head, err = fitLogistic(round2)
 	return head, round2.n(), countTrue(round2.Y), err
 }
+
+// cellScorer is a head as learning uses it: a cell's logit from its row.
+type cellScorer interface {
+	logit(row []float32) float64
+	// cellHead is the head as the manifest holds it, for features of dim
+	// values.
+	cellHead(dim int) *inference.CellHead
+}
+
+// Heads Options.Head chooses from.
+const (
+	HeadLinear = "linear"
+	HeadMLP    = "mlp"
+)
 
 func countTrue(v []bool) int {
 	n := 0
@@ -546,8 +568,8 @@ type oofScores struct {
 }
 
 // outOfFold scores every strip with a head learned without its fold.
-func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep *Report, prog func(done, total int)) (*oofScores, error) {
-	k = min(k, rep.Defective, rep.Clean)
+func outOfFold(ctx context.Context, strips []featured, geo geometry, opts Options, rep *Report, prog func(done, total int)) (*oofScores, error) {
+	k := min(opts.Folds, rep.Defective, rep.Clean)
 	k = max(k, 2)
 	rep.Folds = k
 	o := &oofScores{strip: make([][]float64, len(poolings)), patch: make([][]float32, len(poolings)), fold: make([]int, len(strips))}
@@ -569,7 +591,7 @@ func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep 
 				train = append(train, s)
 			}
 		}
-		head, _, _, err := fitOn(train)
+		head, _, _, err := fitOn(train, opts.Head)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d of %d: %w (the fold left too few labelled cells of one kind)", f+1, k, err)
 		}
@@ -599,7 +621,7 @@ func outOfFold(ctx context.Context, strips []featured, geo geometry, k int, rep 
 	return o, nil
 }
 
-func cellLogits(h linear, s featured) []float32 {
+func cellLogits(h cellScorer, s featured) []float32 {
 	out := make([]float32, s.grid.cells())
 	for i := range out {
 		out[i] = float32(h.logit(s.row(i)))

@@ -440,3 +440,75 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 		t.Errorf("the altered archive copy was not named: %v", r.Skipped)
 	}
 }
+
+// TestNetworkHeadScoresAsLearned: with Head "mlp" the saved model carries
+// a hidden layer, and the engine's patch probabilities are the network's,
+// pooled and mapped, from the same backbone run.
+func TestNetworkHeadScoresAsLearned(t *testing.T) {
+	dir := t.TempDir()
+	imgs := filepath.Join(dir, "train_images")
+	if err := os.MkdirAll(imgs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bad := copyStrips(t, imgs, true, 5)
+	copyStrips(t, imgs, false, 6)
+	labels, _ := evaluate.ReadLabelsFile(filepath.Join(heldoutDir, "train.csv"))
+	csv := "ImageId,ClassId,EncodedPixels\n"
+	for _, id := range bad {
+		s := labels.Strips[id]
+		for _, c := range s.ClassIDs() {
+			csv += fmt.Sprintf("%s,%d,%s\n", id, c, s.RLE[c])
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "train.csv"), []byte(csv), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := learn.Learn(context.Background(), learn.Options{Labelled: []string{dir}, CacheDir: "-", Folds: 2, Head: learn.HeadMLP, Name: "net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.Manifest.Anomaly.Head
+	if len(h.Hidden) != 16 || len(h.Hidden[0]) != len(h.Weights)+1 || !strings.Contains(h.Describe(), "16 hidden units") {
+		t.Fatalf("head has %d hidden units of %d weights", len(h.Hidden), len(h.Hidden[0]))
+	}
+	path, err := res.Save(filepath.Join(dir, "net.manifest.json"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := inference.OpenModel(path, inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	strip := filepath.Join(imgs, bad[0])
+	a, err := e.AnalyzeFile(context.Background(), strip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := inference.DecodeImage(mustRead(t, strip), 0)
+	g, err := e.CellGridOf(context.Background(), d.Image)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range a.Patches {
+		var cells []float32
+		for r := p.Y / g.Cell; r < (p.Y+p.H)/g.Cell; r++ {
+			for c := p.X / g.Cell; c < (p.X+p.W)/g.Cell; c++ {
+				f := g.Feature(r, c)
+				s := h.Bias
+				for j, w := range h.Hidden {
+					u := h.HiddenBias[j] + w[len(f)]*float64(g.Distances[r*g.Cols+c])
+					for k, v := range f {
+						u += w[k] * float64(v)
+					}
+					s += h.Output[j] * math.Max(u, 0)
+				}
+				cells = append(cells, float32(s))
+			}
+		}
+		want := res.Manifest.Anomaly.Mapping.Probability(float64(inference.PoolCells(h.Pool, h.TopK, cells)))
+		if math.Abs(float64(p.Probability-want)) > 1e-3 {
+			t.Fatalf("patch at x=%d: engine %.5f, network %.5f", p.X, p.Probability, want)
+		}
+	}
+}

@@ -13,10 +13,10 @@ import (
 
 // fitHead learns the final head on every strip, and a head per defect
 // class when the masks carry two classes or more with enough cells.
-func fitHead(strips []featured, _ geometry, rep *Report) (linear, []classHead, error) {
-	head, n, pos, err := fitOn(strips)
+func fitHead(strips []featured, kind string, rep *Report) (cellScorer, []classHead, error) {
+	head, n, pos, err := fitOn(strips, kind)
 	if err != nil {
-		return linear{}, nil, err
+		return nil, nil, err
 	}
 	rep.TrainCells, rep.DefectCells = n, pos
 	classes := fitClasses(strips)
@@ -112,14 +112,12 @@ func classCells(s featured) []classCell {
 // the head, its pooling and the mapping that puts the raw thresholds on
 // the model's default ones. The bank is
 // bank A of measureDistances, whose distances the head weighs.
-func buildManifest(base *inference.Manifest, head linear, classes []classHead, strips []featured, bank [][]float32, tp, tr float64, opts Options, rep *Report) (*inference.Manifest, [][]float32) {
+func buildManifest(base *inference.Manifest, head cellScorer, classes []classHead, strips []featured, bank [][]float32, tp, tr float64, opts Options, rep *Report) (*inference.Manifest, [][]float32) {
 	m := *base
 	m.Name, m.File, m.Version = opts.Name, opts.Name+".onnx", "1.0.0"
 	dim := strips[0].grid.dim
-	h := &inference.CellHead{Weights: head.W[:dim], Bias: head.B, Pool: rep.Pool, TopK: rep.TopK}
-	if len(head.W) > dim {
-		h.DistanceWeight = head.W[dim]
-	}
+	h := head.cellHead(dim)
+	h.Pool, h.TopK = rep.Pool, rep.TopK
 	if bank == nil {
 		// the head weighs no distance: a one-row bank keeps the search cheap
 		bank = [][]float32{make([]float32, dim)}
@@ -142,6 +140,27 @@ func buildManifest(base *inference.Manifest, head linear, classes []classHead, s
 		Head: h,
 	}
 	return &m, bank
+}
+
+// cellHead writes the network as the manifest holds it.
+func (m *mlp) cellHead(dim int) *inference.CellHead {
+	h := &inference.CellHead{Weights: make([]float64, dim), Bias: m.B, HiddenBias: m.B1, Output: m.Out}
+	for _, w := range m.W {
+		if len(w) == dim { // no distance was measured: it weighs nothing
+			w = append(w, 0)
+		}
+		h.Hidden = append(h.Hidden, w)
+	}
+	return h
+}
+
+// cellHead writes the logistic head as the manifest holds it.
+func (l linear) cellHead(dim int) *inference.CellHead {
+	h := &inference.CellHead{Weights: l.W[:dim], Bias: l.B}
+	if len(l.W) > dim {
+		h.DistanceWeight = l.W[dim]
+	}
+	return h
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }
