@@ -290,6 +290,42 @@ type Token struct {
 // maxTokenFile bounds a token file.
 const maxTokenFile = 64 << 10
 
+// ownerOnly refuses a token file that others than its owner can read.
+func ownerOnly(f *os.File, path string) error {
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("token file: %w", err)
+	}
+	if perm := st.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Errorf("token file %s can be read by others than its owner (mode %04o): its tokens would let anyone on the station call the API; chmod 600 it", path, perm)
+	}
+	return nil
+}
+
+// parseTokenLine reads one "ROLE TOKEN" or bare "TOKEN" line.
+func parseTokenLine(line string) (Token, error) {
+	words := strings.Fields(line)
+	t := Token{Role: RoleOperator}
+	switch len(words) {
+	case 1:
+		t.Secret = words[0]
+	case 2:
+		t.Role, t.Secret = strings.ToLower(words[0]), words[1]
+	default:
+		return t, errors.New("want \"ROLE TOKEN\" or \"TOKEN\"")
+	}
+	if t.Role != RoleOperator && t.Role != RoleSupervisor && t.Role != RoleAdmin {
+		return t, fmt.Errorf("role %q is not operator, supervisor or admin", words[0])
+	}
+	if k := len([]rune(t.Secret)); k < MinTokenLength {
+		return t, fmt.Errorf("a token of %d characters is too easy to guess; use at least %d random ones", k, MinTokenLength)
+	}
+	return t, nil
+}
+
+// MinTokenLength is the shortest token a token file may hold.
+const MinTokenLength = 16
+
 // ReadTokenFile reads the bearer tokens from path: one per line, each
 // "ROLE TOKEN" (operator, supervisor or admin) or a bare TOKEN (an
 // operator's); blank lines and lines starting with # are skipped. A file
@@ -301,6 +337,9 @@ func ReadTokenFile(path string) ([]Token, error) {
 		return nil, fmt.Errorf("token file: %w", err)
 	}
 	defer f.Close()
+	if err := ownerOnly(f, path); err != nil {
+		return nil, err
+	}
 	raw, err := io.ReadAll(io.LimitReader(f, maxTokenFile+1))
 	if err != nil {
 		return nil, fmt.Errorf("token file: %w", err)
@@ -315,18 +354,9 @@ func ReadTokenFile(path string) ([]Token, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		words := strings.Fields(line)
-		t := Token{Role: RoleOperator}
-		switch len(words) {
-		case 1:
-			t.Secret = words[0]
-		case 2:
-			t.Role, t.Secret = strings.ToLower(words[0]), words[1]
-		default:
-			return nil, fmt.Errorf("token file %s, line %d: want \"ROLE TOKEN\" or \"TOKEN\"", path, n+1)
-		}
-		if t.Role != RoleOperator && t.Role != RoleSupervisor && t.Role != RoleAdmin {
-			return nil, fmt.Errorf("token file %s, line %d: role %q is not operator, supervisor or admin", path, n+1, words[0])
+		t, err := parseTokenLine(line)
+		if err != nil {
+			return nil, fmt.Errorf("token file %s, line %d: %w", path, n+1, err)
 		}
 		if seen[t.Secret] {
 			return nil, fmt.Errorf("token file %s, line %d: the same token twice", path, n+1)

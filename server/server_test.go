@@ -454,18 +454,31 @@ func TestReadTokenFile(t *testing.T) {
 		}
 		return p
 	}
-	if tok, err := ReadTokenFile(write("ok", "  abc123\n")); err != nil || len(tok) != 1 || tok[0] != (Token{"abc123", RoleOperator}) {
-		t.Errorf("got %v, %v; want abc123 as an operator's", tok, err)
+	const op, sup, adm = "op-0123456789abcdef", "sup-0123456789abcdef", "adm-0123456789abcdef"
+	if tok, err := ReadTokenFile(write("ok", "  "+op+"\n")); err != nil || len(tok) != 1 || tok[0] != (Token{op, RoleOperator}) {
+		t.Errorf("got %v, %v; want %s as an operator's", tok, err, op)
 	}
-	toks, err := ReadTokenFile(write("roles", "# the line's tokens\noperator op-1\n\nSupervisor sup-2\nadmin adm-3\n"))
-	if err != nil || fmt.Sprint(toks) != "[{op-1 operator} {sup-2 supervisor} {adm-3 admin}]" {
+	toks, err := ReadTokenFile(write("roles", "# the line's tokens\noperator "+op+"\n\nSupervisor "+sup+"\nadmin "+adm+"\n"))
+	if err != nil || fmt.Sprint(toks) != "[{"+op+" operator} {"+sup+" supervisor} {"+adm+" admin}]" {
 		t.Errorf("roles: %v, %v", toks, err)
 	}
 	for name, content := range map[string]string{"empty": "", "blank": " \n\t\n", "three words": "abc def ghi\n",
-		"unknown role": "boss tok\n", "same token twice": "a\nsupervisor a\n", "comments only": "# none\n"} {
+		"unknown role": "boss " + op + "\n", "same token twice": op + "\nsupervisor " + op + "\n", "comments only": "# none\n"} {
 		if _, err := ReadTokenFile(write(name, content)); err == nil {
 			t.Errorf("%s token file accepted", name)
 		}
+	}
+	// a short token, or a file others can read, is refused with its reason
+	// (issue 30: a 0644 file and a 5-character token were accepted)
+	if _, err := ReadTokenFile(write("short", "supervisor abcde\n")); err == nil || !strings.Contains(err.Error(), "a token of 5 characters is too easy to guess") {
+		t.Errorf("a 5-character token: %v", err)
+	}
+	open := write("open", op+"\n")
+	if err := os.Chmod(open, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadTokenFile(open); err == nil || !strings.Contains(err.Error(), "can be read by others than its owner (mode 0644)") {
+		t.Errorf("a 0644 token file: %v", err)
 	}
 	if _, err := ReadTokenFile(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing token file accepted")
