@@ -46,7 +46,7 @@ func runTeach(args []string, env Env) error {
 		return err
 	}
 	if !*quiet {
-		opts.Progress = progressPrinter(env.Stderr)
+		opts.Progress = progressPrinterFor("teach", env.Stderr)
 	}
 	res, path, err := makeAndSave("teaching", func(ctx context.Context) (*teach.Result, error) { return teach.Teach(ctx, opts) }, target, *force)
 	if err != nil {
@@ -89,11 +89,8 @@ func makeAndSave(what string, build func(context.Context) (*teach.Result, error)
 	return res, path, err
 }
 
-// progressPrinter prints teach's progress: one line per stage change and
-// every few seconds.
-func progressPrinter(w io.Writer) func(teach.Progress) { return progressPrinterFor("teach", w) }
-
-// progressPrinterFor prints a command's progress lines.
+// progressPrinterFor prints a command's (teach's, learn's) progress: one
+// line per stage change and every few seconds.
 func progressPrinterFor(command string, w io.Writer) func(teach.Progress) {
 	var stage string
 	var last time.Time

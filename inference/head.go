@@ -53,7 +53,7 @@ type CellHead struct {
 	ClassBias    []float64   `json:"class_bias,omitempty"`
 }
 
-// validateHead adds the problems of a head to bad.
+// validate adds the problems of a head to bad.
 func (h *CellHead) validate(dim int, bad problem) {
 	finite := func(v []float64) bool {
 		return !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) })
@@ -179,9 +179,10 @@ func cmpDesc(a, b float32) int {
 
 // PoolCells is how a head with pool and k turns a patch's cell logits
 // into its score, for learning to choose the rule on held-out strips.
+// cells may be reordered.
 func PoolCells(pool string, k int, cells []float32) float32 {
 	h := CellHead{Pool: pool, TopK: k}
-	return h.poolPatch(slices.Clone(cells))
+	return h.poolPatch(cells)
 }
 
 // classOf is the most likely class of a cell feature (as a column of

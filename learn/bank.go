@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 
 	"steelinspect/inference"
+	"steelinspect/models"
 	"steelinspect/teach"
 )
 
@@ -71,7 +72,7 @@ func bankEngine(ctx context.Context, strips []featured, halfA bool, opts inferen
 	if err != nil {
 		return nil, nil, err
 	}
-	base, onnx := backbone()
+	base, onnx := models.AnomalyBackbone()
 	e, _, err := teach.OpenWithBank(base, onnx, bank, inference.ScoreMapping{Scale: 1}, opts)
 	return bank, e, err
 }

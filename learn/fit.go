@@ -54,13 +54,7 @@ func fitLogistic(s *cellSet) (linear, error) {
 	if err != nil {
 		return linear{}, err
 	}
-	mean, std := standardise(s)
-	z := make([]float64, n*dim)
-	for i := range n {
-		for d := range dim {
-			z[i*dim+d] = (float64(s.X[i*dim+d]) - mean[d]) / std[d]
-		}
-	}
+	z, mean, std := standardised(s)
 	// each worker sums the loss and gradient of its share of the rows
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/2048))
 	parts := make([][]float64, workers)
@@ -173,6 +167,20 @@ func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []
 		}
 	}
 	return loss
+}
+
+// standardised returns s's rows standardised (row after row, float64)
+// with each feature's mean and standard deviation.
+func standardised(s *cellSet) (z, mean, std []float64) {
+	n, dim := s.n(), s.dim
+	mean, std = standardise(s)
+	z = make([]float64, n*dim)
+	for i := range n {
+		for d := range dim {
+			z[i*dim+d] = (float64(s.X[i*dim+d]) - mean[d]) / std[d]
+		}
+	}
+	return z, mean, std
 }
 
 // standardise returns each feature's weighted mean and standard deviation

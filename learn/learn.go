@@ -67,8 +67,8 @@ const (
 	// TrustEach is how many strips of each kind the figures need before
 	// they are worth trusting.
 	TrustEach = 30
-	// minEach is the fewest strips of each kind learning accepts.
-	minEach = 2
+	// MinEach is the fewest strips of each kind learning accepts.
+	MinEach = 2
 	// a cell is defective when this share of its pixels is in a mask, and
 	// defect-free when none is; cells between are left out
 	cellDefectShare = 0.25
@@ -156,7 +156,7 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, onnx := backbone()
+	base, onnx := models.AnomalyBackbone()
 	e, _, err := teach.OpenWithBank(base, onnx, [][]float32{make([]float32, models.AnomalyBackboneDim)},
 		inference.ScoreMapping{Scale: 1}, opts.Engine)
 	if err != nil {
@@ -205,9 +205,6 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 	}
 	return &Result{Result: teach.Result{Manifest: m, ONNX: onnx, Bank: bankData}, Learned: rep}, nil
 }
-
-// backbone is the frozen backbone every station model is built on.
-func backbone() (*inference.Manifest, []byte) { return models.AnomalyBackbone() }
 
 func (o Options) budget() budget { return budget{o.MissedShare, o.FalseRejectShare} }
 
@@ -363,9 +360,9 @@ func countKinds(strips []featured, rep *Report) error {
 			rep.Masked++
 		}
 	}
-	if rep.Defective < minEach || rep.Clean < minEach {
+	if rep.Defective < MinEach || rep.Clean < MinEach {
 		return fmt.Errorf("the labels hold %d defective and %d defect-free usable strips: learning needs both kinds, at least %d of each (about %d of each to trust the figures)",
-			rep.Defective, rep.Clean, minEach, TrustEach)
+			rep.Defective, rep.Clean, MinEach, TrustEach)
 	}
 	if rep.Defective < TrustEach || rep.Clean < TrustEach {
 		rep.TooFew = fmt.Sprintf("too few labels to trust these figures: %d defective and %d defect-free strips; about %d of each are needed",

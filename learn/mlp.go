@@ -99,13 +99,7 @@ func fitMLP(s *cellSet) (*mlp, error) {
 	if err != nil {
 		return nil, err
 	}
-	mean, std := standardise(s)
-	z := make([]float64, n*dim)
-	for i := range n {
-		for d := range dim {
-			z[i*dim+d] = (float64(s.X[i*dim+d]) - mean[d]) / std[d]
-		}
-	}
+	z, mean, std := standardised(s)
 	rng := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
 	h := mlpHidden
 	// parameters, flat: W1 [h*dim], b1 [h], out [h], b [1]

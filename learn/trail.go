@@ -55,9 +55,9 @@ func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, Trai
 	var skipped []Skipped
 	seen := map[string]bool{}
 	err = store.EachInspection(ctx, q, func(in *audit.Inspection) error {
-		d := in.OperatorDecision
-		if d != inference.Pass.String() && d != inference.Reject.String() {
-			return nil // no person decided it
+		d, ok := personDecided(in)
+		if !ok {
+			return nil
 		}
 		counts.Decided[d]++
 		if seen[in.SHA256] {
@@ -87,14 +87,20 @@ func Decided(ctx context.Context, store *audit.Store) (map[string]int, error) {
 	out := map[string]int{}
 	seen := map[string]bool{}
 	err := store.EachInspection(ctx, audit.Query{}, func(in *audit.Inspection) error {
-		d := in.OperatorDecision
-		if (d == inference.Pass.String() || d == inference.Reject.String()) && !seen[in.SHA256] {
+		if d, ok := personDecided(in); ok && !seen[in.SHA256] {
 			seen[in.SHA256] = true
 			out[d]++
 		}
 		return nil
 	})
 	return out, err
+}
+
+// personDecided is the decision a person made or confirmed on in (the
+// decision in force, PASS or REJECT); false when nobody did.
+func personDecided(in *audit.Inspection) (string, bool) {
+	d := in.OperatorDecision
+	return d, d == inference.Pass.String() || d == inference.Reject.String()
 }
 
 // pixelsOf finds a decided strip's pixels: its archived copy, or the file
@@ -127,11 +133,11 @@ func pixelsOf(in *audit.Inspection) (string, string) {
 // trailTooFew says how many more decided strips the trail needs.
 func trailTooFew(c TrailCounts) error {
 	p, r := c.Usable[inference.Pass.String()], c.Usable[inference.Reject.String()]
-	if p >= minEach && r >= minEach {
+	if p >= MinEach && r >= MinEach {
 		return nil
 	}
 	return fmt.Errorf("the trail holds %d strips a person decided PASS and %d decided REJECT with their pixels (%d and %d decided in all); "+
 		"learning needs at least %d of each: %d more PASS and %d more REJECT (about %d of each to trust the figures)",
-		p, r, c.Decided[inference.Pass.String()], c.Decided[inference.Reject.String()], minEach,
-		max(0, minEach-p), max(0, minEach-r), TrustEach)
+		p, r, c.Decided[inference.Pass.String()], c.Decided[inference.Reject.String()], MinEach,
+		max(0, MinEach-p), max(0, MinEach-r), TrustEach)
 }

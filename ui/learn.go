@@ -5,19 +5,14 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/learn"
 )
 
 // "Learn from decisions…": the station learns its line from every strip a
 // person decided (package learn, through Options.Learn). It shares the
 // teach flow: the name asked for, learning in the background with progress
 // and Cancel, then the report with Save and use or Discard.
-
-// learnMinEach is the fewest decided strips of each kind learning takes,
-// and learnTrustEach how many make its figures worth trusting.
-const (
-	learnMinEach   = 2
-	learnTrustEach = 30
-)
 
 // canLearn says whether the window offers "Learn from decisions…".
 func (i *Inspector) canLearn() bool {
@@ -56,11 +51,11 @@ func decidedText(n map[string]int) (string, bool) {
 	text := fmt.Sprintf("The audit trail holds %d strips a person passed and %d a person rejected "+
 		"(a REVIEW decided with P or R, or an override). Automatic decisions nobody confirmed are not used.", pass, reject)
 	switch {
-	case pass < learnMinEach || reject < learnMinEach:
+	case pass < learn.MinEach || reject < learn.MinEach:
 		return text + fmt.Sprintf(" Learning needs at least %d of each: %d more passed and %d more rejected.",
-			learnMinEach, max(0, learnMinEach-pass), max(0, learnMinEach-reject)), false
-	case pass < learnTrustEach || reject < learnTrustEach:
-		return text + fmt.Sprintf(" With fewer than %d of each, the figures it reports are too few to trust.", learnTrustEach), true
+			learn.MinEach, max(0, learn.MinEach-pass), max(0, learn.MinEach-reject)), false
+	case pass < learn.TrustEach || reject < learn.TrustEach:
+		return text + fmt.Sprintf(" With fewer than %d of each, the figures it reports are too few to trust.", learn.TrustEach), true
 	}
 	return text, true
 }
