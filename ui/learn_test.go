@@ -128,6 +128,10 @@ func TestLearnFromDecisionsSaveAndUse(t *testing.T) {
 	if m := h.ins.models.manifest; m.Name != "line-3-learned" || !m.IsLearned() {
 		t.Fatalf("model in use %q after Save and use", m.Name)
 	}
+	// the model panel says what it was learned from, not "taught on good strips"
+	if d := h.ins.models.desc.Text; !strings.Contains(d, "Learned from 8 labelled strips of decisions in "+store.Path()) || strings.Contains(d, "Taught on") {
+		t.Errorf("model panel says %q", d)
+	}
 	ch := modelChanges(t, store)
 	if len(ch) != 1 || !strings.HasPrefix(ch[0].NewValue, "line-3-learned ") {
 		t.Fatalf("switch to the learned model not recorded: %+v", ch)

@@ -134,6 +134,9 @@ func (p *modelPanel) refresh() {
 		short = append(short, passesNothingText)
 	}
 	switch {
+	case m.IsLearned():
+		// a station model learned from labels, not taught on good strips
+		short = append(short, fmt.Sprintf("Learned from %d labelled strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
 	case m.Anomaly != nil:
 		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
 	case m.Provenance.RealSteel != "":
