@@ -436,26 +436,40 @@ func (s *Store) AddPurge(ctx context.Context, path string, bytes int64, reason s
 // LatestSettings is each setting's newest recorded value (setting →
 // new_value): what the trail says is in force.
 func (s *Store) LatestSettings(ctx context.Context) (map[string]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT setting, new_value FROM setting_changes
-		WHERE id IN (SELECT MAX(id) FROM setting_changes GROUP BY setting)`)
+	changes, err := s.LatestSettingChanges(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("settings: %s", explain(err))
+		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var k, v string
-		if err := rows.Scan(&k, &v); err != nil {
-			return nil, err
-		}
-		out[k] = v
+	out := make(map[string]string, len(changes))
+	for k, c := range changes {
+		out[k] = c.NewValue
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// LatestSettingChanges is each setting's newest recorded change: its
+// value in force, who set it and when.
+func (s *Store) LatestSettingChanges(ctx context.Context) (map[string]SettingChange, error) {
+	changes, err := s.settingChanges(ctx, `WHERE id IN (SELECT MAX(id) FROM setting_changes GROUP BY setting)`)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]SettingChange, len(changes))
+	for _, c := range changes {
+		out[c.Setting] = c
+	}
+	return out, nil
 }
 
 // SettingChanges lists every recorded change, oldest first.
 func (s *Store) SettingChanges(ctx context.Context) ([]SettingChange, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, changed_at, changed_by, setting, old_value, new_value FROM setting_changes ORDER BY id`)
+	return s.settingChanges(ctx, "")
+}
+
+// settingChanges lists the changes where (an SQL WHERE clause, or ""
+// for all), oldest first.
+func (s *Store) settingChanges(ctx context.Context, where string) ([]SettingChange, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, changed_at, changed_by, setting, old_value, new_value FROM setting_changes `+where+` ORDER BY id`)
 	if err != nil {
 		return nil, fmt.Errorf("setting changes: %s", explain(err))
 	}

@@ -86,6 +86,14 @@ const (
 // station with users (an admin's choice, made on the command line).
 const SettingOperatorFreeText = "operator_free_text"
 
+// The recorded settings that change decisions: the thresholds in force
+// (each as "0.40") and the model in use.
+const (
+	SettingPassThreshold   = "pass_threshold"
+	SettingRejectThreshold = "reject_threshold"
+	SettingModel           = "model"
+)
+
 // ErrWrongPassword is a sign-in refused for its name or password (which
 // one is not said).
 var ErrWrongPassword = errors.New("unknown user or wrong password")

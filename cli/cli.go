@@ -105,6 +105,7 @@ func init() {
 		"history":     {"export the audit trail of inspections as CSV or JSONL, or verify its hash chain", runHistory},
 		"report":      {"summarise the plant's inspections in the central database by station and shift", runReport},
 		"users":       {"manage the station's named users: add, list, passwd, disable, enable", runUsers},
+		"settings":    {"show the thresholds in force, or change them as a supervisor (recorded in the trail)", runSettings},
 		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
 		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
 		"help":        {"show this help", runHelp},
@@ -142,6 +143,9 @@ usage:
                                                        the plant's counts by station and shift, rates, overrides
   steelinspect users add NAME --role admin [--password-file F]
                                                        named users: add, list, passwd, disable, enable
+  steelinspect settings show [--db F]                 the thresholds in force, who set them and when
+  steelinspect settings set --pass P --reject R --user NAME [--password-file F]
+                                                       change them as a supervisor, recorded as the window's Unlock records
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

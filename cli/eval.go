@@ -151,6 +151,20 @@ func (f *thresholdFlags) register(fs *flag.FlagSet) {
 	fs.Var((*thresholdValue)(&f.reject), "reject", "auto-reject `threshold`: REJECT when the highest patch probability is above it (default: the model's, 0.65)")
 }
 
+// given says whether --pass or --reject was given.
+func (f *thresholdFlags) given() bool { return f.pass >= 0 || f.reject >= 0 }
+
+// over is base with the given flags applied.
+func (f *thresholdFlags) over(base inference.Thresholds) inference.Thresholds {
+	if f.pass >= 0 {
+		base.Pass = f.pass
+	}
+	if f.reject >= 0 {
+		base.Reject = f.reject
+	}
+	return base
+}
+
 // thresholdValue is a threshold flag read by inference.ParseThreshold (-1:
 // not given).
 type thresholdValue float64
@@ -200,13 +214,7 @@ func openEngine(common *commonFlags, thf *thresholdFlags) (*inference.Engine, in
 // resolve overrides the model's default thresholds with those given and
 // validates the result.
 func (f *thresholdFlags) resolve(m *inference.Manifest) (inference.Thresholds, error) {
-	th := m.DefaultThresholds
-	if f.pass >= 0 {
-		th.Pass = f.pass
-	}
-	if f.reject >= 0 {
-		th.Reject = f.reject
-	}
+	th := f.over(m.DefaultThresholds)
 	if err := th.Validate(); err != nil {
 		return th, fmt.Errorf("%w: %v", errUsage, err)
 	}

@@ -31,6 +31,8 @@ func runScan(args []string, env Env) error {
 	common.register(fs)
 	var thf thresholdFlags
 	thf.register(fs)
+	var sup supervisorFlags
+	sup.register(fs)
 	format := fs.String("format", "jsonl", "output `format`: jsonl or csv")
 	record := fs.Bool("audit", false, "record every scored strip in the audit database (see --db)")
 	var db dbFlag
@@ -41,7 +43,8 @@ func runScan(args []string, env Env) error {
 	af.register(fs)
 	lineWait := fs.Duration("line-wait", 30*time.Second, "with --mqtt or --central: how long to wait at the end for the broker or the central database to take every record (the rest stay queued in the audit trail)")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] PATH...")
+		fmt.Fprintln(env.Stderr, "usage: steelinspect scan [--model M] [--pass 0.40] [--reject 0.65] [--format jsonl|csv] [--audit [--user NAME --password-file F]] PATH...\n"+
+			"With --audit it decides with the thresholds in force in the trail (steelinspect settings show); --pass/--reject there need a supervisor's sign-in on a station with users.")
 		fs.PrintDefaults()
 	}
 	paths, err := parseInterspersed(fs, args)
@@ -69,11 +72,18 @@ func runScan(args []string, env Env) error {
 		}
 		defer store.Close()
 	}
-	e, th, err := openEngine(&common, &thf)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e, err := common.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	// with a trail, the thresholds in force in it, read once for the run
+	th, _, err := runThresholds(ctx, store, e.Manifest(), &thf, &sup, "scan")
+	if err != nil {
+		return err
+	}
 	model := e.Manifest().Identity()
 	pub, stopMQTT, err := mq.start(store, fixedState(model, th), env)
 	if err != nil {
@@ -86,8 +96,6 @@ func runScan(args []string, env Env) error {
 	}
 	defer stopCentral()
 	failed := 0
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	targets := expandPaths(paths)
 	var files []string
 	for _, t := range targets {

@@ -87,7 +87,7 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Audit: trail, Archive: arch, Tokens: tokens, QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Audit: trail, Archive: arch, Tokens: tokens, Thresholds: followInForce(store, e.Manifest()), QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,11 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), e.Manifest().DefaultThresholds), env)
+	inForce, err := station.ThresholdsInForce(context.Background(), store, e.Manifest().DefaultThresholds)
+	if err != nil {
+		return err
+	}
+	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), inForce.Thresholds), env)
 	if err != nil {
 		return err
 	}
@@ -113,8 +117,8 @@ func runServe(args []string, env Env) error {
 	if len(tokens) > 0 {
 		auth = fmt.Sprintf("%d bearer token(s); only a supervisor's may send thresholds", len(tokens))
 	}
-	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); Ctrl-C stops\n",
-		id.Name, id.Version, id.ShortHash(), ln.Addr(), auth)
+	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); thresholds %s; Ctrl-C stops\n",
+		id.Name, id.Version, id.ShortHash(), ln.Addr(), auth, inForce)
 	if !loopback && len(tokens) == 0 {
 		fmt.Fprintf(env.Stderr, "steelinspect serve: warning: %s is reachable from the network without authentication (--allow-remote)\n", *addr)
 	}

@@ -21,6 +21,8 @@ func runWatch(args []string, env Env) error {
 	db.register(fs)
 	var thf thresholdFlags
 	thf.register(fs)
+	var sup supervisorFlags
+	sup.register(fs)
 	settle := fs.Duration("settle", time.Second, "a file counts as completely written once unchanged this long")
 	incompleteWait := fs.Duration("incomplete-wait", hotfolder.DefaultIncompleteWait,
 		"a settled JPEG, PNG or BMP that visibly lacks its end is waited for this long after it last changed, then scored as truncated")
@@ -54,20 +56,25 @@ func runWatch(args []string, env Env) error {
 		}
 		defer store.Close()
 	}
-	e, th, err := openEngine(&common, &thf)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	e, err := common.open()
 	if err != nil {
 		return err
 	}
 	defer e.Close()
+	// the thresholds in force in the trail, read again for each strip, or the run's own
+	th, inForce, err := runThresholds(ctx, store, e.Manifest(), &thf, &sup, "watch")
+	if err != nil {
+		return err
+	}
 	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), th), env)
 	if err != nil {
 		return err
 	}
 	defer stopLine()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	enc := json.NewEncoder(env.Stdout)
-	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Archive: arch, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Archive: arch, Thresholds: th, InForce: inForce, Settle: *settle, IncompleteWait: *incompleteWait,
 		OnResult: func(r hotfolder.Result) {
 			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}
 			if r.Err != nil {
@@ -79,7 +86,19 @@ func runWatch(args []string, env Env) error {
 			}
 			enc.Encode(line)
 		}}
-	fmt.Fprintf(env.Stderr, "steelinspect watch: watching %s with %s %s (pass %.2f, reject %.2f); Ctrl+C stops\n",
-		rest[0], e.Manifest().Name, e.Manifest().Version, th.Pass, th.Reject)
+	fmt.Fprintf(env.Stderr, "steelinspect watch: watching %s with %s %s (pass %.2f, reject %.2f: %s); Ctrl+C stops\n",
+		rest[0], e.Manifest().Name, e.Manifest().Version, th.Pass, th.Reject, thresholdSource(inForce != nil, thf.given()))
 	return w.Run(ctx)
+}
+
+// thresholdSource says where a run's thresholds come from: following the
+// trail's in force, the run's own flags, or the model's defaults.
+func thresholdSource(following, own bool) string {
+	switch {
+	case following:
+		return "in force in the trail, followed as a supervisor changes them"
+	case own:
+		return "this run's own"
+	}
+	return "the model's defaults: no trail"
 }

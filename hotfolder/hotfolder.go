@@ -34,6 +34,11 @@ type Watcher struct {
 	Engine     Analyzer
 	Store      *audit.Store // may be nil: no audit trail
 	Thresholds inference.Thresholds
+	// InForce, when set, gives the thresholds in force for each strip (the
+	// trail's, which a supervisor may change while the folder is watched)
+	// in place of Thresholds. A strip whose thresholds cannot be read is
+	// left in place to be tried again.
+	InForce func(ctx context.Context) (inference.Thresholds, error)
 	// Archive, when set, keeps copies of the strips its policy asks for.
 	Archive *archive.Archive
 	// Settle is how long a file's size and time must stay unchanged before
@@ -130,7 +135,7 @@ func (w *Watcher) prepare() error {
 	if w.now == nil {
 		w.now = time.Now
 	}
-	if err := w.Thresholds.Validate(); err != nil {
+	if err := w.Thresholds.Validate(); err != nil && w.InForce == nil {
 		return err
 	}
 	for _, d := range outcomeDirs {
@@ -216,7 +221,14 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 			return res
 		}
 	}
-	r, err := station.Station{Store: w.Store, Archive: w.Archive}.Inspect(ctx, w.Engine, path, data, w.Thresholds, station.Source{Name: station.SourceWatch, Data: data})
+	th := w.Thresholds
+	if w.InForce != nil {
+		if th, err = w.InForce(ctx); err != nil {
+			res.Err = fmt.Errorf("%s: thresholds in force: %w (left in place to be tried again)", name, err)
+			return res
+		}
+	}
+	r, err := station.Station{Store: w.Store, Archive: w.Archive}.Inspect(ctx, w.Engine, path, data, th, station.Source{Name: station.SourceWatch, Data: data})
 	if err == nil && r.ArchiveErr != nil {
 		res.Warning = fmt.Sprintf("%s: %v", name, r.ArchiveErr)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 func strip(_ *testing.T, value uint8) []byte { return testimg.StripPNG(0, 1600, value) }
@@ -214,5 +215,36 @@ func TestUnfinishedJudgesEveryFormatsEnd(t *testing.T) {
 				t.Errorf("%s cut at %d of %d judged %q", c.name, cut, len(c.data), got)
 			}
 		}
+	}
+}
+
+// TestFollowsTheThresholdsInForce: with InForce, each strip is decided with
+// the thresholds in force when it arrives, so a supervisor's change made
+// while the folder is watched applies to the next strip (a strip scoring
+// 0.35 auto-passed at 0.40 goes to review at 0.30).
+func TestFollowsTheThresholdsInForce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	f.w.Thresholds = inference.Thresholds{} // unused: InForce decides
+	f.w.InForce = func(ctx context.Context) (inference.Thresholds, error) {
+		in, err := station.ThresholdsInForce(ctx, f.store, inference.DefaultThresholds)
+		return in.Thresholds, err
+	}
+	os.WriteFile(filepath.Join(f.w.Dir, "first.png"), strip(t, 90), 0o644) // every patch 90/255 = 0.35
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	old, _ := station.ThresholdsInForce(ctx, f.store, inference.DefaultThresholds)
+	if err := station.RecordThresholds(ctx, f.store, "sue", old, inference.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(f.w.Dir, "second.png"), strip(t, 90), 0o644)
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	if len(f.results) != 2 || f.results[0].Decision != "PASS" || f.results[1].Decision != "REVIEW" {
+		t.Fatalf("want PASS at the defaults, then REVIEW at the recorded 0.30: %+v", f.results)
+	}
+	rows, _ := f.store.History(ctx, audit.Query{})
+	if len(rows) != 2 || rows[1].PassThreshold != 0.30 || rows[1].RejectThreshold != 0.60 {
+		t.Errorf("the second record should carry the thresholds in force: %+v", rows)
 	}
 }

@@ -36,6 +36,42 @@ func (t Thresholds) Validate() error {
 	return nil
 }
 
+// The thresholds a station may be set to (the design's sliders):
+// Auto-Pass 0.20–0.50 and Auto-Reject 0.50–0.80, in steps of 0.01. A
+// model's own defaults may lie outside them; a setting may not.
+const (
+	StationPassMin, StationPassMax     = 0.20, 0.50
+	StationRejectMin, StationRejectMax = 0.50, 0.80
+	ThresholdStep                      = 0.01
+)
+
+// FitStation clamps both thresholds into the station's ranges, on the
+// 0.01 step, with pass below reject.
+func (t Thresholds) FitStation() Thresholds {
+	round := func(v float64) float64 { return math.Round(v*100) / 100 } // the 0.01 step, without float noise
+	t.Pass = round(math.Max(StationPassMin, math.Min(StationPassMax, t.Pass)))
+	t.Reject = round(math.Max(StationRejectMin, math.Min(StationRejectMax, t.Reject)))
+	if t.Pass >= t.Reject {
+		t.Pass = round(t.Reject - ThresholdStep)
+	}
+	return t
+}
+
+// ValidateStation is Validate with the station's ranges: the pair a
+// supervisor may set.
+func (t Thresholds) ValidateStation() error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	if t.Pass < StationPassMin || t.Pass > StationPassMax {
+		return fmt.Errorf("pass threshold %.2f is outside the station's range %.2f–%.2f", t.Pass, StationPassMin, StationPassMax)
+	}
+	if t.Reject < StationRejectMin || t.Reject > StationRejectMax {
+		return fmt.Errorf("reject threshold %.2f is outside the station's range %.2f–%.2f", t.Reject, StationRejectMin, StationRejectMax)
+	}
+	return nil
+}
+
 // Decision is the strip-level outcome.
 type Decision int
 

@@ -100,11 +100,12 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	var th inference.Thresholds
 	if herr == nil {
-		th, herr = s.thresholds(up.values)
+		th, herr = s.thresholds(r.Context(), up.values)
 	}
 	if herr == nil && len(up.values) > 0 && !mayChooseThresholds(roleOf(r)) {
+		inForce, _ := s.inForce(r.Context())
 		herr = refuse(http.StatusForbidden, "a request's own thresholds need a supervisor's token (serve --token-file with a line \"supervisor TOKEN\"); send none to be decided with the station's (pass %.2f, reject %.2f)",
-			s.engine.Manifest().DefaultThresholds.Pass, s.engine.Manifest().DefaultThresholds.Reject)
+			inForce.Pass, inForce.Reject)
 	}
 	var pixels int64
 	if herr == nil {
@@ -310,9 +311,22 @@ func uploadName(name string) string {
 	return name
 }
 
-// thresholds are the model's defaults with the request's values applied.
-func (s *Server) thresholds(values map[string]string) (inference.Thresholds, *httpError) {
-	th := s.engine.Manifest().DefaultThresholds
+// inForce are the station's thresholds in force (Config.Thresholds),
+// else the model's defaults.
+func (s *Server) inForce(ctx context.Context) (inference.Thresholds, error) {
+	if s.cfg.Thresholds == nil {
+		return s.engine.Manifest().DefaultThresholds, nil
+	}
+	return s.cfg.Thresholds(ctx)
+}
+
+// thresholds are the station's thresholds in force with the request's
+// values applied.
+func (s *Server) thresholds(ctx context.Context, values map[string]string) (inference.Thresholds, *httpError) {
+	th, err := s.inForce(ctx)
+	if err != nil {
+		return th, refuse(http.StatusInternalServerError, "cannot read the station's thresholds in force: %v", err)
+	}
 	for _, f := range []struct {
 		name string
 		dst  *float64

@@ -265,10 +265,12 @@ type modelInfo struct {
 	Model             inference.ModelIdentity `json:"model"`
 	Source            string                  `json:"source"`
 	DefaultThresholds inference.Thresholds    `json:"default_thresholds"`
-	Manifest          *inference.Manifest     `json:"manifest"`
-	Runtime           runtimeInfo             `json:"runtime"`
-	Limits            limitsInfo              `json:"limits"`
-	AppVersion        string                  `json:"app_version"`
+	// ThresholdsInForce are what a request without its own is decided with.
+	ThresholdsInForce inference.Thresholds `json:"thresholds_in_force"`
+	Manifest          *inference.Manifest  `json:"manifest"`
+	Runtime           runtimeInfo          `json:"runtime"`
+	Limits            limitsInfo           `json:"limits"`
+	AppVersion        string               `json:"app_version"`
 }
 
 type runtimeInfo struct {
@@ -287,7 +289,13 @@ type limitsInfo struct {
 func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 	m := s.engine.Manifest()
 	_, version, _ := inference.RuntimeInfo()
+	inForce, err := s.inForce(r.Context())
+	if err != nil {
+		s.writeError(w, r, http.StatusInternalServerError, "cannot read the station's thresholds in force: "+err.Error())
+		return
+	}
 	writeJSON(w, http.StatusOK, modelInfo{
+		ThresholdsInForce: inForce,
 		Model:             m.Identity(),
 		Source:            s.engine.Source(),
 		DefaultThresholds: m.DefaultThresholds,

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/internal/netaddr"
 )
 
 // Defaults for the zero values of Config.
@@ -69,6 +70,10 @@ type Config struct {
 	// request (pass_threshold, reject_threshold); others get 403 for them.
 	// Without tokens no request may send its own thresholds.
 	Tokens []Token
+	// Thresholds, when set, gives the station's thresholds in force for
+	// each request (the audit trail's, which a supervisor may change while
+	// the server runs); nil: the model's defaults.
+	Thresholds func(ctx context.Context) (inference.Thresholds, error)
 	// Token is one more token, an operator's.
 	Token string
 	// QueueSize bounds the requests waiting for the model; a request that
@@ -258,20 +263,8 @@ func (s *Server) Close() {
 }
 
 // IsLoopbackAddr reports whether a listen address (host:port) binds only
-// the loopback interface: a loopback IP or "localhost". An empty host binds
-// every interface. Other host names count as remote: the server resolves
-// nothing.
-func IsLoopbackAddr(addr string) (bool, error) {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false, fmt.Errorf("address %q is not host:port: %w", addr, err)
-	}
-	if strings.EqualFold(host, "localhost") {
-		return true, nil
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback(), nil
-}
+// the loopback interface (netaddr.IsLoopback, the rule --opcua shares).
+func IsLoopbackAddr(addr string) (bool, error) { return netaddr.IsLoopback(addr) }
 
 // Token roles. A supervisor (or admin) token may send its own thresholds
 // with a request; an operator token gets the station's.

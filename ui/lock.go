@@ -12,6 +12,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // defaultLockIdle is how long settings stay unlocked without a change:
@@ -220,10 +221,10 @@ func (i *Inspector) recordThresholds() {
 	old, cur := i.lock.settled, i.thresholds
 	i.lock.settled = cur
 	if old.Pass != cur.Pass {
-		i.recordSetting("pass_threshold", fmt.Sprintf("%.2f", old.Pass), fmt.Sprintf("%.2f", cur.Pass))
+		i.recordSetting(audit.SettingPassThreshold, station.FormatThreshold(old.Pass), station.FormatThreshold(cur.Pass))
 	}
 	if old.Reject != cur.Reject {
-		i.recordSetting("reject_threshold", fmt.Sprintf("%.2f", old.Reject), fmt.Sprintf("%.2f", cur.Reject))
+		i.recordSetting(audit.SettingRejectThreshold, station.FormatThreshold(old.Reject), station.FormatThreshold(cur.Reject))
 	}
 	if old != cur {
 		i.watch.restart()

@@ -3,17 +3,17 @@ package ui
 import (
 	"fmt"
 	"math"
-	"strconv"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
-// Slider ranges from the design: Auto-Pass 0.20–0.50, Auto-Reject
-// 0.50–0.80, in steps of 0.01.
+// Slider ranges: the station's (inference.StationPassMin …).
 const (
-	passMin, passMax     = 0.20, 0.50
-	rejectMin, rejectMax = 0.50, 0.80
-	thresholdStep        = 0.01
+	passMin, passMax     = inference.StationPassMin, inference.StationPassMax
+	rejectMin, rejectMax = inference.StationRejectMin, inference.StationRejectMax
+	thresholdStep        = inference.ThresholdStep
 )
 
 // Preference keys.
@@ -49,14 +49,7 @@ func (i *Inspector) modelDefaults() inference.Thresholds {
 
 // fitThresholds clamps both thresholds into their slider ranges and keeps
 // pass below reject.
-func fitThresholds(t inference.Thresholds) inference.Thresholds {
-	t.Pass = round2(clamp(t.Pass, passMin, passMax))
-	t.Reject = round2(clamp(t.Reject, rejectMin, rejectMax))
-	if t.Pass >= t.Reject {
-		t.Pass = round2(t.Reject - thresholdStep)
-	}
-	return t
-}
+func fitThresholds(t inference.Thresholds) inference.Thresholds { return t.FitStation() }
 
 // loadThresholds reads the thresholds saved by an earlier run, falling
 // back to the model's defaults.
@@ -82,23 +75,22 @@ func (i *Inspector) checkRecordedThresholds() {
 	if i.store == nil {
 		return
 	}
-	rec, err := i.store.LatestSettings(i.ctx)
+	rec, err := station.ThresholdsInForce(i.ctx, i.store, i.thresholds)
 	if err != nil {
 		i.showError("Cannot read the recorded settings", err.Error())
 		return
 	}
 	cur := i.thresholds
-	pass, perr := strconv.ParseFloat(rec["pass_threshold"], 64)
-	reject, rerr := strconv.ParseFloat(rec["reject_threshold"], 64)
-	if perr != nil || rerr != nil {
-		i.recordSettingBy("station (first start with this trail)", "pass_threshold", rec["pass_threshold"], fmt.Sprintf("%.2f", cur.Pass))
-		i.recordSettingBy("station (first start with this trail)", "reject_threshold", rec["reject_threshold"], fmt.Sprintf("%.2f", cur.Reject))
+	if !rec.Recorded {
+		who := "station (first start with this trail)"
+		i.recordSettingBy(who, audit.SettingPassThreshold, "", station.FormatThreshold(cur.Pass))
+		i.recordSettingBy(who, audit.SettingRejectThreshold, "", station.FormatThreshold(cur.Reject))
 		// the preferences file holds its copy of the recorded pair from now on, written
 		// here rather than by the toolkit's save at exit, which a busy machine can lose
 		i.saveThresholds()
 		return
 	}
-	want := fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
+	want := rec.Thresholds
 	if want == cur {
 		return
 	}
