@@ -46,6 +46,7 @@ var chainTables = []chainTable{
 	{"setting", "setting_changes", []string{"id", "changed_at", "changed_by", "setting", "old_value", "new_value"}, "changed_at"},
 	{"purge", "archive_purges", []string{"id", "purged_at", "path", "bytes", "reason"}, "purged_at"},
 	{"access", "access_events", []string{"id", "at", "user", "event", "detail"}, "at"},
+	{"user", "user_changes", []string{"id", "at", "changed_by", "name", "role", "hash_sha256", "disabled"}, "at"},
 }
 
 func tableOf(kind string) (chainTable, bool) {
@@ -344,6 +345,10 @@ type Verification struct {
 	// holds, rows changed or deleted after they were chained, rows that
 	// were never chained. Empty when the trail is intact.
 	Problems []string `json:"problems,omitempty"`
+	// Adopted says when rows written before the chain existed were
+	// adopted into it (vouched for from then on, not before); "" when
+	// the trail was chained from its start.
+	Adopted string `json:"adopted,omitempty"`
 }
 
 // maxProblems bounds the problems listed.
@@ -397,6 +402,25 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 	}
 	v := &Verification{}
 	checkLinks(entries, v)
+	chained, err := s.verifyRows(ctx, entries, v)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.verifyEnds(ctx, entries, v); err != nil {
+		return nil, err
+	}
+	if err := s.verifyUsers(ctx, v); err != nil {
+		return nil, err
+	}
+	if err := s.verifyAllChained(ctx, chained, v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// verifyRows checks every chained row against what was committed, and
+// returns the rows chained, by kind.
+func (s *Store) verifyRows(ctx context.Context, entries []ChainEntry, v *Verification) (map[string]map[int64]bool, error) {
 	chained := map[string]map[int64]bool{}
 	for _, e := range entries {
 		if chained[e.Kind] == nil {
@@ -423,16 +447,22 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 			v.problem("%s %d was changed after it was recorded (chain entry %d): %s", e.Kind, e.RowID, e.Seq, changedColumns(e.Payload, now))
 		}
 	}
+	return chained, nil
+}
+
+// verifyAllChained finds the rows of the chained tables that have no
+// entry: inserted outside the trail.
+func (s *Store) verifyAllChained(ctx context.Context, chained map[string]map[int64]bool, v *Verification) error {
 	for _, t := range chainTables {
 		rows, err := s.db.QueryContext(ctx, "SELECT id FROM "+t.table+" ORDER BY id")
 		if err != nil {
-			return nil, fmt.Errorf("verify: %s", explain(err))
+			return fmt.Errorf("verify: %s", explain(err))
 		}
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
-				return nil, err
+				return err
 			}
 			if !chained[t.kind][id] {
 				v.problem("%s %d was inserted outside the trail (no chain entry)", t.kind, id)
@@ -440,7 +470,105 @@ func (s *Store) Verify(ctx context.Context) (*Verification, error) {
 		}
 		rows.Close()
 	}
-	return v, nil
+	return nil
+}
+
+// verifyEnds checks the chain's start and end against what the trail
+// knows of them: a chain rebuilt after it was lost (recorded when it was
+// rebuilt), newest entries deleted (the chain's own counter, and the
+// delivery marks of the MQTT broker and the central database, went
+// further than its head).
+func (s *Store) verifyEnds(ctx context.Context, entries []ChainEntry, v *Verification) error {
+	var head int64
+	for _, e := range entries {
+		head = max(head, e.Seq)
+		if e.Kind != "access" {
+			continue
+		}
+		var ev struct{ At, Event, Detail string }
+		if json.Unmarshal([]byte(e.Payload), &ev) != nil {
+			continue // an unreadable payload is a problem already
+		}
+		switch ev.Event {
+		case EventChainRebuilt:
+			v.problem("the hash chain was lost and rebuilt on %s (chain entry %d): %s; the trail before it cannot be vouched for", ev.At, e.Seq, ev.Detail)
+		case EventChainAdopted:
+			v.Adopted = fmt.Sprintf("%s on %s", ev.Detail, ev.At)
+		}
+	}
+	var counter int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'chain'`).Scan(&counter)
+	if err != nil {
+		return fmt.Errorf("verify: %s", explain(err))
+	}
+	if counter > head {
+		v.problem("the newest chain entries %d to %d were deleted (the chain had reached entry %d, its head is now %d)", head+1, counter, counter, head)
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT sink, seq FROM delivery ORDER BY sink`)
+	if err != nil {
+		return fmt.Errorf("verify: %s", explain(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sink string
+		var seq int64
+		if err := rows.Scan(&sink, &seq); err != nil {
+			return err
+		}
+		if seq > head {
+			v.problem("%s took chain entries up to %d, past the chain's head %d: the newest entries were deleted", sink, seq, head)
+		}
+	}
+	return rows.Err()
+}
+
+// Head is the newest chain entry as SEQ:HASH ("0:" for an empty trail):
+// kept away from the station, it lets VerifyHead tell a chain cut short.
+func (s *Store) Head(ctx context.Context) (string, error) {
+	var seq int64
+	var hash string
+	err := s.db.QueryRowContext(ctx, `SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1`).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "0:", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("chain: %s", explain(err))
+	}
+	return fmt.Sprintf("%d:%s", seq, hash), nil
+}
+
+// ParseHead reads a head as Head writes it, SEQ:HASH.
+func ParseHead(head string) (int64, string, error) {
+	seqText, hash, ok := strings.Cut(strings.TrimSpace(head), ":")
+	seq, err := strconv.ParseInt(seqText, 10, 64)
+	if !ok || err != nil || seq < 0 || (seq > 0 && len(hash) != 64) {
+		return 0, "", fmt.Errorf("%q is not a chain head (SEQ:HASH, as history head prints it)", head)
+	}
+	return seq, hash, nil
+}
+
+// VerifyHead adds a problem to v when the chain no longer reaches head
+// (SEQ:HASH, kept from an earlier Head): its entry is gone or another. An
+// empty head checks nothing.
+func (s *Store) VerifyHead(ctx context.Context, v *Verification, head string) error {
+	if head == "" {
+		return nil // no head kept
+	}
+	seq, hash, err := ParseHead(head)
+	if err != nil || seq == 0 {
+		return err
+	}
+	var have string
+	err = s.db.QueryRowContext(ctx, `SELECT hash FROM chain WHERE seq = ?`, seq).Scan(&have)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		v.problem("the chain no longer reaches the head kept earlier (%d:%s…): entry %d is gone", seq, hash[:12], seq)
+	case err != nil:
+		return fmt.Errorf("chain: %s", explain(err))
+	case have != hash:
+		v.problem("the chain no longer reaches the head kept earlier (%d:%s…): entry %d is another (%s…)", seq, hash[:12], seq, have[:min(12, len(have))])
+	}
+	return nil
 }
 
 // changedColumns says which columns differ between two payloads, with

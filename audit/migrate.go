@@ -43,6 +43,9 @@ var migrations = []migration{
 	// first schema; with decisions but no chain; without users), brought
 	// to the shape of the release that introduced them.
 	{"baseline", baseline},
+	// 2: users and roles chained: every user's state, as of each change,
+	// in user_changes, the users in the trail adopted as its first rows.
+	{"users chained", chainUsers},
 }
 
 // newerSchemaError: the file's schema version is one this program does
@@ -138,9 +141,18 @@ func schemaVersion(ctx context.Context, q queryer) (int, error) {
 // creation adopts the rows already there. On a new file it creates the
 // tables.
 func baseline(ctx context.Context, tx *sql.Tx) error {
-	var hadChain int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'chain'`).Scan(&hadChain); err != nil {
+	hadChain, err := hasTable(ctx, tx, "chain")
+	if err != nil {
 		return err
+	}
+	// tables that came after the chain: a trail holding one had a chain
+	chainEra := false
+	for _, t := range []string{"delivery", "users", "access_events"} {
+		has, err := hasTable(ctx, tx, t)
+		if err != nil {
+			return err
+		}
+		chainEra = chainEra || has
 	}
 	if _, err := tx.ExecContext(ctx, schema+chainSchema+usersSchema); err != nil {
 		return err
@@ -148,7 +160,7 @@ func baseline(ctx context.Context, tx *sql.Tx) error {
 	if err := addMissingColumns(ctx, tx); err != nil {
 		return err
 	}
-	if hadChain > 0 {
+	if hadChain {
 		return nil
 	}
 	// Before the decisions table, a review was written into the
@@ -159,8 +171,28 @@ func baseline(ctx context.Context, tx *sql.Tx) error {
 		AND NOT EXISTS (SELECT 1 FROM decisions d WHERE d.inspection_id = i.id)`); err != nil {
 		return err
 	}
-	_, err := adoptUnchained(ctx, tx)
-	return err
+	n, err := adoptUnchained(ctx, tx)
+	switch {
+	case err != nil:
+		return err
+	case chainEra:
+		// the chain was dropped (and the version reset) behind the
+		// station's back: its rows are adopted so the station can go on
+		// recording, but the trail says so for ever (Verify fails)
+		return addAccessEvent(ctx, tx, "station", EventChainRebuilt,
+			fmt.Sprintf("the trail had lost its hash chain: %d rows adopted, none of them vouched for", n))
+	case n > 0:
+		return addAccessEvent(ctx, tx, "station", EventChainAdopted,
+			fmt.Sprintf("%d rows written before the hash chain existed adopted", n))
+	}
+	return nil
+}
+
+// hasTable says whether the database has table name.
+func hasTable(ctx context.Context, tx *sql.Tx, name string) (bool, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`, name).Scan(&n)
+	return n > 0, err
 }
 
 // addedColumns are inspection columns newer than the first schema, added

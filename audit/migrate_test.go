@@ -167,7 +167,8 @@ func TestFirstSchemaMigrated(t *testing.T) {
 		t.Errorf("the in-row review as decisions: %+v %v", d, err)
 	}
 	v := verify(t, s)
-	if len(v.Problems) != 0 || v.Entries != 3 {
+	// three rows adopted, and the adoption itself recorded
+	if len(v.Problems) != 0 || v.Entries != 4 || v.ByKind["access"] != 1 || !strings.Contains(v.Adopted, "3 rows written before the hash chain existed") {
 		t.Errorf("migrated trail: %+v", v)
 	}
 	s.Close()
@@ -341,8 +342,8 @@ func TestBaselineAdoptsWhatTheTrailHas(t *testing.T) {
 	}
 	defer s.Close()
 	entries, err := s.Chain(context.Background())
-	if err != nil || len(entries) != 3 {
-		t.Fatalf("adopted %d entries, want 3: %v", len(entries), err)
+	if err != nil || len(entries) != 4 || entries[3].Kind != "access" || !strings.Contains(entries[3].Payload, EventChainAdopted) {
+		t.Fatalf("adopted %d entries, want 3 and the adoption's record: %v", len(entries), err)
 	}
 	if strings.Contains(entries[0].Payload, "later_column") {
 		t.Errorf("adopted a column the trail lacks: %s", entries[0].Payload)

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,8 @@ type Store struct {
 	// changed is signalled (without blocking) after each committed write,
 	// for an outbox in this process to wake at once (Changes).
 	changed chan struct{}
+	// warning says what is unsafe about the file (others may read it).
+	warning string
 }
 
 // DefaultPath is the audit database in the user's data folder:
@@ -105,10 +108,17 @@ CREATE TABLE IF NOT EXISTS setting_changes (
 );
 `
 
-// Open opens (creating if needed) the audit database at path.
+// Open opens (creating if needed) the audit database at path. A new file
+// is readable and writable by its owner only (0600; SQLite gives its
+// journal files the same mode); an existing one that others may read
+// opens with a Warning.
 func Open(path string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("audit database folder: %w", err)
+	}
+	warning, err := createPrivate(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit database %s: %w", path, err)
 	}
 	// Write transactions take the write lock when they begin
 	// (_txlock=immediate): each reads the chain's head and appends to it,
@@ -127,8 +137,32 @@ func Open(path string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("audit database %s: %s", path, explain(err))
 	}
-	return &Store{db: db, path: path, changed: make(chan struct{}, 1)}, nil
+	return &Store{db: db, path: path, changed: make(chan struct{}, 1), warning: warning}, nil
 }
+
+// createPrivate creates path empty with mode 0600 when it does not exist,
+// and says so when an existing file may be read or written by others.
+func createPrivate(path string) (warning string, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		return "", f.Close()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return "", err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if mode := st.Mode().Perm(); mode&0o077 != 0 {
+		return fmt.Sprintf("audit database %s may be read by other users of this machine (mode %04o): chmod 600 it", path, mode), nil
+	}
+	return "", nil
+}
+
+// Warning says what is unsafe about the database file ("" when nothing):
+// today, that others may read it.
+func (s *Store) Warning() string { return s.warning }
 
 // Changes is signalled after a write to the trail by this process: a
 // reader that follows the trail (an outbox) wakes at once instead of at

@@ -2,7 +2,9 @@ package audit
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -79,6 +81,12 @@ const (
 	EventSignOut     = "sign_out"
 	EventUserAdded   = "user_added"
 	EventUserChanged = "user_changed"
+	// EventChainAdopted: the rows of a trail from before the hash chain
+	// were chained once, when it was first opened with one.
+	EventChainAdopted = "chain_adopted"
+	// EventChainRebuilt: a trail that had a chain was found without it
+	// (dropped behind the station's back) and its rows adopted again.
+	EventChainRebuilt = "chain_rebuilt"
 )
 
 // SettingOperatorFreeText is the recorded setting ("on" or "off") that
@@ -133,6 +141,9 @@ func (s *Store) AddUser(ctx context.Context, by, name, role, password string) er
 			}
 			return err
 		}
+		if err := recordUserState(ctx, tx, by, name); err != nil {
+			return err
+		}
 		return addAccessEvent(ctx, tx, by, EventUserAdded, name+" as "+role)
 	})
 }
@@ -167,6 +178,9 @@ func (s *Store) changeUser(ctx context.Context, by, name, detail, query string, 
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("no user named %s", name)
+		}
+		if err := recordUserState(ctx, tx, by, name); err != nil {
+			return err
 		}
 		return addAccessEvent(ctx, tx, by, EventUserChanged, name+": "+detail)
 	})
@@ -268,4 +282,136 @@ func (s *Store) AccessEvents(ctx context.Context) ([]AccessEvent, error) {
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// userChangesSchema is schema version 2's: each user's state (role, a
+// digest of the password hash, disabled) as of each change, chained, so
+// that the users table, which is changed in place, can be checked
+// against the trail.
+const userChangesSchema = `
+CREATE TABLE IF NOT EXISTS user_changes (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	at          TEXT NOT NULL,
+	changed_by  TEXT NOT NULL,
+	name        TEXT NOT NULL,
+	role        TEXT NOT NULL,
+	hash_sha256 TEXT NOT NULL,
+	disabled    INTEGER NOT NULL
+);
+`
+
+// chainUsers is schema step 2: user_changes, with the users already in
+// the trail adopted as their first rows.
+func chainUsers(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, userChangesSchema); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT name FROM users WHERE name NOT IN (SELECT name FROM user_changes) ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	for _, n := range names {
+		if err := recordUserState(ctx, tx, "station (users adopted into the chain)", n); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// userState is what the chain records of a user.
+type userState struct {
+	role, hashDigest string
+	disabled         bool
+}
+
+// digest is the recorded form of a password hash: its SHA-256, so the
+// chain, which is exported and forwarded, never carries the hash itself.
+func digest(hash string) string {
+	sum := sha256.Sum256([]byte(hash))
+	return hex.EncodeToString(sum[:])
+}
+
+// recordUserState chains user name's state as it now is in users, by
+// who, in the transaction that changed it.
+func recordUserState(ctx context.Context, tx *sql.Tx, by, name string) error {
+	var role, hash string
+	var disabled bool
+	if err := tx.QueryRowContext(ctx, `SELECT name, role, hash, disabled FROM users WHERE name = ?`, name).Scan(&name, &role, &hash, &disabled); err != nil {
+		return err
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO user_changes (at, changed_by, name, role, hash_sha256, disabled) VALUES (?,?,?,?,?,?)`,
+		time.Now().UTC().Format(timeLayout), by, name, role, digest(hash), disabled)
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	return appendChain(ctx, tx, "user", id)
+}
+
+// verifyUsers checks every user against the state the chain last
+// recorded for them: a role, password or disabled flag changed with the
+// sqlite3 shell, or a user added there, is a problem.
+func (s *Store) verifyUsers(ctx context.Context, v *Verification) error {
+	var tables int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('users', 'user_changes')`).Scan(&tables); err != nil {
+		return fmt.Errorf("verify users: %s", explain(err))
+	}
+	if tables < 2 {
+		v.problem("the users table or its recorded changes were dropped")
+		return nil
+	}
+	recorded := map[string]userState{}
+	rows, err := s.db.QueryContext(ctx, `SELECT name, role, hash_sha256, disabled FROM user_changes
+		WHERE id IN (SELECT MAX(id) FROM user_changes GROUP BY name COLLATE NOCASE)`)
+	if err != nil {
+		return fmt.Errorf("verify users: %s", explain(err))
+	}
+	for rows.Next() {
+		var name string
+		var st userState
+		if err := rows.Scan(&name, &st.role, &st.hashDigest, &st.disabled); err != nil {
+			rows.Close()
+			return err
+		}
+		recorded[strings.ToLower(name)] = st
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, `SELECT name, role, hash, disabled FROM users ORDER BY id`)
+	if err != nil {
+		return fmt.Errorf("verify users: %s", explain(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, hash string
+		var now userState
+		if err := rows.Scan(&name, &now.role, &hash, &now.disabled); err != nil {
+			return err
+		}
+		now.hashDigest = digest(hash)
+		was, ok := recorded[strings.ToLower(name)]
+		switch {
+		case !ok:
+			v.problem("user %s was added outside the trail (no recorded change made them)", name)
+		case was.role != now.role:
+			v.problem("user %s was changed outside the trail: role was %s, is %s", name, was.role, now.role)
+		case was.hashDigest != now.hashDigest:
+			v.problem("user %s was changed outside the trail: the password is not the one last recorded", name)
+		case was.disabled != now.disabled:
+			v.problem("user %s was changed outside the trail: disabled was %t, is %t", name, was.disabled, now.disabled)
+		}
+	}
+	return rows.Err()
 }

@@ -186,3 +186,43 @@ func TestParseWhen(t *testing.T) {
 		t.Errorf("date: %v %v", got, err)
 	}
 }
+
+// TestHistoryHead: history head prints SEQ:HASH; verify --head fails once
+// the chain no longer reaches it (the newest rows deleted with their
+// entries and the chain's counter put back), and refuses a malformed head.
+func TestHistoryHead(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "img", "a.png"), 0, 0, 0)
+	writeStrip(t, filepath.Join(dir, "img", "b.png"), 0, 1600, 255)
+	db := filepath.Join(dir, "audit.db")
+	if code, _, stderr := run(t, "scan", "--audit", "--db", db, "--model", tinyModel, filepath.Join(dir, "img")); code != 0 {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	code, head, _ := run(t, "history", "head", "--db", db)
+	head = strings.TrimSpace(head)
+	if code != 0 || !strings.HasPrefix(head, "2:") || len(head) != 2+64 {
+		t.Fatalf("history head: %d %q", code, head)
+	}
+	if code, stdout, _ := run(t, "history", "verify", "--db", db, "--head", head); code != 0 || !strings.Contains(stdout, "intact") {
+		t.Fatalf("verify --head on the untouched trail: %d %q", code, stdout)
+	}
+	raw, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, q := range []string{`DELETE FROM inspections WHERE id = 2`, `DELETE FROM chain WHERE seq = 2`, `UPDATE sqlite_sequence SET seq = 1 WHERE name = 'chain'`} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, stdout, _ := run(t, "history", "verify", "--db", db); code != 0 {
+		t.Fatalf("a cleanly cut chain holds on its own: %d %q", code, stdout)
+	}
+	if code, stdout, _ := run(t, "history", "verify", "--db", db, "--head", head); code != ExitFailure || !strings.Contains(stdout, "no longer reaches the head kept earlier") {
+		t.Errorf("verify --head after the newest strip was deleted: %d %q", code, stdout)
+	}
+	if code, _, stderr := run(t, "history", "verify", "--db", db, "--head", "nonsense"); code != ExitUsage || !strings.Contains(stderr, "not a chain head") {
+		t.Errorf("malformed --head: %d %q", code, stderr)
+	}
+}

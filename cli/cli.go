@@ -125,7 +125,9 @@ usage:
                                                        export the audit trail
   steelinspect history --central URL [--station S] [--line L]
                                                        the same across the plant's stations
-  steelinspect history verify [--db F] [--chain FILE]  check the trail's hash chain: exit 0 intact, 1 altered
+  steelinspect history verify [--db F] [--chain FILE] [--head SEQ:HASH]
+                                                       check the trail's hash chain: exit 0 intact, 1 altered
+  steelinspect history head [--db F]                   the chain's newest entry, SEQ:HASH, to keep away from the station
   steelinspect history verify --central URL [--station S]
                                                        check each station's chain in the central database
   steelinspect history retire --central URL --before DATE --out DIR

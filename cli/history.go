@@ -33,15 +33,26 @@ func (d *dbFlag) open() (*audit.Store, error) {
 			return nil, err
 		}
 	}
-	return audit.Open(p)
+	store, err := audit.Open(p)
+	if err == nil && store.Warning() != "" {
+		fmt.Fprintf(os.Stderr, "steelinspect: warning: %s\n", store.Warning())
+	}
+	return store, err
+}
+
+// historySubcommands are history's own subcommands; anything else is
+// an export.
+var historySubcommands = map[string]func([]string, Env) error{
+	"verify": runHistoryVerify,
+	"retire": runHistoryRetire,
+	"head":   runHistoryHead,
 }
 
 func runHistory(args []string, env Env) error {
-	if len(args) > 0 && args[0] == "verify" {
-		return runHistoryVerify(args[1:], env)
-	}
-	if len(args) > 0 && args[0] == "retire" {
-		return runHistoryRetire(args[1:], env)
+	if len(args) > 0 {
+		if sub, ok := historySubcommands[args[0]]; ok {
+			return sub(args[1:], env)
+		}
 	}
 	var db dbFlag
 	fs := newFlagSet("history", env)
@@ -168,6 +179,7 @@ func runHistoryVerify(args []string, env Env) error {
 	after := fs.String("after", "", "with --chain: the `hash` of the entry before the file's first (a retired month's first_prev, printed by history retire)")
 	centralURL := fs.String("central", "", "verify the stations' copies of their trails in the central PostgreSQL at this `URL` (each station's chain on its own)")
 	station := fs.String("station", "", "with --central: only this `station`")
+	head := fs.String("head", "", "also fail when the chain no longer reaches this entry, `SEQ:HASH` as history head printed it earlier (kept away from the station)")
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -178,8 +190,8 @@ func runHistoryVerify(args []string, env Env) error {
 	if *centralURL != "" || *station != "" {
 		return verifyCentral(*centralURL, *station, env)
 	}
-	if *after != "" && *chainFile == "" {
-		return fmt.Errorf("%w: --after is for --chain FILE", errUsage)
+	if err := checkVerifyFlags(*chainFile, *after, *head); err != nil {
+		return err
 	}
 	var v *audit.Verification
 	what := ""
@@ -202,11 +214,57 @@ func runHistoryVerify(args []string, env Env) error {
 		if v, err = store.Verify(context.Background()); err != nil {
 			return err
 		}
+		if err := store.VerifyHead(context.Background(), v, *head); err != nil {
+			return err
+		}
 		what = store.Path()
 	}
 	if !printVerification(env, what, v) {
 		return fmt.Errorf("%w: the audit trail was altered: %s", errSomeFailed, v.Problems[0])
 	}
+	return nil
+}
+
+// checkVerifyFlags refuses history verify's flags that do not go
+// together: --after is for a chain file, --head for the station's trail.
+func checkVerifyFlags(chainFile, after, head string) error {
+	switch {
+	case after != "" && chainFile == "":
+		return fmt.Errorf("%w: --after is for --chain FILE", errUsage)
+	case head != "" && chainFile != "":
+		return fmt.Errorf("%w: --head is for the station's own trail, not --chain FILE", errUsage)
+	case head != "":
+		if _, _, err := audit.ParseHead(head); err != nil {
+			return fmt.Errorf("%w: --head: %v", errUsage, err)
+		}
+	}
+	return nil
+}
+
+// runHistoryHead prints the trail's newest chain entry as SEQ:HASH, for
+// keeping away from the station: history verify --head checks that the
+// chain still reaches it.
+func runHistoryHead(args []string, env Env) error {
+	var db dbFlag
+	fs := newFlagSet("history head", env)
+	db.register(fs)
+	rest, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	store, err := db.open()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	head, err := store.Head(context.Background())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(env.Stdout, head)
 	return nil
 }
 
@@ -217,6 +275,9 @@ func printVerification(env Env, what string, v *audit.Verification) bool {
 		v.Entries, v.ByKind["inspection"], v.ByKind["decision"], v.ByKind["setting"])
 	if len(v.Problems) == 0 {
 		fmt.Fprintf(env.Stdout, "audit trail intact: %s: %s, head %s\n", what, counts, v.Head)
+		if v.Adopted != "" {
+			fmt.Fprintf(env.Stdout, "  (%s: vouched for from then on, not before)\n", v.Adopted)
+		}
 		return true
 	}
 	fmt.Fprintf(env.Stdout, "audit trail NOT intact: %s: %s; %d problem(s), the first first:\n", what, counts, len(v.Problems))
