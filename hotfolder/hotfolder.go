@@ -207,9 +207,14 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 	path := filepath.Join(w.Dir, name)
 	res := Result{Name: name}
-	data, err := os.ReadFile(path)
+	// the size is refused before the file is read, as scan refuses it
+	data, err := inference.ReadImageFile(path)
 	if err != nil {
 		res.Err = fmt.Errorf("%s: %w", name, err)
+		if moved, merr := w.move(name, "ERROR"); merr == nil {
+			res.MovedTo = moved
+			res.Warning = writeErrorNote(moved, res.Err)
+		}
 		return res
 	}
 	if w.Store != nil {
@@ -243,7 +248,7 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 		res.Err = fmt.Errorf("%s: %w", name, err)
 		if moved, merr := w.move(name, "ERROR"); merr == nil {
 			res.MovedTo = moved
-			os.WriteFile(moved+".error.txt", []byte(err.Error()+"\n"), 0o644)
+			res.Warning = writeErrorNote(moved, err)
 		}
 		return res
 	}
@@ -268,4 +273,17 @@ func (w *Watcher) move(name, outcome string) (string, error) {
 		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
 	}
 	return dst, nil
+}
+
+// writeErrorNote writes why a file went to ERROR beside it, as
+// NAME.error.txt. A note that cannot be written whole (a full disk) is
+// removed rather than left empty, and what it would have said is
+// returned, for the log.
+func writeErrorNote(moved string, reason error) string {
+	note := moved + ".error.txt"
+	if err := os.WriteFile(note, []byte(reason.Error()+"\n"), 0o644); err != nil {
+		os.Remove(note)
+		return fmt.Sprintf("%s: the note saying why it went to ERROR could not be written (%v); why: %v", filepath.Base(moved), err, reason)
+	}
+	return ""
 }

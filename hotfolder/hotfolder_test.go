@@ -1,7 +1,10 @@
 package hotfolder
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,24 +199,60 @@ func TestWriteThenRenameIsHonoured(t *testing.T) {
 
 func TestUnfinishedJudgesEveryFormatsEnd(t *testing.T) {
 	img := testimg.TexturedStrip(400, 256, 0, 0, 0)
+	jpegThumb := testimg.JPEGWithThumbnail(img)
+	thumbEnd := bytes.Index(jpegThumb, []byte{0xff, 0xd9}) + 2 // the thumbnail's end marker
 	for _, c := range []struct {
 		name string
 		data []byte
 		says string
+		cuts []int
 	}{
-		{"png", testimg.PNG(img), "PNG"},
-		{"jpeg", testimg.JPEG(img), "JPEG"},
-		{"bmp", testimg.BMP(img), "BMP"},
+		{"png", testimg.PNG(img), "PNG", nil},
+		{"jpeg", testimg.JPEG(img), "JPEG", nil},
+		// paused just after the EXIF thumbnail's end marker: its FFD9 is no end
+		{"jpeg with a thumbnail", jpegThumb, "JPEG", []int{thumbEnd, thumbEnd + 10, thumbEnd - 5}},
+		{"bmp", testimg.BMP(img), "BMP", nil},
+		{"tiff", testimg.TIFF(img), "TIFF", nil},
 	} {
-		if got := unfinished(c.data[:8], c.data[max(0, len(c.data)-tailBytes):], int64(len(c.data))); got != "" {
+		if got := unfinished(bytes.NewReader(c.data), int64(len(c.data))); got != "" {
 			t.Errorf("whole %s judged unfinished: %s", c.name, got)
 		}
-		for _, cut := range []int{len(c.data) / 2, len(c.data) - 1, 100} {
+		for _, cut := range append(c.cuts, len(c.data)/2, len(c.data)-1, 100) {
 			part := c.data[:cut]
-			got := unfinished(part[:8], part[max(0, len(part)-tailBytes):], int64(len(part)))
+			got := unfinished(bytes.NewReader(part), int64(len(part)))
 			if !strings.Contains(got, c.says) {
 				t.Errorf("%s cut at %d of %d judged %q", c.name, cut, len(c.data), got)
 			}
+		}
+	}
+}
+
+// TestTIFFWrittenInChunks: a TIFF whose writer puts the directory first
+// and the strips after it, stopped part way through the strips, is
+// unfinished; so is one whose directory names a strip array past the end.
+func TestTIFFWrittenInChunks(t *testing.T) {
+	whole := testimg.TIFF(testimg.TexturedStrip(400, 256, 0, 0, 0))
+	le := binary.LittleEndian
+	ifd := le.Uint32(whole[4:])
+	dir := whole[ifd:]
+	// the same file with its directory moved to the front: header,
+	// directory, data, then the values the directory keeps elsewhere,
+	// which so stay where they were; only the strips move
+	dirLen := 2 + 12*int(le.Uint16(dir)) + 4
+	front := append(append([]byte{}, whole[:8]...), dir[:dirLen]...)
+	le.PutUint32(front[4:], 8)
+	for i := range int(le.Uint16(dir)) {
+		if e := front[8+2+12*i:]; le.Uint16(e) == 273 { // StripOffsets, one strip: inline
+			le.PutUint32(e[8:], le.Uint32(e[8:])+uint32(dirLen))
+		}
+	}
+	front = append(append(front, whole[8:ifd]...), dir[dirLen:]...)
+	if got := unfinished(bytes.NewReader(front), int64(len(front))); got != "" {
+		t.Fatalf("whole directory-first TIFF judged %q", got)
+	}
+	for _, cut := range []int{len(front) - 1, len(front) / 2, 8 + dirLen + 10} {
+		if got := unfinished(bytes.NewReader(front[:cut]), int64(cut)); !strings.Contains(got, "TIFF shorter than the image data") {
+			t.Errorf("directory-first TIFF cut at %d of %d judged %q", cut, len(front), got)
 		}
 	}
 }
@@ -246,5 +285,49 @@ func TestFollowsTheThresholdsInForce(t *testing.T) {
 	rows, _ := f.store.History(ctx, audit.Query{})
 	if len(rows) != 2 || rows[1].PassThreshold != 0.30 || rows[1].RejectThreshold != 0.60 {
 		t.Errorf("the second record should carry the thresholds in force: %+v", rows)
+	}
+}
+
+// TestOversizedFileRefusedUnread: watch refuses what scan refuses, by its
+// size before reading it (a 2 GB file was read whole, 2.2 GB resident),
+// and sends it to ERROR with the reason.
+func TestOversizedFileRefusedUnread(t *testing.T) {
+	f := newFixture(t)
+	p := filepath.Join(f.w.Dir, "huge.png")
+	if err := os.WriteFile(p, strip(t, 0)[:64], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, 2<<30); err != nil { // sparse: nothing is written
+		t.Fatal(err)
+	}
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	f.tick(t, DefaultIncompleteWait+time.Second) // no PNG end: waited for, then taken
+	if len(f.results) != 1 || f.results[0].Err == nil || !strings.Contains(f.results[0].Err.Error(), "above the limit of 256 MB") {
+		t.Fatalf("2 GB file: %+v", f.results)
+	}
+	note, err := os.ReadFile(filepath.Join(f.w.Dir, "ERROR", "huge.png.error.txt"))
+	if err != nil || !strings.Contains(string(note), "above the limit") {
+		t.Errorf("error note %q %v", note, err)
+	}
+}
+
+// TestErrorNoteNeverEmpty: a note that cannot be written leaves no empty
+// file behind and hands its reason to the log instead.
+func TestErrorNoteNeverEmpty(t *testing.T) {
+	moved := filepath.Join(t.TempDir(), "gone", "s.png") // its folder is missing: the write fails
+	warning := writeErrorNote(moved, errors.New("corrupt PNG data"))
+	if !strings.Contains(warning, "could not be written") || !strings.Contains(warning, "corrupt PNG data") {
+		t.Errorf("warning %q should carry the reason", warning)
+	}
+	if _, err := os.Stat(moved + ".error.txt"); err == nil {
+		t.Error("an empty note was left")
+	}
+	ok := filepath.Join(t.TempDir(), "s.png")
+	if w := writeErrorNote(ok, errors.New("corrupt PNG data")); w != "" {
+		t.Errorf("a written note warns: %q", w)
+	}
+	if b, _ := os.ReadFile(ok + ".error.txt"); string(b) != "corrupt PNG data\n" {
+		t.Errorf("note %q", b)
 	}
 }

@@ -50,7 +50,21 @@ var (
 	ErrUnsupportedFeature = errors.New("unsupported image feature")
 	// ErrEmptyImage marks empty data, or a header declaring no pixels.
 	ErrEmptyImage = errors.New("empty image")
+	// ErrImplausibleShape marks an image whose header declares a shape no
+	// strip camera gives (a long side more than MaxStripAspect times the
+	// short one), refused before decoding: scoring it would cost many
+	// strips' time for no steel.
+	ErrImplausibleShape = errors.New("implausible image shape")
 )
+
+// shapeError says which shape was refused, and matches ErrImplausibleShape.
+type shapeError struct{ width, height int }
+
+func (e *shapeError) Error() string {
+	return fmt.Sprintf("%d×%d px has an aspect ratio of %.0f:1 that no strip camera gives (at most %d:1): refused before decoding, possible feed fault",
+		e.width, e.height, float64(max(e.width, e.height))/float64(min(e.width, e.height)), MaxStripAspect)
+}
+func (e *shapeError) Is(target error) bool { return target == ErrImplausibleShape }
 
 // unsupportedError names the feature a decoder does not support, and
 // matches ErrUnsupportedFeature.
@@ -140,6 +154,11 @@ func ReadHeader(data []byte, maxPixels int64) (image.Config, string, error) {
 	// of 1,000,000×1 is scored as 1,000,000×256 and held the model for 28 s
 	if sw, sh := ScoredSize(cfg.Width, cfg.Height); sw*sh > maxPixels {
 		return cfg, format, &tooLargeError{width: cfg.Width, height: cfg.Height, scoredWidth: sw, scoredHeight: sh, limit: maxPixels}
+	}
+	// a 124-byte PNG of 39000×1, scored padded to 39000×256, cost 25
+	// strips' time: a shape no strip camera gives is refused unread
+	if long, short := max(cfg.Width, cfg.Height), min(cfg.Width, cfg.Height); int64(long) > MaxStripAspect*int64(short) {
+		return cfg, format, &shapeError{cfg.Width, cfg.Height}
 	}
 	return cfg, format, nil
 }

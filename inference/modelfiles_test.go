@@ -135,9 +135,13 @@ func TestPaddedAreaCountsAgainstThePixelLimit(t *testing.T) {
 	if !errors.Is(err, ErrImageTooLarge) || !strings.Contains(err.Error(), "scored padded to 1000000×256") {
 		t.Fatalf("1,000,000×1 image: %v, want refused as too large once padded", err)
 	}
-	narrow := testimg.PNG(image.NewGray(image.Rect(0, 0, 100_000, 1)))
-	if _, err := DecodeImage(narrow, 0); err != nil {
-		t.Errorf("100,000×1 image (25.6 MP once padded, under the 50 MP limit): %v", err)
+	// under the limit once padded, with a shape a strip camera gives
+	short := testimg.PNG(image.NewGray(image.Rect(0, 0, 6000, 200)))
+	if _, err := DecodeImage(short, 1_600_000); err != nil {
+		t.Errorf("6000×200 image (1.5 MP once padded, under a 1.6 MP limit): %v", err)
+	}
+	if _, err := DecodeImage(short, 1_400_000); !errors.Is(err, ErrImageTooLarge) {
+		t.Errorf("6000×200 image (1.5 MP once padded) under a 1.4 MP limit: %v, want refused", err)
 	}
 }
 

@@ -367,7 +367,7 @@ func (s *Server) checkImage(data []byte) (int64, *httpError) {
 // imageFailure maps what the engine refuses about an image to a status:
 // empty 400, not a format it reads or a feature its decoder does not
 // support 415 (unsupported, not damaged), above the pixel limit 413,
-// damaged 422. Anything else went wrong in the model run: 500.
+// damaged or a shape no strip camera gives 422. Anything else went wrong in the model run: 500.
 func imageFailure(err error) (int, string) {
 	msg := err.Error()
 	switch {
@@ -379,6 +379,8 @@ func imageFailure(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, msg
 	case errors.Is(err, inference.ErrCorruptImage):
 		return http.StatusUnprocessableEntity, "image could not be decoded: " + msg
+	case errors.Is(err, inference.ErrImplausibleShape):
+		return http.StatusUnprocessableEntity, "image refused: " + msg
 	}
 	return http.StatusInternalServerError, "analysis failed: " + msg
 }

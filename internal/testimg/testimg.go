@@ -93,6 +93,30 @@ func JPEG(img image.Image) []byte {
 	return buf.Bytes()
 }
 
+// JPEGWithThumbnail is JPEG(img) carrying an EXIF block (APP1) right
+// after its start marker, holding a small JPEG thumbnail with its own end
+// marker, as cameras write: the whole file's end marker is not the first
+// FFD9 in it.
+func JPEGWithThumbnail(img image.Image) []byte {
+	thumb := JPEG(image.NewGray(image.Rect(0, 0, 16, 16)))
+	app1 := append([]byte("Exif\x00\x00"), thumb...)
+	main := JPEG(img)
+	out := append([]byte{}, main[:2]...)
+	out = append(out, 0xff, 0xe1, byte((len(app1)+2)>>8), byte(len(app1)+2))
+	out = append(out, app1...)
+	return append(out, main[2:]...)
+}
+
+// TIFF encodes img as an uncompressed TIFF (image data first, its
+// directory after it, as x/image/tiff and many writers do).
+func TIFF(img image.Image) []byte {
+	var buf bytes.Buffer
+	if err := tiff.Encode(&buf, img, nil); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
+
 // PNGHeaderOnly is a PNG whose IHDR declares w×h but which has no pixels:
 // what a decoder must refuse by size before allocating anything.
 func PNGHeaderOnly(w, h uint32) []byte { return PNGHeaderOnlyOf(w, h, 8, 0) }
