@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -106,21 +105,13 @@ const (
 // one is not said).
 var ErrWrongPassword = errors.New("unknown user or wrong password")
 
-func checkUserName(name string) error {
-	if name == "" || len(name) > 64 || strings.TrimSpace(name) != name {
-		return fmt.Errorf("user name %q must be 1 to 64 characters without surrounding spaces", name)
-	}
-	for _, r := range name {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("user name %q holds a control character", name)
-		}
-	}
-	return nil
-}
-
 // AddUser creates a user; by names who did it (for the access events).
 func (s *Store) AddUser(ctx context.Context, by, name, role, password string) error {
-	if err := checkUserName(name); err != nil {
+	name, err := CanonicalUserName(name)
+	if err != nil {
+		return err
+	}
+	if err := s.refuseLookAlike(ctx, name); err != nil {
 		return err
 	}
 	if rank(role) == 0 {
@@ -218,26 +209,6 @@ func (s *Store) HasRole(ctx context.Context, role string) (bool, error) {
 	return false, nil
 }
 
-// SignIn checks a user's password (bcrypt: slow on purpose, call it off
-// the UI goroutine) and records the sign-in, or the failed attempt, as
-// event (EventSignIn or EventUnlock) with detail.
-func (s *Store) SignIn(ctx context.Context, name, password, event, detail string) (User, error) {
-	var u User
-	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT name, role, hash, disabled FROM users WHERE name = ?`, strings.TrimSpace(name)).
-		Scan(&u.Name, &u.Role, &hash, &u.Disabled)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return User{}, fmt.Errorf("sign-in: %s", explain(err))
-	}
-	if err == nil && !u.Disabled && bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
-		return u, s.AddAccessEvent(ctx, u.Name, event, detail)
-	}
-	if err := s.AddAccessEvent(ctx, strings.TrimSpace(name), EventFailed, detail); err != nil {
-		return User{}, err
-	}
-	return User{}, ErrWrongPassword
-}
-
 // AddAccessEvent records an access event by user.
 func (s *Store) AddAccessEvent(ctx context.Context, user, event, detail string) error {
 	return s.inTx(ctx, "record "+event, func(tx *sql.Tx) error { return addAccessEvent(ctx, tx, user, event, detail) })
@@ -245,7 +216,7 @@ func (s *Store) AddAccessEvent(ctx context.Context, user, event, detail string) 
 
 func addAccessEvent(ctx context.Context, tx *sql.Tx, user, event, detail string) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO access_events (at, user, event, detail) VALUES (?,?,?,?)`,
-		time.Now().UTC().Format(timeLayout), user, event, detail)
+		timeNow().UTC().Format(timeLayout), user, event, detail)
 	if err != nil {
 		return err
 	}

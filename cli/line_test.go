@@ -249,3 +249,42 @@ func TestScanForwardsToCentral(t *testing.T) {
 		t.Errorf("report without --central: exit %d", code)
 	}
 }
+
+// TestUsersLockoutAndUnlock: users lockout N sets the number of failed
+// sign-ins that locks a name, users unlock NAME lets it in again, and
+// flags may come before the subcommand.
+func TestUsersLockoutAndUnlock(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "audit.db")
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("sue-secret-1\n"), 0o600)
+	wrong := filepath.Join(dir, "wrong")
+	os.WriteFile(wrong, []byte("guess\n"), 0o600)
+	if code, _, stderr := run(t, "users", "--db", db, "add", "sue", "--role", "supervisor", "--password-file", pw); code != 0 {
+		t.Fatalf("users --db F add: %d %s", code, stderr)
+	}
+	if code, _, stderr := run(t, "users", "lockout", "3", "--db", db); code != 0 {
+		t.Fatalf("users lockout 3: %d %s", code, stderr)
+	}
+	set := func(pwFile string) (int, string) {
+		code, _, stderr := run(t, "settings", "set", "--pass", "0.35", "--user", "sue", "--password-file", pwFile, "--db", db)
+		return code, stderr
+	}
+	for range 3 {
+		set(wrong) // the third failure locks (no waits before the third)
+	}
+	if code, stderr := set(pw); code != ExitUsage || !strings.Contains(stderr, "locked after too many failed sign-ins") {
+		t.Fatalf("locked supervisor with the right password: %d %q", code, stderr)
+	}
+	if code, _, stderr := run(t, "users", "unlock", "sue", "--db", db); code != 0 || !strings.Contains(stderr, "sue may sign in again") {
+		t.Fatalf("users unlock: %d %q", code, stderr)
+	}
+	if code, stderr := set(pw); code != ExitOK {
+		t.Errorf("after the unlock: %d %q", code, stderr)
+	}
+	for _, bad := range [][]string{{"lockout", "two"}, {"lockout", "1"}, {"unlock"}} {
+		if code, _, _ := run(t, append(append([]string{"users"}, bad...), "--db", db)...); code == ExitOK {
+			t.Errorf("users %v accepted", bad)
+		}
+	}
+}

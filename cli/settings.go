@@ -131,8 +131,8 @@ func (f *supervisorFlags) signIn(ctx context.Context, store *audit.Store, why st
 	}
 	u, err := store.SignIn(ctx, f.user, pw, audit.EventSignIn, why+" (command line)")
 	switch {
-	case errors.Is(err, audit.ErrWrongPassword):
-		return u, fmt.Errorf("%w: unknown user or wrong password: the thresholds stay as they are", errUsage)
+	case errors.Is(err, audit.ErrWrongPassword), errors.Is(err, audit.ErrSignInLocked), errors.As(err, new(*audit.SignInWaitError)):
+		return u, fmt.Errorf("%w: %s The thresholds stay as they are", errUsage, audit.SignInMessage(err))
 	case err != nil:
 		return u, err
 	case !u.Can(audit.RoleSupervisor):

@@ -102,7 +102,7 @@ func TestThresholdFlagsNeedASupervisor(t *testing.T) {
 		{[]string{"scan", "--model", tinyModel, strip, "--audit", "--db", db, "--pass", "0.45"}, "need a supervisor's sign-in"},
 		{[]string{"scan", "--model", tinyModel, strip, "--audit", "--db", db, "--pass", "0.45", "--user", "otto", "--password-file", opPW}, "otto is an operator"},
 		{[]string{"watch", t.TempDir(), "--model", tinyModel, "--db", db, "--reject", "0.9"}, "need a supervisor's sign-in"},
-		{[]string{"settings", "set", "--pass", "0.45", "--user", "sue", "--password-file", wrongPW, "--db", db}, "unknown user or wrong password"},
+		{[]string{"settings", "set", "--pass", "0.45", "--user", "sue", "--password-file", wrongPW, "--db", db}, "Unknown user or wrong password."},
 		{[]string{"settings", "set", "--pass", "0.45", "--user", "otto", "--password-file", opPW, "--db", db}, "otto is an operator"},
 		{[]string{"settings", "set", "--pass", "0.05", "--user", "sue", "--password-file", supPW, "--db", db}, "outside the station's range"},
 		{[]string{"settings", "set", "--user", "sue", "--password-file", supPW, "--db", db}, "needs --pass, --reject or both"},

@@ -6,34 +6,42 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"steelinspect/audit"
+	"strconv"
 	"strings"
+
+	"steelinspect/audit"
 )
 
 // runUsers manages the station's named users (package audit): add,
-// list, passwd, disable, enable. The first admin is made here, on the
+// list, passwd, disable, enable, unlock after failed sign-ins, and the
+// number of them that locks a name. The first admin is made here, on the
 // station's own command line; the window refuses to unlock settings until
 // one exists.
 func runUsers(args []string, env Env) error {
-	if len(args) == 0 {
-		return fmt.Errorf("%w: usage: steelinspect users add NAME --role operator|supervisor|admin [--password-file F] | list | passwd NAME | disable NAME | enable NAME | free-text on|off", errUsage)
-	}
-	sub, args := args[0], args[1:]
 	var db dbFlag
-	fs := newFlagSet("users "+sub, env)
+	fs := newFlagSet("users", env)
 	db.register(fs)
 	role := fs.String("role", "", "with add: the user's `role`: operator, supervisor or admin")
 	pwFile := fs.String("password-file", "", "read the password from this `file` (default: the first line of standard input)")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, usersUsage)
+		fs.PrintDefaults()
+	}
+	// flags may come before the subcommand too: users --db F list
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
 	}
+	if len(rest) == 0 {
+		return fmt.Errorf("%w: %s", errUsage, usersUsage)
+	}
+	sub, rest := rest[0], rest[1:]
 	want := 1
 	if sub == "list" {
 		want = 0
 	}
 	if len(rest) != want {
-		return fmt.Errorf("%w: users %s takes %d name(s)", errUsage, sub, want)
+		return fmt.Errorf("%w: %s", errUsage, usersUsage)
 	}
 	store, err := db.open()
 	if err != nil {
@@ -51,9 +59,24 @@ func runUsers(args []string, env Env) error {
 		return store.SetDisabled(ctx, by, rest[0], sub == "disable")
 	case "free-text":
 		return setFreeText(ctx, store, by, rest[0])
+	case "unlock":
+		if err := store.UnlockUser(ctx, by, rest[0]); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "steelinspect users: %s may sign in again, recorded in %s\n", rest[0], store.Path())
+		return nil
+	case "lockout":
+		n, err := strconv.Atoi(rest[0])
+		if err != nil {
+			return fmt.Errorf("%w: users lockout N: %q is not a number", errUsage, rest[0])
+		}
+		return store.SetLockoutAfter(ctx, by, n)
 	}
-	return fmt.Errorf("%w: users %s: not add, list, passwd, disable, enable or free-text", errUsage, sub)
+	return fmt.Errorf("%w: users %s: not a users command; %s", errUsage, sub, usersUsage)
 }
+
+// usersUsage is the users command's usage line.
+const usersUsage = "usage: steelinspect users add NAME --role operator|supervisor|admin [--password-file F] | list | passwd NAME | disable NAME | enable NAME | unlock NAME | lockout N | free-text on|off  [--db F]"
 
 // setUser adds a user (sub "add") or gives one a new password ("passwd").
 func setUser(ctx context.Context, store *audit.Store, env Env, by, sub, name, role, pwFile string) error {

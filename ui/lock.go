@@ -148,9 +148,10 @@ func (i *Inspector) checkUser(name, password string, refuse func(title, msg stri
 			err = store.AddAccessEvent(ctx, u.Name, audit.EventUnlock, "settings")
 		}
 		return func() {
+			var wait *audit.SignInWaitError
 			switch {
-			case errors.Is(err, audit.ErrWrongPassword):
-				refuse("Not unlocked", "Unknown user or wrong password. The settings stay locked.")
+			case errors.Is(err, audit.ErrWrongPassword), errors.As(err, &wait), errors.Is(err, audit.ErrSignInLocked):
+				refuse("Not unlocked", audit.SignInMessage(err)+" The settings stay locked.")
 				return
 			case err != nil:
 				refuse("Cannot check the sign-in", err.Error())

@@ -146,7 +146,7 @@ func (r *reviewPanel) signIn(name, password string, change bool) {
 		u, err := store.SignIn(ctx, name, password, audit.EventSignIn, "operator on shift")
 		return func() {
 			if err != nil {
-				h.showError("Not signed in", "Unknown user or wrong password.")
+				h.showError("Not signed in", audit.SignInMessage(err))
 				return
 			}
 			r.setOperator(u.Name)
