@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/internal/csvsafe"
 )
 
 // FromRecord makes the inspection to audit from a scored record.
@@ -47,33 +47,6 @@ var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "wid
 	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
 	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256", "station"}
 
-// bidiControls are the Unicode characters that reorder how text is
-// displayed (embeddings, overrides, isolates): in a file name they can
-// make one name look like another.
-const bidiControls = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f"
-
-// safeCell neutralises a text cell for spreadsheets: one that starts with
-// =, +, -, @, tab or CR would be read as a formula, so it gets a leading
-// apostrophe (OWASP's advice); bidirectional controls are written as
-// <U+202E> and the like, so the name shows what it is.
-func safeCell(v string) string {
-	if strings.ContainsAny(v, bidiControls) {
-		var b strings.Builder
-		for _, r := range v {
-			if strings.ContainsRune(bidiControls, r) {
-				fmt.Fprintf(&b, "<U+%04X>", r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-		v = b.String()
-	}
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		v = "'" + v
-	}
-	return v
-}
-
 // InspectionWriter writes inspections one at a time, as an export
 // streams them: CSV or JSON lines.
 type InspectionWriter interface {
@@ -89,12 +62,12 @@ func NewInspectionWriter(w io.Writer, format string) InspectionWriter {
 	if format == "jsonl" {
 		return jsonlWriter{json.NewEncoder(w)}
 	}
-	return &csvWriter{cw: csv.NewWriter(w)}
+	return &csvWriter{cw: csvsafe.NewWriter(w)}
 }
 
 // WriteCSV writes inspections as CSV with a header row. Text that came
 // from outside (file names, operator names, reasons) is neutralised for
-// spreadsheets (safeCell).
+// spreadsheets (package csvsafe).
 func WriteCSV(w io.Writer, list []Inspection) error {
 	return writeAll(NewInspectionWriter(w, "csv"), list)
 }
@@ -114,7 +87,7 @@ func writeAll(iw InspectionWriter, list []Inspection) error {
 }
 
 type csvWriter struct {
-	cw     *csv.Writer
+	cw     *csvsafe.Writer
 	header bool
 }
 
@@ -139,19 +112,18 @@ func (c *csvWriter) Write(in *Inspection) error {
 	if in.Familiarity != nil {
 		familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
 	}
-	return c.cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), safeCell(in.Source),
-		safeCell(in.Path), in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
-		safeCell(in.ModelName), safeCell(in.ModelVersion), in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
-		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), safeCell(in.Operator), reviewed, safeCell(in.ReviewReason),
-		in.CautionKinds, safeCell(in.Cautions), familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, safeCell(in.ArchivePath), in.ArchiveSHA256, safeCell(in.Station)})
+	return c.cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), in.Source,
+		in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
+		in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
+		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
+		in.CautionKinds, in.Cautions, familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, in.ArchivePath, in.ArchiveSHA256, in.Station})
 }
 
 func (c *csvWriter) Flush() error {
 	if err := c.writeHeader(); err != nil {
 		return err
 	}
-	c.cw.Flush()
-	return c.cw.Error()
+	return c.cw.Flush()
 }
 
 type jsonlWriter struct{ enc *json.Encoder }

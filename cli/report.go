@@ -3,13 +3,13 @@ package cli
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"text/tabwriter"
 	"time"
 
 	"steelinspect/central"
+	"steelinspect/internal/csvsafe"
 	"steelinspect/internal/files"
 )
 
@@ -87,14 +87,13 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 }
 
 func writeReportCSV(out io.Writer, rows []central.ReportRow) error {
-	w := csv.NewWriter(out)
+	w := csvsafe.NewWriter(out) // station and line names come from the stations
 	w.Write([]string{"station", "line", "shift", "total", "pass", "review", "reject", "sent_to_review", "overridden", "review_rate", "override_rate"})
 	for _, r := range rows {
 		w.Write([]string{r.Station, r.Line, r.Shift, fmt.Sprint(r.Total), fmt.Sprint(r.Pass), fmt.Sprint(r.Review), fmt.Sprint(r.Reject),
 			fmt.Sprint(r.AutoReview), fmt.Sprint(r.Overridden), fmt.Sprintf("%.4f", r.ReviewRate()), fmt.Sprintf("%.4f", r.OverrideRate())})
 	}
-	w.Flush()
-	return w.Error()
+	return w.Flush()
 }
 
 // writeReportPNG draws the chart and replaces o.out with it, then says

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/internal/csvsafe"
 	"steelinspect/internal/files"
 	"steelinspect/station"
 )
@@ -198,12 +198,13 @@ func newRecordWriter(format string, w io.Writer) (write func(inference.Record) e
 		enc := json.NewEncoder(w)
 		return func(r inference.Record) error { return enc.Encode(r) }, func() error { return nil }, nil
 	case "csv":
-		cw := csv.NewWriter(w)
+		// file names come from outside: every cell is neutralised for spreadsheets
+		cw := csvsafe.NewWriter(w)
 		if err := cw.Write(csvHeader); err != nil {
 			return nil, nil, err
 		}
 		write = func(r inference.Record) error { return cw.Write(csvRow(r)) }
-		flush = func() error { cw.Flush(); return cw.Error() }
+		flush = cw.Flush
 		return write, flush, nil
 	}
 	return nil, nil, fmt.Errorf("%w: --format %q is not jsonl or csv", errUsage, format)

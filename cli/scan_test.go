@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"steelinspect/internal/testimg"
-
+	"steelinspect/central"
 	"steelinspect/inference"
+	"steelinspect/internal/testimg"
 )
 
 const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
@@ -198,5 +198,34 @@ func TestScanSkipsAFIFO(t *testing.T) {
 	}
 	if n := strings.Count(r.stderr, "is a named pipe (FIFO), not an image file"); n != 2 {
 		t.Errorf("stderr names the pipe %d times, want one line for each time it was given:\n%s", n, r.stderr)
+	}
+}
+
+// TestCSVOutputsAreNeutralised: a file name a spreadsheet would run as a
+// formula, or one holding a right-to-left override, is written so that it
+// shows what it is, in scan's CSV and the plant report's.
+func TestCSVOutputsAreNeutralised(t *testing.T) {
+	model, err := filepath.Abs(tinyModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir()) // the file names as given, relative
+	writeStrip(t, "=HYPERLINK(1).png", 0, 0, 0)
+	writeStrip(t, "strip\u202egnp.png", 0, 0, 0)
+	code, stdout, stderr := run(t, "scan", "--model", model, "--format", "csv", "=HYPERLINK(1).png", "strip\u202egnp.png")
+	if code != ExitOK {
+		t.Fatalf("scan: %d %s", code, stderr)
+	}
+	rows, err := csv.NewReader(strings.NewReader(stdout)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[1][0] != "'=HYPERLINK(1).png" || rows[2][0] != "strip<U+202E>gnp.png" {
+		t.Errorf("scan csv paths: %q %v", rows, err)
+	}
+	var buf bytes.Buffer
+	if err := writeReportCSV(&buf, []central.ReportRow{{Station: "=cmd|' /C calc'!A0", Line: "@line\u200b2", Shift: "2026-12-07 early"}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = csv.NewReader(&buf).ReadAll()
+	if err != nil || len(rows) != 2 || rows[1][0] != "'=cmd|' /C calc'!A0" || rows[1][1] != "'@line<U+200B>2" {
+		t.Errorf("report csv: %q %v", rows, err)
 	}
 }
