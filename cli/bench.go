@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 )
 
 // Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, each measured stage and the optional comparisons.
@@ -152,21 +153,17 @@ func benchPipelined(ctx context.Context, e *inference.Engine, files []string, n 
 }
 
 func benchImages(dir string) ([]string, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%w: --images: %v", errUsage, err)
-	}
-	var files []string
-	for _, en := range entries {
-		if ext := strings.ToLower(filepath.Ext(en.Name())); !en.IsDir() && (ext == ".jpg" || ext == ".png") {
-			files = append(files, filepath.Join(dir, en.Name()))
+	var strips []string
+	for _, f := range files.ListImages(dir, false) {
+		if f.Err != nil {
+			return nil, fmt.Errorf("%w: --images: %s: %v", errUsage, f.Path, f.Err)
 		}
+		strips = append(strips, f.Path)
 	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("%w: no .jpg or .png strips in %s", errUsage, dir)
+	if len(strips) == 0 {
+		return nil, fmt.Errorf("%w: no strips (JPEG, PNG, BMP or TIFF) in %s", errUsage, dir)
 	}
-	sort.Strings(files)
-	return files, nil
+	return strips, nil
 }
 
 type pythonBench struct {

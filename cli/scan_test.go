@@ -229,3 +229,19 @@ func TestCSVOutputsAreNeutralised(t *testing.T) {
 		t.Errorf("report csv: %q %v", rows, err)
 	}
 }
+
+// TestScanFollowsALinkedFolder: a folder named through a symbolic link is
+// listed (before, scan and teach found 0 images in it and exited 0, while
+// the window found them).
+func TestScanFollowsALinkedFolder(t *testing.T) {
+	dir := t.TempDir()
+	writeStrip(t, filepath.Join(dir, "real", "a.png"), 0, 0, 0)
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(filepath.Join(dir, "real"), link); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := run(t, "scan", "--model", tinyModel, link)
+	if code != ExitOK || strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, "a.png") {
+		t.Errorf("scan of a linked folder: %d %q %s", code, stdout, stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 )
 
 // MinDefectPixels is the seed's patch label rule: a patch is defective when
@@ -99,19 +100,20 @@ func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t in
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	entries, err := os.ReadDir(imagesDir)
-	if err != nil {
-		return nil, fmt.Errorf("images folder: %w", err)
+	if st, err := os.Stat(imagesDir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("images folder: %s is not a folder that can be read", imagesDir)
 	}
 	present := map[string]bool{}
-	var names []string
-	for _, e := range entries {
-		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
-			present[e.Name()] = true
-			names = append(names, e.Name())
+	var names, skipped []string
+	for _, f := range files.ListImages(imagesDir, false) {
+		name := filepath.Base(f.Path)
+		if f.Err != nil {
+			skipped = append(skipped, fmt.Sprintf("%s: skipped: %v", name, f.Err))
+			continue
 		}
+		present[name] = true
+		names = append(names, name)
 	}
-	sort.Strings(names)
 	r := &Report{Images: imagesDir, Model: a.Manifest().Identity(), Thresholds: t, MaxMissed: maxMissed, PerClass: map[int]ClassMisses{}}
 	if f := a.Manifest().Familiarity; f != nil {
 		r.FamiliarityLimit = f.Limit
@@ -123,7 +125,7 @@ func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t in
 		}
 	}
 	sort.Strings(missing)
-	r.Problems = append(r.Problems, missing...)
+	r.Problems = append(append(r.Problems, skipped...), missing...)
 	unlisted := 0
 	for _, name := range names {
 		if err := ctx.Err(); err != nil {

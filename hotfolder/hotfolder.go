@@ -10,15 +10,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
 	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 	"steelinspect/station"
 )
 
@@ -55,10 +56,14 @@ type Watcher struct {
 	Poll time.Duration
 	// OnResult, if set, is called after each file is handled.
 	OnResult func(Result)
+	// Log, if set, hears one line for each entry skipped (a named pipe or
+	// a folder named like an image), once while it stays.
+	Log func(line string)
 	// now is the clock (tests).
 	now func() time.Time
 
-	seen map[string]fileState
+	seen    map[string]fileState
+	skipped map[string]bool // entries skipped and logged, as of the last listing
 }
 
 // Result is what happened to one file.
@@ -87,16 +92,12 @@ type fileState struct {
 // DefaultIncompleteWait is Watcher.IncompleteWait's default.
 const DefaultIncompleteWait = 30 * time.Second
 
-// Ignored reports a name the watcher never picks up: anything that is not
-// an image file name, dot-files, and names ending in .part or .tmp. A
-// writer that cannot write in one go writes under such a name and renames
-// the file when it is complete (write-then-rename): the rename is atomic,
-// so the watcher sees the whole file at once.
-func Ignored(name string) bool {
-	lower := strings.ToLower(name)
-	return strings.HasPrefix(name, ".") || strings.HasSuffix(lower, ".part") || strings.HasSuffix(lower, ".tmp") ||
-		!inference.IsImageFileName(name)
-}
+// Ignored reports a name the watcher never picks up (files.Ignored):
+// anything that is not an image file name, dot-files, and names ending in
+// .part or .tmp. A writer that cannot write in one go writes under such a
+// name and renames the file when it is complete (write-then-rename): the
+// rename is atomic, so the watcher sees the whole file at once.
+func Ignored(name string) bool { return files.Ignored(name) }
 
 // Outcome folders inside Dir.
 var outcomeDirs = []string{"PASS", "REVIEW", "REJECT", "ERROR"}
@@ -139,7 +140,10 @@ func (w *Watcher) prepare() error {
 		return err
 	}
 	for _, d := range outcomeDirs {
-		if err := os.MkdirAll(filepath.Join(w.Dir, d), 0o755); err != nil {
+		if err := os.Mkdir(filepath.Join(w.Dir, d), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("hot folder: %w", err)
+		}
+		if err := w.outcomeFolder(d); err != nil {
 			return fmt.Errorf("hot folder: %w", err)
 		}
 	}
@@ -153,17 +157,10 @@ func (w *Watcher) prepare() error {
 //
 //gocyclo:ignore
 func (w *Watcher) scanOnce(ctx context.Context) error {
-	entries, err := os.ReadDir(w.Dir)
+	names, err := w.list()
 	if err != nil {
-		return fmt.Errorf("hot folder: %w", err)
+		return err
 	}
-	names := make([]string, 0, len(entries))
-	for _, e := range entries {
-		if e.Type().IsRegular() && !Ignored(e.Name()) {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
 	now := w.now()
 	present := map[string]bool{}
 	for _, name := range names {
@@ -200,6 +197,30 @@ func (w *Watcher) scanOnce(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// list lists the folder's images by the one rule (files.ListImages), in
+// name order; what it skips (a named pipe or a folder named like an
+// image, a link to nothing) is logged once while it stays there.
+func (w *Watcher) list() ([]string, error) {
+	if st, err := os.Stat(w.Dir); err != nil || !st.IsDir() {
+		return nil, fmt.Errorf("hot folder: %s is no longer a folder", w.Dir)
+	}
+	var names []string
+	skipped := map[string]bool{}
+	for _, f := range files.ListImages(w.Dir, false) {
+		name := filepath.Base(f.Path)
+		if f.Err == nil {
+			names = append(names, name)
+			continue
+		}
+		skipped[name] = true
+		if !w.skipped[name] && w.Log != nil {
+			w.Log(fmt.Sprintf("%s: skipped: %v", name, f.Err))
+		}
+	}
+	w.skipped = skipped
+	return names, nil
 }
 
 // handle scores one settled file; unfinished says why it still looks
@@ -261,6 +282,9 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 
 // move renames Dir/name into Dir/outcome/, never overwriting a file there.
 func (w *Watcher) move(name, outcome string) (string, error) {
+	if err := w.outcomeFolder(outcome); err != nil {
+		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
+	}
 	dst := filepath.Join(w.Dir, outcome, name)
 	ext := filepath.Ext(name)
 	for i := 1; ; i++ {
@@ -273,6 +297,22 @@ func (w *Watcher) move(name, outcome string) (string, error) {
 		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
 	}
 	return dst, nil
+}
+
+// outcomeFolder checks that Dir/outcome is a real folder inside the hot
+// folder, not a link that would carry strips (and their notes) elsewhere;
+// it is checked before every move, since it can be replaced meanwhile.
+func (w *Watcher) outcomeFolder(outcome string) error {
+	st, err := os.Lstat(filepath.Join(w.Dir, outcome))
+	switch {
+	case err != nil:
+		return err
+	case st.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s is a link, not a folder inside the hot folder: nothing is moved through it (replace it by a folder)", outcome)
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a folder: nothing is moved into it", outcome)
+	}
+	return nil
 }
 
 // writeErrorNote writes why a file went to ERROR beside it, as

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"steelinspect/internal/testimg"
@@ -329,5 +330,66 @@ func TestErrorNoteNeverEmpty(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(ok + ".error.txt"); string(b) != "corrupt PNG data\n" {
 		t.Errorf("note %q", b)
+	}
+}
+
+// TestOutcomeFoldersMustBeRealFolders: an outcome folder replaced by a
+// link (to a folder outside the hot folder) is never written through: at
+// start the watcher refuses it, and a replacement made while it runs
+// leaves the strip in place with the reason.
+func TestOutcomeFoldersMustBeRealFolders(t *testing.T) {
+	f := newFixture(t)
+	outside := t.TempDir()
+	rejectDir := filepath.Join(f.w.Dir, "REJECT")
+	if err := os.Remove(rejectDir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, rejectDir); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(f.w.Dir, "white.png"), strip(t, 255), 0o644)
+	f.tick(t, 0)
+	f.tick(t, 2*time.Second)
+	if len(f.results) != 1 || f.results[0].Err == nil || !strings.Contains(f.results[0].Err.Error(), "REJECT is a link, not a folder inside the hot folder") {
+		t.Fatalf("REJECT replaced by a link: %+v", f.results)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("written through the link: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(f.w.Dir, "white.png")); err != nil {
+		t.Errorf("the strip should stay in place: %v", err)
+	}
+	w := &Watcher{Dir: f.w.Dir, Engine: f.engine, Thresholds: inference.DefaultThresholds}
+	if err := w.prepare(); err == nil || !strings.Contains(err.Error(), "REJECT is a link") {
+		t.Errorf("a watcher started on it: %v", err)
+	}
+}
+
+// TestSkippedEntriesAreLoggedOnce: what is named like an image but is no
+// regular file (a named pipe, a folder, a link to nothing) is logged once
+// while it stays, never scored; a link to an image is scored, as scan
+// scores it.
+func TestSkippedEntriesAreLoggedOnce(t *testing.T) {
+	f := newFixture(t)
+	var logged []string
+	f.w.Log = func(line string) { logged = append(logged, line) }
+	if err := syscall.Mkfifo(filepath.Join(f.w.Dir, "cam.png"), 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	os.Mkdir(filepath.Join(f.w.Dir, "folder.jpg"), 0o755)
+	os.Symlink(filepath.Join(f.w.Dir, "missing.png"), filepath.Join(f.w.Dir, "dangling.png"))
+	real := filepath.Join(t.TempDir(), "real.png")
+	os.WriteFile(real, strip(t, 255), 0o644)
+	os.Symlink(real, filepath.Join(f.w.Dir, "linked.png"))
+	for range 3 {
+		f.tick(t, 2*time.Second)
+	}
+	joined := strings.Join(logged, "\n")
+	if len(logged) != 3 || !strings.Contains(joined, "cam.png: skipped: is a named pipe (FIFO)") ||
+		!strings.Contains(joined, "folder.jpg: skipped: is a folder") || !strings.Contains(joined, "dangling.png: skipped: a link to nothing") {
+		t.Errorf("want each skipped entry logged once, got:\n%s", joined)
+	}
+	if len(f.results) != 1 || f.results[0].Name != "linked.png" || f.results[0].Decision != "REJECT" {
+		t.Errorf("the linked image: %+v", f.results)
 	}
 }

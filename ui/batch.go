@@ -3,11 +3,9 @@ package ui
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
-	"steelinspect/inference"
+	"steelinspect/internal/files"
 	"strings"
 	"time"
 )
@@ -126,9 +124,6 @@ func shortDuration(d time.Duration) string {
 	return fmt.Sprintf("%d:%02d", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// isImageFile says whether a name has one of the image extensions.
-func isImageFile(name string) bool { return inference.IsImageFileName(name) }
-
 // expandSources replaces folders by the images in them and their
 // subfolders, in name order. It runs on the worker. A folder without
 // images, or one that cannot be read, is a failure to report.
@@ -146,26 +141,17 @@ func expandSources(ctx context.Context, srcs []source) ([]source, []string) {
 			continue
 		}
 		var found []string
-		err = filepath.WalkDir(s.path, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
+		for _, f := range files.ListImages(s.path, true) {
+			if f.Err != nil {
+				failures = append(failures, fmt.Sprintf("%s: skipped: %v", f.Path, f.Err))
+				continue
 			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if d.Type().IsRegular() && isImageFile(d.Name()) {
-				found = append(found, p)
-			}
-			return nil
-		})
-		if err != nil && ctx.Err() == nil {
-			failures = append(failures, fmt.Sprintf("%s: cannot read folder: %v", s.path, err))
+			found = append(found, f.Path)
 		}
-		if len(found) == 0 && err == nil {
+		if len(found) == 0 {
 			failures = append(failures, fmt.Sprintf("%s: is a folder with no images (%s)", s.path,
 				strings.Join(imageExtensions, " ")))
 		}
-		sort.Strings(found)
 		for _, p := range found {
 			out = append(out, source{name: filepath.Base(p), path: p})
 		}

@@ -20,6 +20,7 @@ import (
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
+	"steelinspect/internal/files"
 )
 
 // calibrateView is the supervisor's Calibrate window: a labelled folder is
@@ -442,13 +443,9 @@ func (c *calibrateView) showProgress(done, total int) {
 // countImages counts the files evaluate.Run will score, for the progress
 // bar.
 func countImages(dir string) int {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return 0
-	}
 	n := 0
-	for _, e := range entries {
-		if e.Type().IsRegular() && inference.IsImageFileName(e.Name()) {
+	for _, f := range files.ListImages(dir, false) {
+		if f.Err == nil {
 			n++
 		}
 	}

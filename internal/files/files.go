@@ -22,39 +22,91 @@ type Found struct {
 	Err  error
 }
 
-// WalkImages lists the image files under dir, recursively and in name
-// order (inference.IsImageFileName decides what an image file is). Paths
-// that cannot be listed, and image names that are not regular files (a
-// named pipe called cam.jpg), come back with their error, in their place:
-// nothing listed here can block its reader.
-func WalkImages(dir string) []Found {
+// The one rule for listing the images of a folder, whoever lists it (scan,
+// teach, learn, eval, bench, the window's folders and Calibrate, the hot
+// folder):
+//
+//   - the folder named is followed when it is a symbolic link: the person
+//     chose it;
+//   - an image is a name with an image extension (inference.IsImageFileName)
+//     that is not hidden or still being written (Ignored: a dot-file, .part,
+//     .tmp);
+//   - an image that is a link is followed to what it points to;
+//   - what is named like an image but is no regular file (a named pipe, a
+//     device, a folder called cam.png, a link to one, a broken link) is
+//     listed with the reason it is skipped, so that the caller says so once;
+//   - subfolders are listed when recursive, but not links to folders (they
+//     could loop), which are skipped with their reason.
+//
+// Entries come in name order.
+
+// Ignored says whether a file name is left alone: not an image name, or
+// one a writer uses until the file is complete (a dot-file, .part, .tmp).
+func Ignored(name string) bool {
+	lower := strings.ToLower(name)
+	return strings.HasPrefix(name, ".") || strings.HasSuffix(lower, ".part") || strings.HasSuffix(lower, ".tmp") ||
+		!inference.IsImageFileName(name)
+}
+
+// ListImages lists the images in dir, and in its subfolders when
+// recursive, by the rule above. A Found with Err is an entry skipped (or a
+// folder that could not be listed) and why; the others are images to read.
+func ListImages(dir string, recursive bool) []Found {
 	var found []Found
-	walkErr := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			found = append(found, Found{Path: path, Err: fmt.Errorf("cannot list: %w", errors.Unwrap(err))})
-			return nil
-		}
-		if d.IsDir() || !inference.IsImageFileName(path) {
-			return nil
-		}
-		mode := d.Type()
-		if mode&fs.ModeSymlink != 0 {
-			st, err := os.Stat(path)
-			if err != nil {
-				found = append(found, Found{Path: path, Err: fmt.Errorf("cannot open: %w", errors.Unwrap(err))})
-				return nil
-			}
-			mode = st.Mode()
-		}
-		found = append(found, Found{Path: path, Err: inference.RegularFileError(mode, "an image file")})
-		return nil
-	})
-	if walkErr != nil {
-		found = append(found, Found{Path: dir, Err: walkErr})
-	}
+	listInto(&found, dir, recursive, true)
 	sort.SliceStable(found, func(i, j int) bool { return found[i].Path < found[j].Path })
 	return found
 }
+
+func listInto(found *[]Found, dir string, recursive, top bool) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if top || !errors.Is(err, fs.ErrNotExist) {
+			*found = append(*found, Found{Path: dir, Err: fmt.Errorf("cannot list: %w", unwrapPath(err))})
+		}
+		return
+	}
+	for _, e := range entries {
+		path := filepath.Join(dir, e.Name())
+		mode := e.Type()
+		if e.IsDir() {
+			if recursive && !strings.HasPrefix(e.Name(), ".") {
+				listInto(found, path, recursive, false)
+				continue
+			}
+		}
+		if Ignored(e.Name()) {
+			if mode&fs.ModeSymlink != 0 && recursive {
+				if st, err := os.Stat(path); err == nil && st.IsDir() {
+					*found = append(*found, Found{Path: path, Err: errors.New("a link to a folder: not followed")})
+				}
+			}
+			continue
+		}
+		if mode&fs.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				*found = append(*found, Found{Path: path, Err: fmt.Errorf("a link to nothing: %w", unwrapPath(err))})
+				continue
+			}
+			mode = st.Mode()
+		}
+		*found = append(*found, Found{Path: path, Err: inference.RegularFileError(mode, "an image file")})
+	}
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// WalkImages lists the images under dir and its subfolders (ListImages,
+// recursive).
+func WalkImages(dir string) []Found { return ListImages(dir, true) }
 
 // WriteAtomic writes data to path through a temporary file in the same
 // folder, synced, and a rename, so a reader never sees a half-written file.
