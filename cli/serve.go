@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -23,6 +24,11 @@ import (
 // patches per run the EfficientNet activations grew it to 1.8 GB resident
 // under the same 32-client load test, at 4.9 instead of 5.5 requests/s.
 const serveMaxBatch = inference.DefaultMaxBatch
+
+// serveHeapBeyondBodies is the Go heap serve needs besides request bodies
+// (decoded strips, results, the trail's driver), for its soft memory
+// limit; the model's own memory is ONNX Runtime's, outside the Go heap.
+const serveHeapBeyondBodies = 256 << 20
 
 // Cyclomatic complexity above 15, kept: a command read top to bottom: flags, the refusals of unsafe addresses and tokens, then serving.
 //
@@ -92,6 +98,11 @@ func runServe(args []string, env Env) error {
 		return err
 	}
 	defer srv.Close()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// the collector works harder as the heap nears what the bodies in
+		// flight may hold, instead of letting garbage double it
+		debug.SetMemoryLimit(srv.BodyBudget()*5/4 + serveHeapBeyondBodies)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err

@@ -58,3 +58,35 @@ func (b *budgetedBody) release() {
 	b.budget.give(b.held)
 	b.held = 0
 }
+
+// bodyChunk is the size of the pieces a body is read in.
+const bodyChunk = 64 << 10
+
+// readBody reads r to its end in fixed pieces and joins them once at the
+// end, so that what a body holds while it arrives is the bytes it has
+// sent (what the budget counts) and at most one piece more: a slice grown
+// by doubling holds up to twice its bytes, and its discarded copies wait
+// for the collector.
+func readBody(r io.Reader) ([]byte, error) {
+	var pieces [][]byte
+	total := 0
+	for {
+		piece := make([]byte, bodyChunk)
+		n, err := io.ReadFull(r, piece)
+		if n > 0 {
+			pieces = append(pieces, piece[:n])
+			total += n
+		}
+		if err == io.EOF || err == io.ErrUnexpectedEOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	out := make([]byte, 0, total)
+	for _, p := range pieces {
+		out = append(out, p...)
+	}
+	return out, nil
+}

@@ -207,7 +207,7 @@ func (s *Server) readUpload(r *http.Request) (upload, *httpError) {
 	case mediaType == "multipart/form-data":
 		return s.readMultipart(r, up)
 	case strings.HasPrefix(mediaType, "image/"):
-		data, err := io.ReadAll(r.Body)
+		data, err := readBody(r.Body)
 		if err != nil {
 			return up, s.bodyError(err)
 		}
@@ -239,7 +239,7 @@ func (s *Server) readMultipart(r *http.Request, up upload) (upload, *httpError) 
 			if up.data != nil {
 				return up, refuse(http.StatusBadRequest, "form field %q given more than once", fieldImage)
 			}
-			data, err := io.ReadAll(part)
+			data, err := readBody(part)
 			if err != nil {
 				return up, s.bodyError(err)
 			}

@@ -191,7 +191,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		started:    time.Now(),
 		queue:      make(chan *job, cfg.QueueSize),
 		uploads:    make(chan struct{}, cfg.QueueSize+cfg.MaxBatchImages),
-		bodyBudget: &byteBudget{free: int64(cfg.QueueSize+cfg.MaxBatchImages) * cfg.MaxBodyBytes},
+		bodyBudget: &byteBudget{free: int64(cfg.QueueSize+cfg.MaxBatchImages) * cfg.MaxBodyBytes}, // BodyBudget
 		workerDone: make(chan struct{}),
 	}
 	if cfg.Token != "" {
@@ -260,6 +260,12 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	<-s.workerDone
+}
+
+// BodyBudget is how many bytes of request bodies the server holds at most,
+// all requests together.
+func (s *Server) BodyBudget() int64 {
+	return int64(s.cfg.QueueSize+s.cfg.MaxBatchImages) * s.cfg.MaxBodyBytes
 }
 
 // IsLoopbackAddr reports whether a listen address (host:port) binds only
