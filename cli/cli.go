@@ -106,6 +106,7 @@ func init() {
 		"report":      {"summarise the plant's inspections in the central database by station and shift", runReport},
 		"users":       {"manage the station's named users: add, list, passwd, disable, enable", runUsers},
 		"settings":    {"show the thresholds in force, or change them as a supervisor (recorded in the trail)", runSettings},
+		"checkset":    {"register the station's check set: labelled strips every model is scored on before it goes live", runCheckSet},
 		"version":     {"print the application, model and ONNX Runtime versions", runVersion},
 		"watch":       {"score strips dropped into a hot folder and sort them by decision", runWatch},
 		"help":        {"show this help", runHelp},
@@ -148,6 +149,8 @@ usage:
   steelinspect settings show [--db F]                 the thresholds in force, who set them and when
   steelinspect settings set --pass P --reject R --user NAME [--password-file F]
                                                        change them as a supervisor, recorded as the window's Unlock records
+  steelinspect checkset set DIR | show                 the labelled strips every model is checked on before it goes live
+  steelinspect eval --model M                          a model's figures on the station's check set
   steelinspect version                                 versions of app, model, runtime
   steelinspect help                                    this text
 

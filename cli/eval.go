@@ -14,6 +14,7 @@ import (
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, the run, each output format; each branch is one refusal or option.
@@ -31,6 +32,12 @@ func runEval(args []string, env Env) error {
 	format := fs.String("format", "text", "output `format`: text or json")
 	plots := fs.String("plots", "", "also save histogram.png, roc.png and sweep.png in this `folder`")
 	compare := fs.String("compare", "", "reference `model` (e.g. the fp32 per-patch one): also list the strips whose decision and the patches whose zone it changes")
+	var db dbFlag
+	db.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: steelinspect eval [--model M] --images DIR --labels train.csv | steelinspect eval [--model M] [--db F]  (the station's check set)")
+		fs.PrintDefaults()
+	}
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err
@@ -38,8 +45,8 @@ func runEval(args []string, env Env) error {
 	switch {
 	case len(rest) > 0:
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
-	case *images == "" || *labelsPath == "":
-		return fmt.Errorf("%w: --images DIR and --labels train.csv are required", errUsage)
+	case (*images == "") != (*labelsPath == ""):
+		return fmt.Errorf("%w: give --images DIR and --labels train.csv together, or neither for the station's check set", errUsage)
 	case *format != "text" && *format != "json":
 		return fmt.Errorf("%w: --format %q is not text or json", errUsage, *format)
 	case *maxMissed < 0:
@@ -48,14 +55,9 @@ func runEval(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
-	f, err := os.Open(*labelsPath)
+	labels, err := evalLabels(images, *labelsPath, &db)
 	if err != nil {
-		return fmt.Errorf("labels: %w", err)
-	}
-	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %s", *labelsPath, strings.ReplaceAll(err.Error(), "\n", "; "))
+		return err
 	}
 	e, th, err := openEngine(&common, &thf)
 	if err != nil {
@@ -139,6 +141,38 @@ func writeComparisonText(w io.Writer, c *evaluate.Comparison) {
 		fmt.Fprintf(w, "    %s patch %d (%s): %.3f %s -> %.3f %s\n", z.ImageID, z.Patch,
 			map[bool]string{true: "defective", false: "clean"}[z.Defective], z.RefProb, z.RefZone, z.Prob, z.Zone)
 	}
+}
+
+// evalLabels reads the labels eval measures against: --labels, or without
+// it the station's registered check set, whose strips folder it puts in
+// images.
+func evalLabels(images *string, labelsPath string, db *dbFlag) (*evaluate.Labels, error) {
+	if labelsPath == "" {
+		store, err := db.open()
+		if err != nil {
+			return nil, err
+		}
+		defer store.Close()
+		cs, err := station.RegisteredCheckSet(context.Background(), store)
+		if err != nil {
+			return nil, err
+		}
+		if cs == nil {
+			return nil, fmt.Errorf("%w: no check set is registered in %s: give --images DIR and --labels train.csv, or register one with steelinspect checkset set DIR", errUsage, store.Path())
+		}
+		*images = cs.ImagesDir()
+		return cs.Labels()
+	}
+	f, err := os.Open(labelsPath)
+	if err != nil {
+		return nil, fmt.Errorf("labels: %w", err)
+	}
+	defer f.Close()
+	labels, err := evaluate.ParseLabels(f, evaluate.StripWidth, evaluate.StripHeight)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", labelsPath, strings.ReplaceAll(err.Error(), "\n", "; "))
+	}
+	return labels, nil
 }
 
 // thresholdFlags are --pass and --reject, which default to the model's

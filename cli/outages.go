@@ -41,3 +41,12 @@ func logOutages(status func() (string, bool), w io.Writer, prefix string, every 
 	}()
 	return func() { close(done); <-finished }
 }
+
+// logOutages logs the outages of the line connections started (MQTT,
+// central), if any; stop ends it.
+func (m *lineFlags) logOutages(w io.Writer, prefix string) (stop func()) {
+	if !m.on() && m.central == "" {
+		return func() {}
+	}
+	return logOutages(m.linkStatus, w, prefix, linkCheckEvery)
+}

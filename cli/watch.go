@@ -73,9 +73,7 @@ func runWatch(args []string, env Env) error {
 		return err
 	}
 	defer stopLine()
-	if mq.on() || mq.central != "" {
-		defer logOutages(mq.linkStatus, env.Stderr, "steelinspect watch", linkCheckEvery)()
-	}
+	defer mq.logOutages(env.Stderr, "steelinspect watch")()
 	enc := json.NewEncoder(env.Stdout)
 	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Archive: arch, Thresholds: th, InForce: inForce, Settle: *settle, IncompleteWait: *incompleteWait,
 		Log: func(line string) { fmt.Fprintf(env.Stderr, "steelinspect watch: %s\n", line) },

@@ -6,6 +6,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,4 +200,19 @@ func (h *harness) unlockAsSupervisor() {
 	if h.ins.isLocked() {
 		h.t.Fatalf("not unlocked: %q", h.ins.errorsShown)
 	}
+}
+
+// confirmSwitch answers the sign-off dialog that comes before a model
+// goes live on a station with a trail (Enter: switch), and checks it says
+// want (the check set's figures, or that recall is unknown).
+func (h *harness) confirmSwitch(want string) {
+	h.t.Helper()
+	h.waitIdle()
+	shown := strings.Join(h.ins.messagesShown, "\n")
+	if h.ins.topDialog() == nil || !strings.Contains(shown, "Before switching") || !strings.Contains(shown, want) {
+		h.t.Fatalf("no sign-off dialog saying %q before the switch: %q", want, shown)
+	}
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.waitFor("the switch to end", func() bool { return h.ins.pending == 0 && h.ins.busy == 0 })
+	h.waitIdle()
 }

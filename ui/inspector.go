@@ -171,6 +171,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 
 	if i.store != nil {
 		i.checkRecordedThresholds()
+		i.refreshValidation()
 		i.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()

@@ -14,6 +14,7 @@ import (
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/learn"
+	"steelinspect/station"
 	"steelinspect/teach"
 )
 
@@ -125,6 +126,7 @@ func TestLearnFromDecisionsSaveAndUse(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.teachIdle()
+	h.confirmSwitch(station.Unchecked) // no check set registered
 	if m := h.ins.models.manifest; m.Name != "line-3-learned" || !m.IsLearned() {
 		t.Fatalf("model in use %q after Save and use", m.Name)
 	}

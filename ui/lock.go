@@ -235,6 +235,12 @@ func (i *Inspector) recordThresholds() {
 // recordSetting writes a setting change to the audit trail, off the UI
 // goroutine.
 func (i *Inspector) recordSetting(setting, old, new string) {
+	i.recordSettingBy(i.changedBy(), setting, old, new)
+}
+
+// changedBy names who changes a setting now, for the trail: the
+// supervisor who unlocked, and the operator on shift when another.
+func (i *Inspector) changedBy() string {
 	who := "supervisor"
 	if i.lock.by != "" {
 		who = i.lock.by
@@ -242,7 +248,7 @@ func (i *Inspector) recordSetting(setting, old, new string) {
 	if i.review.operator != "" && i.review.operator != i.lock.by {
 		who += " (operator " + i.review.operator + ")"
 	}
-	i.recordSettingBy(who, setting, old, new)
+	return who
 }
 
 // recordSettingBy records a setting change made by who (the station

@@ -238,17 +238,6 @@ func (i *Inspector) openModel(path string) {
 		i.askUnlock(func() { i.openModel(path) })
 		return
 	}
-	// The shown strip is scored again with the new model; a recorded one
-	// only for display (reanalyseForDisplay): its record stays as it is.
-	var cur *source
-	recordedShown := false
-	if it := i.currentItem(); it != nil && it.auditID == 0 {
-		s := it.source()
-		cur = &s
-	} else if it != nil {
-		recordedShown = true
-	}
-	oldModel := describeModel(i.models.manifest, i.models.source)
 	i.setStatus("Opening model " + filepath.Base(path) + "…")
 	i.enqueue(func(done func()) {
 		m, err := i.opts.OpenModel(path)
@@ -260,6 +249,33 @@ func (i *Inspector) openModel(path string) {
 			})
 			return
 		}
+		if i.store != nil {
+			i.do(func() { i.setStatus("Checking " + m.Manifest().Name + " on the station's check set…") })
+		}
+		check := i.checkModel(m)
+		i.do(func() {
+			done()
+			i.refreshStatus()
+			i.confirmModel(m, check, func(figures string) { i.switchModel(m, path, figures) })
+		})
+	})
+}
+
+// switchModel makes m, opened from path, the model in use: on the worker
+// it replaces the old one (closed) and the shown strip is analysed again
+// (a recorded one only for display: its record stays as it is); the
+// switch and its sign-off (figures, "" unchecked) are recorded.
+func (i *Inspector) switchModel(m Analyzer, path, figures string) {
+	var cur *source
+	recordedShown := false
+	if it := i.currentItem(); it != nil && it.auditID == 0 {
+		s := it.source()
+		cur = &s
+	} else if it != nil {
+		recordedShown = true
+	}
+	oldModel := describeModel(i.models.manifest, i.models.source)
+	i.enqueue(func(done func()) {
 		i.work.swapModel(m)
 		manifest, src := m.Manifest(), m.Source()
 		var res inspected
@@ -271,6 +287,7 @@ func (i *Inspector) openModel(path string) {
 			defer done()
 			i.recordSetting("model", oldModel, describeModel(manifest, src))
 			i.models.switched(manifest, src, path)
+			i.recordSignOff(figures)
 			i.reportSettings()
 			i.refreshStatus()
 			i.refreshPrevious()

@@ -9,6 +9,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -102,7 +103,7 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	h.unlockAsSupervisor()
 	h.waitIdle()
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
-	h.waitIdle()
+	h.confirmSwitch(station.Unchecked)
 	h.ins.showItem(1)
 	h.waitIdle()
 	h.ins.showItem(0)

@@ -18,6 +18,7 @@ import (
 	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // stripPass is uniformly dark: every patch ≈0.235, PASS.
@@ -542,7 +543,7 @@ func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 		t.Fatal("Open model… disabled after unlocking")
 	}
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
-	h.waitIdle()
+	h.confirmSwitch(station.Unchecked)
 	if h.ins.models.manifest.Name != "tiny-nhwc" {
 		t.Fatalf("model %q after unlocking", h.ins.models.manifest.Name)
 	}

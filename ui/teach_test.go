@@ -20,6 +20,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/station"
 	"steelinspect/teach"
 )
 
@@ -220,6 +221,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.teachIdle()
+	h.confirmSwitch(station.Unchecked)
 	if h.ins.models.manifest.Name != "line-3" || !h.ins.models.manifest.IsAnomaly() {
 		t.Fatalf("model in use %q after Save and use", h.ins.models.manifest.Name)
 	}
@@ -248,7 +250,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 		t.Fatal("no Back to tiny-nchw in the File menu")
 	}
 	back.Action()
-	h.waitIdle()
+	h.confirmSwitch(station.Unchecked)
 	if h.ins.models.manifest.Name != "tiny-nchw" {
 		t.Fatalf("model %q after Back", h.ins.models.manifest.Name)
 	}
@@ -264,7 +266,7 @@ func TestTeachSaveAndUseThenBack(t *testing.T) {
 		t.Errorf("taught model not offered back: %q", h.ins.models.backBtn.Text)
 	}
 	test.Tap(h.ins.models.backBtn)
-	h.waitIdle()
+	h.confirmSwitch(station.Unchecked)
 	if h.ins.models.manifest.Name != "line-3" || len(modelChanges(t, store)) != 3 {
 		t.Errorf("back button: model %q, %d changes", h.ins.models.manifest.Name, len(modelChanges(t, store)))
 	}

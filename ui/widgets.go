@@ -48,6 +48,7 @@ type widgets struct {
 	caption *widget.Label
 
 	card         *canvas.Rectangle
+	notValidated *widget.Label // the model in use was not checked on this line
 	decision     *canvas.Text
 	confidence   *canvas.Text
 	level        *widget.Label
@@ -451,7 +452,11 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	// The open patch table takes the height left under the card and
 	// scrolls inside itself; on a short screen (1280×720) the results
 	// scroll as a whole instead of setting the window's minimum height.
-	w.results = container.NewBorder(top, nil, nil, nil, w.details)
+	w.notValidated = widget.NewLabelWithStyle(notValidatedText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.notValidated.Wrapping = fyne.TextWrapWord
+	w.notValidated.Importance = widget.WarningImportance
+	w.notValidated.Hide() // until the trail says (refreshValidation)
+	w.results = container.NewBorder(container.NewVBox(w.notValidated, top), nil, nil, nil, w.details)
 	return container.NewVScroll(w.results)
 }
 
