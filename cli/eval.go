@@ -291,7 +291,7 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 	}
 	if r.Suggested != nil {
 		g := r.Suggested
-		fmt.Fprintf(w, "\nsuggested thresholds (at most %d missed, least review, then fewest false alarms): pass %.2f reject %.2f\n", r.MaxMissed, g.Thresholds.Pass, g.Thresholds.Reject)
+		fmt.Fprintf(w, "\nsuggested thresholds (at most %d missed, fewest false alarms, then least review): pass %.2f reject %.2f\n", r.MaxMissed, g.Thresholds.Pass, g.Thresholds.Reject)
 		fmt.Fprintf(w, "  missed %d, false alarms %d, review rate %.1f%%\n", g.Missed, g.FalseAlarms, 100*g.ReviewRate)
 		for _, c := range evaluate.Caveats(*g) {
 			fmt.Fprintf(w, "  caution: %s\n", c)

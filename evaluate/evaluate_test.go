@@ -143,12 +143,14 @@ func TestOutcomeAndSweepSuggestion(t *testing.T) {
 		t.Errorf("suggested %+v", best)
 	}
 	// A faint defect (0.1) below two clean strips (0.2, 0.3): catching it
-	// costs two false alarms (pass <= 0.10, reject below 0.1); allowing one
-	// miss buys a clean split at 0.31/0.32.
+	// means pass <= 0.10; rejecting no clean strip then means a reject
+	// threshold of 0.30 or more (REJECT is above it), so the three go to review (least review first suggested
+	// 0.00/0.01, rejecting both clean strips); allowing one miss buys a
+	// clean split at 0.31/0.32.
 	conf = []float64{0.1, 0.9, 0.2, 0.3}
 	def = []bool{true, true, false, false}
 	strict, _ := Suggest(Sweep(conf, def), 0)
-	if strict.Thresholds != (inference.Thresholds{Pass: 0, Reject: 0.01}) || strict.FalseAlarms != 2 || strict.Reviewed != 0 {
+	if strict.Thresholds != (inference.Thresholds{Pass: 0, Reject: 0.30}) || strict.FalseAlarms != 0 || strict.Reviewed != 3 || strict.Missed != 0 {
 		t.Errorf("strict suggestion %+v", strict)
 	}
 	lenient, _ := Suggest(Sweep(conf, def), 1)

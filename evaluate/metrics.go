@@ -203,15 +203,19 @@ func SweepHeld(confidence []float64, defective, held []bool) []StripOutcome {
 }
 
 // Suggest picks, among outcomes with at most maxMissed missed strips, the
-// one with the fewest reviews, then the fewest false alarms; remaining ties
-// go to the first in sweep order (lowest pass, then lowest reject). ok is
-// false when no pair meets the target.
+// one with the fewest false alarms (defect-free strips auto-rejected),
+// then the fewest reviews; remaining ties go to the first in sweep order
+// (lowest pass, then lowest reject). A clean strip rejected is a wrong
+// decision and a reviewed one is not, so review is never bought with
+// false alarms: least review first suggested pass 0.00 / reject 0.01 on a
+// set whose faintest defect scored like clean steel, rejecting every
+// clean strip. ok is false when no pair meets the target.
 func Suggest(outcomes []StripOutcome, maxMissed int) (best StripOutcome, ok bool) {
 	for _, o := range outcomes {
 		if o.Missed > maxMissed {
 			continue
 		}
-		if !ok || o.Reviewed < best.Reviewed || (o.Reviewed == best.Reviewed && o.FalseAlarms < best.FalseAlarms) {
+		if !ok || o.FalseAlarms < best.FalseAlarms || (o.FalseAlarms == best.FalseAlarms && o.Reviewed < best.Reviewed) {
 			best, ok = o, true
 		}
 	}

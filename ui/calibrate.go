@@ -234,7 +234,7 @@ func (c *calibrateView) buildOutcome() fyne.CanvasObject {
 }
 
 // suggestHelp says what Suggest does, until it has been used.
-const suggestHelp = "Suggest finds the pair with the fewest reviews (then fewest false alarms) that misses at most this many defective strips."
+const suggestHelp = "Suggest finds the pair that misses at most this many defective strips, rejects the fewest clean ones, then reviews the fewest."
 
 // buildSuggest is the max-missed target and the Suggest button.
 func (c *calibrateView) buildSuggest() fyne.CanvasObject {
