@@ -68,18 +68,24 @@ func TestDialogKeys(t *testing.T) {
 // the trail keeps the decision and its undo, and the strip waits again.
 func TestUndoLastDecision(t *testing.T) {
 	h, store := newStation(t)
-	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // REVIEW
+	dir := t.TempDir()
+	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "c.png", stripPass())) // REVIEW, PASS
+	h.ins.showItem(0)
+	h.waitIdle()
 	canvas := h.ins.Window().Canvas()
 	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	if r := history(t, store)[0]; r.OperatorDecision != "REJECT" || h.ins.reviewCount() != 0 {
 		t.Fatalf("after R: %+v, %d pending", r, h.ins.reviewCount())
 	}
-	h.ins.review.undoLast()
+	h.ins.showItem(1) // the operator moved on
+	h.waitIdle()
+	// Ctrl+Z reaches the window as the toolkit's Undo shortcut, not as our own
+	canvas.(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(&fyne.ShortcutUndo{})
 	h.waitIdle()
 	r := history(t, store)[0]
-	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.w.decision.Text != "REVIEW" {
-		t.Fatalf("after undo: row %+v, %d pending, card %q", r, h.ins.reviewCount(), h.ins.w.decision.Text)
+	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
+		t.Fatalf("after Ctrl+Z: row %+v, %d pending, showing %d, card %q; want the undone strip shown", r, h.ins.reviewCount(), h.ins.current, h.ins.w.decision.Text)
 	}
 	events, err := store.Decisions(context.Background(), r.ID)
 	if err != nil || len(events) != 2 || events[0].Decision != "REJECT" || events[1].Kind != "undo" {

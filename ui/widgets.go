@@ -230,7 +230,7 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 	if i.store != nil {
 		file.Items = append(file.Items, fyne.NewMenuItem("Line connection…", i.showLineSettings))
 	}
-	undo := fyne.NewMenuItem("Undo my last decision", i.review.undoLast)
+	undo := fyne.NewMenuItem("Undo my last decision", i.undoLastDecision)
 	undo.Shortcut = undoShortcut
 	edit := fyne.NewMenu("Edit", undo)
 	next := fyne.NewMenuItem("Next image", i.next)
@@ -246,10 +246,27 @@ var (
 	undoShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
+// undoLastDecision takes back the last P/R made in this window and shows
+// the strip it was made on, which waits for a decision again.
+func (i *Inspector) undoLastDecision() {
+	if it := i.review.lastDecided; it != nil && i.topDialog() == nil {
+		for idx, other := range i.items {
+			if other == it && idx != i.current {
+				i.showItem(idx)
+				break
+			}
+		}
+	}
+	i.review.undoLast()
+}
+
 func (i *Inspector) bindKeys() {
 	c := i.win.Canvas()
 	c.AddShortcut(openShortcut, func(fyne.Shortcut) { i.showOpenDialog() })
-	c.AddShortcut(undoShortcut, func(fyne.Shortcut) { i.review.undoLast() })
+	c.AddShortcut(undoShortcut, func(fyne.Shortcut) { i.undoLastDecision() })
+	// the toolkit turns Ctrl+Z into its own Undo shortcut before it looks
+	// for ours: without this one Ctrl+Z did nothing
+	c.AddShortcut(&fyne.ShortcutUndo{}, func(fyne.Shortcut) { i.undoLastDecision() })
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		if i.dialogKey(ev) {
 			return // a dialog is open: Enter and Esc are its, and no key acts on the strip behind it
