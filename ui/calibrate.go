@@ -136,7 +136,7 @@ func (i *Inspector) showCalibrate() {
 	c.keys = dialogKeys{win: c.win}
 	c.keys.listenOn()
 	c.win.SetContent(c.build())
-	c.win.Resize(fyne.NewSize(1240, 820))
+	c.win.Resize(i.withinMainWindow(fyne.NewSize(1240, 820)))
 	c.win.SetOnClosed(func() {
 		c.stop()
 		if i.calibrate == c {

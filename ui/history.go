@@ -74,9 +74,9 @@ func (i *Inspector) showHistory() {
 	}
 	h := &historyView{host: i, store: i.store, win: i.app.NewWindow(AppName + " – audit history"), selected: -1}
 	h.keys = dialogKeys{win: h.win}
-	h.keys.listenOn()
+	h.keys.listenOnWithEsc(h.win.Close)
 	h.win.SetContent(h.build())
-	h.win.Resize(fyne.NewSize(1320, 700))
+	h.win.Resize(i.withinMainWindow(fyne.NewSize(1320, 700)))
 	h.win.SetOnClosed(func() { i.history = nil })
 	i.history = h
 	h.win.Show()

@@ -63,8 +63,16 @@ func (k *dialogKeys) handle(ev *fyne.KeyEvent) bool {
 
 // listenOn makes handle the window's key handler: for a window with no
 // keys of its own.
-func (k *dialogKeys) listenOn() {
-	k.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) { k.handle(ev) })
+func (k *dialogKeys) listenOn() { k.listenOnWithEsc(nil) }
+
+// listenOnWithEsc is listenOn for a secondary window that Esc closes
+// (close) when no dialog of its own is open.
+func (k *dialogKeys) listenOnWithEsc(close func()) {
+	k.win.Canvas().SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if !k.handle(ev) && ev.Name == fyne.KeyEscape && close != nil {
+			close()
+		}
+	})
 }
 
 // message shows an OK dialog that Enter and Esc close.

@@ -93,3 +93,15 @@ func (tightColumn) MinSize(objs []fyne.CanvasObject) fyne.Size {
 	}
 	return s.AddWidthHeight(0, theme.Padding())
 }
+
+// withinMainWindow is want, made no larger than the main window, which
+// fits its screen: a secondary window (History, Calibrate) opened at a
+// fixed 1240×820 or 1320×700 ran past a 1280×720 screen, its Apply button
+// below the edge.
+func (i *Inspector) withinMainWindow(want fyne.Size) fyne.Size {
+	main := i.win.Canvas().Size()
+	if main.Width <= 0 || main.Height <= 0 {
+		return want
+	}
+	return fyne.NewSize(min(want.Width, main.Width), min(want.Height, main.Height))
+}
