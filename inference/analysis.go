@@ -157,7 +157,7 @@ func (e *Engine) decode(name string, data []byte) (Analysis, error) {
 		Model:   e.manifest.Identity(),
 		Decoded: decoded,
 	}
-	if reason := ImplausibleReason(decoded.Width, decoded.Height, decoded.Stats); reason != "" {
+	if reason := ImplausibleReason(decoded.Width, decoded.Height, decoded.Stats, e.manifest.Texture); reason != "" {
 		a.Cautions = append(a.Cautions, Caution{Kind: CautionImplausible, Reason: reason})
 	}
 	return a, nil

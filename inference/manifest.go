@@ -34,7 +34,13 @@ type Manifest struct {
 	Familiarity *FamiliaritySpec `json:"familiarity,omitempty"`
 	// Anomaly holds an anomaly model's memory bank and score mapping; nil
 	// for a classifier.
-	Anomaly    *AnomalySpec `json:"anomaly,omitempty"`
+	Anomaly *AnomalySpec `json:"anomaly,omitempty"`
+	// Texture is the texture of the good strips of the model's line, for
+	// a model taught or learned on it: frames are judged for steel texture
+	// against them (ImplausibleReason). Nil for a model that does not know
+	// its line (the generic floors apply), and in manifests written before
+	// it was measured.
+	Texture    *LineTexture `json:"texture,omitempty"`
 	Provenance Provenance   `json:"provenance"`
 
 	familiarityStats *FamiliarityStats // loaded from Familiarity.File
@@ -140,6 +146,7 @@ func (m *Manifest) Validate() error {
 	m.validateOutput(bad)
 	m.validateFamiliarity(bad)
 	m.validateAnomaly(bad)
+	m.validateTexture(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))
 	}

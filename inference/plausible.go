@@ -9,15 +9,22 @@ import (
 // Plausibility: checks of the image itself, before any model sees it, for
 // what a strip camera never produces when it works: a black or saturated
 // frame, an almost uniform one, an image too small to hold steel texture,
-// an aspect ratio no strip camera gives, or a colour picture (strip cameras
-// are grey). Each is a camera or feed problem, not steel, so the strip goes
-// to a person with the reason; the model's scores are still computed and
-// shown.
+// an aspect ratio no strip camera gives, a colour picture (strip cameras
+// are grey), or a frame with no steel texture in it (texture.go: grey with
+// sensor noise, a failing sensor's stripes, a smooth gradient). Each is a
+// camera or feed problem, not steel, so the strip goes to a person with
+// the reason, whatever the model; the model's scores are still computed
+// and shown.
 //
 // The limits leave a wide margin around every real and synthetic strip we
 // have: the darkest real Severstal strip has a mean of 7.7 and a 99th
 // percentile of 36; the flattest strip of either held-out set a standard
-// deviation of 4.6.
+// deviation of 4.6; the least textured real Severstal strip scores 8.7
+// times the texture floor, frames with no steel at most 0.52 of it
+// (texture.go). Clean cold-rolled steel can be smoother than either floor
+// (a spread under 2): a model taught or learned on its line
+// (Manifest.Texture) judges uniformity and texture against that line's
+// own good strips instead.
 const (
 	// MinStripSide is the smallest side, in pixels, that can show steel texture.
 	MinStripSide = 64
@@ -41,9 +48,13 @@ type ImageStats struct {
 	SaturatedShare float64 `json:"saturated_share"`
 	// Chroma is the mean |R−G|+|G−B| of the pixels, 0 for a grey image.
 	Chroma float64 `json:"chroma"`
+	// Texture is how much steel texture the image shows, measured on
+	// every pixel of its grey version.
+	Texture Texture `json:"texture"`
 }
 
-// MeasureImage measures img's grey levels on a sample of its pixels.
+// MeasureImage measures img's grey levels on a sample of its pixels, and
+// its texture on all of them.
 func MeasureImage(img image.Image) ImageStats {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
@@ -81,7 +92,7 @@ func MeasureImage(img image.Image) ImageStats {
 		}
 	}
 	mean := sum / float64(n)
-	return ImageStats{
+	st := ImageStats{
 		Mean:           mean,
 		Std:            math.Sqrt(math.Max(0, sq/float64(n)-mean*mean)),
 		P1:             histPercentile(hist[:], n, 0.01),
@@ -89,6 +100,20 @@ func MeasureImage(img image.Image) ImageStats {
 		SaturatedShare: float64(sat) / float64(n),
 		Chroma:         chroma / float64(n),
 	}
+	st.Texture = MeasureTexture(grayView(img), st.Std)
+	return st
+}
+
+// grayView is img's grey version: the image itself when it is grey, its
+// luma plane when it is YCbCr (no copy), else a grey copy.
+func grayView(img image.Image) *image.Gray {
+	switch g := img.(type) {
+	case *image.Gray:
+		return g
+	case *image.YCbCr:
+		return &image.Gray{Pix: g.Y, Stride: g.YStride, Rect: g.Rect}
+	}
+	return toGray(img)
 }
 
 func histPercentile(hist []int, n int, q float64) float64 {
@@ -104,8 +129,11 @@ func histPercentile(hist []int, n int, q float64) float64 {
 }
 
 // ImplausibleReason returns why an image of the given size and statistics
-// cannot be a working strip camera's picture, or "" when it can.
-func ImplausibleReason(width, height int, st ImageStats) string {
+// cannot be a working strip camera's picture, or "" when it can. line is
+// the texture of the good strips of the model's line (Manifest.Texture):
+// nil judges uniformity and texture by the generic floors, a line's own
+// statistics by floors below its smoothest good strips.
+func ImplausibleReason(width, height int, st ImageStats, line *LineTexture) string {
 	short, long := min(width, height), max(width, height)
 	switch {
 	case short < MinStripSide:
@@ -120,8 +148,25 @@ func ImplausibleReason(width, height int, st ImageStats) string {
 		return fmt.Sprintf("implausible image: saturated (%.0f %% of pixels clipped white), possible exposure or lighting fault", 100*st.SaturatedShare)
 	case st.Chroma > colourChroma:
 		return fmt.Sprintf("implausible image: a colour picture (mean colour difference %.0f), strip cameras give grey images; possible wrong feed", st.Chroma)
-	case st.Std < uniformStd:
+	case st.Std < line.uniformFloor():
 		return fmt.Sprintf("implausible image: nearly uniform (grey-level spread %.1f), possible camera fault", st.Std)
+	case st.Texture.Judged && st.Texture.Score < line.Floor():
+		return NoTextureReason(st.Texture.Pattern)
 	}
 	return ""
+}
+
+// NoTextureReason says, in plain words, what a frame without steel
+// texture shows (Texture.Pattern) and what may be wrong.
+func NoTextureReason(pattern string) string {
+	const prefix = "no steel texture: "
+	switch pattern {
+	case PatternRowStripes:
+		return prefix + "horizontal stripes (row banding) and sensor noise, possible camera fault"
+	case PatternColumnStripes:
+		return prefix + "vertical stripes (column banding) and sensor noise, possible camera fault"
+	case PatternGradient:
+		return prefix + "a smooth brightness gradient and sensor noise, possible camera or lighting fault"
+	}
+	return prefix + "flat frame with sensor noise, possible camera or lighting fault"
 }

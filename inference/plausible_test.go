@@ -30,7 +30,7 @@ func colourful() image.Image {
 // greyRGB is a textured grey strip saved with three equal channels, as the
 // Severstal JPEGs are.
 func greyRGB() image.Image {
-	g := randomGray(1600, 256, 40, 200, 11)
+	g := steelGray(1600, 256, 120, 40, 11)
 	img := image.NewRGBA(g.Bounds())
 	for i, v := range g.Pix {
 		img.Pix[4*i], img.Pix[4*i+1], img.Pix[4*i+2], img.Pix[4*i+3] = v, v, v, 255
@@ -49,9 +49,9 @@ func uniformGray(w, h int, v uint8) *image.Gray {
 func TestImplausibleReason(t *testing.T) {
 	// a dark but real-looking strip: the darkest real Severstal strip has a
 	// mean of 7.7 and a 99th percentile of 36
-	dark := randomGray(1600, 256, 0, 40, 1)
+	dark := steelGray(1600, 256, 14, 9, 1)
 	// a strip whose few bright pixels are clipped (specular glints)
-	glints := randomGray(1600, 256, 90, 160, 2)
+	glints := steelGray(1600, 256, 125, 20, 2)
 	for i := 0; i < len(glints.Pix); i += 11 {
 		glints.Pix[i] = 255
 	}
@@ -66,10 +66,10 @@ func TestImplausibleReason(t *testing.T) {
 		img  image.Image
 		want string // substring of the reason; "" for plausible
 	}{
-		{"textured strip", randomGray(1600, 256, 60, 200, 5), ""},
+		{"textured strip", steelGray(1600, 256, 130, 35, 5), ""},
 		{"dark real-like strip", dark, ""},
 		{"strip with glints", glints, ""},
-		{"tall camera", randomGray(256, 1600, 60, 200, 6), ""},
+		{"tall camera", steelGray(256, 1600, 130, 35, 6), ""},
 		{"black frame", uniformGray(1600, 256, 0), "black frame"},
 		{"near-black noise", randomGray(1600, 256, 0, 12, 7), "black frame"},
 		{"white frame", white, "saturated"},
@@ -82,16 +82,18 @@ func TestImplausibleReason(t *testing.T) {
 		{"line", randomGray(6400, 128, 0, 255, 10), "aspect ratio"},
 		{"colour picture", colourful(), "colour picture"},
 		{"grey strip stored as RGB", greyRGB(), ""},
+		{"white noise", randomGray(1600, 256, 60, 200, 12), "no steel texture: flat frame"},
+		{"a crop of white noise", randomGray(256, 256, 90, 150, 13), "no steel texture: flat frame"},
 	} {
 		b := c.img.Bounds()
-		got := ImplausibleReason(b.Dx(), b.Dy(), MeasureImage(c.img))
+		got := ImplausibleReason(b.Dx(), b.Dy(), MeasureImage(c.img), nil)
 		switch {
 		case c.want == "" && got != "":
 			t.Errorf("%s: flagged %q", c.name, got)
 		case c.want != "" && !strings.Contains(got, c.want):
 			t.Errorf("%s: reason %q, want one about %q", c.name, got, c.want)
-		case c.want != "" && (!strings.HasPrefix(got, "implausible image: ") || strings.Contains(got, "\n")):
-			t.Errorf("%s: reason %q is not one line starting 'implausible image: '", c.name, got)
+		case c.want != "" && (!strings.HasPrefix(got, "implausible image: ") && !strings.HasPrefix(got, "no steel texture: ") || strings.Contains(got, "\n")):
+			t.Errorf("%s: reason %q is not one line starting 'implausible image: ' or 'no steel texture: '", c.name, got)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package learn
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/x448/float16"
 
@@ -128,6 +130,9 @@ type featured struct {
 	sha  string
 	grid *halfGrid
 	dist []float32
+	// stats are the image's plausibility statistics when it was decoded
+	// (nil when its features came from the cache).
+	stats *inference.ImageStats
 }
 
 // halfGrid is a strip's cell features kept in half precision, as the
@@ -201,7 +206,10 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 			skipped = append(skipped, Skipped{x.Path, err.Error()})
 			continue
 		}
-		if reason := inference.ImplausibleReason(d.Width, d.Height, d.Stats); reason != "" {
+		// the line's texture is not known yet: only what no steel shows is
+		// left out here, the rest beside the line's other good strips
+		// (measureLine)
+		if reason := inference.ImplausibleReason(d.Width, d.Height, d.Stats, inference.UnknownLine); reason != "" {
 			skipped = append(skipped, Skipped{x.Path, "not usable steel: " + reason})
 			continue
 		}
@@ -216,7 +224,7 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 		// half precision, as the cache keeps them: a strip learns the same
 		// whether its features were just computed or read back
 		_ = cache.store(sha, g)
-		out = append(out, featured{Example: x, sha: sha, grid: toHalf(g)})
+		out = append(out, featured{Example: x, sha: sha, grid: toHalf(g), stats: &d.Stats})
 	}
 	return out, skipped, cached, nil
 }
@@ -251,4 +259,62 @@ func imageSize(path string) (int, int, error) {
 		return 0, 0, err
 	}
 	return cfg.Width, cfg.Height, nil
+}
+
+// maxTextureStrips bounds the defect-free strips whose texture is
+// measured for the line (an even sample by hash past it): a strip whose
+// features came from the cache is decoded again for it.
+const maxTextureStrips = 1000
+
+// measureLine measures the texture of the defect-free strips (the line's
+// good steel) into rep.Texture, and leaves out, with their reason, those
+// with no steel texture beside the others (inference.FitLineTexture).
+func measureLine(ctx context.Context, strips []featured, rep *Report, prog func(done, total int)) ([]featured, error) {
+	var good []int
+	for i, s := range strips {
+		if !s.Defective {
+			good = append(good, i)
+		}
+	}
+	if len(good) > maxTextureStrips {
+		slices.SortFunc(good, func(a, b int) int { return cmp.Compare(sampleKey(strips[a].Path), sampleKey(strips[b].Path)) })
+		good = good[:maxTextureStrips]
+	}
+	stats := make([]inference.ImageStats, 0, len(good))
+	measured := make([]int, 0, len(good))
+	for k, i := range good {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		prog(k+1, len(good))
+		if strips[i].stats == nil {
+			d, err := decodeFile(strips[i].Path)
+			if err != nil {
+				continue // its features were read; it is left to them
+			}
+			strips[i].stats = &d.Stats
+		}
+		stats = append(stats, *strips[i].stats)
+		measured = append(measured, i)
+	}
+	line, outlier := inference.FitLineTexture(stats)
+	rep.Texture = line
+	drop := map[int]bool{}
+	for k, i := range measured {
+		if outlier[k] {
+			drop[i] = true
+			rep.Skipped = append(rep.Skipped, Skipped{strips[i].Path, fmt.Sprintf("not usable steel: no steel texture beside the other defect-free strips (texture %.3f, theirs %.2f and above for 95 %% of them)",
+				stats[k].Texture.Score, line.P05)})
+		}
+	}
+	if len(drop) == 0 {
+		return strips, nil
+	}
+	kept := strips[:0]
+	for i, s := range strips {
+		if !drop[i] {
+			kept = append(kept, s)
+		}
+	}
+	return kept, nil
 }

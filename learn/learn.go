@@ -126,8 +126,12 @@ type Report struct {
 	PatchAUCWhy                   string
 	// TooFew says when the labels are too few to trust the figures;
 	// Capped when more strips were found than one run takes (maxStrips).
-	TooFew   string
-	Capped   string
+	TooFew string
+	Capped string
+	// Texture is the texture of the defect-free strips (nil when none
+	// could be judged), written into the manifest: the model judges a
+	// frame's steel texture against its line's.
+	Texture  *inference.LineTexture
 	Strips   []StripScore
 	Duration time.Duration
 }
@@ -175,6 +179,9 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 	}
 	rep.Cached, rep.Skipped = cached, append(rep.Skipped, skipped...)
 	strips = oneSize(strips, &rep)
+	if strips, err = measureLine(ctx, strips, &rep, func(done, total int) { prog("Measuring the good strips' texture", done, total) }); err != nil {
+		return nil, err
+	}
 	if err := countKinds(strips, &rep); err != nil {
 		return nil, err
 	}

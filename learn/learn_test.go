@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +112,10 @@ func TestLearnedModelSeparatesOutOfFoldAndSaysSo(t *testing.T) {
 	if got := len(m.Anomaly.Head.Classes); got < 2 {
 		t.Errorf("the synthetic masks carry 4 classes; the head names %d", got)
 	}
+	// the model knows its line's texture: the 30 defect-free strips'
+	if m.Texture == nil || m.Texture.Strips != 30 || m.Texture.Min <= 0 {
+		t.Errorf("manifest texture %+v, want the 30 defect-free strips measured", m.Texture)
+	}
 }
 
 // TestEngineScoresAsLearningMeasured: the saved model, opened like any
@@ -192,6 +198,10 @@ func TestLearningAgainReadsTheCache(t *testing.T) {
 	}
 	if !slices.Equal(again.Manifest.Anomaly.Head.Weights, res.Manifest.Anomaly.Head.Weights) {
 		t.Error("learning again on the same strips gave another head")
+	}
+	// strips read from the cache are measured for the line all the same
+	if a, b := again.Manifest.Texture, res.Manifest.Texture; a == nil || b == nil || *a != *b {
+		t.Errorf("line texture %+v from the cache, %+v measured fresh", a, b)
 	}
 }
 
@@ -294,6 +304,15 @@ func TestBadLabelsGetOneLineEachAndUsableFilesAreKept(t *testing.T) {
 	}
 	copyStrips(t, filepath.Join(sorted, "PASS"), false, 3)
 	copyStrips(t, filepath.Join(sorted, "REJECT"), true, 3)
+	// a camera fault passed by mistake: flat grey with sensor noise
+	fault := image.NewGray(image.Rect(0, 0, 1600, 256))
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range fault.Pix {
+		fault.Pix[i] = uint8(100 + 3*rng.NormFloat64())
+	}
+	if err := os.WriteFile(filepath.Join(sorted, "PASS", "fault.png"), testimg.PNG(fault), 0o644); err != nil {
+		t.Fatal(err)
+	}
 
 	res, err := learn.Learn(context.Background(), learn.Options{Labelled: []string{dir, sorted}, CacheDir: "-", Folds: 2})
 	if err != nil {
@@ -309,6 +328,7 @@ func TestBadLabelsGetOneLineEachAndUsableFilesAreKept(t *testing.T) {
 		"missing.jpg": "not in train_images",
 		"small.png":   "mixed strip sizes: this one is 800×256",
 		"cut.jpg":     "",
+		"fault.png":   "no steel texture: flat frame",
 	} {
 		reason, ok := why[name]
 		if !ok || !strings.Contains(reason, want) {

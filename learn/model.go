@@ -139,6 +139,7 @@ func buildManifest(base *inference.Manifest, head cellScorer, classes []classHea
 			Skipped: len(rep.Skipped)},
 		Head: h,
 	}
+	m.Texture = rep.Texture
 	return &m, bank
 }
 

@@ -115,7 +115,11 @@ type Report struct {
 	NewGoodPassShare float64
 	// Strip probability spread over the held-out strips.
 	ProbabilityMin, ProbabilityMedian, ProbabilityMax float64
-	Duration                                          time.Duration
+	// Texture is the texture of the folder's good strips (nil when none
+	// could be judged), written into the manifest: the taught model judges
+	// a frame's steel texture against its line's.
+	Texture  *inference.LineTexture
+	Duration time.Duration
 }
 
 // Result is a taught model, not yet written.
@@ -130,6 +134,7 @@ type Result struct {
 // thousand strips would hold 400 MB of them; each step decodes again.
 type strip struct {
 	path string
+	size image.Point
 }
 
 // Teach teaches an anomaly model on opts.Good. It reads every strip,
@@ -213,6 +218,7 @@ func Teach(ctx context.Context, opts Options) (*Result, error) {
 	rep.BankBytes = m.Anomaly.Bank.Bytes
 	rep.Duration = time.Since(start)
 	describe(m, &rep)
+	m.Texture = rep.Texture
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -274,8 +280,11 @@ func CheckOptions(o Options) error {
 }
 
 // readStrips reads every image under folder: unreadable files are listed
-// and skipped, implausible ones (inference.ImplausibleReason) flagged; the
-// rest must all have one size and be at least MinGoodStrips.
+// and skipped, implausible ones flagged (inference.ImplausibleReason with
+// the line not yet known, then strips with no steel texture beside the
+// others: inference.FitLineTexture, which also measures the line's
+// texture into rep.Texture); the rest must all have one size and be at
+// least MinGoodStrips.
 func readStrips(ctx context.Context, folder string, rep *Report, prog *progressor) ([]strip, error) {
 	st, err := os.Stat(folder)
 	if err != nil {
@@ -286,8 +295,8 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 	}
 	found := files.WalkImages(folder)
 	rep.Found = len(found)
-	sizes := map[image.Point][]string{}
 	var strips []strip
+	var stats []inference.ImageStats
 	for i, f := range found {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -303,12 +312,17 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 			continue
 		}
 		b := d.Image.Bounds()
-		if reason := inference.ImplausibleReason(b.Dx(), b.Dy(), d.Stats); reason != "" {
+		if reason := inference.ImplausibleReason(b.Dx(), b.Dy(), d.Stats, inference.UnknownLine); reason != "" {
 			rep.Flagged = append(rep.Flagged, Skipped{f.Path, reason})
 			continue
 		}
-		sizes[b.Size()] = append(sizes[b.Size()], f.Path)
-		strips = append(strips, strip{path: f.Path})
+		strips = append(strips, strip{path: f.Path, size: b.Size()})
+		stats = append(stats, d.Stats)
+	}
+	strips = leaveOutTextureless(strips, stats, rep)
+	sizes := map[image.Point][]string{}
+	for _, s := range strips {
+		sizes[s.size] = append(sizes[s.size], s.path)
 	}
 	if len(sizes) > 1 {
 		return nil, mixedSizesError(folder, sizes)
@@ -324,6 +338,24 @@ func readStrips(ctx context.Context, folder string, rep *Report, prog *progresso
 		rep.Width, rep.Height = size.X, size.Y
 	}
 	return strips, nil
+}
+
+// leaveOutTextureless measures the line's texture on the strips (their
+// statistics in stats) into rep.Texture, and flags and leaves out those
+// with no steel texture beside the others.
+func leaveOutTextureless(strips []strip, stats []inference.ImageStats, rep *Report) []strip {
+	line, outlier := inference.FitLineTexture(stats)
+	rep.Texture = line
+	kept := strips[:0]
+	for i, s := range strips {
+		if outlier[i] {
+			rep.Flagged = append(rep.Flagged, Skipped{s.path, fmt.Sprintf("no steel texture beside the other strips of the folder (texture %.3f, theirs %.2f and above for 95 %% of them): left out",
+				stats[i].Texture.Score, line.P05)})
+			continue
+		}
+		kept = append(kept, s)
+	}
+	return kept
 }
 
 // readStrip reads and decodes one image file with the engine's own limits.

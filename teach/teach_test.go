@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -242,6 +243,67 @@ func TestSavedModelManifest(t *testing.T) {
 	}
 }
 
+// The taught model knows its line's texture: the manifest holds the good
+// strips' texture, and every good strip of the folder is plausible on it,
+// smooth ones the generic floors call textureless included; a flat frame
+// with sensor noise is not.
+func TestTaughtModelJudgesTextureByItsLine(t *testing.T) {
+	_, path := taughtModel(t)
+	e, err := inference.OpenModel(path, inference.EngineOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	line := e.Manifest().Texture
+	if line == nil || line.Strips != 48 || line.Min <= 0 || line.Floor() >= 1 {
+		t.Fatalf("manifest texture %+v: want the 48 good strips measured, smoother than the generic floor", line)
+	}
+	files, _ := filepath.Glob(filepath.Join(goodDir, "*.jpg"))
+	generic := 0
+	for _, f := range files {
+		a, err := e.AnalyzeFile(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a.Cautions) > 0 {
+			t.Errorf("%s: %v", filepath.Base(f), a.Cautions)
+		}
+		d := decodeFile(t, f)
+		if inference.ImplausibleReason(d.Width, d.Height, d.Stats, nil) != "" {
+			generic++
+		}
+	}
+	if generic == 0 {
+		t.Error("the generic floors pass every good strip: this test no longer shows the line at work")
+	}
+	flat := image.NewGray(image.Rect(0, 0, 1600, 256))
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range flat.Pix {
+		flat.Pix[i] = uint8(100 + r.NormFloat64()*3)
+	}
+	a, err := e.AnalyzeBytes(context.Background(), "flat.png", testimg.PNG(flat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inference.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
+		t.Errorf("flat frame: cautions %v", a.Cautions)
+	}
+	t.Logf("line: %d strips, texture min %.3f, floor %.3f; the generic floors flag %d of them", line.Strips, line.Min, line.Floor(), generic)
+}
+
+func decodeFile(t *testing.T, path string) inference.DecodedImage {
+	t.Helper()
+	data, err := inference.ReadImageFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := inference.DecodeImage(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestCellMapAgreesWithPatches(t *testing.T) {
 	_, path := taughtModel(t)
 	e, err := inference.OpenModel(path, inference.EngineOptions{})
@@ -354,6 +416,13 @@ func TestUnreadableSkippedAndOddStripsFlagged(t *testing.T) {
 		}
 	}
 	writeImage(t, filepath.Join(dir, "odd.png"), odd)
+	// a camera fault: flat grey with sensor noise, no steel in it
+	fault := image.NewGray(image.Rect(0, 0, 1600, 256))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range fault.Pix {
+		fault.Pix[i] = uint8(90 + r.NormFloat64()*4)
+	}
+	writeImage(t, filepath.Join(dir, "fault.png"), fault)
 
 	res, err := teach.Teach(context.Background(), testOptions(dir))
 	if err != nil {
@@ -373,11 +442,17 @@ func TestUnreadableSkippedAndOddStripsFlagged(t *testing.T) {
 	if !strings.Contains(flagged["odd.png"], "unlike the other strips") {
 		t.Errorf("checkerboard strip not flagged as unlike the rest: %v", flagged)
 	}
-	if len(flagged) != 2 {
-		t.Errorf("flagged %d strips, want only the black frame and the checkerboard: %v", len(flagged), flagged)
+	if !strings.HasPrefix(flagged["fault.png"], "no steel texture: ") {
+		t.Errorf("frame without steel not flagged: %v", flagged)
 	}
-	if rep.Taught+len(rep.HeldOut) != 34 || rep.Found != 37 {
-		t.Errorf("found %d, taught %d + held out %d; want 37 found and the 34 good strips used", rep.Found, rep.Taught, len(rep.HeldOut))
+	if len(flagged) != 3 {
+		t.Errorf("flagged %d strips, want only the black frame, the checkerboard and the frame without steel: %v", len(flagged), flagged)
+	}
+	if rep.Taught+len(rep.HeldOut) != 34 || rep.Found != 38 {
+		t.Errorf("found %d, taught %d + held out %d; want 38 found and the 34 good strips used", rep.Found, rep.Taught, len(rep.HeldOut))
+	}
+	if rep.Texture == nil || rep.Texture.Strips != 35 {
+		t.Errorf("line texture %+v, want the 34 good strips and the checkerboard measured", rep.Texture)
 	}
 }
 
