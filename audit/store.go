@@ -272,7 +272,8 @@ func nullIfEmpty(s string) any {
 }
 
 // Review records an operator's decision on inspection id: PASS or REJECT,
-// with a reason (required when it overrides an automatic decision). Every
+// with a reason (required when it overrides an automatic decision or
+// passes a strip the station found implausible: inference.ReasonRequired). Every
 // decision, and every correction or undo of one, is a new row of the
 // decisions table (Decisions); the one in force is the newest, unless it
 // is an undo. Nothing is updated in place.
@@ -283,15 +284,23 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 	if strings.TrimSpace(operator) == "" {
 		return errors.New("operator name is required")
 	}
-	var auto string
-	if err := s.db.QueryRowContext(ctx, `SELECT auto_decision FROM inspections WHERE id = ?`, id).Scan(&auto); err != nil {
+	var auto, kinds string
+	if err := s.db.QueryRowContext(ctx, `SELECT auto_decision, COALESCE(caution_kinds, '') FROM inspections WHERE id = ?`, id).Scan(&auto, &kinds); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no inspection %d", id)
 		}
 		return fmt.Errorf("review %d: %s", id, explain(err))
 	}
-	if auto != "REVIEW" && auto != decision {
+	autoDecision, err := inference.ParseDecision(auto)
+	if err != nil {
+		autoDecision = -1 // a decision this version does not know: any operator decision overrides it
+	}
+	op, _ := inference.ParseDecision(decision)
+	if inference.ReasonRequired(autoDecision, op, inference.ParseCautionKinds(kinds)) {
 		if err := CheckReason(reason); err != nil {
+			if autoDecision == inference.Review {
+				return fmt.Errorf("passing a strip the station found implausible needs a reason: %w", err)
+			}
 			return fmt.Errorf("overriding the automatic %s needs a reason: %w", auto, err)
 		}
 	}

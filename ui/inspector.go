@@ -103,7 +103,10 @@ type item struct {
 	auditID     int64              // row in the audit trail, 0 when not recorded
 	inspectedAt time.Time          // when it was scored
 	auto        inference.Decision // decision recorded when inspected
-	review      *operatorReview
+	// cautions are the kinds of caution recorded with the decision (an
+	// implausible strip needs a reason to pass: inference.ReasonRequired).
+	cautions []inference.CautionKind
+	review   *operatorReview
 }
 
 // operatorReview is an operator's confirmation or override of a strip.
@@ -290,6 +293,10 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	it.analysis = res.analysis
 	it.modelGen = i.models.gen
 	it.auditID, it.auto, it.review = res.auditID, res.auto, nil
+	it.cautions = nil
+	if res.analysis != nil {
+		it.cautions = inference.CautionKinds(res.analysis.Cautions)
+	}
 	it.inspectedAt = time.Now()
 	if res.display != nil || idx == i.current {
 		it.display = res.display

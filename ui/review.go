@@ -204,9 +204,10 @@ func (r *reviewPanel) refreshOperator() {
 
 // confirm records the operator's decision on the shown strip: for a
 // REVIEW strip, the decision; for an automatic one, a confirmation when it
-// agrees and an override (asking for a reason) when it does not. From the
-// keyboard (focusReason false) the reason box is not focused: the key that
-// opened it must not type into it.
+// agrees. A decision that needs a reason (inference.ReasonRequired: an
+// override, or passing a strip the station found implausible) asks for
+// one first. From the keyboard (focusReason false) the reason box is not
+// focused: the key that opened it must not type into it.
 func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
 	it := r.host.currentItem()
 	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.review != nil {
@@ -216,35 +217,47 @@ func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
 		r.askOperator(false)
 		return
 	}
-	if it.auto != inference.Review && it.auto != decision {
-		r.askOverride(focusReason)
+	if inference.ReasonRequired(it.auto, decision, it.cautions) {
+		r.askReason(decision, focusReason)
 		return
 	}
 	r.submit(it, decision, "", it.auto == inference.Review)
 }
 
 // askOverride asks for the reason to override the shown strip's automatic
-// decision; the override is recorded only with one (audit.CheckReason).
-// focus puts the cursor in the reason box (not when a key opened it).
+// decision (Override…).
 func (r *reviewPanel) askOverride(focus bool) {
+	if it := r.host.currentItem(); it != nil && it.auto != inference.Review {
+		r.askReason(overrideOf(it.auto), focus)
+	}
+}
+
+// askReason asks for the reason decision on the shown strip needs; it is
+// recorded only with one (audit.CheckReason). focus puts the cursor in the
+// reason box (not when a key opened it).
+func (r *reviewPanel) askReason(decision inference.Decision, focus bool) {
 	it := r.host.currentItem()
-	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.auto == inference.Review || it.review != nil {
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.review != nil ||
+		!inference.ReasonRequired(it.auto, decision, it.cautions) {
 		return
 	}
 	if r.operator == "" {
 		r.askOperator(false)
 		return
 	}
-	to := overrideOf(it.auto)
+	title, hint := fmt.Sprintf("Override automatic %s with %s", it.auto, decision), "Why the automatic decision is wrong"
+	if it.auto == inference.Review {
+		title, hint = fmt.Sprintf("%s a strip the station found implausible", decision), "Why this frame is good steel"
+	}
 	reason := newDialogEntry(false, true)
-	reason.SetPlaceHolder("Why the automatic decision is wrong")
+	reason.SetPlaceHolder(hint)
 	reason.SetMinRowsVisible(3)
 	reason.Validator = audit.CheckReason
-	d := r.host.keyedForm(fmt.Sprintf("Override automatic %s with %s", it.auto, to), "Record "+to.String(), "Cancel",
+	d := r.host.keyedForm(title, "Record "+decision.String(), "Cancel",
 		[]*widget.FormItem{widget.NewFormItem("Reason", reason)},
 		func(ok bool) {
 			if ok {
-				r.override(reason.Text)
+				r.decideWithReason(decision, reason.Text)
 			}
 		})
 	d.Resize(fyne.NewSize(520, 260))
@@ -255,13 +268,21 @@ func (r *reviewPanel) askOverride(focus bool) {
 }
 
 // override records the opposite of the shown strip's automatic decision
-// with a reason. The audit trail refuses one without a reason.
+// with a reason.
 func (r *reviewPanel) override(reason string) {
+	if it := r.host.currentItem(); it != nil && it.auto != inference.Review {
+		r.decideWithReason(overrideOf(it.auto), reason)
+	}
+}
+
+// decideWithReason records a decision that needs a reason on the shown
+// strip, with it. The audit trail refuses one without a reason.
+func (r *reviewPanel) decideWithReason(decision inference.Decision, reason string) {
 	it := r.host.currentItem()
-	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.auto == inference.Review {
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || !inference.ReasonRequired(it.auto, decision, it.cautions) {
 		return
 	}
-	r.submit(it, overrideOf(it.auto), strings.TrimSpace(reason), false)
+	r.submit(it, decision, strings.TrimSpace(reason), it.auto == inference.Review)
 }
 
 func overrideOf(auto inference.Decision) inference.Decision {

@@ -74,7 +74,8 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 		if err != nil {
 			continue // not a decision this version knows
 		}
-		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1}
+		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1,
+			cautions: inference.ParseCautionKinds(r.CautionKinds)}
 		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
 			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}

@@ -48,13 +48,18 @@ func TestMain(m *testing.M) {
 }
 
 // steelStrip is a textured grey strip with a bright defect of the given
-// strength at x (0: none).
+// strength at x (0: none). Its texture is correlated across pixels, as
+// steel's is (white noise alone is no steel: it goes to review).
 func steelStrip(r *rand.Rand, defect uint8, x int) *image.Gray {
 	img := image.NewGray(image.Rect(0, 0, 1600, 256))
+	above := make([]float64, 1600)
 	for y := range 256 {
 		streak := r.IntN(9)
+		var along float64
 		for xx := range 1600 {
-			v := 58 + streak + r.IntN(14)
+			along = 0.8*along + r.NormFloat64()
+			above[xx] = 0.6*above[xx] + 0.4*along
+			v := 58 + streak + int(4*above[xx]) + r.IntN(4)
 			if defect > 0 && xx >= x && xx < x+300 && y > 40 && y < 220 {
 				v = int(defect) - r.IntN(10)
 			}
