@@ -96,4 +96,16 @@ func TestDriftCommandSaysWhenToLearnAgain(t *testing.T) {
 	if code, _, _ := run(t, "drift", "--db", db, "--review", "2"); code != 2 {
 		t.Errorf("a limit of 2: exit %d", code)
 	}
+	// the supervisor's limits, recorded, are what drift judges by from then on
+	if code, _, stderr := run(t, "drift", "limits", "--db", db, "--unfamiliar", "0.5", "--review", "0.5"); code != 0 ||
+		!strings.Contains(stderr, "unfamiliar=0.50 overridden=0.05 review=0.50") {
+		t.Fatalf("drift limits: exit %d %s", code, stderr)
+	}
+	code, stdout, _ = run(t, "drift", "--db", db)
+	if code != 0 || !strings.Contains(stdout, "no sign of drift past its limit (the supervisor's: unfamiliar=0.50") {
+		t.Errorf("drift after the supervisor's limits: exit %d\n%s", code, stdout)
+	}
+	if code, _, _ := run(t, "drift", "limits", "--db", db, "--review", "-1"); code != 2 {
+		t.Errorf("drift limits with a limit of -1: exit %d", code)
+	}
 }

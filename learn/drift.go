@@ -98,3 +98,58 @@ func (d Drift) Summary() string {
 		d.Strips, d.Unfamiliar, 100*share(d.Unfamiliar, d.Strips), d.Overridden, d.Automatic, 100*share(d.Overridden, d.Automatic),
 		d.Reviewed, 100*share(d.Reviewed, d.Strips))
 }
+
+// SettingDriftLimits is the recorded setting holding the supervisor's
+// drift limits, as DriftLimits.String writes them.
+const SettingDriftLimits = "drift_limits"
+
+// String writes the limits as the trail records them.
+func (l DriftLimits) String() string {
+	return fmt.Sprintf("unfamiliar=%.2f overridden=%.2f review=%.2f", l.Unfamiliar, l.Overridden, l.Review)
+}
+
+// Validate says why limits cannot be used: each is a share from 0 to 1.
+func (l DriftLimits) Validate() error {
+	for _, v := range []float64{l.Unfamiliar, l.Overridden, l.Review} {
+		if !(v >= 0 && v <= 1) {
+			return fmt.Errorf("drift limits are shares from 0 to 1 (0: off), not %v", v)
+		}
+	}
+	return nil
+}
+
+// parseDriftLimits reads limits as String writes them.
+func parseDriftLimits(s string) (DriftLimits, error) {
+	var l DriftLimits
+	if _, err := fmt.Sscanf(s, "unfamiliar=%g overridden=%g review=%g", &l.Unfamiliar, &l.Overridden, &l.Review); err != nil {
+		return l, fmt.Errorf("recorded drift limits %q: %v", s, err)
+	}
+	return l, l.Validate()
+}
+
+// DriftLimitsInForce are the limits the supervisor last recorded in the
+// trail, else DefaultDriftLimits; recorded says which.
+func DriftLimitsInForce(ctx context.Context, store *audit.Store) (l DriftLimits, recorded bool, err error) {
+	latest, err := store.LatestSettings(ctx)
+	if err != nil {
+		return DefaultDriftLimits, false, err
+	}
+	v, ok := latest[SettingDriftLimits]
+	if !ok {
+		return DefaultDriftLimits, false, nil
+	}
+	l, err = parseDriftLimits(v)
+	return l, err == nil, err
+}
+
+// RecordDriftLimits records the supervisor's limits, by who.
+func RecordDriftLimits(ctx context.Context, store *audit.Store, who string, l DriftLimits) error {
+	if err := l.Validate(); err != nil {
+		return err
+	}
+	latest, err := store.LatestSettings(ctx)
+	if err != nil {
+		return err
+	}
+	return store.AddSettingChange(ctx, who, SettingDriftLimits, latest[SettingDriftLimits], l.String())
+}
