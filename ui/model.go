@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // modelPanel is the model side of the window: which model is in use
@@ -27,6 +28,8 @@ type modelPanel struct {
 	previous *modelRef // the model before the last switch, nil before any
 	gen      int       // counts model switches, to tell stale results
 	details  string    // the whole provenance, for Details…
+	// signOff is the model's sign-off on this station (nil: none)
+	signOff *station.SignOff
 
 	name, hash, desc, from                 *widget.Label
 	detailsBtn, openBtn, teachBtn, backBtn *widget.Button
@@ -127,20 +130,24 @@ func (p *modelPanel) refresh() {
 	if d := m.Provenance.Date; d != "" {
 		desc = append(desc, "Date: "+d)
 	}
-	short := []string{desc[0]}
-	if passesNothing {
-		// before the long real-steel line: what the station will do is what
-		// the supervisor needs to see without scrolling
-		short = append(short, passesNothingText)
+	// At a glance, two short lines that fit: whether the model was checked
+	// on this line and with what figures, and what it is; the rest is
+	// behind Details…
+	check := "Not checked on this line: defect recall unknown"
+	if p.signOff != nil && p.signOff.Checked {
+		check = "Checked on this line: " + p.signOff.Figures
 	}
+	short := []string{check}
 	switch {
+	case passesNothing:
+		short = append(short, "It passed no held-out strip at its default thresholds: the rest goes to review (Details…)")
 	case m.IsLearned():
 		// a station model learned from labels, not taught on good strips
 		short = append(short, fmt.Sprintf("Learned from %d labelled strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
 	case m.Anomaly != nil:
 		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
 	case m.Provenance.RealSteel != "":
-		short = append(short, "On real steel: "+m.Provenance.RealSteel)
+		short = append(short, "Measured on real steel elsewhere: see Details…")
 	default:
 		short = append(short, "Not measured on real steel")
 	}
@@ -195,6 +202,7 @@ func (p *modelPanel) refreshPrevious(canOpen bool) {
 func (p *modelPanel) switched(manifest *inference.Manifest, source, path string) {
 	p.previous = &modelRef{path: p.path, name: p.title()}
 	p.manifest, p.source, p.path = manifest, source, path
+	p.signOff = nil // the new model's comes from the trail (refreshValidation)
 	p.gen++
 	p.refresh()
 }

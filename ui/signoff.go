@@ -167,6 +167,8 @@ func (i *Inspector) refreshValidation() {
 			if i.models.manifest == nil || i.models.manifest.Identity() != model {
 				return // switched meanwhile: its own refresh follows
 			}
+			i.models.signOff = s
+			i.models.refresh()
 			if err == nil && s != nil && s.Checked {
 				line.Hide()
 				return

@@ -36,6 +36,9 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 	if !h.ins.w.notValidated.Visible() || !strings.Contains(h.ins.w.notValidated.Text, "Not validated on this line") {
 		t.Fatal("no 'not validated on this line' line for a model never checked here")
 	}
+	if d := h.ins.models.desc.Text; !strings.HasPrefix(d, "Not checked on this line: defect recall unknown") {
+		t.Errorf("model panel %q", d)
+	}
 	h.unlockAsSupervisor()
 	key := h.ins.Window().Canvas().OnTypedKey()
 
@@ -64,5 +67,8 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 	}
 	if h.ins.w.notValidated.Visible() {
 		t.Error("the 'not validated' line stays after a checked sign-off")
+	}
+	if d := h.ins.models.desc.Text; !strings.HasPrefix(d, "Checked on this line: missed ") {
+		t.Errorf("the model panel does not give the check's figures first: %q", d)
 	}
 }
