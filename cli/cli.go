@@ -240,7 +240,7 @@ func runInspect(args []string, env Env) error {
 	mq.register(fs)
 	var af archiveFlags
 	af.register(fs)
-	mq.registerOPCUA(fs)
+	mq.registerOPCUA(fs, nil)
 	paths, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

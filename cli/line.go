@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -25,7 +26,12 @@ import (
 type lineFlags struct {
 	url, user, passwordFile, ca, station string
 	opcua                                string
-	central, line                        string
+	// allowRemote is --allow-remote (serve's own, or the one registerOPCUA
+	// adds); opcuaAddr is --opcua as host:port (PORT and :PORT are
+	// loopback), once check has read it
+	allowRemote   *bool
+	opcuaAddr     string
+	central, line string
 	// sharedTrail is set by serve when --db is a PostgreSQL URL: the
 	// instances record into that shared trail as --station on --line,
 	// and nothing follows a local trail.
@@ -47,9 +53,32 @@ func (m *lineFlags) register(fs *flag.FlagSet) {
 }
 
 // registerOPCUA adds --opcua, for the commands that run long enough to be
-// asked (watch, serve, the window).
-func (m *lineFlags) registerOPCUA(fs *flag.FlagSet) {
-	fs.StringVar(&m.opcua, "opcua", "", "serve the station's results over OPC UA on this `address` (host:port, e.g. 127.0.0.1:4840; off by default)")
+// asked (watch, serve, the window), and --allow-remote unless the command
+// has its own (serve: allowRemote), which then covers --opcua too.
+func (m *lineFlags) registerOPCUA(fs *flag.FlagSet, allowRemote *bool) {
+	fs.StringVar(&m.opcua, "opcua", "", "serve the station's results over OPC UA on this `address`: PORT or :PORT on loopback (127.0.0.1, anonymous), or HOST:PORT; off by default")
+	if allowRemote == nil {
+		allowRemote = fs.Bool("allow-remote", false, "allow a non-loopback --opcua: its clients then sign in with a station user's name and password (any role; see users add)")
+	}
+	m.allowRemote = allowRemote
+}
+
+// checkOPCUA reads --opcua and refuses a non-loopback address without
+// --allow-remote (the rule serve's --addr follows).
+func (m *lineFlags) checkOPCUA() error {
+	if m.opcua == "" {
+		return nil
+	}
+	addr, _, err := opcuaout.ListenAddr(m.opcua)
+	if err != nil {
+		return fmt.Errorf("%w: --opcua: %v", errUsage, err)
+	}
+	if _, err := listenRule("--opcua", addr, m.allowRemote != nil && *m.allowRemote,
+		"give --allow-remote (its clients then sign in as a station user), or PORT for loopback only"); err != nil {
+		return err
+	}
+	m.opcuaAddr = addr
+	return nil
 }
 
 // on says whether MQTT output was asked for.
@@ -70,7 +99,7 @@ func (m *lineFlags) check() error {
 	if m.line != "" && m.central == "" && !m.sharedTrail {
 		return fmt.Errorf("%w: --line is recorded in the central database: give --central URL", errUsage)
 	}
-	return nil
+	return m.checkOPCUA()
 }
 
 // prepareStation checks the line and archive options together (--mqtt and
@@ -145,9 +174,18 @@ func (m *lineFlags) startOPCUA(store *audit.Store, env Env) (func(), error) {
 	if m.opcua == "" {
 		return func() {}, nil
 	}
-	s, err := opcuaout.New(m.opcua, m.stationName(), store)
-	if err != nil {
+	if m.opcuaAddr == "" {
+		if err := m.checkOPCUA(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := opcuaout.New(opcuaout.Config{Addr: m.opcuaAddr, Station: m.stationName(), Store: store,
+		AllowRemote: m.allowRemote != nil && *m.allowRemote})
+	if errors.Is(err, opcuaout.ErrNoUsers) {
 		return nil, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := s.Listen(ctx); err != nil {
@@ -156,7 +194,7 @@ func (m *lineFlags) startOPCUA(store *audit.Store, env Env) (func(), error) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
-	fmt.Fprintf(env.Stderr, "steelinspect: OPC UA server on opc.tcp://%s (namespace %s, station %s)\n", m.opcua, opcuaout.NamespaceURI, m.stationName())
+	fmt.Fprintf(env.Stderr, "steelinspect: OPC UA server on %s (namespace %s, station %s; %s)\n", s.Endpoint(), opcuaout.NamespaceURI, m.stationName(), s.Access())
 	return func() {
 		cancel()
 		if err := <-done; err != nil {

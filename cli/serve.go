@@ -39,7 +39,7 @@ func runServe(args []string, env Env) error {
 	common.register(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen `address` host:port (loopback unless a token is set or --allow-remote)")
 	tokenFile := fs.String("token-file", "", "require \"Authorization: Bearer TOKEN\" with a token of this `file`: one per line, \"ROLE TOKEN\" (operator, supervisor, admin) or a bare operator TOKEN; only a supervisor's or admin's may send thresholds (all routes but /healthz)")
-	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr without --token-file (anyone on the network may call the API)")
+	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback --addr without --token-file (anyone on the network may call the API), and a non-loopback --opcua (whose clients sign in as a station user)")
 	queue := fs.Int("queue", server.DefaultQueueSize, "requests that may wait for the model before the server answers 503")
 	var db dbFlag
 	db.register(fs)
@@ -48,7 +48,7 @@ func runServe(args []string, env Env) error {
 	mq.register(fs)
 	var af archiveFlags
 	af.register(fs)
-	mq.registerOPCUA(fs)
+	mq.registerOPCUA(fs, allowRemote)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: steelinspect serve [--addr 127.0.0.1:8080] [--model M] [--token-file F] [--allow-remote] [--queue N]")
 		fs.PrintDefaults()
@@ -63,18 +63,16 @@ func runServe(args []string, env Env) error {
 	if *queue < 1 {
 		return fmt.Errorf("%w: --queue must be at least 1", errUsage)
 	}
-	loopback, err := server.IsLoopbackAddr(*addr)
-	if err != nil {
-		return fmt.Errorf("%w: --addr: %v", errUsage, err)
-	}
 	var tokens []server.Token
 	if *tokenFile != "" {
 		if tokens, err = server.ReadTokenFile(*tokenFile); err != nil {
 			return err
 		}
 	}
-	if !loopback && len(tokens) == 0 && !*allowRemote {
-		return fmt.Errorf("%w: refusing to serve on non-loopback %s without authentication: give --token-file F, or --allow-remote to accept that anyone on the network may call the API", errUsage, *addr)
+	loopback, err := listenRule("--addr", *addr, len(tokens) > 0 || *allowRemote,
+		"anyone on the network could call the API: give --token-file F, or --allow-remote to accept that")
+	if err != nil {
+		return err
 	}
 
 	mq.sharedTrail = central.IsURL(db.path)

@@ -31,7 +31,7 @@ func runWatch(args []string, env Env) error {
 	mq.register(fs)
 	var af archiveFlags
 	af.register(fs)
-	mq.registerOPCUA(fs)
+	mq.registerOPCUA(fs, nil)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return err

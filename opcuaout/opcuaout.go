@@ -3,7 +3,8 @@
 // from the audit trail, with the node ids below fixed so a PLC program can
 // name them (namespace URI "urn:steelinspect", whatever its index):
 //
-//	SteelInspect                         folder under Objects
+//	SteelInspect                         object (folder) under Objects
+//	SteelInspect.GetResult               method: the result of one strip, to the caller alone (below)
 //	SteelInspect.SystemState             String: Preoperational, Operational, Error, Halted
 //	SteelInspect.Station                 String: the station's name
 //	SteelInspect.LastResult.ResultId     String: the audit record id of the newest inspection
@@ -16,19 +17,66 @@
 //	SteelInspect.LastResult.Path         String: the strip's file
 //	SteelInspect.LastResult.RecipeId     String: the model, "name version sha256"
 //	SteelInspect.Counters.Pass|Review|Reject|Total  UInt32: final decisions in the trail
-//	SteelInspect.Query.RequestId         String, writable: a record id, a file path or an image sha256
-//	SteelInspect.Query.Found             Boolean, and Query.ResultId, CreationTime, Decision,
-//	                                     DecisionCode, DefectScore, Reason, Path, RecipeId:
-//	                                     the newest result matching RequestId
 //
-// A PLC asks about the strip it holds by writing RequestId and reading
-// the Query variables. Every other variable is read-only: the server
-// refuses any other write. Security policy None, anonymous: run it on the
-// line's own network (the default address is loopback).
+// A PLC asks about the strip it holds by calling SteelInspect.GetResult
+// (on the object SteelInspect) with one input argument, ResultId (String:
+// the audit record id, as LastResult.ResultId gives it; a file path or an
+// image sha256 finds the newest result for it). The output arguments, in
+// this order: Found (Boolean), ResultId (String), Decision (String),
+// DecisionCode (Int32; -1 when not found), CreationTime (DateTime),
+// DefectScore (Double), Reason (String), Path (String), RecipeId
+// (String). The answer goes in the call's own response, so two PLCs
+// asking at once each get their own strip's. The method node has the
+// standard InputArguments and OutputArguments properties (Argument
+// structures), so a generic client can browse and call it. A wrong
+// argument count is BadArgumentsMissing or BadTooManyArguments; a
+// ResultId that is not a String is BadInvalidArgument with BadTypeMismatch
+// for it; another method is BadMethodInvalid, an unknown object
+// BadNodeIdUnknown; a trail that cannot be read BadResourceUnavailable.
+//
+// Every variable is read-only: every write is refused (BadNotWritable, or
+// BadNodeIdUnknown). The server answers only what it implements: Read,
+// Browse, Call and the session and discovery services; subscriptions,
+// node management, history and the rest are BadServiceUnsupported (poll
+// with Read). Every service but discovery needs an activated session.
+//
+// Who may connect depends on the address (Config.Addr):
+//   - loopback (127.0.0.1, ::1, localhost; the default): security policy
+//     None and anonymous sessions, for a client on the station itself;
+//   - any other address, only with Config.AllowRemote: a user name and
+//     password of an enabled station user (the audit trail's users table,
+//     any role: make the PLC its own operator), checked with the same
+//     bcrypt sign-in as the window and recorded as a sign-in or failed
+//     sign-in access event. Anonymous sessions are refused. The password
+//     must come encrypted with the server's certificate (the user token
+//     policy's Basic256Sha256: RSA-OAEP over the password and the
+//     session's nonce); a plain-text password is refused. The certificate
+//     is made on first use (self-signed RSA 2048, ten years) and kept next
+//     to the trail, opcua-server.der and opcua-server.key (0600);
+//     Thumbprint gives its SHA-1 thumbprint for the PLC's trust list.
+//
+// Message security (Basic256Sha256 Sign & Encrypt) is what remote access
+// should have, and the server asks for it as soon as the library can
+// give it (signAndEncrypt below). gopcua v0.8.0's server cannot open a
+// secured channel at all: it reads the client's encrypted
+// OpenSecureChannel request as plain text, because a new channel starts
+// in mode None (gopcua issue 815, fixed on its main branch after v0.8.0;
+// TestSecuredChannelCanary fails once it works). Until then the channel
+// is not signed: the password cannot be read off the line, and a session
+// is bound to its TCP connection, but someone who can alter the line's
+// traffic could alter an answer. Keep the server on the line's own
+// network.
+//
+// gopcua v0.8.0's server neither checks sessions on its services nor the
+// user identity token in ActivateSession, and answers Call with
+// "unsupported"; this package registers its own handler for every service
+// (services.go, session.go) and keeps the library for the channel, the
+// encoding and the address space.
 package opcuaout
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"net"
@@ -41,10 +89,10 @@ import (
 	"github.com/gopcua/opcua/server"
 	"github.com/gopcua/opcua/server/attrs"
 	"github.com/gopcua/opcua/ua"
-	"github.com/gopcua/opcua/uasc"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/internal/netaddr"
 )
 
 // NamespaceURI names the station's namespace.
@@ -65,13 +113,54 @@ const resultCompleted int32 = 1
 // server (another process writes it).
 const refreshEvery = time.Second
 
+// signAndEncrypt says whether remote access asks for message security,
+// Basic256Sha256 Sign & Encrypt: false while gopcua's server cannot open
+// a secured channel (see the package comment and
+// TestSecuredChannelCanary).
+const signAndEncrypt = false
+
+// ErrNoUsers refuses remote access on a station without a user to sign
+// in as.
+var ErrNoUsers = errors.New("opcua: remote clients sign in as a station user, and this station has no enabled user: add one for the PLC (steelinspect users add NAME --role operator)")
+
+// Config is what New needs.
+type Config struct {
+	// Addr is where to listen: PORT, :PORT (both loopback) or HOST:PORT.
+	Addr string
+	// Station names the station on the server.
+	Station string
+	// Store is the station's audit trail: the results, and the users a
+	// remote client signs in as.
+	Store *audit.Store
+	// AllowRemote allows an address other than loopback, which then needs
+	// a station user's name and password.
+	AllowRemote bool
+	// CertDir holds the server's certificate and key (remote only);
+	// empty: the folder of the trail's database.
+	CertDir string
+}
+
 // Server is the OPC UA server of one station.
 type Server struct {
 	store   *audit.Store
 	station string
 	srv     *server.Server
 	ns      *server.NodeNameSpace
-	request *server.Node // Query.RequestId, the one writable node
+	remote  bool
+
+	// the server's certificate (DER) and key, remote only
+	cert     []byte
+	key      *rsa.PrivateKey
+	certPath string
+
+	objectID, methodID *ua.NodeID
+	sessions           *sessions
+	// endpoints are what GetEndpoints and CreateSession give: one, with
+	// the channel security (policy, mode) and user token the server asks
+	// for
+	endpoints []*ua.EndpointDescription
+	policy    string
+	mode      ua.MessageSecurityMode
 
 	mu     sync.Mutex
 	state  string
@@ -79,57 +168,169 @@ type Server struct {
 	counts map[string]int
 }
 
-// New makes the server for addr (host:port) over store's trail.
-func New(addr, station string, store *audit.Store) (*Server, error) {
-	if store == nil {
-		return nil, errors.New("opcua: the server reads the audit trail; it needs one")
+// ListenAddr reads an --opcua address: PORT or :PORT (loopback,
+// 127.0.0.1), or HOST:PORT. It gives host:port and whether it binds only
+// the loopback interface.
+func ListenAddr(s string) (addr string, loopback bool, err error) {
+	s = strings.TrimSpace(s)
+	if _, err := strconv.Atoi(s); err == nil {
+		s = ":" + s
 	}
-	host, portText, err := net.SplitHostPort(addr)
+	host, portText, err := net.SplitHostPort(s)
 	if err != nil {
-		return nil, fmt.Errorf("opcua: address %q: %v (want host:port, e.g. 127.0.0.1:4840)", addr, err)
+		return "", false, fmt.Errorf("address %q: want PORT, :PORT or HOST:PORT (e.g. 4840 or 10.0.0.5:4840)", s)
 	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port <= 0 || port > 65535 {
-		return nil, fmt.Errorf("opcua: address %q: bad port", addr)
+	if port, err := strconv.Atoi(portText); err != nil || port <= 0 || port > 65535 {
+		return "", false, fmt.Errorf("address %q: the port must be a number from 1 to 65535", s)
 	}
 	if host == "" {
-		host = "0.0.0.0"
+		host = "127.0.0.1"
 	}
-	s := &Server{store: store, station: station, state: Preoperational, counts: map[string]int{}}
-	s.srv = server.New(
-		server.EnableSecurity("None", ua.MessageSecurityModeNone),
-		server.EnableAuthMode(ua.UserTokenTypeAnonymous),
+	addr = net.JoinHostPort(host, portText)
+	loopback, err = netaddr.IsLoopback(addr)
+	return addr, loopback, err
+}
+
+// New makes the server described by cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("opcua: the server reads the audit trail; it needs one")
+	}
+	addr, loopback, err := ListenAddr(cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("opcua: %v", err)
+	}
+	if !loopback && !cfg.AllowRemote {
+		return nil, fmt.Errorf("opcua: refusing non-loopback %s without AllowRemote", addr)
+	}
+	host, portText, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portText)
+	s := &Server{store: cfg.Store, station: cfg.Station, remote: !loopback, state: Preoperational, counts: map[string]int{},
+		sessions: newSessions(), policy: ua.SecurityPolicyURINone, mode: ua.MessageSecurityModeNone}
+	opts := []server.Option{
 		server.EndPoint(host, port),
-		server.ServerName("Steel Inspector "+station),
+		server.ServerName("Steel Inspector " + cfg.Station),
 		server.ProductName("Steel Inspector"),
 		server.ManufacturerName("Steel Inspector"),
-	)
+	}
+	token := &ua.UserTokenPolicy{PolicyID: "anonymous", TokenType: ua.UserTokenTypeAnonymous, SecurityPolicyURI: ua.SecurityPolicyURINone}
+	if s.remote {
+		sec, err := s.secure(cfg, host)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, sec...)
+		token = &ua.UserTokenPolicy{PolicyID: "username_basic256sha256", TokenType: ua.UserTokenTypeUserName,
+			SecurityPolicyURI: ua.SecurityPolicyURIBasic256Sha256}
+	} else {
+		opts = append(opts, server.EnableSecurity("None", ua.MessageSecurityModeNone), server.EnableAuthMode(ua.UserTokenTypeAnonymous))
+	}
+	s.srv = server.New(opts...)
+	s.endpoints = []*ua.EndpointDescription{s.endpoint(fmt.Sprintf("opc.tcp://%s", addr), token)}
 	s.ns = server.NewNodeNameSpace(s.srv, NamespaceURI)
 	s.build()
-	// Only Query.RequestId may be written; the library's own write
-	// handler lets a client write any node (and fails on an unknown
-	// namespace).
-	s.srv.RegisterHandler(id.WriteRequest_Encoding_DefaultBinary, s.write)
+	s.registerServices()
 	return s, nil
+}
+
+// endpoint describes the server's one endpoint.
+func (s *Server) endpoint(url string, token *ua.UserTokenPolicy) *ua.EndpointDescription {
+	return &ua.EndpointDescription{
+		EndpointURL: url,
+		Server: &ua.ApplicationDescription{
+			ApplicationURI:  ApplicationURI(s.station).String(),
+			ProductURI:      "urn:steelinspect",
+			ApplicationName: &ua.LocalizedText{EncodingMask: ua.LocalizedTextText, Text: "Steel Inspector " + s.station},
+			ApplicationType: ua.ApplicationTypeServer,
+			DiscoveryURLs:   []string{url},
+		},
+		ServerCertificate:   s.cert,
+		SecurityMode:        s.mode,
+		SecurityPolicyURI:   s.policy,
+		UserIdentityTokens:  []*ua.UserTokenPolicy{token},
+		TransportProfileURI: "http://opcfoundation.org/UA-Profile/Transport/uatcp-uasc-uabinary",
+	}
+}
+
+// secure prepares remote access: a user to sign in as, the server's
+// certificate (which encrypts the password), and the library's options
+// for user names (and Basic256Sha256 Sign & Encrypt once it opens such
+// channels).
+func (s *Server) secure(cfg Config, host string) ([]server.Option, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ok, err := cfg.Store.HasRole(ctx, audit.RoleOperator)
+	if err != nil {
+		return nil, fmt.Errorf("opcua: %v", err)
+	}
+	if !ok {
+		return nil, ErrNoUsers
+	}
+	dir := cfg.CertDir
+	if dir == "" {
+		dir = trailDir(cfg.Store)
+	}
+	if s.cert, s.key, s.certPath, err = loadOrCreateCert(dir, cfg.Station, host); err != nil {
+		return nil, err
+	}
+	opts := []server.Option{server.Certificate(s.cert), server.PrivateKey(s.key), server.EnableAuthMode(ua.UserTokenTypeUserName)}
+	if !signAndEncrypt {
+		return append(opts, server.EnableSecurity("None", ua.MessageSecurityModeNone)), nil
+	}
+	s.policy, s.mode = ua.SecurityPolicyURIBasic256Sha256, ua.MessageSecurityModeSignAndEncrypt
+	return append(opts, server.EnableSecurity("Basic256Sha256", ua.MessageSecurityModeSignAndEncrypt)), nil
+}
+
+// Remote says whether the server is reachable from the network (and so
+// asks for a user name and password).
+func (s *Server) Remote() bool { return s.remote }
+
+// Access says in a few words who may connect and how, for the start
+// line: on a remote server with the certificate's file and thumbprint.
+func (s *Server) Access() string {
+	switch {
+	case !s.remote:
+		return "loopback only, anonymous"
+	case signAndEncrypt:
+		return fmt.Sprintf("clients sign in as a station user over Basic256Sha256 Sign & Encrypt; server certificate %s, SHA-1 thumbprint %s",
+			s.certPath, s.Thumbprint())
+	}
+	return fmt.Sprintf("clients sign in as a station user, the password encrypted with the server certificate; no message security, keep it on the line network; server certificate %s, SHA-1 thumbprint %s",
+		s.certPath, s.Thumbprint())
+}
+
+// CertificatePath is the server certificate's file (remote only).
+func (s *Server) CertificatePath() string { return s.certPath }
+
+// Thumbprint is the SHA-1 thumbprint of the server's certificate, as OPC
+// UA clients show it (remote only; empty on loopback).
+func (s *Server) Thumbprint() string {
+	if s.cert == nil {
+		return ""
+	}
+	return thumbprint(s.cert)
 }
 
 // build lays out the nodes.
 func (s *Server) build() {
 	root := s.folder(s.ns.Objects(), "SteelInspect", "SteelInspect")
+	s.objectID = root.ID()
 	// the station's folder under the standard Objects folder, so a browse
 	// from the root finds it
 	if objects := s.srv.Node(ua.NewNumericNodeID(0, id.ObjectsFolder)); objects != nil {
 		objects.AddRef(root, server.RefTypeIDOrganizes, true)
 	}
+	s.addGetResult(root)
 	s.variable(root, "SteelInspect.SystemState", "SystemState", func() any { return s.snapshotState() })
 	s.variable(root, "SteelInspect.Station", "Station", func() any { return s.station })
 
 	last := s.folder(root, "SteelInspect.LastResult", "LastResult")
-	s.resultVariables(last, "SteelInspect.LastResult.", func() *audit.Inspection {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.last
-	})
+	for _, f := range resultFields {
+		if f.name == "Found" {
+			continue
+		}
+		s.variable(last, "SteelInspect.LastResult."+f.name, f.name, func() any { return f.value(s.lastResult()) })
+	}
 	s.variable(last, "SteelInspect.LastResult.ResultState", "ResultState", func() any {
 		if s.lastResult() == nil {
 			return int32(0) // Undefined
@@ -141,14 +342,6 @@ func (s *Server) build() {
 	for _, c := range []struct{ name, decision string }{{"Pass", "PASS"}, {"Review", "REVIEW"}, {"Reject", "REJECT"}, {"Total", ""}} {
 		s.variable(counters, "SteelInspect.Counters."+c.name, c.name, func() any { return s.count(c.decision) })
 	}
-
-	query := s.folder(root, "SteelInspect.Query", "Query")
-	s.request = server.NewVariableNode(ua.NewStringNodeID(s.ns.ID(), "SteelInspect.Query.RequestId"), "RequestId", "")
-	s.readable(s.request, true)
-	s.ns.AddNode(s.request)
-	query.AddRef(s.request, server.RefTypeIDHasComponent, true)
-	s.variable(query, "SteelInspect.Query.Found", "Found", func() any { return s.requested() != nil })
-	s.resultVariables(query, "SteelInspect.Query.", s.requested)
 }
 
 // folder adds a folder object under parent.
@@ -160,53 +353,43 @@ func (s *Server) folder(parent *server.Node, nodeID, name string) *server.Node {
 		ua.AttributeIDDisplayName:   server.DataValueFromValue(attrs.DisplayName(name, name)),
 		ua.AttributeIDEventNotifier: server.DataValueFromValue(int16(0)),
 	}, nil, nil)
+	s.typeDefinition(f, id.FolderType)
 	s.ns.AddNode(f)
 	parent.AddRef(f, server.RefTypeIDOrganizes, true)
 	return f
 }
 
-// variable adds a read-only variable whose value value gives when read.
+// typeDefinition gives n a HasTypeDefinition reference to the standard
+// type typeID.
+func (s *Server) typeDefinition(n *server.Node, typeID uint32) {
+	if t := s.srv.Node(ua.NewNumericNodeID(0, typeID)); t != nil {
+		n.AddRef(t, server.RefType(id.HasTypeDefinition), true)
+	}
+}
+
+// variable adds a read-only variable whose value value gives when read,
+// with its data type (a built-in one, from the value) and scalar rank.
 func (s *Server) variable(parent *server.Node, nodeID, name string, value func() any) {
 	n := server.NewVariableNode(ua.NewStringNodeID(s.ns.ID(), nodeID), name, func() *ua.DataValue {
 		return server.DataValueFromValue(value())
 	})
-	s.readable(n, false)
+	readOnly(n)
+	if v, err := ua.NewVariant(value()); err == nil {
+		// the library keeps data types as expanded node ids; Read gives
+		// them as node ids
+		n.SetAttribute(ua.AttributeIDDataType, server.DataValueFromValue(ua.NewNumericExpandedNodeID(0, uint32(v.Type()))))
+	}
+	n.SetAttribute(ua.AttributeIDValueRank, server.DataValueFromValue(int32(-1)))
+	s.typeDefinition(n, id.BaseDataVariableType)
 	s.ns.AddNode(n)
 	parent.AddRef(n, server.RefTypeIDHasComponent, true)
 }
 
-// readable sets a variable's access levels: read, and write only when
-// asked.
-func (s *Server) readable(n *server.Node, writable bool) {
-	level := uint8(ua.AccessLevelTypeCurrentRead)
-	if writable {
-		level |= uint8(ua.AccessLevelTypeCurrentWrite)
-	}
-	n.SetAttribute(ua.AttributeIDAccessLevel, server.DataValueFromValue(level))
-	n.SetAttribute(ua.AttributeIDUserAccessLevel, server.DataValueFromValue(level))
-}
-
-// resultVariables adds the variables of one result (the newest, or the
-// one asked about) under parent.
-func (s *Server) resultVariables(parent *server.Node, prefix string, get func() *audit.Inspection) {
-	field := func(name string, f func(in *audit.Inspection) any, none any) {
-		s.variable(parent, prefix+name, name, func() any {
-			if in := get(); in != nil {
-				return f(in)
-			}
-			return none
-		})
-	}
-	field("ResultId", func(in *audit.Inspection) any { return strconv.FormatInt(in.ID, 10) }, "")
-	field("CreationTime", func(in *audit.Inspection) any { return in.InspectedAt.UTC() }, time.Time{})
-	field("Decision", func(in *audit.Inspection) any { return in.FinalDecision() }, "")
-	field("DecisionCode", func(in *audit.Inspection) any { return decisionCode(in.FinalDecision()) }, int32(-1))
-	field("DefectScore", func(in *audit.Inspection) any { return in.Confidence }, 0.0)
-	field("Reason", func(in *audit.Inspection) any { return reason(in) }, "")
-	field("Path", func(in *audit.Inspection) any { return in.Path }, "")
-	field("RecipeId", func(in *audit.Inspection) any {
-		return strings.Join([]string{in.ModelName, in.ModelVersion, in.ModelSHA256}, " ")
-	}, "")
+// readOnly sets a variable's access levels: read only, for every user.
+func readOnly(n *server.Node) {
+	level := server.DataValueFromValue(uint8(ua.AccessLevelTypeCurrentRead))
+	n.SetAttribute(ua.AttributeIDAccessLevel, level)
+	n.SetAttribute(ua.AttributeIDUserAccessLevel, level)
 }
 
 func decisionCode(d string) int32 {
@@ -252,66 +435,6 @@ func (s *Server) count(decision string) uint32 {
 		n += c
 	}
 	return uint32(n)
-}
-
-// requested is the newest result matching Query.RequestId: a record id,
-// an image sha256 or a file path; nil when none does.
-func (s *Server) requested() *audit.Inspection {
-	v := s.request.Value()
-	if v == nil || v.Value == nil {
-		return nil
-	}
-	key := strings.TrimSpace(fmt.Sprint(v.Value.Value()))
-	if key == "" {
-		return nil
-	}
-	var q audit.Query
-	switch id, err := strconv.ParseInt(key, 10, 64); {
-	case err == nil && id > 0:
-		q.ID = id
-	case len(key) == 64 && strings.Trim(strings.ToLower(key), "0123456789abcdef") == "":
-		q.SHA256 = strings.ToLower(key)
-	default:
-		q.Path = key
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	rows, err := s.store.History(ctx, q)
-	if err != nil || len(rows) == 0 {
-		return nil
-	}
-	return &rows[len(rows)-1]
-}
-
-// write is the Write service: Query.RequestId only.
-func (s *Server) write(_ *uasc.SecureChannel, r ua.Request, _ uint32) (ua.Response, error) {
-	req, ok := r.(*ua.WriteRequest)
-	if !ok {
-		return nil, ua.StatusBadRequestTypeInvalid
-	}
-	status := make([]ua.StatusCode, len(req.NodesToWrite))
-	for i, w := range req.NodesToWrite {
-		switch {
-		case w == nil || w.NodeID == nil:
-			status[i] = ua.StatusBadNodeIDInvalid
-		case w.NodeID.String() != s.request.ID().String() || w.AttributeID != ua.AttributeIDValue:
-			status[i] = ua.StatusBadNotWritable
-		case w.Value == nil || w.Value.Value == nil:
-			status[i] = ua.StatusBadTypeMismatch
-		default:
-			if _, isString := w.Value.Value.Value().(string); !isString {
-				status[i] = ua.StatusBadTypeMismatch
-				continue
-			}
-			status[i] = s.ns.SetAttribute(w.NodeID, w.AttributeID, w.Value)
-		}
-	}
-	return &ua.WriteResponse{
-		ResponseHeader: &ua.ResponseHeader{Timestamp: time.Now(), RequestHandle: req.RequestHeader.RequestHandle,
-			ServiceResult: ua.StatusOK, ServiceDiagnostics: &ua.DiagnosticInfo{}, StringTable: []string{},
-			AdditionalHeader: ua.NewExtensionObject(nil)},
-		Results: status, DiagnosticInfos: []*ua.DiagnosticInfo{},
-	}, nil
 }
 
 // refresh reads the newest result and the counters from the trail.

@@ -1,11 +1,11 @@
 // An independent OPC UA client (node-opcua, from the npm registry) for
 // opcuaout's tests: it reads what a PLC would, asks about one strip by
-// writing Query.RequestId, and tries writes the server must refuse.
-// Usage: node client.js ENDPOINT REQUEST_ID; prints one JSON object.
+// calling SteelInspect.GetResult, and tries writes the server must refuse.
+// Usage: node client.js ENDPOINT RESULT_ID; prints one JSON object.
 const { OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy, DataType } = require("node-opcua-client");
 
 (async () => {
-  const [endpoint, requestId] = process.argv.slice(2);
+  const [endpoint, resultId] = process.argv.slice(2);
   const client = OPCUAClient.create({
     endpointMustExist: false,
     securityMode: MessageSecurityMode.None,
@@ -16,7 +16,7 @@ const { OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy, DataType
   const session = await client.createSession();
   const nsArray = await session.readNamespaceArray();
   const ns = nsArray.indexOf("urn:steelinspect");
-  const id = (name) => `ns=${ns};s=SteelInspect.${name}`;
+  const id = (name) => `ns=${ns};s=SteelInspect${name ? "." + name : ""}`;
   const read = async (name) => {
     const dv = await session.read({ nodeId: id(name), attributeId: AttributeIds.Value });
     const v = dv.value.value;
@@ -25,27 +25,28 @@ const { OPCUAClient, AttributeIds, MessageSecurityMode, SecurityPolicy, DataType
   const names = ["SystemState", "Station", "LastResult.ResultId", "LastResult.CreationTime", "LastResult.ResultState",
     "LastResult.Decision", "LastResult.DecisionCode", "LastResult.DefectScore", "LastResult.Reason", "LastResult.Path",
     "LastResult.RecipeId", "Counters.Pass", "Counters.Review", "Counters.Reject", "Counters.Total"];
-  const out = { namespace: ns, values: {}, query: {}, refused: {} };
+  const out = { namespace: ns, values: {}, call: {}, refused: {} };
   for (const n of names) out.values[n] = await read(n);
   // browse from the standard Objects folder finds the station
   const objects = await session.browse("ns=0;i=85");
   out.objects = objects.references.map((r) => r.browseName.name);
   // ask about one strip
-  const w = await session.write({ nodeId: id("Query.RequestId"), attributeId: AttributeIds.Value,
-    value: { value: { dataType: DataType.String, value: requestId } } });
-  out.query.write = w.name;
-  for (const n of ["Found", "ResultId", "Decision", "DefectScore", "Path", "RecipeId"]) out.query[n] = await read("Query." + n);
+  const call = (arg) => session.call({ objectId: id(""), methodId: id("GetResult"), inputArguments: [arg] });
+  const r = await call({ dataType: DataType.String, value: resultId });
+  out.call.status = r.statusCode.name;
+  const outputs = ["Found", "ResultId", "Decision", "DecisionCode", "CreationTime", "DefectScore", "Reason", "Path", "RecipeId"];
+  (r.outputArguments || []).forEach((v, i) => { out.call[outputs[i]] = v.value; });
+  const unknown = await call({ dataType: DataType.String, value: "no such strip" });
+  out.call.unknownFound = unknown.outputArguments[0].value;
+  const wrong = await call({ dataType: DataType.Int32, value: 7 });
+  out.call.wrongType = wrong.statusCode.name;
+  out.call.wrongTypeArg = wrong.inputArgumentResults[0].name;
   // writes the server must refuse
-  const s1 = await session.write({ nodeId: id("LastResult.Decision"), attributeId: AttributeIds.Value,
-    value: { value: { dataType: DataType.String, value: "PASS" } } });
-  out.refused.decision = s1.name;
+  const write = async (nodeId, value) => (await session.write({ nodeId, attributeId: AttributeIds.Value, value: { value } })).name;
+  out.refused.decision = await write(id("LastResult.Decision"), { dataType: DataType.String, value: "PASS" });
   out.refused.decisionAfter = await read("LastResult.Decision");
-  const s2 = await session.write({ nodeId: "ns=9;s=Nothing", attributeId: AttributeIds.Value,
-    value: { value: { dataType: DataType.String, value: "x" } } });
-  out.refused.unknownNamespace = s2.name;
-  const s3 = await session.write({ nodeId: id("Query.RequestId"), attributeId: AttributeIds.Value,
-    value: { value: { dataType: DataType.Int32, value: 7 } } });
-  out.refused.wrongType = s3.name;
+  out.refused.unknownNamespace = await write("ns=9;s=Nothing", { dataType: DataType.String, value: "x" });
+  out.refused.method = await write(id("GetResult"), { dataType: DataType.String, value: "x" });
   out.stateAfter = await read("SystemState");
   console.log("RESULT " + JSON.stringify(out)); // node-opcua logs to stdout too
   await session.close();
