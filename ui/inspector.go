@@ -66,7 +66,8 @@ type Inspector struct {
 	current    int // index in items, -1 when none is shown
 	verdict    *inference.Verdict
 	busy       int
-	adjusting  bool // a slider is being nudged by code
+	driftAt    time.Time // when the signs of drift were last measured (drift.go)
+	adjusting  bool      // a slider is being nudged by code
 	sortMode   sortMode
 	tableOrder []int // patch indices in table row order
 	hoverPatch int
@@ -175,6 +176,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	if i.store != nil {
 		i.checkRecordedThresholds()
 		i.refreshValidation()
+		i.refreshDrift(true)
 		i.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()
@@ -311,6 +313,9 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 		i.showItem(idx)
 	}
 	i.refreshImageCount()
+	if it.auditID != 0 {
+		i.refreshDrift(false)
+	}
 }
 
 // showItem displays a loaded image, analysing it again first when its

@@ -49,6 +49,7 @@ type widgets struct {
 
 	card         *canvas.Rectangle
 	notValidated *widget.Label // the model in use was not checked on this line
+	driftLine    *widget.Label // learning again is suggested (drift.go)
 	decision     *canvas.Text
 	confidence   *canvas.Text
 	level        *widget.Label
@@ -473,7 +474,11 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.notValidated.Wrapping = fyne.TextWrapWord
 	w.notValidated.Importance = widget.WarningImportance
 	w.notValidated.Hide() // until the trail says (refreshValidation)
-	w.results = container.NewBorder(container.NewVBox(w.notValidated, top), nil, nil, nil, w.details)
+	w.driftLine = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	w.driftLine.Wrapping = fyne.TextWrapWord
+	w.driftLine.Importance = widget.WarningImportance
+	w.driftLine.Hide()
+	w.results = container.NewBorder(container.NewVBox(w.notValidated, w.driftLine, top), nil, nil, nil, w.details)
 	return container.NewVScroll(w.results)
 }
 
