@@ -87,6 +87,8 @@ type Inspector struct {
 	messagesShown []string
 
 	w widgets
+	// run is the floor's view (runmode.go)
+	run runMode
 }
 
 // item is one inspected strip. It stays small (probabilities, patch
@@ -315,6 +317,9 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	i.refreshImageCount()
 	if it.auditID != 0 {
 		i.refreshDrift(false)
+	}
+	if i.run.on {
+		i.refreshRunTiles() // a strip that arrives unshown still counts and may alarm
 	}
 }
 

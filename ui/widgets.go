@@ -238,7 +238,9 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 	next.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageDown}
 	prev := fyne.NewMenuItem("Previous image", i.previous)
 	prev.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyPageUp}
-	view := fyne.NewMenu("View", next, prev)
+	run := fyne.NewMenuItem("Run mode", i.toggleRunMode)
+	run.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyF11}
+	view := fyne.NewMenu("View", next, prev, fyne.NewMenuItemSeparator(), run)
 	return fyne.NewMainMenu(file, edit, i.demoMenu(), view)
 }
 
@@ -273,6 +275,12 @@ func (i *Inspector) bindKeys() {
 			return // a dialog is open: Enter and Esc are its, and no key acts on the strip behind it
 		}
 		switch ev.Name {
+		case fyne.KeyF11:
+			i.toggleRunMode()
+		case fyne.KeyEscape:
+			if i.run.on {
+				i.toggleRunMode()
+			}
 		case fyne.KeyRight, fyne.KeyPageDown, fyne.KeyDown:
 			i.next()
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
@@ -859,6 +867,7 @@ func (i *Inspector) refreshResult() {
 	w.card.Refresh()
 	i.refreshTable()
 	i.refreshCaption()
+	i.refreshRunMode()
 }
 
 // refreshOverlay recomposes the heatmap from the verdict's zones, or the
