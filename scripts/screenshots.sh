@@ -34,6 +34,11 @@ SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
   GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
   go test -tags shots -count=1 -run TestLearnShots ./ui/ >/dev/null
 echo "docs/learn-ask.png, docs/learn.png ← ui/learn_shots_test.go"
+# run mode after a shift's first strips, and a frame without steel
+SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
+  GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
+  go test -tags shots -count=1 -run TestRunModeShots ./ui/ >/dev/null
+echo "docs/runmode.png, docs/nosteel.png ← ui/runmode_shots_test.go"
 # the whole screen at two station resolutions (needs x11-apps and netpbm
 # for xwd and its converters)
 screen() {
