@@ -105,3 +105,52 @@ func (i *Inspector) withinMainWindow(want fyne.Size) fyne.Size {
 	}
 	return fyne.NewSize(min(want.Width, main.Width), min(want.Height, main.Height))
 }
+
+// cardBeside lays the result card and its figures side by side, each half
+// the width, when the width holds both; on a narrower window the figures
+// go under the card. A two-column grid asked for twice the card's width
+// (its button row), which alone took the window past a 1280-px screen.
+type cardBeside struct {
+	wide bool
+	// changed is called when the arrangement flips, for the parent to
+	// take the new height.
+	changed func()
+}
+
+func (l *cardBeside) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	if len(objs) != 2 {
+		return fyne.Size{}
+	}
+	a, b := objs[0].MinSize(), objs[1].MinSize()
+	if l.wide {
+		return fyne.NewSize(max(a.Width, b.Width), max(a.Height, b.Height))
+	}
+	return fyne.NewSize(max(a.Width, b.Width), a.Height+theme.Padding()+b.Height)
+}
+
+func (l *cardBeside) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	if len(objs) != 2 {
+		return
+	}
+	pad := theme.Padding()
+	a, b := objs[0].MinSize(), objs[1].MinSize()
+	half := (size.Width - pad) / 2
+	wide := half >= a.Width && half >= b.Width
+	if wide {
+		objs[0].Move(fyne.NewPos(0, 0))
+		objs[0].Resize(fyne.NewSize(half, size.Height))
+		objs[1].Move(fyne.NewPos(half+pad, 0))
+		objs[1].Resize(fyne.NewSize(half, size.Height))
+	} else {
+		objs[0].Move(fyne.NewPos(0, 0))
+		objs[0].Resize(fyne.NewSize(size.Width, a.Height))
+		objs[1].Move(fyne.NewPos(0, a.Height+pad))
+		objs[1].Resize(fyne.NewSize(size.Width, b.Height))
+	}
+	if wide != l.wide {
+		l.wide = wide
+		if l.changed != nil {
+			l.changed()
+		}
+	}
+}

@@ -133,8 +133,8 @@ func (i *Inspector) summarize(now time.Time) shiftSummary {
 
 // String is the summary as the Processed panel shows it.
 func (s shiftSummary) String() string {
-	return fmt.Sprintf("Shift: %d strips · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %.0f strips/h",
-		s.strips, s.pass, s.review, s.reject, s.pending, s.perHour)
+	return fmt.Sprintf("Shift: %s · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %.0f strips/h",
+		plural(s.strips, "strip", "strips"), s.pass, s.review, s.reject, s.pending, s.perHour)
 }
 
 // final is the strip's disposition: the operator's decision over the
@@ -144,4 +144,12 @@ func (it *item) final() inference.Decision {
 		return inference.Final(it.auto, it.review.decision.String())
 	}
 	return it.auto
+}
+
+// plural is n with the word for one or for several ("1 strip", "3 strips").
+func plural(n int, one, several string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, several)
 }

@@ -436,6 +436,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.confidence.TextStyle = fyne.TextStyle{Bold: true}
 	w.confidence.Alignment = fyne.TextAlignCenter
 	w.level = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+	w.level.Wrapping = fyne.TextWrapWord // "Recorded as REVIEW; would be PASS now…" took the window past the screen
 	w.action = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	w.action.Wrapping = fyne.TextWrapWord
 	w.card = canvas.NewRectangle(color.Transparent)
@@ -473,7 +474,8 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.details = widget.NewAccordion(widget.NewAccordionItem("Detailed patch analysis", tableBox))
 
 	w.details.Open(0)
-	top := container.NewGridWithColumns(2, card,
+	beside := &cardBeside{wide: true}
+	top := container.New(beside, card,
 		container.NewPadded(container.NewVBox(metrics, widget.NewSeparator(), zones)))
 	// The open patch table takes the height left under the card and
 	// scrolls inside itself; on a short screen (1280×720) the results
@@ -487,6 +489,8 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.driftLine.Importance = widget.WarningImportance
 	w.driftLine.Hide()
 	w.results = container.NewBorder(container.NewVBox(w.notValidated, w.driftLine, top), nil, nil, nil, w.details)
+	// the card's figures moved under it (or back): the results take the new height
+	beside.changed = func() { i.do(w.results.Refresh) }
 	return container.NewVScroll(w.results)
 }
 
@@ -540,11 +544,11 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 		}
 	}
 	w.imageCount = widget.NewLabel("")
+	w.imageCount.Wrapping = fyne.TextWrapWord // the shift's counts were cut at the panel's edge ("… 7 R")
 	w.filter = widget.NewRadioGroup([]string{filterAll, filterReview}, func(s string) {
 		i.setReviewFilter(s == filterReview)
 	})
-	w.filter.Horizontal = true
-	w.filter.Required = true
+	w.filter.Required = true // one above the other: side by side they ran past the panel's edge
 	w.filter.Selected = filterAll
 	list := container.NewBorder(container.NewVBox(heading("Processed"), w.filter, w.imageCount),
 		container.NewVBox(widget.NewSeparator(), i.models.build(i)), nil, nil, w.images)

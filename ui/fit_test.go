@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+)
+
+// findCardRow finds the container that lays out the result card and its
+// figures.
+func findCardRow(o fyne.CanvasObject) *fyne.Container {
+	c, ok := o.(*fyne.Container)
+	if !ok {
+		return nil
+	}
+	if _, ok := c.Layout.(*cardBeside); ok {
+		return c
+	}
+	for _, ch := range c.Objects {
+		if found := findCardRow(ch); found != nil {
+			return found
+		}
+	}
+	return nil
+}
+
+// TestWindowFitsA1280Screen: the window asks for no more than a 1280×720
+// screen, with a REVIEW card and after a threshold change relabels it
+// ("Recorded as REVIEW; would be REJECT now…"): the card's figures fold
+// under it instead of a two-column grid doubling the card's width (the
+// real window asked for 1318 px), and long card text wraps instead of
+// widening the window.
+func TestWindowFitsA1280Screen(t *testing.T) {
+	h, _ := newStation(t)
+	test.ApplyTheme(t, newStationTheme())
+	dir := t.TempDir()
+	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "a.png", stripA()))
+	h.ins.review.setOperator("M. Keller")
+	h.ins.showItem(0) // REVIEW
+	h.waitIdle()
+	content := h.ins.Window().Content()
+	check := func(state string) float32 {
+		t.Helper()
+		content.Refresh()
+		min := content.MinSize()
+		if min.Width > 1280 || min.Height > 720 {
+			t.Errorf("%s: the window asks for %v, more than a 1280×720 screen", state, min)
+		}
+		row := findCardRow(h.ins.w.results)
+		if row == nil {
+			t.Fatalf("%s: no card row that folds", state)
+		}
+		card, figures := row.Objects[0].MinSize(), row.Objects[1].MinSize()
+		if w := row.MinSize().Width; w > max(card.Width, figures.Width)+2*theme.Padding() {
+			t.Errorf("%s: the card row asks %.0f px, more than its widest part (%.0f, %.0f)", state, w, card.Width, figures.Width)
+		}
+		return min.Width
+	}
+	before := check("REVIEW card")
+	h.ins.setThresholds(0.30, 0.50, true) // recorded REVIEW, would be REJECT now
+	h.waitIdle()
+	if after := check("after a threshold change"); after > before {
+		t.Errorf("a threshold change widened the window from %.0f to %.0f px", before, after)
+	}
+}
