@@ -8,7 +8,9 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -161,6 +163,20 @@ func ReadHeader(data []byte, maxPixels int64) (image.Config, string, error) {
 		return cfg, format, &shapeError{cfg.Width, cfg.Height}
 	}
 	return cfg, format, nil
+}
+
+// ImageFileSize reads an image file's width and height from its header
+// (its first 64 KiB), without decoding it.
+func ImageFileSize(path string) (int, int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	cfg, _, err := ReadHeader(head[:n], 0)
+	return cfg.Width, cfg.Height, err
 }
 
 // ScoredSide is the side the engine pads an image to when it is shorter

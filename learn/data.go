@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"steelinspect/evaluate"
+	"steelinspect/inference"
 	"steelinspect/internal/files"
 )
 
@@ -133,7 +134,7 @@ func readSeverstal(dir string) ([]Example, []Skipped, error) {
 	width, height := evaluate.StripWidth, evaluate.StripHeight
 	for _, f := range found {
 		if f.Err == nil {
-			if w, h, err := imageSize(f.Path); err == nil {
+			if w, h, err := inference.ImageFileSize(f.Path); err == nil {
 				width, height = w, h
 				break
 			}

@@ -245,22 +245,6 @@ func decodeFile(path string) (inference.DecodedImage, error) {
 	return inference.DecodeImage(data, 0)
 }
 
-// imageSize reads an image file's width and height from its header.
-func imageSize(path string) (int, int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, head)
-	cfg, _, err := inference.ReadHeader(head[:n], 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	return cfg.Width, cfg.Height, nil
-}
-
 // maxTextureStrips bounds the defect-free strips whose texture is
 // measured for the line (an even sample by hash past it): a strip whose
 // features came from the cache is decoded again for it.

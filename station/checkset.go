@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +113,7 @@ func (c *CheckSet) labels() (*evaluate.Labels, string, error) {
 	width, height := evaluate.StripWidth, evaluate.StripHeight
 	for _, f := range files.ListImages(c.ImagesDir(), false) {
 		if f.Err == nil {
-			if w, h, err := headerSize(f.Path); err == nil {
+			if w, h, err := inference.ImageFileSize(f.Path); err == nil {
 				width, height = w, h
 				break
 			}
@@ -130,19 +129,6 @@ func (c *CheckSet) labels() (*evaluate.Labels, string, error) {
 		return nil, csvPath, fmt.Errorf("%s: %s", csvPath, strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	return labels, csvPath, nil
-}
-
-// headerSize reads an image's size from its header.
-func headerSize(path string) (int, int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, _ := io.ReadFull(f, head)
-	cfg, _, err := inference.ReadHeader(head[:n], 0)
-	return cfg.Width, cfg.Height, err
 }
 
 // Check scores a model on the check set at thresholds t.
