@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
@@ -47,6 +48,9 @@ type watchHost interface {
 	dialogKeys() *dialogKeys
 	scorer() workerAnalyzer
 	auditStore() *audit.Store
+	// stripArchive is the station's archive (nil without one), as strips
+	// opened in the window are archived
+	stripArchive() *archive.Archive
 	workThresholds() inference.Thresholds
 	showError(title, msg string)
 	trackDialog(d dialog.Dialog, enter, esc func())
@@ -60,6 +64,7 @@ type watchHost interface {
 func (i *Inspector) window() fyne.Window                  { return i.win }
 func (i *Inspector) dialogKeys() *dialogKeys              { return &i.keys }
 func (i *Inspector) auditStore() *audit.Store             { return i.store }
+func (i *Inspector) stripArchive() *archive.Archive       { return i.opts.Archive }
 func (i *Inspector) workThresholds() inference.Thresholds { return i.work.currentThresholds() }
 func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
 
@@ -121,7 +126,10 @@ func (ws *watchScreen) start(dir string) {
 	run := &watchRun{dir: dir, cancel: cancel, done: make(chan struct{})}
 	ws.run = run
 	an := h.scorer()
-	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Store: h.auditStore(), Thresholds: h.workThresholds()}
+	// the station's archive, as for a strip opened in the window: a REJECT
+	// arriving here was recorded without its copy
+	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Store: h.auditStore(), Archive: h.stripArchive(), Thresholds: h.workThresholds()}
+	w.Log = func(line string) { h.onUI(func() { h.setStatus("Hot folder: " + line) }) }
 	w.OnResult = func(r hotfolder.Result) { ws.onResult(dir, r) }
 	go func() {
 		defer close(run.done)
