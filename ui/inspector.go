@@ -67,6 +67,7 @@ type Inspector struct {
 	verdict    *inference.Verdict
 	busy       int
 	driftAt    time.Time // when the signs of drift were last measured (drift.go)
+	hasUsers   bool      // the trail has named users: a production station (no demo strips)
 	adjusting  bool      // a slider is being nudged by code
 	sortMode   sortMode
 	tableOrder []int // patch indices in table row order
@@ -179,6 +180,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.checkRecordedThresholds()
 		i.refreshValidation()
 		i.refreshDrift(true)
+		i.checkUsers()
 		i.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()
@@ -689,4 +691,23 @@ func displayImage(img image.Image) image.Image {
 		return img
 	}
 	return imaging.Fit(img, displayMaxSide, displayMaxSide, imaging.Box)
+}
+
+// checkUsers finds out, off the UI goroutine, whether the station has
+// named users: a production station, whose window offers no demo strips
+// (they would be recorded in its trail).
+func (i *Inspector) checkUsers() {
+	store, ctx := i.store, i.ctx
+	i.goBackground(func() func() {
+		users, err := store.Users(ctx)
+		return func() {
+			i.hasUsers = err == nil && len(users) > 0
+			if i.hasUsers {
+				i.w.demoBtn.Hide()
+				if !i.run.on {
+					i.win.SetMainMenu(i.buildMenu())
+				}
+			}
+		}
+	})
 }

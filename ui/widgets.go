@@ -241,6 +241,11 @@ func (i *Inspector) buildMenu() *fyne.MainMenu {
 	run := fyne.NewMenuItem("Run mode", i.toggleRunMode)
 	run.Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyF11}
 	view := fyne.NewMenu("View", next, prev, fyne.NewMenuItemSeparator(), run)
+	if i.hasUsers {
+		// a station with named users records production: demo strips
+		// have no place in its trail
+		return fyne.NewMainMenu(file, edit, view)
+	}
 	return fyne.NewMainMenu(file, edit, i.demoMenu(), view)
 }
 
