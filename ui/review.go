@@ -118,8 +118,13 @@ func (r *reviewPanel) askOperator(change bool) {
 }
 
 // askSignIn asks the operator on shift to sign in.
-func (r *reviewPanel) askSignIn(change bool) {
+func (r *reviewPanel) askSignIn(change bool) { r.askSignInAs(change, "") }
+
+// askSignInAs is askSignIn with the user name filled in (asked again
+// after a refused sign-in).
+func (r *reviewPanel) askSignInAs(change bool, user string) {
 	name, password := newDialogEntry(false, false), newDialogEntry(true, false)
+	name.SetText(user)
 	title := "Operator on shift"
 	if change {
 		title = "Change operator"
@@ -134,6 +139,10 @@ func (r *reviewPanel) askSignIn(change bool) {
 	d.Resize(fyne.NewSize(420, 200))
 	r.prompt = d
 	d.Show()
+	if user != "" {
+		r.host.window().Canvas().Focus(password)
+		return
+	}
 	r.host.window().Canvas().Focus(name)
 }
 
@@ -146,6 +155,9 @@ func (r *reviewPanel) signIn(name, password string, change bool) {
 		u, err := store.SignIn(ctx, name, password, audit.EventSignIn, "operator on shift")
 		return func() {
 			if err != nil {
+				// asked again, the name kept: a wrong password left the
+				// station running with no operator on shift
+				r.askSignInAs(change, name)
 				h.showError("Not signed in", audit.SignInMessage(err))
 				return
 			}

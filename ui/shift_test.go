@@ -183,6 +183,13 @@ func TestOperatorSignsIn(t *testing.T) {
 		t.Fatalf("wrong password: operator %q, errors %q", h.ins.review.operator, h.ins.errorsShown)
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // the error
+	// the sign-in is asked again, the name kept and the password box focused
+	// (a wrong password used to close it, leaving the station with no operator)
+	again, ok := canvas.Focused().(*dialogEntry)
+	if !ok || !again.Password || h.ins.review.prompt == nil || h.ins.topDialog() == nil {
+		t.Fatalf("after a wrong password: focused %T, sign-in asked again %v", canvas.Focused(), h.ins.topDialog() != nil)
+	}
+	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // cancel it, to sign in afresh below
 	h.ins.review.askOperator(true)
 	signIn("Olga", "olga-pw-1")
 	if h.ins.review.operator != "olga" {
