@@ -101,6 +101,11 @@ func (i *Inspector) decided(it *item) {
 	}
 }
 
+// keyRuneSettle is how long a dialog a key opens waits, so that the
+// letter the same key types has gone by before the dialog's box takes the
+// focus.
+const keyRuneSettle = 80 * time.Millisecond
+
 // askOperator asks who is on shift: once at start, and again from
 // "Change operator". On a station with named users the operator signs in
 // (recorded); on one without any yet, or where an admin allowed it
@@ -226,7 +231,13 @@ func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
 		return
 	}
 	if r.operator == "" {
-		r.askOperator(false)
+		// asked a moment later: the key that got here also types its
+		// letter, which must not land in the new name box (P started a
+		// shift under the name "p")
+		r.host.goBackground(func() func() {
+			time.Sleep(keyRuneSettle)
+			return func() { r.askOperator(false) }
+		})
 		return
 	}
 	if inference.ReasonRequired(it.auto, decision, it.cautions) {
