@@ -38,6 +38,7 @@ func startWindow(o cli.GUIOptions) error {
 		ModelsDir:  modelsDir,
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
+		RunMode:    o.RunMode,
 		OnSettings: o.OnSettings,
 		LinkStatus: o.LinkStatus,
 		Archive:    o.Archive,

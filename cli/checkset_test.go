@@ -41,3 +41,22 @@ func TestCheckSetAndEvalAgainstIt(t *testing.T) {
 		t.Errorf("recorded check set %+v %v", cs, err)
 	}
 }
+
+// TestRunModeFlag: --run-mode hands the window the wish to start in run
+// mode, the floor's view.
+func TestRunModeFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{[]string{"--no-audit", "--model", tinyModel, "--run-mode"}, true}, {[]string{"--no-audit", "--model", tinyModel}, false}} {
+		var got *GUIOptions
+		var out, errb strings.Builder
+		code := Run(c.args, Env{Stdout: &out, Stderr: &errb, GUI: func(o GUIOptions) error { got = &o; return nil }})
+		if code != ExitOK || got == nil || got.RunMode != c.want {
+			t.Errorf("%v: exit %d %s, run mode %v", c.args, code, errb.String(), got != nil && got.RunMode)
+		}
+		if got != nil && got.Engine != nil {
+			got.Engine.Close()
+		}
+	}
+}

@@ -39,6 +39,8 @@ type GUIOptions struct {
 	EngineOptions inference.EngineOptions
 	Paths         []string
 	Screenshot    string
+	// RunMode starts the window in run mode, the floor's view.
+	RunMode bool
 	// OnSettings and LinkStatus connect the window to the MQTT output
 	// (--mqtt): the model and thresholds in force for its state message,
 	// and its state for the status bar. Nil without --mqtt.
@@ -233,6 +235,7 @@ func runInspect(args []string, env Env) error {
 	fs := newFlagSet("steelinspect", env)
 	common.register(fs)
 	screenshot := fs.String("screenshot", "", "save the window to this PNG `file` after the first result, then quit")
+	runMode := fs.Bool("run-mode", false, "start in run mode, the floor's view (leaving it takes a supervisor's sign-in on a station with one)")
 	var db dbFlag
 	db.register(fs)
 	noAudit := fs.Bool("no-audit", false, "do not record inspections in the audit database")
@@ -273,7 +276,7 @@ func runInspect(args []string, env Env) error {
 		return models.Open(path, engineOpts)
 	}
 	gui := GUIOptions{Engine: e, Audit: store, Archive: arch, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
-		Screenshot: *screenshot}
+		Screenshot: *screenshot, RunMode: *runMode}
 	if mq.needsTrail() && store == nil {
 		return fmt.Errorf("--mqtt, --opcua and --central need the audit trail, which did not open")
 	}

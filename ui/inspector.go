@@ -195,6 +195,9 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	} else if opts.Screenshot != "" {
 		i.scheduleScreenshot()
 	}
+	if opts.RunMode {
+		i.enterRunMode()
+	}
 	return i
 }
 

@@ -73,6 +73,8 @@ type Options struct {
 	// Screenshot, when not empty, makes the window save its canvas to this
 	// PNG file once the first result is displayed, and then quit.
 	Screenshot string
+	// RunMode starts the window in run mode (runmode.go), the floor's view.
+	RunMode bool
 	// OnSettings, when set, hears the model and thresholds in force: at
 	// start and after every change (the MQTT output's state message says
 	// them). It is called on the UI goroutine and must not block.

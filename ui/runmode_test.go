@@ -63,3 +63,13 @@ func TestRunMode(t *testing.T) {
 		t.Errorf("after the sign-in: run mode %v, menus back %v", r.on, h.ins.Window().MainMenu() != nil)
 	}
 }
+
+// TestStartsInRunMode: a floor station started with --run-mode
+// (Options.RunMode) opens in run mode, without menus.
+func TestStartsInRunMode(t *testing.T) {
+	h := newHarness(t, Options{Audit: openStore(t), RunMode: true})
+	h.waitIdle()
+	if !h.ins.run.on || h.ins.Window().MainMenu() != nil {
+		t.Errorf("started with RunMode: run mode %v, menus %v", h.ins.run.on, h.ins.Window().MainMenu() != nil)
+	}
+}
