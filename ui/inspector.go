@@ -181,6 +181,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.refreshValidation()
 		i.refreshDrift(true)
 		i.checkUsers()
+		i.followRecordedThresholds()
 		i.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()

@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"time"
 
 	"steelinspect/audit"
 	"steelinspect/inference"
@@ -180,4 +181,55 @@ func (i *Inspector) syncSliders() {
 	i.w.rejectSlider.SetValue(i.thresholds.Reject)
 	i.w.passValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Pass))
 	i.w.rejectValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Reject))
+}
+
+// followEvery is how often the window looks for a threshold change
+// recorded elsewhere (a supervisor's `steelinspect settings set`).
+const followEvery = 15 * time.Second
+
+// followRecordedThresholds keeps the window on the thresholds in force:
+// every followEvery it reads the trail, and a pair recorded elsewhere
+// since the window last recorded or read one (while its settings are
+// locked) becomes the window's, said in the status bar and recorded
+// nowhere (it is recorded already). Before, a running window decided
+// with its own pair until it was started again.
+func (i *Inspector) followRecordedThresholds() {
+	if i.store == nil {
+		return
+	}
+	ctx := i.ctx
+	go func() {
+		tick := time.NewTicker(followEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				i.do(i.checkThresholdsInForce)
+			}
+		}
+	}()
+}
+
+// checkThresholdsInForce reads the trail's pair off the UI goroutine and
+// takes it when another process recorded a different one.
+func (i *Inspector) checkThresholdsInForce() {
+	if i.store == nil || !i.isLocked() {
+		return // unlocked: the supervisor at this window is the one changing them
+	}
+	store, ctx, known := i.store, i.ctx, i.lock.settled
+	i.goBackground(func() func() {
+		rec, err := station.ThresholdsInForce(ctx, store, known)
+		return func() {
+			if err != nil || !rec.Recorded || rec.Thresholds == known || i.lock.settled != known || !i.isLocked() {
+				return
+			}
+			i.lock.settled = rec.Thresholds
+			i.setThresholds(rec.Pass, rec.Reject, true)
+			i.watch.restart()
+			i.setStatus(fmt.Sprintf("Thresholds in force changed by %s: Auto-Pass %.2f, Auto-Reject %.2f (recorded in the audit trail)",
+				rec.By, rec.Pass, rec.Reject))
+		}
+	})
 }
