@@ -109,7 +109,7 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), inForce.Thresholds), env)
+	stopLine, err := mq.startLine(store, stateFollowing(e.Manifest().Identity(), inForce.Thresholds, followInForce(store, e.Manifest())), env)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/mqttout"
 	"steelinspect/station"
 )
 
@@ -190,5 +191,23 @@ func followInForce(store *audit.Store, m *inference.Manifest) func(context.Conte
 	return func(ctx context.Context) (inference.Thresholds, error) {
 		in, err := station.ThresholdsInForce(ctx, store, m.DefaultThresholds)
 		return in.Thresholds, err
+	}
+}
+
+// stateFollowing is the MQTT state of a station that follows the
+// thresholds in force (follow, read at each state message, which the
+// publisher sends again when a setting change enters the trail): a
+// supervisor's change reaches the line's retained state. Without follow
+// (a run's own pair, or no trail) the state is fixed at th.
+func stateFollowing(m inference.ModelIdentity, th inference.Thresholds, follow func(context.Context) (inference.Thresholds, error)) func() mqttout.State {
+	if follow == nil {
+		return fixedState(m, th)
+	}
+	return func() mqttout.State {
+		t, err := follow(context.Background())
+		if err != nil {
+			t = th // the state message goes out all the same; the strips say the error
+		}
+		return mqttout.State{Model: m, Thresholds: t}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // stationWithUsers makes a trail with a supervisor "sue" and an operator
@@ -141,6 +142,34 @@ func TestThresholdFlagsNeedASupervisor(t *testing.T) {
 	events, _ = store.AccessEvents(ctx)
 	if last := events[len(events)-1]; last.User != "sue" || last.Event != audit.EventUnlock || !strings.Contains(last.Detail, "this run of scan with pass 0.45") {
 		t.Errorf("last access event %+v", last)
+	}
+}
+
+// TestMQTTStateFollowsTheThresholdsInForce: the state message watch and
+// serve publish carries the thresholds in force when it is sent, so a
+// supervisor's change reaches the line's retained state (it carried the
+// pair of the start).
+func TestMQTTStateFollowsTheThresholdsInForce(t *testing.T) {
+	store, err := audit.Open(filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	m := &inference.Manifest{DefaultThresholds: inference.DefaultThresholds}
+	state := stateFollowing(inference.ModelIdentity{Name: "m"}, inference.DefaultThresholds, followInForce(store, m))
+	if s := state(); s.Thresholds != inference.DefaultThresholds || s.Model.Name != "m" {
+		t.Fatalf("before any change: %+v", s)
+	}
+	ctx := context.Background()
+	want := inference.Thresholds{Pass: 0.30, Reject: 0.55}
+	if err := station.RecordThresholds(ctx, store, "sue", station.InForce{Thresholds: inference.DefaultThresholds}, want); err != nil {
+		t.Fatal(err)
+	}
+	if s := state(); s.Thresholds != want {
+		t.Errorf("after the supervisor's change the state says %+v, want %+v", s.Thresholds, want)
+	}
+	if s := stateFollowing(inference.ModelIdentity{}, want, nil)(); s.Thresholds != want {
+		t.Errorf("a run's own pair: %+v", s.Thresholds)
 	}
 }
 

@@ -68,7 +68,7 @@ func runWatch(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	stopLine, err := mq.startLine(store, fixedState(e.Manifest().Identity(), th), env)
+	stopLine, err := mq.startLine(store, stateFollowing(e.Manifest().Identity(), th, inForce), env)
 	if err != nil {
 		return err
 	}
