@@ -45,15 +45,9 @@ func runCheckSet(args []string, env Env) error {
 		}
 		return nil
 	}
-	who := "command line (" + currentUser() + ")"
-	if users, err := store.Users(ctx); err != nil {
+	who, err := sup.changedBy(ctx, store, "to register the check set")
+	if err != nil {
 		return err
-	} else if len(users) > 0 {
-		u, err := sup.signIn(ctx, store, "to register the check set")
-		if err != nil {
-			return err
-		}
-		who = u.Name + " (command line)"
 	}
 	cs, err := station.RegisterCheckSet(ctx, store, who, rest[1])
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"steelinspect/audit"
 	"steelinspect/learn"
 )
 
@@ -113,15 +112,9 @@ func runDriftLimits(args []string, env Env) error {
 	if err := limits.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	who := "command line (" + currentUser() + ")"
-	if ok, err := store.HasRole(ctx, audit.RoleOperator); err != nil {
+	who, err := sup.changedBy(ctx, store, "to set the drift limits")
+	if err != nil {
 		return err
-	} else if ok {
-		u, err := sup.signIn(ctx, store, "to set the drift limits")
-		if err != nil {
-			return err
-		}
-		who = u.Name + " (command line)"
 	}
 	if err := learn.RecordDriftLimits(ctx, store, who, limits); err != nil {
 		return err

@@ -145,6 +145,24 @@ func (f *supervisorFlags) signIn(ctx context.Context, store *audit.Store, why st
 	return u, store.AddAccessEvent(ctx, u.Name, audit.EventUnlock, why+" (command line)")
 }
 
+// changedBy is who a change made on the command line is recorded by: on
+// a station with users, the supervisor the flags sign in (why is
+// recorded with the sign-in); on one without, the system's user.
+func (f *supervisorFlags) changedBy(ctx context.Context, store *audit.Store, why string) (string, error) {
+	users, err := store.Users(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(users) == 0 {
+		return "command line (" + currentUser() + ")", nil
+	}
+	u, err := f.signIn(ctx, store, why)
+	if err != nil {
+		return "", err
+	}
+	return u.Name + " (command line)", nil
+}
+
 // runThresholds settles the thresholds a long-running or recording command
 // decides with. Without --pass/--reject: those in force in store's trail,
 // read again for each strip through inForce (nil without a trail: the

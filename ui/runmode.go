@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/audit"
 	"steelinspect/inference"
 )
 
@@ -77,7 +78,7 @@ func (i *Inspector) toggleRunMode() {
 // hasSupervisor says whether the trail has a supervisor or admin who can
 // sign in (a station without one cannot ask for a sign-in).
 func (i *Inspector) hasSupervisor() bool {
-	ok, err := i.store.HasRole(i.ctx, "supervisor")
+	ok, err := i.store.HasRole(i.ctx, audit.RoleSupervisor)
 	return err == nil && ok
 }
 
