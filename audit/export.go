@@ -45,7 +45,8 @@ func FromRecord(r *inference.Record, source string) Inspection {
 var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
-	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256", "station"}
+	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256", "station",
+	"file_path", "file_note"}
 
 // InspectionWriter writes inspections one at a time, as an export
 // streams them: CSV or JSON lines.
@@ -116,7 +117,8 @@ func (c *csvWriter) Write(in *Inspection) error {
 		in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
 		in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
 		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
-		in.CautionKinds, in.Cautions, familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, in.ArchivePath, in.ArchiveSHA256, in.Station})
+		in.CautionKinds, in.Cautions, familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, in.ArchivePath, in.ArchiveSHA256, in.Station,
+		in.FilePath, in.FileNote})
 }
 
 func (c *csvWriter) Flush() error {

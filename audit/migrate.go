@@ -46,6 +46,9 @@ var migrations = []migration{
 	// 2: users and roles chained: every user's state, as of each change,
 	// in user_changes, the users in the trail adopted as its first rows.
 	{"users chained", chainUsers},
+	// 3: where strips' files went (the hot folder's moves, and a person's
+	// decision's), chained as "move" (moves.go).
+	{"file moves chained", addFileMoves},
 }
 
 // newerSchemaError: the file's schema version is one this program does

@@ -228,6 +228,13 @@ type Inspection struct {
 	// (package archive), when one was kept.
 	ArchivePath   string `json:"archive_path,omitempty"`
 	ArchiveSHA256 string `json:"archive_sha256,omitempty"`
+	// FilePath is where the strip's file was last moved to, as the trail
+	// recorded it (the hot folder's move into its outcome folder, then a
+	// person's decision's); "" when no move was recorded: the file is at
+	// Path (CurrentPath). FileNote is the newest recorded move's note:
+	// why the file was not moved, when it was not.
+	FilePath string `json:"file_path,omitempty"`
+	FileNote string `json:"file_note,omitempty"`
 	// Station is the station that recorded it, in a plant-wide query of
 	// the central database (package central); "" in a station's own trail.
 	Station string `json:"station,omitempty"`
@@ -583,7 +590,7 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 		i.pass_threshold, i.reject_threshold, i.confidence, i.mean_probability, i.auto_decision,
 		COALESCE(d.decision,''), COALESCE(d.operator,''), COALESCE(d.decided_at,''), COALESCE(d.reason,''),
 		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, ''),
-		COALESCE(i.archive_path,''), COALESCE(i.archive_sha256,'')
+		COALESCE(i.archive_path,''), COALESCE(i.archive_sha256,''), ` + filePathColumns + `
 		FROM ` + inspectionsInForce + `
 		LEFT JOIN chain c ON c.kind = 'inspection' AND c.row_id = i.id`
 	if len(where) > 0 {
@@ -604,7 +611,8 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 		if err := rows.Scan(&in.ID, &at, &in.Source, &in.Path, &in.SHA256, &in.Width, &in.Height, &in.Bytes,
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
 			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
-			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash, &in.ArchivePath, &in.ArchiveSHA256); err != nil {
+			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash, &in.ArchivePath, &in.ArchiveSHA256,
+			&in.FilePath, &in.FileNote); err != nil {
 			return fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)

@@ -143,7 +143,7 @@ func (w *Watcher) prepare() error {
 		if err := os.Mkdir(filepath.Join(w.Dir, d), 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("hot folder: %w", err)
 		}
-		if err := w.outcomeFolder(d); err != nil {
+		if err := outcomeFolder(w.Dir, d); err != nil {
 			return fmt.Errorf("hot folder: %w", err)
 		}
 	}
@@ -244,6 +244,7 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 			last := prev[len(prev)-1]
 			res.Decision, res.Resumed, res.AuditID = last.AutoDecision, true, last.ID
 			res.MovedTo, res.Err = w.move(name, res.Decision)
+			w.recordMove(ctx, &res, path)
 			return res
 		}
 	}
@@ -277,33 +278,61 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 	a.Decoded = inference.DecodedImage{} // results outlive the strip: no pixels
 	res.Decision, res.Analysis, res.AuditID = r.Record.Decision, &a, r.AuditID
 	res.MovedTo, res.Err = w.move(name, res.Decision)
+	w.recordMove(ctx, &res, path)
 	return res
+}
+
+// MovedByHotFolder is who the trail says moved a file the hot folder
+// filed into its outcome folder.
+const MovedByHotFolder = "hot folder"
+
+// recordMove records in the trail where res's file went from from (a
+// recorded strip moved into its outcome folder). The file has moved
+// whatever happens here: a move that cannot be recorded is a warning.
+func (w *Watcher) recordMove(ctx context.Context, res *Result, from string) {
+	if w.Store == nil || res.AuditID == 0 || res.MovedTo == "" {
+		return
+	}
+	// recorded even when the watch is being stopped: the move was made
+	_, err := w.Store.AddMove(context.WithoutCancel(ctx), audit.FileMove{InspectionID: res.AuditID, MovedBy: MovedByHotFolder, From: from, To: res.MovedTo})
+	if err != nil {
+		res.Warning = strings.TrimPrefix(res.Warning+"; ", "; ") +
+			fmt.Sprintf("%s: moved to %s, but the trail does not say so: %v", res.Name, res.MovedTo, err)
+	}
 }
 
 // move renames Dir/name into Dir/outcome/, never overwriting a file there.
 func (w *Watcher) move(name, outcome string) (string, error) {
-	if err := w.outcomeFolder(outcome); err != nil {
+	return moveInto(w.Dir, filepath.Join(w.Dir, name), name, outcome)
+}
+
+// moveInto renames the file src into dir/outcome/ as name, or name with
+// -1, -2 … before the extension when a file there has it: a file there
+// is never overwritten.
+func moveInto(dir, src, name, outcome string) (string, error) {
+	if err := outcomeFolder(dir, outcome); err != nil {
 		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
 	}
-	dst := filepath.Join(w.Dir, outcome, name)
+	dst := filepath.Join(dir, outcome, name)
 	ext := filepath.Ext(name)
 	for i := 1; ; i++ {
 		if _, err := os.Lstat(dst); errors.Is(err, os.ErrNotExist) {
 			break
 		}
-		dst = filepath.Join(w.Dir, outcome, fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i, ext))
+		dst = filepath.Join(dir, outcome, fmt.Sprintf("%s-%d%s", strings.TrimSuffix(name, ext), i, ext))
 	}
-	if err := os.Rename(filepath.Join(w.Dir, name), dst); err != nil {
+	if err := os.Rename(src, dst); err != nil {
 		return "", fmt.Errorf("move %s to %s: %w", name, outcome, err)
 	}
 	return dst, nil
 }
 
-// outcomeFolder checks that Dir/outcome is a real folder inside the hot
-// folder, not a link that would carry strips (and their notes) elsewhere;
-// it is checked before every move, since it can be replaced meanwhile.
-func (w *Watcher) outcomeFolder(outcome string) error {
-	st, err := os.Lstat(filepath.Join(w.Dir, outcome))
+// outcomeFolder checks that dir/outcome is a real folder inside the hot
+// folder dir, not a link that would carry strips (and their notes)
+// elsewhere; it is checked before every move, since it can be replaced
+// meanwhile.
+func outcomeFolder(dir, outcome string) error {
+	st, err := os.Lstat(filepath.Join(dir, outcome))
 	switch {
 	case err != nil:
 		return err
