@@ -186,6 +186,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.review.askOperator(false)
 		i.restoreShift()
 	}
+	i.watch.resume() // the folder watched when the window last closed
 
 	if len(opts.Paths) > 0 {
 		srcs := make([]source, len(opts.Paths))

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/audit"
+	"steelinspect/hotfolder"
 	"steelinspect/inference"
 )
 
@@ -67,6 +70,11 @@ type reviewHost interface {
 	// decided shows a decision (or its undo) on the strip everywhere:
 	// Processed list, counts and card.
 	decided(it *item)
+	// moved follows a strip whose file was moved to path.
+	moved(it *item, path string)
+	// fileNotMoved says why a decided strip's file was not moved, where it
+	// stays in sight (the status bar alone is taken by the next strip).
+	fileNotMoved(line string)
 	keyedForm(title, confirm, dismiss string, items []*widget.FormItem, done func(bool)) *dialog.FormDialog
 	topDialog() *keyedDialog
 	showError(title, msg string)
@@ -323,6 +331,10 @@ func (r *reviewPanel) submit(it *item, decision inference.Decision, reason strin
 	id, op, store, ctx := it.auditID, r.operator, h.auditStore(), h.lifetime()
 	h.goBackground(func() func() {
 		err := store.Review(ctx, id, decision.String(), op, reason)
+		var filed refiled
+		if err == nil {
+			filed = refile(ctx, store, id, op)
+		}
 		return func() {
 			if err != nil {
 				h.showError("Review not recorded", fmt.Sprintf("%s: %v", it.name, err))
@@ -334,8 +346,47 @@ func (r *reviewPanel) submit(it *item, decision inference.Decision, reason strin
 			if advance {
 				r.next()
 			}
+			if line := r.followFile(it, filed); line != "" {
+				h.setStatus(line)
+			}
 		}
 	})
+}
+
+// refiled is what hotfolder.Refile did after a decision, or its error.
+type refiled struct {
+	hotfolder.Refiled
+	err error
+}
+
+// refile moves the file of a strip the hot folder filed into the folder
+// of its decision in force, recorded as by who (hotfolder.Refile); off
+// the UI goroutine, once the decision is recorded.
+func refile(ctx context.Context, store *audit.Store, id int64, who string) refiled {
+	rf, err := hotfolder.Refile(ctx, store, id, who)
+	return refiled{rf, err}
+}
+
+// followFile follows a strip's file to where its decision moved it, and
+// says so in one line: where it went, why it did not go (the decision
+// stays recorded), or "" when it had nowhere to go.
+func (r *reviewPanel) followFile(it *item, f refiled) string {
+	name := it.name
+	if f.To != "" {
+		r.host.moved(it, f.To)
+	}
+	switch {
+	case f.err != nil:
+		line := fmt.Sprintf("Hot folder: %s: %v", name, f.err)
+		r.host.fileNotMoved(line)
+		return line
+	case f.Note != "":
+		r.host.fileNotMoved("Hot folder: " + f.Note)
+		return "Hot folder: " + f.Note
+	case f.To != "":
+		return fmt.Sprintf("Hot folder: %s moved to %s (recorded in the audit trail).", name, filepath.Join(filepath.Base(filepath.Dir(f.To)), filepath.Base(f.To)))
+	}
+	return ""
 }
 
 func sameDay(y int, m time.Month, d int, t time.Time) bool {
@@ -430,6 +481,10 @@ func (r *reviewPanel) undoLast() {
 	}
 	h.goBackground(func() func() {
 		err := store.Undo(ctx, id, op)
+		var filed refiled
+		if err == nil {
+			filed = refile(ctx, store, id, op) // a hot-folder strip goes back to its automatic folder
+		}
 		return func() {
 			if err != nil {
 				h.showError("Decision not undone", fmt.Sprintf("%s: %v", it.name, err))
@@ -437,7 +492,11 @@ func (r *reviewPanel) undoLast() {
 			}
 			it.review, r.lastDecided = nil, nil
 			h.decided(it)
-			h.setStatus(fmt.Sprintf("Undid %s on %s (recorded in the audit trail); it waits for a decision again.", undone, it.name))
+			line := fmt.Sprintf("Undid %s on %s (recorded in the audit trail); it waits for a decision again.", undone, it.name)
+			if moved := r.followFile(it, filed); moved != "" {
+				line += " " + moved
+			}
+			h.setStatus(line)
 		}
 	})
 }

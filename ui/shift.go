@@ -22,7 +22,8 @@ const maxRestored = 5000
 // restoreShift fills the Processed list and the review queue from the
 // audit trail on start: this shift's strips and every REVIEW no operator
 // has decided, whichever entry point recorded them, as long as their image
-// file is still there (an API upload is not kept). Restored strips keep
+// file is still there (an API upload is not kept), where the trail last
+// put it (a watched folder's REVIEW/, PASS/ or REJECT/). Restored strips keep
 // their audit records; showing one analyses it again for display only.
 func (i *Inspector) restoreShift() {
 	store := i.store
@@ -41,17 +42,19 @@ func (i *Inspector) restoreShift() {
 }
 
 // restorable keeps one row per image file that still exists (its latest),
-// oldest first.
+// oldest first. A file's path is where the trail last put it: a strip the
+// hot folder moved into REVIEW/ is found there.
 func restorable(rows []audit.Inspection) []audit.Inspection {
 	latest := map[string]audit.Inspection{}
 	for _, r := range rows {
-		if prev, ok := latest[r.Path]; ok && prev.ID >= r.ID {
+		path := r.CurrentPath()
+		if prev, ok := latest[path]; ok && prev.ID >= r.ID {
 			continue
 		}
-		if st, err := os.Stat(r.Path); err != nil || !st.Mode().IsRegular() {
+		if st, err := os.Stat(path); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
-		latest[r.Path] = r
+		latest[path] = r
 	}
 	out := make([]audit.Inspection, 0, len(latest))
 	for _, r := range latest {
@@ -66,7 +69,8 @@ func restorable(rows []audit.Inspection) []audit.Inspection {
 func (i *Inspector) addRestored(rows []audit.Inspection) {
 	added := 0
 	for _, r := range rows {
-		s := source{name: filepath.Base(r.Path), path: r.Path}
+		path := r.CurrentPath()
+		s := source{name: filepath.Base(path), path: path}
 		if _, ok := i.byKey[s.key()]; ok {
 			continue
 		}
@@ -91,6 +95,25 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 	i.refreshImageCount()
 	i.review.refresh()
 	i.setStatus(fmt.Sprintf("Restored %d strip(s) of this shift from the audit trail, %d waiting for review", added, i.reviewCount()))
+}
+
+// moved follows a strip whose file was moved to path (a hot-folder strip
+// filed by its decision): the Processed list finds it there, and showing
+// it again reads it from there.
+func (i *Inspector) moved(it *item, path string) {
+	idx, ok := i.byKey[it.source().key()]
+	if !ok || i.items[idx] != it {
+		return
+	}
+	delete(i.byKey, it.source().key())
+	it.path, it.name = path, filepath.Base(path)
+	if _, taken := i.byKey[it.source().key()]; !taken {
+		i.byKey[it.source().key()] = idx
+	}
+	i.w.images.Refresh()
+	if idx == i.current {
+		i.refreshResult()
+	}
 }
 
 // shiftSummary is what the station has decided this session: strips by

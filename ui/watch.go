@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -88,10 +89,16 @@ func (ws *watchScreen) watching() (string, bool) {
 	return ws.run.dir, true
 }
 
-// toggle starts watching a folder the user picks, or stops watching.
+// prefWatchDir is the folder watched when the window last closed ("" when
+// none): the next start watches it again.
+const prefWatchDir = "watch.dir"
+
+// toggle starts watching a folder the user picks, or stops watching (and
+// the next start does not watch it again).
 func (ws *watchScreen) toggle() {
 	if ws.run != nil {
 		ws.stop()
+		ws.host.prefs().SetString(prefWatchDir, "")
 		ws.refresh()
 		return
 	}
@@ -125,6 +132,7 @@ func (ws *watchScreen) start(dir string) {
 	ctx, cancel := context.WithCancel(h.lifetime())
 	run := &watchRun{dir: dir, cancel: cancel, done: make(chan struct{})}
 	ws.run = run
+	h.prefs().SetString(prefWatchDir, dir)
 	an := h.scorer()
 	// the station's archive, as for a strip opened in the window: a REJECT
 	// arriving here was recorded without its copy
@@ -145,6 +153,23 @@ func (ws *watchScreen) start(dir string) {
 		})
 	}()
 	ws.refresh()
+}
+
+// resume watches again, at start, the folder that was watched when the
+// window last closed (quitting while watching, or a crash): it was
+// confirmed then. A folder that is no longer there is not watched, and
+// the status bar says so; it is tried again at the next start.
+func (ws *watchScreen) resume() {
+	dir := ws.host.prefs().String(prefWatchDir)
+	if dir == "" || ws.run != nil {
+		return
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		ws.host.setStatus(fmt.Sprintf("Not watching %s again: it is not a folder now (Watch folder… picks one).", dir))
+		return
+	}
+	ws.start(dir)
+	ws.host.setStatus(fmt.Sprintf("Watching %s again, as when the window last closed.", dir))
 }
 
 // restart watches the same folder again: the watcher takes its thresholds
@@ -243,6 +268,18 @@ func (ws *watchScreen) announce(name string, d inference.Decision) {
 	}
 }
 
+// fileNotMoved shows in the banner why a decided strip's file was not
+// moved (hotfolder.Refile's note): it stays there until the next arrival
+// or change of watch, where the status bar's line goes with the next
+// strip shown.
+func (i *Inspector) fileNotMoved(line string) {
+	b := i.watch.banner
+	b.SetText(line)
+	b.Importance, b.TextStyle.Bold = widget.WarningImportance, true
+	b.Show()
+	b.Refresh()
+}
+
 // confirmQuit asks before the window closes while a folder is watched
 // (strips dropped after closing would wait unscored); it closes at once
 // otherwise.
@@ -257,7 +294,7 @@ func (i *Inspector) confirmQuit() {
 		i.win.Close()
 	}
 	d := dialog.NewConfirm("Stop watching and quit?",
-		fmt.Sprintf("%s is being watched. Strips dropped there after you quit wait unscored until a station watches it again.", dir),
+		fmt.Sprintf("%s is being watched. Strips dropped there after you quit wait unscored until a station watches it again; this window watches it again when it next starts.", dir),
 		func(ok bool) {
 			if ok {
 				quit()
