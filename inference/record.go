@@ -14,6 +14,10 @@ type Record struct {
 	Zones           ZoneCounts   `json:"zones"`
 	ZonePercent     ZonePercents `json:"zone_percent"`
 	Recommendation  string       `json:"recommendation,omitempty"`
+	// DefectClass is the strip's most likely defect class (LikelyClass),
+	// for a model that gives classes and a strip with a patch outside the
+	// pass zone.
+	DefectClass string `json:"defect_class,omitempty"`
 	// Cautions are why the strip went to REVIEW whatever its scores
 	// (implausible image, unfamiliar strip); Familiarity is the strip's
 	// familiarity to the model, for a model that measures it.
@@ -54,10 +58,40 @@ func NewRecord(a *Analysis, v *Verdict) Record {
 	for i, p := range a.Patches {
 		r.Patches[i] = RecordPatch{Patch: p, Zone: v.Zones[i]}
 	}
+	r.DefectClass, _ = LikelyClass(a.Patches, v.Zones)
 	return r
 }
 
 // ErrorRecord reports an image that could not be analysed.
 func ErrorRecord(path string, err error, model ModelIdentity, t Thresholds) Record {
 	return Record{Path: path, Error: err.Error(), Model: model, Thresholds: t}
+}
+
+// LikelyClass is a strip's most likely defect class under its patches'
+// zones (one per patch, as a verdict gives them): the class of its most
+// probable patch outside the pass zone, and how many of the patches
+// outside it share that class. It is "" and 0 when the model gives no
+// classes (only a station model learned from masks with classes does) or
+// when every patch passes. Records, the window's card and patch table and
+// the audit trail all take the class from here.
+func LikelyClass(patches []Patch, zones []Zone) (class string, count int) {
+	best := -1
+	for k, p := range patches {
+		if k >= len(zones) || zones[k] == ZoneAutoPass || p.Class == "" {
+			continue
+		}
+		if best < 0 || p.Probability > patches[best].Probability {
+			best = k
+		}
+	}
+	if best < 0 {
+		return "", 0
+	}
+	class = patches[best].Class
+	for k, p := range patches {
+		if k < len(zones) && zones[k] != ZoneAutoPass && p.Class == class {
+			count++
+		}
+	}
+	return class, count
 }

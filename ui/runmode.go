@@ -164,7 +164,7 @@ func (i *Inspector) refreshRunMode() {
 
 // runReasons says why the strip got its decision, in short lines.
 func runReasons(a *inference.Analysis, v *inference.Verdict) string {
-	lines := []string{fmt.Sprintf("Defect score %.0f %% — %s", 100*v.Confidence, v.Recommendation)}
+	lines := []string{fmt.Sprintf("Defect score %.0f %%%s — %s", 100*v.Confidence, likelyClassText(a, v), v.Recommendation)}
 	for _, c := range a.Cautions {
 		lines = append(lines, c.Reason)
 	}

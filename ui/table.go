@@ -124,6 +124,9 @@ func (i *Inspector) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) 
 	case colZone:
 		z := v.Zones[k]
 		l.Text = z.String()
+		if z != inference.ZoneAutoPass && p.Class != "" {
+			l.Text += " · " + p.Class
+		}
 		l.Alignment = fyne.TextAlignLeading
 		l.Importance = decisionImportance(inference.Decision(z))
 	}

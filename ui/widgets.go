@@ -848,7 +848,7 @@ func (i *Inspector) refreshResult() {
 		c := decisionColor(final)
 		w.decision.Text = final.String()
 		w.decision.Color = c
-		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence)
+		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence) + likelyClassText(i.currentAnalysis(), v)
 		w.level.SetText(v.ConfidenceLevel + " confidence" + note)
 		w.action.SetText(v.Recommendation)
 		w.action.Importance = decisionImportance(v.Decision)
@@ -877,6 +877,23 @@ func (i *Inspector) refreshResult() {
 	i.refreshTable()
 	i.refreshCaption()
 	i.refreshRunMode()
+}
+
+// likelyClassText names the strip's most likely defect class after its
+// score (" · most likely class 3, 2 patches"), for a station model that
+// gives classes; "" otherwise.
+func likelyClassText(a *inference.Analysis, v *inference.Verdict) string {
+	if a == nil || v == nil {
+		return ""
+	}
+	class, n := inference.LikelyClass(a.Patches, v.Zones)
+	switch {
+	case class == "":
+		return ""
+	case n == 1:
+		return " · most likely " + class
+	}
+	return fmt.Sprintf(" · most likely %s, %d patches", class, n)
 }
 
 // refreshOverlay recomposes the heatmap from the verdict's zones, or the
