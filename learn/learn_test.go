@@ -416,7 +416,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 		return copyPath
 	}
 	cleanDir, defDir := t.TempDir(), t.TempDir()
-	clean := copyStrips(t, cleanDir, false, 4)
+	clean := copyStrips(t, cleanDir, false, 5)
 	bad := copyStrips(t, defDir, true, 4)
 	record(clean[0], false, "PASS")
 	record(bad[0], true, "REJECT")
@@ -433,13 +433,36 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, n := range clean[1:] {
+	for _, n := range clean[1:4] {
 		record(n, false, "PASS")
 	}
 	for _, n := range bad[2:] {
 		record(n, true, "REJECT")
 	}
 	tampered := record(bad[1], true, "REJECT") // its archive copy is then altered
+	// a strip kept by no archive, which the hot folder moved into PASS/
+	// after a person passed it: learning finds it where the trail says
+	moved := clean[4]
+	data := mustRead(t, filepath.Join(heldoutDir, "train_images", moved))
+	filed := filepath.Join(dir, "PASS", "moved-"+moved)
+	if err := os.MkdirAll(filepath.Dir(filed), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filed, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/REVIEW/moved-" + moved, SHA256: inference.SHA256Hex(data),
+		Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Review(ctx, id, "PASS", "olga", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.AddMove(ctx, audit.FileMove{InspectionID: id, MovedBy: "olga", From: "/line/in/REVIEW/moved-" + moved, To: filed}); err != nil {
+		t.Fatal(err)
+	}
 	store.Close()
 	if err := os.WriteFile(tampered, mustRead(t, filepath.Join(heldoutDir, "train_images", clean[0])), 0o644); err != nil {
 		t.Fatal(err)
@@ -449,8 +472,8 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := res.Learned
-	if r.Clean != 4 || r.Defective != 3 || r.Masked != 0 {
-		t.Errorf("learned on %d clean and %d defective (%d masked); want the 4 PASS and 3 REJECT a person decided", r.Clean, r.Defective, r.Masked)
+	if r.Clean != 5 || r.Defective != 3 || r.Masked != 0 {
+		t.Errorf("learned on %d clean and %d defective (%d masked); want the 5 PASS (one found where the hot folder moved it) and 3 REJECT a person decided", r.Clean, r.Defective, r.Masked)
 	}
 	found := false
 	for _, s := range r.Skipped {

@@ -107,8 +107,11 @@ func personDecided(in *audit.Inspection) (string, bool) {
 // itself where it still lies, each only if its sha256 is the recorded one.
 func pixelsOf(in *audit.Inspection) (string, string) {
 	var why string
-	for _, p := range []string{in.ArchivePath, in.Path} {
-		if p == "" {
+	// the archived copy first, then the file where the trail last saw it
+	// (the hot folder moves it into its outcome folder, and again on a
+	// person's decision), then where it was scored
+	for k, p := range []string{in.ArchivePath, in.CurrentPath(), in.Path} {
+		if p == "" || (k == 2 && p == in.CurrentPath()) {
 			continue
 		}
 		data, err := inference.ReadImageFile(p)
