@@ -48,6 +48,7 @@ var chainTables = []chainTable{
 	{"access", "access_events", []string{"id", "at", "user", "event", "detail"}, "at"},
 	{"user", "user_changes", []string{"id", "at", "changed_by", "name", "role", "hash_sha256", "disabled"}, "at"},
 	{"move", "file_moves", []string{"id", "inspection_id", "moved_at", "moved_by", "from_path", "to_path", "note"}, "moved_at"},
+	{"class", "inspection_classes", []string{"id", "inspection_id", "recorded_at", "class", "patches"}, "recorded_at"},
 }
 
 func tableOf(kind string) (chainTable, bool) {

@@ -39,14 +39,29 @@ func FromRecord(r *inference.Record, source string) Inspection {
 		score := r.Familiarity.Score
 		in.Familiarity = &score
 	}
+	in.DefectClass, in.DefectPatches = r.DefectClass, classPatches(r)
 	return in
+}
+
+// classPatches is how many of r's flagged patches share its defect class
+// (inference.LikelyClass); 0 when it has none.
+func classPatches(r *inference.Record) int {
+	patches := make([]inference.Patch, len(r.Patches))
+	zones := make([]inference.Zone, len(r.Patches))
+	for k, p := range r.Patches {
+		patches[k], zones[k] = p.Patch, p.Zone
+	}
+	if class, n := inference.LikelyClass(patches, zones); r.DefectClass != "" && class == r.DefectClass {
+		return n
+	}
+	return 0
 }
 
 var csvColumns = []string{"id", "inspected_at", "source", "path", "sha256", "width", "height", "bytes",
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold", "confidence",
 	"mean_probability", "auto_decision", "operator_decision", "final_decision", "operator", "reviewed_at", "review_reason",
 	"caution_kinds", "cautions", "familiarity", "chain_seq", "chain_hash", "archive_path", "archive_sha256", "station",
-	"file_path", "file_note"}
+	"file_path", "file_note", "defect_class", "defect_patches"}
 
 // InspectionWriter writes inspections one at a time, as an export
 // streams them: CSV or JSON lines.
@@ -109,6 +124,10 @@ func (c *csvWriter) Write(in *Inspection) error {
 	if !in.ReviewedAt.IsZero() {
 		reviewed = in.ReviewedAt.UTC().Format(time.RFC3339)
 	}
+	patches := ""
+	if in.DefectClass != "" {
+		patches = strconv.Itoa(in.DefectPatches)
+	}
 	familiarity := ""
 	if in.Familiarity != nil {
 		familiarity = strconv.FormatFloat(*in.Familiarity, 'f', 3, 64)
@@ -118,7 +137,7 @@ func (c *csvWriter) Write(in *Inspection) error {
 		in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
 		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
 		in.CautionKinds, in.Cautions, familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, in.ArchivePath, in.ArchiveSHA256, in.Station,
-		in.FilePath, in.FileNote})
+		in.FilePath, in.FileNote, in.DefectClass, patches})
 }
 
 func (c *csvWriter) Flush() error {

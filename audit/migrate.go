@@ -49,6 +49,10 @@ var migrations = []migration{
 	// 3: where strips' files went (the hot folder's moves, and a person's
 	// decision's), chained as "move" (moves.go).
 	{"file moves chained", addFileMoves},
+	// 4: the most likely defect class of an inspection, for a model that
+	// gives classes, chained as "class" (classes.go); the inspections
+	// table and its chained columns stay as they were.
+	{"defect classes chained", addInspectionClasses},
 }
 
 // newerSchemaError: the file's schema version is one this program does

@@ -235,6 +235,13 @@ type Inspection struct {
 	// why the file was not moved, when it was not.
 	FilePath string `json:"file_path,omitempty"`
 	FileNote string `json:"file_note,omitempty"`
+	// DefectClass is the strip's most likely defect class, for a model
+	// that gives classes and a strip with a patch outside the pass zone
+	// (inference.LikelyClass), and DefectPatches how many of those
+	// patches share it; "" and 0 otherwise. It is recorded in its own
+	// table, chained as "class" (classes.go).
+	DefectClass   string `json:"defect_class,omitempty"`
+	DefectPatches int    `json:"defect_patches,omitempty"`
 	// Station is the station that recorded it, in a plant-wide query of
 	// the central database (package central); "" in a station's own trail.
 	Station string `json:"station,omitempty"`
@@ -266,7 +273,10 @@ func (s *Store) Add(ctx context.Context, in Inspection) (int64, error) {
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		return appendChain(ctx, tx, "inspection", id)
+		if err := appendChain(ctx, tx, "inspection", id); err != nil {
+			return err
+		}
+		return addClass(ctx, tx, id, &in)
 	})
 	return id, err
 }
@@ -590,7 +600,8 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 		i.pass_threshold, i.reject_threshold, i.confidence, i.mean_probability, i.auto_decision,
 		COALESCE(d.decision,''), COALESCE(d.operator,''), COALESCE(d.decided_at,''), COALESCE(d.reason,''),
 		COALESCE(i.caution_kinds,''), COALESCE(i.cautions,''), i.familiarity, COALESCE(c.seq, 0), COALESCE(c.hash, ''),
-		COALESCE(i.archive_path,''), COALESCE(i.archive_sha256,''), ` + filePathColumns + `
+		COALESCE(i.archive_path,''), COALESCE(i.archive_sha256,''), ` + filePathColumns + `,
+		` + defectClassColumns + `
 		FROM ` + inspectionsInForce + `
 		LEFT JOIN chain c ON c.kind = 'inspection' AND c.row_id = i.id`
 	if len(where) > 0 {
@@ -612,7 +623,7 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 			&in.ModelName, &in.ModelVersion, &in.ModelSHA256, &in.PassThreshold, &in.RejectThreshold,
 			&in.Confidence, &in.MeanProbability, &in.AutoDecision, &in.OperatorDecision, &in.Operator, &reviewed, &in.ReviewReason,
 			&in.CautionKinds, &in.Cautions, &in.Familiarity, &in.ChainSeq, &in.ChainHash, &in.ArchivePath, &in.ArchiveSHA256,
-			&in.FilePath, &in.FileNote); err != nil {
+			&in.FilePath, &in.FileNote, &in.DefectClass, &in.DefectPatches); err != nil {
 			return fmt.Errorf("history: %s", explain(err))
 		}
 		in.InspectedAt, _ = time.Parse(timeLayout, at)

@@ -60,16 +60,22 @@ func (t *SharedTrail) Close() { t.pool.Close() }
 // Station is the name the instances record as.
 func (t *SharedTrail) Station() string { return t.station }
 
-// Add records an inspection in the shared trail and returns its id, once
-// it is committed.
+// Add records an inspection in the shared trail, with its defect class
+// when it has one (a "class" entry right after it, as a station's own
+// trail chains it), and returns its id, once it is committed.
 func (t *SharedTrail) Add(ctx context.Context, in audit.Inspection) (int64, error) {
 	if in.InspectedAt.IsZero() {
 		in.InspectedAt = time.Now()
 	}
 	var id int64
-	err := t.append(ctx, "inspection", in.InspectedAt, func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
-		id = next
-		return audit.InspectionEntry(prev, next, in)
+	err := t.append(ctx, in.InspectedAt, func(head stationHead) ([]audit.ChainEntry, error) {
+		id = head.rowIDs["inspection"] + 1
+		e, err := audit.InspectionEntry(head.last, id, in)
+		if err != nil || in.DefectClass == "" {
+			return []audit.ChainEntry{e}, err
+		}
+		c, err := audit.ClassEntry(e, head.rowIDs["class"]+1, id, in)
+		return []audit.ChainEntry{e, c}, err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("record inspection of %s in the shared trail: %s", in.Path, explain(err))
@@ -80,8 +86,9 @@ func (t *SharedTrail) Add(ctx context.Context, in audit.Inspection) (int64, erro
 // AddPurge records that an instance's archive removed a file.
 func (t *SharedTrail) AddPurge(ctx context.Context, path string, bytes int64, reason string) error {
 	at := time.Now()
-	err := t.append(ctx, "purge", at, func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error) {
-		return audit.PurgeEntry(prev, next, at, path, bytes, reason)
+	err := t.append(ctx, at, func(head stationHead) ([]audit.ChainEntry, error) {
+		e, err := audit.PurgeEntry(head.last, head.rowIDs["purge"]+1, at, path, bytes, reason)
+		return []audit.ChainEntry{e}, err
 	})
 	if err != nil {
 		return fmt.Errorf("record purge of %s in the shared trail: %s", path, explain(err))
@@ -89,10 +96,10 @@ func (t *SharedTrail) AddPurge(ctx context.Context, path string, bytes int64, re
 	return nil
 }
 
-// append chains one row of kind, recorded at at, after the station's
-// head, in one transaction that holds the head: entry makes the entry
-// from the head and the kind's next row id.
-func (t *SharedTrail) append(ctx context.Context, kind string, at time.Time, entry func(prev audit.ChainEntry, next int64) (audit.ChainEntry, error)) error {
+// append chains rows recorded at at after the station's head, in one
+// transaction that holds the head: entries makes them from the head (its
+// last entry, each kind's last row id).
+func (t *SharedTrail) append(ctx context.Context, at time.Time, entries func(head stationHead) ([]audit.ChainEntry, error)) error {
 	if err := t.months.ensure(ctx, t.pool, at); err != nil {
 		return err
 	}
@@ -101,10 +108,14 @@ func (t *SharedTrail) append(ctx context.Context, kind string, at time.Time, ent
 		if err != nil {
 			return err
 		}
-		e, err := entry(head.last, head.rowIDs[kind]+1)
+		list, err := entries(head)
 		if err != nil {
 			return err
 		}
-		return appendEntries(ctx, tx, t.station, head, []audit.ChainEntry{e}, []time.Time{e.RecordedAt()})
+		times := make([]time.Time, len(list))
+		for k, e := range list {
+			times[k] = e.RecordedAt()
+		}
+		return appendEntries(ctx, tx, t.station, head, list, times)
 	})
 }
