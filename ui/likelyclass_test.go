@@ -18,7 +18,7 @@ func TestCardNamesTheLikelyClassOfAFlaggedStrip(t *testing.T) {
 	if got := likelyClassText(a, v); got != " · most likely class 3, 2 patches" {
 		t.Errorf("card text %q", got)
 	}
-	if got := runReasons(a, v); !strings.Contains(got, "most likely class 3") {
+	if got := runReasons(a, v, v.Recommendation); !strings.Contains(got, "most likely class 3") {
 		t.Errorf("run mode's reasons do not name the class: %q", got)
 	}
 	v.Zones = []inference.Zone{inference.ZoneAutoPass, inference.ZoneAutoPass, inference.ZoneManualReview}

@@ -152,7 +152,8 @@ func (i *Inspector) refreshRunMode() {
 		fill := c
 		fill.A = 0x40
 		r.tile.FillColor = fill
-		r.reasons.SetText(runReasons(a, v))
+		action, _ := i.cardAction(final, v)
+		r.reasons.SetText(runReasons(a, v, action))
 		r.strip.setImage(it.display)
 		r.strip.setImageSize(a.Image.Width, a.Image.Height)
 		r.strip.setOverlay(i.heatmapImage(a, v), a.Patches, v.Zones)
@@ -162,9 +163,10 @@ func (i *Inspector) refreshRunMode() {
 	i.refreshRunTiles()
 }
 
-// runReasons says why the strip got its decision, in short lines.
-func runReasons(a *inference.Analysis, v *inference.Verdict) string {
-	lines := []string{fmt.Sprintf("Defect score %.0f %%%s — %s", 100*v.Confidence, likelyClassText(a, v), v.Recommendation)}
+// runReasons says why the strip got its decision, in short lines, with
+// the card's advice (cardAction).
+func runReasons(a *inference.Analysis, v *inference.Verdict, action string) string {
+	lines := []string{fmt.Sprintf("Defect score %.0f %%%s — %s", 100*v.Confidence, likelyClassText(a, v), action)}
 	for _, c := range a.Cautions {
 		lines = append(lines, c.Reason)
 	}

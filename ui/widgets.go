@@ -54,6 +54,7 @@ type widgets struct {
 	confidence   *canvas.Text
 	level        *widget.Label
 	action       *widget.Label
+	reinspect    *widget.Button // Re-inspect with the current model (cards.go)
 	maxProb      *widget.Label
 	meanProb     *widget.Label
 	patchCount   *widget.Label
@@ -444,11 +445,13 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.level.Wrapping = fyne.TextWrapWord // "Recorded as REVIEW; would be PASS now…" took the window past the screen
 	w.action = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	w.action.Wrapping = fyne.TextWrapWord
+	w.reinspect = widget.NewButtonWithIcon(reinspectLabel, theme.ViewRefreshIcon(), i.reinspectCurrent)
+	w.reinspect.Hide()
 	w.card = canvas.NewRectangle(color.Transparent)
 	w.card.CornerRadius = 10
 	w.card.StrokeWidth = 3
 	card := container.NewStack(w.card, container.NewPadded(container.NewVBox(layout.NewSpacer(),
-		w.decision, w.confidence, w.level, w.action, i.review.box, layout.NewSpacer())))
+		w.decision, w.confidence, w.level, w.action, w.reinspect, i.review.box, layout.NewSpacer())))
 
 	w.maxProb = valueLabel()
 	w.meanProb = valueLabel()
@@ -833,6 +836,7 @@ func (i *Inspector) refreshResult() {
 		w.confidence.Text = "Open a strip to inspect it"
 		w.level.SetText("")
 		w.action.SetText("")
+		w.reinspect.Hide()
 		w.card.FillColor = color.Transparent
 		w.card.StrokeColor = theme.Color(theme.ColorNameSeparator)
 		for _, l := range []*widget.Label{w.maxProb, w.meanProb, w.patchCount} {
@@ -850,9 +854,11 @@ func (i *Inspector) refreshResult() {
 		w.decision.Color = c
 		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence) + likelyClassText(i.currentAnalysis(), v)
 		w.level.SetText(v.ConfidenceLevel + " confidence" + note)
-		w.action.SetText(v.Recommendation)
-		w.action.Importance = decisionImportance(v.Decision)
+		action, of := i.cardAction(final, v)
+		w.action.SetText(action)
+		w.action.Importance = decisionImportance(of)
 		w.action.Refresh()
+		i.refreshReinspect(v)
 		fill := c
 		fill.A = 0x30
 		w.card.FillColor = fill
