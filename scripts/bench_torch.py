@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch eager baseline for `steelinspect bench --compare-python`.
 
-Runs the seed's architecture (training/train.py: EfficientNet-B0 + 256-128-1
+Runs the seed's architecture (training/legacy/train.py: EfficientNet-B0 + 256-128-1
 head, sigmoid) in PyTorch eager mode on the CPU over the same strips and the
 same patches (256x256, stride 128, last patch flush with the edge) that the Go
 engine scores, with the same preprocessing, and prints one JSON line with the
@@ -25,7 +25,7 @@ from PIL import Image
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "training"))
 from dataset import tile_positions  # noqa: E402
-from train import WithSigmoid, build_model, normalize  # noqa: E402
+from legacy.train import WithSigmoid, build_model, normalize  # noqa: E402
 
 
 def patches_of(path):

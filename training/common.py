@@ -1,5 +1,10 @@
 """Helpers every training script shares: the ROC AUC, metrics that may be undefined on a
-split, and JSON that never holds NaN or Infinity.
+split, JSON that never holds NaN or Infinity, the engine's input normalisation, the training
+augmentation, the 32-px window grid of a whole-strip model, and a run's log.
+
+The shipped pipeline (finetune.py, mnv2_model.py, quantize.py, ...) imports only this module and
+its neighbours in training/, never lab/ or legacy/; the retired EfficientNet scripts in legacy/
+take their normalisation, augmentation and window grid from here too.
 
 JSON has no NaN and no Infinity. Python's json module writes them anyway unless told not to,
 and the Go side (rightly) refuses such a file. So every JSON the pipeline writes or prints
@@ -10,8 +15,11 @@ cannot be computed on a split is written as null with the reason beside it (put_
 import json
 import math
 import os
+import time
 
 import numpy as np
+
+from dataset import MIN_DEFECT_PIXELS, PATCH, tile_positions
 
 # The reason written beside an AUC that a split with one class only cannot give.
 ONE_CLASS = "one class only in this split"
@@ -113,3 +121,94 @@ def write_json(path, obj, indent=2):
         if os.path.exists(path + ".tmp"):
             os.remove(path + ".tmp")
         raise
+
+
+# ---- the engine's preprocessing and the training augmentation (torch is imported on use, so
+# that scripts without a network, such as quantize.py, do not load it)
+
+# ImageNet channel statistics: the engine computes (pixel * scale - mean[c]) / std[c], the grey
+# value copied into all 3 channels.
+MEAN = [0.485, 0.456, 0.406]
+STD = [0.229, 0.224, 0.225]
+
+
+def normalize(gray):
+    """gray: float tensor [N,1,H,W] in 0..255 -> [N,3,H,W] normalised like the engine."""
+    import torch
+    mean = torch.tensor(MEAN, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
+    std = torch.tensor(STD, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
+    return (gray * (1.0 / 255.0) - mean) / std
+
+
+def augment(x, gen, flips=True):
+    """x: float [N,1,H,W] 0..255 (gray). Flips (unless the caller flips image and mask
+    itself), brightness/contrast, gamma, noise, blur."""
+    import torch
+    import torch.nn.functional as F
+    n = x.shape[0]
+    dev = x.device
+
+    def r(*shape):
+        return torch.rand(*shape, generator=gen).to(dev)
+    if flips:
+        f = r(n) < 0.5
+        x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
+        f = r(n) < 0.5
+        x = torch.where(f.view(-1, 1, 1, 1), x.flip(2), x)
+    mean = x.mean(dim=(1, 2, 3), keepdim=True)
+    c = 0.7 + 0.6 * r(n, 1, 1, 1)
+    b = (r(n, 1, 1, 1) - 0.5) * 60
+    x = (x - mean) * c + mean + b
+    x = x.clamp(0, 255)
+    g = torch.exp((r(n, 1, 1, 1) - 0.5) * 0.5)
+    x = 255.0 * (x / 255.0) ** g
+    # blur on ~30 %
+    sig = 0.4 + 0.6 * r(1).item()
+    k = torch.exp(-0.5 * (torch.arange(-2, 3, dtype=x.dtype, device=dev) / sig) ** 2)
+    k = k / k.sum()
+    blurred = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
+    blurred = F.conv2d(F.pad(blurred, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
+    f = r(n) < 0.3
+    x = torch.where(f.view(-1, 1, 1, 1), blurred, x)
+    # sensor noise
+    sd = r(n, 1, 1, 1) * 5.0 * (r(n, 1, 1, 1) < 0.6)
+    x = x + sd * torch.randn(x.shape, generator=gen).to(dev)
+    return x.clamp(0, 255)
+
+
+# ---- the whole-strip models' window grid: the backbone's /32 cells, every 8x8-cell window at a
+# stride of one cell; the window whose top-left cell is (r, c) covers pixels
+# [32r, 32r+256) x [32c, 32c+256)
+
+CELL = 32
+WIN = PATCH // CELL  # 8 cells
+
+
+def window_labels(mask, min_pixels=MIN_DEFECT_PIXELS):
+    """bool mask [H,W] (H, W multiples of 32) -> int labels [H/32-7, W/32-7] for every
+    256x256 window on the 32-px grid (>= min_pixels mask pixels inside)."""
+    h, w = mask.shape
+    cells = mask.reshape(h // CELL, CELL, w // CELL, CELL).sum(axis=(1, 3)).astype(np.int64)
+    ii = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), np.int64)
+    ii[1:, 1:] = cells.cumsum(0).cumsum(1)
+    s = ii[WIN:, WIN:] - ii[:-WIN, WIN:] - ii[WIN:, :-WIN] + ii[:-WIN, :-WIN]
+    return (s >= min_pixels).astype(np.int64)
+
+
+def grid_indices(width, height):
+    """(row, col) cell indices in the score map of the engine's tiling (stride grid plus
+    a flush last tile), valid when width and height are multiples of 32."""
+    return [(y // CELL, x // CELL) for y, x in tile_positions(width, height)]
+
+
+def make_logger(out):
+    """-> say(*parts): a time-stamped line to stdout and OUT/train.log."""
+    os.makedirs(out, exist_ok=True)
+    log = open(os.path.join(out, "train.log"), "a")
+
+    def say(*parts):
+        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in parts)
+        print(msg, flush=True)
+        log.write(msg + "\n")
+        log.flush()
+    return say

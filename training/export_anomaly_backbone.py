@@ -22,7 +22,7 @@ Teaching feeds a one-column bank and reads features; scoring feeds the taught ba
 distance. The backbone's convolutions are then quantised to INT8 (training/quantize.py, ranges
 calibrated on the features-only graph, whose node names are the same); the search stays float.
 The result is committed as models/anomaly-mnv2-backbone.onnx and embedded in the binary. The
-commands are in training/README.md ("The anomaly backbone").
+commands are in training/NOTEBOOK.md ("The anomaly backbone").
 """
 import argparse
 import hashlib

@@ -28,7 +28,7 @@ OUT (fp32), OUT-int8.onnx (the one to open), each with .manifest.json and .famil
 
 The bundled model adds synthetic strips (--synth, training/synth.py output) and NEU-DET
 defect images (--neu DIR with images/ and annotations/, a Pascal VOC box per defect); see
-training/README.md for the exact command. Uses a GPU when one is present, else the CPU with
+training/NOTEBOOK.md for the exact command. Uses a GPU when one is present, else the CPU with
 --budget-min of wall time (the learning-rate schedule follows it, so the run ends on time).
 """
 import argparse
@@ -48,13 +48,11 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_decode, tile_positions  # noqa: E402
-from mnv2_model import PRETRAINED, MobileStripNet, export_onnx  # noqa: E402
-from strip_model import CELL, grid_indices, window_labels  # noqa: E402
-from quantize import go_metrics, sha256  # noqa: E402
-from train import MEAN, STD, augment, make_logger, normalize  # noqa: E402
-from common import auc_reason, dumps, known, put_metric, roc_auc, write_json  # noqa: E402
+from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_decode, tile_positions
+from mnv2_model import PRETRAINED, MobileStripNet, export_onnx
+from quantize import go_metrics, sha256
+from common import (CELL, MEAN, STD, auc_reason, augment, dumps, grid_indices, known, make_logger, normalize,
+                    put_metric, roc_auc, window_labels, write_json)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 T_PASS, T_REJECT = 0.40, 0.65

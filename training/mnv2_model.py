@@ -3,10 +3,10 @@
 The backbone is torchvision's MobileNetV2 (ReLU6, no squeeze-excitation: ONNX Runtime fuses
 every activation into its convolution and the network quantises cleanly). It runs once over the
 whole strip; its /32 feature map (1280 channels) is averaged over every 8x8-cell window at a
-stride of one cell, exactly like strip_model.StripNet, and a small 1280-128-1 head scores each
-window (with linear_top, the last layer's values before its ReLU6). The averaged window features
-are a second output: the engine measures from them how familiar a strip is to the model (the
-statistics are fitted by `steelinspect familiarity`).
+stride of one cell (common.WIN, the retired EfficientNet's legacy/strip_model.StripNet did the
+same), and a small 1280-128-1 head scores each window (with linear_top, the last layer's values
+before its ReLU6). The averaged window features are a second output: the engine measures from
+them how familiar a strip is to the model (the statistics are fitted by `steelinspect familiarity`).
 
 Outputs of the exported graph (export_onnx):
   probability [1, H/32-7, W/32-7]        sigmoid(a*logit+b), the calibrated defect probability
@@ -19,7 +19,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-from strip_model import WIN
+from common import WIN
 
 FEATURES = 1280
 PRETRAINED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..", "shared", "pretrained",
@@ -40,7 +40,7 @@ class MobileStripNet(nn.Module):
         if linear_top:
             # the last 320 -> 1280 layer without its ReLU6. Fine-tuned with it, 4.0.0's backbone learnt to
             # give clean steel the zero vector: below zero a ReLU6 passes no gradient, so a faint defect
-            # that lands there can never be learnt (training/README.md, session 9)
+            # that lands there can never be learnt (training/NOTEBOOK.md, session 9)
             self.features[-1][-1] = nn.Identity()
         self.head = nn.Sequential(
             nn.Conv2d(FEATURES, 128, 1), nn.ReLU(inplace=True), nn.Dropout(0.2),

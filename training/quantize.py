@@ -33,9 +33,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet, tile_positions, PATCH  # noqa: E402
-from common import dumps, rounded, write_json  # noqa: E402
+from dataset import StripSet, tile_positions, PATCH
+from common import dumps, rounded, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUANTIZABLE = {"Conv", "Mul", "Add", "Sigmoid", "GlobalAveragePool"}

@@ -9,15 +9,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import unittest
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import finetune  # noqa: E402
-from mnv2_model import PRETRAINED  # noqa: E402
+import finetune
+from mnv2_model import PRETRAINED
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared")

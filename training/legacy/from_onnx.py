@@ -5,7 +5,7 @@ The training checkpoints live in git-ignored caches that do not survive a new ma
 the exported ONNX model in models/ does. This turns it back into a train_strip.py
 checkpoint so a later run can fine-tune from the shipped weights:
 
-  python3 training/from_onnx.py --onnx models/steel-effnetb0-relu6-strip.onnx \
+  PYTHONPATH=training python3 -m legacy.from_onnx --onnx models/steel-effnetb0-relu6-strip.onnx \
       --data .cache/synth/val --out .cache/from-onnx/shipped.pt
 
 The export folded every BatchNorm into its convolution (W' = W*g/s, b' = ...). BatchNorm is
@@ -27,10 +27,9 @@ import torch
 import torch.nn as nn
 from onnx import numpy_helper
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet  # noqa: E402
-from strip_model import StripNet  # noqa: E402
-from train import ACTIVATIONS, build_model, strip_tensor  # noqa: E402
+from dataset import StripSet
+from legacy.strip_model import StripNet
+from legacy.train import ACTIVATIONS, build_model, strip_tensor
 
 
 def conv_bn_pairs(net):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Strip- and patch-level metrics of a checkpoint on a Severstal-layout folder.
 
-  python3 training/evaluate.py --ckpt .cache/run-cpu/best.pt --data testdata/heldout [--pass 0.40 --reject 0.65]
+  PYTHONPATH=training python3 -m legacy.evaluate --ckpt .cache/run-cpu/best.pt --data testdata/heldout [--pass 0.40 --reject 0.65]
 
 Strip score = max patch probability over the 256x256/stride-128 tiles;
 PASS if score < pass, REJECT if score > reject, else REVIEW.
@@ -10,16 +10,14 @@ mask is non-empty.
 """
 import argparse
 import json
-import os
 import sys
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet  # noqa: E402
-from common import dumps  # noqa: E402
-from train import Calibrated, build_model, metrics, strip_predictions  # noqa: E402
+from dataset import StripSet
+from common import dumps
+from legacy.train import Calibrated, build_model, metrics, strip_predictions
 
 
 def load_model(ckpt):

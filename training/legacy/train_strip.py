@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fine-tune the whole-strip variant (strip_model.StripNet) from a per-patch checkpoint.
 
-  python3 training/train_strip.py --init .cache/run-cpu/best.pt --data .cache/synth/train \
+  PYTHONPATH=training python3 -m legacy.train_strip --init .cache/run-cpu/best.pt --data .cache/synth/train \
       --val .cache/synth/val --out .cache/run-strip --budget-min 100
 
 Each step takes `batch` whole strips (flipped with their masks, then the per-patch
@@ -17,19 +17,17 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet  # noqa: E402
-from common import dumps, rounded, write_json  # noqa: E402
-from strip_model import StripNet, grid_indices, window_labels  # noqa: E402
-from train import (ACTIVATIONS, augment, build_model, fit_logit_calibration, make_logger, metrics,  # noqa: E402
-                   normalize, strip_tensor, val_score)
+from dataset import StripSet
+from common import dumps, rounded, write_json
+from legacy.strip_model import StripNet, grid_indices, window_labels
+from legacy.train import (ACTIVATIONS, augment, build_model, fit_logit_calibration, make_logger, metrics,
+                          normalize, strip_tensor, val_score)
 
 
 def load_strip_model(ckpt, act=None):

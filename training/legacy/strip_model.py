@@ -12,15 +12,13 @@ The output is a score map [N, H/32-7, W/32-7]: the window whose top-left cell is
 Training uses every cell offset, not just the 128-px grid: 43 overlapping labelled
 windows per 1600x256 strip, each labelled by the seed's rule (>= 50 mask pixels).
 """
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from dataset import MIN_DEFECT_PIXELS, PATCH, tile_positions
-
-CELL = 32
-WIN = PATCH // CELL  # 8 cells
+# the window grid (CELL, WIN, window_labels, grid_indices) is shared with the shipped
+# MobileNetV2 pipeline and lives in common.py; importable from here as before
+from common import CELL, WIN, grid_indices, window_labels  # noqa: F401
 
 
 class StripNet(nn.Module):
@@ -46,20 +44,3 @@ class StripNet(nn.Module):
         f = self.features(x)
         pooled = F.avg_pool2d(f, WIN, stride=1)
         return self.head(pooled)[:, 0]
-
-
-def window_labels(mask, min_pixels=MIN_DEFECT_PIXELS):
-    """bool mask [H,W] (H, W multiples of 32) -> int labels [H/32-7, W/32-7] for every
-    256x256 window on the 32-px grid (>= min_pixels mask pixels inside)."""
-    h, w = mask.shape
-    cells = mask.reshape(h // CELL, CELL, w // CELL, CELL).sum(axis=(1, 3)).astype(np.int64)
-    ii = np.zeros((cells.shape[0] + 1, cells.shape[1] + 1), np.int64)
-    ii[1:, 1:] = cells.cumsum(0).cumsum(1)
-    s = ii[WIN:, WIN:] - ii[:-WIN, WIN:] - ii[WIN:, :-WIN] + ii[:-WIN, :-WIN]
-    return (s >= min_pixels).astype(np.int64)
-
-
-def grid_indices(width, height):
-    """(row, col) cell indices in the score map of the engine's tiling (stride grid plus
-    a flush last tile), valid when width and height are multiples of 32."""
-    return [(y // CELL, x // CELL) for y, x in tile_positions(width, height)]

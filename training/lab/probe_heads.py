@@ -16,9 +16,9 @@ Two questions, answered on features computed once per strip (about 0.2 s a strip
           the held-out sets are only reported. `mode` mid: the local head alone; sum / max: with
           the shipped head's logits.
 
-  /usr/bin/python3 training/probe_heads.py --ckpt .cache/finetune-cont/best.pt --work .cache/probe floor
-  /usr/bin/python3 training/probe_heads.py --ckpt imagenet --work .cache/probe-imagenet floor
-  /usr/bin/python3 training/probe_heads.py --ckpt .cache/finetune-cont/best.pt --work .cache/probe local --seeds 1,2,3
+  PYTHONPATH=training /usr/bin/python3 -m lab.probe_heads --ckpt .cache/finetune-cont/best.pt --work .cache/probe floor
+  PYTHONPATH=training /usr/bin/python3 -m lab.probe_heads --ckpt imagenet --work .cache/probe-imagenet floor
+  PYTHONPATH=training /usr/bin/python3 -m lab.probe_heads --ckpt .cache/finetune-cont/best.pt --work .cache/probe local --seeds 1,2,3
 
 Sets (cached under WORK on first use): the real Severstal strips split as finetune.py splits them
 (--val-frac 0.33), the synthetic validation and held-out folders, the NEU-DET images never trained
@@ -35,15 +35,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from finetune import (Sampler, as_engine_sees, fit_calibration, linear_top_of, load_neu, load_severstal,  # noqa: E402
+from finetune import (Sampler, as_engine_sees, fit_calibration, linear_top_of, load_neu, load_severstal,
                       read_image_labels, split_real, summarise)
-from mnv2_model import PRETRAINED, MobileStripNet  # noqa: E402
-from strip_model import grid_indices  # noqa: E402
-from train import augment, normalize  # noqa: E402
-from common import known, roc_auc  # noqa: E402
+from mnv2_model import PRETRAINED, MobileStripNet
+from common import augment, grid_indices, known, normalize, roc_auc
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the repository root (this file is training/lab/probe_heads.py)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SHARED = os.path.join(ROOT, "..", "shared")
 SEVERSTAL = os.path.join(SHARED, "real-severstal")
 LOCAL = 16  # the local head's grid: 16 px

@@ -3,7 +3,7 @@
 averaging over the low-learning-rate end of a run) and score the result on validation
 the way train_strip.py scores its checkpoints, calibration included.
 
-  python3 training/average.py --ckpt .cache/run-s4/step1800.pt .cache/run-s4/last.pt \
+  PYTHONPATH=training python3 -m legacy.average --ckpt .cache/run-s4/step1800.pt .cache/run-s4/last.pt \
       --val .cache/synth/val-mix --out .cache/run-s4/avg.pt
 
 BatchNorm running statistics are averaged like the weights; that is close enough for
@@ -16,9 +16,8 @@ import sys
 
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet  # noqa: E402
-import train_strip  # noqa: E402
+from dataset import StripSet
+from legacy import train_strip
 
 
 def average_state(dicts):

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Train the per-patch defect classifier (EfficientNet-B0 from scratch + 256-128-1 head).
 
-  python3 training/train.py --config cpu  --data .cache/synth/train --val .cache/synth/val --out .cache/run-cpu
-  python3 training/train.py --config gpu  --data <dir> --val <dir> --out <dir>
-  python3 training/train.py --config tiny --data <dir> --val <dir> --out <dir>   # smoke test
+  PYTHONPATH=training python3 -m legacy.train --config cpu  --data .cache/synth/train --val .cache/synth/val --out .cache/run-cpu
+  PYTHONPATH=training python3 -m legacy.train --config gpu  --data <dir> --val <dir> --out <dir>
+  PYTHONPATH=training python3 -m legacy.train --config tiny --data <dir> --val <dir> --out <dir>   # smoke test
 
 Patches are random 256x256 crops of the strips (x anywhere, y on the 128 grid or
 flush with the bottom), labelled defective when the merged mask has >= 50 px inside,
@@ -15,7 +15,6 @@ import argparse
 import json
 import math
 import os
-import sys
 import time
 
 import numpy as np
@@ -24,12 +23,11 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import PATCH, MIN_DEFECT_PIXELS, StripSet  # noqa: E402
-from common import auc_reason, dumps, known, put_metric, roc_auc, write_json  # noqa: E402,F401
-
-MEAN = [0.485, 0.456, 0.406]
-STD = [0.229, 0.224, 0.225]
+from dataset import PATCH, MIN_DEFECT_PIXELS, StripSet
+from common import auc_reason, dumps, known, put_metric, roc_auc, write_json  # noqa: F401
+# the engine's preprocessing, the augmentation and the run log live in common.py (the shipped
+# pipeline uses them too); they stay importable from here for the legacy scripts
+from common import MEAN, STD, augment, make_logger, normalize  # noqa: F401
 
 CONFIGS = {
     "tiny": dict(batch=4, steps=3, budget_min=1.0, lr=1e-3, warmup=1, eval_every_min=100, ckpt_every_min=100,
@@ -91,50 +89,9 @@ class Calibrated(nn.Module):
         return self.m(x) * self.a + self.b
 
 
-def normalize(gray):
-    """gray: float tensor [N,1,H,W] in 0..255 -> [N,3,H,W] normalised like the engine."""
-    mean = torch.tensor(MEAN, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
-    std = torch.tensor(STD, dtype=gray.dtype, device=gray.device).view(1, 3, 1, 1)
-    return (gray * (1.0 / 255.0) - mean) / std
-
-
 def strip_tensor(img):
     """uint8 grey strip [H,W] -> normalised model input [1,3,H,W]."""
     return normalize(torch.from_numpy(np.array(img, dtype=np.float32))[None, None])
-
-
-def augment(x, gen, flips=True):
-    """x: float [N,1,H,W] 0..255 (gray). Flips (unless the caller flips image and mask
-    itself), brightness/contrast, gamma, noise, blur."""
-    n = x.shape[0]
-    dev = x.device
-
-    def r(*shape):
-        return torch.rand(*shape, generator=gen).to(dev)
-    if flips:
-        f = r(n) < 0.5
-        x = torch.where(f.view(-1, 1, 1, 1), x.flip(3), x)
-        f = r(n) < 0.5
-        x = torch.where(f.view(-1, 1, 1, 1), x.flip(2), x)
-    mean = x.mean(dim=(1, 2, 3), keepdim=True)
-    c = 0.7 + 0.6 * r(n, 1, 1, 1)
-    b = (r(n, 1, 1, 1) - 0.5) * 60
-    x = (x - mean) * c + mean + b
-    x = x.clamp(0, 255)
-    g = torch.exp((r(n, 1, 1, 1) - 0.5) * 0.5)
-    x = 255.0 * (x / 255.0) ** g
-    # blur on ~30 %
-    sig = 0.4 + 0.6 * r(1).item()
-    k = torch.exp(-0.5 * (torch.arange(-2, 3, dtype=x.dtype, device=dev) / sig) ** 2)
-    k = k / k.sum()
-    blurred = F.conv2d(F.pad(x, (2, 2, 0, 0), mode="replicate"), k.view(1, 1, 1, 5))
-    blurred = F.conv2d(F.pad(blurred, (0, 0, 2, 2), mode="replicate"), k.view(1, 1, 5, 1))
-    f = r(n) < 0.3
-    x = torch.where(f.view(-1, 1, 1, 1), blurred, x)
-    # sensor noise
-    sd = r(n, 1, 1, 1) * 5.0 * (r(n, 1, 1, 1) < 0.6)
-    x = x + sd * torch.randn(x.shape, generator=gen).to(dev)
-    return x.clamp(0, 255)
 
 
 class CropSampler:
@@ -257,19 +214,6 @@ def fit_logit_calibration(raw, t_pass=0.40, t_reject=0.65):
             if best is None or obj < best[0]:
                 best = (obj, float(a), float(b), m)
     return best[1], best[2], best[3]
-
-
-def make_logger(out):
-    """-> say(*parts): a time-stamped line to stdout and OUT/train.log."""
-    os.makedirs(out, exist_ok=True)
-    log = open(os.path.join(out, "train.log"), "a")
-
-    def say(*parts):
-        msg = time.strftime("%H:%M:%S ") + " ".join(str(x) for x in parts)
-        print(msg, flush=True)
-        log.write(msg + "\n")
-        log.flush()
-    return say
 
 
 def main(argv=None):

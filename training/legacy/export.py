@@ -6,7 +6,7 @@ per-patch (train.py checkpoints): input `input` [N,3,256,256] -> `probability` [
 whole-strip (train_strip.py checkpoints, see strip_model.py): input `input` [1,3,H,W]
     -> `probability` [1,H/32-7,W/32-7], manifest variant "whole-strip", input.cell 32
 
-  python3 training/export.py --ckpt .cache/run-cpu/best.pt --onnx models/steel-effnetb0.onnx \
+  PYTHONPATH=training python3 -m legacy.export --ckpt .cache/run-cpu/best.pt --onnx models/steel-effnetb0.onnx \
       --heldout testdata/heldout --trained-on "..." --training "..."
 """
 import argparse
@@ -20,13 +20,12 @@ import numpy as np
 import onnx
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dataset import StripSet  # noqa: E402
-from common import dumps, rounded, write_json  # noqa: E402
-from evaluate import load_model  # noqa: E402
-from train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, fit_logit_calibration, strip_predictions  # noqa: E402
-from train import metrics as metrics_of  # noqa: E402
-import train_strip  # noqa: E402
+from dataset import StripSet
+from common import dumps, rounded, write_json
+from legacy.evaluate import load_model
+from legacy.train import ACTIVATIONS, MEAN, STD, Calibrated, WithSigmoid, fit_logit_calibration, strip_predictions
+from legacy.train import metrics as metrics_of
+from legacy import train_strip
 
 
 def predictions(model, ds, whole_strip, raw=False):

@@ -5,16 +5,13 @@ on made-up arrays and a random backbone (no data needed).
 """
 import contextlib
 import io
-import os
-import sys
 import unittest
 
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import probe_heads  # noqa: E402
-from strip_model import window_labels  # noqa: E402
+from common import window_labels
+from lab import probe_heads
 
 
 class FloorTest(unittest.TestCase):
