@@ -83,6 +83,14 @@ type Inspector struct {
 	// linkFollowed says the status bar follows a line connection.
 	link         *lineLink
 	linkFollowed bool
+	// reinspectQ is the open question about strips opened again (reopen.go),
+	// nil when none; restoring says the shift is being restored from the
+	// trail, and afterRestore what waits for it.
+	reinspectQ   *reinspectAsk
+	restoring    bool
+	afterRestore []func()
+	// picker notes the file picker's changes of folder (picker.go).
+	picker *pickerGuard
 	// zoom is the open patch view, nil when none.
 	zoom          *zoomView
 	messagesShown []string
@@ -111,6 +119,9 @@ type item struct {
 	// implausible strip needs a reason to pass: inference.ReasonRequired).
 	cautions []inference.CautionKind
 	review   *operatorReview
+	// sha256 is the strip's content as the trail records it: a strip
+	// opened again is known by it (reopen.go).
+	sha256 string
 }
 
 // operatorReview is an operator's confirmation or override of a strip.
@@ -233,21 +244,49 @@ func (i *Inspector) enqueue(job func(done func())) {
 
 // open loads images: the one path for files from the command line, drops,
 // the file picker, folders and the demo strips. Folders are searched
-// recursively for images; everything found joins the batch queue. The
-// first image that analyses successfully is shown; failures are reported
-// together, naming each file, and leave the shown image as it was.
+// recursively for images and each strip's content is hashed, off the UI
+// goroutine; strips the window holds already (by content, reopen.go) are
+// inspected again only when the user says so. Everything chosen joins the
+// batch queue. The first image that analyses successfully is shown;
+// failures are reported together, naming each file, and leave the shown
+// image as it was.
 func (i *Inspector) open(srcs []source) {
 	if len(srcs) == 0 {
 		return
 	}
-	i.setStatus(fmt.Sprintf("Analysing %s…", describeSources(srcs)))
+	i.setStatus(fmt.Sprintf("Reading %s…", describeSources(srcs)))
+	i.setBusy(+1)
+	ctx := i.ctx
+	i.goBackground(func() func() {
+		expanded, failures := expandSources(ctx, srcs)
+		list := contentHashes(ctx, expanded)
+		return func() {
+			i.whenRestored(func() {
+				if i.ctx.Err() == nil {
+					i.openFound(list, failures)
+				}
+				i.setBusy(-1)
+			})
+		}
+	})
+}
+
+// inspectFound queues strips on the worker, recording each, and reports
+// the failures (walkFailures: the folders' own) once done. prev maps a
+// source's key to the row of a strip held already that it inspects again.
+func (i *Inspector) inspectFound(list []found, walkFailures []string, note string, prev map[string]*item) {
+	if len(list) == 0 && len(walkFailures) == 0 {
+		return
+	}
+	srcs := make([]source, len(list))
+	for k, f := range list {
+		srcs[k] = f.src
+	}
+	i.setStatus(fmt.Sprintf("Analysing %s…%s", describeSources(srcs), note))
 	bctx := i.batchContext()
+	i.batchQueued(len(srcs))
 	i.enqueue(func(done func()) {
-		var failures []string
-		srcs, walkFailures := expandSources(bctx, srcs)
-		failures = append(failures, walkFailures...)
-		n := len(srcs)
-		i.do(func() { i.batchQueued(n) })
+		failures := append([]string(nil), walkFailures...)
 		shown := false
 		for _, s := range srcs {
 			if bctx.Err() != nil {
@@ -268,6 +307,7 @@ func (i *Inspector) open(srcs []source) {
 			show := !shown
 			shown = true
 			i.do(func() {
+				i.adopt(prev[s.key()], s)
 				i.addResult(s, res, show)
 				i.batchStep()
 			})
@@ -307,6 +347,7 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	it.cautions = nil
 	if res.analysis != nil {
 		it.cautions = inference.CautionKinds(res.analysis.Cautions)
+		it.sha256 = res.analysis.Image.SHA256
 	}
 	it.inspectedAt = time.Now()
 	if res.display != nil || idx == i.current {

@@ -83,10 +83,10 @@ func (k *dialogKeys) message(title string, content fyne.CanvasObject) dialog.Dia
 	return d
 }
 
-// fileDialog lets Esc close a file or folder picker (Enter stays with the
-// picker's own name box and buttons).
+// fileDialog lets Enter press a file or folder picker's Open button (when
+// something is picked) and Esc close it (picker.go).
 func (k *dialogKeys) fileDialog(d *dialog.FileDialog) {
-	k.track(d, func() {}, d.Hide)
+	k.track(d, pickerEnter(k.win, d), d.Hide)
 }
 
 // The station window's dialogs, for the screens that share its window.

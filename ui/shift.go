@@ -27,18 +27,29 @@ const maxRestored = 5000
 // their audit records; showing one analyses it again for display only.
 func (i *Inspector) restoreShift() {
 	store := i.store
+	i.restoring = true // strips opened meanwhile wait to be compared with it (reopen.go)
 	i.goBackground(func() func() {
-		shift, err := store.History(i.ctx, audit.Query{Since: time.Now().Add(-ShiftLength), Limit: maxRestored})
-		if err != nil {
-			return func() { i.showError("Could not restore the shift", err.Error()) }
+		after := i.readShift(store)
+		return func() {
+			defer i.restored()
+			after()
 		}
-		pending, err := store.History(i.ctx, audit.Query{Decision: inference.Review.String(), Limit: maxRestored})
-		if err != nil {
-			return func() { i.showError("Could not restore the review queue", err.Error()) }
-		}
-		rows := restorable(append(shift, pending...))
-		return func() { i.addRestored(rows) }
 	})
+}
+
+// readShift reads the strips to restore, off the UI goroutine, and
+// returns what adds them (or reports the failure) on it.
+func (i *Inspector) readShift(store *audit.Store) func() {
+	shift, err := store.History(i.ctx, audit.Query{Since: time.Now().Add(-ShiftLength), Limit: maxRestored})
+	if err != nil {
+		return func() { i.showError("Could not restore the shift", err.Error()) }
+	}
+	pending, err := store.History(i.ctx, audit.Query{Decision: inference.Review.String(), Limit: maxRestored})
+	if err != nil {
+		return func() { i.showError("Could not restore the review queue", err.Error()) }
+	}
+	rows := restorable(append(shift, pending...))
+	return func() { i.addRestored(rows) }
 }
 
 // restorable keeps one row per image file that still exists (its latest),
@@ -79,7 +90,7 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 			continue // not a decision this version knows
 		}
 		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1,
-			cautions: inference.ParseCautionKinds(r.CautionKinds)}
+			cautions: inference.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
 		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
 			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}

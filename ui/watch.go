@@ -103,7 +103,7 @@ func (ws *watchScreen) toggle() {
 		return
 	}
 	h := ws.host
-	pickFolder(h.dialogKeys(), h.prefs(), func(err error) { h.showError("Cannot watch folder", err.Error()) }, ws.confirm)
+	pickWatchFolder(h.dialogKeys(), h.prefs(), func(err error) { h.showError("Cannot watch folder", err.Error()) }, ws.confirm)
 }
 
 // confirm says what watching a folder does to its files before it
@@ -133,6 +133,7 @@ func (ws *watchScreen) start(dir string) {
 	run := &watchRun{dir: dir, cancel: cancel, done: make(chan struct{})}
 	ws.run = run
 	h.prefs().SetString(prefWatchDir, dir)
+	h.prefs().SetString(prefWatchLastDir, dir)
 	an := h.scorer()
 	// the station's archive, as for a strip opened in the window: a REJECT
 	// arriving here was recorded without its copy

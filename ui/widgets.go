@@ -153,7 +153,7 @@ func (i *Inspector) buildUI() {
 
 func (i *Inspector) buildToolbar() fyne.CanvasObject {
 	w := &i.w
-	w.openBtn = widget.NewButtonWithIcon("Open images…", theme.FolderOpenIcon(), i.showOpenDialog)
+	w.openBtn = widget.NewButtonWithIcon("Open image…", theme.FolderOpenIcon(), i.showOpenDialog)
 	w.openBtn.Importance = widget.HighImportance
 	w.demoBtn = widget.NewButtonWithIcon("Demo strips", theme.MenuDropDownIcon(), nil)
 	w.demoBtn.OnTapped = func() {
@@ -213,7 +213,7 @@ func (i *Inspector) demoMenu() *fyne.Menu {
 }
 
 func (i *Inspector) buildMenu() *fyne.MainMenu {
-	open := fyne.NewMenuItem("Open images…", i.showOpenDialog)
+	open := fyne.NewMenuItem("Open image…", i.showOpenDialog)
 	open.Shortcut = openShortcut
 	file := fyne.NewMenu("File", open)
 	if i.opts.OpenModel != nil {
@@ -650,11 +650,14 @@ func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
 	return v.Decision, true
 }
 
+// showOpenDialog picks one strip image (Fyne's picker picks one file; a
+// folder of strips goes through Open folder…, which its title says).
 func (i *Inspector) showOpenDialog() {
 	if i.busy > 0 {
 		return
 	}
-	i.pickFile("Cannot open file", imageExtensions, func(u fyne.URI) { i.openURIs([]fyne.URI{u}) })
+	i.pickFileTitled("Cannot open file", "Open one strip image (a whole folder: Open folder…)", imageExtensions,
+		func(u fyne.URI) { i.openURIs([]fyne.URI{u}) })
 }
 
 // showFolderDialog queues every image in a folder and its subfolders.
@@ -702,6 +705,13 @@ func startInDir(d *dialog.FileDialog, dir string) bool {
 // folder last used; the chosen file's folder is remembered and chosen gets
 // its URI. Errors are shown under title; cancelling does nothing.
 func (i *Inspector) pickFile(title string, extensions []string, chosen func(fyne.URI)) {
+	i.pickFileTitled(title, "", extensions, chosen)
+}
+
+// pickFileTitled is pickFile with the picker's own title ("" Fyne's). A
+// pick made by the double-click that opened a folder is not taken: the
+// picker shows that folder again (picker.go). Enter presses Open.
+func (i *Inspector) pickFileTitled(title, pickerTitle string, extensions []string, chosen func(fyne.URI)) {
 	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 		if err != nil {
 			i.showError(title, err.Error())
@@ -713,12 +723,23 @@ func (i *Inspector) pickFile(title string, extensions []string, chosen func(fyne
 		u := r.URI()
 		r.Close()
 		i.rememberDir(u)
+		if i.tooSoon() {
+			// the second click of a double-click on a folder: show the
+			// folder it opened, and take nothing (picker.go)
+			i.setStatus("Opened the folder " + filepath.Dir(u.Path()) + ": pick a strip in it (double-click, or select and press Enter).")
+			i.pickFileTitled(title, pickerTitle, extensions, chosen)
+			return
+		}
 		chosen(u)
 	}, i.win)
 	d.SetFilter(storage.NewExtensionFileFilter(extensions))
 	i.startIn(d)
 	d.Resize(fyne.NewSize(900, 600))
+	if pickerTitle != "" {
+		d.SetTitleText(pickerTitle)
+	}
 	i.keys.fileDialog(d)
+	i.watchPickerFolder()
 	d.Show()
 }
 
