@@ -43,7 +43,8 @@
 //   - model.go: modelPanel and model switches, teach.go Teach good steel…
 //     and learn.go Learn from decisions… (one flow, teachView);
 //   - thresholds.go and lock.go: the sliders and the supervisor lock;
-//   - history.go: historyView (screenHost); calibrate.go: calibrateView
+//   - history.go: historyView, and historystrip.go the selected row's
+//     strip and Open in the station (historyHost); calibrate.go: calibrateView
 //     (calibrateHost) with its histogram widget in histogram.go;
 //   - keys.go: Enter and Esc in dialogs; reports.go: report PNGs.
 //

@@ -25,30 +25,46 @@ import (
 // historyView is the audit history window: inspections filtered by date,
 // final decision and operator, with CSV export.
 type historyView struct {
-	host  screenHost
+	host  historyHost
 	store *audit.Store
 	keys  dialogKeys
 	// errors records every error shown, for tests.
 	errors []string
-	// selected is the table row selected (-1 none); archiveBtn opens its
-	// archived strip.
-	selected   int
-	archiveBtn *widget.Button
+	// selected is the table row selected (-1 none), selectedCol its
+	// column; archiveBtn opens its archived strip, openBtn shows it in
+	// the station (historystrip.go).
+	selected, selectedCol int
+	archiveBtn, openBtn   *widget.Button
+	// strip is the selected row's strip once found (nil before), wanted
+	// the audit id of the row whose strip is being found; thumb shows it,
+	// stripNote says where its file is, recordTitle and recordText the
+	// record in full.
+	strip                  *historyStrip
+	wanted                 int64
+	thumb                  *canvas.Image
+	stripNote, recordTitle *widget.Label
+	recordText             *widget.Label
 	// archived is the archived strip shown last, for tests.
 	archived *archivedView
 	win      fyne.Window
 
-	since, until *widget.Entry
+	// since, until and operator are entries Esc typed into closes the
+	// window from, as it does from the table (historyTable).
+	since, until *dialogEntry
 	decision     *widget.Select
-	operator     *widget.Entry
+	operator     *dialogEntry
 	count        *widget.Label
-	table        *widget.Table
+	table        *historyTable
 	rows         []audit.Inspection
 	query        audit.Query
+	// widths are the columns' widths as set, for tests.
+	widths []float32
 }
 
 const anyDecision = "Any"
 
+// historyColumns are the table's columns and their widths; Source and
+// Model widen to their widest text (fitColumns).
 var historyColumns = []struct {
 	title string
 	width float32
@@ -61,6 +77,14 @@ var historyColumns = []struct {
 // historyFinalColumn is the column of the final disposition: the
 // operator's decision where there is one, else the automatic one.
 const historyFinalColumn = 4
+
+// historySourceColumn and historyModelColumn are widened to their text;
+// historyModelMax bounds the Model column.
+const (
+	historySourceColumn = 2
+	historyModelColumn  = 10
+	historyModelMax     = 320
+)
 
 // showHistory opens the history window, or brings it forward.
 func (i *Inspector) showHistory() {
@@ -85,28 +109,25 @@ func (i *Inspector) showHistory() {
 
 func (h *historyView) build() fyne.CanvasObject {
 	today := time.Now().Format(dateLayout)
-	h.since = widget.NewEntry()
+	h.since, h.until, h.operator = newDialogEntry(false, false), newDialogEntry(false, false), newDialogEntry(false, false)
+	h.since.onEsc, h.until.onEsc, h.operator.onEsc = h.win.Close, h.win.Close, h.win.Close
 	h.since.SetPlaceHolder("YYYY-MM-DD")
 	h.since.SetText(today)
-	h.until = widget.NewEntry()
 	h.until.SetPlaceHolder("YYYY-MM-DD")
 	h.until.SetText(today)
 	h.decision = widget.NewSelect([]string{anyDecision, inference.Pass.String(), inference.Review.String(), inference.Reject.String()}, nil)
 	h.decision.SetSelected(anyDecision)
-	h.operator = widget.NewEntry()
 	h.operator.SetPlaceHolder("any operator")
 	apply := widget.NewButtonWithIcon("Apply", theme.SearchIcon(), h.reload)
 	apply.Importance = widget.HighImportance
 	export := widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), h.askExport)
 	h.count = widget.NewLabel("")
-	h.archiveBtn = widget.NewButtonWithIcon("Archived strip…", theme.FileImageIcon(), h.showArchived)
-	h.archiveBtn.Disable()
 	filters := container.NewHBox(
 		widget.NewLabel("From"), sized(h.since, 130), widget.NewLabel("to"), sized(h.until, 130),
 		widget.NewLabel("Final decision"), h.decision,
-		widget.NewLabel("Operator"), sized(h.operator, 160), apply, export, h.archiveBtn)
+		widget.NewLabel("Operator"), sized(h.operator, 160), apply, export)
 
-	h.table = widget.NewTableWithHeaders(
+	h.table = newHistoryTable(
 		func() (int, int) { return len(h.rows), len(historyColumns) },
 		func() fyne.CanvasObject {
 			l := widget.NewLabel("")
@@ -126,15 +147,9 @@ func (h *historyView) build() fyne.CanvasObject {
 			l.TextStyle.Bold = id.Col == historyFinalColumn
 			l.SetText(text)
 		})
-	h.table.ShowHeaderColumn = false
-	h.table.OnSelected = func(id widget.TableCellID) {
-		h.selected = id.Row
-		if id.Row >= 0 && id.Row < len(h.rows) && h.rows[id.Row].ArchivePath != "" {
-			h.archiveBtn.Enable()
-		} else {
-			h.archiveBtn.Disable()
-		}
-	}
+	h.table.OnSelected = h.rowSelected
+	h.table.onKey = h.tableKey
+	h.table.onDoubleTap = h.openInStation
 	h.table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
@@ -143,10 +158,35 @@ func (h *historyView) build() fyne.CanvasObject {
 			o.(*widget.Label).SetText(historyColumns[id.Col].title)
 		}
 	}
+	h.widths = make([]float32, len(historyColumns))
 	for c, col := range historyColumns {
-		h.table.SetColumnWidth(c, col.width)
+		h.setColumnWidth(c, col.width)
 	}
-	return container.NewBorder(container.NewVBox(filters, h.count), nil, nil, nil, h.table)
+	return container.NewBorder(container.NewVBox(filters, h.count), h.buildStripPane(), nil, nil, h.table)
+}
+
+// buildStripPane is the pane under the table: the selected row's strip
+// (a thumbnail), and beside it the record in full, where its file is,
+// and the buttons that open it.
+func (h *historyView) buildStripPane() fyne.CanvasObject {
+	h.thumb = canvas.NewImageFromImage(nil)
+	h.thumb.FillMode = canvas.ImageFillContain
+	h.thumb.SetMinSize(fyne.NewSize(480, 120))
+	h.recordTitle = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.recordTitle.Wrapping = fyne.TextWrapWord
+	h.recordText = widget.NewLabel("")
+	h.recordText.Wrapping = fyne.TextWrapWord
+	h.stripNote = widget.NewLabel("")
+	h.stripNote.Wrapping = fyne.TextWrapBreak
+	h.openBtn = widget.NewButtonWithIcon("Open in the station", theme.VisibilityIcon(), h.openInStation)
+	h.openBtn.Importance = widget.HighImportance
+	h.openBtn.Disable()
+	h.archiveBtn = widget.NewButtonWithIcon("Archived strip…", theme.FileImageIcon(), h.showArchived)
+	h.archiveBtn.Disable()
+	h.showRecord(nil)
+	side := container.New(&fixedWidth{width: 460}, container.NewVBox(h.recordTitle, h.recordText, h.stripNote,
+		container.NewHBox(h.openBtn, h.archiveBtn)))
+	return container.NewBorder(widget.NewSeparator(), nil, nil, side, h.thumb)
 }
 
 func sized(o fyne.CanvasObject, width float32) fyne.CanvasObject {
@@ -162,7 +202,7 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 		return fmt.Sprint(in.ID), widget.MediumImportance
 	case 1:
 		return in.InspectedAt.Local().Format("2006-01-02 15:04:05"), widget.MediumImportance
-	case 2:
+	case historySourceColumn:
 		return in.Source, widget.LowImportance
 	case 3:
 		return filepath.Base(in.Path), widget.MediumImportance
@@ -181,7 +221,7 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 		return in.ReviewReason, widget.MediumImportance
 	case 9:
 		return fmt.Sprintf("%.1f %%", 100*in.Confidence), widget.MediumImportance
-	case 10:
+	case historyModelColumn:
 		return in.ModelName + " " + in.ModelVersion, widget.LowImportance
 	case 11:
 		return in.Cautions, widget.WarningImportance
@@ -223,6 +263,48 @@ func (h *historyView) readQuery() (audit.Query, error) {
 	return q, nil
 }
 
+// fitColumns widens Source and Model to their widest text, header
+// included, so neither is cut short; a model's name and version past
+// historyModelMax is, and the pane under the table names it in full.
+func (h *historyView) fitColumns() {
+	for _, col := range []int{historySourceColumn, historyModelColumn} {
+		w := max(historyColumns[col].width, textWidth(historyColumns[col].title, fyne.TextStyle{Bold: true}))
+		seen := map[string]bool{}
+		for k := range h.rows {
+			text, _ := historyCell(&h.rows[k], col)
+			if !seen[text] {
+				seen[text] = true
+				w = max(w, textWidth(text, fyne.TextStyle{}))
+			}
+		}
+		if col == historyModelColumn {
+			w = min(w, historyModelMax)
+		}
+		h.setColumnWidth(col, w)
+	}
+}
+
+func (h *historyView) setColumnWidth(col int, w float32) {
+	h.widths[col] = w
+	h.table.SetColumnWidth(col, w)
+}
+
+// textWidth is the width a label takes to show text whole: its
+// minimum width and a padding more (a label exactly its minimum width
+// still cut "window" to "wind…").
+func textWidth(text string, style fyne.TextStyle) float32 {
+	return fyne.MeasureText(text, theme.TextSize(), style).Width + 2*theme.InnerPadding() + theme.Padding()
+}
+
+// within is want made no larger than win's canvas.
+func within(win fyne.Window, want fyne.Size) fyne.Size {
+	s := win.Canvas().Size()
+	if s.Width <= 0 || s.Height <= 0 {
+		return want
+	}
+	return fyne.NewSize(min(want.Width, s.Width), min(want.Height, s.Height))
+}
+
 // reload queries the audit trail off the UI goroutine.
 func (h *historyView) reload() {
 	q, err := h.readQuery()
@@ -239,6 +321,9 @@ func (h *historyView) reload() {
 				return
 			}
 			h.rows, h.query = rows, q
+			h.table.UnselectAll()
+			h.rowSelected(widget.TableCellID{Row: -1})
+			h.fitColumns()
 			reviewed := 0
 			for k := range rows {
 				if rows[k].OperatorDecision != "" {
@@ -357,7 +442,7 @@ func (h *historyView) showArchived() {
 			path.Wrapping = fyne.TextWrapBreak
 			d := dialog.NewCustom(fmt.Sprintf("Inspection #%d: %s", in.ID, in.FinalDecision()), "Close",
 				container.NewBorder(nil, container.NewVBox(check, path), nil, nil, img), h.win)
-			d.Resize(fyne.NewSize(1000, 520))
+			d.Resize(within(h.win, fyne.NewSize(1000, 520)))
 			h.keys.track(d, d.Hide, d.Hide)
 			d.Show()
 		}
