@@ -129,16 +129,28 @@ func (i *Inspector) moved(it *item, path string) {
 
 // shiftSummary is what the station has decided this session: strips by
 // final decision (the operator's over the automatic one), pending
-// reviews, and the rate since the first strip.
+// reviews, and the line's rate.
 type shiftSummary struct {
 	strips, pass, review, reject, pending int
-	perHour                               float64
+	// perHour is the strips recorded in the last rateWindow, per hour of
+	// it; rateKnown is false until the shift has run rateMinSpan.
+	perHour   float64
+	rateKnown bool
 }
+
+// The strips/h figure counts the strips of the last hour, and only once
+// the shift has run a quarter of an hour: a folder opened at once is not
+// a line rate (a 4-second batch read "3245 strips/h").
+const (
+	rateWindow  = time.Hour
+	rateMinSpan = 15 * time.Minute
+)
 
 // summarize counts the recorded strips in the Processed list.
 func (i *Inspector) summarize(now time.Time) shiftSummary {
 	var s shiftSummary
 	var first time.Time
+	recent := 0
 	for _, it := range i.items {
 		if it.auditID == 0 {
 			continue
@@ -158,17 +170,24 @@ func (i *Inspector) summarize(now time.Time) shiftSummary {
 		if first.IsZero() || it.inspectedAt.Before(first) {
 			first = it.inspectedAt
 		}
+		if now.Sub(it.inspectedAt) <= rateWindow {
+			recent++
+		}
 	}
-	if hours := now.Sub(first).Hours(); s.strips > 1 && hours > 0 {
-		s.perHour = float64(s.strips) / max(hours, 1.0/60)
+	if span := now.Sub(first); s.strips > 0 && span >= rateMinSpan {
+		s.perHour, s.rateKnown = float64(recent)/min(span, rateWindow).Hours(), true
 	}
 	return s
 }
 
 // String is the summary as the Processed panel shows it.
 func (s shiftSummary) String() string {
-	return fmt.Sprintf("Shift: %s · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %.0f strips/h",
-		plural(s.strips, "strip", "strips"), s.pass, s.review, s.reject, s.pending, s.perHour)
+	rate := fmt.Sprintf("rate after %.0f min", rateMinSpan.Minutes())
+	if s.rateKnown {
+		rate = fmt.Sprintf("%.0f strips/h", s.perHour)
+	}
+	return fmt.Sprintf("Shift: %s · %d PASS · %d REVIEW · %d REJECT\n%d waiting for review · %s",
+		plural(s.strips, "strip", "strips"), s.pass, s.review, s.reject, s.pending, rate)
 }
 
 // final is the strip's disposition: the operator's decision over the

@@ -219,3 +219,38 @@ func TestOperatorSignsIn(t *testing.T) {
 		t.Errorf("typed operator %q", h.ins.review.operator)
 	}
 }
+
+// TestShiftRateIsALineRateNotABurst: a batch opened at once gives no
+// strips/h figure; once the shift has run a quarter of an hour, the rate
+// counts the strips of the last hour.
+func TestShiftRateIsALineRateNotABurst(t *testing.T) {
+	h := newHarness(t, Options{})
+	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	add := func(ago time.Duration) {
+		h.ins.items = append(h.ins.items, &item{name: "s", auditID: int64(len(h.ins.items) + 1), auto: inference.Pass, inspectedAt: now.Add(-ago)})
+	}
+	for k := range 12 {
+		add(time.Duration(k) * 300 * time.Millisecond) // a folder of 12 opened in 4 s
+	}
+	s := h.ins.summarize(now)
+	if s.rateKnown || !strings.Contains(s.String(), "rate after 15 min") || strings.Contains(s.String(), "strips/h") {
+		t.Errorf("a 4-second burst reads %q", s.String())
+	}
+	// the same shift 30 minutes on, with 18 more strips across it
+	now = now.Add(30 * time.Minute)
+	for k := range 18 {
+		add(time.Duration(k) * 100 * time.Second)
+	}
+	s = h.ins.summarize(now)
+	if !s.rateKnown || !strings.Contains(s.String(), "60 strips/h") {
+		t.Errorf("30 strips over 30 minutes read %q, want 60 strips/h", s.String())
+	}
+	// two hours on: only the last hour counts
+	now = now.Add(90 * time.Minute)
+	for k := range 5 {
+		add(time.Duration(k) * 10 * time.Minute)
+	}
+	if s = h.ins.summarize(now); !strings.Contains(s.String(), "5 strips/h") {
+		t.Errorf("5 strips in the last hour of a 2-hour shift read %q", s.String())
+	}
+}
