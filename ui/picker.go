@@ -119,22 +119,12 @@ const prefWatchLastDir = "watch.last_dir"
 // pickWatchFolder shows the folder picker for Watch folder…: it opens in
 // the folder last watched, else the home folder.
 func pickWatchFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
-	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
-		if err != nil {
-			fail(err)
-			return
+	showFolderPicker(keys, fail, chosen, func(d *dialog.FileDialog) {
+		d.SetTitleText("Watch folder: its strips are scored and moved")
+		dir := prefs.String(prefWatchLastDir)
+		if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
+			dir, _ = os.UserHomeDir()
 		}
-		if u != nil {
-			chosen(u.Path())
-		}
-	}, keys.win)
-	d.SetTitleText("Watch folder: its strips are scored and moved")
-	dir := prefs.String(prefWatchLastDir)
-	if st, err := os.Stat(dir); dir == "" || err != nil || !st.IsDir() {
-		dir, _ = os.UserHomeDir()
-	}
-	startInDir(d, dir)
-	d.Resize(fyne.NewSize(900, 600))
-	keys.fileDialog(d)
-	d.Show()
+		startInDir(d, dir)
+	})
 }

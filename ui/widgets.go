@@ -747,6 +747,13 @@ func (i *Inspector) pickFileTitled(title, pickerTitle string, extensions []strin
 // used, and calls chosen with the picked folder's path; fail gets errors.
 // Cancelling calls neither.
 func pickFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
+	showFolderPicker(keys, fail, chosen, func(d *dialog.FileDialog) { startInLastDir(d, prefs) })
+}
+
+// showFolderPicker shows a folder picker over keys' window, set up by
+// prepare (its title, the folder it opens in), and calls chosen with the
+// picked folder's path; fail gets errors. Cancelling calls neither.
+func showFolderPicker(keys *dialogKeys, fail func(error), chosen func(path string), prepare func(*dialog.FileDialog)) {
 	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 		if err != nil {
 			fail(err)
@@ -756,7 +763,7 @@ func pickFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error), chos
 			chosen(u.Path())
 		}
 	}, keys.win)
-	startInLastDir(d, prefs)
+	prepare(d)
 	d.Resize(fyne.NewSize(900, 600))
 	keys.fileDialog(d)
 	d.Show()
