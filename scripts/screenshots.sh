@@ -39,6 +39,13 @@ SHOTS_DIR="$PWD/docs" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
   GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 1400x900x24" \
   go test -tags shots -count=1 -run TestRunModeShots ./ui/ >/dev/null
 echo "docs/runmode.png, docs/nosteel.png ← ui/runmode_shots_test.go"
+# every view (setup, sign-in, History, Calibrate, run mode) at 1280×720
+# and 1920×1080
+mkdir -p docs/views
+SHOTS_DIR="$PWD/docs/views" XDG_CONFIG_HOME="$tmp/config" HOME="$tmp" \
+  GOPATH="$(go env GOPATH)" GOMODCACHE="$(go env GOMODCACHE)" GOCACHE="$(go env GOCACHE)" xvfb-run -a -s "-screen 0 2000x1200x24" \
+  go test -tags shots -count=1 -run TestViewShots ./ui/ >/dev/null
+echo "docs/views/*.png ← ui/views_shots_test.go"
 # the whole screen at two station resolutions (needs x11-apps and netpbm
 # for xwd and its converters)
 screen() {

@@ -111,22 +111,21 @@ func TestTeachShots(t *testing.T) {
 // shotsWindow opens the window on opts at 1280×720 content and returns it
 // with shot, which saves the window's content as dir/name.
 func shotsWindow(t *testing.T, opts Options, dir string) (*Inspector, func(name string)) {
+	return shotsWindowAt(t, opts, dir, 1280, 720)
+}
+
+// shotsWindowAt is shotsWindow for a screen of w×h.
+func shotsWindowAt(t *testing.T, opts Options, dir string, w, h int) (*Inspector, func(name string)) {
 	var ins *Inspector
 	fyne.DoAndWait(func() {
 		ins = newInspector(shotsApp, opts, fyne.Do)
-		ins.win.Resize(fyne.NewSize(1280, 720))
+		ins.win.Resize(fyne.NewSize(float32(w), float32(h)))
 		ins.win.Show()
 	})
-	// The pictures are the window's content at 1280×720 (Mesa under Xvfb
+	// The pictures are the window's content at w×h (Mesa under Xvfb
 	// reads back nothing, and the software painter draws no menu bar): make
 	// the window as much larger as its menu bar and padding take.
-	for range 3 {
-		time.Sleep(300 * time.Millisecond)
-		fyne.DoAndWait(func() {
-			c, in := ins.win.Canvas().Size(), ins.win.Content().Size()
-			ins.win.Resize(fyne.NewSize(c.Width+1280-in.Width, c.Height+720-in.Height))
-		})
-	}
+	fitShotsWindow(ins, w, h)
 	shot := func(name string) {
 		time.Sleep(900 * time.Millisecond)
 		fyne.DoAndWait(func() {
@@ -141,10 +140,21 @@ func shotsWindow(t *testing.T, opts Options, dir string) (*Inspector, func(name 
 			}
 		})
 		// The content's height is fractional: drop the odd pixel row.
-		img = imaging.Crop(img, image.Rect(0, 0, 1280, 720))
+		img = imaging.Crop(img, image.Rect(0, 0, w, h))
 		if err := imaging.Save(img, filepath.Join(dir, name)); err != nil {
 			t.Error(err)
 		}
 	}
 	return ins, shot
+}
+
+// fitShotsWindow sizes a screenshot window so that its content is w×h.
+func fitShotsWindow(ins *Inspector, w, h int) {
+	for range 3 {
+		time.Sleep(300 * time.Millisecond)
+		fyne.DoAndWait(func() {
+			c, in := ins.win.Canvas().Size(), ins.win.Content().Size()
+			ins.win.Resize(fyne.NewSize(c.Width+float32(w)-in.Width, c.Height+float32(h)-in.Height))
+		})
+	}
 }
