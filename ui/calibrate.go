@@ -137,6 +137,7 @@ func (i *Inspector) showCalibrate() {
 	c.keys.listenOn()
 	c.win.SetContent(c.build())
 	c.win.Resize(i.withinMainWindow(fyne.NewSize(1240, 820)))
+	c.win.CenterOnScreen() // over the main window, which fills the screen it is on
 	c.win.SetOnClosed(func() {
 		c.stop()
 		if i.calibrate == c {

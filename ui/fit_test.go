@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
+
+	"steelinspect/inference"
 )
 
 // findCardRow finds the container that lays out the result card and its
@@ -64,4 +67,27 @@ func TestWindowFitsA1280Screen(t *testing.T) {
 	if after := check("after a threshold change"); after > before {
 		t.Errorf("a threshold change widened the window from %.0f to %.0f px", before, after)
 	}
+	// a batch in progress: its progress bar, counts and Cancel join the
+	// window (the real window grew to 1426 px)
+	h.ins.w.modelBtn.Show() // as in the real window, which can open models
+	h.ins.batchContext()
+	h.ins.batchQueued(160)
+	for range 37 {
+		h.ins.batchStep()
+	}
+	if !h.ins.batchShown() {
+		t.Fatal("no batch progress shown")
+	}
+	check("during a batch")
+	h.ins.endBatch()
+	// two reasons on the card: the advice line carries both, and wraps
+	a := h.ins.currentAnalysis()
+	a.Cautions = append(a.Cautions,
+		inference.Caution{Kind: inference.CautionImplausible, Reason: "no steel texture: flat frame with sensor noise, possible camera or lighting fault"},
+		inference.Caution{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip: unlike anything the model was trained or validated on (familiarity 3.4, limit 2.9)"})
+	h.ins.redecide()
+	if !strings.Contains(h.ins.w.action.Text, "no steel texture") || !strings.Contains(h.ins.w.action.Text, "unfamiliar strip") {
+		t.Fatalf("the card does not carry both reasons: %q", h.ins.w.action.Text)
+	}
+	check("with two reasons on the card")
 }

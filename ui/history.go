@@ -101,6 +101,7 @@ func (i *Inspector) showHistory() {
 	h.keys.listenOnWithEsc(h.win.Close)
 	h.win.SetContent(h.build())
 	h.win.Resize(i.withinMainWindow(fyne.NewSize(1320, 700)))
+	h.win.CenterOnScreen() // over the main window, which fills the screen it is on
 	h.win.SetOnClosed(func() { i.history = nil })
 	i.history = h
 	h.win.Show()

@@ -182,8 +182,13 @@ func (i *Inspector) buildToolbar() fyne.CanvasObject {
 	w.batchBox = container.NewHBox(container.NewGridWrap(fyne.NewSize(200, w.batchBar.MinSize().Height), w.batchBar),
 		w.batchInfo, w.cancelBtn)
 	w.batchBox.Hide()
-	return container.NewHBox(w.openBtn, w.folderBtn, w.demoBtn, w.modelBtn, calibrate, widget.NewSeparator(),
-		w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), w.batchBox, busy)
+	// a batch's progress takes a row of its own while it runs: beside the
+	// buttons it took the window past a 1280-px screen (1302 px, 1426 with
+	// Open model…)
+	return container.NewVBox(
+		container.NewHBox(w.openBtn, w.folderBtn, w.demoBtn, w.modelBtn, calibrate, widget.NewSeparator(),
+			w.prevBtn, w.position, w.nextBtn, layout.NewSpacer(), busy),
+		w.batchBox)
 }
 
 func (i *Inspector) demoMenu() *fyne.Menu {
