@@ -18,9 +18,14 @@ func startWindow(o cli.GUIOptions) error {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "steelinspect: teaching off: %v\n", err)
 	}
+	st := o.Station
+	var linkStatus func() (string, bool)
+	if st.HasLinks() {
+		linkStatus = st.LinkStatus
+	}
 	return ui.Run(ui.Options{
 		Model: o.Engine,
-		Audit: o.Audit,
+		Audit: st.Trail(),
 		// "Back to" the bundled model hands over its source, not a path:
 		// o.OpenModel takes both.
 		OpenModel: func(path string) (ui.Analyzer, error) {
@@ -39,20 +44,21 @@ func startWindow(o cli.GUIOptions) error {
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
 		RunMode:    o.RunMode,
-		OnSettings: o.OnSettings,
-		LinkStatus: o.LinkStatus,
-		Archive:    o.Archive,
+		OnSettings: st.SetState,
+		LinkStatus: linkStatus,
+		Archive:    st.Archive,
 	})
 }
 
 // learnFromTrail learns a station model from the decisions people made in
 // the station's trail; nil without a trail.
 func learnFromTrail(o cli.GUIOptions) func(context.Context, string, func(teach.Progress)) (*teach.Result, []string, error) {
-	if o.Audit == nil {
+	store := o.Station.Trail()
+	if store == nil {
 		return nil
 	}
 	return func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error) {
-		res, err := learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: o.Audit.Path()}, Name: name,
+		res, err := learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: store.Path()}, Name: name,
 			Progress: progress, Engine: o.EngineOptions})
 		if err != nil {
 			return nil, nil, err
@@ -64,10 +70,11 @@ func learnFromTrail(o cli.GUIOptions) func(context.Context, string, func(teach.P
 // decidedInTrail counts the strips people decided in the station's trail;
 // nil without a trail.
 func decidedInTrail(o cli.GUIOptions) func(context.Context) (map[string]int, error) {
-	if o.Audit == nil {
+	store := o.Station.Trail()
+	if store == nil {
 		return nil
 	}
-	return func(ctx context.Context) (map[string]int, error) { return learn.Decided(ctx, o.Audit) }
+	return func(ctx context.Context) (map[string]int, error) { return learn.Decided(ctx, store) }
 }
 
 // stationModelsDir is the folder taught models are saved in, created when

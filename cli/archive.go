@@ -25,8 +25,8 @@ func (f *archiveFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.quota, "archive-quota", "", "with --archive: keep the archive under this `size` (e.g. 500GB, 20GiB), the oldest going first; each purge is recorded")
 }
 
-// open makes the archive; nil without --archive.
-func (f *archiveFlags) open() (*archive.Archive, error) {
+// policy is the archive's policy; nil without --archive.
+func (f *archiveFlags) policy() (*archive.Policy, error) {
 	if f.dir == "" {
 		if f.passEvery != 0 || f.days != 0 || f.quota != "" {
 			return nil, fmt.Errorf("%w: --archive-pass, --retention-days and --archive-quota need --archive FOLDER", errUsage)
@@ -37,11 +37,7 @@ func (f *archiveFlags) open() (*archive.Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: --archive-quota: %v", errUsage, err)
 	}
-	a, err := archive.New(archive.Policy{Dir: f.dir, PassEvery: f.passEvery, RetentionDays: f.days, QuotaBytes: quota})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	return a, nil
+	return &archive.Policy{Dir: f.dir, PassEvery: f.passEvery, RetentionDays: f.days, QuotaBytes: quota}, nil
 }
 
 // parseSize reads a size such as 500GB, 20GiB, 750MB or a plain number of

@@ -5,16 +5,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"strings"
 
-	"steelinspect/archive"
-	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/station"
 )
 
 // Version is the application version, set at link time by the Makefile.
@@ -29,8 +29,14 @@ const (
 
 // GUIOptions is what the command line hands to the window.
 type GUIOptions struct {
+	// Engine is the station's model, handed over to the window, which
+	// closes it (it changes models).
 	Engine *inference.Engine
-	Audit  *audit.Store // nil when the audit trail is off or unavailable
+	// Station is the station the command line opened: its audit trail
+	// (nil when off or unavailable), its archive, the thresholds in force
+	// and its line outputs (--mqtt, --opcua, --central): SetState for
+	// their state message, LinkStatus for the status bar, when HasLinks.
+	Station *station.Station
 	// OpenModel opens a model file; "" or models.DefaultSource (what the
 	// bundled model's engine gives as its source) opens the bundled model.
 	OpenModel func(path string) (*inference.Engine, error)
@@ -41,13 +47,6 @@ type GUIOptions struct {
 	Screenshot    string
 	// RunMode starts the window in run mode, the floor's view.
 	RunMode bool
-	// OnSettings and LinkStatus connect the window to the MQTT output
-	// (--mqtt): the model and thresholds in force for its state message,
-	// and its state for the status bar. Nil without --mqtt.
-	OnSettings func(model inference.ModelIdentity, t inference.Thresholds)
-	LinkStatus func() (string, bool)
-	// Archive keeps copies of strips (--archive); nil without.
-	Archive *archive.Archive
 }
 
 // Env is what a command runs against; tests substitute buffers.
@@ -248,26 +247,19 @@ func runInspect(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	arch, err := prepareStation(&mq, &af, *noAudit)
+	spec, err := prepareStation(&common, &db, &mq, &af, *noAudit, env)
 	if err != nil {
 		return err
 	}
 	if env.GUI == nil {
 		return errors.New("this build has no window; use `steelinspect scan`")
 	}
-	e, err := common.open()
+	spec.trailOptional = true // the window stays usable without its trail, but says so
+	st, err := openStation(context.Background(), spec)
 	if err != nil {
 		return err
 	}
-	var store *audit.Store
-	if !*noAudit {
-		// The window stays usable without its trail, but says so.
-		if store, err = db.open(); err != nil {
-			fmt.Fprintf(env.Stderr, "steelinspect: audit trail off: %v\n", err)
-		} else {
-			defer store.Close()
-		}
-	}
+	defer st.Close()
 	engineOpts := inference.EngineOptions{LibraryPath: common.ortLib}
 	opener := func(path string) (*inference.Engine, error) {
 		if path == models.DefaultSource {
@@ -275,12 +267,16 @@ func runInspect(args []string, env Env) error {
 		}
 		return models.Open(path, engineOpts)
 	}
-	gui := GUIOptions{Engine: e, Audit: store, Archive: arch, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
+	e := st.HandOverEngine()
+	gui := GUIOptions{Engine: e, Station: st, OpenModel: opener, EngineOptions: engineOpts, Paths: paths,
 		Screenshot: *screenshot, RunMode: *runMode}
-	if mq.needsTrail() && store == nil {
+	if mq.needsTrail() && st.Trail() == nil {
 		return fmt.Errorf("--mqtt, --opcua and --central need the audit trail, which did not open")
 	}
-	stopLine, err := mq.startWindowLine(store, e.Manifest(), &gui, env)
+	// the line outputs say the window's model and thresholds, which it
+	// sets as they change (OnSettings)
+	st.SetState(e.Manifest().Identity(), e.Manifest().DefaultThresholds)
+	stopLine, err := startLine(st)
 	if err != nil {
 		return err
 	}

@@ -23,21 +23,34 @@ func (d *dbFlag) register(fs *flag.FlagSet) {
 }
 
 func (d *dbFlag) open() (*audit.Store, error) {
-	p := d.path
-	if central.IsURL(p) {
-		return nil, fmt.Errorf("%w: --db %s: only serve records in a PostgreSQL trail (several API instances sharing one); ask it with history --central URL", errUsage, "postgres://…")
-	}
-	if p == "" {
-		var err error
-		if p, err = audit.DefaultPath(); err != nil {
-			return nil, err
-		}
+	p, err := d.file()
+	if err != nil {
+		return nil, err
 	}
 	store, err := audit.Open(p)
-	if err == nil && store.Warning() != "" {
-		fmt.Fprintf(os.Stderr, "steelinspect: warning: %s\n", store.Warning())
+	if err == nil {
+		warnTrail(store)
 	}
 	return store, err
+}
+
+// file is the audit database file --db names, else the default one; a
+// PostgreSQL URL is refused (serve takes one: sharedURL).
+func (d *dbFlag) file() (string, error) {
+	if central.IsURL(d.path) {
+		return "", fmt.Errorf("%w: --db %s: only serve records in a PostgreSQL trail (several API instances sharing one); ask it with history --central URL", errUsage, "postgres://…")
+	}
+	if d.path == "" {
+		return audit.DefaultPath()
+	}
+	return d.path, nil
+}
+
+// warnTrail says what the trail warns of, if anything.
+func warnTrail(store *audit.Store) {
+	if store != nil && store.Warning() != "" {
+		fmt.Fprintf(os.Stderr, "steelinspect: warning: %s\n", store.Warning())
+	}
 }
 
 // historySubcommands are history's own subcommands; anything else is

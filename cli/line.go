@@ -1,22 +1,10 @@
 package cli
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
-	"strings"
-	"sync/atomic"
-	"time"
 
-	"steelinspect/archive"
-	"steelinspect/audit"
-	"steelinspect/central"
-	"steelinspect/inference"
-	"steelinspect/internal/files"
-	"steelinspect/internal/linkstate"
-	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
 )
 
@@ -36,10 +24,6 @@ type lineFlags struct {
 	// instances record into that shared trail as --station on --line,
 	// and nothing follows a local trail.
 	sharedTrail bool
-
-	// what startLine started, for linkStatus
-	pub *mqttout.Publisher
-	fwd *central.Forwarder
 }
 
 func (m *lineFlags) register(fs *flag.FlagSet) {
@@ -102,19 +86,6 @@ func (m *lineFlags) check() error {
 	return m.checkOPCUA()
 }
 
-// prepareStation checks the line and archive options together (--mqtt and
-// --opcua read the audit trail, so they refuse --no-audit) and opens the
-// archive (nil without --archive).
-func prepareStation(mq *lineFlags, af *archiveFlags, noAudit bool) (*archive.Archive, error) {
-	if err := mq.check(); err != nil {
-		return nil, err
-	}
-	if noAudit && mq.needsTrail() {
-		return nil, fmt.Errorf("%w: --mqtt, --opcua and --central read the audit trail: drop --no-audit", errUsage)
-	}
-	return af.open()
-}
-
 // needsTrail says whether a line connection was asked for: both read the
 // audit trail.
 func (m *lineFlags) needsTrail() bool { return m.on() || m.opcua != "" || m.central != "" }
@@ -128,160 +99,4 @@ func (m *lineFlags) stationName() string {
 		return h
 	}
 	return "station"
-}
-
-// startLine starts the line connections asked for (MQTT output, OPC UA
-// server, central forwarding) over store's trail; stop ends them all.
-func (m *lineFlags) startLine(store *audit.Store, state func() mqttout.State, env Env) (func(), error) {
-	pub, stopMQTT, err := m.start(store, state, env)
-	if err != nil {
-		return nil, err
-	}
-	m.pub = pub
-	stopOPCUA, err := m.startOPCUA(store, env)
-	if err != nil {
-		stopMQTT()
-		return nil, err
-	}
-	fwd, stopCentral, err := m.startCentral(store, env)
-	if err != nil {
-		stopOPCUA()
-		stopMQTT()
-		return nil, err
-	}
-	m.fwd = fwd
-	return func() { stopCentral(); stopOPCUA(); stopMQTT() }, nil
-}
-
-// startCentral runs the forwarder to the central database in the
-// background; stop ends it. Without --central both do nothing.
-func (m *lineFlags) startCentral(store *audit.Store, env Env) (*central.Forwarder, func(), error) {
-	if m.central == "" {
-		return nil, func() {}, nil
-	}
-	f, err := central.New(m.central, m.stationName(), m.line, store)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	stop := runInBackground(f.Run)
-	fmt.Fprintf(env.Stderr, "steelinspect: forwarding the audit trail to the central database as station %s\n", m.stationName())
-	return f, stop, nil
-}
-
-// startOPCUA runs the OPC UA server over store's trail in the background;
-// stop ends it. Without --opcua both do nothing.
-func (m *lineFlags) startOPCUA(store *audit.Store, env Env) (func(), error) {
-	if m.opcua == "" {
-		return func() {}, nil
-	}
-	if m.opcuaAddr == "" {
-		if err := m.checkOPCUA(); err != nil {
-			return nil, err
-		}
-	}
-	s, err := opcuaout.New(opcuaout.Config{Addr: m.opcuaAddr, Station: m.stationName(), Store: store,
-		AllowRemote: m.allowRemote != nil && *m.allowRemote})
-	if errors.Is(err, opcuaout.ErrNoUsers) {
-		return nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := s.Listen(ctx); err != nil {
-		cancel()
-		return nil, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- s.Run(ctx) }()
-	fmt.Fprintf(env.Stderr, "steelinspect: OPC UA server on %s (namespace %s, station %s; %s)\n", s.Endpoint(), opcuaout.NamespaceURI, m.stationName(), s.Access())
-	return func() {
-		cancel()
-		if err := <-done; err != nil {
-			fmt.Fprintf(env.Stderr, "steelinspect: %v\n", err)
-		}
-	}, nil
-}
-
-// start runs a publisher of store's trail in the background; stop ends it
-// (the station says offline). Without --mqtt both do nothing.
-func (m *lineFlags) start(store *audit.Store, state func() mqttout.State, env Env) (*mqttout.Publisher, func(), error) {
-	if !m.on() {
-		return nil, func() {}, nil
-	}
-	cfg := mqttout.Config{URL: m.url, Username: m.user, CAFile: m.ca, Station: m.station}
-	if m.passwordFile != "" {
-		pw, err := files.ReadPassword(m.passwordFile)
-		if err != nil {
-			return nil, nil, fmt.Errorf("--mqtt-password-file: %v", err)
-		}
-		cfg.Password = pw
-	}
-	p, err := mqttout.New(cfg, store, state)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", errUsage, err)
-	}
-	stop := runInBackground(p.Run)
-	fmt.Fprintf(env.Stderr, "steelinspect: publishing results to %s as station %s (topics %s…)\n",
-		m.url, p.Station(), strings.TrimSuffix(p.Topic("result"), "result"))
-	return p, stop, nil
-}
-
-// fixedState is the state of a station whose model and thresholds do not
-// change while it runs (scan, watch, serve).
-func fixedState(m inference.ModelIdentity, t inference.Thresholds) func() mqttout.State {
-	return func() mqttout.State { return mqttout.State{Model: m, Thresholds: t} }
-}
-
-// drainLine waits up to wait for the MQTT broker and the central database
-// to take everything recorded (each may be nil).
-func drainLine(pub *mqttout.Publisher, fwd *central.Forwarder, wait time.Duration) error {
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	if pub != nil {
-		if err := pub.Drain(ctx); err != nil {
-			return fmt.Errorf("mqtt: %v", err)
-		}
-	}
-	if fwd != nil {
-		if err := fwd.Drain(ctx); err != nil {
-			return fmt.Errorf("central: %v", err)
-		}
-	}
-	return nil
-}
-
-// startWindowLine starts the window's line connections (OPC UA, central
-// forwarding, MQTT) and connects them to the window: the model and
-// thresholds in force for the MQTT state, their status for its status bar.
-func (m *lineFlags) startWindowLine(store *audit.Store, man *inference.Manifest, gui *GUIOptions, env Env) (func(), error) {
-	var settings atomic.Pointer[mqttout.State]
-	settings.Store(&mqttout.State{Model: man.Identity(), Thresholds: man.DefaultThresholds})
-	stopAll, err := m.startLine(store, func() mqttout.State { return *settings.Load() }, env)
-	if err != nil {
-		return nil, err
-	}
-	gui.OnSettings = func(model inference.ModelIdentity, t inference.Thresholds) {
-		settings.Store(&mqttout.State{Model: model, Thresholds: t})
-	}
-	if m.on() || m.central != "" {
-		gui.LinkStatus = m.linkStatus
-	}
-	return stopAll, nil
-}
-
-// linkStatus is the state of the MQTT output and the central forwarding
-// started, in one line, and whether all are up.
-func (m *lineFlags) linkStatus() (string, bool) { return linkstate.Of(m.pub, m.fwd) }
-
-// runInBackground runs run until stop is called; stop cancels it and
-// waits for it to return.
-func runInBackground(run func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(ctx)
-	}()
-	return func() { cancel(); <-done }
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"steelinspect/station"
 )
 
 // linkCheckEvery is how often a long-running command looks at its line
@@ -42,11 +44,11 @@ func logOutages(status func() (string, bool), w io.Writer, prefix string, every 
 	return func() { close(done); <-finished }
 }
 
-// logOutages logs the outages of the line connections started (MQTT,
-// central), if any; stop ends it.
-func (m *lineFlags) logOutages(w io.Writer, prefix string) (stop func()) {
-	if !m.on() && m.central == "" {
+// logLineOutages logs the outages of st's line connections started
+// (MQTT, central), if any; stop ends it.
+func logLineOutages(st *station.Station, w io.Writer, prefix string) (stop func()) {
+	if !st.HasLinks() {
 		return func() {}
 	}
-	return logOutages(m.linkStatus, w, prefix, linkCheckEvery)
+	return logOutages(st.LinkStatus, w, prefix, linkCheckEvery)
 }

@@ -105,3 +105,15 @@ func TestChainExportPages(t *testing.T) {
 		}
 	}
 }
+
+// runInBackground runs run until stop is called; stop cancels it and
+// waits for it to return.
+func runInBackground(run func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		run(ctx)
+	}()
+	return func() { cancel(); <-done }
+}

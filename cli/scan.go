@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/internal/csvsafe"
 	"steelinspect/internal/files"
@@ -22,9 +21,6 @@ import (
 // each failure was already reported in its record and on stderr.
 var errSomeFailed = errors.New("some files failed")
 
-// Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, the pipeline, each output format.
-//
-//gocyclo:ignore
 func runScan(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("scan", env)
@@ -61,42 +57,53 @@ func runScan(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
-	arch, err := prepareStation(&mq, &af, false)
+	spec, err := prepareStation(&common, &db, &mq, &af, false, env)
 	if err != nil {
 		return err
 	}
-	var store *audit.Store
-	if *record || mq.on() || mq.central != "" { // the audit trail is their outbox
-		if store, err = db.open(); err != nil {
-			return err
-		}
-		defer store.Close()
-	}
+	spec.noTrail = !*record && !mq.on() && mq.central == "" // the audit trail is their outbox
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e, err := common.open()
+	st, err := openStation(ctx, spec)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer st.Close()
 	// with a trail, the thresholds in force in it, read once for the run
-	th, _, err := runThresholds(ctx, store, e.Manifest(), &thf, &sup, "scan")
+	th, err := runThresholds(ctx, st, &thf, &sup, "scan")
 	if err != nil {
 		return err
 	}
+	st.Fix(th)
+	stopLine, err := startLine(st)
+	if err != nil {
+		return err
+	}
+	defer stopLine()
+	failed, err := scanAll(ctx, st, expandPaths(paths), th, write, env)
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return fmt.Errorf("write output: %w", err)
+	}
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), *lineWait)
+	defer cancelDrain()
+	if err := st.DrainLine(drainCtx); err != nil {
+		return err
+	}
+	if failed > 0 {
+		return errSomeFailed
+	}
+	return nil
+}
+
+// scanAll scores the targets with st's engine at th, concluding each
+// (scanOne) and writing its record; failed counts the records of files
+// that failed. A strip scored but not recorded stops the run.
+func scanAll(ctx context.Context, st *station.Station, targets []scanTarget, th inference.Thresholds, write func(inference.Record) error, env Env) (failed int, err error) {
+	e := st.Engine()
 	model := e.Manifest().Identity()
-	pub, stopMQTT, err := mq.start(store, fixedState(model, th), env)
-	if err != nil {
-		return err
-	}
-	defer stopMQTT()
-	fwd, stopCentral, err := mq.startCentral(store, env)
-	if err != nil {
-		return err
-	}
-	defer stopCentral()
-	failed := 0
-	targets := expandPaths(paths)
 	var files []string
 	for _, t := range targets {
 		if t.err == nil {
@@ -105,35 +112,22 @@ func runScan(args []string, env Env) error {
 	}
 	// The next file is read and decoded while this one is in the model.
 	prepared := e.Pipeline(ctx, files)
-	st := station.Station{Store: store, Archive: arch}
 	for _, target := range targets {
 		var rec inference.Record
 		if target.err != nil {
 			rec = inference.ErrorRecord(target.path, target.err, model, th)
-		} else {
-			var err error
-			if rec, err = scanOne(ctx, st, e, <-prepared, th, model); err != nil {
-				return err // scored but not recorded: stop, print nothing as done
-			}
+		} else if rec, err = scanOne(ctx, *st, e, <-prepared, th, model); err != nil {
+			return failed, err // scored but not recorded: stop, print nothing as done
 		}
 		if rec.Error != "" {
 			failed++
 			fmt.Fprintf(env.Stderr, "steelinspect scan: %s: %s\n", rec.Path, rec.Error)
 		}
 		if err := write(rec); err != nil {
-			return fmt.Errorf("write output: %w", err)
+			return failed, fmt.Errorf("write output: %w", err)
 		}
 	}
-	if err := flush(); err != nil {
-		return fmt.Errorf("write output: %w", err)
-	}
-	if err := drainLine(pub, fwd, *lineWait); err != nil {
-		return err
-	}
-	if failed > 0 {
-		return errSomeFailed
-	}
-	return nil
+	return failed, nil
 }
 
 // scanTarget is one file to score, or a path that could not be listed.

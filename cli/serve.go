@@ -8,12 +8,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	"time"
 
-	"steelinspect/audit"
-	"steelinspect/central"
 	"steelinspect/inference"
-	"steelinspect/models"
 	"steelinspect/server"
 	"steelinspect/station"
 )
@@ -30,9 +26,6 @@ const serveMaxBatch = inference.DefaultMaxBatch
 // limit; the model's own memory is ONNX Runtime's, outside the Go heap.
 const serveHeapBeyondBodies = 256 << 20
 
-// Cyclomatic complexity above 15, kept: a command read top to bottom: flags, the refusals of unsafe addresses and tokens, then serving.
-//
-//gocyclo:ignore
 func runServe(args []string, env Env) error {
 	var common commonFlags
 	fs := newFlagSet("serve", env)
@@ -63,35 +56,25 @@ func runServe(args []string, env Env) error {
 	if *queue < 1 {
 		return fmt.Errorf("%w: --queue must be at least 1", errUsage)
 	}
-	var tokens []server.Token
-	if *tokenFile != "" {
-		if tokens, err = server.ReadTokenFile(*tokenFile); err != nil {
-			return err
-		}
-	}
-	loopback, err := listenRule("--addr", *addr, len(tokens) > 0 || *allowRemote,
-		"anyone on the network could call the API: give --token-file F, or --allow-remote to accept that")
+	tokens, loopback, err := serveAccess(*tokenFile, *addr, *allowRemote)
 	if err != nil {
 		return err
 	}
 
-	mq.sharedTrail = central.IsURL(db.path)
-	arch, err := prepareStation(&mq, &af, *noAudit)
+	mq.sharedTrail = isShared(&db)
+	spec, err := prepareStation(&common, &db, &mq, &af, *noAudit, env)
 	if err != nil {
 		return err
 	}
-	store, trail, closeTrail, err := openServeTrail(&db, &mq, *noAudit, env)
+	spec.engine = inference.EngineOptions{MaxBatch: serveMaxBatch, MaxPixels: server.DefaultMaxPixels}
+	st, err := openStation(context.Background(), spec)
 	if err != nil {
 		return err
 	}
-	defer closeTrail()
-	e, err := models.Open(common.model, inference.EngineOptions{
-		LibraryPath: common.ortLib, MaxBatch: serveMaxBatch, MaxPixels: server.DefaultMaxPixels})
-	if err != nil {
-		return err
-	}
-	defer e.Close() // after the server has stopped its worker (deferred below, runs first)
-	srv, err := server.New(e, server.Config{Audit: trail, Archive: arch, Tokens: tokens, Thresholds: followInForce(store, e.Manifest()), QueueSize: *queue, Version: Version, Log: env.Stderr})
+	defer st.Close() // the engine after the server has stopped its worker (deferred below, runs first)
+	sharedTrailOf(st, env)
+	e := st.Engine()
+	srv, err := server.New(e, server.Config{Audit: st.Store, Archive: st.Archive, Tokens: tokens, Thresholds: st.Follow(), QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}
@@ -105,11 +88,11 @@ func runServe(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	inForce, err := station.ThresholdsInForce(context.Background(), store, e.Manifest().DefaultThresholds)
+	inForce, err := st.InForce(context.Background())
 	if err != nil {
 		return err
 	}
-	stopLine, err := mq.startLine(store, stateFollowing(e.Manifest().Identity(), inForce.Thresholds, followInForce(store, e.Manifest())), env)
+	stopLine, err := startLine(st)
 	if err != nil {
 		return err
 	}
@@ -121,16 +104,7 @@ func runServe(args []string, env Env) error {
 		stop() // a second Ctrl-C during the graceful shutdown kills at once
 	}()
 
-	id := e.Manifest().Identity()
-	auth := "no token: requests cannot send their own thresholds"
-	if len(tokens) > 0 {
-		auth = fmt.Sprintf("%d bearer token(s); only a supervisor's may send thresholds", len(tokens))
-	}
-	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); thresholds %s; Ctrl-C stops\n",
-		id.Name, id.Version, id.ShortHash(), ln.Addr(), auth, inForce)
-	if !loopback && len(tokens) == 0 {
-		fmt.Fprintf(env.Stderr, "steelinspect serve: warning: %s is reachable from the network without authentication (--allow-remote)\n", *addr)
-	}
+	serveBanner(env, e.Manifest().Identity(), ln.Addr(), len(tokens), inForce, loopback, *addr)
 	if err := srv.Serve(ctx, ln); err != nil {
 		return err
 	}
@@ -138,28 +112,29 @@ func runServe(args []string, env Env) error {
 	return nil
 }
 
-// openServeTrail opens the trail serve records in: this machine's audit
-// database (store, which the line connections follow), or with --db
-// postgres://… the trail that instances behind a load balancer share in
-// the central database (store nil). Both nil with --no-audit.
-func openServeTrail(db *dbFlag, mq *lineFlags, noAudit bool, env Env) (*audit.Store, station.Recorder, func(), error) {
-	none := func() {}
-	switch {
-	case noAudit:
-		return nil, nil, none, nil
-	case mq.sharedTrail:
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		t, err := central.OpenShared(ctx, db.path, mq.stationName(), mq.line)
-		if err != nil {
-			return nil, nil, nil, err
+// serveAccess reads --token-file and holds --addr to the rule: a
+// non-loopback address needs tokens or --allow-remote.
+func serveAccess(tokenFile, addr string, allowRemote bool) (tokens []server.Token, loopback bool, err error) {
+	if tokenFile != "" {
+		if tokens, err = server.ReadTokenFile(tokenFile); err != nil {
+			return nil, false, err
 		}
-		fmt.Fprintf(env.Stderr, "steelinspect serve: recording in the shared trail of the central database as station %s\n", t.Station())
-		return nil, t, t.Close, nil
 	}
-	store, err := db.open()
-	if err != nil {
-		return nil, nil, nil, err
+	loopback, err = listenRule("--addr", addr, len(tokens) > 0 || allowRemote,
+		"anyone on the network could call the API: give --token-file F, or --allow-remote to accept that")
+	return tokens, loopback, err
+}
+
+// serveBanner says what serve serves, how it is guarded and with which
+// thresholds, and warns of an API open to the network.
+func serveBanner(env Env, id inference.ModelIdentity, at net.Addr, tokens int, inForce station.InForce, loopback bool, addr string) {
+	auth := "no token: requests cannot send their own thresholds"
+	if tokens > 0 {
+		auth = fmt.Sprintf("%d bearer token(s); only a supervisor's may send thresholds", tokens)
 	}
-	return store, store, func() { store.Close() }, nil
+	fmt.Fprintf(env.Stderr, "steelinspect serve: model %s %s (%s) on http://%s (%s); thresholds %s; Ctrl-C stops\n",
+		id.Name, id.Version, id.ShortHash(), at, auth, inForce)
+	if !loopback && tokens == 0 {
+		fmt.Fprintf(env.Stderr, "steelinspect serve: warning: %s is reachable from the network without authentication (--allow-remote)\n", addr)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
-	"steelinspect/mqttout"
 	"steelinspect/station"
 )
 
@@ -164,68 +163,36 @@ func (f *supervisorFlags) changedBy(ctx context.Context, store *audit.Store, why
 }
 
 // runThresholds settles the thresholds a long-running or recording command
-// decides with. Without --pass/--reject: those in force in store's trail,
-// read again for each strip through inForce (nil without a trail: the
-// model's defaults, th). With them: the run's own pair, fixed, which on a
-// trail with users needs a supervisor's sign-in (recorded with the pair);
-// on a trail without users, or with no trail, they are free, as before.
-func runThresholds(ctx context.Context, store *audit.Store, m *inference.Manifest, thf *thresholdFlags, sup *supervisorFlags, cmd string) (
-	th inference.Thresholds, inForce func(context.Context) (inference.Thresholds, error), err error) {
-	in, err := station.ThresholdsInForce(ctx, store, m.DefaultThresholds)
+// decides with. Without --pass/--reject: those in force in st's trail
+// (st.Follow reads them again for each strip; without a trail, the
+// model's defaults). With them: the run's own pair, fixed (st.Fix), which
+// on a trail with users needs a supervisor's sign-in (recorded with the
+// pair); on a trail without users, or with no trail, they are free, as
+// before.
+func runThresholds(ctx context.Context, st *station.Station, thf *thresholdFlags, sup *supervisorFlags, cmd string) (inference.Thresholds, error) {
+	in, err := st.InForce(ctx)
 	if err != nil {
-		return th, nil, err
+		return in.Thresholds, err
 	}
 	if !thf.given() {
-		if store == nil {
-			return in.Thresholds, nil, nil
-		}
-		return in.Thresholds, followInForce(store, m), nil
+		return in.Thresholds, nil
 	}
-	th = thf.over(in.Thresholds)
+	th := thf.over(in.Thresholds)
 	if err := th.Validate(); err != nil {
-		return th, nil, fmt.Errorf("%w: %v", errUsage, err)
+		return th, fmt.Errorf("%w: %v", errUsage, err)
 	}
+	st.Fix(th)
+	store := st.Trail()
 	if store == nil {
-		return th, nil, nil
+		return th, nil
 	}
 	users, err := store.Users(ctx)
 	if err != nil || len(users) == 0 {
-		return th, nil, err
+		return th, err
 	}
 	why := fmt.Sprintf("to decide this run of %s with pass %.2f, reject %.2f (in force: %.2f, %.2f)", cmd, th.Pass, th.Reject, in.Pass, in.Reject)
 	if _, err := sup.signIn(ctx, store, why); err != nil {
-		return th, nil, err
+		return th, err
 	}
-	return th, nil, nil
-}
-
-// followInForce reads the thresholds in force in store's trail each time
-// it is called (for each strip or request), the model's defaults while
-// the trail records none; nil without a trail.
-func followInForce(store *audit.Store, m *inference.Manifest) func(context.Context) (inference.Thresholds, error) {
-	if store == nil {
-		return nil
-	}
-	return func(ctx context.Context) (inference.Thresholds, error) {
-		in, err := station.ThresholdsInForce(ctx, store, m.DefaultThresholds)
-		return in.Thresholds, err
-	}
-}
-
-// stateFollowing is the MQTT state of a station that follows the
-// thresholds in force (follow, read at each state message, which the
-// publisher sends again when a setting change enters the trail): a
-// supervisor's change reaches the line's retained state. Without follow
-// (a run's own pair, or no trail) the state is fixed at th.
-func stateFollowing(m inference.ModelIdentity, th inference.Thresholds, follow func(context.Context) (inference.Thresholds, error)) func() mqttout.State {
-	if follow == nil {
-		return fixedState(m, th)
-	}
-	return func() mqttout.State {
-		t, err := follow(context.Background())
-		if err != nil {
-			t = th // the state message goes out all the same; the strips say the error
-		}
-		return mqttout.State{Model: m, Thresholds: t}
-	}
+	return th, nil
 }

@@ -156,7 +156,7 @@ func TestMQTTStateFollowsTheThresholdsInForce(t *testing.T) {
 	}
 	defer store.Close()
 	m := &inference.Manifest{DefaultThresholds: inference.DefaultThresholds}
-	state := stateFollowing(inference.ModelIdentity{Name: "m"}, inference.DefaultThresholds, followInForce(store, m))
+	state := station.StateFollowing(inference.ModelIdentity{Name: "m"}, inference.DefaultThresholds, station.FollowInForce(store, m.DefaultThresholds))
 	if s := state(); s.Thresholds != inference.DefaultThresholds || s.Model.Name != "m" {
 		t.Fatalf("before any change: %+v", s)
 	}
@@ -168,7 +168,7 @@ func TestMQTTStateFollowsTheThresholdsInForce(t *testing.T) {
 	if s := state(); s.Thresholds != want {
 		t.Errorf("after the supervisor's change the state says %+v, want %+v", s.Thresholds, want)
 	}
-	if s := stateFollowing(inference.ModelIdentity{}, want, nil)(); s.Thresholds != want {
+	if s := station.StateFollowing(inference.ModelIdentity{}, want, nil)(); s.Thresholds != want {
 		t.Errorf("a run's own pair: %+v", s.Thresholds)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"time"
 
-	"steelinspect/audit"
 	"steelinspect/hotfolder"
 )
 
@@ -45,37 +44,32 @@ func runWatch(args []string, env Env) error {
 	if err := thf.checkGiven(); err != nil {
 		return err
 	}
-	arch, err := prepareStation(&mq, &af, *noAudit)
+	spec, err := prepareStation(&common, &db, &mq, &af, *noAudit, env)
 	if err != nil {
 		return err
-	}
-	var store *audit.Store
-	if !*noAudit {
-		if store, err = db.open(); err != nil {
-			return err
-		}
-		defer store.Close()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	e, err := common.open()
+	st, err := openStation(ctx, spec)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer st.Close()
+	e := st.Engine()
 	// the thresholds in force in the trail, read again for each strip, or the run's own
-	th, inForce, err := runThresholds(ctx, store, e.Manifest(), &thf, &sup, "watch")
+	th, err := runThresholds(ctx, st, &thf, &sup, "watch")
 	if err != nil {
 		return err
 	}
-	stopLine, err := mq.startLine(store, stateFollowing(e.Manifest().Identity(), th, inForce), env)
+	inForce := st.Follow()
+	stopLine, err := startLine(st)
 	if err != nil {
 		return err
 	}
 	defer stopLine()
-	defer mq.logOutages(env.Stderr, "steelinspect watch")()
+	defer logLineOutages(st, env.Stderr, "steelinspect watch")()
 	enc := json.NewEncoder(env.Stdout)
-	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: store, Archive: arch, Thresholds: th, InForce: inForce, Settle: *settle, IncompleteWait: *incompleteWait,
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: st.Trail(), Archive: st.Archive, Thresholds: th, InForce: inForce, Settle: *settle, IncompleteWait: *incompleteWait,
 		Log: func(line string) { fmt.Fprintf(env.Stderr, "steelinspect watch: %s\n", line) },
 		OnResult: func(r hotfolder.Result) {
 			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}

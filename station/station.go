@@ -4,6 +4,10 @@
 // to whoever shows, prints, moves or answers it. "Recorded before
 // reported" is written here once; `scan`, `watch`, `serve` and the window
 // all go through Conclude (or Inspect, which analyses first).
+//
+// Open opens the station once for each of them: its audit trail, its
+// archive, its engine and the thresholds in force (the trail decides),
+// and StartLine its line outputs (MQTT, OPC UA, central), each an Output.
 package station
 
 import (
@@ -73,6 +77,9 @@ type Station struct {
 	// each recorded with its path and sha256, and purges by retention and
 	// quota, each purge recorded.
 	Archive *archive.Archive
+
+	// what Open opened; nil for a Station made as a literal
+	*opened
 }
 
 // Conclude decides an analysed strip with thresholds t and records it in
