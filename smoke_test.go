@@ -45,7 +45,7 @@ func TestWindowSmokeUnderXvfb(t *testing.T) {
 	shot := filepath.Join(dir, "window.png")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin,
+	cmd := windowCommand(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin,
 		"--no-audit", "--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", shot, stripPath)
 	// Fresh preferences: saved thresholds from a user's session must not leak in.
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
@@ -196,7 +196,7 @@ func TestWindowFitsStationScreens(t *testing.T) {
 	for _, screen := range []image.Point{{1280, 720}, {1920, 1080}} {
 		shot := filepath.Join(dir, fmt.Sprintf("window-%dx%d.png", screen.X, screen.Y))
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", fmt.Sprintf("-screen 0 %dx%dx24", screen.X, screen.Y), bin,
+		cmd := windowCommand(ctx, xvfb, "-a", "-s", fmt.Sprintf("-screen 0 %dx%dx24", screen.X, screen.Y), bin,
 			"--no-audit", "--screenshot", shot, strip)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
 		out, err := cmd.CombinedOutput()
@@ -299,7 +299,7 @@ func TestPreferencesEditedBehindTheStation(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin, "--db", db,
+		cmd := windowCommand(ctx, xvfb, "-a", "-s", "-screen 0 1400x900x24", bin, "--db", db,
 			"--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), "--screenshot", filepath.Join(dir, name), strip)
 		cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "config"), "HOME="+dir)
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -350,4 +350,16 @@ func TestPreferencesEditedBehindTheStation(t *testing.T) {
 	if v, err := store.Verify(context.Background()); err != nil || len(v.Problems) != 0 {
 		t.Errorf("trail: %v %+v", err, v)
 	}
+}
+
+// windowCommand runs the window under xvfb-run, in a process group of its
+// own: when ctx ends, the whole group is killed (killing xvfb-run alone left
+// the window running and holding the output pipe, and a hung window hung
+// the test for its whole 30 minutes).
+func windowCommand(ctx context.Context, xvfb string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, xvfb, args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 10 * time.Second
+	return cmd
 }

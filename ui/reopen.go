@@ -170,6 +170,9 @@ func (i *Inspector) askReinspect(q reinspectAsk) {
 	i.reinspectQ = ask
 	i.setStatus(title + ": inspect again or skip?")
 	ask.dialog.Show()
+	// a --screenshot run pictures the question as it stands: it would
+	// otherwise wait for an answer nobody gives, and never quit
+	i.scheduleScreenshot()
 }
 
 // reinspectQuestion is the dialog's title and text.

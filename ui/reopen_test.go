@@ -141,3 +141,22 @@ func TestStripRestoredFromTheTrailIsKnown(t *testing.T) {
 			n, len(again.ins.items), again.ins.reviewCount())
 	}
 }
+
+// TestScreenshotRunPicturesTheQuestion: a --screenshot run whose strip
+// the shift holds already takes its picture with the question showing
+// and quits, instead of waiting for an answer nobody gives (the smoke
+// test's second window hung until its 30-minute limit).
+func TestScreenshotRunPicturesTheQuestion(t *testing.T) {
+	store := openStore(t)
+	a := writePNG(t, t.TempDir(), "b.png", stripB())
+	h := newHarness(t, Options{Audit: store})
+	h.ins.review.setOperator("alice")
+	h.openPaths(a)
+	h.ins.Close()
+
+	again := newHarness(t, Options{Audit: store, Paths: []string{a}, Screenshot: filepath.Join(t.TempDir(), "shot.png")})
+	askedAgain(t, again, "b.png was inspected already", again.model.calls.Load(), 1)
+	if !again.ins.shotTaken {
+		t.Error("the screenshot run waits on the question and never takes its picture")
+	}
+}
