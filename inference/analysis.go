@@ -9,45 +9,12 @@ import (
 	"slices"
 	"syscall"
 	"time"
+
+	"steelinspect/internal/files"
 )
 
 // MaxFileBytes bounds the size of an image file the engine reads.
 const MaxFileBytes = 256 << 20
-
-// ImageInfo describes the analysed image file.
-type ImageInfo struct {
-	Width  int    `json:"width"`
-	Height int    `json:"height"`
-	Format string `json:"format"`
-	Bytes  int    `json:"bytes"`
-	SHA256 string `json:"sha256"`
-}
-
-// Patch is one scored patch: its place in the image and its probability.
-type Patch struct {
-	X           int     `json:"x"`
-	Y           int     `json:"y"`
-	W           int     `json:"w"`
-	H           int     `json:"h"`
-	Probability float32 `json:"probability"`
-	// Familiarity is the patch's familiarity score (about 1 on training
-	// strips, higher is less familiar); absent for a model without
-	// familiarity statistics.
-	Familiarity *float32 `json:"familiarity,omitempty"`
-	// Class is a station model's most likely defect class for the patch
-	// (the class of its highest cell), when its labels carried classes.
-	Class string `json:"class,omitempty"`
-}
-
-// Timings of one analysis, in milliseconds. Inference covers tiling,
-// preprocessing and the model; Model is the part spent in ONNX Runtime.
-// When several images are scored together they share these figures.
-type Timings struct {
-	DecodeMS    float64 `json:"decode"`
-	InferenceMS float64 `json:"inference"`
-	ModelMS     float64 `json:"model"`
-	TotalMS     float64 `json:"total"`
-}
 
 // Analysis is what inference produces for one image, before any threshold
 // is applied. Deciding is cheap and done separately (Decide), so a threshold
@@ -291,27 +258,9 @@ func ReadImageFile(path string) ([]byte, error) {
 	return data, nil
 }
 
-// RegularFileError says why a file of the given mode cannot be read as
-// what (e.g. "an image file"); nil for a regular file. The one rule for
-// what a reader takes: nothing that can block it or never end.
-func RegularFileError(mode os.FileMode, what string) error {
-	var is string
-	switch {
-	case mode.IsRegular():
-		return nil
-	case mode.IsDir():
-		is = "a folder"
-	case mode&os.ModeNamedPipe != 0:
-		is = "a named pipe (FIFO)"
-	case mode&os.ModeSocket != 0:
-		is = "a socket"
-	case mode&os.ModeDevice != 0:
-		is = "a device"
-	default:
-		is = "a special file"
-	}
-	return fmt.Errorf("is %s, not %s", is, what)
-}
+// RegularFileError is files.RegularFileError: why a file of the given
+// mode cannot be read as what; nil for a regular file.
+func RegularFileError(mode os.FileMode, what string) error { return files.RegularFileError(mode, what) }
 
 func unwrapPath(err error) error {
 	if pe, ok := err.(*os.PathError); ok {

@@ -118,14 +118,6 @@ func (s *FamiliarityStats) WindowScore(f []float32, stride int) float64 {
 	return math.Sqrt((maha + resid/s.Residual) / float64(len(s.Components)+1))
 }
 
-// StripFamiliarity is a strip's familiarity: its score, the model's limit
-// and whether the score is above it.
-type StripFamiliarity struct {
-	Score      float64 `json:"score"`
-	Limit      float64 `json:"limit"`
-	Unfamiliar bool    `json:"unfamiliar"`
-}
-
 // StripScore combines a strip's patch scores into its familiarity score:
 // their mean (0 for no patch).
 func StripScore[F float32 | float64](patchScores []F) float64 {

@@ -11,13 +11,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/disintegration/imaging"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
+
+	"steelinspect/internal/files"
 )
 
 // DefaultMaxPixels bounds the images the engine accepts: 50 megapixels is
@@ -25,14 +26,11 @@ import (
 const DefaultMaxPixels = 50_000_000
 
 // ImageExtensions are the file name extensions of the image files every
-// entry point picks up from a folder (lower case).
-var ImageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+// entry point picks up from a folder (lower case): files.ImageExtensions.
+var ImageExtensions = files.ImageExtensions
 
-// IsImageFileName says whether a file name has one of ImageExtensions, in
-// any case.
-func IsImageFileName(name string) bool {
-	return slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(name)))
-}
+// IsImageFileName is files.IsImageFileName.
+func IsImageFileName(name string) bool { return files.IsImageFileName(name) }
 
 // SupportedFormats are the image formats the engine decodes.
 var SupportedFormats = []string{"jpeg", "png", "bmp", "tiff"}

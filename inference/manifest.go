@@ -427,13 +427,6 @@ func shortHash(h string) string {
 	return h
 }
 
-// ModelIdentity names the exact model that produced a result.
-type ModelIdentity struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	SHA256  string `json:"sha256"`
-}
-
 // Identity returns the model's name, version and hash. An anomaly model's
 // hash covers its memory bank too: every model taught on the same backbone
 // shares the .onnx file, and what tells them apart is the bank, so the hash
@@ -448,9 +441,6 @@ func (m *Manifest) Identity() ModelIdentity {
 
 // WholeStrip reports a whole-strip model.
 func (m *Manifest) WholeStrip() bool { return m.Variant == VariantWholeStrip }
-
-// ShortHash is the first 12 hex digits of the model's hash, for display.
-func (id ModelIdentity) ShortHash() string { return shortHash(id.SHA256) }
 
 // PassesNothing says whether the model's held-out figures show that it
 // auto-passes nothing at its default thresholds: not one defect-free

@@ -1,4 +1,4 @@
-package inference
+package verdict
 
 import (
 	"slices"

@@ -1,4 +1,4 @@
-package inference
+package verdict
 
 // Record is the outcome for one image as the CLI, the HTTP API and the audit
 // trail report it: the seed API's fields (decision, confidence,
@@ -36,32 +36,6 @@ type RecordPatch struct {
 	Zone Zone `json:"zone"`
 }
 
-// NewRecord joins an analysis and the verdict on it.
-func NewRecord(a *Analysis, v *Verdict) Record {
-	r := Record{
-		Path:            a.Source,
-		Decision:        v.Decision.String(),
-		Confidence:      v.Confidence,
-		ConfidenceLevel: v.ConfidenceLevel,
-		MeanProbability: v.MeanProbability,
-		Zones:           v.Counts,
-		ZonePercent:     v.Percents,
-		Recommendation:  v.Recommendation,
-		Cautions:        v.Cautions,
-		Familiarity:     a.Familiarity,
-		Patches:         make([]RecordPatch, len(a.Patches)),
-		Image:           &a.Image,
-		Model:           a.Model,
-		Thresholds:      v.Thresholds,
-		Timings:         &a.Timings,
-	}
-	for i, p := range a.Patches {
-		r.Patches[i] = RecordPatch{Patch: p, Zone: v.Zones[i]}
-	}
-	r.DefectClass, _ = LikelyClass(a.Patches, v.Zones)
-	return r
-}
-
 // ErrorRecord reports an image that could not be analysed.
 func ErrorRecord(path string, err error, model ModelIdentity, t Thresholds) Record {
 	return Record{Path: path, Error: err.Error(), Model: model, Thresholds: t}
@@ -94,4 +68,62 @@ func LikelyClass(patches []Patch, zones []Zone) (class string, count int) {
 		}
 	}
 	return class, count
+}
+
+// ImageInfo describes the analysed image file.
+type ImageInfo struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Format string `json:"format"`
+	Bytes  int    `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// Patch is one scored patch: its place in the image and its probability.
+type Patch struct {
+	X           int     `json:"x"`
+	Y           int     `json:"y"`
+	W           int     `json:"w"`
+	H           int     `json:"h"`
+	Probability float32 `json:"probability"`
+	// Familiarity is the patch's familiarity score (about 1 on training
+	// strips, higher is less familiar); absent for a model without
+	// familiarity statistics.
+	Familiarity *float32 `json:"familiarity,omitempty"`
+	// Class is a station model's most likely defect class for the patch
+	// (the class of its highest cell), when its labels carried classes.
+	Class string `json:"class,omitempty"`
+}
+
+// Timings of one analysis, in milliseconds. Inference covers tiling,
+// preprocessing and the model; Model is the part spent in ONNX Runtime.
+// When several images are scored together they share these figures.
+type Timings struct {
+	DecodeMS    float64 `json:"decode"`
+	InferenceMS float64 `json:"inference"`
+	ModelMS     float64 `json:"model"`
+	TotalMS     float64 `json:"total"`
+}
+
+// StripFamiliarity is a strip's familiarity: its score, the model's limit
+// and whether the score is above it.
+type StripFamiliarity struct {
+	Score      float64 `json:"score"`
+	Limit      float64 `json:"limit"`
+	Unfamiliar bool    `json:"unfamiliar"`
+}
+
+// ModelIdentity names the exact model that produced a result.
+type ModelIdentity struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	SHA256  string `json:"sha256"`
+}
+
+// ShortHash is the first 12 hex digits of the model's hash, for display.
+func (id ModelIdentity) ShortHash() string {
+	if len(id.SHA256) > 12 {
+		return id.SHA256[:12]
+	}
+	return id.SHA256
 }

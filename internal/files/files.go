@@ -10,11 +10,42 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
-
-	"steelinspect/inference"
 )
+
+// ImageExtensions are the file name extensions of the image files every
+// entry point picks up from a folder (lower case).
+var ImageExtensions = []string{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff"}
+
+// IsImageFileName says whether a file name has one of ImageExtensions, in
+// any case.
+func IsImageFileName(name string) bool {
+	return slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(name)))
+}
+
+// RegularFileError says why a file of the given mode cannot be read as
+// what (e.g. "an image file"); nil for a regular file. The one rule for
+// what a reader takes: nothing that can block it or never end.
+func RegularFileError(mode os.FileMode, what string) error {
+	var is string
+	switch {
+	case mode.IsRegular():
+		return nil
+	case mode.IsDir():
+		is = "a folder"
+	case mode&os.ModeNamedPipe != 0:
+		is = "a named pipe (FIFO)"
+	case mode&os.ModeSocket != 0:
+		is = "a socket"
+	case mode&os.ModeDevice != 0:
+		is = "a device"
+	default:
+		is = "a special file"
+	}
+	return fmt.Errorf("is %s, not %s", is, what)
+}
 
 // Found is one image file of a folder, or a path that could not be listed.
 type Found struct {
@@ -28,7 +59,7 @@ type Found struct {
 //
 //   - the folder named is followed when it is a symbolic link: the person
 //     chose it;
-//   - an image is a name with an image extension (inference.IsImageFileName)
+//   - an image is a name with an image extension (IsImageFileName)
 //     that is not hidden or still being written (Ignored: a dot-file, .part,
 //     .tmp);
 //   - an image that is a link is followed to what it points to;
@@ -45,7 +76,7 @@ type Found struct {
 func Ignored(name string) bool {
 	lower := strings.ToLower(name)
 	return strings.HasPrefix(name, ".") || strings.HasSuffix(lower, ".part") || strings.HasSuffix(lower, ".tmp") ||
-		!inference.IsImageFileName(name)
+		!IsImageFileName(name)
 }
 
 // ListImages lists the images in dir, and in its subfolders when
@@ -91,7 +122,7 @@ func listInto(found *[]Found, dir string, recursive, top bool) {
 			}
 			mode = st.Mode()
 		}
-		*found = append(*found, Found{Path: path, Err: inference.RegularFileError(mode, "an image file")})
+		*found = append(*found, Found{Path: path, Err: RegularFileError(mode, "an image file")})
 	}
 }
 
