@@ -23,7 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Policy says what is kept and for how long.
@@ -71,8 +71,8 @@ func New(p Policy) (*Archive, error) {
 
 // Keep says whether a strip decided d is archived: REVIEW and REJECT
 // always, PASS by PassEvery (counting the PASS strips it is asked about).
-func (a *Archive) Keep(d inference.Decision) bool {
-	if d != inference.Pass {
+func (a *Archive) Keep(d verdict.Decision) bool {
+	if d != verdict.Pass {
 		return true
 	}
 	if a.p.PassEvery == 0 {

@@ -1,6 +1,8 @@
 package archive
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"image"
 	"os"
 	"path/filepath"
@@ -8,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestKeep: REVIEW and REJECT always, PASS one in N (none at 0).
@@ -23,13 +25,13 @@ func TestKeep(t *testing.T) {
 		}
 		got := ""
 		for range 6 {
-			if a.Keep(inference.Pass) {
+			if a.Keep(verdict.Pass) {
 				got += "k"
 			} else {
 				got += "-"
 			}
 		}
-		if got != c.want || !a.Keep(inference.Review) || !a.Keep(inference.Reject) {
+		if got != c.want || !a.Keep(verdict.Review) || !a.Keep(verdict.Reject) {
 			t.Errorf("every %d: PASS kept %q, want %q", c.every, got, c.want)
 		}
 	}
@@ -55,7 +57,7 @@ func TestSave(t *testing.T) {
 	if data, err := os.ReadFile(c.Path); err != nil || string(data) != "jpeg bytes" {
 		t.Errorf("copy %q %v", data, err)
 	}
-	if c.SHA256 != inference.SHA256Hex([]byte("jpeg bytes")) {
+	if c.SHA256 != fmt.Sprintf("%x", sha256.Sum256([]byte("jpeg bytes"))) {
 		t.Errorf("sha256 %s", c.SHA256)
 	}
 	if st, err := os.Stat(c.Report); err != nil || st.Size() == 0 || !strings.HasSuffix(c.Report, "-strip_1.report.png") {

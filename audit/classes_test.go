@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestDefectClassIsChained: a strip's most likely defect class is in the
@@ -141,19 +142,19 @@ func TestAClassNotRecordedLeavesNoInspection(t *testing.T) {
 // TestFromRecordCarriesTheClass: the inspection made from a scored record
 // takes the record's class and counts the flagged patches that share it.
 func TestFromRecordCarriesTheClass(t *testing.T) {
-	a := &inference.Analysis{Patches: []inference.Patch{
+	a := &inference.Analysis{Patches: []verdict.Patch{
 		{Probability: 0.95, Class: "class 4"}, // passes at these zones: not counted
 		{Probability: 0.80, Class: "class 3"},
 		{Probability: 0.60, Class: "class 3"},
 		{Probability: 0.55, Class: "class 1"},
 	}}
-	v := &inference.Verdict{Zones: []inference.Zone{inference.ZoneAutoPass, inference.ZoneAutoReject, inference.ZoneManualReview, inference.ZoneManualReview}}
+	v := &verdict.Verdict{Zones: []verdict.Zone{verdict.ZoneAutoPass, verdict.ZoneAutoReject, verdict.ZoneManualReview, verdict.ZoneManualReview}}
 	r := inference.NewRecord(a, v)
 	in := FromRecord(&r, "scan")
 	if in.DefectClass != "class 3" || in.DefectPatches != 2 {
 		t.Errorf("inspection from the record: class %q in %d patches, want class 3 in 2", in.DefectClass, in.DefectPatches)
 	}
-	r = inference.NewRecord(a, &inference.Verdict{Zones: make([]inference.Zone, 4)})
+	r = inference.NewRecord(a, &verdict.Verdict{Zones: make([]verdict.Zone, 4)})
 	if in := FromRecord(&r, "scan"); in.DefectClass != "" || in.DefectPatches != 0 {
 		t.Errorf("a strip whose patches all pass: class %q in %d patches", in.DefectClass, in.DefectPatches)
 	}

@@ -8,12 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"steelinspect/inference"
 	"steelinspect/internal/csvsafe"
+	"steelinspect/verdict"
 )
 
 // FromRecord makes the inspection to audit from a scored record.
-func FromRecord(r *inference.Record, source string) Inspection {
+func FromRecord(r *verdict.Record, source string) Inspection {
 	in := Inspection{
 		InspectedAt:     time.Now(),
 		Source:          source,
@@ -34,7 +34,7 @@ func FromRecord(r *inference.Record, source string) Inspection {
 	for i, c := range r.Cautions {
 		kinds[i] = string(c.Kind)
 	}
-	in.CautionKinds, in.Cautions = strings.Join(kinds, ","), inference.CautionReasons(r.Cautions)
+	in.CautionKinds, in.Cautions = strings.Join(kinds, ","), verdict.CautionReasons(r.Cautions)
 	if r.Familiarity != nil {
 		score := r.Familiarity.Score
 		in.Familiarity = &score
@@ -44,14 +44,14 @@ func FromRecord(r *inference.Record, source string) Inspection {
 }
 
 // classPatches is how many of r's flagged patches share its defect class
-// (inference.LikelyClass); 0 when it has none.
-func classPatches(r *inference.Record) int {
-	patches := make([]inference.Patch, len(r.Patches))
-	zones := make([]inference.Zone, len(r.Patches))
+// (verdict.LikelyClass); 0 when it has none.
+func classPatches(r *verdict.Record) int {
+	patches := make([]verdict.Patch, len(r.Patches))
+	zones := make([]verdict.Zone, len(r.Patches))
 	for k, p := range r.Patches {
 		patches[k], zones[k] = p.Patch, p.Zone
 	}
-	if class, n := inference.LikelyClass(patches, zones); r.DefectClass != "" && class == r.DefectClass {
+	if class, n := verdict.LikelyClass(patches, zones); r.DefectClass != "" && class == r.DefectClass {
 		return n
 	}
 	return 0

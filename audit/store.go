@@ -22,7 +22,7 @@ import (
 
 	_ "modernc.org/sqlite" // pure-Go SQLite driver, no cgo
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Store is an open audit database. It is safe for concurrent use, also by
@@ -237,7 +237,7 @@ type Inspection struct {
 	FileNote string `json:"file_note,omitempty"`
 	// DefectClass is the strip's most likely defect class, for a model
 	// that gives classes and a strip with a patch outside the pass zone
-	// (inference.LikelyClass), and DefectPatches how many of those
+	// (verdict.LikelyClass), and DefectPatches how many of those
 	// patches share it; "" and 0 otherwise. It is recorded in its own
 	// table, chained as "class" (classes.go).
 	DefectClass   string `json:"defect_class,omitempty"`
@@ -250,11 +250,11 @@ type Inspection struct {
 // FinalDecision is the operator's decision where there is one, else the
 // automatic one.
 func (in *Inspection) FinalDecision() string {
-	auto, err := inference.ParseDecision(in.AutoDecision)
+	auto, err := verdict.ParseDecision(in.AutoDecision)
 	if err != nil {
 		return in.AutoDecision // not a decision the trail accepts; shown as it is
 	}
-	return inference.Final(auto, in.OperatorDecision).String()
+	return verdict.Final(auto, in.OperatorDecision).String()
 }
 
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
@@ -290,7 +290,7 @@ func nullIfEmpty(s string) any {
 
 // Review records an operator's decision on inspection id: PASS or REJECT,
 // with a reason (required when it overrides an automatic decision or
-// passes a strip the station found implausible: inference.ReasonRequired). Every
+// passes a strip the station found implausible: verdict.ReasonRequired). Every
 // decision, and every correction or undo of one, is a new row of the
 // decisions table (Decisions); the one in force is the newest, unless it
 // is an undo. Nothing is updated in place.
@@ -308,14 +308,14 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 		}
 		return fmt.Errorf("review %d: %s", id, explain(err))
 	}
-	autoDecision, err := inference.ParseDecision(auto)
+	autoDecision, err := verdict.ParseDecision(auto)
 	if err != nil {
 		autoDecision = -1 // a decision this version does not know: any operator decision overrides it
 	}
-	op, _ := inference.ParseDecision(decision)
-	if inference.ReasonRequired(autoDecision, op, inference.ParseCautionKinds(kinds)) {
+	op, _ := verdict.ParseDecision(decision)
+	if verdict.ReasonRequired(autoDecision, op, verdict.ParseCautionKinds(kinds)) {
 		if err := CheckReason(reason); err != nil {
-			if autoDecision == inference.Review {
+			if autoDecision == verdict.Review {
 				return fmt.Errorf("passing a strip the station found implausible needs a reason: %w", err)
 			}
 			return fmt.Errorf("overriding the automatic %s needs a reason: %w", auto, err)
@@ -580,7 +580,7 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 		where, args = append(where, "i.inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
 	}
 	if q.Decision != "" {
-		// the final decision (inference.Final), in SQL
+		// the final decision (verdict.Final), in SQL
 		where, args = append(where, "COALESCE(d.decision, i.auto_decision) = ?"), append(args, q.Decision)
 	}
 	if q.Operator != "" {

@@ -7,7 +7,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 	"strings"
 	"testing"
 	"time"
@@ -149,16 +149,16 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 func TestCautionsAreRecorded(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	rec := inference.Record{Path: "cam.png", Decision: "REVIEW", Confidence: 0.93,
-		Cautions: []inference.Caution{
-			{Kind: inference.CautionImplausible, Reason: "implausible image: black frame (99 % of pixels at grey level 3 or darker), possible camera or lighting fault"},
-			{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}},
-		Familiarity: &inference.StripFamiliarity{Score: 3.4, Limit: 1.8, Unfamiliar: true},
-		Image:       &inference.ImageInfo{Width: 1600, Height: 256, SHA256: "ab"}}
+	rec := verdict.Record{Path: "cam.png", Decision: "REVIEW", Confidence: 0.93,
+		Cautions: []verdict.Caution{
+			{Kind: verdict.CautionImplausible, Reason: "implausible image: black frame (99 % of pixels at grey level 3 or darker), possible camera or lighting fault"},
+			{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}},
+		Familiarity: &verdict.StripFamiliarity{Score: 3.4, Limit: 1.8, Unfamiliar: true},
+		Image:       &verdict.ImageInfo{Width: 1600, Height: 256, SHA256: "ab"}}
 	if _, err := s.Add(ctx, FromRecord(&rec, "scan")); err != nil {
 		t.Fatal(err)
 	}
-	plain := inference.Record{Path: "ok.png", Decision: "PASS", Image: &inference.ImageInfo{Width: 1600, Height: 256}}
+	plain := verdict.Record{Path: "ok.png", Decision: "PASS", Image: &verdict.ImageInfo{Width: 1600, Height: 256}}
 	if _, err := s.Add(ctx, FromRecord(&plain, "scan")); err != nil {
 		t.Fatal(err)
 	}
@@ -219,8 +219,8 @@ func TestOldTrailGainsCautionColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec := inference.Record{Path: "new.png", Decision: "REVIEW", Cautions: []inference.Caution{{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip"}},
-		Image: &inference.ImageInfo{Width: 1600, Height: 256}}
+	rec := verdict.Record{Path: "new.png", Decision: "REVIEW", Cautions: []verdict.Caution{{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip"}},
+		Image: &verdict.ImageInfo{Width: 1600, Height: 256}}
 	if _, err := s.Add(context.Background(), FromRecord(&rec, "scan")); err != nil {
 		t.Fatal(err)
 	}

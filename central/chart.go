@@ -16,8 +16,8 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"steelinspect/inference"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 // Chart sizes, in pixels, when the caller has no preference.
@@ -99,9 +99,9 @@ type decisionSeries struct {
 }
 
 var decisionLayers = []decisionSeries{
-	{"PASS", report.DecisionColor(inference.Pass), func(r ReportRow) int { return r.Pass }},
-	{"REVIEW", report.DecisionColor(inference.Review), func(r ReportRow) int { return r.Review }},
-	{"REJECT", report.DecisionColor(inference.Reject), func(r ReportRow) int { return r.Reject }},
+	{"PASS", report.DecisionColor(verdict.Pass), func(r ReportRow) int { return r.Pass }},
+	{"REVIEW", report.DecisionColor(verdict.Review), func(r ReportRow) int { return r.Review }},
+	{"REJECT", report.DecisionColor(verdict.Reject), func(r ReportRow) int { return r.Reject }},
 }
 
 // chartPlot lays out the chart for canvas c (whose size sets the bars'

@@ -13,8 +13,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/vgimg"
 
-	"steelinspect/inference"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 var chartSince = time.Date(2026, 11, 23, 14, 0, 0, 0, time.UTC)
@@ -48,9 +48,9 @@ func renderChart(t *testing.T, rows []ReportRow, w, h int) image.Image {
 }
 
 var (
-	passColour   = report.DecisionColor(inference.Pass)
-	reviewColour = report.DecisionColor(inference.Review)
-	rejectColour = report.DecisionColor(inference.Reject)
+	passColour   = report.DecisionColor(verdict.Pass)
+	reviewColour = report.DecisionColor(verdict.Review)
+	rejectColour = report.DecisionColor(verdict.Reject)
 )
 
 func is(img image.Image, x, y int, c color.NRGBA) bool {

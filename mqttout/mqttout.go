@@ -39,7 +39,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Config is where and as whom to publish.
@@ -58,8 +58,8 @@ type Config struct {
 
 // State is what the retained state message says of the station.
 type State struct {
-	Model      inference.ModelIdentity `json:"model"`
-	Thresholds inference.Thresholds    `json:"thresholds"`
+	Model      verdict.ModelIdentity `json:"model"`
+	Thresholds verdict.Thresholds    `json:"thresholds"`
 }
 
 // Publisher follows the audit trail and publishes it. Run it in its own
@@ -397,11 +397,11 @@ func (p *Publisher) sendEntry(ctx context.Context, c mqtt.Client, e audit.ChainE
 // and thresholds.
 func (p *Publisher) stateMessage(state string) ([]byte, error) {
 	msg := struct {
-		Station    string                   `json:"station"`
-		State      string                   `json:"state"`
-		Time       time.Time                `json:"time"`
-		Model      *inference.ModelIdentity `json:"model,omitempty"`
-		Thresholds *inference.Thresholds    `json:"thresholds,omitempty"`
+		Station    string                 `json:"station"`
+		State      string                 `json:"state"`
+		Time       time.Time              `json:"time"`
+		Model      *verdict.ModelIdentity `json:"model,omitempty"`
+		Thresholds *verdict.Thresholds    `json:"thresholds,omitempty"`
 	}{Station: p.cfg.Station, State: state, Time: time.Now().UTC()}
 	if p.state != nil {
 		s := p.state()

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/internal/testbroker"
+	"steelinspect/verdict"
 )
 
 // results are the result messages' record ids, in arrival order.
@@ -59,7 +59,7 @@ func record(t *testing.T, s *audit.Store, name, decision string) int64 {
 }
 
 var testState = func() State {
-	return State{Model: inference.ModelIdentity{Name: "steel", Version: "4.0.0", SHA256: "bb"}, Thresholds: inference.Thresholds{Pass: 0.4, Reject: 0.65}}
+	return State{Model: verdict.ModelIdentity{Name: "steel", Version: "4.0.0", SHA256: "bb"}, Thresholds: verdict.Thresholds{Pass: 0.4, Reject: 0.65}}
 }
 
 // unique keeps each id's first arrival: QoS 1 may deliver one twice.
@@ -130,8 +130,8 @@ func TestPublishResultsAndState(t *testing.T) {
 		t.Errorf("decision message %+v", d)
 	}
 	var st struct {
-		State string                  `json:"state"`
-		Model inference.ModelIdentity `json:"model"`
+		State string                `json:"state"`
+		Model verdict.ModelIdentity `json:"model"`
 	}
 	json.Unmarshal(sub.Last("steelinspect/line3/state"), &st)
 	if st.State != "online" || st.Model.Version != "4.0.0" {

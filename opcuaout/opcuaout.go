@@ -91,8 +91,8 @@ import (
 	"github.com/gopcua/opcua/ua"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/internal/netaddr"
+	"steelinspect/verdict"
 )
 
 // NamespaceURI names the station's namespace.
@@ -393,7 +393,7 @@ func readOnly(n *server.Node) {
 }
 
 func decisionCode(d string) int32 {
-	p, err := inference.ParseDecision(d)
+	p, err := verdict.ParseDecision(d)
 	if err != nil {
 		return -1
 	}

@@ -22,14 +22,14 @@ import (
 	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Meta is what the report states beside the verdict.
 type Meta struct {
 	FileName    string // shown by its base name
 	InspectedAt time.Time
-	Model       inference.ModelIdentity
+	Model       verdict.ModelIdentity
 	AuditID     int64 // 0: not recorded
 
 	// The operator's review, when there is one.
@@ -56,14 +56,14 @@ const (
 
 // ZoneColors are the heatmap colours: green, orange, red.
 var ZoneColors = [...]color.NRGBA{
-	inference.ZoneAutoPass:     {R: 0x2e, G: 0xa0, B: 0x43, A: 0xff},
-	inference.ZoneManualReview: {R: 0xf5, G: 0x8a, B: 0x00, A: 0xff},
-	inference.ZoneAutoReject:   {R: 0xe0, G: 0x2b, B: 0x2b, A: 0xff},
+	verdict.ZoneAutoPass:     {R: 0x2e, G: 0xa0, B: 0x43, A: 0xff},
+	verdict.ZoneManualReview: {R: 0xf5, G: 0x8a, B: 0x00, A: 0xff},
+	verdict.ZoneAutoReject:   {R: 0xe0, G: 0x2b, B: 0x2b, A: 0xff},
 }
 
 // DecisionColor is the colour of a decision: that of the zone of the same
 // rank.
-func DecisionColor(d inference.Decision) color.NRGBA {
+func DecisionColor(d verdict.Decision) color.NRGBA {
 	if d < 0 || int(d) >= len(ZoneColors) {
 		return color.NRGBA{A: 0xff}
 	}
@@ -74,7 +74,7 @@ func DecisionColor(d inference.Decision) color.NRGBA {
 // v. The patches are in img's pixel coordinates; v.Zones gives their zones.
 //
 //	out := report.Render(img, a.Patches, v, report.Meta{FileName: a.Source, Model: a.Model})
-func Render(img image.Image, patches []inference.Patch, v inference.Verdict, meta Meta) *image.NRGBA {
+func Render(img image.Image, patches []verdict.Patch, v verdict.Verdict, meta Meta) *image.NRGBA {
 	strip, scale := fitStrip(img)
 	sh := strip.Bounds().Dy()
 	out := image.NewNRGBA(image.Rect(0, 0, Width, sh+BlockHeight))
@@ -104,7 +104,7 @@ func fitStrip(img image.Image) (*image.NRGBA, float64) {
 
 // drawOverlay tints each pixel of the strip area with the highest zone of
 // the patches covering it and outlines review and reject patches.
-func drawOverlay(out *image.NRGBA, area image.Rectangle, patches []inference.Patch, zones []inference.Zone, s float64) {
+func drawOverlay(out *image.NRGBA, area image.Rectangle, patches []verdict.Patch, zones []verdict.Zone, s float64) {
 	w, h := area.Dx(), area.Dy()
 	top := make([]int8, w*h)
 	for k := range top {
@@ -133,7 +133,7 @@ func drawOverlay(out *image.NRGBA, area image.Rectangle, patches []inference.Pat
 			}
 		}
 	}
-	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
+	for _, zone := range []verdict.Zone{verdict.ZoneManualReview, verdict.ZoneAutoReject} {
 		for k, r := range rects {
 			if k >= len(zones) || zones[k] != zone {
 				continue
@@ -228,11 +228,11 @@ type textLine struct {
 }
 
 // drawBlock writes the decision block into r.
-func drawBlock(out *image.NRGBA, r image.Rectangle, v inference.Verdict, m Meta) {
+func drawBlock(out *image.NRGBA, r image.Rectangle, v verdict.Verdict, m Meta) {
 	title, bold, regular := faces()
 	// the headline is the final disposition: the operator's decision over
 	// the automatic one, which stays visible beneath it
-	final := inference.Final(v.Decision, m.OperatorDecision)
+	final := verdict.Final(v.Decision, m.OperatorDecision)
 	dc := DecisionColor(final)
 	fillRect(out, image.Rect(r.Min.X, r.Min.Y, r.Max.X, r.Min.Y+2), color.NRGBA{0xc8, 0xc8, 0xc8, 0xff})
 	fillRect(out, image.Rect(r.Min.X, r.Min.Y+2, r.Min.X+BarWidth, r.Max.Y), dc)
@@ -255,13 +255,13 @@ func drawBlock(out *image.NRGBA, r image.Rectangle, v inference.Verdict, m Meta)
 		if !m.ReviewedAt.IsZero() {
 			op += " at " + m.ReviewedAt.Format("2006-01-02 15:04:05")
 		}
-		od, _ := inference.ParseDecision(m.OperatorDecision)
+		od, _ := verdict.ParseDecision(m.OperatorDecision)
 		lines = append(lines, textLine{bold, DecisionColor(od), op})
 		if m.Reason != "" {
 			lines = append(lines, textLine{regular, textDark, "Reason: " + m.Reason})
 		}
-	} else if v.Decision == inference.Review {
-		lines = append(lines, textLine{bold, DecisionColor(inference.Review), "Operator: not yet reviewed"})
+	} else if v.Decision == verdict.Review {
+		lines = append(lines, textLine{bold, DecisionColor(verdict.Review), "Operator: not yet reviewed"})
 	}
 	ly := y + 44
 	for _, l := range lines {
