@@ -64,6 +64,7 @@ type widgets struct {
 	zoneBarTrack [3]*fyne.Container
 	results      *fyne.Container
 	sidebar      *container.Scroll
+	body         *foldingBody // how the columns are arranged (fold.go)
 	details      *widget.Accordion
 	table        *widget.Table
 
@@ -127,10 +128,13 @@ func (i *Inspector) buildUI() {
 	))
 	w.sidebar.SetMinSize(fyne.NewSize(300, 0))
 
-	body := container.NewBorder(nil, nil,
+	// the columns give way on a narrow screen: the settings column folds
+	// first, then the Processed list (fold.go)
+	body, fold := newFoldingBody(
 		container.NewHBox(w.sidebar, widget.NewSeparator()),
-		container.NewHBox(widget.NewSeparator(), i.buildImageList()),
-		container.NewPadded(centre))
+		container.NewPadded(centre),
+		container.NewHBox(widget.NewSeparator(), i.buildImageList()))
+	w.body = fold
 
 	content := container.NewBorder(
 		container.NewVBox(i.buildToolbar(), i.buildStationBar(), widget.NewSeparator()),
@@ -514,7 +518,7 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("strip-name.jpg")
 			name.Truncation = fyne.TextTruncateEllipsis
-			dec := widget.NewLabelWithStyle("REVIEW", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			dec := widget.NewLabelWithStyle(inference.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
