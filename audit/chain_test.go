@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // filledTrail is a trail with inspections, a review, an override, an
@@ -35,8 +37,8 @@ func filledTrail(t *testing.T) (*Store, *sql.DB) {
 			t.Fatal(err)
 		}
 	}
-	must(s.Review(ctx, a, "PASS", "ana", ""))
-	must(s.Review(ctx, b, "PASS", "ana", "oil mark, not a defect"))
+	must(s.Review(ctx, a, verdict.Pass, "ana", ""))
+	must(s.Review(ctx, b, verdict.Pass, "ana", "oil mark, not a defect"))
 	must(s.Undo(ctx, b, "ana"))
 	must(s.AddSettingChange(ctx, "supervisor", "pass_threshold", "0.40", "0.42"))
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // The trail refuses to record a PASS of a strip the station found
@@ -27,20 +29,20 @@ func TestPassingAnImplausibleStripNeedsAReason(t *testing.T) {
 	odd := add("odd.png", "unfamiliar")
 	rejected := add("rejected.png", "implausible")
 	for _, id := range []int64{flat, both} {
-		if err := s.Review(ctx, id, "PASS", "ana", ""); err == nil || !strings.Contains(err.Error(), "implausible needs a reason") {
+		if err := s.Review(ctx, id, verdict.Pass, "ana", ""); err == nil || !strings.Contains(err.Error(), "implausible needs a reason") {
 			t.Errorf("inspection %d passed without a reason: %v", id, err)
 		}
-		if err := s.Review(ctx, id, "PASS", "ana", "ok"); err == nil {
+		if err := s.Review(ctx, id, verdict.Pass, "ana", "ok"); err == nil {
 			t.Errorf("inspection %d passed with a reason that says nothing", id)
 		}
-		if err := s.Review(ctx, id, "PASS", "ana", "lamp replaced, strip checked by hand"); err != nil {
+		if err := s.Review(ctx, id, verdict.Pass, "ana", "lamp replaced, strip checked by hand"); err != nil {
 			t.Errorf("inspection %d: %v", id, err)
 		}
 	}
-	if err := s.Review(ctx, odd, "PASS", "ana", ""); err != nil {
+	if err := s.Review(ctx, odd, verdict.Pass, "ana", ""); err != nil {
 		t.Errorf("an unfamiliar strip: %v", err)
 	}
-	if err := s.Review(ctx, rejected, "REJECT", "ana", ""); err != nil {
+	if err := s.Review(ctx, rejected, verdict.Reject, "ana", ""); err != nil {
 		t.Errorf("rejecting an implausible strip: %v", err)
 	}
 	rows, err := s.History(ctx, Query{})

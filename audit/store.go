@@ -294,9 +294,9 @@ func nullIfEmpty(s string) any {
 // decision, and every correction or undo of one, is a new row of the
 // decisions table (Decisions); the one in force is the newest, unless it
 // is an undo. Nothing is updated in place.
-func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason string) error {
-	if decision != "PASS" && decision != "REJECT" {
-		return fmt.Errorf("operator decision %q must be PASS or REJECT", decision)
+func (s *Store) Review(ctx context.Context, id int64, decision verdict.Decision, operator, reason string) error {
+	if decision != verdict.Pass && decision != verdict.Reject {
+		return fmt.Errorf("operator decision %s must be %s or %s", decision, verdict.Pass, verdict.Reject)
 	}
 	if strings.TrimSpace(operator) == "" {
 		return errors.New("operator name is required")
@@ -312,8 +312,7 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 	if err != nil {
 		autoDecision = -1 // a decision this version does not know: any operator decision overrides it
 	}
-	op, _ := verdict.ParseDecision(decision)
-	if verdict.ReasonRequired(autoDecision, op, verdict.ParseCautionKinds(kinds)) {
+	if verdict.ReasonRequired(autoDecision, decision, verdict.ParseCautionKinds(kinds)) {
 		if err := CheckReason(reason); err != nil {
 			if autoDecision == verdict.Review {
 				return fmt.Errorf("passing a strip the station found implausible needs a reason: %w", err)
@@ -323,7 +322,7 @@ func (s *Store) Review(ctx context.Context, id int64, decision, operator, reason
 	}
 	now := time.Now().UTC().Format(timeLayout)
 	return s.inTx(ctx, fmt.Sprintf("review %d", id), func(tx *sql.Tx) error {
-		return addDecision(ctx, tx, id, now, "review", decision, operator, reason)
+		return addDecision(ctx, tx, id, now, "review", decision.String(), operator, reason)
 	})
 }
 

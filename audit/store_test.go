@@ -7,10 +7,11 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
-	"steelinspect/verdict"
 	"strings"
 	"testing"
 	"time"
+
+	"steelinspect/verdict"
 )
 
 func openTemp(t *testing.T) *Store {
@@ -38,19 +39,19 @@ func TestAddReviewHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Review(ctx, idReview, "REJECT", "ana", ""); err != nil {
+	if err := s.Review(ctx, idReview, verdict.Reject, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Review(ctx, idReject, "PASS", "ana", ""); err == nil || !strings.Contains(err.Error(), "needs a reason") {
+	if err := s.Review(ctx, idReject, verdict.Pass, "ana", ""); err == nil || !strings.Contains(err.Error(), "needs a reason") {
 		t.Errorf("override without reason: %v", err)
 	}
-	if err := s.Review(ctx, idReject, "PASS", "ana", "oil mark, not a defect"); err != nil {
+	if err := s.Review(ctx, idReject, verdict.Pass, "ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Review(ctx, idPass, "MAYBE", "ana", ""); err == nil {
+	if err := s.Review(ctx, idPass, verdict.Review, "ana", ""); err == nil {
 		t.Error("bad operator decision accepted")
 	}
-	if err := s.Review(ctx, 999, "PASS", "ana", ""); err == nil {
+	if err := s.Review(ctx, 999, verdict.Pass, "ana", ""); err == nil {
 		t.Error("review of a missing inspection accepted")
 	}
 	all, err := s.History(ctx, Query{})
@@ -246,7 +247,7 @@ func TestDecisionsAreKeptAndUndone(t *testing.T) {
 	if err := s.Undo(ctx, id, "ana"); err == nil {
 		t.Error("undo with nothing to undo succeeded")
 	}
-	if err := s.Review(ctx, id, "PASS", "ana", ""); err != nil {
+	if err := s.Review(ctx, id, verdict.Pass, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Undo(ctx, id, "ana"); err != nil {
@@ -256,7 +257,7 @@ func TestDecisionsAreKeptAndUndone(t *testing.T) {
 	if rows[0].OperatorDecision != "" || rows[0].FinalDecision() != "REVIEW" {
 		t.Fatalf("after the undo the strip is %+v, want it waiting for review again", rows[0])
 	}
-	if err := s.Review(ctx, id, "REJECT", "ben", ""); err != nil {
+	if err := s.Review(ctx, id, verdict.Reject, "ben", ""); err != nil {
 		t.Fatal(err)
 	}
 	events, err := s.Decisions(ctx, id)

@@ -15,6 +15,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testpg"
+	"steelinspect/verdict"
 )
 
 func openStore(t *testing.T) *audit.Store {
@@ -113,7 +114,7 @@ func TestForwardingKeepsTheChain(t *testing.T) {
 	}
 	forward(t, f)
 	record(t, store, "b.jpg")
-	if err := store.Review(context.Background(), a, "PASS", "ana", "oil mark, not a defect"); err != nil {
+	if err := store.Review(context.Background(), a, verdict.Pass, "ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
 	conn := connect(t, pg)
@@ -294,7 +295,7 @@ func TestPlantWideHistory(t *testing.T) {
 	a := record(t, s1, "a.jpg") // REJECT
 	record(t, s1, "b.jpg")
 	record(t, s2, "c.jpg")
-	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+	if err := s1.Review(context.Background(), a, verdict.Pass, "Ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
 	lines := map[string]string{"line1": "hot strip 1", "line2": "pickling"}
@@ -428,7 +429,7 @@ func TestReport(t *testing.T) {
 		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s1.Review(context.Background(), a, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+	if err := s1.Review(context.Background(), a, verdict.Pass, "Ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
 	f, _ := New(pg.URL(testpg.Password), "line1", "hot strip", s1)

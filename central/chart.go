@@ -99,9 +99,9 @@ type decisionSeries struct {
 }
 
 var decisionLayers = []decisionSeries{
-	{"PASS", report.DecisionColor(verdict.Pass), func(r ReportRow) int { return r.Pass }},
-	{"REVIEW", report.DecisionColor(verdict.Review), func(r ReportRow) int { return r.Review }},
-	{"REJECT", report.DecisionColor(verdict.Reject), func(r ReportRow) int { return r.Reject }},
+	{verdict.Pass.String(), report.DecisionColor(verdict.Pass), func(r ReportRow) int { return r.Pass }},
+	{verdict.Review.String(), report.DecisionColor(verdict.Review), func(r ReportRow) int { return r.Review }},
+	{verdict.Reject.String(), report.DecisionColor(verdict.Reject), func(r ReportRow) int { return r.Reject }},
 }
 
 // chartPlot lays out the chart for canvas c (whose size sets the bars'

@@ -12,6 +12,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testpg"
+	"steelinspect/verdict"
 )
 
 // TestTrailMovedIntoMonths: a central database of schema version 3 (one
@@ -41,7 +42,7 @@ func TestTrailMovedIntoMonths(t *testing.T) {
 	}
 	add("oct.png", time.Date(2026, 10, 15, 8, 0, 0, 0, time.UTC))
 	nov := add("nov.png", time.Date(2026, 11, 2, 23, 30, 0, 0, time.FixedZone("CET", 3600)))
-	if err := store.Review(ctx, nov, "PASS", "Ana", "oil mark, not a defect"); err != nil {
+	if err := store.Review(ctx, nov, verdict.Pass, "Ana", "oil mark, not a defect"); err != nil {
 		t.Fatal(err)
 	}
 	old, err := store.Chain(ctx)
@@ -124,7 +125,7 @@ func TestRecordedAtAgreesWithTheDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.Review(ctx, id, "REJECT", "Bo", "scale pressed in, seen on the coil")
+	store.Review(ctx, id, verdict.Reject, "Bo", "scale pressed in, seen on the coil")
 	store.AddSettingChange(ctx, "sup", "pass_threshold", "0.40", "0.42")
 	store.AddPurge(ctx, "x.png", 10, "retention")
 	chain, _ := store.Chain(ctx)

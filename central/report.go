@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"steelinspect/verdict"
 )
 
 // Shifts, by the reporting machine's local hour: early 06–14, late
@@ -32,6 +34,27 @@ type ReportRow struct {
 	// AutoReview counts strips the station sent to a person; Overridden
 	// those whose automatic PASS or REJECT an operator turned round.
 	AutoReview, Overridden int
+}
+
+// add counts n inspections of one final and one automatic decision, as
+// the trail wrote them; a final decision this version does not know
+// counts in Total only.
+func (r *ReportRow) add(final, auto string, n int) {
+	r.Total += n
+	switch d, err := verdict.ParseDecision(final); {
+	case err != nil:
+	case d == verdict.Pass:
+		r.Pass += n
+	case d == verdict.Review:
+		r.Review += n
+	default:
+		r.Reject += n
+	}
+	if auto == verdict.Review.String() {
+		r.AutoReview += n
+	} else if final != auto {
+		r.Overridden += n
+	}
 }
 
 // ReviewRate is the share of strips sent to a person.
@@ -100,20 +123,7 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 			byKey[key] = r
 			order = append(order, key)
 		}
-		r.Total += n
-		switch final {
-		case "PASS":
-			r.Pass += n
-		case "REVIEW":
-			r.Review += n
-		case "REJECT":
-			r.Reject += n
-		}
-		if auto == "REVIEW" {
-			r.AutoReview += n
-		} else if final != auto {
-			r.Overridden += n
-		}
+		r.add(final, auto, n)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

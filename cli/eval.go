@@ -260,8 +260,8 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 	fmt.Fprintf(w, "model %s %s (%s) on %s: %d strips, %d defective\n", r.Model.Name, r.Model.Version, r.Model.ShortHash(), r.Images, s.Strips, s.Defective)
 	fmt.Fprintf(w, "\nstrip level at pass %.2f / reject %.2f\n", r.Thresholds.Pass, r.Thresholds.Reject)
 	fmt.Fprintf(w, "  %-8s %10s %10s\n", "", "defect-free", "defective")
-	for d, name := range []string{"PASS", "REVIEW", "REJECT"} {
-		fmt.Fprintf(w, "  %-8s %10d %10d\n", name, s.Table[d][0], s.Table[d][1])
+	for _, d := range []inference.Decision{inference.Pass, inference.Review, inference.Reject} {
+		fmt.Fprintf(w, "  %-8s %10d %10d\n", d, s.Table[d][0], s.Table[d][1])
 	}
 	fmt.Fprintf(w, "  missed (defective auto-passed):     %d of %d (%.1f%%)\n", s.Missed, s.Defective, 100*s.MissedRate)
 	fmt.Fprintf(w, "  false alarms (clean auto-rejected): %d of %d (%.1f%%)\n", s.FalseAlarms, s.Strips-s.Defective, 100*s.FalseAlarmRate)

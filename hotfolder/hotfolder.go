@@ -100,7 +100,7 @@ const DefaultIncompleteWait = 30 * time.Second
 func Ignored(name string) bool { return files.Ignored(name) }
 
 // Outcome folders inside Dir.
-var outcomeDirs = []string{"PASS", "REVIEW", "REJECT", "ERROR"}
+var outcomeDirs = []string{inference.Pass.String(), inference.Review.String(), inference.Reject.String(), "ERROR"}
 
 // Run watches until ctx ends. Folder-level errors (the folder vanished,
 // cannot create the outcome folders) end it with an error.

@@ -7,9 +7,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"steelinspect/audit"
+	"steelinspect/inference"
 	"steelinspect/station"
 )
 
@@ -78,6 +78,7 @@ func filedIn(in *audit.Inspection) (dir, folder string, ok bool) {
 	}
 	folder = filepath.Base(filepath.Dir(in.FilePath))
 	dir = filepath.Dir(filepath.Dir(in.FilePath))
-	ok = dir == filepath.Dir(in.Path) && slices.Contains([]string{"PASS", "REVIEW", "REJECT"}, folder)
+	_, err := inference.ParseDecision(folder)
+	ok = dir == filepath.Dir(in.Path) && err == nil
 	return dir, folder, ok
 }

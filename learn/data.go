@@ -52,9 +52,9 @@ type Skipped struct {
 }
 
 // Hot-folder outcome folders a labelled folder may be sorted into.
-const (
-	passFolder   = "PASS"
-	rejectFolder = "REJECT"
+var (
+	passFolder   = inference.Pass.String()
+	rejectFolder = inference.Reject.String()
 )
 
 // readLabelled reads one --labelled folder: the Severstal layout

@@ -10,6 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/learn"
+	"steelinspect/verdict"
 )
 
 // recordShift records a shift in a fresh trail: n strips, of which
@@ -38,7 +39,7 @@ func recordShift(t *testing.T, n, unfamiliar, review, overridden int) *audit.Sto
 			t.Fatal(err)
 		}
 		if k >= unfamiliar+review && k < unfamiliar+review+overridden {
-			if err := store.Review(ctx, id, "REJECT", "olga", "scratch the model missed"); err != nil {
+			if err := store.Review(ctx, id, verdict.Reject, "olga", "scratch the model missed"); err != nil {
 				t.Fatal(err)
 			}
 		}

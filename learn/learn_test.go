@@ -409,7 +409,11 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 			t.Fatal(err)
 		}
 		if decide != "" {
-			if err := store.Review(ctx, id, decide, "olga", ""); err != nil {
+			d, err := inference.ParseDecision(decide)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := store.Review(ctx, id, d, "olga", ""); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -457,7 +461,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Review(ctx, id, "PASS", "olga", ""); err != nil {
+	if err := store.Review(ctx, id, inference.Pass, "olga", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.AddMove(ctx, audit.FileMove{InspectionID: id, MovedBy: "olga", From: "/line/in/REVIEW/moved-" + moved, To: filed}); err != nil {

@@ -104,7 +104,7 @@ func TestPublishResultsAndState(t *testing.T) {
 	}
 	stop := run(t, p)
 	record(t, store, "c.jpg", "PASS")
-	if err := store.Review(context.Background(), a, "REJECT", "ana", ""); err != nil {
+	if err := store.Review(context.Background(), a, verdict.Reject, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)

@@ -339,7 +339,7 @@ func (s *Server) build() {
 	})
 
 	counters := s.folder(root, "SteelInspect.Counters", "Counters")
-	for _, c := range []struct{ name, decision string }{{"Pass", "PASS"}, {"Review", "REVIEW"}, {"Reject", "REJECT"}, {"Total", ""}} {
+	for _, c := range []struct{ name, decision string }{{"Pass", verdict.Pass.String()}, {"Review", verdict.Review.String()}, {"Reject", verdict.Reject.String()}, {"Total", ""}} {
 		s.variable(counters, "SteelInspect.Counters."+c.name, c.name, func() any { return s.count(c.decision) })
 	}
 }

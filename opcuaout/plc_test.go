@@ -17,6 +17,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testnet"
+	"steelinspect/verdict"
 )
 
 // These tests drive the server with a real OPC UA client (gopcua's), over
@@ -48,7 +49,7 @@ func newTrail(t *testing.T) (*audit.Store, strips) {
 	s.pass = add("/cam/a.jpg", "a", "PASS", 0.2, "")
 	s.review = add("/cam/b.jpg", "b", "REVIEW", 0.5, "unfamiliar strip: the model was not trained on strips like this")
 	s.reject = add("/cam/c.jpg", "c", "REJECT", 0.93, "")
-	if err := store.Review(ctx, s.review, "REJECT", "ana", ""); err != nil {
+	if err := store.Review(ctx, s.review, verdict.Reject, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
 	return store, s

@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
+	"steelinspect/inference"
 	"steelinspect/learn"
 )
 
@@ -47,7 +48,7 @@ func (i *Inspector) showLearn() {
 
 // decidedText says what the trail holds for learning, and what it lacks.
 func decidedText(n map[string]int) (string, bool) {
-	pass, reject := n["PASS"], n["REJECT"]
+	pass, reject := n[inference.Pass.String()], n[inference.Reject.String()]
 	text := fmt.Sprintf("The audit trail holds %d strips a person passed and %d a person rejected "+
 		"(a REVIEW decided with P or R, or an override). Automatic decisions nobody confirmed are not used.", pass, reject)
 	switch {

@@ -42,9 +42,9 @@ func recordDecided(t *testing.T, store *audit.Store, defective bool, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decision := "PASS"
+		decision := inference.Pass
 		if defective {
-			decision = "REJECT"
+			decision = inference.Reject
 		}
 		if err := store.Review(ctx, id, decision, "olga", ""); err != nil {
 			t.Fatal(err)

@@ -330,7 +330,7 @@ func (r *reviewPanel) submit(it *item, decision inference.Decision, reason strin
 	h := r.host
 	id, op, store, ctx := it.auditID, r.operator, h.auditStore(), h.lifetime()
 	h.goBackground(func() func() {
-		err := store.Review(ctx, id, decision.String(), op, reason)
+		err := store.Review(ctx, id, decision, op, reason)
 		var filed refiled
 		if err == nil {
 			filed = refile(ctx, store, id, op)

@@ -38,7 +38,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	add(writePNG(t, dir, "old-pass.png", stripPass()), "PASS", now.Add(-72*time.Hour))
 	add(writePNG(t, dir, "shift-pass.png", stripPass()), "PASS", now.Add(-time.Hour))
 	decided := add(writePNG(t, dir, "decided.png", stripB()), "REVIEW", now.Add(-time.Hour))
-	if err := store.Review(ctx, decided, "REJECT", "bob", ""); err != nil {
+	if err := store.Review(ctx, decided, inference.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	add(filepath.Join(dir, "gone.png"), "REVIEW", now.Add(-time.Hour)) // its file is gone
