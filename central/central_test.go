@@ -426,7 +426,8 @@ func TestReport(t *testing.T) {
 	a := record(t, s1, "a.jpg") // REJECT
 	record(t, s1, "b.jpg")
 	if _, err := s1.Add(context.Background(), audit.Inspection{Source: "watch", Path: "c.jpg", SHA256: "c", ModelName: "m", ModelVersion: "1",
-		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW"}); err != nil {
+		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW",
+		CautionKinds: "unfamiliar", Cautions: "unfamiliar strip: unlike anything the model knows"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s1.Review(context.Background(), a, verdict.Pass, "Ana", "oil mark, not a defect"); err != nil {
@@ -441,7 +442,7 @@ func TestReport(t *testing.T) {
 	}
 	r := rows[0]
 	if r.Station != "line1" || r.Line != "hot strip" || r.Shift != shiftOf(time.Now().Hour()) || r.Total != 3 || r.Pass != 1 || r.Reject != 1 || r.Review != 1 ||
-		r.AutoReview != 1 || r.Overridden != 1 || r.ReviewRate() != 1.0/3 || r.OverrideRate() != 0.5 {
+		r.AutoReview != 1 || r.Overridden != 1 || r.ReviewRate() != 1.0/3 || r.OverrideRate() != 0.5 || r.Unfamiliar != 1 {
 		t.Errorf("row %+v", r)
 	}
 	if len(overrides) != 1 || overrides[0].Path != "a.jpg" || overrides[0].Auto != "REJECT" || overrides[0].Final != "PASS" || overrides[0].Operator != "Ana" {

@@ -34,6 +34,9 @@ type ReportRow struct {
 	// AutoReview counts strips the station sent to a person; Overridden
 	// those whose automatic PASS or REJECT an operator turned round.
 	AutoReview, Overridden int
+	// Unfamiliar counts strips the model found unlike anything it knows
+	// (a caution of kind unfamiliar).
+	Unfamiliar int
 }
 
 // add counts n inspections of one final and one automatic decision, as
@@ -98,12 +101,14 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	}
 	from := inspectionsIn(arg, q.Since, time.Time{})
 	hours, line := arg(float64(offset)), arg(q.Line)
+	unfamiliar := arg(string(verdict.CautionUnfamiliar))
 	rows, err := conn.Query(ctx, `SELECT inspections.station, COALESCE(s.line, ''),
 			EXTRACT(hour FROM ((inspections.recorded_at AT TIME ZONE 'UTC') + make_interval(secs => `+hours+`)))::int,
-			COALESCE(review->>'decision', p->>'auto_decision'), p->>'auto_decision', COUNT(*)
+			COALESCE(review->>'decision', p->>'auto_decision'), p->>'auto_decision',
+			POSITION(`+unfamiliar+` IN COALESCE(p->>'caution_kinds', '')) > 0, COUNT(*)
 		FROM `+from+` LEFT JOIN stations s ON s.station = inspections.station
 		WHERE (`+line+` = '' OR s.line = `+line+`)
-		GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3`, args...)
+		GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY 1, 3`, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -112,7 +117,8 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	for rows.Next() {
 		var station, line, final, auto string
 		var hour, n int
-		if err := rows.Scan(&station, &line, &hour, &final, &auto, &n); err != nil {
+		var unfamiliar bool
+		if err := rows.Scan(&station, &line, &hour, &final, &auto, &unfamiliar, &n); err != nil {
 			rows.Close()
 			return nil, nil, err
 		}
@@ -124,6 +130,9 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 			order = append(order, key)
 		}
 		r.add(final, auto, n)
+		if unfamiliar {
+			r.Unfamiliar += n
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

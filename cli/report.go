@@ -5,15 +5,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"steelinspect/central"
 	"steelinspect/internal/csvsafe"
 	"steelinspect/internal/files"
+	"steelinspect/learn"
 )
 
-const reportUsage = "usage: steelinspect report --central URL [--since 7d] [--line L] [--format text|csv|png] [--out FILE] [--top 10]"
+const reportUsage = "usage: steelinspect report --central URL [--since 7d] [--line L] [--format text|csv|png] [--out FILE] [--top 10] [--unfamiliar 0.10] [--overridden 0.05] [--review 0.30]"
 
 // reportOptions is report's command line.
 type reportOptions struct {
@@ -21,6 +23,9 @@ type reportOptions struct {
 	line             string
 	from             time.Time
 	top              int
+	// limits are the signs of drift past which a station's shift is
+	// named for learning again
+	limits learn.DriftLimits
 }
 
 // runReport summarises the plant's inspections in the central database:
@@ -53,6 +58,7 @@ func runReport(args []string, env Env) error {
 		return writeReportPNG(env.Stdout, o, rows)
 	}
 	writeReportText(env.Stdout, o.from, rows, overrides, stations)
+	writeRelearn(env.Stdout, rows, o.limits)
 	return nil
 }
 
@@ -64,6 +70,8 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 	out := fs.String("out", "", "the PNG `file` --format png writes (replaced whole, never half-written)")
 	top := fs.Int("top", 10, "list this many of the latest overrides")
 	line := fs.String("line", "", "only the stations on this production `line` (--line on the stations)")
+	var limits learn.DriftLimits
+	registerDriftLimits(fs, &limits)
 	rest, err := parseInterspersed(fs, args)
 	if err != nil {
 		return reportOptions{}, err
@@ -71,7 +79,11 @@ func parseReportFlags(args []string, env Env) (reportOptions, error) {
 	if len(rest) > 0 || *url == "" {
 		return reportOptions{}, fmt.Errorf("%w: %s", errUsage, reportUsage)
 	}
-	o := reportOptions{url: *url, format: *format, out: *out, top: *top, line: *line}
+	o := reportOptions{url: *url, format: *format, out: *out, top: *top, line: *line,
+		limits: overDriftLimits(fs, learn.DefaultDriftLimits, limits)}
+	if err := o.limits.Validate(); err != nil {
+		return o, fmt.Errorf("%w: %v", errUsage, err)
+	}
 	if o.from, err = parseWhen(*since, time.Now()); err != nil {
 		return o, fmt.Errorf("%w: --since: %v", errUsage, err)
 	}
@@ -136,6 +148,24 @@ func writeReportText(out io.Writer, from time.Time, rows []central.ReportRow, ov
 		}
 		tw.Flush()
 	}
+}
+
+// writeRelearn names each station's shift whose signs of drift pass the
+// limits, as the station's own drift command would.
+func writeRelearn(out io.Writer, rows []central.ReportRow, limits learn.DriftLimits) {
+	var lines []string
+	for _, r := range rows {
+		d := learn.Drift{Strips: r.Total, Unfamiliar: r.Unfamiliar, Automatic: r.Total - r.AutoReview,
+			Overridden: r.Overridden, Reviewed: r.AutoReview}
+		if why := d.SuggestFor(limits); why != "" {
+			lines = append(lines, fmt.Sprintf("  %s, %s shift: %s", r.Station, r.Shift, why))
+		}
+	}
+	if len(lines) == 0 {
+		fmt.Fprintf(out, "\nNo station past its signs of drift (limits: %s).\n", limits)
+		return
+	}
+	fmt.Fprintf(out, "\nLearning again suggested (limits: %s):\n%s\n", limits, strings.Join(lines, "\n"))
 }
 
 func orDash(s string) string {

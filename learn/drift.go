@@ -70,12 +70,14 @@ func MeasureDrift(ctx context.Context, store *audit.Store, since, until time.Tim
 	if err != nil {
 		return d, err
 	}
-	d.Suggest = d.suggest(limits)
+	d.Suggest = d.SuggestFor(limits)
 	return d, nil
 }
 
-// suggest names each sign past its limit, in plain words.
-func (d Drift) suggest(l DriftLimits) string {
+// SuggestFor names each sign past its limit, in plain words ("re-learn
+// suggested: …"), "" when none is: the station's own drift command and the
+// plant report (a station's shift in the central database) say it alike.
+func (d Drift) SuggestFor(l DriftLimits) string {
 	var why []string
 	if u := share(d.Unfamiliar, d.Strips); l.Unfamiliar > 0 && u > l.Unfamiliar {
 		why = append(why, fmt.Sprintf("%.0f %% of the strips unfamiliar", 100*u))
