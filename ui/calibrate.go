@@ -103,16 +103,16 @@ func (i *Inspector) scorer() workerAnalyzer {
 }
 func (i *Inspector) lifetime() context.Context               { return i.ctx }
 func (i *Inspector) model() (int, string)                    { return i.models.gen, i.modelName() }
-func (i *Inspector) stationThresholds() inference.Thresholds { return i.thresholds }
+func (i *Inspector) stationThresholds() inference.Thresholds { return i.settings.Thresholds() }
 func (i *Inspector) recordsAudit() bool                      { return i.store != nil }
 func (i *Inspector) onUI(f func())                           { i.do(f) }
 func (i *Inspector) prefs() fyne.Preferences                 { return i.app.Preferences() }
 
 // applyThresholds goes the way a slider move and its release go:
-// setThresholds, then recordThresholds for the audit trail.
+// the settings panel's SetThresholds, then Record for the audit trail.
 func (i *Inspector) applyThresholds(t inference.Thresholds) {
-	i.setThresholds(t.Pass, t.Reject, true)
-	i.recordThresholds()
+	i.settings.SetThresholds(t.Pass, t.Reject, true)
+	i.settings.Record()
 }
 
 // modelChanged says whether the station has switched models since gen.
@@ -132,7 +132,7 @@ func (i *Inspector) showCalibrate() {
 		return
 	}
 	c := &calibrateView{host: i, win: i.app.NewWindow(AppName + " – calibrate thresholds")}
-	c.thresholds = i.thresholds
+	c.thresholds = i.settings.Thresholds()
 	c.keys = dialogKeys{win: c.win}
 	c.keys.listenOn()
 	c.win.SetContent(c.build())
@@ -742,8 +742,8 @@ func (c *calibrateView) unlockAndApply(name, password string, t inference.Thresh
 	}, func() { c.apply(t) })
 }
 
-// apply goes the way a slider move and its release go: setThresholds,
-// then recordThresholds for the audit trail.
+// apply goes the way a slider move and its release go: the settings
+// panel's SetThresholds, then Record for the audit trail.
 func (c *calibrateView) apply(t inference.Thresholds) {
 	h := c.host
 	if h.isLocked() {

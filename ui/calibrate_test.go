@@ -145,8 +145,8 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 			t.Fatalf("strip %d: %v %v, evaluate.Run says %v %v", k, c.confidence[k], c.defective[k], conf[k], def[k])
 		}
 	}
-	if c.thresholds != h.ins.thresholds {
-		t.Errorf("starts at %+v, the station uses %+v", c.thresholds, h.ins.thresholds)
+	if c.thresholds != h.ins.settings.thresholds {
+		t.Errorf("starts at %+v, the station uses %+v", c.thresholds, h.ins.settings.thresholds)
 	}
 	before := assertTable(t, c, conf, def)
 	if c.suggestBtn.Disabled() || c.applyBtn.Disabled() || !c.progressBox.Hidden {
@@ -273,7 +273,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	h, store := newStation(t)
 	c := openCalibrate(t, h)
 	loadHeldout(t, h, c)
-	old := h.ins.thresholds
+	old := h.ins.settings.thresholds
 	want := inference.Thresholds{Pass: 0.30, Reject: 0.70}
 	c.passSlider.SetValue(want.Pass)
 	c.rejectSlider.SetValue(want.Reject)
@@ -291,8 +291,8 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	test.Type(name, "mallory")
 	name.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if h.ins.thresholds != old || !h.ins.isLocked() {
-		t.Fatalf("locked station took %+v", h.ins.thresholds)
+	if h.ins.settings.thresholds != old || !h.ins.isLocked() {
+		t.Fatalf("locked station took %+v", h.ins.settings.thresholds)
 	}
 	if n := len(c.messages); n == 0 || !strings.Contains(c.messages[n-1], "users add NAME --role admin") {
 		t.Errorf("messages %q", c.messages)
@@ -308,7 +308,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	}
 
 	h.unlockAsSupervisor()
-	h.ins.lockNow()
+	h.ins.settings.Lock()
 
 	// Locked: a supervisor is asked to sign in; a wrong password changes
 	// nothing.
@@ -318,8 +318,8 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	}
 	c.unlockAndApply(supervisorName, "wrong-pw", want)
 	h.waitIdle()
-	if h.ins.thresholds != old || !h.ins.isLocked() {
-		t.Fatalf("wrong password: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
+	if h.ins.settings.thresholds != old || !h.ins.isLocked() {
+		t.Fatalf("wrong password: thresholds %+v, locked %v", h.ins.settings.thresholds, h.ins.isLocked())
 	}
 	if n := len(c.messages); !strings.Contains(c.messages[n-1], "wrong password") {
 		t.Errorf("messages %q", c.messages)
@@ -329,12 +329,11 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	// path.
 	c.unlockAndApply(supervisorName, supervisorPassword, want)
 	h.waitIdle()
-	if h.ins.thresholds != want || h.ins.isLocked() {
-		t.Fatalf("after the supervisor's sign-in: thresholds %+v, locked %v", h.ins.thresholds, h.ins.isLocked())
+	if h.ins.settings.thresholds != want || h.ins.isLocked() {
+		t.Fatalf("after the supervisor's sign-in: thresholds %+v, locked %v", h.ins.settings.thresholds, h.ins.isLocked())
 	}
-	w := &h.ins.w
-	if round2(w.passSlider.Value) != want.Pass || round2(w.rejectSlider.Value) != want.Reject || w.passValue.Text != "0.30" || w.rejectValue.Text != "0.70" {
-		t.Errorf("main sliders %.2f/%.2f, labels %q/%q", w.passSlider.Value, w.rejectSlider.Value, w.passValue.Text, w.rejectValue.Text)
+	if round2(h.ins.settings.passSlider.Value) != want.Pass || round2(h.ins.settings.rejectSlider.Value) != want.Reject || h.ins.settings.passValue.Text != "0.30" || h.ins.settings.rejectValue.Text != "0.70" {
+		t.Errorf("main sliders %.2f/%.2f, labels %q/%q", h.ins.settings.passSlider.Value, h.ins.settings.rejectSlider.Value, h.ins.settings.passValue.Text, h.ins.settings.rejectValue.Text)
 	}
 	if !strings.Contains(c.station.Text, "Applied") || !strings.Contains(c.station.Text, "audit trail") {
 		t.Errorf("station text %q", c.station.Text)
@@ -357,8 +356,8 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	c.passSlider.SetValue(0.25)
 	test.Tap(c.applyBtn)
 	h.waitIdle()
-	if h.ins.thresholds.Pass != 0.25 {
-		t.Errorf("unlocked Apply: %+v", h.ins.thresholds)
+	if h.ins.settings.thresholds.Pass != 0.25 {
+		t.Errorf("unlocked Apply: %+v", h.ins.settings.thresholds)
 	}
 
 	// The sliders cannot take a pair the station cannot hold.
@@ -368,7 +367,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	}
 	// Apply with the sign-in asked for again, typed in and sent with
 	// Enter.
-	h.ins.lockNow()
+	h.ins.settings.Lock()
 	test.Tap(c.applyBtn)
 	name, ok = c.win.Canvas().Focused().(*dialogEntry)
 	if !ok {
@@ -383,8 +382,8 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	test.Type(password, supervisorPassword)
 	password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if h.ins.thresholds.Pass != passMin {
-		t.Errorf("Enter in the sign-in: %+v (messages %q)", h.ins.thresholds, c.messages)
+	if h.ins.settings.thresholds.Pass != passMin {
+		t.Errorf("Enter in the sign-in: %+v (messages %q)", h.ins.settings.thresholds, c.messages)
 	}
 }
 

@@ -28,7 +28,7 @@ func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 		t.Fatalf("alice's PASS not recorded: %+v", rows)
 	}
 	h.unlockAsSupervisor()
-	w.rejectSlider.SetValue(0.55) // the strip would be REJECT now
+	h.ins.settings.rejectSlider.SetValue(0.55) // the strip would be REJECT now
 	if w.decision.Text != "PASS" {
 		t.Fatalf("headline %q, want alice's PASS", w.decision.Text)
 	}

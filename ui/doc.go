@@ -42,7 +42,10 @@
 //   - watch.go: watchScreen, the hot folder (watchHost);
 //   - model.go: modelPanel and model switches, teach.go Teach good steel…
 //     and learn.go Learn from decisions… (one flow, teachView);
-//   - thresholds.go and lock.go: the sliders and the supervisor lock;
+//   - settings.go: settingsPanel, the threshold sliders, the lock row and
+//     the decision-logic table with the pair in force and the lock
+//     (settingsHost); thresholds.go the pair's preferences and trail,
+//     lock.go the supervisor's sign-in;
 //   - history.go: historyView, and historystrip.go the selected row's
 //     strip and Open in the station (historyHost); calibrate.go: calibrateView
 //     (calibrateHost) with its histogram widget in histogram.go;

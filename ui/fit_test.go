@@ -62,7 +62,7 @@ func TestWindowFitsA1280Screen(t *testing.T) {
 		return min.Width
 	}
 	before := check("REVIEW card")
-	h.ins.setThresholds(0.30, 0.50, true) // recorded REVIEW, would be REJECT now
+	h.ins.settings.SetThresholds(0.30, 0.50, true) // recorded REVIEW, would be REJECT now
 	h.waitIdle()
 	if after := check("after a threshold change"); after > before {
 		t.Errorf("a threshold change widened the window from %.0f to %.0f px", before, after)

@@ -27,8 +27,8 @@ func TestWindowFollowsThresholdsRecordedElsewhere(t *testing.T) {
 	}
 	h.ins.checkThresholdsInForce()
 	h.waitIdle()
-	if h.ins.thresholds != want || h.ins.work.currentThresholds() != want {
-		t.Fatalf("window at %+v (worker %+v), want the recorded %+v", h.ins.thresholds, h.ins.work.currentThresholds(), want)
+	if h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want {
+		t.Fatalf("window at %+v (worker %+v), want the recorded %+v", h.ins.settings.thresholds, h.ins.work.currentThresholds(), want)
 	}
 	if !strings.Contains(h.ins.w.status.Text, "changed by sue (command line)") {
 		t.Errorf("status %q", h.ins.w.status.Text)

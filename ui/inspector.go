@@ -48,16 +48,17 @@ type Inspector struct {
 
 	// State below belongs to the UI goroutine.
 	// models is the model panel and what the UI knows of the model in use.
-	models     *modelPanel
+	models *modelPanel
+	// settings is the thresholds panel: the pair in force and the
+	// supervisor lock (settings.go).
+	settings   *settingsPanel
 	teach      *teachView
-	thresholds inference.Thresholds
 	items      []*item
 	byKey      map[string]int // source key to index in items
 	visible    []int          // indices of items the processed list shows
 	reviewOnly bool           // the processed list shows only strips needing review
 	pending    int            // goroutines in bg not yet reported back
 	batch      batchState
-	lock       lockState
 	watch      *watchScreen
 	review     *reviewPanel
 	history    *historyView
@@ -68,7 +69,6 @@ type Inspector struct {
 	busy       int
 	driftAt    time.Time // when the signs of drift were last measured (drift.go)
 	hasUsers   bool      // the trail has named users: a production station (no demo strips)
-	adjusting  bool      // a slider is being nudged by code
 	sortMode   sortMode
 	tableOrder []int // patch indices in table row order
 	hoverPatch int
@@ -172,10 +172,9 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.models = newModelPanel(opts.Model)
-	i.thresholds = i.loadThresholds()
-	i.work = newWorker(i.ctx, opts.Model, i.store, i.thresholds)
+	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
+	i.work = newWorker(i.ctx, opts.Model, i.store, i.settings.Thresholds())
 	i.work.archive = opts.Archive
-	i.lock.locked = true
 	i.win = a.NewWindow(AppName)
 	i.keys.win = i.win
 	i.win.SetCloseIntercept(i.confirmQuit)
@@ -193,7 +192,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		i.refreshDrift(true)
 		i.checkUsers()
 		i.followRecordedThresholds()
-		i.syncSliders()
+		i.settings.syncSliders()
 		i.review.askOperator(false)
 		i.restoreShift()
 	}
@@ -224,7 +223,7 @@ func (i *Inspector) Close() error {
 		i.cancel()
 		i.stopLine()
 		i.watch.stop()
-		i.lock.stopTimer()
+		i.settings.stop()
 		i.bg.Wait()
 		i.work.stop()
 		removeAlertFiles()
@@ -522,22 +521,22 @@ func (i *Inspector) currentAnalysis() *inference.Analysis {
 // redecide applies the current thresholds to the probabilities held for
 // the shown image; it never runs inference.
 func (i *Inspector) redecide() {
-	i.refreshLogicTable()
+	i.settings.refreshLogic(i.verdict)
 	a := i.currentAnalysis()
 	if a == nil {
 		i.verdict = nil
 		i.refreshResult()
 		return
 	}
-	v, err := a.Decide(i.thresholds)
+	v, err := a.Decide(i.settings.Thresholds())
 	if err != nil {
 		i.verdict = nil
-		i.setThresholdMessage(err.Error())
+		i.settings.setMessage(err.Error())
 		i.refreshResult()
 		return
 	}
 	i.verdict = &v
-	i.refreshLogicTable() // again: the row to mark is this verdict's
+	i.settings.refreshLogic(i.verdict) // again: the row to mark is this verdict's
 	i.refreshResult()
 	i.refreshOverlay()
 	i.w.images.Refresh()

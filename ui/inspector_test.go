@@ -63,8 +63,8 @@ func TestLoadShowsResultCard(t *testing.T) {
 	if !strings.Contains(w.status.Text, "a.png") || !strings.Contains(w.status.Text, "inference") {
 		t.Errorf("status %q lacks file name or timings", w.status.Text)
 	}
-	if !strings.Contains(w.logic[2].rng.Text, "0.65") {
-		t.Errorf("logic table red row %q", w.logic[2].rng.Text)
+	if !strings.Contains(h.ins.settings.logic[2].rng.Text, "0.65") {
+		t.Errorf("logic table red row %q", h.ins.settings.logic[2].rng.Text)
 	}
 }
 
@@ -78,14 +78,14 @@ func TestSliderRedecidesWithoutInference(t *testing.T) {
 	runs := h.model.calls.Load()
 	before := overlayAt(t, h, 1472, 128)
 
-	w.rejectSlider.SetValue(0.55) // fires OnChanged like a drag
+	h.ins.settings.rejectSlider.SetValue(0.55) // fires OnChanged like a drag
 	if w.decision.Text != "REJECT" {
 		t.Errorf("after reject=0.55: %q, want REJECT", w.decision.Text)
 	}
-	if got := w.rejectValue.Text; got != "0.55" {
+	if got := h.ins.settings.rejectValue.Text; got != "0.55" {
 		t.Errorf("reject value label %q", got)
 	}
-	if got := w.logic[2].rng.Text; got != "p > 0.55" {
+	if got := h.ins.settings.logic[2].rng.Text; got != "p > 0.55" {
 		t.Errorf("logic table %q", got)
 	}
 	after := overlayAt(t, h, 1472, 128)
@@ -93,8 +93,8 @@ func TestSliderRedecidesWithoutInference(t *testing.T) {
 		t.Errorf("overlay at patch 11: before %v (want orange), after %v (want red)", before, after)
 	}
 
-	w.passSlider.SetValue(0.30)
-	w.rejectSlider.SetValue(0.60)
+	h.ins.settings.passSlider.SetValue(0.30)
+	h.ins.settings.rejectSlider.SetValue(0.60)
 	if w.decision.Text != "REVIEW" {
 		t.Errorf("after reject=0.60: %q, want REVIEW", w.decision.Text)
 	}
@@ -116,42 +116,41 @@ func TestSliderRedecidesWithoutInference(t *testing.T) {
 
 func TestThresholdsCannotCollide(t *testing.T) {
 	h := newHarness(t, Options{})
-	w := &h.ins.w
-	w.rejectSlider.SetValue(0.50)
-	w.passSlider.SetValue(0.50)
-	th := h.ins.thresholds
+	h.ins.settings.rejectSlider.SetValue(0.50)
+	h.ins.settings.passSlider.SetValue(0.50)
+	th := h.ins.settings.thresholds
 	if th.Pass >= th.Reject {
 		t.Fatalf("thresholds %+v not ordered", th)
 	}
 	if th.Pass != 0.50 || th.Reject != 0.51 {
 		t.Errorf("moving pass to 0.50 gave %+v, want pass 0.50 reject 0.51", th)
 	}
-	if w.rejectSlider.Value != 0.51 || !w.thresholdMsg.Visible() || !strings.Contains(w.thresholdMsg.Text, "below") {
-		t.Errorf("slider %v, message %q (visible %v)", w.rejectSlider.Value, w.thresholdMsg.Text, w.thresholdMsg.Visible())
+	if h.ins.settings.rejectSlider.Value != 0.51 || !h.ins.settings.thresholdMsg.Visible() || !strings.Contains(h.ins.settings.thresholdMsg.Text, "below") {
+		t.Errorf("slider %v, message %q (visible %v)", h.ins.settings.rejectSlider.Value, h.ins.settings.thresholdMsg.Text, h.ins.settings.thresholdMsg.Visible())
 	}
-	w.rejectSlider.SetValue(0.50)
-	th = h.ins.thresholds
+	h.ins.settings.rejectSlider.SetValue(0.50)
+	th = h.ins.settings.thresholds
 	if th.Pass != 0.49 || th.Reject != 0.50 {
 		t.Errorf("moving reject to 0.50 gave %+v, want pass 0.49 reject 0.50", th)
 	}
-	w.rejectSlider.SetValue(0.70)
-	if w.thresholdMsg.Visible() {
-		t.Errorf("message still shown: %q", w.thresholdMsg.Text)
+	h.ins.settings.rejectSlider.SetValue(0.70)
+	if h.ins.settings.thresholdMsg.Visible() {
+		t.Errorf("message still shown: %q", h.ins.settings.thresholdMsg.Text)
 	}
 }
 
 func TestThresholdsPersist(t *testing.T) {
 	h := newHarness(t, Options{})
-	h.ins.w.passSlider.SetValue(0.33)
-	h.ins.w.rejectSlider.SetValue(0.72)
+	h.ins.settings.passSlider.SetValue(0.33)
+	h.ins.settings.rejectSlider.SetValue(0.72)
 	// A second window on the same app (same preferences) starts there.
 	other := newInspector(h.app, Options{Model: openCounting(t, tinyModel)}, func(f func()) { h.ui <- f })
 	defer other.Close()
-	if got := other.thresholds; got.Pass != 0.33 || got.Reject != 0.72 {
+	if got := other.settings.thresholds; got.Pass != 0.33 || got.Reject != 0.72 {
 		t.Errorf("restored %+v, want 0.33/0.72", got)
 	}
-	if other.w.passValue.Text != "0.33" || other.w.rejectSlider.Value != 0.72 {
-		t.Errorf("sliders show %q / %v", other.w.passValue.Text, other.w.rejectSlider.Value)
+	if other.settings.passValue.Text != "0.33" || other.settings.rejectSlider.Value != 0.72 {
+		t.Errorf("sliders show %q / %v", other.settings.passValue.Text, other.settings.rejectSlider.Value)
 	}
 }
 
@@ -497,7 +496,7 @@ func TestModelSwitchAsksAboutThresholds(t *testing.T) {
 	}
 	h := newHarness(t, Options{OpenModel: func(path string) (Analyzer, error) { return openCounting(t, path), nil }})
 	key := h.ins.Window().Canvas().OnTypedKey()
-	start := h.ins.thresholds
+	start := h.ins.settings.thresholds
 
 	// Same defaults as the station: no question.
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
@@ -512,8 +511,8 @@ func TestModelSwitchAsksAboutThresholds(t *testing.T) {
 		t.Fatalf("no question about the new model's thresholds: %q", h.ins.messagesShown)
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.ins.topDialog() != nil || h.ins.thresholds != start {
-		t.Fatalf("Esc: dialog open %v, thresholds %+v, want %+v", h.ins.topDialog() != nil, h.ins.thresholds, start)
+	if h.ins.topDialog() != nil || h.ins.settings.thresholds != start {
+		t.Fatalf("Esc: dialog open %v, thresholds %+v, want %+v", h.ins.topDialog() != nil, h.ins.settings.thresholds, start)
 	}
 	// Back and forth again, Enter: the model's defaults are taken.
 	h.ins.openModel("../testdata/models/tiny-nhwc.manifest.json")
@@ -521,7 +520,7 @@ func TestModelSwitchAsksAboutThresholds(t *testing.T) {
 	h.ins.openModel(other)
 	h.waitIdle()
 	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if want := (inference.Thresholds{Pass: 0.3, Reject: 0.8}); h.ins.thresholds != want || h.ins.work.currentThresholds() != want {
-		t.Errorf("Enter: thresholds %+v (worker %+v), want %+v", h.ins.thresholds, h.ins.work.currentThresholds(), want)
+	if want := (inference.Thresholds{Pass: 0.3, Reject: 0.8}); h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want {
+		t.Errorf("Enter: thresholds %+v (worker %+v), want %+v", h.ins.settings.thresholds, h.ins.work.currentThresholds(), want)
 	}
 }

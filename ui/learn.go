@@ -30,7 +30,7 @@ func (i *Inspector) showLearn() {
 		i.askUnlock(i.showLearn)
 		return
 	}
-	i.touchLock()
+	i.settings.touch()
 	count := i.opts.Decided
 	i.setStatus("Counting the decided strips in the audit trail…")
 	i.goBackground(func() func() {

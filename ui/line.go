@@ -112,7 +112,7 @@ func (c lineConfig) centralDSN() (string, error) {
 // newLineLink makes the outputs c asks for, not yet running.
 func (i *Inspector) newLineLink(c lineConfig) (*lineLink, error) {
 	link := &lineLink{}
-	link.setState(i.models.manifest, i.thresholds)
+	link.setState(i.models.manifest, i.settings.Thresholds())
 	if c.url != "" {
 		pw, err := readPassword(c.passwordFile)
 		if err != nil {
@@ -283,7 +283,7 @@ func (i *Inspector) applyLineSettings(c lineConfig) {
 		p.SetString(s.key, s.is)
 		i.recordSetting(s.setting, s.was, s.is)
 	}
-	i.touchLock()
+	i.settings.touch()
 	var on []string
 	if c.url != "" {
 		on = append(on, "publishing to "+c.url)

@@ -228,7 +228,7 @@ func (i *Inspector) showModelDialog() {
 		i.askUnlock(i.showModelDialog)
 		return
 	}
-	i.touchLock()
+	i.settings.touch()
 	i.pickFile("Cannot open model", []string{".onnx", ".json"}, func(u fyne.URI) { i.openModel(u.Path()) })
 }
 
@@ -323,7 +323,7 @@ func (i *Inspector) switchModel(m Analyzer, path, figures string) {
 // keeps its thresholds or takes the new model's defaults, when the two
 // differ. Strips already recorded keep their decisions either way.
 func (i *Inspector) askModelThresholds() {
-	cur, def := i.thresholds, i.modelDefaults()
+	cur, def := i.settings.Thresholds(), i.modelDefaults()
 	if cur == def {
 		return
 	}
@@ -336,8 +336,8 @@ func (i *Inspector) askModelThresholds() {
 			i.setStatus("Settings are locked: thresholds unchanged")
 			return
 		}
-		i.setThresholds(def.Pass, def.Reject, true)
-		i.recordThresholds()
+		i.settings.SetThresholds(def.Pass, def.Reject, true)
+		i.settings.Record()
 	}
 	d := dialog.NewConfirm("Thresholds for the new model", msg, func(ok bool) {
 		if ok {

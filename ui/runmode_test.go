@@ -19,7 +19,7 @@ func TestRunMode(t *testing.T) {
 	h.ins.showItem(0) // a.png: REJECT
 	h.waitIdle()
 	h.unlockAsSupervisor() // makes a supervisor
-	h.ins.lockNow()
+	h.ins.settings.Lock()
 	h.waitIdle()
 	setup := h.ins.Window().Content()
 	key := h.ins.Window().Canvas().OnTypedKey()

@@ -134,9 +134,9 @@ func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	app.Preferences().SetFloat(prefReject, 0.80)
 	h := newHarnessOn(t, app, Options{Audit: store})
 	want := inference.Thresholds{Pass: 0.40, Reject: 0.65}
-	if h.ins.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.w.passSlider.Value != 0.40 {
+	if h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.settings.passSlider.Value != 0.40 {
 		t.Fatalf("thresholds in force %+v (worker %+v, slider %.2f), want the recorded %+v",
-			h.ins.thresholds, h.ins.work.currentThresholds(), h.ins.w.passSlider.Value, want)
+			h.ins.settings.thresholds, h.ins.work.currentThresholds(), h.ins.settings.passSlider.Value, want)
 	}
 	if !strings.Contains(strings.Join(h.ins.messagesShown, "\n"), "changed outside the station") {
 		t.Errorf("not said: %q", h.ins.messagesShown)

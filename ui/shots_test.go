@@ -194,9 +194,9 @@ func TestShots(t *testing.T) {
 		unlockShots(ins)
 	})
 	waitFor("the unlock", func() bool { return !ins.isLocked() })
-	fyne.DoAndWait(func() { ins.w.rejectSlider.SetValue(0.70) })
+	fyne.DoAndWait(func() { ins.settings.rejectSlider.SetValue(0.70) })
 	shot(ins.win, "06-unlocked-override.png")
-	fyne.DoAndWait(func() { ins.lockNow(); ins.askUnlock(nil) })
+	fyne.DoAndWait(func() { ins.settings.Lock(); ins.askUnlock(nil) })
 	shot(ins.win, "07-unlock-dialog.png")
 	fyne.DoAndWait(func() {
 		for _, o := range ins.win.Canvas().Overlays().List() {

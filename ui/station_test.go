@@ -231,9 +231,9 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 		t.Fatalf("decision %q", w.decision.Text)
 	}
 	h.unlockAsSupervisor()
-	w.rejectSlider.SetValue(0.55)
+	h.ins.settings.rejectSlider.SetValue(0.55)
 	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT now") {
-		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.thresholds, w.decision.Text, w.level.Text)
+		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.settings.thresholds, w.decision.Text, w.level.Text)
 	}
 	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
 		t.Errorf("audit rows %+v", rows)
@@ -248,16 +248,15 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 
 func TestSupervisorLock(t *testing.T) {
 	h, store := newStation(t)
-	w := &h.ins.w
-	if !w.passSlider.Disabled() || !w.rejectSlider.Disabled() || !w.resetBtn.Disabled() {
+	if !h.ins.settings.passSlider.Disabled() || !h.ins.settings.rejectSlider.Disabled() || !h.ins.settings.resetBtn.Disabled() {
 		t.Fatal("settings not locked at start")
 	}
-	if w.unlockBtn.Hidden || w.lockLabel.Text != "Locked (supervisor)" || w.rejectValue.Text != "0.65" {
-		t.Errorf("lock row: unlock hidden %v, %q, value %q", w.unlockBtn.Hidden, w.lockLabel.Text, w.rejectValue.Text)
+	if h.ins.settings.unlockBtn.Hidden || h.ins.settings.lockLabel.Text != "Locked (supervisor)" || h.ins.settings.rejectValue.Text != "0.65" {
+		t.Errorf("lock row: unlock hidden %v, %q, value %q", h.ins.settings.unlockBtn.Hidden, h.ins.settings.lockLabel.Text, h.ins.settings.rejectValue.Text)
 	}
-	w.rejectSlider.SetValue(0.55)
-	if h.ins.thresholds.Reject != 0.65 {
-		t.Errorf("locked slider changed the threshold to %v", h.ins.thresholds.Reject)
+	h.ins.settings.rejectSlider.SetValue(0.55)
+	if h.ins.settings.thresholds.Reject != 0.65 {
+		t.Errorf("locked slider changed the threshold to %v", h.ins.settings.thresholds.Reject)
 	}
 
 	// Without a supervisor on the station nobody can unlock: the first
@@ -270,11 +269,11 @@ func TestSupervisorLock(t *testing.T) {
 	// A supervisor made on the command line signs in; an operator may not
 	// unlock; a wrong password changes nothing. Each attempt is recorded.
 	h.unlockAsSupervisor()
-	if w.lockLabel.Text != "Unlocked by sup" {
-		t.Errorf("lock label %q", w.lockLabel.Text)
+	if h.ins.settings.lockLabel.Text != "Unlocked by sup" {
+		t.Errorf("lock label %q", h.ins.settings.lockLabel.Text)
 	}
-	h.ins.lockNow()
-	if !w.passSlider.Disabled() {
+	h.ins.settings.Lock()
+	if !h.ins.settings.passSlider.Disabled() {
 		t.Fatal("Lock did not lock")
 	}
 	if err := store.AddUser(context.Background(), "test", "olga", audit.RoleOperator, "olga-pw-1"); err != nil {
@@ -286,7 +285,7 @@ func TestSupervisorLock(t *testing.T) {
 	} {
 		h.ins.checkUser(try.name, try.pw, h.ins.showError, nil)
 		h.waitIdle()
-		if !h.ins.isLocked() || !w.rejectSlider.Disabled() {
+		if !h.ins.isLocked() || !h.ins.settings.rejectSlider.Disabled() {
 			t.Fatalf("%s unlocked", try.name)
 		}
 		if n := len(h.ins.errorsShown); n == 0 || !strings.Contains(h.ins.errorsShown[n-1], try.want) {
@@ -295,7 +294,7 @@ func TestSupervisorLock(t *testing.T) {
 	}
 	h.ins.checkUser(supervisorName, supervisorPassword, h.ins.showError, nil)
 	h.waitIdle()
-	if h.ins.isLocked() || w.rejectSlider.Disabled() {
+	if h.ins.isLocked() || h.ins.settings.rejectSlider.Disabled() {
 		t.Fatal("the supervisor's sign-in did not unlock")
 	}
 	events, _ := store.AccessEvents(context.Background())
@@ -309,9 +308,9 @@ func TestSupervisorLock(t *testing.T) {
 		}
 	}
 	// A drag: many steps, one record when it settles.
-	w.rejectSlider.OnChanged(0.60)
-	w.rejectSlider.OnChanged(0.57)
-	w.rejectSlider.SetValue(0.55) // fires OnChanged and OnChangeEnded
+	h.ins.settings.rejectSlider.OnChanged(0.60)
+	h.ins.settings.rejectSlider.OnChanged(0.57)
+	h.ins.settings.rejectSlider.SetValue(0.55) // fires OnChanged and OnChangeEnded
 	h.waitIdle()
 	changes, err := store.SettingChanges(context.Background())
 	if err != nil {
@@ -330,8 +329,8 @@ func TestSupervisorLock(t *testing.T) {
 	}
 
 	// Idle: locks again by itself.
-	h.ins.lock.idle = 30 * time.Millisecond
-	h.ins.touchLock()
+	h.ins.settings.lock.idle = 30 * time.Millisecond
+	h.ins.settings.touch()
 	time.Sleep(150 * time.Millisecond)
 	h.waitIdle()
 	if !h.ins.isLocked() {
@@ -501,7 +500,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	// New thresholds restart the watcher with them.
 	h.unlockAsSupervisor()
 	h.waitIdle()
-	h.ins.w.rejectSlider.SetValue(0.55)
+	h.ins.settings.rejectSlider.SetValue(0.55)
 	h.waitIdle()
 	if h.ins.watch.run == nil || !strings.Contains(h.ins.watch.banner.Text, "reject 0.55") {
 		t.Errorf("watch after a threshold change: %v %q", h.ins.watch, h.ins.watch.banner.Text)

@@ -71,7 +71,7 @@ func (i *Inspector) showTeach() {
 		i.askUnlock(i.showTeach)
 		return
 	}
-	i.touchLock()
+	i.settings.touch()
 	pickFolder(&i.keys, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
 		func(path string) {
 			i.app.Preferences().SetString(prefLastDir, path)

@@ -385,7 +385,7 @@ func TestFineMapDrawsCells(t *testing.T) {
 	}
 	// Each cell's centre has its own zone's colour, but where a patch
 	// outline (opaque) crosses it.
-	thr := h.ins.thresholds
+	thr := h.ins.settings.thresholds
 	s := overlayScale(a.Image.Width, a.Image.Height)
 	alpha := overlayAlpha(h.ins.w.opacity.Value)
 	var matched, outlined, zonesSeen = 0, 0, map[inference.Zone]bool{}
@@ -416,8 +416,8 @@ func TestFineMapDrawsCells(t *testing.T) {
 	}
 
 	// Thresholds recolour the cells without inferring again.
-	h.ins.w.passSlider.SetValue(passMin)
-	h.ins.w.rejectSlider.SetValue(rejectMin)
+	h.ins.settings.passSlider.SetValue(passMin)
+	h.ins.settings.rejectSlider.SetValue(rejectMin)
 	h.waitIdle()
 	if bytes.Equal(overlayPixels(t, h).Pix, fine.Pix) {
 		t.Error("the fine map did not follow the thresholds")
@@ -426,8 +426,8 @@ func TestFineMapDrawsCells(t *testing.T) {
 		t.Errorf("thresholds ran the model %d more times", model.calls.Load()-runs)
 	}
 	test.Tap(f)
-	h.ins.w.passSlider.SetValue(thr.Pass)
-	h.ins.w.rejectSlider.SetValue(thr.Reject)
+	h.ins.settings.passSlider.SetValue(thr.Pass)
+	h.ins.settings.rejectSlider.SetValue(thr.Reject)
 	h.waitIdle()
 	if !bytes.Equal(overlayPixels(t, h).Pix, patchMap.Pix) {
 		t.Error("turning the fine map off did not bring back the patch heatmap")

@@ -65,7 +65,7 @@ func TestLineLinkAndSettings(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("settings reported %d times at start", len(got))
 	}
-	h.ins.w.rejectSlider.SetValue(0.7)
+	h.ins.settings.rejectSlider.SetValue(0.7)
 	if last := got[len(got)-1]; last.Reject != 0.7 {
 		t.Errorf("after the reject slider: %+v", last)
 	}

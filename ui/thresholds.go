@@ -76,12 +76,12 @@ func (i *Inspector) checkRecordedThresholds() {
 	if i.store == nil {
 		return
 	}
-	rec, err := station.ThresholdsInForce(i.ctx, i.store, i.thresholds)
+	rec, err := station.ThresholdsInForce(i.ctx, i.store, i.settings.Thresholds())
 	if err != nil {
 		i.showError("Cannot read the recorded settings", err.Error())
 		return
 	}
-	cur := i.thresholds
+	cur := i.settings.Thresholds()
 	if !rec.Recorded {
 		who := "station (first start with this trail)"
 		i.recordSettingBy(who, audit.SettingPassThreshold, "", station.FormatThreshold(cur.Pass))
@@ -98,10 +98,9 @@ func (i *Inspector) checkRecordedThresholds() {
 	msg := fmt.Sprintf("The preferences file says Auto-Pass %.2f and Auto-Reject %.2f, but the audit trail last recorded %.2f and %.2f: "+
 		"the file was changed outside the station. The recorded thresholds are in force; change them here, unlocked, to have them recorded.",
 		cur.Pass, cur.Reject, want.Pass, want.Reject)
-	i.thresholds = want
+	i.settings.hold(want)
 	i.work.setThresholds(want)
 	i.saveThresholds()
-	i.lock.settled = want
 	i.recordSettingBy("station (at start)", "preferences_outside_station", fmt.Sprintf("pass %.2f reject %.2f", cur.Pass, cur.Reject),
 		fmt.Sprintf("reverted to the recorded pass %.2f reject %.2f", want.Pass, want.Reject))
 	i.showMessage("Thresholds changed outside the station", msg)
@@ -109,79 +108,24 @@ func (i *Inspector) checkRecordedThresholds() {
 
 func (i *Inspector) saveThresholds() {
 	p := i.app.Preferences()
-	p.SetFloat(prefPass, i.thresholds.Pass)
-	p.SetFloat(prefReject, i.thresholds.Reject)
+	t := i.settings.Thresholds()
+	p.SetFloat(prefPass, t.Pass)
+	p.SetFloat(prefReject, t.Reject)
 }
 
-// onPassChanged is the Auto-Pass slider's callback.
-func (i *Inspector) onPassChanged(v float64) {
-	if i.adjusting {
-		return
-	}
-	if i.isLocked() {
-		i.syncSliders()
-		return
-	}
-	i.setThresholds(round2(v), i.thresholds.Reject, true)
-}
-
-// onRejectChanged is the Auto-Reject slider's callback.
-func (i *Inspector) onRejectChanged(v float64) {
-	if i.adjusting {
-		return
-	}
-	if i.isLocked() {
-		i.syncSliders()
-		return
-	}
-	i.setThresholds(i.thresholds.Pass, round2(v), false)
-}
-
-// setThresholds applies new thresholds and re-decides. The two ranges
-// meet at 0.50, so the sliders could ask for pass == reject: the slider
-// the user moved keeps its value and the other one steps aside, with a
-// message saying so.
-func (i *Inspector) setThresholds(pass, reject float64, passMoved bool) {
-	msg := ""
-	if pass >= reject {
-		if passMoved {
-			reject = round2(pass + thresholdStep)
-			msg = fmt.Sprintf("Auto-Pass must stay below Auto-Reject: Auto-Reject moved up to %.2f.", reject)
-		} else {
-			pass = round2(reject - thresholdStep)
-			msg = fmt.Sprintf("Auto-Pass must stay below Auto-Reject: Auto-Pass moved down to %.2f.", pass)
-		}
-	}
-	i.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
-	i.work.setThresholds(i.thresholds)
+// thresholdsMoved puts the pair in force to work (settingsHost): the
+// worker decides with it, the line and the preferences file hear it, and
+// the strip shown is decided again.
+func (i *Inspector) thresholdsMoved(t inference.Thresholds) {
+	i.work.setThresholds(t)
 	i.reportSettings()
-	i.touchLock()
-	i.syncSliders()
-	i.setThresholdMessage(msg)
 	i.saveThresholds()
 	i.redecide()
 }
 
-// resetThresholds returns to the model's defaults.
-func (i *Inspector) resetThresholds() {
-	if i.isLocked() {
-		return
-	}
-	d := i.modelDefaults()
-	i.setThresholds(d.Pass, d.Reject, true)
-	i.recordThresholds()
-}
-
-// syncSliders moves the sliders to the held thresholds without feeding
-// back into setThresholds.
-func (i *Inspector) syncSliders() {
-	i.adjusting = true
-	defer func() { i.adjusting = false }()
-	i.w.passSlider.SetValue(i.thresholds.Pass)
-	i.w.rejectSlider.SetValue(i.thresholds.Reject)
-	i.w.passValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Pass))
-	i.w.rejectValue.SetText(fmt.Sprintf("%.2f", i.thresholds.Reject))
-}
+// thresholdsRecorded has the hot folder watch on with the pair recorded
+// (settingsHost).
+func (i *Inspector) thresholdsRecorded() { i.watch.restart() }
 
 // followEvery is how often the window looks for a threshold change
 // recorded elsewhere (a supervisor's `steelinspect settings set`).
@@ -218,15 +162,14 @@ func (i *Inspector) checkThresholdsInForce() {
 	if i.store == nil || !i.isLocked() {
 		return // unlocked: the supervisor at this window is the one changing them
 	}
-	store, ctx, known := i.store, i.ctx, i.lock.settled
+	store, ctx, known := i.store, i.ctx, i.settings.Recorded()
 	i.goBackground(func() func() {
 		rec, err := station.ThresholdsInForce(ctx, store, known)
 		return func() {
-			if err != nil || !rec.Recorded || rec.Thresholds == known || i.lock.settled != known || !i.isLocked() {
+			if err != nil || !rec.Recorded || rec.Thresholds == known || i.settings.Recorded() != known || !i.isLocked() {
 				return
 			}
-			i.lock.settled = rec.Thresholds
-			i.setThresholds(rec.Pass, rec.Reject, true)
+			i.settings.follow(rec.Thresholds)
 			i.watch.restart()
 			i.setStatus(fmt.Sprintf("Thresholds in force changed by %s: Auto-Pass %.2f, Auto-Reject %.2f (recorded in the audit trail)",
 				rec.By, rec.Pass, rec.Reject))

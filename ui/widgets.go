@@ -31,18 +31,14 @@ type widgets struct {
 	progress                   *widget.ProgressBarInfinite
 	busyLabel                  *widget.Label
 
-	passSlider, rejectSlider *widget.Slider
-	passValue, rejectValue   *widget.Label
-	thresholdMsg             *widget.Label
-	logic                    [3]logicRow
-	opacity                  *widget.Slider
-	opacityValue             *widget.Label
-	showOverlay              *widget.Check
-	fineMap                  *widget.Check
-	colours                  *widget.RadioGroup
-	scale                    *canvas.Image
-	scaleText                *widget.Label
-	scaleBox                 *fyne.Container
+	opacity      *widget.Slider
+	opacityValue *widget.Label
+	showOverlay  *widget.Check
+	fineMap      *widget.Check
+	colours      *widget.RadioGroup
+	scale        *canvas.Image
+	scaleText    *widget.Label
+	scaleBox     *fyne.Container
 
 	strip   *stripView
 	caption *widget.Label
@@ -83,10 +79,6 @@ type widgets struct {
 	cancelBtn *widget.Button
 	filter    *widget.RadioGroup
 
-	lockIcon              *widget.Icon
-	lockLabel             *widget.Label
-	unlockBtn, lockBtn    *widget.Button
-	resetBtn              *widget.Button
 	reportBtn, reportsBtn *widget.Button
 }
 
@@ -102,13 +94,6 @@ const (
 	filterReview = "Needs review"
 )
 
-// logicRow is one line of the decision-logic table.
-type logicRow struct {
-	bg    *canvas.Rectangle
-	rng   *widget.Label
-	label *widget.Label
-}
-
 var imageExtensions = inference.ImageExtensions
 
 func (i *Inspector) buildUI() {
@@ -122,8 +107,8 @@ func (i *Inspector) buildUI() {
 		w.strip, w.caption, i.buildResults())
 
 	w.sidebar = container.NewVScroll(container.NewVBox(
-		i.buildThresholds(), widget.NewSeparator(),
-		i.buildLogicTable(), widget.NewSeparator(),
+		i.settings.build(), widget.NewSeparator(),
+		i.settings.buildLogicTable(), widget.NewSeparator(),
 		i.buildOverlayControls(),
 	))
 	w.sidebar.SetMinSize(fyne.NewSize(300, 0))
@@ -145,7 +130,7 @@ func (i *Inspector) buildUI() {
 	i.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { i.openURIs(uris) })
 	i.bindKeys()
 
-	i.syncSliders()
+	i.settings.syncSliders()
 	i.refreshLock()
 	i.models.refresh()
 	i.refreshStatus()
@@ -310,65 +295,6 @@ func (i *Inspector) bindKeys() {
 	})
 }
 
-func (i *Inspector) buildThresholds() fyne.CanvasObject {
-	w := &i.w
-	w.passSlider = widget.NewSlider(passMin, passMax)
-	w.passSlider.Step = thresholdStep
-	w.passSlider.OnChanged = i.onPassChanged
-	w.passSlider.OnChangeEnded = i.onThresholdSettled
-	w.rejectSlider = widget.NewSlider(rejectMin, rejectMax)
-	w.rejectSlider.Step = thresholdStep
-	w.rejectSlider.OnChanged = i.onRejectChanged
-	w.rejectSlider.OnChangeEnded = i.onThresholdSettled
-	w.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-	w.rejectValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-	w.thresholdMsg = widget.NewLabel("")
-	w.thresholdMsg.Wrapping = fyne.TextWrapWord
-	w.thresholdMsg.Importance = widget.WarningImportance
-	w.thresholdMsg.Hide()
-	reset := widget.NewButtonWithIcon("Model defaults", theme.ViewRefreshIcon(), i.resetThresholds)
-	reset.Importance = widget.LowImportance
-	w.resetBtn = reset
-
-	row := func(z inference.Zone, name string, value *widget.Label) fyne.CanvasObject {
-		return container.NewBorder(nil, nil, swatchBox(zoneColor(z), 14),
-			value, widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	}
-	return container.NewVBox(
-		heading("Thresholds"),
-		i.buildLockRow(),
-		row(inference.ZoneAutoPass, "Auto-Pass threshold", w.passValue),
-		w.passSlider,
-		row(inference.ZoneAutoReject, "Auto-Reject threshold", w.rejectValue),
-		w.rejectSlider,
-		w.thresholdMsg,
-		container.NewHBox(layout.NewSpacer(), reset),
-	)
-}
-
-func (i *Inspector) buildLogicTable() fyne.CanvasObject {
-	w := &i.w
-	names := [3]string{"Green", "Yellow", "Red"}
-	decisions := [3]string{"PASS: auto-approve", "REVIEW: manual inspection", "REJECT: auto-reject"}
-	rows := []fyne.CanvasObject{heading("Decision logic")}
-	for z := range 3 {
-		bg := canvas.NewRectangle(color.Transparent)
-		bg.CornerRadius = 4
-		rng := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-		lbl := widget.NewLabel(decisions[z])
-		lbl.Importance = decisionImportance(inference.Decision(z))
-		w.logic[z] = logicRow{bg: bg, rng: rng, label: lbl}
-		zoneName := widget.NewLabelWithStyle(names[z], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		top := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), zoneName, layout.NewSpacer(), rng)
-		rows = append(rows, container.NewStack(bg, container.New(&tightColumn{}, top, lbl)))
-	}
-	note := widget.NewLabel("Strip score = its highest patch probability.")
-	note.Wrapping = fyne.TextWrapWord
-	note.Importance = widget.LowImportance
-	rows = append(rows, note)
-	return container.NewVBox(rows...)
-}
-
 func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 	w := &i.w
 	p := i.app.Preferences()
@@ -413,7 +339,7 @@ func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
 		p.SetString(prefOverlayColours, v)
 		i.refreshOverlay()
 	}
-	w.scale = canvas.NewImageFromImage(probabilityScaleImage(256, 12, i.thresholds))
+	w.scale = canvas.NewImageFromImage(probabilityScaleImage(256, 12, i.settings.Thresholds()))
 	w.scale.FillMode = canvas.ImageFillStretch
 	w.scale.ScaleMode = canvas.ImageScalePixels
 	w.scale.SetMinSize(fyne.NewSize(200, 12))
@@ -634,12 +560,12 @@ func (i *Inspector) showLinkStatus() {
 // force.
 func (i *Inspector) reportSettings() {
 	if i.link != nil {
-		i.link.setState(i.models.manifest, i.thresholds)
+		i.link.setState(i.models.manifest, i.settings.Thresholds())
 	}
 	if i.opts.OnSettings == nil || i.models.manifest == nil {
 		return
 	}
-	i.opts.OnSettings(i.models.manifest.Identity(), i.thresholds)
+	i.opts.OnSettings(i.models.manifest.Identity(), i.settings.Thresholds())
 }
 
 // decisionOf is an item's decision for the Processed list: the recorded
@@ -652,7 +578,7 @@ func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
 	if !i.isFresh(it) {
 		return 0, false
 	}
-	v, err := it.analysis.Decide(i.thresholds)
+	v, err := it.analysis.Decide(i.settings.Thresholds())
 	if err != nil {
 		return 0, false
 	}
@@ -957,7 +883,7 @@ func (i *Inspector) refreshOverlay() {
 func (i *Inspector) heatmapImage(a *inference.Analysis, v *inference.Verdict) *image.NRGBA {
 	by := i.heatmapColours()
 	if i.fineMapOn() {
-		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.thresholds, a.Patches, v.Zones, i.w.opacity.Value, by)
+		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.settings.Thresholds(), a.Patches, v.Zones, i.w.opacity.Value, by)
 	}
 	return composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value, by)
 }
@@ -981,7 +907,7 @@ func (i *Inspector) refreshScale() {
 		w.scaleBox.Hide()
 		return
 	}
-	t := i.thresholds
+	t := i.settings.Thresholds()
 	w.scale.Image = probabilityScaleImage(256, 12, t)
 	w.scale.Refresh()
 	w.scaleText.SetText(fmt.Sprintf("0 … 1 · marks: pass %.2f (green), reject %.2f (red)", t.Pass, t.Reject))
@@ -1012,49 +938,6 @@ func (i *Inspector) refreshFineMap() {
 		f.Enable()
 	} else {
 		f.Disable()
-	}
-}
-
-// refreshLogicTable writes the current thresholds into the decision-logic
-// table and marks the row of the shown decision.
-func (i *Inspector) refreshLogicTable() {
-	t := i.thresholds
-	ranges := [3]string{
-		fmt.Sprintf("p < %.2f", t.Pass),
-		fmt.Sprintf("%.2f – %.2f", t.Pass, t.Reject),
-		fmt.Sprintf("p > %.2f", t.Reject),
-	}
-	current := -1
-	if i.verdict != nil {
-		current = int(i.verdict.Decision)
-	}
-	for z := range 3 {
-		r := i.w.logic[z]
-		r.rng.SetText(ranges[z])
-		if z == current {
-			c := zoneColor(inference.Zone(z))
-			c.A = 0x38
-			r.bg.FillColor = c
-			r.bg.StrokeColor = zoneColor(inference.Zone(z))
-			r.bg.StrokeWidth = 1.5
-			r.label.TextStyle = fyne.TextStyle{Bold: true}
-		} else {
-			r.bg.FillColor = color.Transparent
-			r.bg.StrokeWidth = 0
-			r.label.TextStyle = fyne.TextStyle{}
-		}
-		r.bg.Refresh()
-		r.label.Refresh()
-	}
-}
-
-func (i *Inspector) setThresholdMessage(msg string) {
-	m := i.w.thresholdMsg
-	m.SetText(msg)
-	if msg == "" {
-		m.Hide()
-	} else {
-		m.Show()
 	}
 }
 
