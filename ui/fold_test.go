@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"context"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"steelinspect/teach"
 )
 
 // TestColumnsGiveWayOnANarrowScreen: on a screen too narrow for the three
@@ -68,5 +71,30 @@ func TestColumnsGiveWayOnANarrowScreen(t *testing.T) {
 	// 1024-px panel PC (it asked for 945 px with the columns side by side)
 	if w := content.MinSize().Width; w > 1024 {
 		t.Errorf("the window asks for %.0f px wide, more than a 1024-px screen", w)
+	}
+}
+
+// TestProcessedListKeepsItsRowsAt720: at 1280×720 the Processed list keeps
+// rows to see under the model panel, which scrolls instead (it was left a
+// sliver: one strip's row cut in half).
+func TestProcessedListKeepsItsRowsAt720(t *testing.T) {
+	// the model panel as the real window has it: Open model…, Teach good
+	// steel… and Learn from decisions… under its text
+	h := newHarness(t, Options{OpenModel: func(path string) (Analyzer, error) { return openCounting(t, path), nil },
+		ModelsDir: t.TempDir(), Teach: func(context.Context, string, string, func(teach.Progress)) (*teach.Result, error) { return nil, nil },
+		Learn: func(context.Context, string, func(teach.Progress)) (*teach.Result, []string, error) {
+			return nil, nil, nil
+		},
+		Decided: func(context.Context) (map[string]int, error) { return nil, nil }})
+	dir := t.TempDir()
+	h.openPaths(writePNG(t, dir, "a.png", stripA()), writePNG(t, dir, "b.png", stripB()))
+	win := h.ins.Window()
+	win.Resize(fyne.NewSize(1264, 656)) // a 1280×720 screen less the window's frame and menu bar
+	win.Content().Refresh()
+	if got := h.ins.w.images.Size().Height; got < listMinHeight {
+		t.Errorf("the Processed list is %.0f px tall at 1280×720, want at least %d (rows to see)", got, listMinHeight)
+	}
+	if w := win.Content().MinSize(); w.Height > 656 {
+		t.Errorf("the window asks for %.0f px tall", w.Height)
 	}
 }

@@ -154,3 +154,42 @@ func (l *cardBeside) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 		}
 	}
 }
+
+// listOverPanel stacks the Processed column: its heading on top, the list,
+// and the model panel under it. The panel takes its natural height up to
+// panelShare of what the heading leaves, and scrolls beyond it; the list
+// keeps the rest. (With the panel at its full height, a 1280×720 window
+// left the list a sliver: one strip's row cut in half.) objects: top,
+// list, panel (a scroll around panelContent).
+type listOverPanel struct {
+	panelContent fyne.CanvasObject
+}
+
+// panelShare is the most of the column's height below its heading the
+// model panel takes; listMinHeight and panelMinHeight are what each keeps
+// at least.
+const (
+	panelShare     = 0.55
+	listMinHeight  = 110
+	panelMinHeight = 120
+)
+
+func (l *listOverPanel) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	top := objs[0].MinSize()
+	w := max(top.Width, objs[1].MinSize().Width, l.panelContent.MinSize().Width)
+	return fyne.NewSize(w, top.Height+listMinHeight+panelMinHeight+2*theme.Padding())
+}
+
+func (l *listOverPanel) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	topH := objs[0].MinSize().Height
+	rest := max(0, size.Height-topH-2*pad)
+	panelH := min(l.panelContent.MinSize().Height, max(panelMinHeight, panelShare*rest))
+	listH := max(0, rest-panelH)
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(fyne.NewSize(size.Width, topH))
+	objs[1].Move(fyne.NewPos(0, topH+pad))
+	objs[1].Resize(fyne.NewSize(size.Width, listH))
+	objs[2].Move(fyne.NewPos(0, topH+pad+listH+pad))
+	objs[2].Resize(fyne.NewSize(size.Width, panelH))
+}

@@ -493,8 +493,9 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 	})
 	w.filter.Required = true // one above the other: side by side they ran past the panel's edge
 	w.filter.Selected = filterAll
-	list := container.NewBorder(container.NewVBox(heading("Processed"), w.filter, w.imageCount),
-		container.NewVBox(widget.NewSeparator(), i.models.build(i)), nil, nil, w.images)
+	panel := container.NewVBox(widget.NewSeparator(), i.models.build(i))
+	list := container.New(&listOverPanel{panelContent: panel},
+		container.NewVBox(heading("Processed"), w.filter, w.imageCount), w.images, container.NewVScroll(panel))
 	return container.New(&fixedWidth{width: 250}, list)
 }
 
