@@ -74,7 +74,7 @@ func runServe(args []string, env Env) error {
 	defer st.Close() // the engine after the server has stopped its worker (deferred below, runs first)
 	sharedTrailOf(st, env)
 	e := st.Engine()
-	srv, err := server.New(e, server.Config{Audit: st.Store, Archive: st.Archive, Tokens: tokens, Thresholds: st.Follow(), QueueSize: *queue, Version: Version, Log: env.Stderr})
+	srv, err := server.New(e, server.Config{Station: st, Tokens: tokens, QueueSize: *queue, Version: Version, Log: env.Stderr})
 	if err != nil {
 		return err
 	}

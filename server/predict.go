@@ -148,7 +148,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, status, msg)
 		return
 	}
-	out, err := station.Station{Store: s.cfg.Audit, Archive: s.cfg.Archive}.Conclude(r.Context(), res.analysis, th,
+	out, err := s.station.Conclude(r.Context(), res.analysis, th,
 		station.Source{Name: station.SourceAPI, AuditPath: fmt.Sprintf("%s (API request %s)", res.analysis.Source, requestID(r)), Data: up.data})
 	if err == nil && out.ArchiveErr != nil {
 		s.log.Printf("request %s: %v", requestID(r), out.ArchiveErr)
@@ -311,13 +311,13 @@ func uploadName(name string) string {
 	return name
 }
 
-// inForce are the station's thresholds in force (Config.Thresholds),
-// else the model's defaults.
+// inForce are the station's thresholds in force (Station.Follow), else
+// the model's defaults.
 func (s *Server) inForce(ctx context.Context) (inference.Thresholds, error) {
-	if s.cfg.Thresholds == nil {
+	if s.follow == nil {
 		return s.engine.Manifest().DefaultThresholds, nil
 	}
-	return s.cfg.Thresholds(ctx)
+	return s.follow(ctx)
 }
 
 // thresholds are the station's thresholds in force with the request's

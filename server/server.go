@@ -23,7 +23,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"steelinspect/archive"
 	"steelinspect/station"
 	"strings"
 	"sync"
@@ -55,25 +54,22 @@ const (
 // Config tunes a Server. The zero value is a loopback-only server without
 // authentication and with the defaults above.
 type Config struct {
-	// Audit, when set, records every decision the API gives (source "api")
-	// before the answer is sent: in this machine's trail, or in the trail
-	// several instances behind a load balancer share (central.SharedTrail).
-	// A decision that cannot be recorded is not given (500), so the trail
-	// has no gaps.
-	Audit station.Recorder
-	// Archive, when set, keeps copies of the strips its policy asks for
-	// (package archive).
-	Archive *archive.Archive
+	// Station, when set, decides and records every decision the API gives
+	// (source "api") before the answer is sent: in its trail (this
+	// machine's, or the trail several instances behind a load balancer
+	// share, central.SharedTrail), keeping copies of the strips its archive
+	// asks for. A decision that cannot be recorded is not given (500), so
+	// the trail has no gaps. Each request without thresholds of its own is
+	// decided with the station's thresholds in force (Station.Follow: the
+	// audit trail's, which a supervisor may change while the server runs);
+	// nil, or a station that does not follow them: the model's defaults.
+	Station *station.Station
 	// Tokens, when any, are the bearer tokens one of which must be sent as
 	// "Authorization: Bearer TOKEN" on every route except /healthz. Only a
 	// supervisor's or admin's token may send its own thresholds with a
 	// request (pass_threshold, reject_threshold); others get 403 for them.
 	// Without tokens no request may send its own thresholds.
 	Tokens []Token
-	// Thresholds, when set, gives the station's thresholds in force for
-	// each request (the audit trail's, which a supervisor may change while
-	// the server runs); nil: the model's defaults.
-	Thresholds func(ctx context.Context) (inference.Thresholds, error)
 	// Token is one more token, an operator's.
 	Token string
 	// QueueSize bounds the requests waiting for the model; a request that
@@ -118,6 +114,10 @@ type Config struct {
 // safe for concurrent use.
 type Server struct {
 	engine  *inference.Engine
+	station *station.Station
+	// follow reads the station's thresholds in force; nil: the model's
+	// defaults
+	follow  func(context.Context) (inference.Thresholds, error)
 	cfg     Config
 	log     *log.Logger
 	metrics *metrics
@@ -185,6 +185,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		engine:     e,
+		station:    &station.Station{},
 		cfg:        cfg,
 		log:        log.New(cfg.Log, "", log.LstdFlags|log.LUTC),
 		metrics:    newMetrics(),
@@ -193,6 +194,9 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 		uploads:    make(chan struct{}, cfg.QueueSize+cfg.MaxBatchImages),
 		bodyBudget: &byteBudget{free: int64(cfg.QueueSize+cfg.MaxBatchImages) * cfg.MaxBodyBytes}, // BodyBudget
 		workerDone: make(chan struct{}),
+	}
+	if cfg.Station != nil {
+		s.station, s.follow = cfg.Station, cfg.Station.Follow()
 	}
 	if cfg.Token != "" {
 		cfg.Tokens = append(cfg.Tokens, Token{Secret: cfg.Token, Role: RoleOperator})

@@ -18,6 +18,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testimg"
+	"steelinspect/station"
 	"time"
 
 	"steelinspect/inference"
@@ -69,7 +70,12 @@ type testServer struct {
 // start serves cfg on a real listener on 127.0.0.1 with the tiny model.
 func start(t *testing.T, cfg Config) *testServer {
 	t.Helper()
-	e := openEngine(t)
+	return startOn(t, openEngine(t), cfg)
+}
+
+// startOn serves cfg with the engine e (the engine of cfg.Station).
+func startOn(t *testing.T, e *inference.Engine, cfg Config) *testServer {
+	t.Helper()
 	logs := &syncBuffer{}
 	if cfg.Log == nil {
 		cfg.Log = logs
@@ -552,7 +558,8 @@ func TestPredictRecordsInAuditTrail(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	ts := start(t, Config{Audit: store})
+	e := openEngine(t)
+	ts := startOn(t, e, Config{Station: station.FromParts(store, nil, e)})
 	resp := predictForm(t, ts.url, whiteStrip(t))
 	if resp.status != 200 {
 		t.Fatalf("status %d: %s", resp.status, resp.body)

@@ -81,6 +81,22 @@ type opened struct {
 	state atomic.Pointer[mqttout.State]
 	// the line outputs running, in the order started
 	outputs []namedOutput
+	// parts: made by FromParts, Close closes none of them
+	parts bool
+}
+
+// FromParts makes a station of parts opened, and closed, by the caller:
+// store may be nil (no trail), a nil; e is the model whose defaults are
+// in force while store's trail records none, and may be nil only when
+// store is not an *audit.Store. The thresholds follow store's trail
+// (Follow) when it is this machine's (*audit.Store). Close closes none of
+// the parts.
+func FromParts(store Recorder, a *archive.Archive, e *inference.Engine) *Station {
+	o := &opened{cfg: Config{Log: func(string) {}}, engine: e, handedOver: true, parts: true}
+	if t, ok := store.(*audit.Store); ok {
+		o.trail = t
+	}
+	return &Station{Store: store, Archive: a, opened: o}
 }
 
 // Open opens the station cfg describes: the archive, then the audit
@@ -154,6 +170,9 @@ func (s *Station) openTrail(ctx context.Context) error {
 
 // Close closes the engine (unless handed over) and the trail.
 func (s *Station) Close() {
+	if s.parts {
+		return
+	}
 	if s.engine != nil && !s.handedOver {
 		s.engine.Close()
 	}
@@ -201,7 +220,7 @@ func (s *Station) Fix(t inference.Thresholds) { s.own = &t }
 // a supervisor may change while the station runs. Nil when they do not
 // change while it runs (no trail, or a run's own pair: Fix).
 func (s *Station) Follow() func(context.Context) (inference.Thresholds, error) {
-	if s.own != nil {
+	if s.opened == nil || s.own != nil {
 		return nil
 	}
 	return FollowInForce(s.trail, s.defaults())
