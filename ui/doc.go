@@ -34,9 +34,12 @@
 //   - worker.go: the worker, the one goroutine that owns the model and
 //     scores and records every strip (inspect → decide → record, through
 //     package station), for every screen below;
-//   - widgets.go, layout.go, stripview.go, overlay.go, table.go, zoom.go:
-//     the inspector screen itself (strip, heatmap, result card, patch
-//     table, 1:1 view), and batch.go the queue of opened strips;
+//   - widgets.go, layout.go: the inspector screen itself (toolbar,
+//     result card, columns), and batch.go the queue of opened strips;
+//   - strippanel.go: stripPanel, the strip view: the strip image and its
+//     caption, the heatmap controls, the patch table (table.go) and the
+//     1:1 patch view (zoom.go), with their order, hover and zoom
+//     (stripHost); stripview.go the strip widget, overlay.go the heatmap;
 //   - review.go: reviewPanel, the operator's P / R / Override… / undo
 //     (reviewHost), and shift.go the shift restored from the audit trail;
 //   - watch.go: watchScreen, the hot folder (watchHost);

@@ -84,13 +84,13 @@ func TestProbabilityHeatmap(t *testing.T) {
 func TestHeatmapColoursChoice(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB()))
-	w := &h.ins.w
-	zoneImg := w.strip.overlay.Image.(*image.NRGBA)
+	w := h.ins.strip
+	zoneImg := w.view.overlay.Image.(*image.NRGBA)
 	if !w.scaleBox.Hidden {
 		t.Error("scale shown with zone colours")
 	}
 	w.colours.SetSelected(coloursProbability)
-	probImg := w.strip.overlay.Image.(*image.NRGBA)
+	probImg := w.view.overlay.Image.(*image.NRGBA)
 	if probImg == zoneImg || probImg.NRGBAAt(10, 10) == zoneImg.NRGBAAt(10, 10) {
 		t.Errorf("overlay not recoloured: %v vs %v", probImg.NRGBAAt(10, 10), zoneImg.NRGBAAt(10, 10))
 	}

@@ -69,9 +69,6 @@ type Inspector struct {
 	busy       int
 	driftAt    time.Time // when the signs of drift were last measured (drift.go)
 	hasUsers   bool      // the trail has named users: a production station (no demo strips)
-	sortMode   sortMode
-	tableOrder []int // patch indices in table row order
-	hoverPatch int
 	shotTaken  bool
 	shotErr    error
 	// errorsShown and messagesShown record every error and message
@@ -90,10 +87,11 @@ type Inspector struct {
 	restoring    bool
 	afterRestore []func()
 	// picker notes the file picker's changes of folder (picker.go).
-	picker *pickerGuard
-	// zoom is the open patch view, nil when none.
-	zoom          *zoomView
+	picker        *pickerGuard
 	messagesShown []string
+	// strip is the strip view: image, heatmap, patch table and zoom
+	// (strippanel.go).
+	strip *stripPanel
 
 	w widgets
 	// run is the floor's view (runmode.go)
@@ -164,15 +162,14 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		opts:       opts,
 		do:         do,
 		current:    -1,
-		hoverPatch: -1,
 		showWanted: -1,
 		byKey:      map[string]int{},
 		store:      opts.Audit,
-		sortMode:   sortByIndex,
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.models = newModelPanel(opts.Model)
 	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
+	i.strip = newStripPanel(i)
 	i.work = newWorker(i.ctx, opts.Model, i.store, i.settings.Thresholds())
 	i.work.archive = opts.Archive
 	i.win = a.NewWindow(AppName)
@@ -408,8 +405,7 @@ func (i *Inspector) showItem(idx int) {
 	}
 	i.current = idx
 	i.selectInList(idx)
-	i.w.strip.setImage(it.display)
-	i.w.strip.setImageSize(it.analysis.Image.Width, it.analysis.Image.Height)
+	i.strip.showImage(it.display, it.analysis.Image.Width, it.analysis.Image.Height)
 	i.redecide()
 	i.refreshStatus()
 	i.refreshNav()
@@ -538,7 +534,7 @@ func (i *Inspector) redecide() {
 	i.verdict = &v
 	i.settings.refreshLogic(i.verdict) // again: the row to mark is this verdict's
 	i.refreshResult()
-	i.refreshOverlay()
+	i.strip.refreshOverlay()
 	i.w.images.Refresh()
 }
 
@@ -556,6 +552,17 @@ func (i *Inspector) step(d int) {
 	}
 	i.showItem(n)
 }
+
+// shown is the strip in view, its analysis and its verdict (stripHost).
+func (i *Inspector) shown() (*item, *inference.Analysis, *inference.Verdict) {
+	return i.currentItem(), i.currentAnalysis(), i.verdict
+}
+
+// thresholdsInForce are the settings panel's pair (stripHost).
+func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings.Thresholds() }
+
+// preferences are the app's (stripHost).
+func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }
 
 func (i *Inspector) currentItem() *item {
 	if i.current < 0 || i.current >= len(i.items) {

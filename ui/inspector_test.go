@@ -234,7 +234,7 @@ func TestCanvasColoursPatches(t *testing.T) {
 	}
 
 	// Hiding the overlay shows the bare strip.
-	h.ins.w.showOverlay.SetChecked(false)
+	h.ins.strip.showOverlay.SetChecked(false)
 	img = c.Capture()
 	if c := at(1472, 128); c.R < 240 || c.G < 240 || c.B < 240 {
 		t.Errorf("overlay hidden: patch 11 shows %v, want white", c)
@@ -244,42 +244,42 @@ func TestCanvasColoursPatches(t *testing.T) {
 func TestHoverDescribesPatch(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
-	v := h.ins.w.strip
+	v := h.ins.strip.view
 	pos, sz := v.imageRect(v.Size())
 	s := sz.Width / 1600
 	v.MouseMoved(&desktopMouse(pos.X+1472*s, pos.Y+128*s).MouseEvent)
-	if got := h.ins.w.caption.Text; !strings.Contains(got, "Patch #11") || !strings.Contains(got, "1.000") {
+	if got := h.ins.strip.caption.Text; !strings.Contains(got, "Patch #11") || !strings.Contains(got, "1.000") {
 		t.Errorf("caption %q", got)
 	}
 	if !v.highlight.Visible() {
 		t.Error("hovered patch not highlighted")
 	}
 	v.MouseOut()
-	if strings.Contains(h.ins.w.caption.Text, "Patch #") || v.highlight.Visible() {
-		t.Errorf("after mouse out: %q", h.ins.w.caption.Text)
+	if strings.Contains(h.ins.strip.caption.Text, "Patch #") || v.highlight.Visible() {
+		t.Errorf("after mouse out: %q", h.ins.strip.caption.Text)
 	}
 }
 
 func TestPatchTableSorts(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
-	if got := h.ins.tableOrder[:3]; fmt.Sprint(got) != "[0 1 2]" {
+	if got := h.ins.strip.tableOrder[:3]; fmt.Sprint(got) != "[0 1 2]" {
 		t.Errorf("default order %v", got)
 	}
-	h.ins.sortTable(colProbability)
-	if got := h.ins.tableOrder[:3]; fmt.Sprint(got) != "[11 10 9]" {
+	h.ins.strip.sortTable(colProbability)
+	if got := h.ins.strip.tableOrder[:3]; fmt.Sprint(got) != "[11 10 9]" {
 		t.Errorf("by probability %v, want [11 10 9]", got)
 	}
-	h.ins.sortTable(colProbability)
-	if got := h.ins.tableOrder[11]; got != 11 {
+	h.ins.strip.sortTable(colProbability)
+	if got := h.ins.strip.tableOrder[11]; got != 11 {
 		t.Errorf("ascending: last row is patch %d, want 11", got)
 	}
 	cell := func(row, col int) string {
 		l := newCellLabel()
-		h.ins.updatePatchCell(tableCell(row, col), l)
+		h.ins.strip.updatePatchCell(tableCell(row, col), l)
 		return l.Text
 	}
-	h.ins.setSort(sortByProbability)
+	h.ins.strip.setSort(sortByProbability)
 	if got := cell(0, colProbability); got != "1.000" {
 		t.Errorf("top probability cell %q", got)
 	}
@@ -439,7 +439,7 @@ func TestComposeOverlay(t *testing.T) {
 // overlayAt reads the composed overlay at an image point.
 func overlayAt(t testing.TB, h *harness, x, y int) color.NRGBA {
 	t.Helper()
-	img, ok := h.ins.w.strip.overlay.Image.(*image.NRGBA)
+	img, ok := h.ins.strip.view.overlay.Image.(*image.NRGBA)
 	if !ok || img == nil {
 		t.Fatal("no overlay image")
 	}
@@ -450,7 +450,7 @@ func overlayAt(t testing.TB, h *harness, x, y int) color.NRGBA {
 // canvasAt reads the captured canvas at an image point of the strip.
 func canvasAt(t testing.TB, h *harness, img image.Image, x, y int) color.NRGBA {
 	t.Helper()
-	v := h.ins.w.strip
+	v := h.ins.strip.view
 	origin := fyne.CurrentApp().Driver().AbsolutePositionForObject(v)
 	pos, sz := v.imageRect(v.Size())
 	scale := h.ins.Window().Canvas().Scale()

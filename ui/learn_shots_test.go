@@ -65,7 +65,7 @@ func TestLearnShots(t *testing.T) {
 	waitFor("the unlock", func() bool { return !ins.isLocked() })
 	fyne.DoAndWait(func() { ins.open([]source{{name: filepath.Base(strip), path: strip}}) })
 	waitFor("the strip", func() bool { return ins.busy == 0 && ins.currentAnalysis() != nil })
-	fyne.DoAndWait(func() { ins.w.details.Close(0) })
+	fyne.DoAndWait(func() { ins.strip.details.Close(0) })
 	fyne.DoAndWait(ins.showLearn)
 	waitFor("the counts", func() bool { return ins.teach != nil && ins.teach.ask != nil })
 	fyne.DoAndWait(func() { ins.teach.nameIn.SetText("line-3") })

@@ -156,7 +156,7 @@ func (i *Inspector) refreshRunMode() {
 		r.reasons.SetText(runReasons(a, v, action))
 		r.strip.setImage(it.display)
 		r.strip.setImageSize(a.Image.Width, a.Image.Height)
-		r.strip.setOverlay(i.heatmapImage(a, v), a.Patches, v.Zones)
+		r.strip.setOverlay(i.strip.heatmapImage(a, v), a.Patches, v.Zones)
 	}
 	r.headline.Refresh()
 	r.tile.Refresh()

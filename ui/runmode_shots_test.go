@@ -66,7 +66,7 @@ func TestRunModeShots(t *testing.T) {
 	})
 	fyne.DoAndWait(func() { ins.open([]source{{name: filepath.Base(frame), path: frame}}) })
 	waitFor("the frame", func() bool { return ins.busy == 0 && ins.currentAnalysis() != nil })
-	fyne.DoAndWait(func() { ins.w.details.Close(0) })
+	fyne.DoAndWait(func() { ins.strip.details.Close(0) })
 	shot("nosteel.png")
 	fyne.DoAndWait(func() { ins.open(srcs) })
 	waitFor("the strips", func() bool { return ins.busy == 0 && len(ins.items) == 5 })

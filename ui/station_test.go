@@ -116,7 +116,7 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 	// Clicking a row shows that strip, decoded again from its file.
 	h.ins.w.images.Select(1)
 	h.waitIdle()
-	if h.ins.current != 2 || h.ins.w.strip.strip.Image == nil {
+	if h.ins.current != 2 || h.ins.strip.view.strip.Image == nil {
 		t.Errorf("after clicking row 1: current %d", h.ins.current)
 	}
 	if h.ins.items[0].display != nil {

@@ -38,10 +38,10 @@ var sortByIndex = sortMode{col: colIndex}
 // sortByProbability puts the most suspicious patch first.
 var sortByProbability = sortMode{col: colProbability, desc: true}
 
-func (i *Inspector) buildPatchTable() *widget.Table {
+func (s *stripPanel) buildPatchTable() *widget.Table {
 	t := widget.NewTable(
 		func() (int, int) {
-			if a := i.currentAnalysis(); a != nil && i.verdict != nil {
+			if a, v := s.analysis(); a != nil && v != nil {
 				return len(a.Patches), numCols
 			}
 			return 0, numCols
@@ -49,12 +49,12 @@ func (i *Inspector) buildPatchTable() *widget.Table {
 		func() fyne.CanvasObject {
 			return widget.NewLabelWithStyle("0.000", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
 		},
-		i.updatePatchCell)
+		s.updatePatchCell)
 	t.ShowHeaderRow = true
 	// a selected row outlines its patch on the strip
 	t.OnSelected = func(id widget.TableCellID) {
-		if id.Row >= 0 && id.Row < len(i.tableOrder) {
-			i.w.strip.highlightPatch(i.tableOrder[id.Row])
+		if id.Row >= 0 && id.Row < len(s.tableOrder) {
+			s.view.highlightPatch(s.tableOrder[id.Row])
 		}
 	}
 	t.CreateHeader = func() fyne.CanvasObject {
@@ -71,15 +71,15 @@ func (i *Inspector) buildPatchTable() *widget.Table {
 		}
 		col := id.Col
 		title := colTitles[col]
-		if i.sortMode.col == col && (col != colIndex || i.sortMode.desc) {
-			if i.sortMode.desc {
+		if s.sortMode.col == col && (col != colIndex || s.sortMode.desc) {
+			if s.sortMode.desc {
 				title += " ▼"
 			} else {
 				title += " ▲"
 			}
 		}
 		b.SetText(title)
-		b.OnTapped = func() { i.sortTable(col) }
+		b.OnTapped = func() { s.sortTable(col) }
 	}
 	for c, w := range colWidths {
 		t.SetColumnWidth(c, w)
@@ -87,20 +87,20 @@ func (i *Inspector) buildPatchTable() *widget.Table {
 	return t
 }
 
-func (i *Inspector) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) {
+func (s *stripPanel) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) {
 	l := o.(*widget.Label)
-	a, v := i.currentAnalysis(), i.verdict
-	if a == nil || v == nil || id.Row >= len(i.tableOrder) {
+	a, v := s.analysis()
+	if a == nil || v == nil || id.Row >= len(s.tableOrder) {
 		l.SetText("")
 		return
 	}
-	k := i.tableOrder[id.Row]
+	k := s.tableOrder[id.Row]
 	p := a.Patches[k]
 	l.Importance = widget.MediumImportance
 	l.Alignment = fyne.TextAlignTrailing
 	// the row of the patch under the pointer stands out (in the theme's
 	// primary colour; the monospace font has no bold face)
-	hovered := k == i.hoverPatch
+	hovered := k == s.hoverPatch
 	if hovered {
 		l.Importance = widget.HighImportance
 	}
@@ -135,33 +135,33 @@ func (i *Inspector) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject) 
 
 // sortTable orders the table by a column; the same column again flips the
 // direction. The probability column starts with the highest first.
-func (i *Inspector) sortTable(col int) {
-	if i.sortMode.col == col {
-		i.sortMode.desc = !i.sortMode.desc
+func (s *stripPanel) sortTable(col int) {
+	if s.sortMode.col == col {
+		s.sortMode.desc = !s.sortMode.desc
 	} else {
-		i.sortMode = sortMode{col: col, desc: col == colProbability}
+		s.sortMode = sortMode{col: col, desc: col == colProbability}
 	}
-	i.refreshTable()
+	s.refreshTable()
 }
 
 // setSort orders the table as given.
-func (i *Inspector) setSort(m sortMode) {
-	i.sortMode = m
-	i.refreshTable()
+func (s *stripPanel) setSort(m sortMode) {
+	s.sortMode = m
+	s.refreshTable()
 }
 
 // refreshTable recomputes the row order and redraws the table.
-func (i *Inspector) refreshTable() {
-	a, v := i.currentAnalysis(), i.verdict
-	i.tableOrder = i.tableOrder[:0]
+func (s *stripPanel) refreshTable() {
+	a, v := s.analysis()
+	s.tableOrder = s.tableOrder[:0]
 	if a != nil && v != nil {
-		i.tableOrder = patchOrder(a.Patches, v.Zones, i.sortMode)
-		i.w.details.Items[0].Title = fmt.Sprintf("Detailed patch analysis (%d patches)", len(a.Patches))
+		s.tableOrder = patchOrder(a.Patches, v.Zones, s.sortMode)
+		s.details.Items[0].Title = fmt.Sprintf("Detailed patch analysis (%d patches)", len(a.Patches))
 	} else {
-		i.w.details.Items[0].Title = "Detailed patch analysis"
+		s.details.Items[0].Title = "Detailed patch analysis"
 	}
-	i.w.details.Refresh()
-	i.w.table.Refresh()
+	s.details.Refresh()
+	s.table.Refresh()
 }
 
 // patchOrder returns patch indices sorted by the mode, ties broken by
@@ -206,7 +206,7 @@ func patchOrder(patches []inference.Patch, zones []inference.Zone, m sortMode) [
 // tableHeight is the patch table's minimum: a header and two rows (so
 // that the results fit without scrolling down to 1360×860); it grows with
 // the window and scrolls inside itself.
-func (i *Inspector) tableHeight() float32 {
+func (s *stripPanel) tableHeight() float32 {
 	cell := widget.NewLabel("0").MinSize().Height
 	return 3*(cell+1) + 4
 }

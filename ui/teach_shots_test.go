@@ -91,7 +91,7 @@ func TestTeachShots(t *testing.T) {
 	// The software painter clips a scroll inside a scroll to the inner
 	// one only: fold the patch table away, so that the results fit
 	// without scrolling and nothing is drawn over the status bar.
-	fyne.DoAndWait(func() { ins.w.details.Close(0) })
+	fyne.DoAndWait(func() { ins.strip.details.Close(0) })
 	fyne.DoAndWait(func() { ins.askTeachName(good) })
 	fyne.DoAndWait(func() { test.Tap(ins.teach.startBtn) })
 	waitFor("the report", func() bool { return ins.teach != nil && ins.teach.report != nil })
@@ -102,7 +102,7 @@ func TestTeachShots(t *testing.T) {
 		return ins.busy == 0 && a != nil && a.Cells != nil
 	})
 	fyne.DoAndWait(func() {
-		ins.w.fineMap.SetChecked(true)
+		ins.strip.fineMap.SetChecked(true)
 		ins.w.sidebar.ScrollToBottom() // the Heatmap controls
 	})
 	shot("finemap.png")

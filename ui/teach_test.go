@@ -348,9 +348,9 @@ func TestTeachTooFewStrips(t *testing.T) {
 // overlayPixels copies the strip overlay's pixels.
 func overlayPixels(t *testing.T, h *harness) *image.NRGBA {
 	t.Helper()
-	img, ok := h.ins.w.strip.overlay.Image.(*image.NRGBA)
+	img, ok := h.ins.strip.view.overlay.Image.(*image.NRGBA)
 	if !ok || img == nil {
-		t.Fatalf("overlay %T", h.ins.w.strip.overlay.Image)
+		t.Fatalf("overlay %T", h.ins.strip.view.overlay.Image)
 	}
 	return &image.NRGBA{Pix: bytes.Clone(img.Pix), Stride: img.Stride, Rect: img.Rect}
 }
@@ -361,13 +361,13 @@ func overlayPixels(t *testing.T, h *harness) *image.NRGBA {
 func TestFineMapDrawsCells(t *testing.T) {
 	model := openCounting(t, taughtModel(t))
 	h := newHarness(t, Options{Model: model})
-	h.ins.w.fineMap.SetChecked(false)
+	h.ins.strip.fineMap.SetChecked(false)
 	h.openPaths(defectStrip)
 	a := h.ins.currentAnalysis()
 	if a == nil || a.Cells == nil || a.Cells.Cell != 16 {
 		t.Fatalf("taught model gave no cell map: %+v", a)
 	}
-	f := h.ins.w.fineMap
+	f := h.ins.strip.fineMap
 	if f.Disabled() || f.Text != "Fine map (16 px cells)" {
 		t.Fatalf("fine map %q disabled=%v for an anomaly model", f.Text, f.Disabled())
 	}
@@ -387,7 +387,7 @@ func TestFineMapDrawsCells(t *testing.T) {
 	// outline (opaque) crosses it.
 	thr := h.ins.settings.thresholds
 	s := overlayScale(a.Image.Width, a.Image.Height)
-	alpha := overlayAlpha(h.ins.w.opacity.Value)
+	alpha := overlayAlpha(h.ins.strip.opacity.Value)
 	var matched, outlined, zonesSeen = 0, 0, map[inference.Zone]bool{}
 	for row := range a.Cells.Rows {
 		for col := range a.Cells.Cols {
@@ -443,16 +443,16 @@ func TestFineMapUnavailableForClassifier(t *testing.T) {
 	}
 	h := newHarness(t, Options{Model: &countingAnalyzer{Analyzer: e}})
 	h.app.Preferences().SetBool(prefFineMap, true)
-	h.ins.w.fineMap.Checked = true
+	h.ins.strip.fineMap.Checked = true
 	h.openPaths(defectStrip)
 	a := h.ins.currentAnalysis()
 	if a == nil || a.Cells != nil {
 		t.Fatalf("the bundled classifier gave a cell map: %+v", a)
 	}
-	if f := h.ins.w.fineMap; !f.Disabled() || f.Text != "Fine map (taught models)" {
+	if f := h.ins.strip.fineMap; !f.Disabled() || f.Text != "Fine map (taught models)" {
 		t.Errorf("fine map %q disabled=%v for a classifier", f.Text, f.Disabled())
 	}
-	want := composeOverlay(a.Image.Width, a.Image.Height, a.Patches, h.ins.verdict.Zones, h.ins.w.opacity.Value)
+	want := composeOverlay(a.Image.Width, a.Image.Height, a.Patches, h.ins.verdict.Zones, h.ins.strip.opacity.Value)
 	if !bytes.Equal(overlayPixels(t, h).Pix, want.Pix) {
 		t.Error("a classifier's overlay is not the patch heatmap")
 	}

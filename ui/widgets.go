@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"image"
 	"image/color"
 	"os"
 	"path/filepath"
@@ -31,18 +30,6 @@ type widgets struct {
 	progress                   *widget.ProgressBarInfinite
 	busyLabel                  *widget.Label
 
-	opacity      *widget.Slider
-	opacityValue *widget.Label
-	showOverlay  *widget.Check
-	fineMap      *widget.Check
-	colours      *widget.RadioGroup
-	scale        *canvas.Image
-	scaleText    *widget.Label
-	scaleBox     *fyne.Container
-
-	strip   *stripView
-	caption *widget.Label
-
 	card         *canvas.Rectangle
 	notValidated *widget.Label // the model in use was not checked on this line
 	driftLine    *widget.Label // learning again is suggested (drift.go)
@@ -61,8 +48,6 @@ type widgets struct {
 	results      *fyne.Container
 	sidebar      *container.Scroll
 	body         *foldingBody // how the columns are arranged (fold.go)
-	details      *widget.Accordion
-	table        *widget.Table
 
 	images     *widget.List
 	imageCount *widget.Label
@@ -98,18 +83,14 @@ var imageExtensions = inference.ImageExtensions
 
 func (i *Inspector) buildUI() {
 	w := &i.w
-	w.strip = newStripView(i.onHoverPatch)
-	w.strip.onTap = i.showPatchZoom
-	w.caption = widget.NewLabel("")
-	w.caption.Truncation = fyne.TextTruncateEllipsis
-
-	centre := container.New(&stripColumn{strip: w.strip, maxShare: 0.4},
-		w.strip, w.caption, i.buildResults())
+	i.strip.buildStrip()
+	centre := container.New(&stripColumn{strip: i.strip.view, maxShare: 0.4},
+		i.strip.view, i.strip.caption, i.buildResults())
 
 	w.sidebar = container.NewVScroll(container.NewVBox(
 		i.settings.build(), widget.NewSeparator(),
 		i.settings.buildLogicTable(), widget.NewSeparator(),
-		i.buildOverlayControls(),
+		i.strip.buildOverlayControls(),
 	))
 	w.sidebar.SetMinSize(fyne.NewSize(300, 0))
 
@@ -295,77 +276,6 @@ func (i *Inspector) bindKeys() {
 	})
 }
 
-func (i *Inspector) buildOverlayControls() fyne.CanvasObject {
-	w := &i.w
-	p := i.app.Preferences()
-	w.opacity = widget.NewSlider(0, 1)
-	w.opacity.Step = 0.05
-	w.opacity.Value = clamp(p.FloatWithFallback(prefOverlayOpacity, defaultOverlayOpacity), 0, 1)
-	w.opacityValue = widget.NewLabelWithStyle(fmt.Sprintf("%d %%", int(w.opacity.Value*100+0.5)),
-		fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
-	w.opacity.OnChanged = func(v float64) {
-		w.opacityValue.SetText(fmt.Sprintf("%d %%", int(v*100+0.5)))
-		p.SetFloat(prefOverlayOpacity, v)
-		i.refreshOverlay()
-	}
-	// Set the saved states before the callbacks, so starting up writes no
-	// preference.
-	w.fineMap = widget.NewCheck("Fine map", nil)
-	w.fineMap.Checked = p.BoolWithFallback(prefFineMap, false)
-	w.fineMap.OnChanged = func(on bool) {
-		p.SetBool(prefFineMap, on)
-		i.refreshOverlay()
-	}
-	applyShown := func(on bool) {
-		w.strip.showOverlay(on)
-		if on {
-			w.opacity.Enable()
-			w.colours.Enable()
-		} else {
-			w.opacity.Disable()
-			w.colours.Disable()
-		}
-		i.refreshFineMap()
-		i.refreshScale()
-	}
-	w.colours = widget.NewRadioGroup([]string{coloursZones, coloursProbability}, nil)
-	w.colours.Horizontal = true
-	w.colours.Required = true
-	w.colours.Selected = p.StringWithFallback(prefOverlayColours, coloursZones)
-	if w.colours.Selected != coloursProbability {
-		w.colours.Selected = coloursZones
-	}
-	w.colours.OnChanged = func(v string) {
-		p.SetString(prefOverlayColours, v)
-		i.refreshOverlay()
-	}
-	w.scale = canvas.NewImageFromImage(probabilityScaleImage(256, 12, i.settings.Thresholds()))
-	w.scale.FillMode = canvas.ImageFillStretch
-	w.scale.ScaleMode = canvas.ImageScalePixels
-	w.scale.SetMinSize(fyne.NewSize(200, 12))
-	w.scaleText = widget.NewLabel("")
-	w.scaleText.Importance = widget.LowImportance
-	w.scaleText.Wrapping = fyne.TextWrapWord
-	w.scaleBox = container.NewVBox(w.scale, w.scaleText)
-	w.scaleBox.Hide()
-	w.showOverlay = widget.NewCheck("Show patch heatmap", nil)
-	w.showOverlay.Checked = p.BoolWithFallback(prefOverlayShown, true)
-	applyShown(w.showOverlay.Checked)
-	w.showOverlay.OnChanged = func(on bool) {
-		p.SetBool(prefOverlayShown, on)
-		applyShown(on)
-	}
-	return container.NewVBox(
-		heading("Heatmap"),
-		w.showOverlay,
-		w.fineMap,
-		container.NewHBox(widget.NewLabel("Colours"), w.colours),
-		w.scaleBox,
-		container.NewBorder(nil, nil, widget.NewLabel("Opacity"), w.opacityValue),
-		w.opacity,
-	)
-}
-
 func (i *Inspector) buildResults() fyne.CanvasObject {
 	w := &i.w
 	w.decision = canvas.NewText("NO IMAGE", theme.Color(theme.ColorNameDisabled))
@@ -412,11 +322,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 			container.NewHBox(w.zoneCount[z], w.zonePercent[z]), w.zoneBarTrack[z]))
 	}
 
-	w.table = i.buildPatchTable()
-	tableBox := container.New(&fixedHeight{height: i.tableHeight}, w.table)
-	w.details = widget.NewAccordion(widget.NewAccordionItem("Detailed patch analysis", tableBox))
-
-	w.details.Open(0)
+	details := i.strip.buildDetails()
 	beside := &cardBeside{wide: true}
 	top := container.New(beside, card,
 		container.NewPadded(container.NewVBox(metrics, widget.NewSeparator(), zones)))
@@ -431,7 +337,7 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	w.driftLine.Wrapping = fyne.TextWrapWord
 	w.driftLine.Importance = widget.WarningImportance
 	w.driftLine.Hide()
-	w.results = container.NewBorder(container.NewVBox(w.notValidated, w.driftLine, top), nil, nil, nil, w.details)
+	w.results = container.NewBorder(container.NewVBox(w.notValidated, w.driftLine, top), nil, nil, nil, details)
 	// the card's figures moved under it (or back): the results take the new height
 	beside.changed = func() { i.do(w.results.Refresh) }
 	return container.NewVScroll(w.results)
@@ -705,60 +611,6 @@ func showFolderPicker(keys *dialogKeys, fail func(error), chosen func(path strin
 	d.Show()
 }
 
-// onHoverPatch describes the patch under the pointer in the caption.
-// onHoverPatch follows the patch under the pointer (or the table's
-// selected row): the caption gives its figures and its table row is shown
-// in bold and scrolled into view, so patches and rows point at each
-// other.
-func (i *Inspector) onHoverPatch(idx int) {
-	i.hoverPatch = idx
-	i.refreshCaption()
-	t := i.w.table
-	if t == nil {
-		return
-	}
-	t.Refresh()
-	for row, k := range i.tableOrder {
-		if k == idx {
-			t.ScrollTo(widget.TableCellID{Row: row, Col: colIndex})
-			break
-		}
-	}
-}
-
-func (i *Inspector) refreshCaption() {
-	a, v := i.currentAnalysis(), i.verdict
-	w := &i.w
-	switch {
-	case a == nil || v == nil:
-		w.caption.SetText("")
-	case i.hoverPatch < 0 || i.hoverPatch >= len(a.Patches):
-		w.caption.SetText(fmt.Sprintf("%d patches of %d×%d px, stride %d. Hover over or tap a patch for its probability.",
-			len(a.Patches), i.patchSize(a), i.patchSize(a), i.stride()))
-	default:
-		p := a.Patches[i.hoverPatch]
-		text := fmt.Sprintf("Patch #%d   x %d–%d, y %d–%d   probability %.3f   %s",
-			i.hoverPatch, p.X, p.X+p.W, p.Y, p.Y+p.H, p.Probability, zoneTitle(v.Zones[i.hoverPatch]))
-		var others []string
-		for _, k := range patchesAt(p.X+p.W/2, p.Y+p.H/2, a.Patches) {
-			if k != i.hoverPatch {
-				others = append(others, fmt.Sprintf("#%d %.3f", k, a.Patches[k].Probability))
-			}
-		}
-		if len(others) > 0 {
-			text += "   (overlaps " + strings.Join(others, ", ") + ")"
-		}
-		w.caption.SetText(text)
-	}
-}
-
-func (i *Inspector) patchSize(a *inference.Analysis) int {
-	if len(a.Patches) > 0 {
-		return a.Patches[0].W
-	}
-	return 0
-}
-
 func (i *Inspector) stride() int {
 	if i.models.manifest != nil {
 		return i.models.manifest.Input.Stride
@@ -844,8 +696,7 @@ func (i *Inspector) refreshResult() {
 	w.decision.Refresh()
 	w.confidence.Refresh()
 	w.card.Refresh()
-	i.refreshTable()
-	i.refreshCaption()
+	i.strip.refresh()
 	i.refreshRunMode()
 }
 
@@ -864,82 +715,6 @@ func likelyClassText(a *inference.Analysis, v *inference.Verdict) string {
 		return " · most likely " + class
 	}
 	return fmt.Sprintf(" · most likely %s, %d patches", class, n)
-}
-
-// refreshOverlay recomposes the heatmap from the verdict's zones, or the
-// cell map with the current thresholds when the fine map is on.
-func (i *Inspector) refreshOverlay() {
-	i.refreshFineMap()
-	a, v := i.currentAnalysis(), i.verdict
-	if a == nil || v == nil {
-		i.w.strip.setOverlay(nil, nil, nil)
-		return
-	}
-	i.w.strip.setOverlay(i.heatmapImage(a, v), a.Patches, v.Zones)
-	i.refreshScale()
-}
-
-// heatmapImage is the overlay for analysis a decided as v, as the
-// heatmap controls ask: patches or fine map, zone or probability colours.
-func (i *Inspector) heatmapImage(a *inference.Analysis, v *inference.Verdict) *image.NRGBA {
-	by := i.heatmapColours()
-	if i.fineMapOn() {
-		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, i.settings.Thresholds(), a.Patches, v.Zones, i.w.opacity.Value, by)
-	}
-	return composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, i.w.opacity.Value, by)
-}
-
-// heatmapColours is the colour scheme chosen under Heatmap.
-func (i *Inspector) heatmapColours() heatmapColours {
-	if i.w.colours != nil && i.w.colours.Selected == coloursProbability {
-		return colourByProbability
-	}
-	return colourByZone
-}
-
-// refreshScale shows the probability scale, with the thresholds marked,
-// while the heatmap is coloured by probability.
-func (i *Inspector) refreshScale() {
-	w := &i.w
-	if w.scaleBox == nil {
-		return
-	}
-	if i.heatmapColours() != colourByProbability || !w.showOverlay.Checked {
-		w.scaleBox.Hide()
-		return
-	}
-	t := i.settings.Thresholds()
-	w.scale.Image = probabilityScaleImage(256, 12, t)
-	w.scale.Refresh()
-	w.scaleText.SetText(fmt.Sprintf("0 … 1 · marks: pass %.2f (green), reject %.2f (red)", t.Pass, t.Reject))
-	w.scaleBox.Show()
-}
-
-// fineMapOn says whether the overlay shows the cell map: asked for, and
-// the shown strip's analysis has one.
-func (i *Inspector) fineMapOn() bool {
-	a := i.currentAnalysis()
-	return i.w.fineMap.Checked && a != nil && a.Cells != nil
-}
-
-// refreshFineMap offers the fine map only where the shown analysis has a
-// cell map (anomaly models) and the heatmap is shown.
-func (i *Inspector) refreshFineMap() {
-	f := i.w.fineMap
-	if f == nil {
-		return
-	}
-	a := i.currentAnalysis()
-	if a != nil && a.Cells != nil {
-		f.SetText(fmt.Sprintf("Fine map (%d px cells)", a.Cells.Cell))
-	} else {
-		f.SetText("Fine map (taught models)")
-	}
-	if a != nil && a.Cells != nil && i.w.showOverlay != nil && i.w.showOverlay.Checked {
-		f.Enable()
-	} else {
-		f.Disable()
-	}
 }
 
 func (i *Inspector) refreshBusy() {

@@ -18,14 +18,14 @@ import (
 // showPatchZoom opens the shown strip's patch k at 1:1 (or 2×), with the
 // overlay on or off: where in the patch the defect is, at the pixels the
 // model saw. A click on a patch opens it.
-func (i *Inspector) showPatchZoom(k int) {
-	it, a, v := i.currentItem(), i.currentAnalysis(), i.verdict
+func (s *stripPanel) showPatchZoom(k int) {
+	it, a, v := s.host.shown()
 	if it == nil || a == nil || v == nil || it.display == nil || k < 0 || k >= len(a.Patches) {
 		return
 	}
 	p := a.Patches[k]
 	base := patchPixels(it.display, a.Image.Width, p)
-	tinted := withOverlay(base, patchPixels(i.heatmapImage(a, v), a.Image.Width, p))
+	tinted := withOverlay(base, patchPixels(s.heatmapImage(a, v), a.Image.Width, p))
 
 	img := canvas.NewImageFromImage(tinted)
 	img.FillMode = canvas.ImageFillOriginal
@@ -50,11 +50,11 @@ func (i *Inspector) showPatchZoom(k int) {
 		k, p.X, p.Y, p.W, p.H, p.Probability, zoneAt(v.Zones, k)))
 	content := container.NewBorder(container.NewVBox(caption, container.NewHBox(double, showOverlay)), nil, nil, nil,
 		container.NewScroll(container.NewCenter(img)))
-	d := dialog.NewCustom(fmt.Sprintf("%s · patch %d", it.name, k), "Close", content, i.win)
+	d := dialog.NewCustom(fmt.Sprintf("%s · patch %d", it.name, k), "Close", content, s.host.window())
 	d.Resize(fyne.NewSize(620, 660))
-	i.zoom = &zoomView{patch: k, image: img, double: double, overlay: showOverlay}
-	d.SetOnClosed(func() { i.zoom = nil })
-	i.trackDialog(d, d.Hide, d.Hide)
+	s.zoom = &zoomView{patch: k, image: img, double: double, overlay: showOverlay}
+	d.SetOnClosed(func() { s.zoom = nil })
+	s.host.trackDialog(d, d.Hide, d.Hide)
 	d.Show()
 }
 

@@ -17,7 +17,7 @@ import (
 func TestPatchZoom(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
-	v := h.ins.w.strip
+	v := h.ins.strip.view
 	a := h.ins.currentAnalysis()
 	k := len(a.Patches) - 1
 	p := a.Patches[k]
@@ -27,7 +27,7 @@ func TestPatchZoom(t *testing.T) {
 	}
 	at := fyne.NewPos(pos.X+float32(p.X+p.W-10)/float32(a.Image.Width)*sz.Width, pos.Y+sz.Height/2)
 	v.Tapped(&fyne.PointEvent{Position: at})
-	z := h.ins.zoom
+	z := h.ins.strip.zoom
 	if z == nil || z.patch != k {
 		t.Fatalf("clicking patch %d opened %+v", k, z)
 	}
@@ -47,22 +47,22 @@ func TestPatchZoom(t *testing.T) {
 	}
 	// Esc closes it
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if h.ins.zoom != nil {
+	if h.ins.strip.zoom != nil {
 		t.Error("Esc did not close the patch view")
 	}
 
 	// a table row outlines its patch
-	h.ins.w.table.Select(widget.TableCellID{Row: 0, Col: 1})
-	if v.hovered != h.ins.tableOrder[0] || v.highlight.Hidden {
-		t.Errorf("row 0 selected: strip outlines patch %d (hidden %v), want %d", v.hovered, v.highlight.Hidden, h.ins.tableOrder[0])
+	h.ins.strip.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	if v.hovered != h.ins.strip.tableOrder[0] || v.highlight.Hidden {
+		t.Errorf("row 0 selected: strip outlines patch %d (hidden %v), want %d", v.hovered, v.highlight.Hidden, h.ins.strip.tableOrder[0])
 	}
 
 	// a patch under the pointer marks its row, and only its row
-	last := len(h.ins.tableOrder) - 1
-	v.setHovered(h.ins.tableOrder[last])
-	for row := range h.ins.tableOrder {
+	last := len(h.ins.strip.tableOrder) - 1
+	v.setHovered(h.ins.strip.tableOrder[last])
+	for row := range h.ins.strip.tableOrder {
 		l := widget.NewLabel("")
-		h.ins.updatePatchCell(widget.TableCellID{Row: row, Col: colIndex}, l)
+		h.ins.strip.updatePatchCell(widget.TableCellID{Row: row, Col: colIndex}, l)
 		if (l.Importance == widget.HighImportance) != (row == last) || strings.HasPrefix(l.Text, "▶") != (row == last) {
 			t.Errorf("row %d of %d with the last row's patch hovered: %q importance %v", row, last, l.Text, l.Importance)
 		}
