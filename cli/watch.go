@@ -69,7 +69,7 @@ func runWatch(args []string, env Env) error {
 	defer stopLine()
 	defer logLineOutages(st, env.Stderr, "steelinspect watch")()
 	enc := json.NewEncoder(env.Stdout)
-	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Store: st.Trail(), Archive: st.Archive, Thresholds: th, InForce: inForce, Settle: *settle, IncompleteWait: *incompleteWait,
+	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Station: st, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
 		Log: func(line string) { fmt.Fprintf(env.Stderr, "steelinspect watch: %s\n", line) },
 		OnResult: func(r hotfolder.Result) {
 			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}

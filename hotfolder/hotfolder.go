@@ -16,7 +16,6 @@ import (
 	"strings"
 	"time"
 
-	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
@@ -31,17 +30,17 @@ type Analyzer interface {
 
 // Watcher scores the files that appear in Dir.
 type Watcher struct {
-	Dir        string
-	Engine     Analyzer
-	Store      *audit.Store // may be nil: no audit trail
+	Dir    string
+	Engine Analyzer
+	// Station decides each strip and records it in its trail
+	// (Station.Trail; none: nothing is recorded), keeping the copies its
+	// archive asks for. The strips are decided with the thresholds it
+	// follows (Station.Follow: the trail's, read for each strip, which a
+	// supervisor may change while the folder is watched; a strip whose
+	// thresholds cannot be read is left in place to be tried again), else
+	// with Thresholds. Nil: a station without trail or archive.
+	Station    *station.Station
 	Thresholds inference.Thresholds
-	// InForce, when set, gives the thresholds in force for each strip (the
-	// trail's, which a supervisor may change while the folder is watched)
-	// in place of Thresholds. A strip whose thresholds cannot be read is
-	// left in place to be tried again.
-	InForce func(ctx context.Context) (inference.Thresholds, error)
-	// Archive, when set, keeps copies of the strips its policy asks for.
-	Archive *archive.Archive
 	// Settle is how long a file's size and time must stay unchanged before
 	// it counts as completely written.
 	Settle time.Duration
@@ -136,7 +135,10 @@ func (w *Watcher) prepare() error {
 	if w.now == nil {
 		w.now = time.Now
 	}
-	if err := w.Thresholds.Validate(); err != nil && w.InForce == nil {
+	if w.Station == nil {
+		w.Station = station.FromParts(nil, nil, nil)
+	}
+	if err := w.Thresholds.Validate(); err != nil && w.Station.Follow() == nil {
 		return err
 	}
 	for _, d := range outcomeDirs {
@@ -238,9 +240,9 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 		}
 		return res
 	}
-	if w.Store != nil {
+	if store := w.Station.Trail(); store != nil {
 		// A decision recorded before a crash: move the file, don't rescore.
-		if prev, err := w.Store.History(ctx, audit.Query{Path: path, SHA256: inference.SHA256Hex(data)}); err == nil && len(prev) > 0 {
+		if prev, err := store.History(ctx, audit.Query{Path: path, SHA256: inference.SHA256Hex(data)}); err == nil && len(prev) > 0 {
 			last := prev[len(prev)-1]
 			res.Decision, res.Resumed, res.AuditID = last.AutoDecision, true, last.ID
 			res.MovedTo, res.Err = w.move(name, res.Decision)
@@ -249,13 +251,13 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 		}
 	}
 	th := w.Thresholds
-	if w.InForce != nil {
-		if th, err = w.InForce(ctx); err != nil {
+	if inForce := w.Station.Follow(); inForce != nil {
+		if th, err = inForce(ctx); err != nil {
 			res.Err = fmt.Errorf("%s: thresholds in force: %w (left in place to be tried again)", name, err)
 			return res
 		}
 	}
-	r, err := station.Station{Store: w.Store, Archive: w.Archive}.Inspect(ctx, w.Engine, path, data, th, station.Source{Name: station.SourceWatch, Data: data})
+	r, err := w.Station.Inspect(ctx, w.Engine, path, data, th, station.Source{Name: station.SourceWatch, Data: data})
 	if err == nil && r.ArchiveErr != nil {
 		res.Warning = fmt.Sprintf("%s: %v", name, r.ArchiveErr)
 	}
@@ -290,11 +292,12 @@ const MovedByHotFolder = "hot folder"
 // recorded strip moved into its outcome folder). The file has moved
 // whatever happens here: a move that cannot be recorded is a warning.
 func (w *Watcher) recordMove(ctx context.Context, res *Result, from string) {
-	if w.Store == nil || res.AuditID == 0 || res.MovedTo == "" {
+	store := w.Station.Trail()
+	if store == nil || res.AuditID == 0 || res.MovedTo == "" {
 		return
 	}
 	// recorded even when the watch is being stopped: the move was made
-	_, err := w.Store.AddMove(context.WithoutCancel(ctx), audit.FileMove{InspectionID: res.AuditID, MovedBy: MovedByHotFolder, From: from, To: res.MovedTo})
+	_, err := store.AddMove(context.WithoutCancel(ctx), audit.FileMove{InspectionID: res.AuditID, MovedBy: MovedByHotFolder, From: from, To: res.MovedTo})
 	if err != nil {
 		res.Warning = strings.TrimPrefix(res.Warning+"; ", "; ") +
 			fmt.Sprintf("%s: moved to %s, but the trail does not say so: %v", res.Name, res.MovedTo, err)

@@ -42,7 +42,9 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { store.Close() })
 	f := &fixture{engine: e, store: store, clock: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
-	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Store: store, Thresholds: inference.DefaultThresholds,
+	st := station.FromParts(store, nil, e)
+	st.Fix(inference.DefaultThresholds)
+	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Station: st, Thresholds: inference.DefaultThresholds,
 		Settle: time.Second, OnResult: func(r Result) { f.results = append(f.results, r) }}
 	f.w.now = func() time.Time { return f.clock }
 	if err := f.w.prepare(); err != nil {
@@ -258,18 +260,16 @@ func TestTIFFWrittenInChunks(t *testing.T) {
 	}
 }
 
-// TestFollowsTheThresholdsInForce: with InForce, each strip is decided with
+// TestFollowsTheThresholdsInForce: with a station that follows the
+// thresholds in force (Station.Follow), each strip is decided with
 // the thresholds in force when it arrives, so a supervisor's change made
 // while the folder is watched applies to the next strip (a strip scoring
 // 0.35 auto-passed at 0.40 goes to review at 0.30).
 func TestFollowsTheThresholdsInForce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.w.Thresholds = inference.Thresholds{} // unused: InForce decides
-	f.w.InForce = func(ctx context.Context) (inference.Thresholds, error) {
-		in, err := station.ThresholdsInForce(ctx, f.store, inference.DefaultThresholds)
-		return in.Thresholds, err
-	}
+	f.w.Thresholds = inference.Thresholds{} // unused: the station follows the trail
+	f.w.Station = station.FromParts(f.store, nil, f.engine)
 	os.WriteFile(filepath.Join(f.w.Dir, "first.png"), strip(t, 90), 0o644) // every patch 90/255 = 0.35
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)

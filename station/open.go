@@ -186,7 +186,12 @@ func (s *Station) Close() {
 
 // Trail is the station's own audit trail; nil without one, or when it
 // records in the central database's shared trail.
-func (s *Station) Trail() *audit.Store { return s.trail }
+func (s *Station) Trail() *audit.Store {
+	if s.opened == nil {
+		return nil
+	}
+	return s.trail
+}
 
 // Shared is the central database's shared trail the station records in;
 // nil unless Config.Shared.

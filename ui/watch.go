@@ -16,6 +16,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // watchScreen is "Watch folder…" in the window: its button, the banner
@@ -137,7 +138,12 @@ func (ws *watchScreen) start(dir string) {
 	an := h.scorer()
 	// the station's archive, as for a strip opened in the window: a REJECT
 	// arriving here was recorded without its copy
-	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Store: h.auditStore(), Archive: h.stripArchive(), Thresholds: h.workThresholds()}
+	// the window's pair, fixed for the run: the window itself follows the
+	// thresholds in force and restarts the watch when they change
+	th := h.workThresholds()
+	st := station.FromParts(h.auditStore(), h.stripArchive(), nil)
+	st.Fix(th)
+	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Station: st, Thresholds: th}
 	w.Log = func(line string) { h.onUI(func() { h.setStatus("Hot folder: " + line) }) }
 	w.OnResult = func(r hotfolder.Result) { ws.onResult(dir, r) }
 	go func() {
