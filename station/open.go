@@ -87,10 +87,11 @@ type opened struct {
 
 // FromParts makes a station of parts opened, and closed, by the caller:
 // store may be nil (no trail), a nil; e is the model whose defaults are
-// in force while store's trail records none, and may be nil only when
-// store is not an *audit.Store. The thresholds follow store's trail
-// (Follow) when it is this machine's (*audit.Store). Close closes none of
-// the parts.
+// in force while store's trail records none, and may be nil when nothing
+// asks for them (store is no *audit.Store, or the thresholds are fixed
+// with Fix and InForce is not read: the window's Watch folder). The
+// thresholds follow store's trail (Follow) when it is this machine's
+// (*audit.Store). Close closes none of the parts.
 func FromParts(store Recorder, a *archive.Archive, e *inference.Engine) *Station {
 	o := &opened{cfg: Config{Log: func(string) {}}, engine: e, handedOver: true, parts: true}
 	if t, ok := store.(*audit.Store); ok {
