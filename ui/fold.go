@@ -50,30 +50,30 @@ func (l *foldingBody) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	l.rightFolded = size.Width < leftTab+centre+right
 	var x0, x1 float32
 	if l.leftFolded {
-		show(objs[bodyLeftTab], true)
+		showIf(objs[bodyLeftTab], true)
 		objs[bodyLeftTab].Move(fyne.NewPos(0, 0))
 		objs[bodyLeftTab].Resize(fyne.NewSize(leftTab, size.Height))
 		x0 = leftTab
 	} else {
-		show(objs[bodyLeftTab], false)
+		showIf(objs[bodyLeftTab], false)
 		x0 = left
 	}
 	if l.rightFolded {
-		show(objs[bodyRightTab], true)
+		showIf(objs[bodyRightTab], true)
 		objs[bodyRightTab].Move(fyne.NewPos(size.Width-rightTab, 0))
 		objs[bodyRightTab].Resize(fyne.NewSize(rightTab, size.Height))
 		x1 = size.Width - rightTab
 	} else {
-		show(objs[bodyRightTab], false)
+		showIf(objs[bodyRightTab], false)
 		x1 = size.Width - right
 	}
 	objs[bodyCentre].Move(fyne.NewPos(x0, 0))
 	objs[bodyCentre].Resize(fyne.NewSize(x1-x0, size.Height))
 	// a column in place, or folded and opened over the centre by its tab
-	show(objs[bodyLeft], !l.leftFolded || l.leftOpen)
+	showIf(objs[bodyLeft], !l.leftFolded || l.leftOpen)
 	objs[bodyLeft].Move(fyne.NewPos(x0-left*b2f(!l.leftFolded), 0))
 	objs[bodyLeft].Resize(fyne.NewSize(left, size.Height))
-	show(objs[bodyRight], !l.rightFolded || l.rightOpen)
+	showIf(objs[bodyRight], !l.rightFolded || l.rightOpen)
 	objs[bodyRight].Move(fyne.NewPos(x1-right*b2f(l.rightFolded), 0))
 	objs[bodyRight].Resize(fyne.NewSize(right, size.Height))
 }
@@ -85,8 +85,9 @@ func b2f(b bool) float32 {
 	return 0
 }
 
-// show shows or hides o, touching it only on a change.
-func show(o fyne.CanvasObject, visible bool) {
+// showIf shows or hides o, touching it only on a change (a layout calls
+// it on every pass).
+func showIf(o fyne.CanvasObject, visible bool) {
 	if o.Visible() != visible {
 		if visible {
 			o.Show()

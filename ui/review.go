@@ -394,14 +394,6 @@ func sameDay(y int, m time.Month, d int, t time.Time) bool {
 	return y == ty && m == tm && d == td
 }
 
-func showIf(o fyne.CanvasObject, show bool) {
-	if show {
-		o.Show()
-	} else {
-		o.Hide()
-	}
-}
-
 // next shows the next strip that waits for an operator.
 func (r *reviewPanel) next() {
 	if !r.host.showNextReview() {
