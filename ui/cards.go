@@ -30,18 +30,7 @@ func (i *Inspector) cardAction(final inference.Decision, v *inference.Verdict) (
 			return "Rejected by " + it.review.operator + ": take the strip off the line", final
 		}
 	}
-	return recordedAction(final), final
-}
-
-// recordedAction is the advice of an automatic decision recorded earlier.
-func recordedAction(d inference.Decision) string {
-	switch d {
-	case inference.Pass:
-		return inference.ActionPass
-	case inference.Reject:
-		return inference.ActionReject
-	}
-	return inference.ActionReview
+	return final.Action(), final
 }
 
 // refreshReinspect offers Re-inspect with the current model when the

@@ -237,6 +237,18 @@ const (
 	ActionReject = "Auto-reject: defect detected, take the strip off the line"
 )
 
+// Action is the advice of an automatic decision: ActionPass, ActionReview
+// or ActionReject (ActionReview for a value that is no decision).
+func (d Decision) Action() string {
+	switch d {
+	case Pass:
+		return ActionPass
+	case Reject:
+		return ActionReject
+	}
+	return ActionReview
+}
+
 // Decide maps patch probabilities to the strip decision. It is pure and
 // cheap (no inference), so moving a threshold slider just calls it again.
 //
@@ -284,7 +296,7 @@ func Decide(probabilities []float32, t Thresholds, cautions []Caution) (Verdict,
 	}
 	v.Decision = Decision(ZoneOf(v.Confidence, t))
 	v.ConfidenceLevel = confidenceLevel(v.Decision, v.Confidence, t)
-	v.Recommendation = [...]string{ActionPass, ActionReview, ActionReject}[v.Decision]
+	v.Recommendation = v.Decision.Action()
 	if len(cautions) > 0 {
 		v.Cautions = slices.Clone(cautions)
 		v.Decision, v.ConfidenceLevel = Review, "Uncertain"

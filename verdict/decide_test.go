@@ -120,3 +120,11 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+func TestEachDecisionHasItsAction(t *testing.T) {
+	for d, want := range map[Decision]string{Pass: ActionPass, Review: ActionReview, Reject: ActionReject, Decision(7): ActionReview} {
+		if got := d.Action(); got != want {
+			t.Errorf("%v.Action() = %q, want %q", d, got, want)
+		}
+	}
+}
