@@ -325,33 +325,32 @@ func secondDifferences(v []float32, tw, th int) (near, far float64, n int) {
 	if tw > 2*d {
 		for y := range th {
 			row := v[y*tw : (y+1)*tw]
-			left4, left1, mid, right1, right4 := row[:tw-2*d], row[d-1:tw-d-1], row[d:tw-d], row[d+1:tw-d+1], row[2*d:]
-			var sn, sf float32
-			for x, c := range mid {
-				c *= 2
-				a := left1[x] + right1[x] - c
-				b := left4[x] + right4[x] - c
-				sn += a * a
-				sf += b * b
-			}
+			sn, sf := squaredSecondDifferences(row[d:tw-d], row[d-1:tw-d-1], row[d+1:tw-d+1], row[:tw-2*d], row[2*d:])
 			near, far = near+float64(sn), far+float64(sf)
 		}
 		n = th * (tw - 2*d)
 	}
 	for y := d; y < th-d; y++ {
-		upd, up1, row, dn1, dnd := v[(y-d)*tw:(y-d+1)*tw], v[(y-1)*tw:y*tw], v[y*tw:(y+1)*tw], v[(y+1)*tw:(y+2)*tw], v[(y+d)*tw:(y+d+1)*tw]
-		var sn, sf float32
-		for x, c := range row {
-			c *= 2
-			a := up1[x] + dn1[x] - c
-			b := upd[x] + dnd[x] - c
-			sn += a * a
-			sf += b * b
-		}
+		sn, sf := squaredSecondDifferences(v[y*tw:(y+1)*tw], v[(y-1)*tw:y*tw], v[(y+1)*tw:(y+2)*tw], v[(y-d)*tw:(y-d+1)*tw], v[(y+d)*tw:(y+d+1)*tw])
 		near, far = near+float64(sn), far+float64(sf)
 		n += tw
 	}
 	return near, far, n
+}
+
+// squaredSecondDifferences sums, over the centres mid, the squared second
+// differences with the neighbours at distance 1 (before1, after1) and at
+// textureFar (beforeFar, afterFar): one row's or one column direction's
+// share of secondDifferences.
+func squaredSecondDifferences(mid, before1, after1, beforeFar, afterFar []float32) (near, far float32) {
+	for x, c := range mid {
+		c *= 2
+		a := before1[x] + after1[x] - c
+		b := beforeFar[x] + afterFar[x] - c
+		near += a * a
+		far += b * b
+	}
+	return near, far
 }
 
 // secondDifferencesClipped is secondDifferences leaving out every centre
