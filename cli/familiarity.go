@@ -42,7 +42,7 @@ func runFamiliarity(args []string, env Env) error {
 	case *share <= 0 || *share > 1 || *margin < 1:
 		return fmt.Errorf("%w: --share must be in (0,1] and --margin at least 1", errUsage)
 	}
-	manifestPath, m, e, err := openForFamiliarity(common)
+	manifestPath, m, e, domain, err := openForFamiliarity(common)
 	if err != nil {
 		return err
 	}
@@ -73,6 +73,7 @@ func runFamiliarity(args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	stats.Domain = domain // the validated-domain check is fitted by training/domain_check.py, kept as it is
 	limitFiles, err := imageFiles(limitOn)
 	if err != nil {
 		return err
@@ -131,41 +132,46 @@ func runFamiliarity(args []string, env Env) error {
 }
 
 // openForFamiliarity opens a model without any familiarity statistics it
-// may already have (they are being refitted).
-func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *inference.Engine, error) {
+// may already have (they are being refitted); it returns the validated-
+// domain check of those statistics, if any, to be kept.
+func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *inference.Engine, *inference.DomainCheck, error) {
 	manifestPath, err := inference.ModelFiles(common.model)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	raw, err := os.ReadFile(manifestPath)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	m, err := inference.ParseManifest(raw)
 	if err != nil {
-		return "", nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
+		return "", nil, nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
 	}
 	if m.IsAnomaly() {
-		return "", nil, nil, fmt.Errorf("model %q is an anomaly model (taught on good strips): its probabilities already measure how unlike those strips a strip is, it takes no familiarity statistics", m.Name)
+		return "", nil, nil, nil, fmt.Errorf("model %q is an anomaly model (taught on good strips): its probabilities already measure how unlike those strips a strip is, it takes no familiarity statistics", m.Name)
+	}
+	domain, err := keptDomainCheck(manifestPath, m)
+	if err != nil {
+		return "", nil, nil, nil, err
 	}
 	m.Familiarity = nil
 	onnxPath, err := inference.ModelPartPath(manifestPath, m.File)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	data, err := os.ReadFile(onnxPath)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	e, err := inference.NewEngine(m, data, common.model, inference.EngineOptions{LibraryPath: common.ortLib})
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, nil, err
 	}
 	if e.FeatureDim() == 0 {
 		e.Close()
-		return "", nil, nil, fmt.Errorf("model %q has no features output (manifest output.features): familiarity cannot be measured", m.Name)
+		return "", nil, nil, nil, fmt.Errorf("model %q has no features output (manifest output.features): familiarity cannot be measured", m.Name)
 	}
-	return manifestPath, m, e, nil
+	return manifestPath, m, e, domain, nil
 }
 
 func patchFeatures(ctx context.Context, e *inference.Engine, path string) ([][]float32, error) {
@@ -213,3 +219,24 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// keptDomainCheck reads the validated-domain check from a model's current
+// familiarity file (nil when it has none).
+func keptDomainCheck(manifestPath string, m *inference.Manifest) (*inference.DomainCheck, error) {
+	if m.Familiarity == nil {
+		return nil, nil
+	}
+	path, err := inference.ModelPartPath(manifestPath, m.Familiarity.File)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("the model's familiarity file: %w", err)
+	}
+	old, err := inference.ParseFamiliarityStats(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return old.Domain, nil
+}

@@ -149,8 +149,11 @@ func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
 	}
 	if s.familiarity != nil {
 		a.Familiarity = stripFamiliarity(s.familiarity[k], e.manifest.Familiarity.Limit)
-		if a.Familiarity.Unfamiliar {
-			a.Cautions = append(a.Cautions, Caution{Kind: CautionUnfamiliar, Reason: unfamiliarReason(a.Familiarity)})
+		if s.domain != nil && a.Familiarity != nil {
+			addDomain(a.Familiarity, s.domain[k], e.familiarity.Domain)
+		}
+		if a.Familiarity != nil && a.Familiarity.Unfamiliar {
+			a.Cautions = append(a.Cautions, Caution{Kind: CautionUnfamiliar, Reason: unfamiliarReason(a.Familiarity, e.familiarity.Domain)})
 		}
 	}
 }

@@ -83,6 +83,10 @@ type Engine struct {
 	// the model has none.
 	featureDim  int
 	familiarity *FamiliarityStats
+	// domainDim is the length of the image-level features that the
+	// model's validated-domain check reads (its domain output), 0 when the
+	// model has no such check.
+	domainDim int
 	// bank is an anomaly model's memory bank, fed with every run.
 	bank *anomalyBank
 
@@ -107,6 +111,9 @@ type scored struct {
 	familiarity [][]float32
 	// distances and cells are an anomaly model's: each patch's distance
 	// to normal steel and each image's cell map.
+	// domain is each image's validated-domain score, for a model with
+	// that check.
+	domain    []domainScore
 	distances [][]float32
 	cells     []*CellMap
 	// classes is a station model's most likely defect class per patch
@@ -222,6 +229,13 @@ func (e *Engine) prepare(m *Manifest, ins, outs []ort.InputOutputInfo) (inputNam
 				m.Name, m.familiarityStats.Dim, e.featureDim)
 		}
 		e.familiarity = m.familiarityStats
+		if d := e.familiarity.Domain; d != nil {
+			if e.domainDim, err = checkDomainOutput(m, outs, d.Dim); err != nil {
+				return nil, nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
+			}
+			e.outBufs = append(e.outBufs, make([]float32, e.domainDim))
+			outputNames = append(outputNames, m.Output.Domain)
+		}
 	}
 	return inputNames, outputNames, nil
 }

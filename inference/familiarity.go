@@ -61,6 +61,9 @@ type FamiliarityStats struct {
 	Residual float64 `json:"residual"`
 	// Windows is how many training windows the statistics come from.
 	Windows int `json:"windows"`
+	// Domain is the model's validated-domain check (see domain.go), nil
+	// for a model without one.
+	Domain *DomainCheck `json:"domain,omitempty"`
 }
 
 // FamiliarityMethod describes the statistic in manifests.
@@ -89,6 +92,11 @@ func ParseFamiliarityStats(data []byte) (*FamiliarityStats, error) {
 		}
 		if !(s.Variances[k] > 0) {
 			return nil, fmt.Errorf("familiarity statistics: variance %d must be positive", k)
+		}
+	}
+	if s.Domain != nil {
+		if err := s.Domain.validate(); err != nil {
+			return nil, fmt.Errorf("familiarity statistics: %w", err)
 		}
 	}
 	return &s, nil
@@ -238,8 +246,13 @@ func FamiliarityLimit(scores []float64, share, margin float64) (float64, error) 
 	return math.Ceil(s[i]*margin*100) / 100, nil
 }
 
-// unfamiliarReason words a strip's familiarity for the person it goes to.
-func unfamiliarReason(f *StripFamiliarity) string {
+// unfamiliarReason words a strip's familiarity for the person it goes to:
+// outside the validated domain first (it says more), else unlike the
+// training strips.
+func unfamiliarReason(f *StripFamiliarity, d *DomainCheck) string {
+	if f.Domain != nil && f.Domain.Outside && d != nil {
+		return outsideDomainReason(f, d.ValidatedOn)
+	}
 	return fmt.Sprintf("unfamiliar strip: the model was not trained on strips like this (score %.2f, limit %.2f)",
 		f.Score, f.Limit)
 }

@@ -89,6 +89,10 @@ type OutputSpec struct {
 	// Features names a whole-strip model's second output, the window
 	// features [1,D,rows,cols] its familiarity is measured on ("" for none).
 	Features string `json:"features,omitempty"`
+	// Domain names a whole-strip model's image-level features [1,D] (one
+	// vector per band) that its familiarity file's domain check reads (""
+	// for none).
+	Domain string `json:"domain,omitempty"`
 }
 
 // Provenance records where the model came from and how good it was measured
@@ -114,6 +118,9 @@ type Provenance struct {
 	Validation        string         `json:"validation,omitempty"`
 	MetricsValidation map[string]any `json:"metrics_validation,omitempty"`
 	MetricsHeldout    map[string]any `json:"metrics_heldout,omitempty"`
+	// DomainCheck says how the model's validated-domain check was fitted
+	// and how it did (training/domain_check.py; see domain.go).
+	DomainCheck map[string]any `json:"domain_check,omitempty"`
 }
 
 // ManifestSuffix ends every manifest file name.
@@ -250,6 +257,9 @@ func (m *Manifest) validateFamiliarity(bad problem) {
 	}
 	if m.Output.Features == "" {
 		bad("familiarity needs output.features")
+	}
+	if m.Output.Domain != "" && (m.Output.Domain == m.Output.Features || m.Output.Domain == m.Output.Name) {
+		bad("output.domain must name an output of its own")
 	}
 	if !plainFileName(f.File) {
 		bad("familiarity.file %q must be a file name beside the manifest", f.File)

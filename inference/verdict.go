@@ -7,21 +7,22 @@ import "steelinspect/verdict"
 // not link the engine. These names keep it reachable from here for the
 // packages that run the engine too.
 type (
-	Thresholds       = verdict.Thresholds
-	Decision         = verdict.Decision
-	Zone             = verdict.Zone
-	ZoneCounts       = verdict.ZoneCounts
-	ZonePercents     = verdict.ZonePercents
-	Caution          = verdict.Caution
-	CautionKind      = verdict.CautionKind
-	Verdict          = verdict.Verdict
-	Record           = verdict.Record
-	RecordPatch      = verdict.RecordPatch
-	ImageInfo        = verdict.ImageInfo
-	Patch            = verdict.Patch
-	Timings          = verdict.Timings
-	StripFamiliarity = verdict.StripFamiliarity
-	ModelIdentity    = verdict.ModelIdentity
+	Thresholds        = verdict.Thresholds
+	Decision          = verdict.Decision
+	Zone              = verdict.Zone
+	ZoneCounts        = verdict.ZoneCounts
+	ZonePercents      = verdict.ZonePercents
+	Caution           = verdict.Caution
+	CautionKind       = verdict.CautionKind
+	Verdict           = verdict.Verdict
+	Record            = verdict.Record
+	RecordPatch       = verdict.RecordPatch
+	ImageInfo         = verdict.ImageInfo
+	Patch             = verdict.Patch
+	Timings           = verdict.Timings
+	StripFamiliarity  = verdict.StripFamiliarity
+	DomainFamiliarity = verdict.DomainFamiliarity
+	ModelIdentity     = verdict.ModelIdentity
 )
 
 // Decisions, zones, caution kinds, recommendation texts and the station's

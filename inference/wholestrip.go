@@ -126,6 +126,9 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink 
 	if e.familiarity != nil {
 		out.familiarity = make([][]float32, len(imgs))
 	}
+	if e.domainDim > 0 {
+		out.domain = make([]domainScore, len(imgs))
+	}
 	planes := make([]*pixelPlanes, len(imgs))
 	var chunks []stripChunk
 	for i, img := range imgs {
@@ -152,10 +155,13 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink 
 		fillRegion(e.buf[:c.width*in.PatchSize*in.Channels], planes[c.img], image.Pt(c.x0, c.y), c.width, in.PatchSize,
 			in.Layout, &e.manifest.Preprocessing)
 		runStart := time.Now()
-		scores, feats, err := e.runChunk(c.width)
+		scores, feats, domain, err := e.runChunk(c.width)
 		out.modelTime += time.Since(runStart)
 		if err != nil {
 			return scored{}, err
+		}
+		if domain != nil {
+			out.domain[c.img].add(e.familiarity.Domain.Score(domain), c.width)
 		}
 		cols := chunkWindows(c.width, in)
 		for k, x := range c.xs {
@@ -182,9 +188,10 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink 
 
 // runChunk feeds one band of the given width (in e.buf) to a whole-strip
 // model and returns its row of window scores and, for a model with a
-// features output, the window features [D, 1, cols] (nil otherwise).
-// Tensors are kept per width.
-func (e *Engine) runChunk(width int) (scores, feats []float32, err error) {
+// features output, the window features [D, 1, cols] (nil otherwise), and
+// for a model with a domain check, the band's image-level features (nil
+// otherwise). Tensors are kept per width.
+func (e *Engine) runChunk(width int) (scores, feats, domain []float32, err error) {
 	in := e.manifest.Input
 	ps, w, ch := int64(in.PatchSize), int64(width), int64(in.Channels)
 	shape := ort.NewShape(1, ch, ps, w)
@@ -196,12 +203,18 @@ func (e *Engine) runChunk(width int) (scores, feats []float32, err error) {
 	if e.featureDim > 0 {
 		outShapes = append(outShapes, ort.NewShape(1, int64(e.featureDim), 1, cols))
 	}
+	if e.domainDim > 0 {
+		outShapes = append(outShapes, ort.NewShape(1, int64(e.domainDim)))
+	}
 	outs, err := e.runTensors(width, shape, outShapes...)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if len(outs) > 1 {
+	if e.featureDim > 0 {
 		feats = outs[1]
 	}
-	return outs[0], feats, nil
+	if e.domainDim > 0 {
+		domain = outs[len(outs)-1]
+	}
+	return outs[0], feats, domain, nil
 }

@@ -111,6 +111,18 @@ type StripFamiliarity struct {
 	Score      float64 `json:"score"`
 	Limit      float64 `json:"limit"`
 	Unfamiliar bool    `json:"unfamiliar"`
+	// Domain is the model's validated-domain check, for a model that has
+	// one: a strip outside it is unfamiliar too.
+	Domain *DomainFamiliarity `json:"domain,omitempty"`
+}
+
+// DomainFamiliarity is a strip's score on its model's validated-domain
+// check (how unlike the strips the model was validated on it is), the
+// check's limit and whether the strip is outside it.
+type DomainFamiliarity struct {
+	Score   float64 `json:"score"`
+	Limit   float64 `json:"limit"`
+	Outside bool    `json:"outside"`
 }
 
 // ModelIdentity names the exact model that produced a result.
