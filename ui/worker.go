@@ -158,7 +158,7 @@ func (w *worker) inspect(ctx context.Context, s source, show bool) (inspected, e
 	}
 	// The window's own context: a cancelled batch still records the strip
 	// it has scored. The archive draws its report from the decoded pixels.
-	out, err := station.Station{Store: w.store, Archive: w.archive}.Conclude(w.ctx, a, w.currentThresholds(),
+	out, err := (&station.Station{Store: w.store, Archive: w.archive}).Conclude(w.ctx, a, w.currentThresholds(),
 		station.Source{Name: station.SourceWindow, Data: s.data})
 	a.Decoded = inference.DecodedImage{}
 	if err != nil {
