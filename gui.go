@@ -18,14 +18,9 @@ func startWindow(o cli.GUIOptions) error {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "steelinspect: teaching off: %v\n", err)
 	}
-	st := o.Station
-	var linkStatus func() (string, bool)
-	if st.HasLinks() {
-		linkStatus = st.LinkStatus
-	}
 	return ui.Run(ui.Options{
-		Model: o.Engine,
-		Audit: st.Trail(),
+		Model:   o.Engine,
+		Station: o.Station,
 		// "Back to" the bundled model hands over its source, not a path:
 		// o.OpenModel takes both.
 		OpenModel: func(path string) (ui.Analyzer, error) {
@@ -44,9 +39,6 @@ func startWindow(o cli.GUIOptions) error {
 		Paths:      o.Paths,
 		Screenshot: o.Screenshot,
 		RunMode:    o.RunMode,
-		OnSettings: st.SetState,
-		LinkStatus: linkStatus,
-		Archive:    st.Archive,
 	})
 }
 

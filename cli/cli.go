@@ -32,10 +32,11 @@ type GUIOptions struct {
 	// Engine is the station's model, handed over to the window, which
 	// closes it (it changes models).
 	Engine *inference.Engine
-	// Station is the station the command line opened: its audit trail
-	// (nil when off or unavailable), its archive, the thresholds in force
-	// and its line outputs (--mqtt, --opcua, --central): SetState for
-	// their state message, LinkStatus for the status bar, when HasLinks.
+	// Station is the station the command line opened, handed to the
+	// window as it is (ui.Options.Station): its audit trail (nil when off
+	// or unavailable), its archive, the thresholds in force and its line
+	// outputs (--mqtt, --opcua, --central), which the window tells its
+	// model and thresholds (SetState) and shows in its status bar.
 	Station *station.Station
 	// OpenModel opens a model file; "" or models.DefaultSource (what the
 	// bundled model's engine gives as its source) opens the bundled model.
@@ -274,7 +275,7 @@ func runInspect(args []string, env Env) error {
 		return fmt.Errorf("--mqtt, --opcua and --central need the audit trail, which did not open")
 	}
 	// the line outputs say the window's model and thresholds, which it
-	// sets as they change (OnSettings)
+	// sets as they change (Station.SetState)
 	st.SetState(e.Manifest().Identity(), e.Manifest().DefaultThresholds)
 	stopLine, err := startLine(st)
 	if err != nil {

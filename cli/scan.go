@@ -116,7 +116,7 @@ func scanAll(ctx context.Context, st *station.Station, targets []scanTarget, th 
 		var rec inference.Record
 		if target.err != nil {
 			rec = inference.ErrorRecord(target.path, target.err, model, th)
-		} else if rec, err = scanOne(ctx, *st, e, <-prepared, th, model); err != nil {
+		} else if rec, err = scanOne(ctx, st, e, <-prepared, th, model); err != nil {
 			return failed, err // scored but not recorded: stop, print nothing as done
 		}
 		if rec.Error != "" {
@@ -161,7 +161,7 @@ func expandPaths(paths []string) []scanTarget {
 // scanOne analyses one prepared image and concludes it (decided, and
 // recorded when there is a trail). An image that cannot be analysed gets an
 // error record; a strip that cannot be recorded is an error for the run.
-func scanOne(ctx context.Context, st station.Station, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) (inference.Record, error) {
+func scanOne(ctx context.Context, st *station.Station, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) (inference.Record, error) {
 	a, err := e.AnalyzePrepared(ctx, p)
 	if err != nil {
 		return inference.ErrorRecord(p.Name(), err, model, th), nil

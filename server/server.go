@@ -185,7 +185,7 @@ func New(e *inference.Engine, cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		engine:     e,
-		station:    &station.Station{},
+		station:    station.FromParts(nil, nil, e), // no trail, no archive
 		cfg:        cfg,
 		log:        log.New(cfg.Log, "", log.LstdFlags|log.LUTC),
 		metrics:    newMetrics(),

@@ -42,18 +42,22 @@ type mqttOutput struct{ *mqttout.Publisher }
 func (m mqttOutput) Status() (string, bool) { return m.Publisher.Status(), m.Connected() }
 
 // namedOutput is a running output: its name in errors, and its stop,
-// which waits for it.
+// which waits for it; set: started by SetLinks.
 type namedOutput struct {
 	name string
 	out  Output
 	stop func()
+	set  bool
 }
 
 // stateFunc is the model and thresholds the line outputs say the station
 // decides with: those SetState set, else the run's own (Fix), else those
 // in force in the trail when asked (start when it cannot be read).
 func (s *Station) stateFunc(start inference.Thresholds) func() mqttout.State {
-	follow := StateFollowing(s.engine.Manifest().Identity(), start, s.Follow())
+	follow := func() mqttout.State { return mqttout.State{Thresholds: start} }
+	if s.engine != nil {
+		follow = StateFollowing(s.engine.Manifest().Identity(), start, s.Follow())
+	}
 	return func() mqttout.State {
 		if st := s.state.Load(); st != nil {
 			return *st
@@ -62,27 +66,28 @@ func (s *Station) stateFunc(start inference.Thresholds) func() mqttout.State {
 	}
 }
 
+// startPair is the pair the state says when it cannot read the trail's:
+// the run's own, else the one in force now.
+func (s *Station) startPair(ctx context.Context) (inference.Thresholds, error) {
+	if t, fixed := s.Own(); fixed {
+		return t, nil
+	}
+	in, err := s.InForce(ctx)
+	return in.Thresholds, err
+}
+
 // StartLine starts the line outputs the configuration asks for (MQTT,
 // OPC UA, central), in that order, over the station's trail; stop ends
-// them all, the last started first (MQTT says offline).
+// them all, those SetLinks started included, the last started first
+// (MQTT says offline).
 func (s *Station) StartLine(ctx context.Context) (stop func(), err error) {
-	stop = func() {
-		for k := len(s.outputs) - 1; k >= 0; k-- {
-			s.outputs[k].stop()
-		}
-	}
+	stop = func() { s.stopOutputs(func(namedOutput) bool { return true }) }
 	if s.cfg.MQTT == nil && s.cfg.OPCUA == nil && s.cfg.Central == "" {
 		return stop, nil
 	}
-	var start inference.Thresholds // the pair the state says when it cannot read the trail's
-	if s.own != nil {
-		start = *s.own
-	} else {
-		in, err := s.InForce(ctx)
-		if err != nil {
-			return nil, err
-		}
-		start = in.Thresholds
+	start, err := s.startPair(ctx)
+	if err != nil {
+		return nil, err
 	}
 	for _, add := range []func(func() mqttout.State) error{s.startMQTT, s.startOPCUA, s.startCentral} {
 		if err := add(s.stateFunc(start)); err != nil {
@@ -93,9 +98,28 @@ func (s *Station) StartLine(ctx context.Context) (stop func(), err error) {
 	return stop, nil
 }
 
+// stopOutputs stops the running outputs which says, the last started
+// first, and waits for each.
+func (s *Station) stopOutputs(which func(namedOutput) bool) {
+	s.outMu.Lock()
+	var stopping, kept []namedOutput
+	for _, o := range s.outputs {
+		if which(o) {
+			stopping = append(stopping, o)
+		} else {
+			kept = append(kept, o)
+		}
+	}
+	s.outputs = kept
+	s.outMu.Unlock()
+	for k := len(stopping) - 1; k >= 0; k-- {
+		stopping[k].stop()
+	}
+}
+
 // run runs out until its stop is called. An output that listens (OPC
 // UA) takes its address first, and the error it stops with is logged.
-func (s *Station) run(name string, out Output) error {
+func (s *Station) run(name string, out Output, set bool) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	l, listens := out.(listener)
 	if listens {
@@ -106,13 +130,85 @@ func (s *Station) run(name string, out Output) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- out.Run(ctx) }()
-	s.outputs = append(s.outputs, namedOutput{name: name, out: out, stop: func() {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	s.outputs = append(s.outputs, namedOutput{name: name, out: out, set: set, stop: func() {
 		cancel()
 		if err := <-done; err != nil && listens {
 			s.cfg.Log(err.Error())
 		}
 	}})
 	return nil
+}
+
+// AddOutput runs out beside the station's line outputs, named name, until
+// SetLinks replaces it or StartLine's stop ends them all; an output with a
+// link (Linked) joins LinkStatus and DrainLine. It is how an output is
+// added while the station runs.
+func (s *Station) AddOutput(name string, out Output) error { return s.run(name, out, true) }
+
+// Links are the outputs with a link set while the station runs, in place
+// of those of its configuration (the window's File → Line connection…):
+// the MQTT output and the forwarding to the central database at Central
+// (a URL holding its password), each when set, as station Name on Line.
+type Links struct {
+	MQTT       *mqttout.Config
+	Central    string
+	Name, Line string
+}
+
+// SetLinks replaces the outputs added while the station runs (SetLinks,
+// AddOutput) with those l asks for, over the station's trail; a Links
+// with neither stops them. Each is made before any is stopped, so a
+// setting that does not work leaves those running as they were. Their
+// state message says what SetState set last, else as StartLine's do.
+func (s *Station) SetLinks(l Links) error {
+	var outs []namedOutput
+	if l.MQTT != nil || l.Central != "" {
+		start, err := s.startPair(context.Background())
+		if err != nil {
+			return err
+		}
+		if outs, err = s.newLinks(l, s.stateFunc(start)); err != nil {
+			return err
+		}
+	}
+	s.stopOutputs(func(o namedOutput) bool { return o.set })
+	for _, o := range outs {
+		_ = s.run(o.name, o.out, true) // neither listens, so neither fails to start
+	}
+	return nil
+}
+
+// newLinks makes the outputs l asks for, not yet running.
+func (s *Station) newLinks(l Links, state func() mqttout.State) ([]namedOutput, error) {
+	var outs []namedOutput
+	if l.MQTT != nil {
+		p, err := mqttout.New(*l.MQTT, s.trail, state)
+		if err != nil {
+			return nil, configError{err}
+		}
+		outs = append(outs, namedOutput{name: "mqtt", out: mqttOutput{p}})
+	}
+	if l.Central != "" {
+		f, err := central.New(l.Central, l.Name, l.Line, s.trail)
+		if err != nil {
+			return nil, configError{err}
+		}
+		outs = append(outs, namedOutput{name: "central", out: f})
+	}
+	return outs, nil
+}
+
+// Outputs names the line outputs running, in the order started.
+func (s *Station) Outputs() []string {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
+	names := make([]string, len(s.outputs))
+	for k, o := range s.outputs {
+		names[k] = o.name
+	}
+	return names
 }
 
 func (s *Station) startMQTT(state func() mqttout.State) error {
@@ -123,7 +219,7 @@ func (s *Station) startMQTT(state func() mqttout.State) error {
 	if err != nil {
 		return configError{err}
 	}
-	_ = s.run("mqtt", mqttOutput{p}) // only a listener fails to start
+	_ = s.run("mqtt", mqttOutput{p}, false) // only a listener fails to start
 	s.cfg.Log(fmt.Sprintf("publishing results to %s as station %s (topics %s…)",
 		s.cfg.MQTT.URL, p.Station(), strings.TrimSuffix(p.Topic("result"), "result")))
 	return nil
@@ -142,7 +238,7 @@ func (s *Station) startOPCUA(func() mqttout.State) error {
 	if err != nil {
 		return err
 	}
-	if err := s.run("opcua", srv); err != nil {
+	if err := s.run("opcua", srv, false); err != nil {
 		return err
 	}
 	s.cfg.Log(fmt.Sprintf("OPC UA server on %s (namespace %s, station %s; %s)", srv.Endpoint(), opcuaout.NamespaceURI, s.cfg.Name, srv.Access()))
@@ -157,7 +253,7 @@ func (s *Station) startCentral(func() mqttout.State) error {
 	if err != nil {
 		return configError{err}
 	}
-	_ = s.run("central", f) // only a listener fails to start
+	_ = s.run("central", f, false) // only a listener fails to start
 	s.cfg.Log("forwarding the audit trail to the central database as station " + s.cfg.Name)
 	return nil
 }
@@ -165,6 +261,8 @@ func (s *Station) startCentral(func() mqttout.State) error {
 // linked are the running outputs with a link (MQTT, central), in the
 // order started.
 func (s *Station) linked() []namedOutput {
+	s.outMu.Lock()
+	defer s.outMu.Unlock()
 	var out []namedOutput
 	for _, o := range s.outputs {
 		if _, ok := o.out.(Linked); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,9 +77,12 @@ type opened struct {
 	// handedOver: the engine is the caller's to close (the window's)
 	handedOver bool
 	// own is a run's own pair of thresholds, fixed (Fix); nil follows
-	// the trail
-	own   *inference.Thresholds
+	// the trail. The window fixes its pair on its UI goroutine while its
+	// worker and Watch folder read it.
+	own   atomic.Pointer[inference.Thresholds]
 	state atomic.Pointer[mqttout.State]
+	// outMu guards outputs, which SetLinks changes while the station runs
+	outMu sync.Mutex
 	// the line outputs running, in the order started
 	outputs []namedOutput
 	// parts: made by FromParts, Close closes none of them
@@ -87,11 +91,11 @@ type opened struct {
 
 // FromParts makes a station of parts opened, and closed, by the caller:
 // store may be nil (no trail), a nil; e is the model whose defaults are
-// in force while store's trail records none, and may be nil when nothing
-// asks for them (store is no *audit.Store, or the thresholds are fixed
-// with Fix and InForce is not read: the window's Watch folder). The
-// thresholds follow store's trail (Follow) when it is this machine's
-// (*audit.Store). Close closes none of the parts.
+// in force while store's trail records none, and may be nil (the seed's
+// inference.DefaultThresholds stand for them then: the window's tests,
+// whose pair is fixed with Fix). The thresholds follow store's trail
+// (Follow) when it is this machine's (*audit.Store). Close closes none of
+// the parts.
 func FromParts(store Recorder, a *archive.Archive, e *inference.Engine) *Station {
 	o := &opened{cfg: Config{Log: func(string) {}}, engine: e, handedOver: true, parts: true}
 	if t, ok := store.(*audit.Store); ok {
@@ -209,8 +213,13 @@ func (s *Station) HandOverEngine() *inference.Engine {
 }
 
 // defaults are the model's thresholds, in force while the trail records
-// none.
-func (s *Station) defaults() inference.Thresholds { return s.engine.Manifest().DefaultThresholds }
+// none; the seed's for a station of parts without a model.
+func (s *Station) defaults() inference.Thresholds {
+	if s.engine == nil {
+		return inference.DefaultThresholds
+	}
+	return s.engine.Manifest().DefaultThresholds
+}
 
 // InForce reads the thresholds in force: the trail's, else the model's
 // defaults. A run's own pair (Fix) does not change what is in force.
@@ -219,14 +228,28 @@ func (s *Station) InForce(ctx context.Context) (InForce, error) {
 }
 
 // Fix makes t this run's thresholds: they no longer follow the trail.
-func (s *Station) Fix(t inference.Thresholds) { s.own = &t }
+// It may be called again while the station runs (the window fixes the
+// pair its sliders hold each time it changes).
+func (s *Station) Fix(t inference.Thresholds) { s.own.Store(&t) }
+
+// Own is the run's own pair (Fix), and whether there is one; without one
+// the station follows the trail.
+func (s *Station) Own() (inference.Thresholds, bool) {
+	if s.opened == nil {
+		return inference.Thresholds{}, false
+	}
+	if t := s.own.Load(); t != nil {
+		return *t, true
+	}
+	return inference.Thresholds{}, false
+}
 
 // Follow reads the thresholds to decide a strip with, each time it is
 // called (for each strip or request): those in force in the trail, which
 // a supervisor may change while the station runs. Nil when they do not
 // change while it runs (no trail, or a run's own pair: Fix).
 func (s *Station) Follow() func(context.Context) (inference.Thresholds, error) {
-	if s.opened == nil || s.own != nil {
+	if _, fixed := s.Own(); s.opened == nil || fixed {
 		return nil
 	}
 	return FollowInForce(s.trail, s.defaults())
@@ -279,4 +302,13 @@ func StateFollowing(m inference.ModelIdentity, th inference.Thresholds, follow f
 // trail.
 func (s *Station) SetState(model inference.ModelIdentity, t inference.Thresholds) {
 	s.state.Store(&mqttout.State{Model: model, Thresholds: t})
+}
+
+// State is what SetState set last, and whether it was called.
+func (s *Station) State() (model inference.ModelIdentity, t inference.Thresholds, set bool) {
+	st := s.state.Load()
+	if st == nil {
+		return inference.ModelIdentity{}, inference.Thresholds{}, false
+	}
+	return st.Model, st.Thresholds, true
 }

@@ -87,7 +87,7 @@ type Station struct {
 // that cannot be recorded is an error: it must not be reported as done.
 // The record is written with recordCtx (a caller whose own request may be
 // cancelled still records what it scored).
-func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inference.Thresholds, src Source) (Result, error) {
+func (s *Station) Conclude(recordCtx context.Context, a inference.Analysis, t inference.Thresholds, src Source) (Result, error) {
 	v, err := a.Decide(t)
 	if err != nil {
 		return Result{}, err
@@ -111,7 +111,7 @@ func (s Station) Conclude(recordCtx context.Context, a inference.Analysis, t inf
 
 // recording says whether there is a trail: a nil *audit.Store in the
 // interface is none.
-func (s Station) recording() bool {
+func (s *Station) recording() bool {
 	if st, ok := s.Store.(*audit.Store); ok {
 		return st != nil
 	}
@@ -123,7 +123,7 @@ const maxArchivedFile = 256 << 20
 
 // archive keeps a copy of the strip, and its report, when the policy
 // asks for one.
-func (s Station) archive(res *Result, src Source) {
+func (s *Station) archive(res *Result, src Source) {
 	if s.Archive == nil || !s.Archive.Keep(res.Verdict.Decision) {
 		return
 	}
@@ -167,7 +167,7 @@ func readRegular(path string) ([]byte, error) {
 
 // purge enforces the archive's retention and quota and records each file
 // removed.
-func (s Station) purge(ctx context.Context) {
+func (s *Station) purge(ctx context.Context) {
 	if s.Archive == nil || !s.recording() {
 		return
 	}
@@ -203,7 +203,7 @@ type Analyzer interface {
 
 // Inspect analyses image bytes with e, then concludes them (Conclude).
 // Analysis errors (an unreadable image) come back unrecorded.
-func (s Station) Inspect(ctx context.Context, e Analyzer, name string, data []byte, t inference.Thresholds, src Source) (Result, error) {
+func (s *Station) Inspect(ctx context.Context, e Analyzer, name string, data []byte, t inference.Thresholds, src Source) (Result, error) {
 	a, err := e.AnalyzeBytes(ctx, name, data)
 	if err != nil {
 		return Result{}, err

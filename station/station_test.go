@@ -32,7 +32,7 @@ func fixture(t *testing.T) (*inference.Engine, *audit.Store) {
 func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 	e, store := fixture(t)
 	ctx := context.Background()
-	st := station.Station{Store: store}
+	st := &station.Station{Store: store}
 	white := testimg.StripPNG(0, 1600, 255) // every patch 1: REJECT
 	res, err := st.Inspect(ctx, e, "cam/white.png", white, inference.DefaultThresholds,
 		station.Source{Name: station.SourceAPI, AuditPath: "white.png (API request 7)"})
@@ -55,7 +55,7 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 
 func TestWithoutATrailNothingIsRecorded(t *testing.T) {
 	e, _ := fixture(t)
-	res, err := station.Station{}.Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
+	res, err := (&station.Station{}).Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
 		inference.DefaultThresholds, station.Source{Name: station.SourceScan})
 	if err != nil || res.AuditID != 0 || res.Record.Decision == "" {
 		t.Fatalf("no trail: %+v, %v", res.Record, err)
@@ -65,7 +65,7 @@ func TestWithoutATrailNothingIsRecorded(t *testing.T) {
 func TestAStripThatCannotBeRecordedIsNotReported(t *testing.T) {
 	e, store := fixture(t)
 	store.Close() // the trail is gone (disk, lock, …)
-	_, err := station.Station{Store: store}.Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
+	_, err := (&station.Station{Store: store}).Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
 		inference.DefaultThresholds, station.Source{Name: station.SourceWatch})
 	if !errors.Is(err, station.ErrNotRecorded) {
 		t.Fatalf("error %v, want ErrNotRecorded", err)
@@ -75,7 +75,7 @@ func TestAStripThatCannotBeRecordedIsNotReported(t *testing.T) {
 func TestBadImagesAndThresholdsAreNotRecorded(t *testing.T) {
 	e, store := fixture(t)
 	ctx := context.Background()
-	st := station.Station{Store: store}
+	st := &station.Station{Store: store}
 	if _, err := st.Inspect(ctx, e, "x.png", []byte("not an image"), inference.DefaultThresholds, station.Source{Name: station.SourceScan}); err == nil || errors.Is(err, station.ErrNotRecorded) {
 		t.Errorf("unreadable image: %v", err)
 	}
@@ -102,7 +102,7 @@ func TestArchiveKeepsRecordsAndPurges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := station.Station{Store: store, Archive: arch}
+	st := &station.Station{Store: store, Archive: arch}
 	white := testimg.StripPNG(0, 1600, 255) // REJECT
 	res, err := st.Inspect(ctx, e, "cam/white.png", white, inference.DefaultThresholds, station.Source{Name: station.SourceWatch, Data: white})
 	if err != nil || res.ArchiveErr != nil {

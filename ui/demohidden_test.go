@@ -15,7 +15,7 @@ func TestDemoStripsHiddenWithUsers(t *testing.T) {
 	if err := store.AddUser(context.Background(), "test", "ada", audit.RoleAdmin, "secret-ada"); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.waitIdle()
 	if h.ins.w.demoBtn.Visible() {
 		t.Error("Demo strips button shown on a station with users")
@@ -25,7 +25,7 @@ func TestDemoStripsHiddenWithUsers(t *testing.T) {
 			t.Errorf("demo menu %q on a station with users", m.Label)
 		}
 	}
-	free := newHarness(t, Options{Audit: openStore(t)})
+	free := newHarness(t, Options{Station: onTrail(openStore(t))})
 	free.waitIdle()
 	if !free.ins.w.demoBtn.Visible() {
 		t.Error("Demo strips hidden on a station without users")

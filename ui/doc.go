@@ -6,8 +6,12 @@
 // satisfies it), so tests drive it headless with fyne.io/fyne/v2/test and
 // the tiny test models.
 //
-// As a station (Options.Audit set) the window also runs the workflow
-// around it: folders and many files queue as a batch with progress, rate,
+// The window is handed the station the command line opened
+// (Options.Station, package station): every strip is concluded through
+// it, the Watch folder runs on it, the pair the window decides with is
+// fixed on it, and the line connections set in the window run as its
+// outputs. As a station with an audit trail the window also runs the
+// workflow around it: folders and many files queue as a batch with progress, rate,
 // time left and Cancel; every strip is recorded in the audit trail before
 // it is shown as done; the operator on shift confirms REVIEW strips (P, R,
 // N) or overrides automatic ones with a reason; a history window filters
@@ -42,7 +46,9 @@
 //     (stripHost); stripview.go the strip widget, overlay.go the heatmap;
 //   - review.go: reviewPanel, the operator's P / R / Override… / undo
 //     (reviewHost), and shift.go the shift restored from the audit trail;
-//   - watch.go: watchScreen, the hot folder (watchHost);
+//   - watch.go: watchScreen, the hot folder on the window's station
+//     (watchHost); line.go the line connection set in the window, run as
+//     the station's outputs;
 //   - model.go: modelPanel and model switches, teach.go Teach good steel…
 //     and learn.go Learn from decisions… (one flow, teachView);
 //   - settings.go: settingsPanel, the threshold sliders, the lock row and

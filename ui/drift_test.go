@@ -26,7 +26,7 @@ func TestDriftLineSuggestsLearningAgain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.waitIdle()
 	line := h.ins.w.driftLine
 	if !line.Visible() || !strings.Contains(line.Text, "re-learn suggested: 40 % of the strips unfamiliar") || !strings.Contains(line.Text, "Learn from decisions") {

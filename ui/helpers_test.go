@@ -18,6 +18,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
@@ -216,3 +217,6 @@ func (h *harness) confirmSwitch(want string) {
 	h.waitFor("the switch to end", func() bool { return h.ins.pending == 0 && h.ins.busy == 0 })
 	h.waitIdle()
 }
+
+// onTrail is a station of store's trail, no archive, for the window.
+func onTrail(store *audit.Store) *station.Station { return station.FromParts(store, nil, nil) }

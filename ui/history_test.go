@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/archive"
+	"steelinspect/station"
 )
 
 // openHistory opens the History window on the whole trail.
@@ -152,7 +153,7 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := newHarness(t, Options{Audit: store, Archive: arch})
+	first := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	first.ins.review.setOperator("alice")
 	dir := t.TempDir()
 	b := writePNG(t, dir, "b.png", stripB()) // REVIEW
@@ -179,7 +180,7 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	// After a restart, with b.png gone from its folder, the shift's
 	// restore leaves it out; History opens it from the archive.
 	os.Remove(b)
-	h := newHarness(t, Options{Audit: store, Archive: arch})
+	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	if h.ins.itemOfRecord(bID) >= 0 {
 		t.Fatal("b.png restored although its file is gone")
 	}

@@ -22,6 +22,7 @@ import (
 	"steelinspect/assets"
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // Inspector is the Steel Inspector window: the strip with its heatmap, the
@@ -41,7 +42,10 @@ type Inspector struct {
 	ctx       context.Context
 	cancel    context.CancelFunc
 	closeOnce sync.Once
-	store     *audit.Store
+	// st is the station the window runs (Options.Station); store is its
+	// audit trail, nil without one.
+	st    *station.Station
+	store *audit.Store
 	// bg counts goroutines besides the worker (audit writes, decoding for
 	// display, PIN checks) that report back through do.
 	bg sync.WaitGroup
@@ -76,10 +80,13 @@ type Inspector struct {
 	errorsShown []string
 	// keys gives the window's dialogs Enter and Esc.
 	keys dialogKeys
-	// link is the MQTT output set in the window (line.go), nil when none;
+	// lineFromCommand says the station was started with line outputs
+	// that have a link (--mqtt, --central), which the window leaves to
+	// the command line; lineSet says the window set its own (line.go);
 	// linkFollowed says the status bar follows a line connection.
-	link         *lineLink
-	linkFollowed bool
+	lineFromCommand bool
+	lineSet         bool
+	linkFollowed    bool
 	// reinspectQ is the open question about strips opened again (reopen.go),
 	// nil when none; restoring says the shift is being restored from the
 	// trail, and afterRestore what waits for it.
@@ -157,21 +164,26 @@ func NewInspector(a fyne.App, opts Options) *Inspector {
 }
 
 func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
+	st := opts.Station
+	if st == nil {
+		st = station.FromParts(nil, nil, nil) // no trail, no archive
+	}
 	i := &Inspector{
-		app:        a,
-		opts:       opts,
-		do:         do,
-		current:    -1,
-		showWanted: -1,
-		byKey:      map[string]int{},
-		store:      opts.Audit,
+		app:             a,
+		opts:            opts,
+		do:              do,
+		current:         -1,
+		showWanted:      -1,
+		byKey:           map[string]int{},
+		st:              st,
+		store:           st.Trail(),
+		lineFromCommand: st.HasLinks(),
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.models = newModelPanel(opts.Model)
 	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
 	i.strip = newStripPanel(i)
-	i.work = newWorker(i.ctx, opts.Model, i.store, i.settings.Thresholds())
-	i.work.archive = opts.Archive
+	i.work = newWorker(i.ctx, opts.Model, st, i.settings.Thresholds())
 	i.win = a.NewWindow(AppName)
 	i.keys.win = i.win
 	i.win.SetCloseIntercept(i.confirmQuit)

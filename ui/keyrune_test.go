@@ -17,7 +17,7 @@ func TestKeyDoesNotTypeIntoTheSignIn(t *testing.T) {
 	if err := store.AddUser(context.Background(), "test", "olga", audit.RoleOperator, "olga-pw-1"); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.waitIdle()
 	canvas := h.ins.Window().Canvas()
 	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape}) // no sign-in at start

@@ -13,7 +13,7 @@ import (
 // and no key acts on the strip behind an open dialog (issue 17).
 func TestDialogKeys(t *testing.T) {
 	store := openStore(t)
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	canvas := h.ins.Window().Canvas()
 
 	// The operator prompt opens on start with its entry focused: typing a

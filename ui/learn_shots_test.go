@@ -45,7 +45,7 @@ func TestLearnShots(t *testing.T) {
 		t.Fatal(err)
 	}
 	run, decided := learnOptions(store)
-	opts := Options{Model: eng, Audit: store, ModelsDir: filepath.Join(t.TempDir(), "models"), Learn: run, Decided: decided,
+	opts := Options{Model: eng, Station: onTrail(store), ModelsDir: filepath.Join(t.TempDir(), "models"), Learn: run, Decided: decided,
 		OpenModel: func(path string) (Analyzer, error) {
 			if path == models.DefaultSource {
 				return models.OpenDefault(inference.EngineOptions{})

@@ -76,7 +76,7 @@ func TestLearnFromDecisionsSaveAndUse(t *testing.T) {
 	recordDecided(t, store, false, 1)
 	modelsDir := filepath.Join(t.TempDir(), "models")
 	run, decided := learnOptions(store)
-	h := newHarness(t, Options{Audit: store, OpenModel: openerFor(t), Learn: run, Decided: decided, ModelsDir: modelsDir})
+	h := newHarness(t, Options{Station: onTrail(store), OpenModel: openerFor(t), Learn: run, Decided: decided, ModelsDir: modelsDir})
 	h.ins.review.setOperator("alice")
 	h.openPaths(defectStrip)
 	if fileMenuItem(h, "Learn from decisions") == nil {

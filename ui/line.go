@@ -1,27 +1,25 @@
 package ui
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/central"
-	"steelinspect/inference"
 	"steelinspect/internal/files"
-	"steelinspect/internal/linkstate"
 	"steelinspect/mqttout"
+	"steelinspect/station"
 )
 
 // The line connections set in the window (File → Line connection…), for
 // a station started without --mqtt or --central: the MQTT output of
 // package mqttout and the forwarding of the trail to the plant's central
-// PostgreSQL (package central). The supervisor sets the broker, user,
+// PostgreSQL (package central), run as the station's outputs
+// (station.Station.SetLinks). The supervisor sets the broker, user,
 // password file, CA file, the central database and its password file,
 // the station's name and its production line; each change is recorded in
 // the audit trail and kept in the preferences for the next start.
@@ -41,17 +39,6 @@ const (
 	prefLineName      = "line.central.line"
 )
 
-// lineLink is the outputs the window runs: the MQTT publisher and the
-// central forwarder, each nil when not set.
-type lineLink struct {
-	pub   *mqttout.Publisher
-	fwd   *central.Forwarder
-	stops []func() // each output's stop, which waits for it
-
-	mu    sync.Mutex
-	state mqttout.State
-}
-
 // lineConfig is the window's line settings.
 type lineConfig struct {
 	url, user, passwordFile, ca, station  string
@@ -70,7 +57,7 @@ func (i *Inspector) lineConfigFromPrefs() lineConfig {
 // window has a trail and no --mqtt or --central of its own.
 func (i *Inspector) startLineFromPrefs() {
 	c := i.lineConfigFromPrefs()
-	if i.store == nil || i.opts.LinkStatus != nil || c.empty() {
+	if i.store == nil || i.lineFromCommand || c.empty() {
 		return
 	}
 	if err := i.startLine(c); err != nil {
@@ -109,100 +96,60 @@ func (c lineConfig) centralDSN() (string, error) {
 	return u.String(), nil
 }
 
-// newLineLink makes the outputs c asks for, not yet running.
-func (i *Inspector) newLineLink(c lineConfig) (*lineLink, error) {
-	link := &lineLink{}
-	link.setState(i.models.manifest, i.settings.Thresholds())
+// links are the station's outputs c asks for.
+func (c lineConfig) links() (station.Links, error) {
+	l := station.Links{Name: c.station, Line: c.line}
 	if c.url != "" {
 		pw, err := readPassword(c.passwordFile)
 		if err != nil {
-			return nil, err
+			return l, err
 		}
-		cfg := mqttout.Config{URL: c.url, Username: c.user, Password: pw, CAFile: c.ca, Station: c.station}
-		if link.pub, err = mqttout.New(cfg, i.store, link.current); err != nil {
-			return nil, err
-		}
+		l.MQTT = &mqttout.Config{URL: c.url, Username: c.user, Password: pw, CAFile: c.ca, Station: c.station}
 	}
 	if c.centralURL != "" {
 		dsn, err := c.centralDSN()
 		if err != nil {
-			return nil, err
+			return l, err
 		}
-		if link.fwd, err = central.New(dsn, c.station, c.line, i.store); err != nil {
-			return nil, err
-		}
+		l.Central = dsn
 	}
-	return link, nil
+	return l, nil
 }
 
-// startLine starts the outputs c asks for (stopping those running).
+// startLine starts the outputs c asks for on the station, in place of
+// those the window set before.
 func (i *Inspector) startLine(c lineConfig) error {
-	link, err := i.newLineLink(c)
+	l, err := c.links()
 	if err != nil {
 		return err
 	}
-	i.stopLine()
-	if link.pub != nil {
-		link.run(i.ctx, link.pub.Run)
+	if err := i.st.SetLinks(l); err != nil {
+		return err
 	}
-	if link.fwd != nil {
-		link.run(i.ctx, link.fwd.Run)
-	}
-	i.link = link
+	i.lineSet = true
 	i.followLink()
 	return nil
 }
 
-// run runs one output until the link stops.
-func (l *lineLink) run(parent context.Context, run func(context.Context) error) {
-	ctx, cancel := context.WithCancel(parent)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(ctx)
-	}()
-	l.stops = append(l.stops, func() { cancel(); <-done })
-}
-
-// stopLine stops the window's outputs (MQTT says offline) and waits.
+// stopLine stops the outputs the window set (MQTT says offline) and
+// waits.
 func (i *Inspector) stopLine() {
-	if i.link == nil {
+	if !i.lineSet {
 		return
 	}
-	for _, stop := range i.link.stops {
-		stop()
-	}
-	i.link = nil
+	i.st.SetLinks(station.Links{})
+	i.lineSet = false
 }
 
-func (l *lineLink) setState(m *inference.Manifest, t inference.Thresholds) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if m != nil {
-		l.state.Model = m.Identity()
-	}
-	l.state.Thresholds = t
-}
-
-func (l *lineLink) current() mqttout.State {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.state
-}
-
-// linkStatus is the connections' state for the status bar: the command
-// line's, else the window's own; ok false while one is down.
-func (i *Inspector) linkStatus() (string, bool, bool) {
-	if i.opts.LinkStatus != nil {
-		s, up := i.opts.LinkStatus()
-		return s, up, true
-	}
-	l := i.link
-	if l == nil {
+// linkStatus is the connections' state for the status bar: the
+// station's outputs with a link, the command line's or the window's; ok
+// false while one is down, on false while none runs.
+func (i *Inspector) linkStatus() (s string, ok, on bool) {
+	if !i.st.HasLinks() {
 		return "", false, false
 	}
-	s, up := linkstate.Of(l.pub, l.fwd)
-	return s, up, true
+	s, ok = i.st.LinkStatus()
+	return s, ok, true
 }
 
 // showLineSettings opens File → Line connection…: the MQTT output's and
@@ -212,8 +159,8 @@ func (i *Inspector) showLineSettings() {
 		i.showError("No line connection", "the MQTT output and the central forwarding send the audit trail, and this window keeps none (--no-audit)")
 		return
 	}
-	if i.opts.LinkStatus != nil {
-		s, _ := i.opts.LinkStatus()
+	if i.lineFromCommand {
+		s, _ := i.st.LinkStatus()
 		i.showMessage("Line connection", "This station was started with --mqtt or --central; its connections are set on the command line.\n\n"+s)
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ func TestLineConnectionSetInTheWindow(t *testing.T) {
 	sub := testbroker.Subscribe(t, b, "mes-window", "steelinspect/#")
 	store := openStore(t)
 	app := test.NewTempApp(t)
-	h := newHarnessOn(t, app, Options{Audit: store})
+	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	if fileMenuItem(h, "Line connection") == nil {
 		t.Fatal("no Line connection… in the File menu")
@@ -57,13 +58,13 @@ func TestLineConnectionSetInTheWindow(t *testing.T) {
 	})
 
 	// the next start connects by itself
-	again := newHarnessOn(t, app, Options{Audit: store})
+	again := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	again.ins.review.setOperator("alice")
 	waitUntil(t, "online again", func() bool {
 		return strings.Contains(string(sub.Last("steelinspect/line3/state")), `"online"`)
 	})
-	if again.ins.link == nil {
-		t.Error("the preferences' connection was not started")
+	if got := again.ins.st.Outputs(); !slices.Equal(got, []string{"mqtt"}) {
+		t.Errorf("the preferences' connection was not started on the station: outputs %v", got)
 	}
 }
 
@@ -75,7 +76,7 @@ func TestLineConnectionSetInTheWindow(t *testing.T) {
 func TestCentralForwardingSetInTheWindow(t *testing.T) {
 	pg := testpg.Start(t)
 	store := openStore(t)
-	h := newHarnessOn(t, test.NewTempApp(t), Options{Audit: store})
+	h := newHarnessOn(t, test.NewTempApp(t), Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.unlockAsSupervisor()
 	pw := filepath.Join(t.TempDir(), "pw")
@@ -86,8 +87,8 @@ func TestCentralForwardingSetInTheWindow(t *testing.T) {
 		t.Errorf("a URL holding the password: %v", err)
 	}
 	h.ins.applyLineSettings(lineConfig{centralURL: bare, centralPasswordFile: pw, station: "line3-w", line: "line 3"})
-	if h.ins.link == nil || h.ins.link.fwd == nil || h.ins.link.pub != nil {
-		t.Fatalf("link %+v: want the central forwarder alone", h.ins.link)
+	if got := h.ins.st.Outputs(); !slices.Equal(got, []string{"central"}) {
+		t.Fatalf("the station's outputs %v: want the central forwarder alone", got)
 	}
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
 	conn, err := pgx.Connect(context.Background(), pg.URL(testpg.Password))

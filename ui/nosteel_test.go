@@ -104,7 +104,7 @@ func TestRestoredImplausibleStripNeedsAReason(t *testing.T) {
 		ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65, CautionKinds: "implausible", Cautions: inference.NoTextureReason(inference.PatternFlat)}); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
 	if len(h.ins.items) != 1 || !inference.ReasonRequired(h.ins.items[0].auto, inference.Pass, h.ins.items[0].cautions) {

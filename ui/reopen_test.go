@@ -124,12 +124,12 @@ func TestSameContentUnderAnotherNameIsTheSameStrip(t *testing.T) {
 func TestStripRestoredFromTheTrailIsKnown(t *testing.T) {
 	store := openStore(t)
 	a := writePNG(t, t.TempDir(), "b.png", stripB()) // REVIEW
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.openPaths(a)
 	h.ins.Close()
 
-	again := newHarness(t, Options{Audit: store, Paths: []string{a}})
+	again := newHarness(t, Options{Station: onTrail(store), Paths: []string{a}})
 	q := askedAgain(t, again, "b.png was inspected already", again.model.calls.Load(), 1)
 	if len(again.ins.items) != 1 || again.ins.items[0].auditID == 0 {
 		t.Fatalf("restored %d rows", len(again.ins.items))
@@ -149,12 +149,12 @@ func TestStripRestoredFromTheTrailIsKnown(t *testing.T) {
 func TestScreenshotRunPicturesTheQuestion(t *testing.T) {
 	store := openStore(t)
 	a := writePNG(t, t.TempDir(), "b.png", stripB())
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.openPaths(a)
 	h.ins.Close()
 
-	again := newHarness(t, Options{Audit: store, Paths: []string{a}, Screenshot: filepath.Join(t.TempDir(), "shot.png")})
+	again := newHarness(t, Options{Station: onTrail(store), Paths: []string{a}, Screenshot: filepath.Join(t.TempDir(), "shot.png")})
 	askedAgain(t, again, "b.png was inspected already", again.model.calls.Load(), 1)
 	if !again.ins.shotTaken {
 		t.Error("the screenshot run waits on the question and never takes its picture")

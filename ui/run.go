@@ -9,10 +9,9 @@ import (
 	"fyne.io/fyne/v2/app"
 	"github.com/go-gl/glfw/v3.3/glfw"
 
-	"steelinspect/archive"
 	"steelinspect/assets"
-	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/station"
 	"steelinspect/teach"
 )
 
@@ -63,30 +62,26 @@ type Options struct {
 	ModelsDir string
 	// Paths are images to load on start.
 	Paths []string
-	// Audit, when set, is the station's audit trail: every strip inspected
-	// in the window is recorded in it before it is shown as done, the
-	// operator on shift reviews strips, the history view lists it, and
-	// thresholds and model sit behind the supervisor PIN, each change
-	// recorded. Nil keeps no trail and leaves the settings unlocked. The
-	// caller keeps ownership and closes it after Run returns.
-	Audit *audit.Store
+	// Station is the station the window runs, opened by the caller, who
+	// keeps ownership and closes it after Run returns. Its audit trail
+	// (Station.Trail), when there is one, records every strip inspected
+	// in the window before it is shown as done; the operator on shift
+	// reviews strips, the history view lists it, and thresholds and model
+	// sit behind the supervisor PIN, each change recorded. Nil, or a
+	// station without a trail, keeps none and leaves the settings
+	// unlocked. Every strip is concluded through it (the window's pair
+	// fixed on it: Station.Fix), with its archive when it has one; the
+	// Watch folder runs on it; it hears the model and thresholds in force
+	// (Station.SetState, which its line outputs say); the status bar
+	// shows its line outputs' state (Station.LinkStatus); and the
+	// window's own line connection, for a station started without
+	// --mqtt or --central, runs as its outputs (Station.SetLinks).
+	Station *station.Station
 	// Screenshot, when not empty, makes the window save its canvas to this
 	// PNG file once the first result is displayed, and then quit.
 	Screenshot string
 	// RunMode starts the window in run mode (runmode.go), the floor's view.
 	RunMode bool
-	// OnSettings, when set, hears the model and thresholds in force: at
-	// start and after every change (the MQTT output's state message says
-	// them). It is called on the UI goroutine and must not block.
-	OnSettings func(model inference.ModelIdentity, t inference.Thresholds)
-	// LinkStatus, when set, is the line connection's state in one line
-	// (the MQTT output's) and whether it is up, shown in the status bar
-	// (in the warning colour while down) and read every few seconds off
-	// the UI goroutine.
-	LinkStatus func() (string, bool)
-	// Archive, when set, keeps copies of the strips its policy asks for
-	// (package archive), recorded with their path and sha256.
-	Archive *archive.Archive
 }
 
 // Run opens the Steel Inspector window and blocks until it is closed.

@@ -55,7 +55,7 @@ func TestRunModeShots(t *testing.T) {
 		}
 		srcs = append(srcs, source{name: name, path: p})
 	}
-	ins, shot := shotsWindow(t, Options{Model: eng, Audit: store}, dir)
+	ins, shot := shotsWindow(t, Options{Model: eng, Station: onTrail(store)}, dir)
 	defer ins.Close()
 	waitFor := func(what string, cond func() bool) { waitOnUI(t, what, 3*time.Minute, cond) }
 	fyne.DoAndWait(func() {

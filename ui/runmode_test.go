@@ -67,7 +67,7 @@ func TestRunMode(t *testing.T) {
 // TestStartsInRunMode: a floor station started with --run-mode
 // (Options.RunMode) opens in run mode, without menus.
 func TestStartsInRunMode(t *testing.T) {
-	h := newHarness(t, Options{Audit: openStore(t), RunMode: true})
+	h := newHarness(t, Options{Station: onTrail(openStore(t)), RunMode: true})
 	h.waitIdle()
 	if !h.ins.run.on || h.ins.Window().MainMenu() != nil {
 		t.Errorf("started with RunMode: run mode %v, menus %v", h.ins.run.on, h.ins.Window().MainMenu() != nil)

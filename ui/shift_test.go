@@ -45,7 +45,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	add("upload (API request 1f)", "REVIEW", now.Add(-time.Hour))      // an API upload: no file
 	before := len(history(t, store))
 
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
 	var names []string
@@ -91,7 +91,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	store := openStore(t)
 	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
-	h := newHarness(t, Options{Audit: store, OpenModel: opener})
+	h := newHarness(t, Options{Station: onTrail(store), OpenModel: opener})
 	h.ins.review.setOperator("alice")
 	dir := t.TempDir()
 	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "c.png", stripPass()))
@@ -122,7 +122,7 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 // recorded ones stay in force, the window says so, the trail records it.
 func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	store := openStore(t)
-	first := newHarness(t, Options{Audit: store})
+	first := newHarness(t, Options{Station: onTrail(store)})
 	rec, err := store.LatestSettings(context.Background())
 	if err != nil || rec["pass_threshold"] != "0.40" || rec["reject_threshold"] != "0.65" {
 		t.Fatalf("first start recorded %v (%v)", rec, err)
@@ -132,7 +132,7 @@ func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	app := test.NewTempApp(t)
 	app.Preferences().SetFloat(prefPass, 0.50)
 	app.Preferences().SetFloat(prefReject, 0.80)
-	h := newHarnessOn(t, app, Options{Audit: store})
+	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	want := inference.Thresholds{Pass: 0.40, Reject: 0.65}
 	if h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.settings.passSlider.Value != 0.40 {
 		t.Fatalf("thresholds in force %+v (worker %+v, slider %.2f), want the recorded %+v",
@@ -160,7 +160,7 @@ func TestOperatorSignsIn(t *testing.T) {
 	if err := store.AddUser(ctx, "test", "olga", audit.RoleOperator, "olga-pw-1"); err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	canvas := h.ins.Window().Canvas()
 	signIn := func(name, pw string) {
 		t.Helper()

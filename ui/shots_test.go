@@ -128,7 +128,7 @@ func TestShots(t *testing.T) {
 	p.RemoveValue(prefReject)
 	var ins *Inspector
 	fyne.DoAndWait(func() {
-		ins = newInspector(shotsApp, Options{Model: model, Audit: store}, fyne.Do)
+		ins = newInspector(shotsApp, Options{Model: model, Station: onTrail(store)}, fyne.Do)
 		ins.win.Resize(fyne.NewSize(1400, 880))
 		ins.win.Show()
 	})

@@ -31,7 +31,7 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 		}
 		return a, err
 	}
-	h := newHarness(t, Options{Audit: store, OpenModel: opener})
+	h := newHarness(t, Options{Station: onTrail(store), OpenModel: opener})
 	h.waitIdle()
 	if !h.ins.w.notValidated.Visible() || !strings.Contains(h.ins.w.notValidated.Text, "Not validated on this line") {
 		t.Fatal("no 'not validated on this line' line for a model never checked here")

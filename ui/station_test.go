@@ -37,7 +37,7 @@ func openStore(t *testing.T) *audit.Store {
 func newStation(t *testing.T) (*harness, *audit.Store) {
 	t.Helper()
 	store := openStore(t)
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	return h, store
 }
@@ -526,7 +526,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 func TestModelChangeNeedsPINAndIsRecorded(t *testing.T) {
 	store := openStore(t)
 	opener := func(path string) (Analyzer, error) { return openCounting(t, path), nil }
-	h := newHarness(t, Options{Audit: store, OpenModel: opener})
+	h := newHarness(t, Options{Station: onTrail(store), OpenModel: opener})
 	h.ins.review.setOperator("alice")
 	if !h.ins.w.modelBtn.Disabled() || !h.ins.models.openBtn.Disabled() {
 		t.Fatal("Open model… enabled while locked")
@@ -616,7 +616,7 @@ func TestHistoryOpensArchivedStrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store, Archive: arch})
+	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	h.ins.review.setOperator("alice")
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA())) // REJECT
 	h.ins.showHistory()

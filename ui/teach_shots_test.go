@@ -60,7 +60,7 @@ func TestTeachShots(t *testing.T) {
 	p.RemoveValue(prefReject)
 	p.RemoveValue(prefFineMap)
 	opts := Options{
-		Model: eng, Audit: store, ModelsDir: modelsDir,
+		Model: eng, Station: onTrail(store), ModelsDir: modelsDir,
 		OpenModel: func(path string) (Analyzer, error) {
 			if path == models.DefaultSource {
 				return models.OpenDefault(inference.EngineOptions{})

@@ -138,7 +138,7 @@ func modelChanges(t *testing.T, store *audit.Store) []audit.SettingChange {
 func TestTeachSaveAndUseThenBack(t *testing.T) {
 	store := openStore(t)
 	modelsDir := filepath.Join(t.TempDir(), "models") // created on save
-	h := newHarness(t, Options{Audit: store, OpenModel: openerFor(t), Teach: teachSmall, ModelsDir: modelsDir})
+	h := newHarness(t, Options{Station: onTrail(store), OpenModel: openerFor(t), Teach: teachSmall, ModelsDir: modelsDir})
 	h.ins.review.setOperator("alice")
 	h.openPaths(defectStrip)
 

@@ -76,7 +76,7 @@ func (i *Inspector) checkRecordedThresholds() {
 	if i.store == nil {
 		return
 	}
-	rec, err := station.ThresholdsInForce(i.ctx, i.store, i.settings.Thresholds())
+	rec, err := i.st.InForce(i.ctx)
 	if err != nil {
 		i.showError("Cannot read the recorded settings", err.Error())
 		return
@@ -162,9 +162,9 @@ func (i *Inspector) checkThresholdsInForce() {
 	if i.store == nil || !i.isLocked() {
 		return // unlocked: the supervisor at this window is the one changing them
 	}
-	store, ctx, known := i.store, i.ctx, i.settings.Recorded()
+	st, ctx, known := i.st, i.ctx, i.settings.Recorded()
 	i.goBackground(func() func() {
-		rec, err := station.ThresholdsInForce(ctx, store, known)
+		rec, err := st.InForce(ctx)
 		return func() {
 			if err != nil || !rec.Recorded || rec.Thresholds == known || i.settings.Recorded() != known || !i.isLocked() {
 				return

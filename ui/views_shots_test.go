@@ -63,7 +63,7 @@ func viewShots(t *testing.T, dir string, w, h int) {
 		srcs = append(srcs, source{name: name, path: p})
 	}
 	suffix := fmt.Sprintf("-%dx%d.png", w, h)
-	ins, shot := shotsWindowAt(t, Options{Model: eng, Audit: store}, dir, w, h)
+	ins, shot := shotsWindowAt(t, Options{Model: eng, Station: onTrail(store)}, dir, w, h)
 	defer ins.Close()
 	waitFor := func(what string, cond func() bool) { waitOnUI(t, what, 3*time.Minute, cond) }
 	clearOverlays := func() {

@@ -12,7 +12,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/archive"
 	"steelinspect/audit"
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
@@ -42,17 +41,16 @@ type watchRun struct {
 }
 
 // watchHost is what the hot folder uses of the station window: the worker
-// to score with, the audit trail and thresholds in force, and the
+// to score with, the station and the thresholds in force, and the
 // Processed list that arrivals join.
 type watchHost interface {
 	screenHost
 	window() fyne.Window
 	dialogKeys() *dialogKeys
 	scorer() workerAnalyzer
-	auditStore() *audit.Store
-	// stripArchive is the station's archive (nil without one), as strips
-	// opened in the window are archived
-	stripArchive() *archive.Archive
+	// station is the window's: the hot folder records in its trail and
+	// keeps copies in its archive, as strips opened in the window are
+	station() *station.Station
 	workThresholds() inference.Thresholds
 	showError(title, msg string)
 	trackDialog(d dialog.Dialog, enter, esc func())
@@ -66,7 +64,7 @@ type watchHost interface {
 func (i *Inspector) window() fyne.Window                  { return i.win }
 func (i *Inspector) dialogKeys() *dialogKeys              { return &i.keys }
 func (i *Inspector) auditStore() *audit.Store             { return i.store }
-func (i *Inspector) stripArchive() *archive.Archive       { return i.opts.Archive }
+func (i *Inspector) station() *station.Station            { return i.st }
 func (i *Inspector) workThresholds() inference.Thresholds { return i.work.currentThresholds() }
 func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
 
@@ -136,14 +134,11 @@ func (ws *watchScreen) start(dir string) {
 	h.prefs().SetString(prefWatchDir, dir)
 	h.prefs().SetString(prefWatchLastDir, dir)
 	an := h.scorer()
-	// the station's archive, as for a strip opened in the window: a REJECT
-	// arriving here was recorded without its copy
-	// the window's pair, fixed for the run: the window itself follows the
-	// thresholds in force and restarts the watch when they change
-	th := h.workThresholds()
-	st := station.FromParts(h.auditStore(), h.stripArchive(), nil)
-	st.Fix(th)
-	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Station: st, Thresholds: th}
+	// the window's station, its archive included (a REJECT arriving here
+	// was once recorded without its copy), and the window's pair, fixed
+	// on it and for the run: the window itself follows the thresholds in
+	// force and restarts the watch when they change
+	w := &hotfolder.Watcher{Dir: dir, Engine: &an, Station: h.station(), Thresholds: h.workThresholds()}
 	w.Log = func(line string) { h.onUI(func() { h.setStatus("Hot folder: " + line) }) }
 	w.OnResult = func(r hotfolder.Result) { ws.onResult(dir, r) }
 	go func() {

@@ -6,6 +6,7 @@ import (
 
 	"steelinspect/archive"
 	"steelinspect/inference"
+	"steelinspect/station"
 )
 
 // TestWatchFolderArchives: a REJECT that arrives in the window's watched
@@ -17,7 +18,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, Options{Audit: store, Archive: arch})
+	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	h.ins.review.setOperator("alice")
 	h.ins.watch.play = func(inference.Decision) error { return nil } // no sound in tests
 	dir := t.TempDir()

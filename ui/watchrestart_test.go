@@ -32,7 +32,7 @@ func watchedStation(t *testing.T, h *harness, operator string) string {
 func TestWatchReviewSurvivesRestart(t *testing.T) {
 	store := openStore(t)
 	app := test.NewTempApp(t)
-	h := newHarnessOn(t, app, Options{Audit: store})
+	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	dir := watchedStation(t, h, "alice")
 	writePNG(t, dir, "b.png", stripB()) // REVIEW
 	h.waitFor("the REVIEW strip to arrive", func() bool { return len(h.ins.items) == 1 })
@@ -43,7 +43,7 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 	}
 	h.ins.Close() // the window closes while watching
 
-	h2 := newHarnessOn(t, app, Options{Audit: store})
+	h2 := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	if got, on := h2.ins.watch.watching(); !on || got != dir {
 		t.Fatalf("after the restart the window watches %q (%v), want %s", got, on, dir)
 	}
@@ -80,7 +80,7 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 
 	h2.ins.watch.toggle() // Stop watching
 	h2.ins.Close()
-	h3 := newHarnessOn(t, app, Options{Audit: store})
+	h3 := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	if got, on := h3.ins.watch.watching(); on {
 		t.Errorf("watching %s again after Stop watching", got)
 	}
@@ -91,7 +91,7 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 // and the window and the trail say so in one line, no error.
 func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	store := openStore(t)
-	h := newHarness(t, Options{Audit: store})
+	h := newHarness(t, Options{Station: onTrail(store)})
 	dir := watchedStation(t, h, "alice")
 	defer h.ins.watch.stop()
 	writePNG(t, dir, "b.png", stripB()) // REVIEW

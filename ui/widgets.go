@@ -420,7 +420,7 @@ func (i *Inspector) buildStatusBar() fyne.CanvasObject {
 // linkStatusEvery is how often the line connection's state is read.
 const linkStatusEvery = 2 * time.Second
 
-// followLink shows Options.LinkStatus in the status bar until the window
+// followLink shows the station's line connections in the status bar until the window
 // closes: a station whose line connection is down says so where the
 // operator looks.
 func (i *Inspector) followLink() {
@@ -463,16 +463,13 @@ func (i *Inspector) showLinkStatus() {
 	l.Show()
 }
 
-// reportSettings tells Options.OnSettings the model and thresholds in
-// force.
+// reportSettings tells the station the model and thresholds in force,
+// which its line outputs say (Station.SetState).
 func (i *Inspector) reportSettings() {
-	if i.link != nil {
-		i.link.setState(i.models.manifest, i.settings.Thresholds())
-	}
-	if i.opts.OnSettings == nil || i.models.manifest == nil {
+	if i.models.manifest == nil {
 		return
 	}
-	i.opts.OnSettings(i.models.manifest.Identity(), i.settings.Thresholds())
+	i.st.SetState(i.models.manifest.Identity(), i.settings.Thresholds())
 }
 
 // decisionOf is an item's decision for the Processed list: the recorded

@@ -5,8 +5,6 @@ import (
 	"image"
 	"sync"
 
-	"steelinspect/archive"
-	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
 )
@@ -20,21 +18,20 @@ type worker struct {
 	model Analyzer
 	jobs  chan func()
 	// ctx is the window's lifetime; a job that finds it cancelled returns.
-	ctx       context.Context
-	store     *audit.Store
-	archive   *archive.Archive
+	ctx context.Context
+	// st is the window's station: each strip is concluded through it,
+	// decided with the window's pair, which is fixed on it (Fix) and read
+	// from it off the UI goroutine (the worker, the hot folder, calibrate).
+	st        *station.Station
 	done      sync.WaitGroup
 	closeOnce sync.Once
-
-	// thrMu guards thresholds: the window's thresholds as the worker, the
-	// hot folder and calibrate read them off the UI goroutine.
-	thrMu      sync.Mutex
-	thresholds inference.Thresholds
 }
 
-// newWorker starts the worker's goroutine. It owns model from then on.
-func newWorker(ctx context.Context, model Analyzer, store *audit.Store, t inference.Thresholds) *worker {
-	w := &worker{model: model, jobs: make(chan func(), 256), ctx: ctx, store: store, thresholds: t}
+// newWorker starts the worker's goroutine, with t the pair strips are
+// decided with. It owns model from then on.
+func newWorker(ctx context.Context, model Analyzer, st *station.Station, t inference.Thresholds) *worker {
+	st.Fix(t)
+	w := &worker{model: model, jobs: make(chan func(), 256), ctx: ctx, st: st}
 	w.done.Add(1)
 	go func() {
 		defer w.done.Done()
@@ -109,19 +106,14 @@ func (w *worker) swapModel(m Analyzer) {
 }
 
 // setThresholds makes t the thresholds strips are decided with from now
-// on.
-func (w *worker) setThresholds(t inference.Thresholds) {
-	w.thrMu.Lock()
-	w.thresholds = t
-	w.thrMu.Unlock()
-}
+// on: the station's own pair (Fix).
+func (w *worker) setThresholds(t inference.Thresholds) { w.st.Fix(t) }
 
-// currentThresholds are the thresholds in force, readable off the UI
-// goroutine.
+// currentThresholds are the thresholds strips are decided with, the
+// station's own pair, readable off the UI goroutine.
 func (w *worker) currentThresholds() inference.Thresholds {
-	w.thrMu.Lock()
-	defer w.thrMu.Unlock()
-	return w.thresholds
+	t, _ := w.st.Own()
+	return t
 }
 
 // analyze runs on the worker.
@@ -158,7 +150,7 @@ func (w *worker) inspect(ctx context.Context, s source, show bool) (inspected, e
 	}
 	// The window's own context: a cancelled batch still records the strip
 	// it has scored. The archive draws its report from the decoded pixels.
-	out, err := station.Station{Store: w.store, Archive: w.archive}.Conclude(w.ctx, a, w.currentThresholds(),
+	out, err := w.st.Conclude(w.ctx, a, w.currentThresholds(),
 		station.Source{Name: station.SourceWindow, Data: s.data})
 	a.Decoded = inference.DecodedImage{}
 	if err != nil {
