@@ -159,57 +159,5 @@ func expandSources(ctx context.Context, srcs []source) ([]source, []string) {
 	return out, failures
 }
 
-// passesFilter says whether the processed list shows an item.
-func (i *Inspector) passesFilter(it *item) bool {
-	return !i.reviewOnly || it.needsReview()
-}
-
-// refilter rebuilds the processed list's rows.
-func (i *Inspector) refilter() {
-	i.visible = i.visible[:0]
-	for k, it := range i.items {
-		if i.passesFilter(it) {
-			i.visible = append(i.visible, k)
-		}
-	}
-	if i.w.images != nil {
-		i.w.images.Refresh()
-		i.selectInList(i.current)
-	}
-}
-
-// setReviewFilter shows all strips or only those needing review.
-func (i *Inspector) setReviewFilter(only bool) {
-	i.reviewOnly = only
-	i.refilter()
-	i.refreshImageCount()
-}
-
-// selectInList marks item idx in the processed list, or nothing when the
-// filter hides it.
-func (i *Inspector) selectInList(idx int) {
-	sel := i.w.images
-	if sel == nil {
-		return
-	}
-	i.w.selecting = true
-	defer func() { i.w.selecting = false }()
-	for row, k := range i.visible {
-		if k == idx {
-			sel.Select(row)
-			return
-		}
-	}
-	sel.UnselectAll()
-}
-
-// reviewCount counts the strips waiting for an operator.
-func (i *Inspector) reviewCount() int {
-	n := 0
-	for _, it := range i.items {
-		if it.needsReview() {
-			n++
-		}
-	}
-	return n
-}
+// reviewCount counts the strips waiting for an operator (reviewHost).
+func (i *Inspector) reviewCount() int { return i.processed.reviewCount() }

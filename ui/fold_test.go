@@ -91,7 +91,7 @@ func TestProcessedListKeepsItsRowsAt720(t *testing.T) {
 	win := h.ins.Window()
 	win.Resize(fyne.NewSize(1264, 656)) // a 1280×720 screen less the window's frame and menu bar
 	win.Content().Refresh()
-	if got := h.ins.w.images.Size().Height; got < listMinHeight {
+	if got := h.ins.processed.list.Size().Height; got < listMinHeight {
 		t.Errorf("the Processed list is %.0f px tall at 1280×720, want at least %d (rows to see)", got, listMinHeight)
 	}
 	if w := win.Content().MinSize(); w.Height > 656 {

@@ -166,11 +166,11 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	hv := openHistory(t, first)
 	selectHistoryRow(first, hv, historyRow(t, hv, "b.png"))
 	bID := hv.rows[hv.selected].ID
-	n := len(first.ins.items)
+	n := len(first.ins.processed.items)
 	test.Tap(hv.openBtn)
 	first.waitIdle()
-	if cur := first.ins.currentItem(); cur == nil || cur.auditID != bID || len(first.ins.items) != n {
-		t.Fatalf("Open on a strip in the list: showing %+v, %d rows (were %d)", cur, len(first.ins.items), n)
+	if cur := first.ins.currentItem(); cur == nil || cur.auditID != bID || len(first.ins.processed.items) != n {
+		t.Fatalf("Open on a strip in the list: showing %+v, %d rows (were %d)", cur, len(first.ins.processed.items), n)
 	}
 	if first.ins.w.decision.Text != "REJECT" {
 		t.Errorf("card %q, want alice's REJECT", first.ins.w.decision.Text)
@@ -181,7 +181,7 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	// restore leaves it out; History opens it from the archive.
 	os.Remove(b)
 	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
-	if h.ins.itemOfRecord(bID) >= 0 {
+	if h.ins.processed.indexOfRecord(bID) >= 0 {
 		t.Fatal("b.png restored although its file is gone")
 	}
 	hv = openHistory(t, h)
@@ -190,12 +190,12 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 		!strings.Contains(hv.stripNote.Text, "The file is no longer at "+b+". Showing the archived copy") {
 		t.Fatalf("b.png's strip: %+v", hv.strip)
 	}
-	n = len(h.ins.items)
+	n = len(h.ins.processed.items)
 	hv.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Enter opens it too
 	h.waitIdle()
 	cur := h.ins.currentItem()
-	if cur == nil || cur.auditID != bID || cur.path != hv.strip.path || len(h.ins.items) != n+1 {
-		t.Fatalf("Open added %d rows and shows %+v", len(h.ins.items)-n, cur)
+	if cur == nil || cur.auditID != bID || cur.path != hv.strip.path || len(h.ins.processed.items) != n+1 {
+		t.Fatalf("Open added %d rows and shows %+v", len(h.ins.processed.items)-n, cur)
 	}
 	w := h.ins.w
 	if w.decision.Text != "REJECT" || !strings.Contains(w.level.Text, "Automatic decision: REVIEW, overridden by alice") {
@@ -206,8 +206,8 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	}
 	hv.table.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn}) // again: the same row, selected
 	h.waitIdle()
-	if len(h.ins.items) != n+1 || h.ins.currentItem() != cur {
-		t.Errorf("opening it again added a row (%d) or showed another strip", len(h.ins.items)-n)
+	if len(h.ins.processed.items) != n+1 || h.ins.currentItem() != cur {
+		t.Errorf("opening it again added a row (%d) or showed another strip", len(h.ins.processed.items)-n)
 	}
 }
 

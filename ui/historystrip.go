@@ -331,11 +331,11 @@ func (h *historyView) openInStation() {
 // window starts (addRestored), read from path: where the trail last put
 // the file, or its archived copy.
 func (i *Inspector) openRecorded(r audit.Inspection, path string) {
-	idx := i.itemOfRecord(r.ID)
+	idx := i.processed.indexOfRecord(r.ID)
 	if idx < 0 {
 		r.FilePath = path
 		i.addRestored([]audit.Inspection{r})
-		idx = i.itemOfRecord(r.ID)
+		idx = i.processed.indexOfRecord(r.ID)
 	}
 	if idx < 0 {
 		i.showError(fmt.Sprintf("Could not open inspection #%d", r.ID), openRefusal(i, r, path))
@@ -347,20 +347,9 @@ func (i *Inspector) openRecorded(r audit.Inspection, path string) {
 
 // openRefusal says why a recorded inspection could not join the list.
 func openRefusal(i *Inspector, r audit.Inspection, path string) string {
-	if _, ok := i.byKey[source{path: path}.key()]; ok {
+	if i.processed.holds(source{path: path}) {
 		return fmt.Sprintf("%s is in the Processed list already, as another inspection of the same file; inspection #%d stays in History.",
 			path, r.ID)
 	}
 	return fmt.Sprintf("Its recorded decision %q is not one this version knows.", r.AutoDecision)
-}
-
-// itemOfRecord is the index of the Processed list's strip recorded as
-// audit row id, -1 when none is.
-func (i *Inspector) itemOfRecord(id int64) int {
-	for k, it := range i.items {
-		if it.auditID == id {
-			return k
-		}
-	}
-	return -1
 }

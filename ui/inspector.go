@@ -55,13 +55,12 @@ type Inspector struct {
 	models *modelPanel
 	// settings is the thresholds panel: the pair in force and the
 	// supervisor lock (settings.go).
-	settings   *settingsPanel
-	teach      *teachView
-	items      []*item
-	byKey      map[string]int // source key to index in items
-	visible    []int          // indices of items the processed list shows
-	reviewOnly bool           // the processed list shows only strips needing review
-	pending    int            // goroutines in bg not yet reported back
+	settings *settingsPanel
+	teach    *teachView
+	// processed is the Processed list: the strips, the shift and the
+	// review queue (processed.go).
+	processed  *processedList
+	pending    int // goroutines in bg not yet reported back
 	batch      batchState
 	watch      *watchScreen
 	review     *reviewPanel
@@ -105,41 +104,6 @@ type Inspector struct {
 	run runMode
 }
 
-// item is one inspected strip. It stays small (probabilities, patch
-// rectangles, file facts): the decoded image is dropped once scored and
-// decoded again when the strip is shown, so thousands of strips take
-// little memory.
-type item struct {
-	name     string              // what the user sees: the file's base name
-	path     string              // file path; empty for an image held in memory
-	data     []byte              // the encoded image when it has no path (demo strips)
-	analysis *inference.Analysis // with Decoded emptied
-	display  image.Image         // the strip reduced for the screen; only while shown
-	modelGen int                 // modelPanel.gen when analysed
-
-	auditID     int64              // row in the audit trail, 0 when not recorded
-	inspectedAt time.Time          // when it was scored
-	auto        inference.Decision // decision recorded when inspected
-	// cautions are the kinds of caution recorded with the decision (an
-	// implausible strip needs a reason to pass: inference.ReasonRequired).
-	cautions []inference.CautionKind
-	review   *operatorReview
-	// sha256 is the strip's content as the trail records it: a strip
-	// opened again is known by it (reopen.go).
-	sha256 string
-}
-
-// operatorReview is an operator's confirmation or override of a strip.
-type operatorReview struct {
-	decision         inference.Decision // PASS or REJECT
-	operator, reason string
-	at               time.Time
-}
-
-// needsReview says whether the strip waits for an operator: recorded as
-// REVIEW and not yet decided by one.
-func (it *item) needsReview() bool { return it.auto == inference.Review && it.review == nil }
-
 // source is an image to load: a file path or bytes with a name.
 type source struct {
 	name string
@@ -153,8 +117,6 @@ func (s source) key() string {
 	}
 	return "mem:" + s.name
 }
-
-func (it *item) source() source { return source{name: it.name, path: it.path, data: it.data} }
 
 // NewInspector builds the window for app without running the app loop;
 // call Window().ShowAndRun() to run it, and Close when done. The
@@ -174,7 +136,6 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		do:              do,
 		current:         -1,
 		showWanted:      -1,
-		byKey:           map[string]int{},
 		st:              st,
 		store:           st.Trail(),
 		lineFromCommand: st.HasLinks(),
@@ -183,6 +144,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.models = newModelPanel(opts.Model)
 	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
 	i.strip = newStripPanel(i)
+	i.processed = newProcessedList(i, i.store != nil)
 	i.work = newWorker(i.ctx, opts.Model, st, i.settings.Thresholds())
 	i.win = a.NewWindow(AppName)
 	i.keys.win = i.win
@@ -315,7 +277,7 @@ func (i *Inspector) inspectFound(list []found, walkFailures []string, note strin
 			show := !shown
 			shown = true
 			i.do(func() {
-				i.adopt(prev[s.key()], s)
+				i.processed.adopt(prev[s.key()], s)
 				i.addResult(s, res, show)
 				i.batchStep()
 			})
@@ -339,13 +301,8 @@ func (i *Inspector) inspectFound(list []found, walkFailures []string, note strin
 // addResult stores a fresh result, replacing an earlier load of the same
 // image, and shows it when asked to.
 func (i *Inspector) addResult(s source, res inspected, show bool) {
-	idx, ok := i.byKey[s.key()]
-	if !ok {
-		i.items = append(i.items, &item{name: s.name, path: s.path, data: s.data})
-		idx = len(i.items) - 1
-		i.byKey[s.key()] = idx
-	}
-	it := i.items[idx]
+	idx, held := i.processed.add(s)
+	it := i.processed.items[idx]
 	if res.archiveErr != nil {
 		i.setStatus(fmt.Sprintf("%s: %v", s.name, res.archiveErr))
 	}
@@ -361,12 +318,7 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	if res.display != nil || idx == i.current {
 		it.display = res.display
 	}
-	if ok {
-		i.refilter()
-	} else if i.passesFilter(it) {
-		i.visible = append(i.visible, idx)
-	}
-	i.w.images.Refresh()
+	i.processed.placed(idx, held)
 	if show || idx == i.current {
 		i.showItem(idx)
 	}
@@ -383,10 +335,10 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 // result is stale (the model changed since), and decoding it again when
 // its display image was let go.
 func (i *Inspector) showItem(idx int) {
-	if idx < 0 || idx >= len(i.items) {
+	if idx < 0 || idx >= len(i.processed.items) {
 		return
 	}
-	it := i.items[idx]
+	it := i.processed.items[idx]
 	if !i.isFresh(it) && it.auditID != 0 {
 		i.reanalyseForDisplay(idx)
 		return
@@ -416,7 +368,7 @@ func (i *Inspector) showItem(idx int) {
 		old.display = nil // keep one decoded strip in memory, not thousands
 	}
 	i.current = idx
-	i.selectInList(idx)
+	i.processed.selectItem(idx)
 	i.strip.showImage(it.display, it.analysis.Image.Width, it.analysis.Image.Height)
 	i.redecide()
 	i.refreshStatus()
@@ -432,7 +384,7 @@ func (i *Inspector) showItem(idx int) {
 // again: its audit record, recorded decision and review stay as they are,
 // and the card says what the current model would decide.
 func (i *Inspector) reanalyseForDisplay(idx int) {
-	it := i.items[idx]
+	it := i.processed.items[idx]
 	s := it.source()
 	i.setStatus(fmt.Sprintf("Analysing %s to show it (its record stays as it is)…", it.name))
 	i.enqueue(func(done func()) {
@@ -458,7 +410,7 @@ func (i *Inspector) reanalyseForDisplay(idx int) {
 // decodeForDisplay decodes a strip again off the UI goroutine (not on the
 // worker, so browsing stays quick while a batch runs) and then shows it.
 func (i *Inspector) decodeForDisplay(idx int) {
-	it := i.items[idx]
+	it := i.processed.items[idx]
 	s := it.source()
 	i.showWanted = idx
 	i.goBackground(func() func() {
@@ -520,10 +472,10 @@ func (i *Inspector) isFresh(it *item) bool {
 
 // currentAnalysis returns the shown image's analysis, or nil.
 func (i *Inspector) currentAnalysis() *inference.Analysis {
-	if i.current < 0 || i.current >= len(i.items) {
+	if i.current < 0 || i.current >= len(i.processed.items) {
 		return nil
 	}
-	return i.items[i.current].analysis
+	return i.processed.items[i.current].analysis
 }
 
 // redecide applies the current thresholds to the probabilities held for
@@ -547,7 +499,7 @@ func (i *Inspector) redecide() {
 	i.settings.refreshLogic(i.verdict) // again: the row to mark is this verdict's
 	i.refreshResult()
 	i.strip.refreshOverlay()
-	i.w.images.Refresh()
+	i.processed.refreshRows()
 }
 
 // next and previous move through the loaded images.
@@ -555,11 +507,11 @@ func (i *Inspector) next()     { i.step(+1) }
 func (i *Inspector) previous() { i.step(-1) }
 
 func (i *Inspector) step(d int) {
-	if len(i.items) == 0 {
+	if len(i.processed.items) == 0 {
 		return
 	}
 	n := i.current + d
-	if n < 0 || n >= len(i.items) {
+	if n < 0 || n >= len(i.processed.items) {
 		return
 	}
 	i.showItem(n)
@@ -576,11 +528,15 @@ func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings
 // preferences are the app's (stripHost).
 func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }
 
+// shownIndex is the index of the strip in view, -1 when none
+// (processedHost).
+func (i *Inspector) shownIndex() int { return i.current }
+
 func (i *Inspector) currentItem() *item {
-	if i.current < 0 || i.current >= len(i.items) {
+	if i.current < 0 || i.current >= len(i.processed.items) {
 		return nil
 	}
-	return i.items[i.current]
+	return i.processed.items[i.current]
 }
 
 // openDemos loads bundled demo strips.

@@ -201,16 +201,16 @@ func TestBadInputKeepsPreviousResult(t *testing.T) {
 		t.Errorf("%d analyses for 3 bad files", n)
 	}
 	w := &h.ins.w
-	if w.decision.Text != "REJECT" || len(h.ins.items) != 1 || h.ins.current != 0 {
-		t.Errorf("previous result lost: decision %q, %d items, current %d", w.decision.Text, len(h.ins.items), h.ins.current)
+	if w.decision.Text != "REJECT" || len(h.ins.processed.items) != 1 || h.ins.current != 0 {
+		t.Errorf("previous result lost: decision %q, %d items, current %d", w.decision.Text, len(h.ins.processed.items), h.ins.current)
 	}
 	if !strings.Contains(w.status.Text, "good.png") {
 		t.Errorf("status %q", w.status.Text)
 	}
 	// Still working: a good file after the bad ones loads.
 	h.openPaths(writePNG(t, dir, "b.png", stripB()))
-	if w.decision.Text != "REVIEW" || len(h.ins.items) != 2 {
-		t.Errorf("after bad input, new load gave %q with %d items", w.decision.Text, len(h.ins.items))
+	if w.decision.Text != "REVIEW" || len(h.ins.processed.items) != 2 {
+		t.Errorf("after bad input, new load gave %q with %d items", w.decision.Text, len(h.ins.processed.items))
 	}
 }
 
@@ -300,8 +300,8 @@ func TestBrowseWithKeys(t *testing.T) {
 		storage.NewFileURI(writePNG(t, dir, "b.png", stripB())),
 	})
 	h.waitIdle()
-	if len(h.ins.items) != 2 || h.ins.current != 0 {
-		t.Fatalf("%d items, current %d", len(h.ins.items), h.ins.current)
+	if len(h.ins.processed.items) != 2 || h.ins.current != 0 {
+		t.Fatalf("%d items, current %d", len(h.ins.processed.items), h.ins.current)
 	}
 	runs := h.model.calls.Load()
 	key := h.ins.Window().Canvas().OnTypedKey()
@@ -388,8 +388,8 @@ func TestDemoStripsLoad(t *testing.T) {
 	}
 	menu.Items[0].Action()
 	h.waitIdle()
-	if len(h.ins.items) != 1 || h.ins.items[0].path != "" || h.ins.verdict == nil {
-		t.Fatalf("demo strip not loaded: %d items", len(h.ins.items))
+	if len(h.ins.processed.items) != 1 || h.ins.processed.items[0].path != "" || h.ins.verdict == nil {
+		t.Fatalf("demo strip not loaded: %d items", len(h.ins.processed.items))
 	}
 	if len(h.ins.errorsShown) > 0 {
 		t.Errorf("errors: %q", h.ins.errorsShown)

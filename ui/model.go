@@ -299,7 +299,7 @@ func (i *Inspector) switchModel(m Analyzer, path, figures string) {
 			i.reportSettings()
 			i.refreshStatus()
 			i.refreshPrevious()
-			i.w.images.Refresh()
+			i.processed.refreshRows()
 			i.askModelThresholds()
 			if recordedShown {
 				i.showItem(i.current)

@@ -107,7 +107,7 @@ func TestRestoredImplausibleStripNeedsAReason(t *testing.T) {
 	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
-	if len(h.ins.items) != 1 || !inference.ReasonRequired(h.ins.items[0].auto, inference.Pass, h.ins.items[0].cautions) {
-		t.Fatalf("restored %+v", h.ins.items)
+	if len(h.ins.processed.items) != 1 || !inference.ReasonRequired(h.ins.processed.items[0].auto, inference.Pass, h.ins.processed.items[0].cautions) {
+		t.Fatalf("restored %+v", h.ins.processed.items)
 	}
 }

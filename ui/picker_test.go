@@ -82,8 +82,8 @@ func TestDoubleClickOnAFolderOpensNoStrip(t *testing.T) {
 	}
 	test.Tap(tile) // second click, on the same tile, now strip.png
 	h.waitIdle()
-	if n := len(history(t, store)); n != 0 || len(h.ins.items) != 0 {
-		t.Fatalf("the double-click on a folder inspected %d strip(s), recorded %d", len(h.ins.items), n)
+	if n := len(history(t, store)); n != 0 || len(h.ins.processed.items) != 0 {
+		t.Fatalf("the double-click on a folder inspected %d strip(s), recorded %d", len(h.ins.processed.items), n)
 	}
 	if h.ins.topDialog() == nil || !strings.Contains(h.ins.w.status.Text, "Opened the folder "+sub) {
 		t.Fatalf("no picker shown again in sub (status %q)", h.ins.w.status.Text)
@@ -93,8 +93,8 @@ func TestDoubleClickOnAFolderOpensNoStrip(t *testing.T) {
 	test.Tap(pickerTile(t, h, "strip"))
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	h.waitIdle()
-	if n := len(history(t, store)); n != 1 || len(h.ins.items) != 1 || h.ins.items[0].name != "strip.png" {
-		t.Fatalf("Enter in the picker: %d strips, %d recorded; want strip.png", len(h.ins.items), n)
+	if n := len(history(t, store)); n != 1 || len(h.ins.processed.items) != 1 || h.ins.processed.items[0].name != "strip.png" {
+		t.Fatalf("Enter in the picker: %d strips, %d recorded; want strip.png", len(h.ins.processed.items), n)
 	}
 	if h.ins.topDialog() != nil {
 		t.Error("the picker stays open after Enter")

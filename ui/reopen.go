@@ -86,8 +86,8 @@ func fileSHA256(path string) (string, error) {
 // bytes under another name). Two copies in one opening are two strips, as
 // before.
 func (i *Inspector) sortByContent(list []found) (fresh []found, again []repeat) {
-	held := make(map[string]*item, len(i.items))
-	for _, it := range i.items {
+	held := make(map[string]*item, len(i.processed.items))
+	for _, it := range i.processed.items {
 		if it.sha256 != "" {
 			held[it.sha256] = it
 		}
@@ -98,8 +98,8 @@ func (i *Inspector) sortByContent(list []found) (fresh []found, again []repeat) 
 			fresh = append(fresh, f)
 			continue
 		}
-		if idx, ok := i.byKey[f.src.key()]; ok && i.items[idx].sha256 == f.sha {
-			prev = i.items[idx] // the same file again: its own row
+		if idx, ok := i.processed.byKey[f.src.key()]; ok && i.processed.items[idx].sha256 == f.sha {
+			prev = i.processed.items[idx] // the same file again: its own row
 		}
 		again = append(again, repeat{found: f, prev: prev})
 	}
@@ -217,7 +217,7 @@ func (i *Inspector) reinspectAnswered(q *reinspectAsk, reinspect bool) {
 		return
 	}
 	// nothing new: show the strip that was opened again, as it stands
-	if idx := i.itemIndex(q.again[0].prev); idx >= 0 {
+	if idx := i.processed.indexOf(q.again[0].prev); idx >= 0 {
 		i.showItem(idx)
 	}
 	i.setStatus(fmt.Sprintf("%s in the Processed list already: not inspected again, nothing recorded.",
@@ -233,35 +233,6 @@ func describeFound(fresh []found, again []repeat) string {
 		return fresh[0].src.name
 	}
 	return again[0].src.name
-}
-
-// itemIndex is it's index in items, -1 when it is not there.
-func (i *Inspector) itemIndex(it *item) int {
-	for k, other := range i.items {
-		if other == it {
-			return k
-		}
-	}
-	return -1
-}
-
-// adopt makes a known strip's row the row for s, the same content opened
-// under another name (or as bytes), so its new inspection replaces the row
-// instead of adding a second one. A name another row holds stays with it.
-func (i *Inspector) adopt(it *item, s source) {
-	if it == nil || it.source().key() == s.key() {
-		return
-	}
-	idx, ok := i.byKey[it.source().key()]
-	if !ok || i.items[idx] != it {
-		return
-	}
-	if _, taken := i.byKey[s.key()]; taken {
-		return
-	}
-	delete(i.byKey, it.source().key())
-	it.name, it.path, it.data = s.name, s.path, s.data
-	i.byKey[s.key()] = idx
 }
 
 // whenRestored runs f now, or once the shift being restored from the

@@ -42,7 +42,7 @@ func TestOpeningTheSameStripAgainAsks(t *testing.T) {
 	if n := len(history(t, store)); n != 1 || h.ins.reinspectQ != nil {
 		t.Fatalf("first opening: %d inspections, question %v", n, h.ins.reinspectQ != nil)
 	}
-	first := h.ins.items[0].auditID
+	first := h.ins.processed.items[0].auditID
 
 	h.openPaths(a)
 	askedAgain(t, h, "b.png was inspected already", h.model.calls.Load(), 1)
@@ -51,8 +51,8 @@ func TestOpeningTheSameStripAgainAsks(t *testing.T) {
 	if n := len(history(t, store)); n != 1 {
 		t.Errorf("Skip recorded %d inspections, want none (1 in all)", n-1)
 	}
-	if len(h.ins.items) != 1 || h.ins.items[0].auditID != first || h.ins.current != 0 {
-		t.Errorf("after Skip: %d rows, audit id %d (want %d), shown %d", len(h.ins.items), h.ins.items[0].auditID, first, h.ins.current)
+	if len(h.ins.processed.items) != 1 || h.ins.processed.items[0].auditID != first || h.ins.current != 0 {
+		t.Errorf("after Skip: %d rows, audit id %d (want %d), shown %d", len(h.ins.processed.items), h.ins.processed.items[0].auditID, first, h.ins.current)
 	}
 	if !strings.Contains(h.ins.w.status.Text, "not inspected again") || h.ins.topDialog() != nil {
 		t.Errorf("after Skip: status %q, dialog open %v", h.ins.w.status.Text, h.ins.topDialog() != nil)
@@ -66,8 +66,8 @@ func TestOpeningTheSameStripAgainAsks(t *testing.T) {
 	if len(rows) != 2 {
 		t.Fatalf("Re-inspect: %d inspections in the trail, want 2", len(rows))
 	}
-	if len(h.ins.items) != 1 || h.ins.items[0].auditID == first || h.ins.items[0].auditID != rows[1].ID {
-		t.Errorf("Re-inspect: %d rows, audit id %d (first %d, newest %d)", len(h.ins.items), h.ins.items[0].auditID, first, rows[1].ID)
+	if len(h.ins.processed.items) != 1 || h.ins.processed.items[0].auditID == first || h.ins.processed.items[0].auditID != rows[1].ID {
+		t.Errorf("Re-inspect: %d rows, audit id %d (first %d, newest %d)", len(h.ins.processed.items), h.ins.processed.items[0].auditID, first, rows[1].ID)
 	}
 	if h.ins.reviewCount() != 1 {
 		t.Errorf("%d strips wait for review, want 1", h.ins.reviewCount())
@@ -97,11 +97,11 @@ func TestSameContentUnderAnotherNameIsTheSameStrip(t *testing.T) {
 	askedAgain(t, h, "1 of the 2 strips were inspected already", h.model.calls.Load(), 1)
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn}) // Skip
 	h.waitIdle()
-	if n := len(history(t, store)); n != 2 || len(h.ins.items) != 2 {
-		t.Fatalf("Skip: %d inspections (want 2: the new strip only), %d rows (want 2)", n, len(h.ins.items))
+	if n := len(history(t, store)); n != 2 || len(h.ins.processed.items) != 2 {
+		t.Fatalf("Skip: %d inspections (want 2: the new strip only), %d rows (want 2)", n, len(h.ins.processed.items))
 	}
-	if h.ins.items[1].name != "new-pass.png" {
-		t.Errorf("the new strip's row is %q", h.ins.items[1].name)
+	if h.ins.processed.items[1].name != "new-pass.png" {
+		t.Errorf("the new strip's row is %q", h.ins.processed.items[1].name)
 	}
 
 	copyOf := filepath.Join(dir, "copy-of-a.png")
@@ -113,9 +113,9 @@ func TestSameContentUnderAnotherNameIsTheSameStrip(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("Re-inspect: %d inspections, want 3", len(rows))
 	}
-	if len(h.ins.items) != 2 || h.ins.items[0].path != copyOf || h.ins.items[0].auditID != rows[2].ID {
+	if len(h.ins.processed.items) != 2 || h.ins.processed.items[0].path != copyOf || h.ins.processed.items[0].auditID != rows[2].ID {
 		t.Errorf("Re-inspect: %d rows, first %s (audit id %d), want one row for the strip at %s",
-			len(h.ins.items), h.ins.items[0].path, h.ins.items[0].auditID, copyOf)
+			len(h.ins.processed.items), h.ins.processed.items[0].path, h.ins.processed.items[0].auditID, copyOf)
 	}
 }
 
@@ -131,14 +131,14 @@ func TestStripRestoredFromTheTrailIsKnown(t *testing.T) {
 
 	again := newHarness(t, Options{Station: onTrail(store), Paths: []string{a}})
 	q := askedAgain(t, again, "b.png was inspected already", again.model.calls.Load(), 1)
-	if len(again.ins.items) != 1 || again.ins.items[0].auditID == 0 {
-		t.Fatalf("restored %d rows", len(again.ins.items))
+	if len(again.ins.processed.items) != 1 || again.ins.processed.items[0].auditID == 0 {
+		t.Fatalf("restored %d rows", len(again.ins.processed.items))
 	}
 	test.Tap(q.cancel)
 	again.waitIdle()
-	if n := len(history(t, store)); n != 1 || len(again.ins.items) != 1 || again.ins.reviewCount() != 1 {
+	if n := len(history(t, store)); n != 1 || len(again.ins.processed.items) != 1 || again.ins.reviewCount() != 1 {
 		t.Errorf("after Cancel: %d inspections, %d rows, %d waiting for review; want 1, 1, 1",
-			n, len(again.ins.items), again.ins.reviewCount())
+			n, len(again.ins.processed.items), again.ins.reviewCount())
 	}
 }
 

@@ -75,7 +75,7 @@ func (i *Inspector) saveReportDialog() {
 // saveAllReportsDialog saves a report for every processed strip into a
 // folder.
 func (i *Inspector) saveAllReportsDialog() {
-	if len(i.items) == 0 {
+	if len(i.processed.items) == 0 {
 		i.showError("No reports to save", "no strip has been inspected yet")
 		return
 	}
@@ -85,8 +85,8 @@ func (i *Inspector) saveAllReportsDialog() {
 // saveAllReports writes <strip>.report.png into dir for every processed
 // strip.
 func (i *Inspector) saveAllReports(dir string) {
-	jobs := make([]reportJob, 0, len(i.items))
-	for _, it := range i.items {
+	jobs := make([]reportJob, 0, len(i.processed.items))
+	for _, it := range i.processed.items {
 		if it.analysis != nil {
 			jobs = append(jobs, i.reportJobOf(it))
 		}

@@ -101,7 +101,7 @@ func newReviewPanel(host reviewHost) *reviewPanel {
 }
 
 func (i *Inspector) decided(it *item) {
-	i.refilter()
+	i.processed.refilter()
 	i.refreshImageCount()
 	i.review.refresh()
 	if it == i.currentItem() {
@@ -404,15 +404,12 @@ func (r *reviewPanel) next() {
 // showNextReview shows the next strip (after the shown one, wrapping
 // round) that waits for an operator.
 func (i *Inspector) showNextReview() bool {
-	n := len(i.items)
-	for d := 1; d <= n; d++ {
-		k := (i.current + d + n) % n
-		if i.items[k].needsReview() {
-			i.showItem(k)
-			return true
-		}
+	k := i.processed.nextReview(i.current)
+	if k < 0 {
+		return false
 	}
-	return false
+	i.showItem(k)
+	return true
 }
 
 // refresh shows the operator's decision on the card, or the actions the

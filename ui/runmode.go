@@ -176,7 +176,7 @@ func runReasons(a *inference.Analysis, v *inference.Verdict, action string) stri
 // refreshRunTiles redraws the last results, the counts and the alarm.
 func (i *Inspector) refreshRunTiles() {
 	r := &i.run
-	recorded := slices.DeleteFunc(slices.Clone(i.items), func(it *item) bool { return it.auditID == 0 })
+	recorded := slices.DeleteFunc(slices.Clone(i.processed.items), func(it *item) bool { return it.auditID == 0 })
 	tiles := make([]fyne.CanvasObject, recentTiles)
 	for k := range tiles {
 		rect := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
@@ -189,7 +189,7 @@ func (i *Inspector) refreshRunTiles() {
 	}
 	r.recent.Objects = tiles
 	r.recent.Refresh()
-	r.counts.SetText(strings.ReplaceAll(i.summarize(time.Now()).String(), "\n", " · "))
+	r.counts.SetText(strings.ReplaceAll(i.processed.summarize(time.Now()).String(), "\n", " · "))
 	n, last := i.unacknowledged()
 	if n == 0 {
 		r.alarm.SetText("No alarm")
@@ -207,8 +207,8 @@ func (i *Inspector) refreshRunTiles() {
 // acknowledgement and names the newest.
 func (i *Inspector) unacknowledged() (int, string) {
 	n, last := 0, ""
-	for k := i.run.acked; k < len(i.items); k++ {
-		it := i.items[k]
+	for k := i.run.acked; k < len(i.processed.items); k++ {
+		it := i.processed.items[k]
 		if it.auditID == 0 {
 			continue
 		}
@@ -227,6 +227,6 @@ func (i *Inspector) unacknowledged() (int, string) {
 
 // acknowledgeAlarms clears the alarm for everything so far.
 func (i *Inspector) acknowledgeAlarms() {
-	i.run.acked = len(i.items)
+	i.run.acked = len(i.processed.items)
 	i.refreshRunTiles()
 }

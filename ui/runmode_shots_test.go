@@ -69,7 +69,7 @@ func TestRunModeShots(t *testing.T) {
 	fyne.DoAndWait(func() { ins.strip.details.Close(0) })
 	shot("nosteel.png")
 	fyne.DoAndWait(func() { ins.open(srcs) })
-	waitFor("the strips", func() bool { return ins.busy == 0 && len(ins.items) == 5 })
+	waitFor("the strips", func() bool { return ins.busy == 0 && len(ins.processed.items) == 5 })
 	fyne.DoAndWait(func() {
 		ins.showItem(4)
 		ins.enterRunMode()

@@ -3,7 +3,6 @@ package ui
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
@@ -78,31 +77,10 @@ func restorable(rows []audit.Inspection) []audit.Inspection {
 // addRestored adds restored strips to the Processed list (before anything
 // loaded since) without showing one.
 func (i *Inspector) addRestored(rows []audit.Inspection) {
-	added := 0
-	for _, r := range rows {
-		path := r.CurrentPath()
-		s := source{name: filepath.Base(path), path: path}
-		if _, ok := i.byKey[s.key()]; ok {
-			continue
-		}
-		auto, err := inference.ParseDecision(r.AutoDecision)
-		if err != nil {
-			continue // not a decision this version knows
-		}
-		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1,
-			cautions: inference.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
-		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
-			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
-		}
-		i.items = append(i.items, it)
-		i.byKey[s.key()] = len(i.items) - 1
-		added++
-	}
+	added := i.processed.restore(rows)
 	if added == 0 {
 		return
 	}
-	i.refilter()
-	i.w.images.Refresh()
 	i.refreshImageCount()
 	i.review.refresh()
 	i.setStatus(fmt.Sprintf("Restored %d strip(s) of this shift from the audit trail, %d waiting for review", added, i.reviewCount()))
@@ -112,17 +90,7 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 // filed by its decision): the Processed list finds it there, and showing
 // it again reads it from there.
 func (i *Inspector) moved(it *item, path string) {
-	idx, ok := i.byKey[it.source().key()]
-	if !ok || i.items[idx] != it {
-		return
-	}
-	delete(i.byKey, it.source().key())
-	it.path, it.name = path, filepath.Base(path)
-	if _, taken := i.byKey[it.source().key()]; !taken {
-		i.byKey[it.source().key()] = idx
-	}
-	i.w.images.Refresh()
-	if idx == i.current {
+	if idx := i.processed.moved(it, path); idx >= 0 && idx == i.current {
 		i.refreshResult()
 	}
 }
@@ -147,11 +115,11 @@ const (
 )
 
 // summarize counts the recorded strips in the Processed list.
-func (i *Inspector) summarize(now time.Time) shiftSummary {
+func (p *processedList) summarize(now time.Time) shiftSummary {
 	var s shiftSummary
 	var first time.Time
 	recent := 0
-	for _, it := range i.items {
+	for _, it := range p.items {
 		if it.auditID == 0 {
 			continue
 		}

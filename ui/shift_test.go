@@ -49,7 +49,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
 	var names []string
-	for _, it := range h.ins.items {
+	for _, it := range h.ins.processed.items {
 		names = append(names, it.name)
 	}
 	if strings.Join(names, ",") != "old-review.png,shift-pass.png,decided.png" {
@@ -58,11 +58,11 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if n := h.ins.reviewCount(); n != 1 {
 		t.Errorf("%d strips wait for review, want the one undecided REVIEW", n)
 	}
-	if it := h.ins.items[2]; it.review == nil || it.review.decision != inference.Reject || it.review.operator != "bob" {
+	if it := h.ins.processed.items[2]; it.review == nil || it.review.decision != inference.Reject || it.review.operator != "bob" {
 		t.Errorf("bob's decision not restored: %+v", it.review)
 	}
 	// the shift summary counts final decisions: bob's REJECT over its REVIEW
-	if got := h.ins.w.imageCount.Text; !strings.Contains(got, "Shift: 3 strips · 1 PASS · 1 REVIEW · 1 REJECT\n1 waiting for review") {
+	if got := h.ins.processed.count.Text; !strings.Contains(got, "Shift: 3 strips · 1 PASS · 1 REVIEW · 1 REJECT\n1 waiting for review") {
 		t.Errorf("shift summary %q", got)
 	}
 
@@ -80,7 +80,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "alice" || len(rows) != before {
 		t.Errorf("the restored REVIEW was not decided on its own record: %+v", rows[0])
 	}
-	if got := h.ins.w.imageCount.Text; !strings.Contains(got, "1 PASS · 0 REVIEW · 2 REJECT\n0 waiting for review") {
+	if got := h.ins.processed.count.Text; !strings.Contains(got, "1 PASS · 0 REVIEW · 2 REJECT\n0 waiting for review") {
 		t.Errorf("shift summary after the review %q", got)
 	}
 }
@@ -227,12 +227,12 @@ func TestShiftRateIsALineRateNotABurst(t *testing.T) {
 	h := newHarness(t, Options{})
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	add := func(ago time.Duration) {
-		h.ins.items = append(h.ins.items, &item{name: "s", auditID: int64(len(h.ins.items) + 1), auto: inference.Pass, inspectedAt: now.Add(-ago)})
+		h.ins.processed.items = append(h.ins.processed.items, &item{name: "s", auditID: int64(len(h.ins.processed.items) + 1), auto: inference.Pass, inspectedAt: now.Add(-ago)})
 	}
 	for k := range 12 {
 		add(time.Duration(k) * 300 * time.Millisecond) // a folder of 12 opened in 4 s
 	}
-	s := h.ins.summarize(now)
+	s := h.ins.processed.summarize(now)
 	if s.rateKnown || !strings.Contains(s.String(), "rate after 15 min") || strings.Contains(s.String(), "strips/h") {
 		t.Errorf("a 4-second burst reads %q", s.String())
 	}
@@ -241,7 +241,7 @@ func TestShiftRateIsALineRateNotABurst(t *testing.T) {
 	for k := range 18 {
 		add(time.Duration(k) * 100 * time.Second)
 	}
-	s = h.ins.summarize(now)
+	s = h.ins.processed.summarize(now)
 	if !s.rateKnown || !strings.Contains(s.String(), "60 strips/h") {
 		t.Errorf("30 strips over 30 minutes read %q, want 60 strips/h", s.String())
 	}
@@ -250,7 +250,7 @@ func TestShiftRateIsALineRateNotABurst(t *testing.T) {
 	for k := range 5 {
 		add(time.Duration(k) * 10 * time.Minute)
 	}
-	if s = h.ins.summarize(now); !strings.Contains(s.String(), "5 strips/h") {
+	if s = h.ins.processed.summarize(now); !strings.Contains(s.String(), "5 strips/h") {
 		t.Errorf("5 strips in the last hour of a 2-hour shift read %q", s.String())
 	}
 }

@@ -160,7 +160,7 @@ func TestShots(t *testing.T) {
 	shot(ins.win, "02-batch-progress.png")
 	waitFor("the batch to end", func() bool { return ins.busy == 0 })
 	fyne.DoAndWait(func() {
-		ins.w.filter.SetSelected(filterReview)
+		ins.processed.filter.SetSelected(filterReview)
 		ins.review.next()
 	})
 	shot(ins.win, "03-review-queue.png")
@@ -169,14 +169,14 @@ func TestShots(t *testing.T) {
 		reviewed = ins.current
 		ins.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
 	})
-	waitFor("the review", func() bool { return ins.items[reviewed].review != nil })
+	waitFor("the review", func() bool { return ins.processed.items[reviewed].review != nil })
 	fyne.DoAndWait(func() {
-		ins.w.filter.SetSelected(filterAll)
+		ins.processed.filter.SetSelected(filterAll)
 		ins.showItem(reviewed)
 	})
 	shot(ins.win, "04-reviewed-card.png")
 	fyne.DoAndWait(func() {
-		for k, it := range ins.items {
+		for k, it := range ins.processed.items {
 			if it.auto == inference.Reject {
 				ins.showItem(k)
 				break

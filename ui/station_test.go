@@ -78,15 +78,15 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 	want := []struct{ name, auto string }{
 		{"1-b1.png", "REVIEW"}, {"2-a.png", "REJECT"}, {"3-b2.png", "REVIEW"}, {"4-c.png", "PASS"},
 	}
-	if len(h.ins.items) != len(want) {
-		t.Fatalf("%d strips processed, want %d (errors %q)", len(h.ins.items), len(want), h.ins.errorsShown)
+	if len(h.ins.processed.items) != len(want) {
+		t.Fatalf("%d strips processed, want %d (errors %q)", len(h.ins.processed.items), len(want), h.ins.errorsShown)
 	}
 	rows := history(t, store)
 	if len(rows) != len(want) {
 		t.Fatalf("%d audit rows, want %d", len(rows), len(want))
 	}
 	for k, w := range want {
-		it := h.ins.items[k]
+		it := h.ins.processed.items[k]
 		if it.name != w.name || it.auto.String() != w.auto {
 			t.Errorf("item %d: %s %s, want %s %s", k, it.name, it.auto, w.name, w.auto)
 		}
@@ -106,20 +106,20 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
 		t.Errorf("shown: %d %q, want the first strip", h.ins.current, h.ins.w.decision.Text)
 	}
-	if got := h.ins.w.images.Length(); got != 4 {
+	if got := h.ins.processed.list.Length(); got != 4 {
 		t.Errorf("list shows %d rows", got)
 	}
-	h.ins.w.filter.SetSelected(filterReview)
-	if len(h.ins.visible) != 2 || h.ins.visible[0] != 0 || h.ins.visible[1] != 2 {
-		t.Errorf("needs-review filter shows %v, want [0 2]", h.ins.visible)
+	h.ins.processed.filter.SetSelected(filterReview)
+	if len(h.ins.processed.visible) != 2 || h.ins.processed.visible[0] != 0 || h.ins.processed.visible[1] != 2 {
+		t.Errorf("needs-review filter shows %v, want [0 2]", h.ins.processed.visible)
 	}
 	// Clicking a row shows that strip, decoded again from its file.
-	h.ins.w.images.Select(1)
+	h.ins.processed.list.Select(1)
 	h.waitIdle()
 	if h.ins.current != 2 || h.ins.strip.view.strip.Image == nil {
 		t.Errorf("after clicking row 1: current %d", h.ins.current)
 	}
-	if h.ins.items[0].display != nil {
+	if h.ins.processed.items[0].display != nil {
 		t.Error("the strip shown before keeps its display image")
 	}
 }
@@ -238,7 +238,7 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
 		t.Errorf("audit rows %+v", rows)
 	}
-	if d, ok := h.ins.decisionOf(h.ins.items[0]); !ok || d != inference.Review {
+	if d, ok := h.ins.decisionOf(h.ins.processed.items[0]); !ok || d != inference.Review {
 		t.Errorf("the Processed list shows %v (%v) after the threshold move, want the recorded REVIEW", d, ok)
 	}
 	if h.ins.reviewCount() != 1 {
@@ -348,7 +348,7 @@ func TestCancelStopsBatch(t *testing.T) {
 	}
 	h.ins.openURIs([]fyne.URI{storage.NewFileURI(dir)})
 	deadline := time.After(30 * time.Second)
-	for len(h.ins.items) < 3 {
+	for len(h.ins.processed.items) < 3 {
 		select {
 		case f := <-h.ui:
 			f()
@@ -363,7 +363,7 @@ func TestCancelStopsBatch(t *testing.T) {
 	}
 	h.ins.cancelBatch()
 	h.waitIdle()
-	got := len(h.ins.items)
+	got := len(h.ins.processed.items)
 	if got >= n {
 		t.Fatalf("cancel did not stop the batch: %d of %d", got, n)
 	}
@@ -378,8 +378,8 @@ func TestCancelStopsBatch(t *testing.T) {
 	}
 	// The window keeps working: a new batch runs to the end.
 	h.openPaths(writePNG(t, t.TempDir(), "after.png", stripA()))
-	if len(h.ins.items) != got+1 {
-		t.Errorf("after cancel, a new load gave %d items", len(h.ins.items))
+	if len(h.ins.processed.items) != got+1 {
+		t.Errorf("after cancel, a new load gave %d items", len(h.ins.processed.items))
 	}
 }
 
@@ -477,7 +477,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	h.ins.watch.sound.SetChecked(true)
 	writePNG(t, dir, "hot.png", stripA())
 	deadline := time.Now().Add(15 * time.Second)
-	for len(h.ins.items) == 0 && time.Now().Before(deadline) {
+	for len(h.ins.processed.items) == 0 && time.Now().Before(deadline) {
 		select {
 		case f := <-h.ui:
 			f()
@@ -510,10 +510,10 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	if h.ins.watch.run != nil || h.ins.watch.button.Text != "Watch folder…" {
 		t.Errorf("still watching: %q", h.ins.watch.button.Text)
 	}
-	if len(h.ins.items) != 1 {
-		t.Fatalf("%d items from the hot folder", len(h.ins.items))
+	if len(h.ins.processed.items) != 1 {
+		t.Fatalf("%d items from the hot folder", len(h.ins.processed.items))
 	}
-	it := h.ins.items[0]
+	it := h.ins.processed.items[0]
 	if it.auto != inference.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
 		t.Errorf("item %s %s", it.auto, it.path)
 	}
@@ -585,7 +585,7 @@ func TestFileVanishingWhileQueued(t *testing.T) {
 	h.waitIdle()
 
 	var got []string
-	for _, it := range h.ins.items {
+	for _, it := range h.ins.processed.items {
 		got = append(got, it.name)
 	}
 	if strings.Join(got, ",") != "1.png,3.png,5.png" {

@@ -86,8 +86,8 @@ func viewShots(t *testing.T, dir string, w, h int) {
 		var done bool
 		var why string
 		fyne.DoAndWait(func() {
-			done = ins.busy == 0 && len(ins.items) == len(srcs)
-			why = fmt.Sprintf("busy %d, %d items, restoring %v, status %q, %d overlays", ins.busy, len(ins.items), ins.restoring, ins.w.status.Text, len(ins.win.Canvas().Overlays().List()))
+			done = ins.busy == 0 && len(ins.processed.items) == len(srcs)
+			why = fmt.Sprintf("busy %d, %d items, restoring %v, status %q, %d overlays", ins.busy, len(ins.processed.items), ins.restoring, ins.w.status.Text, len(ins.win.Canvas().Overlays().List()))
 		})
 		if done {
 			break
@@ -97,7 +97,7 @@ func viewShots(t *testing.T, dir string, w, h int) {
 		}
 	}
 	fyne.DoAndWait(func() {
-		for k, it := range ins.items {
+		for k, it := range ins.processed.items {
 			if it.auto == inference.Reject {
 				ins.showItem(k)
 				break

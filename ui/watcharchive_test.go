@@ -26,7 +26,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	defer h.ins.watch.stop()
 	writePNG(t, dir, "hot.png", stripA()) // REJECT
 	deadline := time.Now().Add(15 * time.Second)
-	for len(h.ins.items) == 0 && time.Now().Before(deadline) {
+	for len(h.ins.processed.items) == 0 && time.Now().Before(deadline) {
 		select {
 		case f := <-h.ui:
 			f()

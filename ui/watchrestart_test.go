@@ -35,11 +35,11 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
 	dir := watchedStation(t, h, "alice")
 	writePNG(t, dir, "b.png", stripB()) // REVIEW
-	h.waitFor("the REVIEW strip to arrive", func() bool { return len(h.ins.items) == 1 })
+	h.waitFor("the REVIEW strip to arrive", func() bool { return len(h.ins.processed.items) == 1 })
 	h.waitIdle()
 	inReview := filepath.Join(dir, "REVIEW", "b.png")
-	if _, err := os.Stat(inReview); err != nil || !h.ins.items[0].needsReview() {
-		t.Fatalf("the strip is not waiting in REVIEW/: %v, %+v", err, h.ins.items[0])
+	if _, err := os.Stat(inReview); err != nil || !h.ins.processed.items[0].needsReview() {
+		t.Fatalf("the strip is not waiting in REVIEW/: %v, %+v", err, h.ins.processed.items[0])
 	}
 	h.ins.Close() // the window closes while watching
 
@@ -47,14 +47,14 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 	if got, on := h2.ins.watch.watching(); !on || got != dir {
 		t.Fatalf("after the restart the window watches %q (%v), want %s", got, on, dir)
 	}
-	h2.waitFor("the review queue to come back", func() bool { return len(h2.ins.items) == 1 })
-	it := h2.ins.items[0]
+	h2.waitFor("the review queue to come back", func() bool { return len(h2.ins.processed.items) == 1 })
+	it := h2.ins.processed.items[0]
 	if it.path != inReview || !it.needsReview() || h2.ins.reviewCount() != 1 {
 		t.Fatalf("restored strip: path %q, waiting %v, queue %d", it.path, it.needsReview(), h2.ins.reviewCount())
 	}
 	// watching goes on: a strip dropped now is scored and filed
 	writePNG(t, dir, "a.png", stripA()) // REJECT
-	h2.waitFor("a new strip to arrive", func() bool { return len(h2.ins.items) == 2 })
+	h2.waitFor("a new strip to arrive", func() bool { return len(h2.ins.processed.items) == 2 })
 	h2.waitIdle()
 
 	h2.ins.review.setOperator("bob")
@@ -95,7 +95,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	dir := watchedStation(t, h, "alice")
 	defer h.ins.watch.stop()
 	writePNG(t, dir, "b.png", stripB()) // REVIEW
-	h.waitFor("the REVIEW strip to arrive", func() bool { return len(h.ins.items) == 1 })
+	h.waitFor("the REVIEW strip to arrive", func() bool { return len(h.ins.processed.items) == 1 })
 	h.waitIdle()
 	h.ins.showItem(0)
 	h.waitIdle()
@@ -119,7 +119,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	if len(h.ins.errorsShown) != 0 {
 		t.Errorf("errors shown: %q", h.ins.errorsShown)
 	}
-	if h.ins.items[0].review == nil || h.ins.items[0].review.decision != inference.Reject {
-		t.Errorf("the decision is not shown: %+v", h.ins.items[0].review)
+	if h.ins.processed.items[0].review == nil || h.ins.processed.items[0].review.decision != inference.Reject {
+		t.Errorf("the decision is not shown: %+v", h.ins.processed.items[0].review)
 	}
 }

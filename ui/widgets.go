@@ -49,10 +49,6 @@ type widgets struct {
 	sidebar      *container.Scroll
 	body         *foldingBody // how the columns are arranged (fold.go)
 
-	images     *widget.List
-	imageCount *widget.Label
-	selecting  bool
-
 	status      *widget.Label
 	statusModel *widget.Label
 	statusLink  *widget.Label
@@ -62,21 +58,14 @@ type widgets struct {
 	batchBar  *widget.ProgressBar
 	batchInfo *widget.Label
 	cancelBtn *widget.Button
-	filter    *widget.RadioGroup
 
 	reportBtn, reportsBtn *widget.Button
 }
 
-// Processed list filters.
 // Heatmap colour schemes.
 const (
 	coloursZones       = "Zones"
 	coloursProbability = "Probability"
-)
-
-const (
-	filterAll    = "All"
-	filterReview = "Needs review"
 )
 
 var imageExtensions = inference.ImageExtensions
@@ -99,7 +88,8 @@ func (i *Inspector) buildUI() {
 	body, fold := newFoldingBody(
 		container.NewHBox(w.sidebar, widget.NewSeparator()),
 		container.NewPadded(centre),
-		container.NewHBox(widget.NewSeparator(), i.buildImageList()))
+		container.NewHBox(widget.NewSeparator(),
+			i.processed.build(container.NewVBox(widget.NewSeparator(), i.models.build(i)))))
 	w.body = fold
 
 	content := container.NewBorder(
@@ -234,7 +224,7 @@ var (
 // the strip it was made on, which waits for a decision again.
 func (i *Inspector) undoLastDecision() {
 	if it := i.review.lastDecided; it != nil && i.topDialog() == nil {
-		for idx, other := range i.items {
+		for idx, other := range i.processed.items {
 			if other == it && idx != i.current {
 				i.showItem(idx)
 				break
@@ -341,68 +331,6 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	// the card's figures moved under it (or back): the results take the new height
 	beside.changed = func() { i.do(w.results.Refresh) }
 	return container.NewVScroll(w.results)
-}
-
-func (i *Inspector) buildImageList() fyne.CanvasObject {
-	w := &i.w
-	w.images = widget.NewList(
-		func() int { return len(i.visible) },
-		func() fyne.CanvasObject {
-			name := widget.NewLabel("strip-name.jpg")
-			name.Truncation = fyne.TextTruncateEllipsis
-			dec := widget.NewLabelWithStyle(inference.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
-		},
-		func(id widget.ListItemID, o fyne.CanvasObject) {
-			if id >= len(i.visible) {
-				return
-			}
-			it := i.items[i.visible[id]]
-			c := o.(*fyne.Container)
-			name := c.Objects[0].(*widget.Label)
-			sw := c.Objects[1].(*fyne.Container).Objects[0].(*canvas.Rectangle)
-			dec := c.Objects[2].(*widget.Label)
-			name.SetText(it.name)
-			d, ok := i.decisionOf(it)
-			if it.review != nil {
-				od := it.review.decision
-				sw.FillColor = decisionColor(od)
-				dec.SetText(it.review.decision.String() + " ✓")
-				dec.Importance = decisionImportance(od)
-			} else if !ok {
-				sw.FillColor = theme.Color(theme.ColorNameDisabled)
-				dec.SetText("…")
-				dec.Importance = widget.LowImportance
-			} else {
-				sw.FillColor = decisionColor(d)
-				dec.SetText(d.String())
-				dec.Importance = decisionImportance(d)
-			}
-			sw.Refresh()
-			dec.Refresh()
-		})
-	w.images.OnSelected = func(id widget.ListItemID) {
-		if w.selecting || id >= len(i.visible) {
-			return
-		}
-		// Give the keys back to the window: P, R and N reach it only
-		// while no widget has the focus.
-		i.win.Canvas().Unfocus()
-		if k := i.visible[id]; k != i.current {
-			i.showItem(k)
-		}
-	}
-	w.imageCount = widget.NewLabel("")
-	w.imageCount.Wrapping = fyne.TextWrapWord // the shift's counts were cut at the panel's edge ("… 7 R")
-	w.filter = widget.NewRadioGroup([]string{filterAll, filterReview}, func(s string) {
-		i.setReviewFilter(s == filterReview)
-	})
-	w.filter.Required = true // one above the other: side by side they ran past the panel's edge
-	w.filter.Selected = filterAll
-	panel := container.NewVBox(widget.NewSeparator(), i.models.build(i))
-	list := container.New(&listOverPanel{panelContent: panel},
-		container.NewVBox(heading("Processed"), w.filter, w.imageCount), w.images, container.NewVScroll(panel))
-	return container.New(&fixedWidth{width: 250}, list)
 }
 
 func (i *Inspector) buildStatusBar() fyne.CanvasObject {
@@ -746,7 +674,7 @@ func (i *Inspector) refreshBusy() {
 
 func (i *Inspector) refreshNav() {
 	w := &i.w
-	n := len(i.items)
+	n := len(i.processed.items)
 	if n == 0 {
 		w.position.SetText("")
 	} else {
@@ -764,18 +692,10 @@ func (i *Inspector) refreshNav() {
 	}
 }
 
+// refreshImageCount says how many strips the Processed list holds; the
+// navigation follows.
 func (i *Inspector) refreshImageCount() {
-	switch n := len(i.items); n {
-	case 0:
-		i.w.imageCount.SetText("None loaded yet")
-	case 1:
-		i.w.imageCount.SetText("1 image")
-	default:
-		i.w.imageCount.SetText(fmt.Sprintf("%d images · ←/→ to browse", n))
-	}
-	if i.store != nil && len(i.items) > 0 {
-		i.w.imageCount.SetText(i.w.imageCount.Text + "\n" + i.summarize(time.Now()).String())
-	}
+	i.processed.refreshCount()
 	i.refreshNav()
 }
 
