@@ -18,7 +18,7 @@ import (
 func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 	h, store := newStation(t)
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // 58.8 %: REVIEW at 0.40 / 0.65
-	w := &h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REVIEW" || w.reinspect.Visible() {
 		t.Fatalf("a waiting REVIEW: %q, re-inspect offered %v", w.decision.Text, w.reinspect.Visible())
 	}

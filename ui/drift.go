@@ -23,7 +23,7 @@ const minDriftStrips = 20
 // and shows or hides the suggestion; at most once a driftEvery unless
 // now is set (at start).
 func (i *Inspector) refreshDrift(now bool) {
-	line := i.w.driftLine
+	line := i.card.driftLine
 	if i.store == nil || line == nil || (!now && time.Since(i.driftAt) < driftEvery) {
 		return
 	}

@@ -28,7 +28,7 @@ func TestDriftLineSuggestsLearningAgain(t *testing.T) {
 	}
 	h := newHarness(t, Options{Station: onTrail(store)})
 	h.waitIdle()
-	line := h.ins.w.driftLine
+	line := h.ins.card.driftLine
 	if !line.Visible() || !strings.Contains(line.Text, "re-learn suggested: 40 % of the strips unfamiliar") || !strings.Contains(line.Text, "Learn from decisions") {
 		t.Fatalf("drift line shown %v: %q", line.Visible(), line.Text)
 	}

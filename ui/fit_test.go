@@ -51,7 +51,7 @@ func TestWindowFitsA1280Screen(t *testing.T) {
 		if min.Width > 1280 || min.Height > 720 {
 			t.Errorf("%s: the window asks for %v, more than a 1280×720 screen", state, min)
 		}
-		row := findCardRow(h.ins.w.results)
+		row := findCardRow(h.ins.card.results)
 		if row == nil {
 			t.Fatalf("%s: no card row that folds", state)
 		}
@@ -86,8 +86,8 @@ func TestWindowFitsA1280Screen(t *testing.T) {
 		inference.Caution{Kind: inference.CautionImplausible, Reason: "no steel texture: flat frame with sensor noise, possible camera or lighting fault"},
 		inference.Caution{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip: unlike anything the model was trained or validated on (familiarity 3.4, limit 2.9)"})
 	h.ins.redecide()
-	if !strings.Contains(h.ins.w.action.Text, "no steel texture") || !strings.Contains(h.ins.w.action.Text, "unfamiliar strip") {
-		t.Fatalf("the card does not carry both reasons: %q", h.ins.w.action.Text)
+	if !strings.Contains(h.ins.card.action.Text, "no steel texture") || !strings.Contains(h.ins.card.action.Text, "unfamiliar strip") {
+		t.Fatalf("the card does not carry both reasons: %q", h.ins.card.action.Text)
 	}
 	check("with two reasons on the card")
 }

@@ -172,8 +172,8 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	if cur := first.ins.currentItem(); cur == nil || cur.auditID != bID || len(first.ins.processed.items) != n {
 		t.Fatalf("Open on a strip in the list: showing %+v, %d rows (were %d)", cur, len(first.ins.processed.items), n)
 	}
-	if first.ins.w.decision.Text != "REJECT" {
-		t.Errorf("card %q, want alice's REJECT", first.ins.w.decision.Text)
+	if first.ins.card.decision.Text != "REJECT" {
+		t.Errorf("card %q, want alice's REJECT", first.ins.card.decision.Text)
 	}
 	first.ins.Close()
 
@@ -197,7 +197,7 @@ func TestHistoryOpensTheRecordedInspectionInTheStation(t *testing.T) {
 	if cur == nil || cur.auditID != bID || cur.path != hv.strip.path || len(h.ins.processed.items) != n+1 {
 		t.Fatalf("Open added %d rows and shows %+v", len(h.ins.processed.items)-n, cur)
 	}
-	w := h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REJECT" || !strings.Contains(w.level.Text, "Automatic decision: REVIEW, overridden by alice") {
 		t.Errorf("card %q / %q, want the recorded REVIEW and alice's REJECT over it", w.decision.Text, w.level.Text)
 	}

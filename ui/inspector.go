@@ -98,6 +98,9 @@ type Inspector struct {
 	// strip is the strip view: image, heatmap, patch table and zoom
 	// (strippanel.go).
 	strip *stripPanel
+	// card is the result card: decision, advice, re-inspect, metrics
+	// (cards.go).
+	card *resultCard
 
 	w widgets
 	// run is the floor's view (runmode.go)
@@ -144,6 +147,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.models = newModelPanel(opts.Model)
 	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
 	i.strip = newStripPanel(i)
+	i.card = newResultCard(i)
 	i.processed = newProcessedList(i, i.store != nil)
 	i.work = newWorker(i.ctx, opts.Model, st, i.settings.Thresholds())
 	i.win = a.NewWindow(AppName)

@@ -32,7 +32,7 @@ func TestLoadShowsResultCard(t *testing.T) {
 	dir := t.TempDir()
 	h.openPaths(writePNG(t, dir, "a.png", stripA()))
 
-	w := &h.ins.w
+	w := h.ins.card
 	if got := w.decision.Text; got != "REJECT" {
 		t.Errorf("decision %q, want REJECT", got)
 	}
@@ -60,8 +60,8 @@ func TestLoadShowsResultCard(t *testing.T) {
 	if got := w.maxProb.Text; got != "100.0 %" {
 		t.Errorf("max prob %q", got)
 	}
-	if !strings.Contains(w.status.Text, "a.png") || !strings.Contains(w.status.Text, "inference") {
-		t.Errorf("status %q lacks file name or timings", w.status.Text)
+	if !strings.Contains(h.ins.w.status.Text, "a.png") || !strings.Contains(h.ins.w.status.Text, "inference") {
+		t.Errorf("status %q lacks file name or timings", h.ins.w.status.Text)
 	}
 	if !strings.Contains(h.ins.settings.logic[2].rng.Text, "0.65") {
 		t.Errorf("logic table red row %q", h.ins.settings.logic[2].rng.Text)
@@ -71,7 +71,7 @@ func TestLoadShowsResultCard(t *testing.T) {
 func TestSliderRedecidesWithoutInference(t *testing.T) {
 	h := newHarness(t, Options{})
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB()))
-	w := &h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REVIEW" || w.confidence.Text != "Defect score 58.8 %" {
 		t.Fatalf("before: %q %q, want REVIEW 58.8 %%", w.decision.Text, w.confidence.Text)
 	}
@@ -200,12 +200,12 @@ func TestBadInputKeepsPreviousResult(t *testing.T) {
 	if n := h.model.calls.Load() - runs; n != 3 {
 		t.Errorf("%d analyses for 3 bad files", n)
 	}
-	w := &h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REJECT" || len(h.ins.processed.items) != 1 || h.ins.current != 0 {
 		t.Errorf("previous result lost: decision %q, %d items, current %d", w.decision.Text, len(h.ins.processed.items), h.ins.current)
 	}
-	if !strings.Contains(w.status.Text, "good.png") {
-		t.Errorf("status %q", w.status.Text)
+	if !strings.Contains(h.ins.w.status.Text, "good.png") {
+		t.Errorf("status %q", h.ins.w.status.Text)
 	}
 	// Still working: a good file after the bad ones loads.
 	h.openPaths(writePNG(t, dir, "b.png", stripB()))
@@ -307,13 +307,13 @@ func TestBrowseWithKeys(t *testing.T) {
 	key := h.ins.Window().Canvas().OnTypedKey()
 	key(&fyne.KeyEvent{Name: fyne.KeyRight})
 	h.waitIdle()
-	if h.ins.current != 1 || h.ins.w.decision.Text != "REVIEW" {
-		t.Errorf("after Right: current %d, %q", h.ins.current, h.ins.w.decision.Text)
+	if h.ins.current != 1 || h.ins.card.decision.Text != "REVIEW" {
+		t.Errorf("after Right: current %d, %q", h.ins.current, h.ins.card.decision.Text)
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyPageUp})
 	h.waitIdle()
-	if h.ins.current != 0 || h.ins.w.decision.Text != "REJECT" {
-		t.Errorf("after PageUp: current %d, %q", h.ins.current, h.ins.w.decision.Text)
+	if h.ins.current != 0 || h.ins.card.decision.Text != "REJECT" {
+		t.Errorf("after PageUp: current %d, %q", h.ins.current, h.ins.card.decision.Text)
 	}
 	if n := h.model.calls.Load(); n != runs {
 		t.Errorf("browsing ran inference %d times", n-runs)
@@ -357,8 +357,8 @@ func TestOpenModel(t *testing.T) {
 	if got := h.ins.models.name.Text; !strings.HasPrefix(got, "tiny-nhwc") {
 		t.Errorf("model label %q", got)
 	}
-	if h.ins.w.decision.Text != "REJECT" {
-		t.Errorf("decision %q after model switch", h.ins.w.decision.Text)
+	if h.ins.card.decision.Text != "REJECT" {
+		t.Errorf("decision %q after model switch", h.ins.card.decision.Text)
 	}
 	if a := h.ins.currentAnalysis(); a == nil || a.Model.Name != "tiny-nhwc" {
 		t.Errorf("analysis is not from the new model")
@@ -367,8 +367,8 @@ func TestOpenModel(t *testing.T) {
 	// again, once.
 	h.ins.next()
 	h.waitIdle()
-	if next.calls.Load() != 2 || h.ins.current != 1 || h.ins.w.decision.Text != "REVIEW" {
-		t.Errorf("stale image: %d runs, current %d, %q", next.calls.Load(), h.ins.current, h.ins.w.decision.Text)
+	if next.calls.Load() != 2 || h.ins.current != 1 || h.ins.card.decision.Text != "REVIEW" {
+		t.Errorf("stale image: %d runs, current %d, %q", next.calls.Load(), h.ins.current, h.ins.card.decision.Text)
 	}
 	if a := h.ins.currentAnalysis(); a == nil || a.Model.Name != "tiny-nhwc" {
 		t.Errorf("second image not re-analysed with the new model")

@@ -84,8 +84,8 @@ func TestUndoLastDecision(t *testing.T) {
 	canvas.(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(&fyne.ShortcutUndo{})
 	h.waitIdle()
 	r := history(t, store)[0]
-	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
-		t.Fatalf("after Ctrl+Z: row %+v, %d pending, showing %d, card %q; want the undone strip shown", r, h.ins.reviewCount(), h.ins.current, h.ins.w.decision.Text)
+	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.current != 0 || h.ins.card.decision.Text != "REVIEW" {
+		t.Fatalf("after Ctrl+Z: row %+v, %d pending, showing %d, card %q; want the undone strip shown", r, h.ins.reviewCount(), h.ins.current, h.ins.card.decision.Text)
 	}
 	events, err := store.Decisions(context.Background(), r.ID)
 	if err != nil || len(events) != 2 || events[0].Decision != "REJECT" || events[1].Kind != "undo" {

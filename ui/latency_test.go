@@ -24,7 +24,7 @@ func BenchmarkDropToDisplay(b *testing.B) {
 	for b.Loop() {
 		h.openPaths(strip)
 	}
-	if got := h.ins.w.decision.Text; got != "REJECT" {
+	if got := h.ins.card.decision.Text; got != "REJECT" {
 		b.Fatalf("pitting strip shows %q, want REJECT", got)
 	}
 }

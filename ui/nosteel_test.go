@@ -32,7 +32,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	h, store := newStation(t)
 	dir := t.TempDir()
 	h.openPaths(writePNG(t, dir, "flat.png", flatFrame(1)))
-	w := &h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REVIEW" {
 		t.Fatalf("decision %q", w.decision.Text)
 	}

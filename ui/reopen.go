@@ -255,3 +255,27 @@ func (i *Inspector) restored() {
 		f()
 	}
 }
+
+// reinspectCurrent inspects the shown strip again with the model and
+// thresholds in force, recorded as a new inspection; its card then shows
+// that one.
+func (i *Inspector) reinspectCurrent() {
+	it := i.currentItem()
+	if it == nil {
+		return
+	}
+	s := it.source()
+	i.setStatus(fmt.Sprintf("Inspecting %s again with the current model…", s.name))
+	ctx := i.ctx
+	i.enqueue(func(done func()) {
+		res, err := i.work.inspect(ctx, s, true)
+		i.do(func() {
+			defer done()
+			if err != nil {
+				i.showError("Could not inspect "+s.name+" again", err.Error())
+				return
+			}
+			i.addResult(s, res, true)
+		})
+	})
+}

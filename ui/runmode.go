@@ -146,13 +146,13 @@ func (i *Inspector) refreshRunMode() {
 		r.reasons.SetText("Strips appear here as they are inspected.")
 		r.strip.setImage(nil)
 	} else {
-		final, _ := i.disposition(v)
+		final, _ := disposition(it, v)
 		c := decisionColor(final)
 		r.headline.Text, r.headline.Color = final.String()+"  "+it.name, c
 		fill := c
 		fill.A = 0x40
 		r.tile.FillColor = fill
-		action, _ := i.cardAction(final, v)
+		action, _ := cardAction(it, final, v)
 		r.reasons.SetText(runReasons(a, v, action))
 		r.strip.setImage(it.display)
 		r.strip.setImageSize(a.Image.Width, a.Image.Height)

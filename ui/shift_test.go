@@ -68,8 +68,8 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 
 	h.ins.review.next()
 	h.waitIdle()
-	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
-		t.Fatalf("showing the pending strip: current %d, card %q", h.ins.current, h.ins.w.decision.Text)
+	if h.ins.current != 0 || h.ins.card.decision.Text != "REVIEW" {
+		t.Fatalf("showing the pending strip: current %d, card %q", h.ins.current, h.ins.card.decision.Text)
 	}
 	if got := len(history(t, store)); got != before {
 		t.Errorf("showing a restored strip wrote %d new audit records", got-before)
@@ -97,8 +97,8 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	h.openPaths(writePNG(t, dir, "b.png", stripB()), writePNG(t, dir, "c.png", stripPass()))
 	h.ins.showItem(0)
 	h.waitIdle()
-	if h.ins.w.decision.Text != "REVIEW" || len(history(t, store)) != 2 {
-		t.Fatalf("card %q, %d records", h.ins.w.decision.Text, len(history(t, store)))
+	if h.ins.card.decision.Text != "REVIEW" || len(history(t, store)) != 2 {
+		t.Fatalf("card %q, %d records", h.ins.card.decision.Text, len(history(t, store)))
 	}
 	h.unlockAsSupervisor()
 	h.waitIdle()
@@ -108,8 +108,8 @@ func TestModelSwitchDoesNotRescoreRecordedStrips(t *testing.T) {
 	h.waitIdle()
 	h.ins.showItem(0)
 	h.waitIdle()
-	if h.ins.models.manifest.Name != "tiny-nhwc" || h.ins.w.decision.Text != "REVIEW" || h.ins.reviewCount() != 1 {
-		t.Errorf("after the switch: model %s, card %q, %d pending", h.ins.models.manifest.Name, h.ins.w.decision.Text, h.ins.reviewCount())
+	if h.ins.models.manifest.Name != "tiny-nhwc" || h.ins.card.decision.Text != "REVIEW" || h.ins.reviewCount() != 1 {
+		t.Errorf("after the switch: model %s, card %q, %d pending", h.ins.models.manifest.Name, h.ins.card.decision.Text, h.ins.reviewCount())
 	}
 	if got := len(history(t, store)); got != 2 {
 		t.Errorf("%d audit records after revisiting both strips with the new model, want the 2 original", got)

@@ -152,7 +152,7 @@ func (i *Inspector) recordSignOff(figures string) {
 // refreshValidation shows the "not validated on this line" line while
 // the model in use has no checked sign-off on this station's trail.
 func (i *Inspector) refreshValidation() {
-	line := i.w.notValidated
+	line := i.card.notValidated
 	if line == nil {
 		return
 	}

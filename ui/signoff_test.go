@@ -33,7 +33,7 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 	}
 	h := newHarness(t, Options{Station: onTrail(store), OpenModel: opener})
 	h.waitIdle()
-	if !h.ins.w.notValidated.Visible() || !strings.Contains(h.ins.w.notValidated.Text, "Not validated on this line") {
+	if !h.ins.card.notValidated.Visible() || !strings.Contains(h.ins.card.notValidated.Text, "Not validated on this line") {
 		t.Fatal("no 'not validated on this line' line for a model never checked here")
 	}
 	if d := h.ins.models.desc.Text; !strings.HasPrefix(d, "Not checked on this line: defect recall unknown") {
@@ -65,7 +65,7 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 	if err != nil || s == nil || !s.Checked || !strings.HasPrefix(s.Figures, "missed ") {
 		t.Errorf("sign-off recorded %+v %v", s, err)
 	}
-	if h.ins.w.notValidated.Visible() {
+	if h.ins.card.notValidated.Visible() {
 		t.Error("the 'not validated' line stays after a checked sign-off")
 	}
 	if d := h.ins.models.desc.Text; !strings.HasPrefix(d, "Checked on this line: missed ") {

@@ -103,8 +103,8 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 			t.Errorf("item %d keeps a display image while not shown", k)
 		}
 	}
-	if h.ins.current != 0 || h.ins.w.decision.Text != "REVIEW" {
-		t.Errorf("shown: %d %q, want the first strip", h.ins.current, h.ins.w.decision.Text)
+	if h.ins.current != 0 || h.ins.card.decision.Text != "REVIEW" {
+		t.Errorf("shown: %d %q, want the first strip", h.ins.current, h.ins.card.decision.Text)
 	}
 	if got := h.ins.processed.list.Length(); got != 4 {
 		t.Errorf("list shows %d rows", got)
@@ -169,8 +169,8 @@ func TestReviewWithKeys(t *testing.T) {
 func TestOverrideNeedsReason(t *testing.T) {
 	h, store := newStation(t)
 	h.openPaths(writePNG(t, t.TempDir(), "a.png", stripA()))
-	if h.ins.w.decision.Text != "REJECT" {
-		t.Fatalf("decision %q", h.ins.w.decision.Text)
+	if h.ins.card.decision.Text != "REJECT" {
+		t.Fatalf("decision %q", h.ins.card.decision.Text)
 	}
 	// P on an automatic REJECT asks for a reason rather than recording.
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
@@ -214,7 +214,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	}
 	// The operator's PASS is the headline; the automatic REJECT stays
 	// visible beneath it.
-	if w := &h.ins.w; w.decision.Text != "PASS" || w.decision.Color != decisionColor(inference.Pass) ||
+	if w := h.ins.card; w.decision.Text != "PASS" || w.decision.Color != decisionColor(inference.Pass) ||
 		!strings.Contains(w.level.Text, "Automatic decision: REJECT, overridden by alice") {
 		t.Errorf("card after the override: %q in %v, %q", w.decision.Text, w.decision.Color, w.level.Text)
 	}
@@ -226,7 +226,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	h, store := newStation(t)
 	h.openPaths(writePNG(t, t.TempDir(), "b.png", stripB())) // 58.8 %: REVIEW at 0.40 / 0.65
-	w := &h.ins.w
+	w := h.ins.card
 	if w.decision.Text != "REVIEW" {
 		t.Fatalf("decision %q", w.decision.Text)
 	}

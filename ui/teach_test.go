@@ -372,7 +372,7 @@ func TestFineMapDrawsCells(t *testing.T) {
 		t.Fatalf("fine map %q disabled=%v for an anomaly model", f.Text, f.Disabled())
 	}
 	patchMap := overlayPixels(t, h)
-	decision, zones := h.ins.w.decision.Text, slices.Clone(h.ins.verdict.Zones)
+	decision, zones := h.ins.card.decision.Text, slices.Clone(h.ins.verdict.Zones)
 	runs := model.calls.Load()
 
 	test.Tap(f)
@@ -411,7 +411,7 @@ func TestFineMapDrawsCells(t *testing.T) {
 	if len(zonesSeen) < 2 {
 		t.Errorf("a defective strip's cells all in one zone: %v", zonesSeen)
 	}
-	if h.ins.w.decision.Text != decision || !slices.Equal(h.ins.verdict.Zones, zones) {
+	if h.ins.card.decision.Text != decision || !slices.Equal(h.ins.verdict.Zones, zones) {
 		t.Error("the fine map changed the decision or the patch zones")
 	}
 

@@ -30,24 +30,8 @@ type widgets struct {
 	progress                   *widget.ProgressBarInfinite
 	busyLabel                  *widget.Label
 
-	card         *canvas.Rectangle
-	notValidated *widget.Label // the model in use was not checked on this line
-	driftLine    *widget.Label // learning again is suggested (drift.go)
-	decision     *canvas.Text
-	confidence   *canvas.Text
-	level        *widget.Label
-	action       *widget.Label
-	reinspect    *widget.Button // Re-inspect with the current model (cards.go)
-	maxProb      *widget.Label
-	meanProb     *widget.Label
-	patchCount   *widget.Label
-	zoneCount    [3]*widget.Label
-	zonePercent  [3]*widget.Label
-	zoneBar      [3]*canvas.Rectangle
-	zoneBarTrack [3]*fyne.Container
-	results      *fyne.Container
-	sidebar      *container.Scroll
-	body         *foldingBody // how the columns are arranged (fold.go)
+	sidebar *container.Scroll
+	body    *foldingBody // how the columns are arranged (fold.go)
 
 	status      *widget.Label
 	statusModel *widget.Label
@@ -74,7 +58,7 @@ func (i *Inspector) buildUI() {
 	w := &i.w
 	i.strip.buildStrip()
 	centre := container.New(&stripColumn{strip: i.strip.view, maxShare: 0.4},
-		i.strip.view, i.strip.caption, i.buildResults())
+		i.strip.view, i.strip.caption, i.card.build(i.review.box, i.strip.buildDetails()))
 
 	w.sidebar = container.NewVScroll(container.NewVBox(
 		i.settings.build(), widget.NewSeparator(),
@@ -264,73 +248,6 @@ func (i *Inspector) bindKeys() {
 			i.review.next()
 		}
 	})
-}
-
-func (i *Inspector) buildResults() fyne.CanvasObject {
-	w := &i.w
-	w.decision = canvas.NewText("NO IMAGE", theme.Color(theme.ColorNameDisabled))
-	w.decision.TextSize = 46
-	w.decision.TextStyle = fyne.TextStyle{Bold: true}
-	w.decision.Alignment = fyne.TextAlignCenter
-	w.confidence = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	w.confidence.TextSize = 22
-	w.confidence.TextStyle = fyne.TextStyle{Bold: true}
-	w.confidence.Alignment = fyne.TextAlignCenter
-	w.level = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
-	w.level.Wrapping = fyne.TextWrapWord // "Recorded as REVIEW; would be PASS now…" took the window past the screen
-	w.action = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
-	w.action.Wrapping = fyne.TextWrapWord
-	w.reinspect = widget.NewButtonWithIcon(reinspectLabel, theme.ViewRefreshIcon(), i.reinspectCurrent)
-	w.reinspect.Hide()
-	w.card = canvas.NewRectangle(color.Transparent)
-	w.card.CornerRadius = 10
-	w.card.StrokeWidth = 3
-	card := container.NewStack(w.card, container.NewPadded(container.NewVBox(layout.NewSpacer(),
-		w.decision, w.confidence, w.level, w.action, w.reinspect, i.review.box, layout.NewSpacer())))
-
-	w.maxProb = valueLabel()
-	w.meanProb = valueLabel()
-	w.patchCount = valueLabel()
-	metrics := container.NewVBox(heading("Metrics"),
-		container.New(layout.NewFormLayout(),
-			widget.NewLabel("Max probability"), w.maxProb,
-			widget.NewLabel("Mean probability"), w.meanProb,
-			widget.NewLabel("Patches"), w.patchCount))
-
-	zoneNames := [3]string{"Auto-Pass", "Manual Review", "Auto-Reject"}
-	zones := container.NewVBox(heading("Zone breakdown"))
-	for z := range 3 {
-		w.zoneCount[z] = valueLabel()
-		w.zonePercent[z] = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
-		w.zoneBar[z] = canvas.NewRectangle(zoneColor(inference.Zone(z)))
-		w.zoneBar[z].CornerRadius = 3
-		track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
-		track.CornerRadius = 3
-		w.zoneBarTrack[z] = container.New(&barLayout{}, track, w.zoneBar[z])
-		name := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
-		zones.Add(container.NewBorder(nil, nil, name,
-			container.NewHBox(w.zoneCount[z], w.zonePercent[z]), w.zoneBarTrack[z]))
-	}
-
-	details := i.strip.buildDetails()
-	beside := &cardBeside{wide: true}
-	top := container.New(beside, card,
-		container.NewPadded(container.NewVBox(metrics, widget.NewSeparator(), zones)))
-	// The open patch table takes the height left under the card and
-	// scrolls inside itself; on a short screen (1280×720) the results
-	// scroll as a whole instead of setting the window's minimum height.
-	w.notValidated = widget.NewLabelWithStyle(notValidatedText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.notValidated.Wrapping = fyne.TextWrapWord
-	w.notValidated.Importance = widget.WarningImportance
-	w.notValidated.Hide() // until the trail says (refreshValidation)
-	w.driftLine = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	w.driftLine.Wrapping = fyne.TextWrapWord
-	w.driftLine.Importance = widget.WarningImportance
-	w.driftLine.Hide()
-	w.results = container.NewBorder(container.NewVBox(w.notValidated, w.driftLine, top), nil, nil, nil, details)
-	// the card's figures moved under it (or back): the results take the new height
-	beside.changed = func() { i.do(w.results.Refresh) }
-	return container.NewVScroll(w.results)
 }
 
 func (i *Inspector) buildStatusBar() fyne.CanvasObject {
@@ -543,103 +460,12 @@ func (i *Inspector) stride() int {
 	return 0
 }
 
-// disposition is the shown strip's headline decision and what the card
-// says beneath it: once a strip is recorded, its recorded automatic
-// decision, or the operator's over it (inference.Final); a threshold moved
-// since never relabels it, the card only says what the current thresholds
-// would give. Without an audit record (--no-audit), the verdict at the
-// current thresholds.
-func (i *Inspector) disposition(v *inference.Verdict) (inference.Decision, string) {
-	it := i.currentItem()
-	if it == nil || it.auditID == 0 {
-		return v.Decision, "" // not recorded (no audit trail): the thresholds decide live
-	}
-	recorded := it.auto
-	var note string
-	final := it.final()
-	if final != recorded {
-		note += fmt.Sprintf("\nAutomatic decision: %s, overridden by %s", recorded, it.review.operator)
-	}
-	if v.Decision != recorded {
-		note += fmt.Sprintf("\nRecorded as %s; would be %s now (current model and thresholds)", recorded, v.Decision)
-	}
-	return final, note
-}
-
-// refreshResult fills the result card, metrics, zone breakdown and table
-// from the held verdict.
+// refreshResult fills the result card and the strip's table and caption
+// from the held verdict, and the floor's view.
 func (i *Inspector) refreshResult() {
-	w := &i.w
-	v := i.verdict
-	if v == nil {
-		w.decision.Text = "NO IMAGE"
-		w.decision.Color = theme.Color(theme.ColorNameDisabled)
-		w.confidence.Text = "Open a strip to inspect it"
-		w.level.SetText("")
-		w.action.SetText("")
-		w.reinspect.Hide()
-		w.card.FillColor = color.Transparent
-		w.card.StrokeColor = theme.Color(theme.ColorNameSeparator)
-		for _, l := range []*widget.Label{w.maxProb, w.meanProb, w.patchCount} {
-			l.SetText("–")
-		}
-		for z := range 3 {
-			w.zoneCount[z].SetText("–")
-			w.zonePercent[z].SetText("")
-			w.zoneBarTrack[z].Objects[1].(*canvas.Rectangle).Hide()
-		}
-	} else {
-		final, note := i.disposition(v)
-		c := decisionColor(final)
-		w.decision.Text = final.String()
-		w.decision.Color = c
-		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence) + likelyClassText(i.currentAnalysis(), v)
-		w.level.SetText(v.ConfidenceLevel + " confidence" + note)
-		action, of := i.cardAction(final, v)
-		w.action.SetText(action)
-		w.action.Importance = decisionImportance(of)
-		w.action.Refresh()
-		i.refreshReinspect(v)
-		fill := c
-		fill.A = 0x30
-		w.card.FillColor = fill
-		w.card.StrokeColor = c
-		w.maxProb.SetText(fmt.Sprintf("%.1f %%", 100*v.Confidence))
-		w.meanProb.SetText(fmt.Sprintf("%.1f %%", 100*v.MeanProbability))
-		w.patchCount.SetText(fmt.Sprintf("%d", len(v.Zones)))
-		counts := [3]int{v.Counts.AutoPass, v.Counts.ManualReview, v.Counts.AutoReject}
-		pct := [3]float64{v.Percents.AutoPass, v.Percents.ManualReview, v.Percents.AutoReject}
-		for z := range 3 {
-			w.zoneCount[z].SetText(fmt.Sprintf("%d", counts[z]))
-			w.zonePercent[z].SetText(fmt.Sprintf("%5.1f %%", pct[z]))
-			bar := w.zoneBarTrack[z]
-			bar.Layout.(*barLayout).share = float32(pct[z] / 100)
-			bar.Objects[1].(*canvas.Rectangle).Show()
-			bar.Refresh()
-		}
-	}
-	w.decision.Refresh()
-	w.confidence.Refresh()
-	w.card.Refresh()
+	i.card.refresh()
 	i.strip.refresh()
 	i.refreshRunMode()
-}
-
-// likelyClassText names the strip's most likely defect class after its
-// score (" · most likely class 3, 2 patches"), for a station model that
-// gives classes; "" otherwise.
-func likelyClassText(a *inference.Analysis, v *inference.Verdict) string {
-	if a == nil || v == nil {
-		return ""
-	}
-	class, n := inference.LikelyClass(a.Patches, v.Zones)
-	switch {
-	case class == "":
-		return ""
-	case n == 1:
-		return " · most likely " + class
-	}
-	return fmt.Sprintf(" · most likely %s, %d patches", class, n)
 }
 
 func (i *Inspector) refreshBusy() {
