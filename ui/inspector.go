@@ -144,7 +144,7 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 		lineFromCommand: st.HasLinks(),
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
-	i.models = newModelPanel(opts.Model)
+	i.models = newModelPanel(i, opts.Model)
 	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
 	i.strip = newStripPanel(i)
 	i.card = newResultCard(i)

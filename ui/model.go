@@ -21,7 +21,10 @@ import (
 // Teach good steel… (teach.go) and Back to the previous model. It holds
 // the model's facts as the UI goroutine knows them; the model itself
 // belongs to the worker, and a switch goes through Inspector.openModel.
+// Its buttons act through modelHost.
 type modelPanel struct {
+	host modelHost
+
 	manifest *inference.Manifest
 	source   string    // where the model was loaded from, as the engine names it
 	path     string    // what opening it again takes
@@ -35,14 +38,31 @@ type modelPanel struct {
 	detailsBtn, openBtn, teachBtn, backBtn *widget.Button
 }
 
+// modelHost is what the model panel's buttons need of the window. The
+// Inspector implements it.
+type modelHost interface {
+	// canOpenModel says the window may open other models
+	// (Options.OpenModel): Open model…, Teach, Learn and Back are offered.
+	canOpenModel() bool
+	// canTeach and canLearn say Teach good steel… and Learn from
+	// decisions… are offered.
+	canTeach() bool
+	canLearn() bool
+	showModelDetails()
+	showModelDialog()
+	showTeach()
+	showLearn()
+	backToPrevious()
+}
+
 // modelRef is a model the window can open again.
 type modelRef struct {
 	path string // handed to Options.OpenModel
 	name string // name and version, for people
 }
 
-func newModelPanel(m Analyzer) *modelPanel {
-	p := &modelPanel{}
+func newModelPanel(host modelHost, m Analyzer) *modelPanel {
+	p := &modelPanel{host: host}
 	if m != nil {
 		p.manifest, p.source, p.path = m.Manifest(), m.Source(), m.Source()
 	}
@@ -59,9 +79,13 @@ func (p *modelPanel) title() string {
 
 func (i *Inspector) modelName() string { return i.models.title() }
 
+// canOpenModel says the window may open other models (modelHost).
+func (i *Inspector) canOpenModel() bool { return i.opts.OpenModel != nil }
+
 // build makes the panel: the model's facts in a bounded scrolling box and
 // the actions this window offers.
-func (p *modelPanel) build(i *Inspector) fyne.CanvasObject {
+func (p *modelPanel) build() fyne.CanvasObject {
+	h := p.host
 	p.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.name.Wrapping = fyne.TextWrapBreak
 	p.hash = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
@@ -76,19 +100,19 @@ func (p *modelPanel) build(i *Inspector) fyne.CanvasObject {
 	// window fits a 1280×720 screen).
 	about := container.NewVScroll(container.NewVBox(p.name, p.hash, p.desc, p.from))
 	about.SetMinSize(fyne.NewSize(0, 150))
-	p.detailsBtn = widget.NewButtonWithIcon("Details…", theme.InfoIcon(), i.showModelDetails)
+	p.detailsBtn = widget.NewButtonWithIcon("Details…", theme.InfoIcon(), h.showModelDetails)
 	objs := []fyne.CanvasObject{heading("Model"), about, p.detailsBtn}
-	p.openBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), i.showModelDialog)
-	p.teachBtn = widget.NewButtonWithIcon("Teach good steel…", theme.ContentAddIcon(), i.showTeach)
-	p.backBtn = widget.NewButtonWithIcon("Back", theme.ContentUndoIcon(), i.backToPrevious)
+	p.openBtn = widget.NewButtonWithIcon("Open model…", theme.StorageIcon(), h.showModelDialog)
+	p.teachBtn = widget.NewButtonWithIcon("Teach good steel…", theme.ContentAddIcon(), h.showTeach)
+	p.backBtn = widget.NewButtonWithIcon("Back", theme.ContentUndoIcon(), h.backToPrevious)
 	p.backBtn.Hide()
-	if i.opts.OpenModel != nil {
+	if h.canOpenModel() {
 		objs = append(objs, p.openBtn)
-		if i.canTeach() {
+		if h.canTeach() {
 			objs = append(objs, p.teachBtn)
 		}
-		if i.canLearn() {
-			objs = append(objs, widget.NewButtonWithIcon("Learn from decisions…", theme.ContentAddIcon(), i.showLearn))
+		if h.canLearn() {
+			objs = append(objs, widget.NewButtonWithIcon("Learn from decisions…", theme.ContentAddIcon(), h.showLearn))
 		}
 		objs = append(objs, p.backBtn)
 	}

@@ -73,7 +73,7 @@ func (i *Inspector) buildUI() {
 		container.NewHBox(w.sidebar, widget.NewSeparator()),
 		container.NewPadded(centre),
 		container.NewHBox(widget.NewSeparator(),
-			i.processed.build(container.NewVBox(widget.NewSeparator(), i.models.build(i)))))
+			i.processed.build(container.NewVBox(widget.NewSeparator(), i.models.build()))))
 	w.body = fold
 
 	content := container.NewBorder(
