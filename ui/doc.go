@@ -31,25 +31,34 @@
 // heatmap can show the fine map, one colour per 16-pixel cell, instead of
 // the patch tint; the patches still decide the strip.
 //
-// Where things are. Run (run.go) builds an Inspector (inspector.go),
-// which owns the window and the Processed list and gives each screen only
+// Where things are. Run (run.go) builds an Inspector (window.go), which
+// puts the window's parts together and gives each part and screen only
 // what it uses, through a small interface it implements:
 //
+//   - window.go: the Inspector, its parts and their layout, read first;
+//     inspector.go the window's work on strips (open, inspect, show),
+//     batch.go the queue of opened strips; widgets.go the toolbar and
+//     status bar, menu.go the menus and keys, layout.go and fold.go the
+//     columns;
 //   - worker.go: the worker, the one goroutine that owns the model and
 //     scores and records every strip (inspect → decide → record, through
 //     package station), for every screen below;
-//   - widgets.go, layout.go: the inspector screen itself (toolbar,
-//     result card, columns), and batch.go the queue of opened strips;
+//   - processed.go: processedList, the Processed list: the strips, the
+//     All / Needs review filter, the count and the review queue
+//     (processedHost); shift.go the shift's figures and the shift
+//     restored from the audit trail;
+//   - cards.go: resultCard, the result card: the decision, its advice,
+//     Re-inspect, the metrics and the zone breakdown (cardHost);
 //   - strippanel.go: stripPanel, the strip view: the strip image and its
 //     caption, the heatmap controls, the patch table (table.go) and the
 //     1:1 patch view (zoom.go), with their order, hover and zoom
 //     (stripHost); stripview.go the strip widget, overlay.go the heatmap;
 //   - review.go: reviewPanel, the operator's P / R / Override… / undo
-//     (reviewHost), and shift.go the shift restored from the audit trail;
+//     on the card (reviewHost);
 //   - watch.go: watchScreen, the hot folder on the window's station
 //     (watchHost); line.go the line connection set in the window, run as
 //     the station's outputs;
-//   - model.go: modelPanel and model switches, teach.go Teach good steel…
+//   - model.go: modelPanel (modelHost) and model switches, teach.go Teach good steel…
 //     and learn.go Learn from decisions… (one flow, teachView);
 //   - settings.go: settingsPanel, the threshold sliders, the lock row and
 //     the decision-logic table with the pair in force and the lock
@@ -58,7 +67,8 @@
 //   - history.go: historyView, and historystrip.go the selected row's
 //     strip and Open in the station (historyHost); calibrate.go: calibrateView
 //     (calibrateHost) with its histogram widget in histogram.go;
-//   - keys.go: Enter and Esc in dialogs; reports.go: report PNGs.
+//   - keys.go: Enter and Esc in dialogs; picker.go the file and folder
+//     pickers; reports.go: report PNGs; screenshot.go: --screenshot.
 //
 // Threading follows Fyne 2.6+: widgets are touched only on the UI
 // goroutine. Decoding and inference run on one background worker that

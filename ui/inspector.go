@@ -1,111 +1,29 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/software"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 	"github.com/disintegration/imaging"
 
 	"steelinspect/assets"
-	"steelinspect/audit"
 	"steelinspect/inference"
-	"steelinspect/station"
 )
 
-// Inspector is the Steel Inspector window: the strip with its heatmap, the
-// result card, the threshold sliders and the model in use.
-type Inspector struct {
-	app  fyne.App
-	win  fyne.Window
-	opts Options
-
-	// do runs a function on the UI goroutine: fyne.Do, or a queue the
-	// tests drain.
-	do func(func())
-
-	// work owns the model and scores every strip (worker.go).
-	work *worker
-	// ctx is the window's lifetime, cancelled by Close.
-	ctx       context.Context
-	cancel    context.CancelFunc
-	closeOnce sync.Once
-	// st is the station the window runs (Options.Station); store is its
-	// audit trail, nil without one.
-	st    *station.Station
-	store *audit.Store
-	// bg counts goroutines besides the worker (audit writes, decoding for
-	// display, PIN checks) that report back through do.
-	bg sync.WaitGroup
-
-	// State below belongs to the UI goroutine.
-	// models is the model panel and what the UI knows of the model in use.
-	models *modelPanel
-	// settings is the thresholds panel: the pair in force and the
-	// supervisor lock (settings.go).
-	settings *settingsPanel
-	teach    *teachView
-	// processed is the Processed list: the strips, the shift and the
-	// review queue (processed.go).
-	processed  *processedList
-	pending    int // goroutines in bg not yet reported back
-	batch      batchState
-	watch      *watchScreen
-	review     *reviewPanel
-	history    *historyView
-	calibrate  *calibrateView
-	showWanted int // item whose display image is being decoded, -1 none
-	current    int // index in items, -1 when none is shown
-	verdict    *inference.Verdict
-	busy       int
-	driftAt    time.Time // when the signs of drift were last measured (drift.go)
-	hasUsers   bool      // the trail has named users: a production station (no demo strips)
-	shotTaken  bool
-	shotErr    error
-	// errorsShown and messagesShown record every error and message
-	// shown, for tests.
-	errorsShown []string
-	// keys gives the window's dialogs Enter and Esc.
-	keys dialogKeys
-	// lineFromCommand says the station was started with line outputs
-	// that have a link (--mqtt, --central), which the window leaves to
-	// the command line; lineSet says the window set its own (line.go);
-	// linkFollowed says the status bar follows a line connection.
-	lineFromCommand bool
-	lineSet         bool
-	linkFollowed    bool
-	// reinspectQ is the open question about strips opened again (reopen.go),
-	// nil when none; restoring says the shift is being restored from the
-	// trail, and afterRestore what waits for it.
-	reinspectQ   *reinspectAsk
-	restoring    bool
-	afterRestore []func()
-	// picker notes the file picker's changes of folder (picker.go).
-	picker        *pickerGuard
-	messagesShown []string
-	// strip is the strip view: image, heatmap, patch table and zoom
-	// (strippanel.go).
-	strip *stripPanel
-	// card is the result card: decision, advice, re-inspect, metrics
-	// (cards.go).
-	card *resultCard
-
-	w widgets
-	// run is the floor's view (runmode.go)
-	run runMode
-}
+// The window's work on strips: a strip is opened (files, folders, drops,
+// demo strips), inspected on the worker and recorded, added to the
+// Processed list, and shown, decoded again or analysed again for display
+// when needed. The window itself (its parts and how they are put
+// together) is in window.go.
 
 // source is an image to load: a file path or bytes with a name.
 type source struct {
@@ -119,91 +37,6 @@ func (s source) key() string {
 		return "file:" + s.path
 	}
 	return "mem:" + s.name
-}
-
-// NewInspector builds the window for app without running the app loop;
-// call Window().ShowAndRun() to run it, and Close when done. The
-// Inspector owns opts.Model from then on.
-func NewInspector(a fyne.App, opts Options) *Inspector {
-	return newInspector(a, opts, fyne.Do)
-}
-
-func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
-	st := opts.Station
-	if st == nil {
-		st = station.FromParts(nil, nil, nil) // no trail, no archive
-	}
-	i := &Inspector{
-		app:             a,
-		opts:            opts,
-		do:              do,
-		current:         -1,
-		showWanted:      -1,
-		st:              st,
-		store:           st.Trail(),
-		lineFromCommand: st.HasLinks(),
-	}
-	i.ctx, i.cancel = context.WithCancel(context.Background())
-	i.models = newModelPanel(i, opts.Model)
-	i.settings = newSettingsPanel(i, i.store != nil, i.loadThresholds())
-	i.strip = newStripPanel(i)
-	i.card = newResultCard(i)
-	i.processed = newProcessedList(i, i.store != nil)
-	i.work = newWorker(i.ctx, opts.Model, st, i.settings.Thresholds())
-	i.win = a.NewWindow(AppName)
-	i.keys.win = i.win
-	i.win.SetCloseIntercept(i.confirmQuit)
-	i.watch = newWatchScreen(i)
-	i.review = newReviewPanel(i)
-	i.buildUI()
-	i.win.Resize(fyne.NewSize(1360, 860))
-	i.reportSettings()
-	i.followLink()
-	i.startLineFromPrefs()
-
-	if i.store != nil {
-		i.checkRecordedThresholds()
-		i.refreshValidation()
-		i.refreshDrift(true)
-		i.checkUsers()
-		i.followRecordedThresholds()
-		i.settings.syncSliders()
-		i.review.askOperator(false)
-		i.restoreShift()
-	}
-	i.watch.resume() // the folder watched when the window last closed
-
-	if len(opts.Paths) > 0 {
-		srcs := make([]source, len(opts.Paths))
-		for k, p := range opts.Paths {
-			srcs[k] = source{name: filepath.Base(p), path: p}
-		}
-		i.open(srcs)
-	} else if opts.Screenshot != "" {
-		i.scheduleScreenshot()
-	}
-	if opts.RunMode {
-		i.enterRunMode()
-	}
-	return i
-}
-
-// Window returns the inspector's window.
-func (i *Inspector) Window() fyne.Window { return i.win }
-
-// Close stops the background worker and closes the model. It returns the
-// error of a screenshot that was asked for and failed.
-func (i *Inspector) Close() error {
-	i.closeOnce.Do(func() {
-		i.cancel()
-		i.stopLine()
-		i.watch.stop()
-		i.settings.stop()
-		i.bg.Wait()
-		i.work.stop()
-		removeAlertFiles()
-	})
-	return i.shotErr
 }
 
 // enqueue hands a job to the worker and marks the window busy until the
@@ -521,21 +354,6 @@ func (i *Inspector) step(d int) {
 	i.showItem(n)
 }
 
-// shown is the strip in view, its analysis and its verdict (stripHost).
-func (i *Inspector) shown() (*item, *inference.Analysis, *inference.Verdict) {
-	return i.currentItem(), i.currentAnalysis(), i.verdict
-}
-
-// thresholdsInForce are the settings panel's pair (stripHost).
-func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings.Thresholds() }
-
-// preferences are the app's (stripHost).
-func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }
-
-// shownIndex is the index of the strip in view, -1 when none
-// (processedHost).
-func (i *Inspector) shownIndex() int { return i.current }
-
 func (i *Inspector) currentItem() *item {
 	if i.current < 0 || i.current >= len(i.processed.items) {
 		return nil
@@ -594,55 +412,6 @@ func (i *Inspector) setBusy(delta int) {
 	i.refreshBusy()
 }
 
-// scheduleScreenshot saves the window to Options.Screenshot and quits,
-// once, after giving the window a moment to draw.
-func (i *Inspector) scheduleScreenshot() {
-	if i.opts.Screenshot == "" || i.shotTaken {
-		return
-	}
-	i.shotTaken = true
-	go func() {
-		time.Sleep(1500 * time.Millisecond)
-		// Some GL drivers (Mesa under Xvfb) only keep a readable front
-		// buffer once it has been read from: read once, redraw, read again.
-		i.do(func() {
-			i.win.Canvas().Capture()
-			i.win.Content().Refresh()
-		})
-		time.Sleep(700 * time.Millisecond)
-		i.do(func() {
-			i.shotErr = saveCapture(i.win, i.opts.Screenshot)
-			i.app.Quit()
-		})
-	}()
-}
-
-// saveCapture writes the window's canvas to a PNG file. When the GL
-// driver cannot read its frame back (Mesa under Xvfb returns an empty
-// image), the window's content is drawn again with Fyne's software
-// painter instead; that picture lacks only the menu bar.
-func saveCapture(w fyne.Window, path string) error {
-	img := w.Canvas().Capture()
-	if isBlank(img) {
-		img = renderSoftware(w)
-	}
-	if img == nil {
-		return fmt.Errorf("screenshot: the window could not be captured")
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("screenshot: %w", err)
-	}
-	if err := png.Encode(f, img); err != nil {
-		f.Close()
-		return fmt.Errorf("screenshot %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("screenshot %s: %w", path, err)
-	}
-	return nil
-}
-
 func displayPath(s source) string {
 	if s.path != "" {
 		return s.path
@@ -655,49 +424,6 @@ func describeSources(srcs []source) string {
 		return srcs[0].name
 	}
 	return fmt.Sprintf("%d images", len(srcs))
-}
-
-// isBlank reports an image with no visible pixel: a failed GL read-back.
-func isBlank(img image.Image) bool {
-	if img == nil {
-		return true
-	}
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y += 3 {
-		for x := b.Min.X; x < b.Max.X; x += 3 {
-			if r, g, bl, _ := img.At(x, y).RGBA(); r|g|bl != 0 {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// renderSoftware paints the window's content with the software painter,
-// then gives the content back to the window.
-func renderSoftware(w fyne.Window) image.Image {
-	content := w.Content()
-	if content == nil {
-		return nil
-	}
-	size := content.Size()
-	sc := software.NewCanvas()
-	sc.SetPadded(false)
-	sc.SetScale(w.Canvas().Scale())
-	sc.Resize(size)
-	sc.SetContent(content)
-	sc.Resize(size)
-	// Dialogs are overlays: paint them too, then hand them back.
-	overlays := w.Canvas().Overlays().List()
-	for _, o := range overlays {
-		sc.Overlays().Add(o)
-	}
-	img := sc.Capture()
-	for _, o := range overlays {
-		sc.Overlays().Remove(o)
-	}
-	w.SetContent(content)
-	return img
 }
 
 // displayMaxSide bounds the image handed to the GPU: no screen shows more

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -243,4 +244,59 @@ func (i *Inspector) applyLineSettings(c lineConfig) {
 	} else {
 		i.setStatus("Line connection: " + strings.Join(on, ", "))
 	}
+}
+
+// linkStatusEvery is how often the line connection's state is read.
+const linkStatusEvery = 2 * time.Second
+
+// followLink shows the station's line connections in the status bar until the window
+// closes: a station whose line connection is down says so where the
+// operator looks.
+func (i *Inspector) followLink() {
+	if i.linkFollowed {
+		return
+	}
+	if _, _, on := i.linkStatus(); !on {
+		return
+	}
+	i.linkFollowed = true
+	i.bg.Add(1)
+	go func() {
+		defer i.bg.Done()
+		t := time.NewTicker(linkStatusEvery)
+		defer t.Stop()
+		for {
+			i.do(i.showLinkStatus)
+			select {
+			case <-i.ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+}
+
+// showLinkStatus shows the line connection's state in the status bar.
+func (i *Inspector) showLinkStatus() {
+	l := i.w.statusLink
+	s, up, on := i.linkStatus()
+	if !on {
+		l.Hide()
+		return
+	}
+	l.Importance = widget.WarningImportance
+	if up {
+		l.Importance = widget.LowImportance
+	}
+	l.SetText(s)
+	l.Show()
+}
+
+// reportSettings tells the station the model and thresholds in force,
+// which its line outputs say (Station.SetState).
+func (i *Inspector) reportSettings() {
+	if i.models.manifest == nil {
+		return
+	}
+	i.st.SetState(i.models.manifest.Identity(), i.settings.Thresholds())
 }

@@ -2,12 +2,14 @@ package ui
 
 import (
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -127,4 +129,123 @@ func pickWatchFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error),
 		}
 		startInDir(d, dir)
 	})
+}
+
+// showOpenDialog picks one strip image (Fyne's picker picks one file; a
+// folder of strips goes through Open folder…, which its title says).
+func (i *Inspector) showOpenDialog() {
+	if i.busy > 0 {
+		return
+	}
+	i.pickFileTitled("Cannot open file", "Open one strip image (a whole folder: Open folder…)", imageExtensions,
+		func(u fyne.URI) { i.openURIs([]fyne.URI{u}) })
+}
+
+// showFolderDialog queues every image in a folder and its subfolders.
+func (i *Inspector) showFolderDialog() {
+	pickFolder(&i.keys, i.app.Preferences(), func(err error) { i.showError("Cannot open folder", err.Error()) },
+		func(path string) {
+			i.app.Preferences().SetString(prefLastDir, path)
+			i.openURIs([]fyne.URI{storage.NewFileURI(path)})
+		})
+}
+
+func (i *Inspector) rememberDir(u fyne.URI) {
+	if u.Scheme() == "file" {
+		i.app.Preferences().SetString(prefLastDir, filepath.Dir(u.Path()))
+	}
+}
+
+func (i *Inspector) startIn(d *dialog.FileDialog) { startInLastDir(d, i.app.Preferences()) }
+
+// startInLastDir opens a file dialog in the folder the user last used,
+// else in their home folder (not the process's working folder, which for
+// a station started from a menu is often /).
+func startInLastDir(d *dialog.FileDialog, prefs fyne.Preferences) {
+	dir := prefs.String(prefLastDir)
+	if dir == "" {
+		dir, _ = os.UserHomeDir()
+	}
+	startInDir(d, dir)
+}
+
+// startInDir opens a file dialog in dir when it is a folder.
+func startInDir(d *dialog.FileDialog, dir string) bool {
+	if dir == "" {
+		return false
+	}
+	l, err := storage.ListerForURI(storage.NewFileURI(dir))
+	if err != nil {
+		return false
+	}
+	d.SetLocation(l)
+	return true
+}
+
+// pickFile shows a file picker for the given extensions, opening in the
+// folder last used; the chosen file's folder is remembered and chosen gets
+// its URI. Errors are shown under title; cancelling does nothing.
+func (i *Inspector) pickFile(title string, extensions []string, chosen func(fyne.URI)) {
+	i.pickFileTitled(title, "", extensions, chosen)
+}
+
+// pickFileTitled is pickFile with the picker's own title ("" Fyne's). A
+// pick made by the double-click that opened a folder is not taken: the
+// picker shows that folder again (picker.go). Enter presses Open.
+func (i *Inspector) pickFileTitled(title, pickerTitle string, extensions []string, chosen func(fyne.URI)) {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil {
+			i.showError(title, err.Error())
+			return
+		}
+		if r == nil {
+			return
+		}
+		u := r.URI()
+		r.Close()
+		i.rememberDir(u)
+		if i.tooSoon() {
+			// the second click of a double-click on a folder: show the
+			// folder it opened, and take nothing (picker.go)
+			i.setStatus("Opened the folder " + filepath.Dir(u.Path()) + ": pick a strip in it (double-click, or select and press Enter).")
+			i.pickFileTitled(title, pickerTitle, extensions, chosen)
+			return
+		}
+		chosen(u)
+	}, i.win)
+	d.SetFilter(storage.NewExtensionFileFilter(extensions))
+	i.startIn(d)
+	d.Resize(fyne.NewSize(900, 600))
+	if pickerTitle != "" {
+		d.SetTitleText(pickerTitle)
+	}
+	i.keys.fileDialog(d)
+	i.watchPickerFolder()
+	d.Show()
+}
+
+// pickFolder shows a folder picker over win, opening in the folder last
+// used, and calls chosen with the picked folder's path; fail gets errors.
+// Cancelling calls neither.
+func pickFolder(keys *dialogKeys, prefs fyne.Preferences, fail func(error), chosen func(path string)) {
+	showFolderPicker(keys, fail, chosen, func(d *dialog.FileDialog) { startInLastDir(d, prefs) })
+}
+
+// showFolderPicker shows a folder picker over keys' window, set up by
+// prepare (its title, the folder it opens in), and calls chosen with the
+// picked folder's path; fail gets errors. Cancelling calls neither.
+func showFolderPicker(keys *dialogKeys, fail func(error), chosen func(path string), prepare func(*dialog.FileDialog)) {
+	d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+		if err != nil {
+			fail(err)
+			return
+		}
+		if u != nil {
+			chosen(u.Path())
+		}
+	}, keys.win)
+	prepare(d)
+	d.Resize(fyne.NewSize(900, 600))
+	keys.fileDialog(d)
+	d.Show()
 }
