@@ -293,3 +293,21 @@ func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings
 
 // preferences are the app's (stripHost).
 func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }
+
+// screenHost is what every secondary screen (history, calibrate) uses of
+// the station window: its lifetime, a way to work off the UI goroutine,
+// and the preferences (last folder used).
+type screenHost interface {
+	lifetime() context.Context
+	goBackground(work func() func())
+	prefs() fyne.Preferences
+}
+
+// lifetime is the window's: cancelled when it closes (screenHost).
+func (i *Inspector) lifetime() context.Context { return i.ctx }
+
+// prefs are the app's (screenHost).
+func (i *Inspector) prefs() fyne.Preferences { return i.app.Preferences() }
+
+// onUI runs f on the UI goroutine.
+func (i *Inspector) onUI(f func()) { i.do(f) }
