@@ -14,22 +14,26 @@ import (
 	"steelinspect/inference"
 )
 
-// DefaultName is the file name stem of the bundled model: MobileNetV2 from
-// ImageNet weights, fine-tuned on real Severstal strips, NEU-DET defect
-// images and synthetic strips, in its whole-strip form (the backbone runs
-// once over a 1600×256 strip) and quantised to INT8. Its second output, the
-// window features, tells the engine how familiar a strip is. Its fp32 model
-// and the previous default (the synthetic-only EfficientNet-B0, INT8) stay
-// in this folder, not embedded; pass them with --model.
-const DefaultName = "steel-mnv2-real-int8"
+// DefaultName is the file name stem of the bundled model (5.0.0): the
+// EfficientNet-B0 trained on synthetic strips only (3.1.0's weights, in
+// its whole-strip form, INT8), with its window features as a second output
+// for familiarity, and a validated-domain check beside it in the same
+// graph: frozen ImageNet MobileNetV2 statistics of the strip and a linear
+// discriminator fitted against real steel of three mills
+// (training/domain_check.py). The model decides the synthetic strips it
+// was validated on and sends real steel, which it was never validated on,
+// to a person with that reason. The previous default (4.0.0, MobileNetV2
+// fine-tuned on real and synthetic steel, INT8) and its fp32 model stay in
+// this folder, not embedded; pass them with --model.
+const DefaultName = "steel-effnetb0-synth-int8"
 
-//go:embed steel-mnv2-real-int8.onnx
+//go:embed steel-effnetb0-synth-int8.onnx
 var defaultONNX []byte
 
-//go:embed steel-mnv2-real-int8.manifest.json
+//go:embed steel-effnetb0-synth-int8.manifest.json
 var defaultManifest []byte
 
-//go:embed steel-mnv2-real-int8.familiarity.json
+//go:embed steel-effnetb0-synth-int8.familiarity.json
 var defaultFamiliarity []byte
 
 // DefaultSource describes where the bundled model is loaded from.

@@ -1,0 +1,65 @@
+"""Tests of domain_check.py's parts that need no data: the engine's bands, the photometric
+variants, the discriminator and the grouping of its out-of-fold report."""
+import unittest
+
+import numpy as np
+
+import domain_check as dc
+
+
+class TestBands(unittest.TestCase):
+    def test_a_strip_is_one_band_and_a_small_image_is_padded_by_its_edge(self):
+        strip = np.random.default_rng(0).random((256, 1600), dtype=np.float32)
+        b = dc.bands(strip)
+        self.assertEqual(len(b), 1)
+        self.assertEqual(tuple(b[0].shape), (1, 3, 256, 1600))
+        small = np.arange(200 * 200, dtype=np.float32).reshape(200, 200) / (200 * 200)
+        (band,) = dc.bands(small)
+        self.assertEqual(tuple(band.shape), (1, 3, 256, 256))
+        x = band[0, 0].numpy()
+        # the padding repeats the last row and column, as the engine's fillRegion does
+        np.testing.assert_allclose(x[255, :200], x[199, :200])
+        np.testing.assert_allclose(x[:200, 255], x[:200, 199])
+
+    def test_a_tall_image_is_banded_every_half_patch_with_the_last_flush(self):
+        tall = np.zeros((600, 400), np.float32)
+        self.assertEqual(len(dc.bands(tall)), 4)  # y = 0, 128, 256 and 344
+
+
+class TestVariants(unittest.TestCase):
+    def test_the_first_variant_is_the_image_as_it_is_and_all_stay_in_range(self):
+        g = np.random.default_rng(1).random((32, 48), dtype=np.float32)
+        np.testing.assert_array_equal(dc.variant(g, dc.VARIANTS[0]), g)
+        for v in dc.VARIANTS:
+            out = dc.variant(g, v)
+            self.assertEqual(out.shape, g.shape)
+            self.assertGreaterEqual(out.min(), 0.0)
+            self.assertLessEqual(out.max(), 1.0)
+        np.testing.assert_allclose(dc.variant(g, dc.VARIANTS[1]), g[:, ::-1])
+
+
+class TestDiscriminator(unittest.TestCase):
+    def test_it_separates_two_kinds_and_scores_in_standardised_units(self):
+        rng = np.random.default_rng(2)
+        a = rng.normal(0, 1, (300, 8))
+        b = rng.normal(0, 1, (100, 8))
+        b[:, 3] += 4
+        c = dc.Logistic(np.concatenate([a, b]), np.r_[np.zeros(300), np.ones(100)])
+        self.assertLess(np.median(c.score(a)), 0)
+        self.assertGreater(np.median(c.score(b)), 0)
+        self.assertGreater(abs(c.w[3]), np.abs(np.delete(c.w, 3)).max())
+
+    def test_out_of_fold_keeps_a_group_on_one_side(self):
+        rng = np.random.default_rng(3)
+        xv = rng.normal(0, 1, (200, 4))
+        xu = rng.normal(3, 1, (40, 4))
+        groups = [f"g{i // 4}" for i in range(40)]
+        s = dc.out_of_fold(xv, xu, groups)
+        self.assertEqual(len(s), 40)
+        self.assertGreater((s > 0).mean(), 0.9)
+        self.assertEqual(dc.group_of("/x/cr7det_pits39_clean.png"), "cr7det_pits39")
+        self.assertEqual(dc.group_of("/x/0a26aceb2.jpg"), "0a26aceb2.jpg")
+
+
+if __name__ == "__main__":
+    unittest.main()
