@@ -3,10 +3,15 @@ package audit
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // goldenInspections are inspections as the trail's JSON export writes
@@ -84,5 +89,118 @@ func TestChainPayloadIsUnchanged(t *testing.T) {
 	checkGolden(t, "chain.jsonl", out.Bytes())
 	if v, err := s.Verify(ctx); err != nil || len(v.Problems) > 0 {
 		t.Fatalf("verify: %v %+v", err, v)
+	}
+}
+
+// A trail row whose decision is not one this version knows (a file
+// edited by hand, with its CHECK constraints switched off) is refused
+// with an error that names the decision, never read as a PASS or shown
+// as it is.
+func TestAnUnknownDecisionInTheTrailIsRefused(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct{ name, sql string }{
+		{"automatic", `UPDATE inspections SET auto_decision = 'MAYBE' WHERE id = 2`},
+		{"operator", `UPDATE decisions SET decision = 'OK' WHERE inspection_id = 1`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, raw := filledTrail(t)
+			unchecked(t, raw, c.sql)
+			_, err := s.History(ctx, Query{})
+			if err == nil || !strings.Contains(err.Error(), "unknown decision") {
+				t.Fatalf("history of a trail with an unknown decision: %v, want it refused", err)
+			}
+		})
+	}
+	s, raw := filledTrail(t)
+	unchecked(t, raw, `UPDATE inspections SET auto_decision = 'MAYBE' WHERE id = 3`)
+	if err := s.Review(ctx, 3, verdict.Reject, "ana", "a reason long enough"); err == nil || !strings.Contains(err.Error(), `unknown decision "MAYBE"`) {
+		t.Errorf("review of a strip with an unknown automatic decision: %v, want it refused", err)
+	}
+	// a central copy of the trail reads its rows from the chain's payloads
+	if _, err := InspectionFromPayload(`{"auto_decision":"MAYBE"}`, ""); err == nil || !strings.Contains(err.Error(), `unknown decision "MAYBE"`) {
+		t.Errorf("payload with an unknown automatic decision: %v", err)
+	}
+	if _, err := InspectionFromPayload(`{"auto_decision":"PASS"}`, `{"decision":"pass"}`); err == nil || !strings.Contains(err.Error(), `unknown decision "pass"`) {
+		t.Errorf("review payload with an unknown decision: %v", err)
+	}
+	// and an export of an unknown one reads back no better
+	var in Inspection
+	if err := json.Unmarshal([]byte(`{"auto_decision":"REVEIW"}`), &in); err == nil || !strings.Contains(err.Error(), `unknown decision "REVEIW"`) {
+		t.Errorf("inspection JSON with an unknown decision: %v", err)
+	}
+}
+
+// unchecked runs query on the trail with its CHECK constraints off, as
+// the sqlite3 shell may.
+func unchecked(t *testing.T, raw *sql.DB, query string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := raw.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA ignore_check_constraints = ON`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, query); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An inspection nobody has decided never reads as an operator's PASS:
+// not in Go, not in its exports, not on its way through the trail.
+func TestNoOperatorDecisionIsNotPass(t *testing.T) {
+	var zero Inspection
+	if zero.OperatorDecision.Is(verdict.Pass) || !zero.OperatorDecision.IsZero() {
+		t.Errorf("a zero inspection's operator decision reads as %q", zero.OperatorDecision)
+	}
+	s := openTemp(t)
+	ctx := context.Background()
+	id, err := s.Add(ctx, sample("r.jpg", verdict.Review, 0.5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Review(ctx, id, verdict.Pass, "ana", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Undo(ctx, id, "ana"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := s.History(ctx, Query{})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("history %v %v", rows, err)
+	}
+	in := rows[0]
+	if op, ok := in.OperatorDecision.Get(); ok || in.FinalDecision() != verdict.Review {
+		t.Errorf("after the undo: operator decision %v (%v), final %v; want none and REVIEW", op, ok, in.FinalDecision())
+	}
+	if passes, _ := s.History(ctx, Query{Decision: verdict.Some(verdict.Pass)}); len(passes) != 0 {
+		t.Errorf("a strip nobody decided is among the PASSes: %+v", passes)
+	}
+	b, err := json.Marshal(in)
+	if err != nil || strings.Contains(string(b), "operator_decision") {
+		t.Errorf("JSON of an undecided inspection: %s %v", b, err)
+	}
+	var back Inspection
+	if err := json.Unmarshal(b, &back); err != nil || !back.OperatorDecision.IsZero() || back.AutoDecision != verdict.Review {
+		t.Errorf("read back: %+v %v", back, err)
+	}
+	events, err := s.Decisions(ctx, id)
+	if err != nil || len(events) != 2 || !events[0].Decision.Is(verdict.Pass) || !events[1].Decision.IsZero() {
+		t.Errorf("decisions %+v %v: the undo has no decision", events, err)
+	}
+	if b, _ := json.Marshal(events[1]); strings.Contains(string(b), `"decision"`) {
+		t.Errorf("JSON of an undo: %s", b)
+	}
+}
+
+// A record without a decision (an image that could not be analysed) is
+// not recorded, where it once would have been refused only by the
+// trail's CHECK constraint.
+func TestARecordWithoutADecisionIsNotRecorded(t *testing.T) {
+	r := verdict.ErrorRecord("x.jpg", errors.New("not an image"), verdict.ModelIdentity{Name: "m"}, verdict.DefaultThresholds)
+	if _, err := FromRecord(&r, "scan"); err == nil || !strings.Contains(err.Error(), "no decision") {
+		t.Errorf("record of a failed image: %v", err)
 	}
 }

@@ -206,7 +206,7 @@ func newRecordWriter(format string, w io.Writer) (write func(inference.Record) e
 
 func csvRow(r inference.Record) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
-	row := []string{r.Path, r.Error, r.Decision, "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
+	row := []string{r.Path, r.Error, r.Decision.String(), "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
 		r.Model.Name, r.Model.Version, r.Model.SHA256, f(r.Thresholds.Pass), f(r.Thresholds.Reject), "", "", "", "", "", "", "", ""}
 	if r.Error != "" {
 		return row

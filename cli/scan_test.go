@@ -16,6 +16,7 @@ import (
 	"steelinspect/central"
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
+	"steelinspect/verdict"
 )
 
 const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
@@ -63,10 +64,10 @@ func TestScanFolderJSONL(t *testing.T) {
 		recs = append(recs, r)
 	}
 	clean, bright, text, empty := recs[0], recs[1], recs[2], recs[3]
-	if clean.Decision != "PASS" || clean.Zones.AutoPass != 12 || math.Abs(clean.Confidence-testimg.TextureBackground/255.0) > 1e-3 || len(clean.Patches) != 12 {
+	if !clean.Decision.Is(verdict.Pass) || clean.Zones.AutoPass != 12 || math.Abs(clean.Confidence-testimg.TextureBackground/255.0) > 1e-3 || len(clean.Patches) != 12 {
 		t.Errorf("clean strip: %+v", clean)
 	}
-	if bright.Decision != "REJECT" || bright.Zones.AutoReject != 12 || bright.ConfidenceLevel != "High" {
+	if !bright.Decision.Is(verdict.Reject) || bright.Zones.AutoReject != 12 || bright.ConfidenceLevel != "High" {
 		t.Errorf("bright strip: %+v", bright)
 	}
 	last := bright.Patches[11]
@@ -193,7 +194,7 @@ func TestScanSkipsAFIFO(t *testing.T) {
 			strip = rec
 		}
 	}
-	if strip.Error != "" || strip.Decision == "" {
+	if strip.Error != "" || strip.Decision.IsZero() {
 		t.Errorf("the strip after the pipe was not scored: %+v", strip)
 	}
 	if n := strings.Count(r.stderr, "is a named pipe (FIFO), not an image file"); n != 2 {

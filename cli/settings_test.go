@@ -11,6 +11,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // stationWithUsers makes a trail with a supervisor "sue" and an operator
@@ -54,7 +55,7 @@ func TestHeadlessDecidesWithTheThresholdsInForce(t *testing.T) {
 	strip := filepath.Join(t.TempDir(), "s.png")
 	writeStrip(t, strip, 0, 1600, 90) // every patch 90/255 = 0.35
 
-	if r := scanRecord(t, strip, "--audit", "--db", db); r.Decision != "PASS" || r.Thresholds != inference.DefaultThresholds {
+	if r := scanRecord(t, strip, "--audit", "--db", db); !r.Decision.Is(verdict.Pass) || r.Thresholds != inference.DefaultThresholds {
 		t.Fatalf("nothing recorded: want PASS at the model's 0.40/0.65, got %s at %+v", r.Decision, r.Thresholds)
 	}
 	code, _, stderr := run(t, "settings", "set", "--pass", "0.30", "--reject", "0.50", "--user", "sue", "--password-file", supPW, "--db", db)
@@ -65,14 +66,14 @@ func TestHeadlessDecidesWithTheThresholdsInForce(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "pass 0.30, reject 0.50: recorded by sue (command line)") {
 		t.Errorf("settings show: exit %d %q", code, stdout)
 	}
-	if r := scanRecord(t, strip, "--audit", "--db", db); r.Decision != "REVIEW" || r.Thresholds.Pass != 0.30 || r.Thresholds.Reject != 0.50 {
+	if r := scanRecord(t, strip, "--audit", "--db", db); !r.Decision.Is(verdict.Review) || r.Thresholds.Pass != 0.30 || r.Thresholds.Reject != 0.50 {
 		t.Errorf("after the change: want REVIEW at 0.30/0.50, got %s at %+v", r.Decision, r.Thresholds)
 	}
 	// scan without --audit records nothing and stays free: the model's defaults, or its flags
-	if r := scanRecord(t, strip); r.Decision != "PASS" {
+	if r := scanRecord(t, strip); !r.Decision.Is(verdict.Pass) {
 		t.Errorf("scan without --audit: %s", r.Decision)
 	}
-	if r := scanRecord(t, strip, "--pass", "0.2", "--reject", "0.3"); r.Decision != "REJECT" {
+	if r := scanRecord(t, strip, "--pass", "0.2", "--reject", "0.3"); !r.Decision.Is(verdict.Reject) {
 		t.Errorf("scan without --audit, own thresholds: %s", r.Decision)
 	}
 	store, err := audit.Open(db)
@@ -134,7 +135,7 @@ func TestThresholdFlagsNeedASupervisor(t *testing.T) {
 
 	// a supervisor may decide one run with its own pair; the trail says who and what
 	r := scanRecord(t, strip, "--audit", "--db", db, "--pass", "0.45", "--user", "sue", "--password-file", supPW)
-	if r.Thresholds.Pass != 0.45 || r.Decision != "PASS" {
+	if r.Thresholds.Pass != 0.45 || !r.Decision.Is(verdict.Pass) {
 		t.Errorf("supervisor's own pass 0.45: %s at %+v", r.Decision, r.Thresholds)
 	}
 	store, _ = audit.Open(db)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestTeachThenScanWithTheTaughtModel teaches from the command line and
@@ -51,7 +52,7 @@ func TestTeachThenScanWithTheTaughtModel(t *testing.T) {
 	if len(recs) != 2 || recs[0].Model.Name != "line3" {
 		t.Fatalf("records %+v", recs)
 	}
-	if recs[0].Decision != "REJECT" || recs[1].Decision != "PASS" {
+	if !recs[0].Decision.Is(verdict.Reject) || !recs[1].Decision.Is(verdict.Pass) {
 		t.Errorf("defective strip %v, clean strip %v; want REJECT and PASS", recs[0].Decision, recs[1].Decision)
 	}
 

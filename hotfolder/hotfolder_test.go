@@ -17,6 +17,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 func strip(_ *testing.T, value uint8) []byte { return testimg.StripPNG(0, 1600, value) }
@@ -90,7 +91,7 @@ func TestPartialFileWaitsUntilComplete(t *testing.T) {
 		}
 	}
 	f.tick(t, 1500*time.Millisecond)
-	if len(f.results) != 1 || f.results[0].Decision != "REJECT" || f.results[0].Err != nil {
+	if len(f.results) != 1 || !f.results[0].Decision.Is(verdict.Reject) || f.results[0].Err != nil {
 		t.Fatalf("completed file: %+v", f.results)
 	}
 	if _, err := os.Stat(filepath.Join(f.w.Dir, "REJECT", "s2.png")); err != nil {
@@ -110,7 +111,7 @@ func TestDecisionsAreRecordedAndMoved(t *testing.T) {
 	f.tick(t, 2*time.Second)
 	got := map[string]string{}
 	for _, r := range f.results {
-		got[r.Name] = r.Decision
+		got[r.Name] = r.Decision.String()
 	}
 	if got["dark.png"] != "PASS" || got["mid.png"] != "REVIEW" || len(got) != 2 {
 		t.Errorf("decisions %v", got)
@@ -141,12 +142,16 @@ func TestRestartDoesNotRescore(t *testing.T) {
 	}
 	v, _ := a.Decide(inference.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
-	f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
+	in, err := audit.FromRecord(&rec, "watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store.Add(context.Background(), in)
 	runs := f.engine.Runs()
 
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	if len(f.results) != 1 || !f.results[0].Resumed || f.results[0].Decision != "REJECT" {
+	if len(f.results) != 1 || !f.results[0].Resumed || !f.results[0].Decision.Is(verdict.Reject) {
 		t.Fatalf("results %+v", f.results)
 	}
 	if f.engine.Runs() != runs {
@@ -280,7 +285,7 @@ func TestFollowsTheThresholdsInForce(t *testing.T) {
 	os.WriteFile(filepath.Join(f.w.Dir, "second.png"), strip(t, 90), 0o644)
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	if len(f.results) != 2 || f.results[0].Decision != "PASS" || f.results[1].Decision != "REVIEW" {
+	if len(f.results) != 2 || !f.results[0].Decision.Is(verdict.Pass) || !f.results[1].Decision.Is(verdict.Review) {
 		t.Fatalf("want PASS at the defaults, then REVIEW at the recorded 0.30: %+v", f.results)
 	}
 	rows, _ := f.store.History(ctx, audit.Query{})
@@ -389,7 +394,7 @@ func TestSkippedEntriesAreLoggedOnce(t *testing.T) {
 		!strings.Contains(joined, "folder.jpg: skipped: is a folder") || !strings.Contains(joined, "dangling.png: skipped: a link to nothing") {
 		t.Errorf("want each skipped entry logged once, got:\n%s", joined)
 	}
-	if len(f.results) != 1 || f.results[0].Name != "linked.png" || f.results[0].Decision != "REJECT" {
+	if len(f.results) != 1 || f.results[0].Name != "linked.png" || !f.results[0].Decision.Is(verdict.Reject) {
 		t.Errorf("the linked image: %+v", f.results)
 	}
 }

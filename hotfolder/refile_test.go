@@ -10,6 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // fileOne drops a strip of value into the fixture's folder, lets the
@@ -46,7 +47,7 @@ func TestTrailRecordsWhereTheFileWent(t *testing.T) {
 	res := f.fileOne(t, "mid.png", 128)
 	in := f.inspection(t, res.AuditID)
 	want := filepath.Join(f.w.Dir, "REVIEW", "mid.png")
-	if res.Decision != "REVIEW" || res.MovedTo != want || in.Path != filepath.Join(f.w.Dir, "mid.png") || in.CurrentPath() != want {
+	if !res.Decision.Is(verdict.Review) || res.MovedTo != want || in.Path != filepath.Join(f.w.Dir, "mid.png") || in.CurrentPath() != want {
 		t.Errorf("REVIEW strip: moved to %q; trail path %q, now %q (want %q)", res.MovedTo, in.Path, in.CurrentPath(), want)
 	}
 	moves, err := f.store.Moves(context.Background(), res.AuditID)
@@ -64,7 +65,11 @@ func TestTrailRecordsWhereTheFileWent(t *testing.T) {
 	}
 	v, _ := a.Decide(inference.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
-	id, err := f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
+	recorded, err := audit.FromRecord(&rec, "watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.store.Add(context.Background(), recorded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +156,7 @@ func TestDecisionOnVanishedFile(t *testing.T) {
 		t.Fatalf("refiled %+v, %v", rf, err)
 	}
 	in := f.inspection(t, res.AuditID)
-	if in.FinalDecision() != "REJECT" || in.FileNote != rf.Note || in.CurrentPath() != res.MovedTo {
+	if in.FinalDecision() != verdict.Reject || in.FileNote != rf.Note || in.CurrentPath() != res.MovedTo {
 		t.Errorf("trail: decision %s, note %q, file at %q", in.FinalDecision(), in.FileNote, in.CurrentPath())
 	}
 	if entries, _ := os.ReadDir(filepath.Join(f.w.Dir, "REJECT")); len(entries) != 0 {
@@ -170,7 +175,7 @@ func TestRefileMovesOnlyHotFolderStrips(t *testing.T) {
 	p := filepath.Join(elsewhere, "scanned.png")
 	os.WriteFile(p, strip(t, 128), 0o644)
 	in := audit.Inspection{Source: "scan", Path: p, SHA256: strings.Repeat("a", 64), ModelName: "m", ModelVersion: "1",
-		ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW"}
+		ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: verdict.Review}
 	id, err := f.store.Add(ctx, in)
 	if err != nil {
 		t.Fatal(err)

@@ -65,8 +65,8 @@ func ZoneOf(p float64, t Thresholds) Zone { return verdict.ZoneOf(p, t) }
 func ParseDecision(s string) (Decision, error) { return verdict.ParseDecision(s) }
 
 // Final is verdict.Final, the override rule.
-func Final(auto Decision, operatorDecision string) Decision {
-	return verdict.Final(auto, operatorDecision)
+func Final(auto Decision, operator verdict.Optional) Decision {
+	return verdict.Final(auto, operator)
 }
 
 // ReasonRequired is verdict.ReasonRequired.
@@ -100,7 +100,7 @@ func ErrorRecord(path string, err error, model ModelIdentity, t Thresholds) Reco
 func NewRecord(a *Analysis, v *Verdict) Record {
 	r := Record{
 		Path:            a.Source,
-		Decision:        v.Decision.String(),
+		Decision:        verdict.Some(v.Decision),
 		Confidence:      v.Confidence,
 		ConfidenceLevel: v.ConfidenceLevel,
 		MeanProbability: v.MeanProbability,

@@ -20,6 +20,7 @@ import (
 	"steelinspect/internal/strictjson"
 	"steelinspect/internal/testimg"
 	"steelinspect/learn"
+	"steelinspect/verdict"
 )
 
 // heldoutDir holds 30 defect-free and 30 defective synthetic strips of the
@@ -404,7 +405,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 		}
 		id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/" + name, SHA256: inference.SHA256Hex(data),
 			Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
-			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW", ArchivePath: copyPath})
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: verdict.Review, ArchivePath: copyPath})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -457,7 +458,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 	}
 	id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/REVIEW/moved-" + moved, SHA256: inference.SHA256Hex(data),
 		Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
-		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW"})
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: verdict.Review})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // tinyModel scores a patch as its mean brightness / 255, so strips with
@@ -220,7 +221,7 @@ func TestPredictMultipartDecisions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			r := predictForm(t, ts.url, c.img)
 			p := decodePrediction(t, r)
-			if p.Decision != c.decision || p.Zones != c.zones {
+			if p.Decision.String() != c.decision || p.Zones != c.zones {
 				t.Errorf("decision %s zones %+v, want %s %+v", p.Decision, p.Zones, c.decision, c.zones)
 			}
 			if d := p.Confidence - c.conf; d > 1e-3 || d < -1e-3 {
@@ -297,7 +298,7 @@ func TestPredictThresholds(t *testing.T) {
 				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, ct, body, auth...)
 			}
 			p := decodePrediction(t, r)
-			if p.Decision != c.decision || p.Thresholds != (inference.Thresholds{Pass: c.pass, Reject: c.rejectTh}) {
+			if p.Decision.String() != c.decision || p.Thresholds != (inference.Thresholds{Pass: c.pass, Reject: c.rejectTh}) {
 				t.Errorf("decision %s thresholds %+v, want %s {%v %v}", p.Decision, p.Thresholds, c.decision, c.pass, c.rejectTh)
 			}
 			if c.raw && p.Path != "upload" {
@@ -314,7 +315,7 @@ func TestPredictJPEGDemoStrip(t *testing.T) {
 	}
 	ts := start(t, Config{})
 	p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/jpeg", data))
-	if p.Image.Format != "jpeg" || len(p.Patches) != 12 || p.Decision == "" {
+	if p.Image.Format != "jpeg" || len(p.Patches) != 12 || p.Decision.IsZero() {
 		t.Errorf("image %+v, %d patches, decision %q", p.Image, len(p.Patches), p.Decision)
 	}
 }
@@ -440,7 +441,7 @@ func TestThresholdsNeedASupervisor(t *testing.T) {
 	if r := do(t, http.MethodPost, ts.url+"/api/predict?pass_threshold=0.999999&reject_threshold=0.9999999", "image/png", white, opAuth...); r.status != http.StatusForbidden {
 		t.Errorf("operator token, own thresholds: %d %s", r.status, r.body)
 	}
-	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/png", white, opAuth...)); p.Decision != "REJECT" || p.Thresholds != (inference.Thresholds{Pass: 0.4, Reject: 0.65}) {
+	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/png", white, opAuth...)); !p.Decision.Is(verdict.Reject) || p.Thresholds != (inference.Thresholds{Pass: 0.4, Reject: 0.65}) {
 		t.Errorf("operator token, station's thresholds: %s %+v", p.Decision, p.Thresholds)
 	}
 	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict?reject_threshold=0.5", "image/png", white, "Authorization", "Bearer sup")); p.Thresholds.Reject != 0.5 {
@@ -570,7 +571,7 @@ func TestPredictRecordsInAuditTrail(t *testing.T) {
 		t.Fatalf("audit rows %v %d", err, len(rows))
 	}
 	r := rows[0]
-	if r.Source != "api" || r.AutoDecision != "REJECT" || r.SHA256 != p.Image.SHA256 || !strings.Contains(r.Path, p.RequestID) {
+	if r.Source != "api" || r.AutoDecision != verdict.Reject || r.SHA256 != p.Image.SHA256 || !strings.Contains(r.Path, p.RequestID) {
 		t.Errorf("audit row %+v for response %+v", r, p)
 	}
 	// A refused request leaves no trace.

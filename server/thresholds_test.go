@@ -10,6 +10,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // TestDecidesWithTheThresholdsInForce: a request without thresholds is
@@ -30,13 +31,13 @@ func TestDecidesWithTheThresholdsInForce(t *testing.T) {
 	}
 	ts := startOn(t, e, Config{Station: st})
 	strip := stripPNG(t, 0, 1600, 90) // every patch 90/255 = 0.35
-	if p := decodePrediction(t, predictForm(t, ts.url, strip)); p.Decision != "PASS" || p.Thresholds.Reject != 0.60 {
+	if p := decodePrediction(t, predictForm(t, ts.url, strip)); !p.Decision.Is(verdict.Pass) || p.Thresholds.Reject != 0.60 {
 		t.Fatalf("at pass 0.40: %s %+v", p.Decision, p.Thresholds)
 	}
 	if err := st.RecordThresholds(ctx, "sup", inference.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
 		t.Fatal(err)
 	}
-	if p := decodePrediction(t, predictForm(t, ts.url, strip)); p.Decision != "REVIEW" || p.Thresholds.Pass != 0.30 {
+	if p := decodePrediction(t, predictForm(t, ts.url, strip)); !p.Decision.Is(verdict.Review) || p.Thresholds.Pass != 0.30 {
 		t.Errorf("after the change to 0.30: %s %+v, want REVIEW", p.Decision, p.Thresholds)
 	}
 	var info modelInfo

@@ -97,7 +97,10 @@ func (s *Station) Conclude(recordCtx context.Context, a inference.Analysis, t in
 	if !s.recording() {
 		return res, nil
 	}
-	in := audit.FromRecord(&res.Record, src.Name)
+	in, err := audit.FromRecord(&res.Record, src.Name)
+	if err != nil {
+		return Result{}, &notRecordedError{v.Decision, err}
+	}
 	if src.AuditPath != "" {
 		in.Path = src.AuditPath
 	}

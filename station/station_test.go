@@ -12,6 +12,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 func fixture(t *testing.T) (*inference.Engine, *audit.Store) {
@@ -39,7 +40,7 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict.Decision != inference.Reject || res.Record.Decision != "REJECT" || res.AuditID == 0 {
+	if res.Verdict.Decision != inference.Reject || !res.Record.Decision.Is(verdict.Reject) || res.AuditID == 0 {
 		t.Fatalf("result %+v", res.Record)
 	}
 	got, err := store.History(ctx, audit.Query{})
@@ -47,7 +48,7 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 		t.Fatalf("history %v, %v; want the one record", got, err)
 	}
 	in := got[0]
-	if in.ID != res.AuditID || in.Source != "api" || in.Path != "white.png (API request 7)" || in.AutoDecision != "REJECT" ||
+	if in.ID != res.AuditID || in.Source != "api" || in.Path != "white.png (API request 7)" || in.AutoDecision != verdict.Reject ||
 		in.SHA256 != inference.SHA256Hex(white) {
 		t.Errorf("audit record %+v does not match the result", in)
 	}
@@ -57,7 +58,7 @@ func TestWithoutATrailNothingIsRecorded(t *testing.T) {
 	e, _ := fixture(t)
 	res, err := (&station.Station{}).Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
 		inference.DefaultThresholds, station.Source{Name: station.SourceScan})
-	if err != nil || res.AuditID != 0 || res.Record.Decision == "" {
+	if err != nil || res.AuditID != 0 || res.Record.Decision.IsZero() {
 		t.Fatalf("no trail: %+v, %v", res.Record, err)
 	}
 }

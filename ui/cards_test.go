@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestCardNeverContradictsAndOffersReinspect: a strip a person passed,
@@ -24,7 +25,7 @@ func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 	}
 	h.ins.review.confirm(inference.Pass, false)
 	h.waitIdle()
-	if rows := history(t, store); len(rows) != 1 || rows[0].OperatorDecision != "PASS" {
+	if rows := history(t, store); len(rows) != 1 || !rows[0].OperatorDecision.Is(verdict.Pass) {
 		t.Fatalf("alice's PASS not recorded: %+v", rows)
 	}
 	h.unlockAsSupervisor()

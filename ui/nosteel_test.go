@@ -12,6 +12,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // flatFrame is what a camera gives with no steel under it: flat grey with
@@ -45,7 +46,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("P recorded a PASS of a frame without steel without asking why")
 	}
 	if h.ins.topDialog() == nil {
@@ -57,12 +58,12 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	// Esc closes it: still nothing recorded
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.waitIdle()
-	if h.ins.topDialog() != nil || history(t, store)[0].OperatorDecision != "" {
+	if h.ins.topDialog() != nil || !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("Esc did not cancel the PASS")
 	}
 	h.ins.review.decideWithReason(inference.Pass, "ok")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("a reason that says nothing was accepted")
 	}
 	// the trail's own refusal, shown
@@ -74,7 +75,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	h.ins.review.decideWithReason(inference.Pass, "lamp was off; steel checked by hand")
 	h.waitIdle()
 	row := history(t, store)[0]
-	if row.OperatorDecision != "PASS" || row.ReviewReason != "lamp was off; steel checked by hand" || row.Operator != "alice" {
+	if !row.OperatorDecision.Is(verdict.Pass) || row.ReviewReason != "lamp was off; steel checked by hand" || row.Operator != "alice" {
 		t.Errorf("row %+v", row)
 	}
 
@@ -88,7 +89,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	h.waitIdle()
 	rejected := false
 	for _, r := range history(t, store) {
-		rejected = rejected || r.Path == second && r.OperatorDecision == "REJECT" && r.ReviewReason == ""
+		rejected = rejected || r.Path == second && r.OperatorDecision.Is(verdict.Reject) && r.ReviewReason == ""
 	}
 	if !rejected || h.ins.topDialog() != nil {
 		t.Errorf("R on a frame without steel not recorded at once: %+v (a dialog open: %v)", history(t, store), h.ins.topDialog() != nil)
@@ -100,7 +101,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 func TestRestoredImplausibleStripNeedsAReason(t *testing.T) {
 	store := openStore(t)
 	path := writePNG(t, t.TempDir(), "flat.png", flatFrame(3))
-	if _, err := store.Add(context.Background(), audit.Inspection{InspectedAt: time.Now(), Source: "watch", Path: path, AutoDecision: "REVIEW",
+	if _, err := store.Add(context.Background(), audit.Inspection{InspectedAt: time.Now(), Source: "watch", Path: path, AutoDecision: verdict.Review,
 		ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65, CautionKinds: "implausible", Cautions: inference.NoTextureReason(inference.PatternFlat)}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 // reportJob is what writing one report needs, copied off the UI's state so
@@ -161,7 +162,7 @@ func writeReport(j reportJob, t inference.Thresholds) error {
 	}
 	meta := report.Meta{FileName: displayPath(j.src), Model: j.analysis.Model, AuditID: j.auditID, InspectedAt: j.at}
 	if r := j.review; r != nil {
-		meta.OperatorDecision, meta.Operator, meta.ReviewedAt, meta.Reason = r.decision.String(), r.operator, r.at, r.reason
+		meta.OperatorDecision, meta.Operator, meta.ReviewedAt, meta.Reason = verdict.Some(r.decision), r.operator, r.at, r.reason
 	}
 	out := report.Render(img, patches, v, meta)
 	f, err := os.Create(j.path)

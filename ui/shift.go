@@ -9,6 +9,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // ShiftLength is how far back the Processed list reaches when the window
@@ -44,7 +45,7 @@ func (i *Inspector) readShift(store *audit.Store) func() {
 	if err != nil {
 		return func() { i.showError("Could not restore the shift", err.Error()) }
 	}
-	pending, err := store.History(i.ctx, audit.Query{Decision: inference.Review.String(), Limit: maxRestored})
+	pending, err := store.History(i.ctx, audit.Query{Decision: verdict.Some(verdict.Review), Limit: maxRestored})
 	if err != nil {
 		return func() { i.showError("Could not restore the review queue", err.Error()) }
 	}
@@ -85,13 +86,9 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 		if _, ok := i.byKey[s.key()]; ok {
 			continue
 		}
-		auto, err := inference.ParseDecision(r.AutoDecision)
-		if err != nil {
-			continue // not a decision this version knows
-		}
-		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1,
+		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: r.AutoDecision, inspectedAt: r.InspectedAt, modelGen: -1,
 			cautions: inference.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
-		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
+		if op, ok := r.OperatorDecision.Get(); ok {
 			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}
 		i.items = append(i.items, it)
@@ -194,7 +191,7 @@ func (s shiftSummary) String() string {
 // recorded automatic one (inference.Final).
 func (it *item) final() inference.Decision {
 	if it.review != nil {
-		return inference.Final(it.auto, it.review.decision.String())
+		return verdict.Final(it.auto, verdict.Some(it.review.decision))
 	}
 	return it.auto
 }

@@ -10,6 +10,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -23,7 +24,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	store := openStore(t)
 	dir := t.TempDir()
 	ctx := context.Background()
-	add := func(path, auto string, at time.Time) int64 {
+	add := func(path string, auto verdict.Decision, at time.Time) int64 {
 		t.Helper()
 		id, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: path, AutoDecision: auto,
 			ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65})
@@ -34,15 +35,15 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	}
 	now := time.Now()
 	oldPending := writePNG(t, dir, "old-review.png", stripB())
-	add(oldPending, "REVIEW", now.Add(-72*time.Hour)) // days old, never decided: restored
-	add(writePNG(t, dir, "old-pass.png", stripPass()), "PASS", now.Add(-72*time.Hour))
-	add(writePNG(t, dir, "shift-pass.png", stripPass()), "PASS", now.Add(-time.Hour))
-	decided := add(writePNG(t, dir, "decided.png", stripB()), "REVIEW", now.Add(-time.Hour))
+	add(oldPending, verdict.Review, now.Add(-72*time.Hour)) // days old, never decided: restored
+	add(writePNG(t, dir, "old-pass.png", stripPass()), verdict.Pass, now.Add(-72*time.Hour))
+	add(writePNG(t, dir, "shift-pass.png", stripPass()), verdict.Pass, now.Add(-time.Hour))
+	decided := add(writePNG(t, dir, "decided.png", stripB()), verdict.Review, now.Add(-time.Hour))
 	if err := store.Review(ctx, decided, inference.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
-	add(filepath.Join(dir, "gone.png"), "REVIEW", now.Add(-time.Hour)) // its file is gone
-	add("upload (API request 1f)", "REVIEW", now.Add(-time.Hour))      // an API upload: no file
+	add(filepath.Join(dir, "gone.png"), verdict.Review, now.Add(-time.Hour)) // its file is gone
+	add("upload (API request 1f)", verdict.Review, now.Add(-time.Hour))      // an API upload: no file
 	before := len(history(t, store))
 
 	h := newHarness(t, Options{Station: onTrail(store)})
@@ -77,7 +78,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	rows := history(t, store)
-	if rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "alice" || len(rows) != before {
+	if !rows[0].OperatorDecision.Is(verdict.Reject) || rows[0].Operator != "alice" || len(rows) != before {
 		t.Errorf("the restored REVIEW was not decided on its own record: %+v", rows[0])
 	}
 	if got := h.ins.w.imageCount.Text; !strings.Contains(got, "1 PASS · 0 REVIEW · 2 REJECT\n0 waiting for review") {

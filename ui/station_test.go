@@ -19,6 +19,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // stripPass is uniformly dark: every patch ≈0.235, PASS.
@@ -90,7 +91,7 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 		if it.name != w.name || it.auto.String() != w.auto {
 			t.Errorf("item %d: %s %s, want %s %s", k, it.name, it.auto, w.name, w.auto)
 		}
-		if it.auditID != rows[k].ID || rows[k].AutoDecision != w.auto || rows[k].Source != "window" ||
+		if it.auditID != rows[k].ID || rows[k].AutoDecision.String() != w.auto || rows[k].Source != "window" ||
 			filepath.Base(rows[k].Path) != w.name {
 			t.Errorf("item %d (audit id %d) vs row %+v", k, it.auditID, rows[k])
 		}
@@ -133,7 +134,7 @@ func TestReviewWithKeys(t *testing.T) {
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
 	rows := history(t, store)
-	if rows[0].OperatorDecision != "PASS" || rows[0].Operator != "alice" || rows[0].ReviewedAt.IsZero() {
+	if !rows[0].OperatorDecision.Is(verdict.Pass) || rows[0].Operator != "alice" || rows[0].ReviewedAt.IsZero() {
 		t.Errorf("after P: row %+v", rows[0])
 	}
 	if h.ins.current != 2 {
@@ -145,7 +146,7 @@ func TestReviewWithKeys(t *testing.T) {
 	key(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	rows = history(t, store)
-	if rows[2].OperatorDecision != "REJECT" || rows[2].Operator != "alice" {
+	if !rows[2].OperatorDecision.Is(verdict.Reject) || rows[2].Operator != "alice" {
 		t.Errorf("after R: row %+v", rows[2])
 	}
 	if h.ins.reviewCount() != 0 {
@@ -158,10 +159,10 @@ func TestReviewWithKeys(t *testing.T) {
 	// A reviewed strip is not reviewed twice.
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[2].OperatorDecision != "REJECT" {
+	if !history(t, store)[2].OperatorDecision.Is(verdict.Reject) {
 		t.Error("a second key press changed the review")
 	}
-	if rows[1].OperatorDecision != "" || rows[3].OperatorDecision != "" {
+	if !rows[1].OperatorDecision.IsZero() || !rows[3].OperatorDecision.IsZero() {
 		t.Errorf("automatic strips were reviewed: %+v %+v", rows[1], rows[3])
 	}
 }
@@ -175,7 +176,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	// P on an automatic REJECT asks for a reason rather than recording.
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("override recorded without asking for a reason")
 	}
 	if h.ins.Window().Canvas().Overlays().Top() == nil {
@@ -189,14 +190,14 @@ func TestOverrideNeedsReason(t *testing.T) {
 
 	h.ins.review.override("p")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("a one-letter reason was accepted")
 	}
 	h.ins.errorsShown = nil
 
 	h.ins.review.override("  ")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("override without reason recorded")
 	}
 	if n := len(h.ins.errorsShown); n != 1 || !strings.Contains(h.ins.errorsShown[0], "needs a reason") {
@@ -206,7 +207,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	h.ins.review.override("paint mark, not a scratch")
 	h.waitIdle()
 	row := history(t, store)[0]
-	if row.OperatorDecision != "PASS" || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
+	if !row.OperatorDecision.Is(verdict.Pass) || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
 		t.Errorf("override row %+v", row)
 	}
 	if got := h.ins.review.info.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
@@ -235,7 +236,7 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT now") {
 		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.settings.thresholds, w.decision.Text, w.level.Text)
 	}
-	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
+	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != verdict.Review {
 		t.Errorf("audit rows %+v", rows)
 	}
 	if d, ok := h.ins.decisionOf(h.ins.items[0]); !ok || d != inference.Review {

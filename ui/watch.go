@@ -215,7 +215,7 @@ func (ws *watchScreen) refresh() {
 func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
 	h := ws.host
 	path := filepath.Join(dir, r.Name)
-	if r.Err != nil || r.Decision == "" || r.Analysis == nil {
+	if r.Err != nil || r.Decision.IsZero() || r.Analysis == nil {
 		msg := fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision)
 		if r.Err != nil {
 			msg = fmt.Sprintf("Hot folder: %s: %v", r.Name, r.Err)
@@ -225,11 +225,7 @@ func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
 		h.onUI(func() { h.setStatus(msg) })
 		return
 	}
-	auto, err := inference.ParseDecision(r.Decision)
-	if err != nil {
-		h.onUI(func() { h.setStatus(fmt.Sprintf("Hot folder: %s: %v", r.Name, err)) })
-		return
-	}
+	auto, _ := r.Decision.Get() // there is one: checked above
 	res := inspected{analysis: r.Analysis, auto: auto, auditID: r.AuditID}
 	moved := r.MovedTo
 	if moved == "" {

@@ -7,6 +7,7 @@ import (
 	"steelinspect/archive"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // TestWatchFolderArchives: a REJECT that arrives in the window's watched
@@ -35,7 +36,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	}
 	h.waitIdle()
 	rows := history(t, store)
-	if len(rows) != 1 || rows[0].AutoDecision != "REJECT" || rows[0].ArchivePath == "" || rows[0].ArchiveSHA256 == "" {
+	if len(rows) != 1 || rows[0].AutoDecision != verdict.Reject || rows[0].ArchivePath == "" || rows[0].ArchiveSHA256 == "" {
 		t.Fatalf("the watched REJECT's record: %+v", rows)
 	}
 }

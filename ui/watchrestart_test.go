@@ -11,6 +11,7 @@ import (
 
 	"steelinspect/hotfolder"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // watchedStation is a station with a trail watching a fresh folder, its
@@ -107,7 +108,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	h.waitIdle()
 	rows := history(t, store)
 	want := "b.png was not moved to REJECT/: it is no longer in REVIEW/ (the decision is recorded)"
-	if len(rows) != 1 || rows[0].FinalDecision() != "REJECT" || rows[0].Operator != "alice" || rows[0].FileNote != want {
+	if len(rows) != 1 || rows[0].FinalDecision() != verdict.Reject || rows[0].Operator != "alice" || rows[0].FileNote != want {
 		t.Fatalf("the trail: %+v", rows)
 	}
 	if s := h.ins.w.status.Text; s != "Hot folder: "+want {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -45,5 +46,96 @@ func TestRecordJSONIsUnchanged(t *testing.T) {
 	}
 	if !bytes.Equal(out.Bytes(), want) {
 		t.Errorf("records differ from before:\n got %s\nwant %s", out.Bytes(), want)
+	}
+}
+
+// A decision reads and writes as its name, and anything else is refused
+// with an error that names it: in JSON, in a database column, in text.
+func TestAnUnknownDecisionIsRefused(t *testing.T) {
+	var r Record
+	err := json.Unmarshal([]byte(`{"path":"a.jpg","decision":"MAYBE"}`), &r)
+	if err == nil || !strings.Contains(err.Error(), `unknown decision "MAYBE" (want PASS, REVIEW or REJECT)`) {
+		t.Errorf("record with an unknown decision: %v", err)
+	}
+	if err := json.Unmarshal([]byte(`{"decision":3}`), &r); err == nil {
+		t.Error("record with a number for its decision accepted")
+	}
+	var v Verdict
+	if err := json.Unmarshal([]byte(`{"decision":"pass"}`), &v); err == nil || !strings.Contains(err.Error(), `unknown decision "pass"`) {
+		t.Errorf("verdict with a lower-case decision: %v", err)
+	}
+	var d Decision
+	for _, src := range []any{"OK", []byte(""), nil, int64(0)} {
+		if err := d.Scan(src); err == nil {
+			t.Errorf("decision column %#v accepted as %v", src, d)
+		}
+	}
+	var o Optional
+	for _, src := range []any{"OK", []byte("pass"), int64(0)} {
+		if err := o.Scan(src); err == nil {
+			t.Errorf("operator decision column %#v accepted as %v", src, o)
+		}
+	}
+	if _, err := Decision(7).MarshalText(); err == nil {
+		t.Error("a value that is no decision was written")
+	}
+	if _, err := json.Marshal(Record{Decision: Some(Decision(-1))}); err == nil {
+		t.Error("a record whose decision is no decision was written")
+	}
+	if _, err := Decision(3).Value(); err == nil {
+		t.Error("a value that is no decision went to a database column")
+	}
+}
+
+// No decision is never PASS, though PASS is the zero Decision: not in Go,
+// not in JSON, not in a database column, not in the override rule.
+func TestNoDecisionIsNotPass(t *testing.T) {
+	var none Optional
+	if d, ok := none.Get(); ok || none.Is(Pass) || !none.IsZero() || none.String() != "" {
+		t.Errorf("no decision reads as %v, %v", d, ok)
+	}
+	if Final(Review, none) != Review || Final(Reject, Some(Pass)) != Pass {
+		t.Error("the override rule")
+	}
+	for _, in := range []string{`null`, `""`} {
+		o := Some(Pass)
+		if err := json.Unmarshal([]byte(in), &o); err != nil || !o.IsZero() {
+			t.Errorf("%s read as %v, %v", in, o, err)
+		}
+	}
+	for _, src := range []any{nil, "", []byte("")} {
+		o := Some(Reject)
+		if err := o.Scan(src); err != nil || !o.IsZero() {
+			t.Errorf("column %#v read as %v, %v", src, o, err)
+		}
+	}
+	if v, err := none.Value(); v != nil || err != nil {
+		t.Errorf("no decision goes to a column as %#v, %v; want NULL", v, err)
+	}
+	if v, err := Some(Pass).Value(); v != "PASS" || err != nil {
+		t.Errorf("PASS goes to a column as %#v, %v", v, err)
+	}
+	if v, err := Reject.Value(); v != "REJECT" || err != nil {
+		t.Errorf("REJECT goes to a column as %#v, %v", v, err)
+	}
+	b, err := json.Marshal(ErrorRecord("x.jpg", errors.New("bad"), ModelIdentity{}, DefaultThresholds))
+	if err != nil || strings.Contains(string(b), "decision") {
+		t.Errorf("a failed image's record: %s %v", b, err)
+	}
+	for _, d := range []Decision{Pass, Review, Reject} {
+		var back Optional
+		b, err := json.Marshal(Some(d))
+		if err != nil || json.Unmarshal(b, &back) != nil || !back.Is(d) {
+			t.Errorf("%v round trip: %s %v %v", d, b, back, err)
+		}
+		if p, err := ParseOptional(d.String()); err != nil || !p.Is(d) {
+			t.Errorf("ParseOptional(%q) = %v, %v", d, p, err)
+		}
+	}
+	if p, err := ParseOptional(""); err != nil || !p.IsZero() {
+		t.Errorf(`ParseOptional("") = %v, %v`, p, err)
+	}
+	if _, err := ParseOptional("NONE"); err == nil {
+		t.Error("ParseOptional accepted an unknown decision")
 	}
 }
