@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/verdict"
 )
 
@@ -38,7 +37,7 @@ func TestLearnThenScanWithTheLearnedModel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan exit %d: %s", code, stderr)
 	}
-	var rec inference.Record
+	var rec verdict.Record
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &rec); err != nil {
 		t.Fatal(err)
 	}

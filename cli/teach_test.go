@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
 	"steelinspect/verdict"
 )
 
@@ -41,9 +40,9 @@ func TestTeachThenScanWithTheTaughtModel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan exit %d: %s", code, stderr)
 	}
-	var recs []inference.Record
+	var recs []verdict.Record
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var r inference.Record
+		var r verdict.Record
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatal(err)
 		}

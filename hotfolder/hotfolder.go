@@ -41,7 +41,7 @@ type Watcher struct {
 	// thresholds cannot be read is left in place to be tried again), else
 	// with Thresholds. Nil: a station without trail or archive.
 	Station    *station.Station
-	Thresholds inference.Thresholds
+	Thresholds verdict.Thresholds
 	// Settle is how long a file's size and time must stay unchanged before
 	// it counts as completely written.
 	Settle time.Duration
@@ -100,7 +100,7 @@ const DefaultIncompleteWait = 30 * time.Second
 func Ignored(name string) bool { return files.Ignored(name) }
 
 // Outcome folders inside Dir.
-var outcomeDirs = []string{inference.Pass.String(), inference.Review.String(), inference.Reject.String(), "ERROR"}
+var outcomeDirs = []string{verdict.Pass.String(), verdict.Review.String(), verdict.Reject.String(), "ERROR"}
 
 // Run watches until ctx ends. Folder-level errors (the folder vanished,
 // cannot create the outcome folders) end it with an error.

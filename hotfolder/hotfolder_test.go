@@ -44,8 +44,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { store.Close() })
 	f := &fixture{engine: e, store: store, clock: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
 	st := station.FromParts(store, nil, e)
-	st.Fix(inference.DefaultThresholds)
-	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Station: st, Thresholds: inference.DefaultThresholds,
+	st.Fix(verdict.DefaultThresholds)
+	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Station: st, Thresholds: verdict.DefaultThresholds,
 		Settle: time.Second, OnResult: func(r Result) { f.results = append(f.results, r) }}
 	f.w.now = func() time.Time { return f.clock }
 	if err := f.w.prepare(); err != nil {
@@ -140,7 +140,7 @@ func TestRestartDoesNotRescore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Decide(inference.DefaultThresholds)
+	v, _ := a.Decide(verdict.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
 	in, err := audit.FromRecord(&rec, "watch")
 	if err != nil {
@@ -273,13 +273,13 @@ func TestTIFFWrittenInChunks(t *testing.T) {
 func TestFollowsTheThresholdsInForce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.w.Thresholds = inference.Thresholds{} // unused: the station follows the trail
+	f.w.Thresholds = verdict.Thresholds{} // unused: the station follows the trail
 	f.w.Station = station.FromParts(f.store, nil, f.engine)
 	os.WriteFile(filepath.Join(f.w.Dir, "first.png"), strip(t, 90), 0o644) // every patch 90/255 = 0.35
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	old, _ := station.ThresholdsInForce(ctx, f.store, inference.DefaultThresholds)
-	if err := station.RecordThresholds(ctx, f.store, "sue", old, inference.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
+	old, _ := station.ThresholdsInForce(ctx, f.store, verdict.DefaultThresholds)
+	if err := station.RecordThresholds(ctx, f.store, "sue", old, verdict.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(f.w.Dir, "second.png"), strip(t, 90), 0o644)
@@ -364,7 +364,7 @@ func TestOutcomeFoldersMustBeRealFolders(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.w.Dir, "white.png")); err != nil {
 		t.Errorf("the strip should stay in place: %v", err)
 	}
-	w := &Watcher{Dir: f.w.Dir, Engine: f.engine, Thresholds: inference.DefaultThresholds}
+	w := &Watcher{Dir: f.w.Dir, Engine: f.engine, Thresholds: verdict.DefaultThresholds}
 	if err := w.prepare(); err == nil || !strings.Contains(err.Error(), "REJECT is a link") {
 		t.Errorf("a watcher started on it: %v", err)
 	}

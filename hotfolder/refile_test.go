@@ -63,7 +63,7 @@ func TestTrailRecordsWhereTheFileWent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Decide(inference.DefaultThresholds)
+	v, _ := a.Decide(verdict.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
 	recorded, err := audit.FromRecord(&rec, "watch")
 	if err != nil {
@@ -94,7 +94,7 @@ func TestDecisionMovesTheFile(t *testing.T) {
 	ctx := context.Background()
 	res := f.fileOne(t, "a.png", 128)
 	os.WriteFile(filepath.Join(f.w.Dir, "PASS", "a.png"), []byte("another strip"), 0o644)
-	if err := f.store.Review(ctx, res.AuditID, inference.Pass, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Pass, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
@@ -123,7 +123,7 @@ func TestDecisionMovesTheFile(t *testing.T) {
 	if rf, err = Refile(ctx, f.store, res.AuditID, "alice"); err != nil || rf.To != res.MovedTo {
 		t.Errorf("after the undo: %+v %v, want back to %s", rf, err, res.MovedTo)
 	}
-	if err := f.store.Review(ctx, res.AuditID, inference.Reject, "bob", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	rejected := filepath.Join(f.w.Dir, "REJECT", "a.png")
@@ -148,7 +148,7 @@ func TestDecisionOnVanishedFile(t *testing.T) {
 	if err := os.Remove(res.MovedTo); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Review(ctx, res.AuditID, inference.Reject, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Reject, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
@@ -180,7 +180,7 @@ func TestRefileMovesOnlyHotFolderStrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Review(ctx, id, inference.Pass, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, id, verdict.Pass, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	if rf, err := Refile(ctx, f.store, id, "alice"); err != nil || rf != (Refiled{}) {
@@ -194,7 +194,7 @@ func TestRefileMovesOnlyHotFolderStrips(t *testing.T) {
 	outside := t.TempDir()
 	os.Remove(filepath.Join(f.w.Dir, "PASS"))
 	os.Symlink(outside, filepath.Join(f.w.Dir, "PASS"))
-	f.store.Review(ctx, res.AuditID, inference.Pass, "alice", "")
+	f.store.Review(ctx, res.AuditID, verdict.Pass, "alice", "")
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
 	if err != nil || rf.To != "" || !strings.Contains(rf.Note, "PASS is a link") {
 		t.Errorf("PASS replaced by a link: %+v %v", rf, err)

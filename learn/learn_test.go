@@ -89,9 +89,9 @@ func TestLearnedModelSeparatesOutOfFoldAndSaysSo(t *testing.T) {
 	// the figures are the strips' own out-of-fold decisions, counted
 	var missed, rejected, review int
 	for _, s := range r.Strips {
-		missed += b2i(s.Defective && s.Decision == inference.Pass)
-		rejected += b2i(!s.Defective && s.Decision == inference.Reject)
-		review += b2i(s.Decision == inference.Review)
+		missed += b2i(s.Defective && s.Decision == verdict.Pass)
+		rejected += b2i(!s.Defective && s.Decision == verdict.Reject)
+		review += b2i(s.Decision == verdict.Review)
 	}
 	if missed != r.Missed || rejected != r.FalseRejects || review != r.Reviews || math.Abs(r.ReviewShare-float64(review)/60) > 1e-9 {
 		t.Errorf("report says %d/%d/%d (%.3f), its strips %d/%d/%d", r.Missed, r.FalseRejects, r.Reviews, r.ReviewShare, missed, rejected, review)
@@ -410,7 +410,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 			t.Fatal(err)
 		}
 		if decide != "" {
-			d, err := inference.ParseDecision(decide)
+			d, err := verdict.ParseDecision(decide)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -462,7 +462,7 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Review(ctx, id, inference.Pass, "olga", ""); err != nil {
+	if err := store.Review(ctx, id, verdict.Pass, "olga", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.AddMove(ctx, audit.FileMove{InspectionID: id, MovedBy: "olga", From: "/line/in/REVIEW/moved-" + moved, To: filed}); err != nil {

@@ -17,7 +17,7 @@ import (
 	"testing"
 
 	"steelinspect/evaluate"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The real data lives beside the checkout, never in it (Kaggle's and NEU's
@@ -84,7 +84,7 @@ func TestBundledModelOnRealSteel(t *testing.T) {
 				unfamiliar++
 			}
 			t.Logf("%s (%s): %s confidence %.3f familiarity %+v", id, sub, v.Decision, v.Confidence, a.Familiarity)
-			if v.Decision == inference.Pass {
+			if v.Decision == verdict.Pass {
 				t.Errorf("defective real strip %s auto-passed (confidence %.3f)", id, v.Confidence)
 			}
 			if s := labels.Strips[id]; s != nil && sub == "train_images" {
@@ -137,7 +137,7 @@ func TestBundledModelOnNEUDET(t *testing.T) {
 		v, _ := a.Decide(e.Manifest().DefaultThresholds)
 		n++
 		decisions[v.Decision.String()]++
-		if v.Decision == inference.Pass {
+		if v.Decision == verdict.Pass {
 			passed = append(passed, filepath.Base(p))
 		}
 	}
@@ -237,7 +237,7 @@ func TestBundledModelOnCleanRealSteel(t *testing.T) {
 			n++
 			decisions[v.Decision.String()]++
 			t.Logf("%s (%d px from x=%d): %s, highest patch %.3f", name, span.Bounds().Dx(), span.Bounds().Min.X, v.Decision, v.Confidence)
-			if v.Decision == inference.Reject {
+			if v.Decision == verdict.Reject {
 				t.Errorf("clean real steel %s auto-rejected (highest patch %.3f)", name, v.Confidence)
 			}
 		}
