@@ -3,7 +3,7 @@ package ui
 import (
 	"fmt"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The result card never contradicts itself: its headline is the decision
@@ -18,15 +18,15 @@ const reinspectLabel = "Re-inspect with the current model"
 // force is final, and the decision it speaks for: the live recommendation
 // while it agrees; a person's decision in their name; else the recorded
 // automatic decision's advice.
-func (i *Inspector) cardAction(final inference.Decision, v *inference.Verdict) (string, inference.Decision) {
+func (i *Inspector) cardAction(final verdict.Decision, v *verdict.Verdict) (string, verdict.Decision) {
 	if final == v.Decision {
 		return v.Recommendation, v.Decision
 	}
 	if it := i.currentItem(); it != nil && it.review != nil {
 		switch final {
-		case inference.Pass:
+		case verdict.Pass:
 			return "Passed by " + it.review.operator + ": the strip goes on", final
-		case inference.Reject:
+		case verdict.Reject:
 			return "Rejected by " + it.review.operator + ": take the strip off the line", final
 		}
 	}
@@ -38,7 +38,7 @@ func (i *Inspector) cardAction(final inference.Decision, v *inference.Verdict) (
 // and thresholds give, and it is not waiting for a person (a REVIEW
 // waiting is decided with P or R: inspecting it again would leave the
 // waiting one in the trail).
-func (i *Inspector) refreshReinspect(v *inference.Verdict) {
+func (i *Inspector) refreshReinspect(v *verdict.Verdict) {
 	it := i.currentItem()
 	if it == nil || it.auditID == 0 || it.needsReview() || v.Decision == it.auto {
 		i.w.reinspect.Hide()

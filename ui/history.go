@@ -117,7 +117,7 @@ func (h *historyView) build() fyne.CanvasObject {
 	h.since.SetText(today)
 	h.until.SetPlaceHolder("YYYY-MM-DD")
 	h.until.SetText(today)
-	h.decision = widget.NewSelect([]string{anyDecision, inference.Pass.String(), inference.Review.String(), inference.Reject.String()}, nil)
+	h.decision = widget.NewSelect([]string{anyDecision, verdict.Pass.String(), verdict.Review.String(), verdict.Reject.String()}, nil)
 	h.decision.SetSelected(anyDecision)
 	h.operator.SetPlaceHolder("any operator")
 	apply := widget.NewButtonWithIcon("Apply", theme.SearchIcon(), h.reload)

@@ -23,6 +23,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // Inspector is the Steel Inspector window: the strip with its heatmap, the
@@ -69,7 +70,7 @@ type Inspector struct {
 	calibrate  *calibrateView
 	showWanted int // item whose display image is being decoded, -1 none
 	current    int // index in items, -1 when none is shown
-	verdict    *inference.Verdict
+	verdict    *verdict.Verdict
 	busy       int
 	driftAt    time.Time // when the signs of drift were last measured (drift.go)
 	hasUsers   bool      // the trail has named users: a production station (no demo strips)
@@ -117,12 +118,12 @@ type item struct {
 	display  image.Image         // the strip reduced for the screen; only while shown
 	modelGen int                 // modelPanel.gen when analysed
 
-	auditID     int64              // row in the audit trail, 0 when not recorded
-	inspectedAt time.Time          // when it was scored
-	auto        inference.Decision // decision recorded when inspected
+	auditID     int64            // row in the audit trail, 0 when not recorded
+	inspectedAt time.Time        // when it was scored
+	auto        verdict.Decision // decision recorded when inspected
 	// cautions are the kinds of caution recorded with the decision (an
-	// implausible strip needs a reason to pass: inference.ReasonRequired).
-	cautions []inference.CautionKind
+	// implausible strip needs a reason to pass: verdict.ReasonRequired).
+	cautions []verdict.CautionKind
 	review   *operatorReview
 	// sha256 is the strip's content as the trail records it: a strip
 	// opened again is known by it (reopen.go).
@@ -131,14 +132,14 @@ type item struct {
 
 // operatorReview is an operator's confirmation or override of a strip.
 type operatorReview struct {
-	decision         inference.Decision // PASS or REJECT
+	decision         verdict.Decision // PASS or REJECT
 	operator, reason string
 	at               time.Time
 }
 
 // needsReview says whether the strip waits for an operator: recorded as
 // REVIEW and not yet decided by one.
-func (it *item) needsReview() bool { return it.auto == inference.Review && it.review == nil }
+func (it *item) needsReview() bool { return it.auto == verdict.Review && it.review == nil }
 
 // source is an image to load: a file path or bytes with a name.
 type source struct {
@@ -354,7 +355,7 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	it.auditID, it.auto, it.review = res.auditID, res.auto, nil
 	it.cautions = nil
 	if res.analysis != nil {
-		it.cautions = inference.CautionKinds(res.analysis.Cautions)
+		it.cautions = verdict.CautionKinds(res.analysis.Cautions)
 		it.sha256 = res.analysis.Image.SHA256
 	}
 	it.inspectedAt = time.Now()
@@ -566,12 +567,12 @@ func (i *Inspector) step(d int) {
 }
 
 // shown is the strip in view, its analysis and its verdict (stripHost).
-func (i *Inspector) shown() (*item, *inference.Analysis, *inference.Verdict) {
+func (i *Inspector) shown() (*item, *inference.Analysis, *verdict.Verdict) {
 	return i.currentItem(), i.currentAnalysis(), i.verdict
 }
 
 // thresholdsInForce are the settings panel's pair (stripHost).
-func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings.Thresholds() }
+func (i *Inspector) thresholdsInForce() verdict.Thresholds { return i.settings.Thresholds() }
 
 // preferences are the app's (stripHost).
 func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }

@@ -43,9 +43,9 @@ func recordDecided(t *testing.T, store *audit.Store, defective bool, n int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		decision := inference.Pass
+		decision := verdict.Pass
 		if defective {
-			decision = inference.Reject
+			decision = verdict.Reject
 		}
 		if err := store.Review(ctx, id, decision, "olga", ""); err != nil {
 			t.Fatal(err)

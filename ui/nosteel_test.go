@@ -38,7 +38,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 		t.Fatalf("decision %q", w.decision.Text)
 	}
 	a := h.ins.currentAnalysis()
-	if a == nil || inference.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
+	if a == nil || verdict.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
 		t.Fatalf("cautions %+v", a)
 	}
 	if rows := history(t, store); len(rows) != 1 || rows[0].CautionKinds != "implausible" || !strings.Contains(rows[0].Cautions, "no steel texture") {
@@ -61,7 +61,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	if h.ins.topDialog() != nil || !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("Esc did not cancel the PASS")
 	}
-	h.ins.review.decideWithReason(inference.Pass, "ok")
+	h.ins.review.decideWithReason(verdict.Pass, "ok")
 	h.waitIdle()
 	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("a reason that says nothing was accepted")
@@ -72,7 +72,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.ins.errorsShown = nil
-	h.ins.review.decideWithReason(inference.Pass, "lamp was off; steel checked by hand")
+	h.ins.review.decideWithReason(verdict.Pass, "lamp was off; steel checked by hand")
 	h.waitIdle()
 	row := history(t, store)[0]
 	if !row.OperatorDecision.Is(verdict.Pass) || row.ReviewReason != "lamp was off; steel checked by hand" || row.Operator != "alice" {
@@ -82,7 +82,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	// R on another such frame is recorded at once
 	second := writePNG(t, dir, "flat2.png", flatFrame(2))
 	h.openPaths(second)
-	if it := h.ins.currentItem(); it == nil || it.path != second || it.auto != inference.Review {
+	if it := h.ins.currentItem(); it == nil || it.path != second || it.auto != verdict.Review {
 		t.Fatalf("shown %+v", it)
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
@@ -108,7 +108,7 @@ func TestRestoredImplausibleStripNeedsAReason(t *testing.T) {
 	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
-	if len(h.ins.items) != 1 || !inference.ReasonRequired(h.ins.items[0].auto, inference.Pass, h.ins.items[0].cautions) {
+	if len(h.ins.items) != 1 || !verdict.ReasonRequired(h.ins.items[0].auto, verdict.Pass, h.ins.items[0].cautions) {
 		t.Fatalf("restored %+v", h.ins.items)
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/verdict"
 )
 
@@ -87,7 +86,7 @@ func (i *Inspector) addRestored(rows []audit.Inspection) {
 			continue
 		}
 		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: r.AutoDecision, inspectedAt: r.InspectedAt, modelGen: -1,
-			cautions: inference.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
+			cautions: verdict.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
 		if op, ok := r.OperatorDecision.Get(); ok {
 			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}
@@ -154,9 +153,9 @@ func (i *Inspector) summarize(now time.Time) shiftSummary {
 		}
 		s.strips++
 		switch it.final() {
-		case inference.Pass:
+		case verdict.Pass:
 			s.pass++
-		case inference.Review:
+		case verdict.Review:
 			s.review++
 		default:
 			s.reject++
@@ -188,8 +187,8 @@ func (s shiftSummary) String() string {
 }
 
 // final is the strip's disposition: the operator's decision over the
-// recorded automatic one (inference.Final).
-func (it *item) final() inference.Decision {
+// recorded automatic one (verdict.Final).
+func (it *item) final() verdict.Decision {
 	if it.review != nil {
 		return verdict.Final(it.auto, verdict.Some(it.review.decision))
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
 	"steelinspect/verdict"
 
@@ -39,7 +38,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	add(writePNG(t, dir, "old-pass.png", stripPass()), verdict.Pass, now.Add(-72*time.Hour))
 	add(writePNG(t, dir, "shift-pass.png", stripPass()), verdict.Pass, now.Add(-time.Hour))
 	decided := add(writePNG(t, dir, "decided.png", stripB()), verdict.Review, now.Add(-time.Hour))
-	if err := store.Review(ctx, decided, inference.Reject, "bob", ""); err != nil {
+	if err := store.Review(ctx, decided, verdict.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	add(filepath.Join(dir, "gone.png"), verdict.Review, now.Add(-time.Hour)) // its file is gone
@@ -59,7 +58,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if n := h.ins.reviewCount(); n != 1 {
 		t.Errorf("%d strips wait for review, want the one undecided REVIEW", n)
 	}
-	if it := h.ins.items[2]; it.review == nil || it.review.decision != inference.Reject || it.review.operator != "bob" {
+	if it := h.ins.items[2]; it.review == nil || it.review.decision != verdict.Reject || it.review.operator != "bob" {
 		t.Errorf("bob's decision not restored: %+v", it.review)
 	}
 	// the shift summary counts final decisions: bob's REJECT over its REVIEW
@@ -134,7 +133,7 @@ func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	app.Preferences().SetFloat(prefPass, 0.50)
 	app.Preferences().SetFloat(prefReject, 0.80)
 	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
-	want := inference.Thresholds{Pass: 0.40, Reject: 0.65}
+	want := verdict.Thresholds{Pass: 0.40, Reject: 0.65}
 	if h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.settings.passSlider.Value != 0.40 {
 		t.Fatalf("thresholds in force %+v (worker %+v, slider %.2f), want the recorded %+v",
 			h.ins.settings.thresholds, h.ins.work.currentThresholds(), h.ins.settings.passSlider.Value, want)
@@ -228,7 +227,7 @@ func TestShiftRateIsALineRateNotABurst(t *testing.T) {
 	h := newHarness(t, Options{})
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	add := func(ago time.Duration) {
-		h.ins.items = append(h.ins.items, &item{name: "s", auditID: int64(len(h.ins.items) + 1), auto: inference.Pass, inspectedAt: now.Add(-ago)})
+		h.ins.items = append(h.ins.items, &item{name: "s", auditID: int64(len(h.ins.items) + 1), auto: verdict.Pass, inspectedAt: now.Add(-ago)})
 	}
 	for k := range 12 {
 		add(time.Duration(k) * 300 * time.Millisecond) // a folder of 12 opened in 4 s

@@ -17,7 +17,6 @@ import (
 
 	"steelinspect/archive"
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
 	"steelinspect/verdict"
 )
@@ -215,7 +214,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	}
 	// The operator's PASS is the headline; the automatic REJECT stays
 	// visible beneath it.
-	if w := &h.ins.w; w.decision.Text != "PASS" || w.decision.Color != decisionColor(inference.Pass) ||
+	if w := &h.ins.w; w.decision.Text != "PASS" || w.decision.Color != decisionColor(verdict.Pass) ||
 		!strings.Contains(w.level.Text, "Automatic decision: REJECT, overridden by alice") {
 		t.Errorf("card after the override: %q in %v, %q", w.decision.Text, w.decision.Color, w.level.Text)
 	}
@@ -239,7 +238,7 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != verdict.Review {
 		t.Errorf("audit rows %+v", rows)
 	}
-	if d, ok := h.ins.decisionOf(h.ins.items[0]); !ok || d != inference.Review {
+	if d, ok := h.ins.decisionOf(h.ins.items[0]); !ok || d != verdict.Review {
 		t.Errorf("the Processed list shows %v (%v) after the threshold move, want the recorded REVIEW", d, ok)
 	}
 	if h.ins.reviewCount() != 1 {
@@ -463,9 +462,9 @@ func TestSaveReportsForAll(t *testing.T) {
 func TestWatchFolderAddsResults(t *testing.T) {
 	h, store := newStation(t)
 	dir := t.TempDir()
-	var played []inference.Decision
+	var played []verdict.Decision
 	var playedMu sync.Mutex
-	h.ins.watch.play = func(d inference.Decision) error {
+	h.ins.watch.play = func(d verdict.Decision) error {
 		playedMu.Lock()
 		defer playedMu.Unlock()
 		played = append(played, d)
@@ -491,7 +490,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	}
 	h.waitIdle()
 	playedMu.Lock()
-	if len(played) != 1 || played[0] != inference.Reject {
+	if len(played) != 1 || played[0] != verdict.Reject {
 		t.Errorf("sounds played %v, want one REJECT", played)
 	}
 	playedMu.Unlock()
@@ -515,7 +514,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 		t.Fatalf("%d items from the hot folder", len(h.ins.items))
 	}
 	it := h.ins.items[0]
-	if it.auto != inference.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
+	if it.auto != verdict.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
 		t.Errorf("item %s %s", it.auto, it.path)
 	}
 	rows := history(t, store)

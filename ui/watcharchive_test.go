@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"steelinspect/archive"
-	"steelinspect/inference"
 	"steelinspect/station"
 	"steelinspect/verdict"
 )
@@ -21,7 +20,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	}
 	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	h.ins.review.setOperator("alice")
-	h.ins.watch.play = func(inference.Decision) error { return nil } // no sound in tests
+	h.ins.watch.play = func(verdict.Decision) error { return nil } // no sound in tests
 	dir := t.TempDir()
 	h.ins.watch.start(dir)
 	defer h.ins.watch.stop()

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"steelinspect/hotfolder"
-	"steelinspect/inference"
 	"steelinspect/verdict"
 )
 
@@ -19,7 +18,7 @@ import (
 func watchedStation(t *testing.T, h *harness, operator string) string {
 	t.Helper()
 	h.ins.review.setOperator(operator)
-	h.ins.watch.play = func(inference.Decision) error { return nil }
+	h.ins.watch.play = func(verdict.Decision) error { return nil }
 	dir := t.TempDir()
 	h.ins.watch.start(dir)
 	return dir
@@ -61,7 +60,7 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 	h2.ins.review.setOperator("bob")
 	h2.ins.showItem(0)
 	h2.waitIdle()
-	h2.ins.review.confirm(inference.Pass, false)
+	h2.ins.review.confirm(verdict.Pass, false)
 	h2.waitIdle()
 	passed := filepath.Join(dir, "PASS", "b.png")
 	if _, err := os.Stat(passed); err != nil {
@@ -104,7 +103,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "REVIEW", "b.png")); err != nil {
 		t.Fatal(err)
 	}
-	h.ins.review.confirm(inference.Reject, false)
+	h.ins.review.confirm(verdict.Reject, false)
 	h.waitIdle()
 	rows := history(t, store)
 	want := "b.png was not moved to REJECT/: it is no longer in REVIEW/ (the decision is recorded)"
@@ -120,7 +119,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	if len(h.ins.errorsShown) != 0 {
 		t.Errorf("errors shown: %q", h.ins.errorsShown)
 	}
-	if h.ins.items[0].review == nil || h.ins.items[0].review.decision != inference.Reject {
+	if h.ins.items[0].review == nil || h.ins.items[0].review.decision != verdict.Reject {
 		t.Errorf("the decision is not shown: %+v", h.ins.items[0].review)
 	}
 }

@@ -20,6 +20,7 @@ import (
 
 	"steelinspect/assets"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // widgets are the window's parts that change after it is built.
@@ -267,9 +268,9 @@ func (i *Inspector) bindKeys() {
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
 		case fyne.KeyP:
-			i.review.confirm(inference.Pass, false)
+			i.review.confirm(verdict.Pass, false)
 		case fyne.KeyR:
-			i.review.confirm(inference.Reject, false)
+			i.review.confirm(verdict.Reject, false)
 		case fyne.KeyN:
 			i.review.next()
 		}
@@ -312,12 +313,12 @@ func (i *Inspector) buildResults() fyne.CanvasObject {
 	for z := range 3 {
 		w.zoneCount[z] = valueLabel()
 		w.zonePercent[z] = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
-		w.zoneBar[z] = canvas.NewRectangle(zoneColor(inference.Zone(z)))
+		w.zoneBar[z] = canvas.NewRectangle(zoneColor(verdict.Zone(z)))
 		w.zoneBar[z].CornerRadius = 3
 		track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 		track.CornerRadius = 3
 		w.zoneBarTrack[z] = container.New(&barLayout{}, track, w.zoneBar[z])
-		name := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
+		name := container.NewHBox(swatchBox(zoneColor(verdict.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
 		zones.Add(container.NewBorder(nil, nil, name,
 			container.NewHBox(w.zoneCount[z], w.zonePercent[z]), w.zoneBarTrack[z]))
 	}
@@ -350,7 +351,7 @@ func (i *Inspector) buildImageList() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("strip-name.jpg")
 			name.Truncation = fyne.TextTruncateEllipsis
-			dec := widget.NewLabelWithStyle(inference.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			dec := widget.NewLabelWithStyle(verdict.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
@@ -475,7 +476,7 @@ func (i *Inspector) reportSettings() {
 // decisionOf is an item's decision for the Processed list: the recorded
 // one once it is in the audit trail (a threshold or model change never
 // relabels it), else the current thresholds' when its analysis is fresh.
-func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
+func (i *Inspector) decisionOf(it *item) (verdict.Decision, bool) {
 	if it.auditID != 0 {
 		return it.auto, true
 	}
@@ -617,11 +618,11 @@ func (i *Inspector) stride() int {
 
 // disposition is the shown strip's headline decision and what the card
 // says beneath it: once a strip is recorded, its recorded automatic
-// decision, or the operator's over it (inference.Final); a threshold moved
+// decision, or the operator's over it (verdict.Final); a threshold moved
 // since never relabels it, the card only says what the current thresholds
 // would give. Without an audit record (--no-audit), the verdict at the
 // current thresholds.
-func (i *Inspector) disposition(v *inference.Verdict) (inference.Decision, string) {
+func (i *Inspector) disposition(v *verdict.Verdict) (verdict.Decision, string) {
 	it := i.currentItem()
 	if it == nil || it.auditID == 0 {
 		return v.Decision, "" // not recorded (no audit trail): the thresholds decide live
@@ -700,11 +701,11 @@ func (i *Inspector) refreshResult() {
 // likelyClassText names the strip's most likely defect class after its
 // score (" · most likely class 3, 2 patches"), for a station model that
 // gives classes; "" otherwise.
-func likelyClassText(a *inference.Analysis, v *inference.Verdict) string {
+func likelyClassText(a *inference.Analysis, v *verdict.Verdict) string {
 	if a == nil || v == nil {
 		return ""
 	}
-	class, n := inference.LikelyClass(a.Patches, v.Zones)
+	class, n := verdict.LikelyClass(a.Patches, v.Zones)
 	switch {
 	case class == "":
 		return ""
@@ -810,11 +811,11 @@ func humanBytes(n int) string {
 	}
 }
 
-func zoneTitle(z inference.Zone) string {
+func zoneTitle(z verdict.Zone) string {
 	return [...]string{"auto-pass (green)", "manual review (orange)", "auto-reject (red)"}[z]
 }
 
-func decisionImportance(d inference.Decision) widget.Importance {
+func decisionImportance(d verdict.Decision) widget.Importance {
 	return [...]widget.Importance{widget.SuccessImportance, widget.WarningImportance, widget.DangerImportance}[d]
 }
 
