@@ -10,6 +10,7 @@ import (
 	"steelinspect/learn"
 	"steelinspect/teach"
 	"steelinspect/ui"
+	"steelinspect/verdict"
 )
 
 // startWindow opens the inspection window with what the command line set up.
@@ -61,12 +62,12 @@ func learnFromTrail(o cli.GUIOptions) func(context.Context, string, func(teach.P
 
 // decidedInTrail counts the strips people decided in the station's trail;
 // nil without a trail.
-func decidedInTrail(o cli.GUIOptions) func(context.Context) (map[string]int, error) {
+func decidedInTrail(o cli.GUIOptions) func(context.Context) (map[verdict.Decision]int, error) {
 	store := o.Station.Trail()
 	if store == nil {
 		return nil
 	}
-	return func(ctx context.Context) (map[string]int, error) { return learn.Decided(ctx, store) }
+	return func(ctx context.Context) (map[verdict.Decision]int, error) { return learn.Decided(ctx, store) }
 }
 
 // stationModelsDir is the folder taught models are saved in, created when

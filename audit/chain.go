@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"steelinspect/verdict"
 )
 
 // The trail is tamper-evident: every row written (an inspection, an
@@ -646,13 +648,13 @@ func InspectionFromPayload(payload, review string) (Inspection, error) {
 		return Inspection{}, err
 	}
 	// the decision in force is the review's, never a row's own columns
-	in.OperatorDecision, in.Operator, in.ReviewReason, in.ReviewedAt = "", "", "", time.Time{}
+	in.OperatorDecision, in.Operator, in.ReviewReason, in.ReviewedAt = verdict.Optional{}, "", "", time.Time{}
 	if review != "" {
 		var d struct {
-			DecidedAt time.Time `json:"decided_at"`
-			Decision  string    `json:"decision"`
-			Operator  string    `json:"operator"`
-			Reason    string    `json:"reason"`
+			DecidedAt time.Time        `json:"decided_at"`
+			Decision  verdict.Optional `json:"decision"`
+			Operator  string           `json:"operator"`
+			Reason    string           `json:"reason"`
 		}
 		if err := json.Unmarshal([]byte(review), &d); err != nil {
 			return Inspection{}, err

@@ -26,9 +26,9 @@ func filledTrail(t *testing.T) (*Store, *sql.DB) {
 	}
 	t.Cleanup(func() { s.Close() })
 	ctx := context.Background()
-	a, _ := s.Add(ctx, sample("a.jpg", "REVIEW", 0.5))
-	b, _ := s.Add(ctx, sample("b.jpg", "REJECT", 0.9))
-	if _, err := s.Add(ctx, sample("c.jpg", "PASS", 0.1)); err != nil {
+	a, _ := s.Add(ctx, sample("a.jpg", verdict.Review, 0.5))
+	b, _ := s.Add(ctx, sample("b.jpg", verdict.Reject, 0.9))
+	if _, err := s.Add(ctx, sample("c.jpg", verdict.Pass, 0.1)); err != nil {
 		t.Fatal(err)
 	}
 	must := func(err error) {
@@ -80,7 +80,7 @@ func TestChainIntact(t *testing.T) {
 	}
 	// the decisions in force come from the decisions rows
 	rows, _ := s.History(context.Background(), Query{})
-	if rows[0].FinalDecision() != "PASS" || rows[0].Operator != "ana" || rows[1].FinalDecision() != "REJECT" || rows[1].OperatorDecision != "" {
+	if rows[0].FinalDecision() != verdict.Pass || rows[0].Operator != "ana" || rows[1].FinalDecision() != verdict.Reject || !rows[1].OperatorDecision.IsZero() {
 		t.Errorf("decisions in force: %+v / %+v", rows[0], rows[1])
 	}
 	if rows[0].ChainSeq == 0 || len(rows[0].ChainHash) != 64 {
@@ -180,7 +180,7 @@ func TestChainConcurrentWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for n := range 20 {
-				if _, err := s.Add(context.Background(), sample(fmt.Sprintf("%d-%d.jpg", k, n), "PASS", 0.1)); err != nil {
+				if _, err := s.Add(context.Background(), sample(fmt.Sprintf("%d-%d.jpg", k, n), verdict.Pass, 0.1)); err != nil {
 					errs <- err
 				}
 			}
@@ -207,7 +207,7 @@ func TestOldTrailAdopted(t *testing.T) {
 	}
 	defer s.Close()
 	rows, err := s.History(context.Background(), Query{})
-	if err != nil || len(rows) != 2 || rows[0].FinalDecision() != "REJECT" || rows[0].Operator != "bob" {
+	if err != nil || len(rows) != 2 || rows[0].FinalDecision() != verdict.Reject || rows[0].Operator != "bob" {
 		t.Fatalf("old decisions: %v %+v", err, rows)
 	}
 	v := verify(t, s)
@@ -235,7 +235,7 @@ func TestOldTrailAdopted(t *testing.T) {
 // TestCSVNeutralised: cells a spreadsheet would run as formulas get an
 // apostrophe, and bidirectional controls are spelled out.
 func TestCSVNeutralised(t *testing.T) {
-	in := sample("=SUM(1+1)*cmd|'calc'!A0.jpg", "REVIEW", 0.5)
+	in := sample("=SUM(1+1)*cmd|'calc'!A0.jpg", verdict.Review, 0.5)
 	in.Operator = "@admin"
 	in.ReviewReason = "+1 \u202egpj.exe"
 	var buf bytes.Buffer
@@ -294,7 +294,7 @@ func BenchmarkAdd(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for k := range b.N {
-				if _, err := s.Add(ctx, sample(fmt.Sprintf("%d.jpg", k), "PASS", 0.1)); err != nil {
+				if _, err := s.Add(ctx, sample(fmt.Sprintf("%d.jpg", k), verdict.Pass, 0.1)); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -9,7 +9,7 @@ import (
 // The defect class of an inspection. A model that gives classes (a
 // station model learned from masks with classes, Severstal's 1 to 4)
 // names the strip's most likely class when a patch is outside the pass
-// zone (inference.LikelyClass); the trail records it, with how many of
+// zone (verdict.LikelyClass); the trail records it, with how many of
 // the flagged patches share it, as a row of inspection_classes written
 // in the same transaction as the inspection and chained as "class". The
 // inspections table and its chained columns stay as they were, so the

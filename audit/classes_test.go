@@ -24,13 +24,13 @@ import (
 func TestDefectClassIsChained(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	in := sample("/line/a.png", "REJECT", 0.9)
+	in := sample("/line/a.png", verdict.Reject, 0.9)
 	in.DefectClass, in.DefectPatches = "class 3", 2
 	id, err := s.Add(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	plain, err := s.Add(ctx, sample("/line/b.png", "PASS", 0.1))
+	plain, err := s.Add(ctx, sample("/line/b.png", verdict.Pass, 0.1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func exportedCSV(t *testing.T, rows []Inspection) []map[string]string {
 func TestAClassNotRecordedLeavesNoInspection(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	in := sample("/line/a.png", "REJECT", 0.9)
+	in := sample("/line/a.png", verdict.Reject, 0.9)
 	in.DefectClass, in.DefectPatches = "class 3", -1
 	if _, err := s.Add(ctx, in); err == nil || !strings.Contains(err.Error(), "not negative") {
 		t.Fatalf("a negative count of patches: %v", err)
@@ -150,12 +150,12 @@ func TestFromRecordCarriesTheClass(t *testing.T) {
 	}}
 	v := &verdict.Verdict{Zones: []verdict.Zone{verdict.ZoneAutoPass, verdict.ZoneAutoReject, verdict.ZoneManualReview, verdict.ZoneManualReview}}
 	r := inference.NewRecord(a, v)
-	in := FromRecord(&r, "scan")
+	in := mustFromRecord(t, &r, "scan")
 	if in.DefectClass != "class 3" || in.DefectPatches != 2 {
 		t.Errorf("inspection from the record: class %q in %d patches, want class 3 in 2", in.DefectClass, in.DefectPatches)
 	}
 	r = inference.NewRecord(a, &verdict.Verdict{Zones: make([]verdict.Zone, 4)})
-	if in := FromRecord(&r, "scan"); in.DefectClass != "" || in.DefectPatches != 0 {
+	if in := mustFromRecord(t, &r, "scan"); in.DefectClass != "" || in.DefectPatches != 0 {
 		t.Errorf("a strip whose patches all pass: class %q in %d patches", in.DefectClass, in.DefectPatches)
 	}
 }
@@ -171,7 +171,7 @@ func TestVersionThreeTrailGainsDefectClasses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Add(context.Background(), sample("/line/a.png", "PASS", 0.1)); err != nil {
+	if _, err := s.Add(context.Background(), sample("/line/a.png", verdict.Pass, 0.1)); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := shape(t, s.db)["inspection_classes"]; ok {
@@ -197,7 +197,7 @@ func TestVersionThreeTrailGainsDefectClasses(t *testing.T) {
 	if v := verify(t, s); len(v.Problems) != 0 || !strings.HasSuffix(head, ":"+v.Head) {
 		t.Errorf("the step changed the chain: %+v (head was %s)", v, head)
 	}
-	in := sample("/line/b.png", "REJECT", 0.9)
+	in := sample("/line/b.png", verdict.Reject, 0.9)
 	in.DefectClass, in.DefectPatches = "class 2", 1
 	id, err := s.Add(context.Background(), in)
 	if err != nil {
@@ -217,7 +217,7 @@ func TestVersionThreeTrailGainsDefectClasses(t *testing.T) {
 func TestClassEntryMatchesTheStationTrail(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	in := sample("/line/a.png", "REJECT", 0.9)
+	in := sample("/line/a.png", verdict.Reject, 0.9)
 	in.InspectedAt = time.Date(2026, 12, 1, 9, 30, 0, 250000000, time.FixedZone("CET", 3600))
 	in.DefectClass, in.DefectPatches = "class 3", 2
 	id, err := s.Add(ctx, in)

@@ -12,8 +12,14 @@ import (
 	"steelinspect/verdict"
 )
 
-// FromRecord makes the inspection to audit from a scored record.
-func FromRecord(r *verdict.Record, source string) Inspection {
+// FromRecord makes the inspection to audit from a scored record. A record
+// without a decision (an image that could not be analysed) is an error:
+// the trail holds decided strips only.
+func FromRecord(r *verdict.Record, source string) (Inspection, error) {
+	auto, ok := r.Decision.Get()
+	if !ok {
+		return Inspection{}, fmt.Errorf("%s has no decision to record", r.Path)
+	}
 	in := Inspection{
 		InspectedAt:     time.Now(),
 		Source:          source,
@@ -25,7 +31,7 @@ func FromRecord(r *verdict.Record, source string) Inspection {
 		RejectThreshold: r.Thresholds.Reject,
 		Confidence:      r.Confidence,
 		MeanProbability: r.MeanProbability,
-		AutoDecision:    r.Decision,
+		AutoDecision:    auto,
 	}
 	if r.Image != nil {
 		in.SHA256, in.Width, in.Height, in.Bytes = r.Image.SHA256, r.Image.Width, r.Image.Height, r.Image.Bytes
@@ -40,7 +46,7 @@ func FromRecord(r *verdict.Record, source string) Inspection {
 		in.Familiarity = &score
 	}
 	in.DefectClass, in.DefectPatches = r.DefectClass, classPatches(r)
-	return in
+	return in, nil
 }
 
 // classPatches is how many of r's flagged patches share its defect class
@@ -135,7 +141,7 @@ func (c *csvWriter) Write(in *Inspection) error {
 	return c.cw.Write([]string{strconv.FormatInt(in.ID, 10), in.InspectedAt.UTC().Format(time.RFC3339Nano), in.Source,
 		in.Path, in.SHA256, strconv.Itoa(in.Width), strconv.Itoa(in.Height), strconv.Itoa(in.Bytes),
 		in.ModelName, in.ModelVersion, in.ModelSHA256, f(in.PassThreshold), f(in.RejectThreshold), f(in.Confidence),
-		f(in.MeanProbability), in.AutoDecision, in.OperatorDecision, in.FinalDecision(), in.Operator, reviewed, in.ReviewReason,
+		f(in.MeanProbability), in.AutoDecision.String(), in.OperatorDecision.String(), in.FinalDecision().String(), in.Operator, reviewed, in.ReviewReason,
 		in.CautionKinds, in.Cautions, familiarity, strconv.FormatInt(in.ChainSeq, 10), in.ChainHash, in.ArchivePath, in.ArchiveSHA256, in.Station,
 		in.FilePath, in.FileNote, in.DefectClass, patches})
 }
@@ -152,7 +158,7 @@ type jsonlWriter struct{ enc *json.Encoder }
 func (j jsonlWriter) Write(in *Inspection) error {
 	row := struct {
 		*Inspection
-		FinalDecision string `json:"final_decision"`
+		FinalDecision verdict.Decision `json:"final_decision"`
 	}{in, in.FinalDecision()}
 	if err := j.enc.Encode(row); err != nil {
 		return fmt.Errorf("write: %w", err)

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // A full disk: the insert that does not fit fails with a clear message,
@@ -39,7 +41,7 @@ func TestFullDisk(t *testing.T) {
 	acked := 0
 	var fullErr error
 	for i := range 5000 {
-		if _, err := s.Add(ctx, sample(fmt.Sprintf("%s%d.jpg", long, i), "PASS", 0.1)); err != nil {
+		if _, err := s.Add(ctx, sample(fmt.Sprintf("%s%d.jpg", long, i), verdict.Pass, 0.1)); err != nil {
 			fullErr = err
 			break
 		}
@@ -58,7 +60,7 @@ func TestFullDisk(t *testing.T) {
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Add(ctx, sample("after-freeing.jpg", "REJECT", 0.9)); err != nil {
+	if _, err := s.Add(ctx, sample("after-freeing.jpg", verdict.Reject, 0.9)); err != nil {
 		t.Fatalf("after freeing space: %v", err)
 	}
 	s.Close()
@@ -97,7 +99,7 @@ func TestReadOnlyDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Add(context.Background(), sample("before.jpg", "PASS", 0.1)); err != nil {
+	if _, err := s.Add(context.Background(), sample("before.jpg", verdict.Pass, 0.1)); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -138,7 +140,7 @@ func tryWrite(path string) string {
 		return err.Error()
 	}
 	defer s.Close()
-	if _, err := s.Add(context.Background(), sample("x.jpg", "PASS", 0.1)); err != nil {
+	if _, err := s.Add(context.Background(), sample("x.jpg", verdict.Pass, 0.1)); err != nil {
 		return err.Error()
 	}
 	return "ok"

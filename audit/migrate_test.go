@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // firstSchemaSQL is the trail as the first release wrote it: inspections
@@ -163,7 +165,7 @@ func TestFirstSchemaMigrated(t *testing.T) {
 		}
 	}
 	d, err := s.Decisions(ctx, 1)
-	if err != nil || len(d) != 1 || d[0].Kind != "review" || d[0].Decision != "REJECT" || d[0].Operator != "bob" {
+	if err != nil || len(d) != 1 || d[0].Kind != "review" || !d[0].Decision.Is(verdict.Reject) || d[0].Operator != "bob" {
 		t.Errorf("the in-row review as decisions: %+v %v", d, err)
 	}
 	v := verify(t, s)
@@ -293,7 +295,7 @@ func TestConcurrentOpenAppliesOnce(t *testing.T) {
 		if v := userVersion(t, stores[0].db); v != len(migrations) {
 			t.Errorf("round %d: schema version %d, want %d", round, v, len(migrations))
 		}
-		if _, err := stores[1].Add(context.Background(), sample("a.jpg", "PASS", 0.1)); err != nil {
+		if _, err := stores[1].Add(context.Background(), sample("a.jpg", verdict.Pass, 0.1)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // TestFileMovesAreChained: where a strip's file went is in the trail: the
@@ -18,7 +20,7 @@ import (
 func TestFileMovesAreChained(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	in := sample("/hot/a.png", "REVIEW", 0.5)
+	in := sample("/hot/a.png", verdict.Review, 0.5)
 	in.Source = "watch"
 	id, err := s.Add(ctx, in)
 	if err != nil {
@@ -78,7 +80,7 @@ func TestFileMovesAreChained(t *testing.T) {
 func TestAddMoveRefusesIncompleteMoves(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	id, err := s.Add(ctx, sample("/hot/a.png", "REVIEW", 0.5))
+	id, err := s.Add(ctx, sample("/hot/a.png", verdict.Review, 0.5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestVersionTwoTrailGainsFileMoves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, err := s.Add(context.Background(), sample("/hot/a.png", "PASS", 0.1))
+	id, err := s.Add(context.Background(), sample("/hot/a.png", verdict.Pass, 0.1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ func TestPassingAnImplausibleStripNeedsAReason(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	add := func(path, kinds string) int64 {
-		in := sample(path, "REVIEW", 0.1)
+		in := sample(path, verdict.Review, 0.1)
 		in.CautionKinds, in.Cautions = kinds, "reason of "+kinds
 		id, err := s.Add(ctx, in)
 		if err != nil {
@@ -50,7 +50,7 @@ func TestPassingAnImplausibleStripNeedsAReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, r := range rows {
-		if r.OperatorDecision == "" {
+		if r.OperatorDecision.IsZero() {
 			t.Errorf("%s: no decision recorded", r.Path)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"steelinspect/verdict"
 )
 
 // A trail kept outside SQLite (the PostgreSQL trail API instances share)
@@ -23,11 +25,11 @@ func TestEntriesMatchTheStationTrail(t *testing.T) {
 	ins := []Inspection{
 		{InspectedAt: time.Date(2026, 11, 30, 14, 0, 0, 123456000, time.FixedZone("CET", 3600)), Source: "api", Path: "a.png",
 			SHA256: "ab", Width: 1600, Height: 256, Bytes: 4000, ModelName: "m", ModelVersion: "4.0.0", ModelSHA256: "cd",
-			PassThreshold: 0.3, RejectThreshold: 0.7, Confidence: 0.91, MeanProbability: 0.12, AutoDecision: "REVIEW",
+			PassThreshold: 0.3, RejectThreshold: 0.7, Confidence: 0.91, MeanProbability: 0.12, AutoDecision: verdict.Review,
 			CautionKinds: "unfamiliar", Cautions: "unfamiliar strip", Familiarity: &fam, ArchivePath: "x/a.png", ArchiveSHA256: "ef"},
 		{InspectedAt: time.Now(), Source: "scan", Path: "b.png", SHA256: "01", Width: 64, Height: 64, Bytes: 1,
 			ModelName: "m", ModelVersion: "4.0.0", ModelSHA256: "cd", PassThreshold: 0.25, RejectThreshold: 0.5, Confidence: 1,
-			MeanProbability: 0, AutoDecision: "PASS"},
+			MeanProbability: 0, AutoDecision: verdict.Pass},
 	}
 	for _, in := range ins {
 		if _, err := s.Add(ctx, in); err != nil {

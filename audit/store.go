@@ -193,26 +193,28 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Inspection is one audited strip.
 type Inspection struct {
-	ID               int64     `json:"id"`
-	InspectedAt      time.Time `json:"inspected_at"`
-	Source           string    `json:"source"` // window, scan, watch, api
-	Path             string    `json:"path"`
-	SHA256           string    `json:"sha256"`
-	Width            int       `json:"width"`
-	Height           int       `json:"height"`
-	Bytes            int       `json:"bytes"`
-	ModelName        string    `json:"model_name"`
-	ModelVersion     string    `json:"model_version"`
-	ModelSHA256      string    `json:"model_sha256"`
-	PassThreshold    float64   `json:"pass_threshold"`
-	RejectThreshold  float64   `json:"reject_threshold"`
-	Confidence       float64   `json:"confidence"`
-	MeanProbability  float64   `json:"mean_probability"`
-	AutoDecision     string    `json:"auto_decision"`
-	OperatorDecision string    `json:"operator_decision,omitempty"`
-	Operator         string    `json:"operator,omitempty"`
-	ReviewedAt       time.Time `json:"reviewed_at,omitzero"`
-	ReviewReason     string    `json:"review_reason,omitempty"`
+	ID              int64            `json:"id"`
+	InspectedAt     time.Time        `json:"inspected_at"`
+	Source          string           `json:"source"` // window, scan, watch, api
+	Path            string           `json:"path"`
+	SHA256          string           `json:"sha256"`
+	Width           int              `json:"width"`
+	Height          int              `json:"height"`
+	Bytes           int              `json:"bytes"`
+	ModelName       string           `json:"model_name"`
+	ModelVersion    string           `json:"model_version"`
+	ModelSHA256     string           `json:"model_sha256"`
+	PassThreshold   float64          `json:"pass_threshold"`
+	RejectThreshold float64          `json:"reject_threshold"`
+	Confidence      float64          `json:"confidence"`
+	MeanProbability float64          `json:"mean_probability"`
+	AutoDecision    verdict.Decision `json:"auto_decision"`
+	// OperatorDecision is the operator's decision in force, PASS or
+	// REJECT; none while nobody has decided.
+	OperatorDecision verdict.Optional `json:"operator_decision,omitzero"`
+	Operator         string           `json:"operator,omitempty"`
+	ReviewedAt       time.Time        `json:"reviewed_at,omitzero"`
+	ReviewReason     string           `json:"review_reason,omitempty"`
 	// CautionKinds ("implausible", "unfamiliar", comma-separated) and
 	// Cautions (their reasons, one line) say why the strip went to review
 	// whatever its scores; Familiarity is its familiarity score (nil for a
@@ -249,12 +251,8 @@ type Inspection struct {
 
 // FinalDecision is the operator's decision where there is one, else the
 // automatic one.
-func (in *Inspection) FinalDecision() string {
-	auto, err := verdict.ParseDecision(in.AutoDecision)
-	if err != nil {
-		return in.AutoDecision // not a decision the trail accepts; shown as it is
-	}
-	return verdict.Final(auto, in.OperatorDecision).String()
+func (in *Inspection) FinalDecision() verdict.Decision {
+	return verdict.Final(in.AutoDecision, in.OperatorDecision)
 }
 
 const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
@@ -301,20 +299,17 @@ func (s *Store) Review(ctx context.Context, id int64, decision verdict.Decision,
 	if strings.TrimSpace(operator) == "" {
 		return errors.New("operator name is required")
 	}
-	var auto, kinds string
+	var auto verdict.Decision
+	var kinds string
 	if err := s.db.QueryRowContext(ctx, `SELECT auto_decision, COALESCE(caution_kinds, '') FROM inspections WHERE id = ?`, id).Scan(&auto, &kinds); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("no inspection %d", id)
 		}
 		return fmt.Errorf("review %d: %s", id, explain(err))
 	}
-	autoDecision, err := verdict.ParseDecision(auto)
-	if err != nil {
-		autoDecision = -1 // a decision this version does not know: any operator decision overrides it
-	}
-	if verdict.ReasonRequired(autoDecision, decision, verdict.ParseCautionKinds(kinds)) {
+	if verdict.ReasonRequired(auto, decision, verdict.ParseCautionKinds(kinds)) {
 		if err := CheckReason(reason); err != nil {
-			if autoDecision == verdict.Review {
+			if auto == verdict.Review {
 				return fmt.Errorf("passing a strip the station found implausible needs a reason: %w", err)
 			}
 			return fmt.Errorf("overriding the automatic %s needs a reason: %w", auto, err)
@@ -322,12 +317,12 @@ func (s *Store) Review(ctx context.Context, id int64, decision verdict.Decision,
 	}
 	now := time.Now().UTC().Format(timeLayout)
 	return s.inTx(ctx, fmt.Sprintf("review %d", id), func(tx *sql.Tx) error {
-		return addDecision(ctx, tx, id, now, "review", decision.String(), operator, reason)
+		return addDecision(ctx, tx, id, now, "review", verdict.Some(decision), operator, reason)
 	})
 }
 
 // addDecision writes one row of the decisions table and chains it.
-func addDecision(ctx context.Context, tx *sql.Tx, id int64, at, kind string, decision any, operator, reason string) error {
+func addDecision(ctx context.Context, tx *sql.Tx, id int64, at, kind string, decision verdict.Optional, operator, reason string) error {
 	res, err := tx.ExecContext(ctx, `INSERT INTO decisions (inspection_id, decided_at, kind, decision, operator, reason) VALUES (?,?,?,?,?,?)`,
 		id, at, kind, decision, operator, reason)
 	if err != nil {
@@ -365,30 +360,30 @@ func (s *Store) Undo(ctx context.Context, id int64, operator string) error {
 	if n == 0 {
 		return fmt.Errorf("no inspection %d", id)
 	}
-	var current string
+	var current verdict.Optional
 	err := s.db.QueryRowContext(ctx, decisionInForce, id).Scan(&current)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("undo %d: %s", id, explain(err))
 	}
-	if current == "" {
+	if current.IsZero() {
 		return fmt.Errorf("inspection %d has no operator decision to undo", id)
 	}
 	now := time.Now().UTC().Format(timeLayout)
 	return s.inTx(ctx, fmt.Sprintf("undo %d", id), func(tx *sql.Tx) error {
-		return addDecision(ctx, tx, id, now, "undo", nil, operator, "undoes "+current)
+		return addDecision(ctx, tx, id, now, "undo", verdict.Optional{}, operator, "undoes "+current.String())
 	})
 }
 
 // DecisionEvent is one entry of an inspection's operator decisions: a
 // review (Decision PASS or REJECT) or the undo of the one before.
 type DecisionEvent struct {
-	ID           int64     `json:"id"`
-	InspectionID int64     `json:"inspection_id"`
-	DecidedAt    time.Time `json:"decided_at"`
-	Kind         string    `json:"kind"` // review or undo
-	Decision     string    `json:"decision,omitempty"`
-	Operator     string    `json:"operator"`
-	Reason       string    `json:"reason,omitempty"`
+	ID           int64            `json:"id"`
+	InspectionID int64            `json:"inspection_id"`
+	DecidedAt    time.Time        `json:"decided_at"`
+	Kind         string           `json:"kind"`              // review or undo
+	Decision     verdict.Optional `json:"decision,omitzero"` // none for an undo
+	Operator     string           `json:"operator"`
+	Reason       string           `json:"reason,omitempty"`
 }
 
 // Decisions lists inspection id's operator decisions, oldest first.
@@ -548,13 +543,13 @@ func (s *Store) settingChanges(ctx context.Context, where string) ([]SettingChan
 
 // Query selects inspections for the history view and export.
 type Query struct {
-	Since, Until time.Time // zero: unbounded
-	Decision     string    // final decision (operator's, else automatic); "" any
-	Operator     string    // "" any; case-insensitive
-	Path         string    // exact path; "" any
-	SHA256       string    // exact hash; "" any
-	ID           int64     // exact record id; 0 any
-	Limit        int       // 0: no limit
+	Since, Until time.Time        // zero: unbounded
+	Decision     verdict.Optional // final decision (operator's, else automatic); none: any
+	Operator     string           // "" any; case-insensitive
+	Path         string           // exact path; "" any
+	SHA256       string           // exact hash; "" any
+	ID           int64            // exact record id; 0 any
+	Limit        int              // 0: no limit
 }
 
 // History returns the inspections matching q, oldest first.
@@ -578,9 +573,9 @@ func (s *Store) EachInspection(ctx context.Context, q Query, fn func(*Inspection
 	if !q.Until.IsZero() {
 		where, args = append(where, "i.inspected_at < ?"), append(args, q.Until.UTC().Format(timeLayout))
 	}
-	if q.Decision != "" {
+	if d, ok := q.Decision.Get(); ok {
 		// the final decision (verdict.Final), in SQL
-		where, args = append(where, "COALESCE(d.decision, i.auto_decision) = ?"), append(args, q.Decision)
+		where, args = append(where, "COALESCE(d.decision, i.auto_decision) = ?"), append(args, d)
 	}
 	if q.Operator != "" {
 		// names are typed by hand at the start of a shift: "Alice" is alice
@@ -654,15 +649,15 @@ func (s *Store) LastInspection(ctx context.Context) (*Inspection, error) {
 }
 
 // CountFinal counts the inspections by final decision.
-func (s *Store) CountFinal(ctx context.Context) (map[string]int, error) {
+func (s *Store) CountFinal(ctx context.Context) (map[verdict.Decision]int, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT COALESCE(d.decision, i.auto_decision), COUNT(*) FROM `+inspectionsInForce+` GROUP BY 1`)
 	if err != nil {
 		return nil, fmt.Errorf("counts: %s", explain(err))
 	}
 	defer rows.Close()
-	out := map[string]int{}
+	out := map[verdict.Decision]int{}
 	for rows.Next() {
-		var d string
+		var d verdict.Decision
 		var n int
 		if err := rows.Scan(&d, &n); err != nil {
 			return nil, err

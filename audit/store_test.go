@@ -24,7 +24,7 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-func sample(path, decision string, conf float64) Inspection {
+func sample(path string, decision verdict.Decision, conf float64) Inspection {
 	return Inspection{Source: "scan", Path: path, SHA256: strings.Repeat("a", 64), Width: 1600, Height: 256, Bytes: 1000,
 		ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.4, RejectThreshold: 0.65,
 		Confidence: conf, MeanProbability: conf / 2, AutoDecision: decision}
@@ -33,9 +33,9 @@ func sample(path, decision string, conf float64) Inspection {
 func TestAddReviewHistory(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	idPass, _ := s.Add(ctx, sample("a.jpg", "PASS", 0.1))
-	idReview, _ := s.Add(ctx, sample("b.jpg", "REVIEW", 0.5))
-	idReject, err := s.Add(ctx, sample("c.jpg", "REJECT", 0.9))
+	idPass, _ := s.Add(ctx, sample("a.jpg", verdict.Pass, 0.1))
+	idReview, _ := s.Add(ctx, sample("b.jpg", verdict.Review, 0.5))
+	idReject, err := s.Add(ctx, sample("c.jpg", verdict.Reject, 0.9))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,14 +58,14 @@ func TestAddReviewHistory(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("history: %v, %d rows", err, len(all))
 	}
-	if all[1].FinalDecision() != "REJECT" || all[1].Operator != "ana" || all[1].ReviewedAt.IsZero() {
+	if all[1].FinalDecision() != verdict.Reject || all[1].Operator != "ana" || all[1].ReviewedAt.IsZero() {
 		t.Errorf("reviewed row %+v", all[1])
 	}
-	rejects, _ := s.History(ctx, Query{Decision: "REJECT"})
+	rejects, _ := s.History(ctx, Query{Decision: verdict.Some(verdict.Reject)})
 	if len(rejects) != 1 || rejects[0].Path != "b.jpg" {
 		t.Errorf("final REJECT rows %+v", rejects)
 	}
-	passes, _ := s.History(ctx, Query{Decision: "PASS", Operator: "ana"})
+	passes, _ := s.History(ctx, Query{Decision: verdict.Some(verdict.Pass), Operator: "ana"})
 	if len(passes) != 1 || passes[0].ReviewReason != "oil mark, not a defect" {
 		t.Errorf("operator PASS rows %+v", passes)
 	}
@@ -126,7 +126,7 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 	for _, s := range []*Store{a, b} {
 		go func(s *Store) {
 			for i := 0; i < 50; i++ {
-				if _, err := s.Add(ctx, sample("p", "PASS", 0.1)); err != nil {
+				if _, err := s.Add(ctx, sample("p", verdict.Pass, 0.1)); err != nil {
 					done <- err
 					return
 				}
@@ -150,17 +150,17 @@ func TestTwoStoresOnOneFile(t *testing.T) {
 func TestCautionsAreRecorded(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
-	rec := verdict.Record{Path: "cam.png", Decision: "REVIEW", Confidence: 0.93,
+	rec := verdict.Record{Path: "cam.png", Decision: verdict.Some(verdict.Review), Confidence: 0.93,
 		Cautions: []verdict.Caution{
 			{Kind: verdict.CautionImplausible, Reason: "implausible image: black frame (99 % of pixels at grey level 3 or darker), possible camera or lighting fault"},
 			{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}},
 		Familiarity: &verdict.StripFamiliarity{Score: 3.4, Limit: 1.8, Unfamiliar: true},
 		Image:       &verdict.ImageInfo{Width: 1600, Height: 256, SHA256: "ab"}}
-	if _, err := s.Add(ctx, FromRecord(&rec, "scan")); err != nil {
+	if _, err := s.Add(ctx, mustFromRecord(t, &rec, "scan")); err != nil {
 		t.Fatal(err)
 	}
-	plain := verdict.Record{Path: "ok.png", Decision: "PASS", Image: &verdict.ImageInfo{Width: 1600, Height: 256}}
-	if _, err := s.Add(ctx, FromRecord(&plain, "scan")); err != nil {
+	plain := verdict.Record{Path: "ok.png", Decision: verdict.Some(verdict.Pass), Image: &verdict.ImageInfo{Width: 1600, Height: 256}}
+	if _, err := s.Add(ctx, mustFromRecord(t, &plain, "scan")); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.History(ctx, Query{})
@@ -220,9 +220,9 @@ func TestOldTrailGainsCautionColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rec := verdict.Record{Path: "new.png", Decision: "REVIEW", Cautions: []verdict.Caution{{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip"}},
+	rec := verdict.Record{Path: "new.png", Decision: verdict.Some(verdict.Review), Cautions: []verdict.Caution{{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip"}},
 		Image: &verdict.ImageInfo{Width: 1600, Height: 256}}
-	if _, err := s.Add(context.Background(), FromRecord(&rec, "scan")); err != nil {
+	if _, err := s.Add(context.Background(), mustFromRecord(t, &rec, "scan")); err != nil {
 		t.Fatal(err)
 	}
 	list, err := s.History(context.Background(), Query{})
@@ -240,7 +240,7 @@ func TestDecisionsAreKeptAndUndone(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	id, err := s.Add(ctx, Inspection{Source: "window", Path: "a.png", AutoDecision: "REVIEW"})
+	id, err := s.Add(ctx, Inspection{Source: "window", Path: "a.png", AutoDecision: verdict.Review})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestDecisionsAreKeptAndUndone(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, _ := s.History(ctx, Query{})
-	if rows[0].OperatorDecision != "" || rows[0].FinalDecision() != "REVIEW" {
+	if !rows[0].OperatorDecision.IsZero() || rows[0].FinalDecision() != verdict.Review {
 		t.Fatalf("after the undo the strip is %+v, want it waiting for review again", rows[0])
 	}
 	if err := s.Review(ctx, id, verdict.Reject, "ben", ""); err != nil {
@@ -266,12 +266,22 @@ func TestDecisionsAreKeptAndUndone(t *testing.T) {
 	}
 	var got []string
 	for _, e := range events {
-		got = append(got, e.Kind+":"+e.Decision+":"+e.Operator)
+		got = append(got, e.Kind+":"+e.Decision.String()+":"+e.Operator)
 	}
 	if strings.Join(got, ",") != "review:PASS:ana,undo::ana,review:REJECT:ben" {
 		t.Errorf("decisions %v, want every one kept in order", got)
 	}
-	if rows, _ := s.History(ctx, Query{}); rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "ben" {
+	if rows, _ := s.History(ctx, Query{}); !rows[0].OperatorDecision.Is(verdict.Reject) || rows[0].Operator != "ben" {
 		t.Errorf("in force: %+v", rows[0])
 	}
+}
+
+// mustFromRecord is FromRecord for a record that has a decision.
+func mustFromRecord(t *testing.T, r *verdict.Record, source string) Inspection {
+	t.Helper()
+	in, err := FromRecord(r, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }

@@ -449,8 +449,8 @@ func EachInspection(ctx context.Context, conn *pgx.Conn, q Query, fn func(*audit
 		where = append(where, "station IN (SELECT station FROM stations WHERE line = "+arg(q.Line)+")")
 	}
 	from := inspectionsIn(arg, q.Since, q.Until)
-	if q.Decision != "" {
-		where = append(where, "COALESCE(review->>'decision', p->>'auto_decision') = "+arg(q.Decision))
+	if d, ok := q.Decision.Get(); ok {
+		where = append(where, "COALESCE(review->>'decision', p->>'auto_decision') = "+arg(d.String()))
 	}
 	if q.Operator != "" {
 		where = append(where, "lower(review->>'operator') = lower("+arg(strings.TrimSpace(q.Operator))+")")

@@ -32,7 +32,7 @@ func record(t *testing.T, s *audit.Store, name string) int64 {
 	t.Helper()
 	id, err := s.Add(context.Background(), audit.Inspection{Source: "watch", Path: name, SHA256: strings.Repeat("a", 64),
 		Width: 1600, Height: 256, Bytes: 1, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: "b",
-		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: "REJECT"})
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: verdict.Reject})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,7 +309,7 @@ func TestPlantWideHistory(t *testing.T) {
 	if err != nil || len(all) != 3 {
 		t.Fatalf("all: %v %d", err, len(all))
 	}
-	if all[0].Station != "line1" || all[0].Path != "a.jpg" || all[0].FinalDecision() != "PASS" || all[0].Operator != "Ana" ||
+	if all[0].Station != "line1" || all[0].Path != "a.jpg" || all[0].FinalDecision() != verdict.Pass || all[0].Operator != "Ana" ||
 		all[0].ReviewReason != "oil mark, not a defect" || all[0].InspectedAt.IsZero() || all[2].Station != "line2" {
 		t.Errorf("rows %+v", all)
 	}
@@ -321,7 +321,7 @@ func TestPlantWideHistory(t *testing.T) {
 		{Query{Line: "hot strip 1"}, 2},
 		{Query{Line: "pickling", Station: "line1"}, 0},
 		{Query{Line: "cold mill"}, 0},
-		{Query{Query: audit.Query{Decision: "REJECT"}}, 2},
+		{Query{Query: audit.Query{Decision: verdict.Some(verdict.Reject)}}, 2},
 		{Query{Query: audit.Query{Operator: "ana"}}, 1},
 		{Query{Query: audit.Query{Since: time.Now().Add(time.Hour)}}, 0},
 	} {
@@ -366,10 +366,10 @@ func realisticInspection(k int) audit.Inspection {
 	in := audit.Inspection{Source: "watch", Path: fmt.Sprintf("/srv/steelinspect/line3/cam2/2026-11-30/strip-%08d.png", k),
 		SHA256: strings.Repeat("5e", 32), Width: 1600, Height: 256, Bytes: 412345, ModelName: "steel-defect-mnv2", ModelVersion: "4.0.0",
 		ModelSHA256: strings.Repeat("a7", 32), PassThreshold: 0.42, RejectThreshold: 0.65, Confidence: 0.2345678, MeanProbability: 0.0812345,
-		AutoDecision: "PASS"}
+		AutoDecision: verdict.Pass}
 	if k%10 == 0 {
 		fam := 3.4
-		in.AutoDecision, in.CautionKinds, in.Familiarity = "REVIEW", "unfamiliar", &fam
+		in.AutoDecision, in.CautionKinds, in.Familiarity = verdict.Review, "unfamiliar", &fam
 		in.Cautions = "unfamiliar strip: the model was not trained on strips like this (score 3.4, limit 1.8)"
 	}
 	return in
@@ -426,7 +426,7 @@ func TestReport(t *testing.T) {
 	a := record(t, s1, "a.jpg") // REJECT
 	record(t, s1, "b.jpg")
 	if _, err := s1.Add(context.Background(), audit.Inspection{Source: "watch", Path: "c.jpg", SHA256: "c", ModelName: "m", ModelVersion: "1",
-		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW",
+		ModelSHA256: "b", PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: verdict.Review,
 		CautionKinds: "unfamiliar", Cautions: "unfamiliar strip: unlike anything the model knows"}); err != nil {
 		t.Fatal(err)
 	}
@@ -445,7 +445,7 @@ func TestReport(t *testing.T) {
 		r.AutoReview != 1 || r.Overridden != 1 || r.ReviewRate() != 1.0/3 || r.OverrideRate() != 0.5 || r.Unfamiliar != 1 {
 		t.Errorf("row %+v", r)
 	}
-	if len(overrides) != 1 || overrides[0].Path != "a.jpg" || overrides[0].Auto != "REJECT" || overrides[0].Final != "PASS" || overrides[0].Operator != "Ana" {
+	if len(overrides) != 1 || overrides[0].Path != "a.jpg" || overrides[0].Auto != verdict.Reject || overrides[0].Final != verdict.Pass || overrides[0].Operator != "Ana" {
 		t.Errorf("overrides %+v", overrides)
 	}
 	if rows, _, _ := Report(context.Background(), conn, ReportQuery{Since: time.Now().Add(time.Hour), Loc: time.Local, Top: 10}); len(rows) != 0 {

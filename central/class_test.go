@@ -11,6 +11,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testpg"
+	"steelinspect/verdict"
 )
 
 // TestSharedTrailRecordsTheDefectClass (issue 28): an API instance's
@@ -35,7 +36,7 @@ func TestSharedTrailRecordsTheDefectClass(t *testing.T) {
 	for k, class := range []string{"class 3", "", "class 1"} {
 		in := audit.Inspection{InspectedAt: at.Add(time.Duration(k) * time.Second), Source: "api", Path: "s.png", SHA256: strings.Repeat("c", 64),
 			Width: 1600, Height: 256, Bytes: 9, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: "d", PassThreshold: 0.42,
-			RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: "REJECT", DefectClass: class, DefectPatches: k + 1}
+			RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: verdict.Reject, DefectClass: class, DefectPatches: k + 1}
 		if _, err := tr.Add(ctx, in); err != nil {
 			t.Fatal(err)
 		}

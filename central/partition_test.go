@@ -34,7 +34,7 @@ func TestTrailMovedIntoMonths(t *testing.T) {
 	store := openStore(t)
 	add := func(name string, at time.Time) int64 {
 		id, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: name, ModelName: "m", ModelVersion: "1",
-			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, AutoDecision: "REJECT"})
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, AutoDecision: verdict.Reject})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -89,7 +89,7 @@ func TestTrailMovedIntoMonths(t *testing.T) {
 		t.Errorf("the head's last row ids after the migration: %v %v", ids, err)
 	}
 	got, err := History(ctx, conn, Query{Query: audit.Query{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)}})
-	if err != nil || len(got) != 1 || got[0].Path != "nov.png" || got[0].FinalDecision() != "PASS" {
+	if err != nil || len(got) != 1 || got[0].Path != "nov.png" || got[0].FinalDecision() != verdict.Pass {
 		t.Fatalf("November on: %v %+v", err, got)
 	}
 
@@ -121,7 +121,7 @@ func TestRecordedAtAgreesWithTheDatabase(t *testing.T) {
 	store := openStore(t)
 	ctx := context.Background()
 	id, err := store.Add(ctx, audit.Inspection{InspectedAt: time.Date(2026, 1, 31, 23, 59, 59, 999999000, time.FixedZone("", -5*3600)),
-		Source: "scan", Path: "a.png", ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"})
+		Source: "scan", Path: "a.png", ModelName: "m", ModelVersion: "1", AutoDecision: verdict.Pass})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestRetireMonths(t *testing.T) {
 	for name, s := range stores {
 		for k, at := range []time.Time{m0.AddDate(0, -3, 3), m0.AddDate(0, -3, 20), m0.AddDate(0, -2, 5), m0.AddDate(0, 0, 0).Add(time.Hour)} {
 			if _, err := s.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: fmt.Sprintf("%s-%d.png", name, k),
-				ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+				ModelName: "m", ModelVersion: "1", AutoDecision: verdict.Pass}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -234,7 +234,7 @@ func TestSharedTrailIDsAfterRetiring(t *testing.T) {
 	m0 := time.Date(time.Now().UTC().Year(), time.Now().UTC().Month(), 1, 0, 0, 0, 0, time.UTC)
 	for k := range 3 {
 		if _, err := tr.Add(ctx, audit.Inspection{InspectedAt: m0.AddDate(0, -4, k+1), Source: "api", Path: "old.png", ModelName: "m",
-			ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+			ModelVersion: "1", AutoDecision: verdict.Pass}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -245,7 +245,7 @@ func TestSharedTrailIDsAfterRetiring(t *testing.T) {
 	if err != nil || len(done) != 1 || done[0].Entries != 3 {
 		t.Fatalf("retire: %v %+v", err, done)
 	}
-	id, err := tr.Add(ctx, audit.Inspection{Source: "api", Path: "new.png", ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"})
+	id, err := tr.Add(ctx, audit.Inspection{Source: "api", Path: "new.png", ModelName: "m", ModelVersion: "1", AutoDecision: verdict.Pass})
 	if err != nil || id != 4 {
 		t.Fatalf("after retiring every month: id %d, %v; want 4", id, err)
 	}

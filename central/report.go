@@ -40,22 +40,27 @@ type ReportRow struct {
 }
 
 // add counts n inspections of one final and one automatic decision, as
-// the trail wrote them; a final decision this version does not know
-// counts in Total only.
+// the trail wrote them; a group whose final or automatic decision this
+// version does not know counts in Total only (the plant's report is not
+// refused for one station's odd rows).
 func (r *ReportRow) add(final, auto string, n int) {
 	r.Total += n
-	switch d, err := verdict.ParseDecision(final); {
-	case err != nil:
-	case d == verdict.Pass:
+	f, ferr := verdict.ParseDecision(final)
+	a, aerr := verdict.ParseDecision(auto)
+	if ferr != nil || aerr != nil {
+		return
+	}
+	switch f {
+	case verdict.Pass:
 		r.Pass += n
-	case d == verdict.Review:
+	case verdict.Review:
 		r.Review += n
 	default:
 		r.Reject += n
 	}
-	if auto == verdict.Review.String() {
+	if a == verdict.Review {
 		r.AutoReview += n
-	} else if final != auto {
+	} else if f != a {
 		r.Overridden += n
 	}
 }
@@ -76,8 +81,10 @@ func share(n, of int) float64 {
 
 // Override is one automatic decision an operator turned round.
 type Override struct {
-	Station, Path, Auto, Final, Operator, Reason string
-	InspectedAt                                  time.Time
+	Station, Path    string
+	Auto, Final      verdict.Decision
+	Operator, Reason string
+	InspectedAt      time.Time
 }
 
 // ReportQuery is what a report covers.
@@ -146,10 +153,11 @@ func Report(ctx context.Context, conn *pgx.Conn, q ReportQuery) ([]ReportRow, []
 	args = nil
 	from = inspectionsIn(arg, q.Since, time.Time{})
 	line = arg(q.Line)
+	review := arg(verdict.Review.String())
 	orows, err := conn.Query(ctx, `SELECT station, p->>'path', p->>'auto_decision', review->>'decision', review->>'operator',
 			COALESCE(review->>'reason', ''), recorded_at
 		FROM `+from+` WHERE review IS NOT NULL
-			AND p->>'auto_decision' <> 'REVIEW' AND review->>'decision' <> p->>'auto_decision'
+			AND p->>'auto_decision' <> `+review+` AND review->>'decision' <> p->>'auto_decision'
 			AND (`+line+` = '' OR station IN (SELECT station FROM stations WHERE line = `+line+`))
 		ORDER BY recorded_at DESC LIMIT `+arg(q.Top), args...)
 	if err != nil {

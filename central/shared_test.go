@@ -10,6 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testpg"
+	"steelinspect/verdict"
 )
 
 // TestSharedTrailTwoInstances: two API instances (two SharedTrails, as
@@ -41,7 +42,7 @@ func TestSharedTrailTwoInstances(t *testing.T) {
 				name := fmt.Sprintf("i%d-%02d.png", i, k)
 				id, err := tr.Add(ctx, audit.Inspection{Source: "api", Path: name, SHA256: strings.Repeat("c", 64), Width: 1600, Height: 256,
 					Bytes: 9, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: "d", PassThreshold: 0.42, RejectThreshold: 0.65,
-					Confidence: 0.5, MeanProbability: 0.2, AutoDecision: "REVIEW", CautionKinds: "unfamiliar", Cautions: "unfamiliar strip"})
+					Confidence: 0.5, MeanProbability: 0.2, AutoDecision: verdict.Review, CautionKinds: "unfamiliar", Cautions: "unfamiliar strip"})
 				mu.Lock()
 				defer mu.Unlock()
 				if err != nil || ids[id] != "" {
@@ -64,7 +65,7 @@ func TestSharedTrailTwoInstances(t *testing.T) {
 		t.Fatalf("history: %v, %d rows", err, len(got))
 	}
 	for _, in := range got {
-		if ids[in.ID] != in.Path || in.Station != "api-1" || in.FinalDecision() != "REVIEW" || in.Cautions != "unfamiliar strip" {
+		if ids[in.ID] != in.Path || in.Station != "api-1" || in.FinalDecision() != verdict.Review || in.Cautions != "unfamiliar strip" {
 			t.Errorf("row %+v, recorded as %q", in, ids[in.ID])
 		}
 	}
@@ -102,7 +103,7 @@ func TestSharedTrailDatabaseDownAndBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tr.Close()
-	in := audit.Inspection{Source: "api", Path: "a.png", ModelName: "m", ModelVersion: "1", AutoDecision: "PASS"}
+	in := audit.Inspection{Source: "api", Path: "a.png", ModelName: "m", ModelVersion: "1", AutoDecision: verdict.Pass}
 	if _, err := tr.Add(ctx, in); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // When this variable is set the test binary acts as `steelinspect scan`,
@@ -55,7 +55,7 @@ func TestKillDuringBatchLosesNothing(t *testing.T) {
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<20)
 		for len(done) < killAfter && sc.Scan() {
-			var r inference.Record
+			var r verdict.Record
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				t.Fatalf("child output %q: %v", sc.Text(), err)
 			}

@@ -15,6 +15,7 @@ import (
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // Cyclomatic complexity above 15, kept: a command read top to bottom: flags, their checks, the run, each output format; each branch is one refusal or option.
@@ -115,7 +116,7 @@ func runEval(args []string, env Env) error {
 // compareWith scores the same strips with a reference model at the same
 // thresholds and sets report beside it.
 func compareWith(refPath string, common *commonFlags, report *evaluate.Report, labels *evaluate.Labels, images string,
-	th inference.Thresholds, maxMissed int) (*evaluate.Comparison, error) {
+	th verdict.Thresholds, maxMissed int) (*evaluate.Comparison, error) {
 	ref, err := inference.OpenModel(refPath, inference.EngineOptions{LibraryPath: common.ortLib})
 	if err != nil {
 		return nil, fmt.Errorf("--compare: %w", err)
@@ -189,7 +190,7 @@ func (f *thresholdFlags) register(fs *flag.FlagSet) {
 func (f *thresholdFlags) given() bool { return f.pass >= 0 || f.reject >= 0 }
 
 // over is base with the given flags applied.
-func (f *thresholdFlags) over(base inference.Thresholds) inference.Thresholds {
+func (f *thresholdFlags) over(base verdict.Thresholds) verdict.Thresholds {
 	if f.pass >= 0 {
 		base.Pass = f.pass
 	}
@@ -199,7 +200,7 @@ func (f *thresholdFlags) over(base inference.Thresholds) inference.Thresholds {
 	return base
 }
 
-// thresholdValue is a threshold flag read by inference.ParseThreshold (-1:
+// thresholdValue is a threshold flag read by verdict.ParseThreshold (-1:
 // not given).
 type thresholdValue float64
 
@@ -211,7 +212,7 @@ func (v *thresholdValue) String() string {
 }
 
 func (v *thresholdValue) Set(s string) error {
-	t, err := inference.ParseThreshold(s)
+	t, err := verdict.ParseThreshold(s)
 	if err != nil {
 		return errors.New(strings.TrimPrefix(err.Error(), fmt.Sprintf("%q ", s)))
 	}
@@ -223,7 +224,7 @@ func (v *thresholdValue) Set(s string) error {
 // loaded, so a usage error costs nothing.
 func (f *thresholdFlags) checkGiven() error {
 	if f.pass >= 0 && f.reject >= 0 {
-		if err := (inference.Thresholds{Pass: f.pass, Reject: f.reject}).Validate(); err != nil {
+		if err := (verdict.Thresholds{Pass: f.pass, Reject: f.reject}).Validate(); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	}
@@ -232,10 +233,10 @@ func (f *thresholdFlags) checkGiven() error {
 
 // openEngine opens the model the flags name and resolves the thresholds
 // against its defaults; on a threshold error the engine is closed again.
-func openEngine(common *commonFlags, thf *thresholdFlags) (*inference.Engine, inference.Thresholds, error) {
+func openEngine(common *commonFlags, thf *thresholdFlags) (*inference.Engine, verdict.Thresholds, error) {
 	e, err := common.open()
 	if err != nil {
-		return nil, inference.Thresholds{}, err
+		return nil, verdict.Thresholds{}, err
 	}
 	th, err := thf.resolve(e.Manifest())
 	if err != nil {
@@ -247,7 +248,7 @@ func openEngine(common *commonFlags, thf *thresholdFlags) (*inference.Engine, in
 
 // resolve overrides the model's default thresholds with those given and
 // validates the result.
-func (f *thresholdFlags) resolve(m *inference.Manifest) (inference.Thresholds, error) {
+func (f *thresholdFlags) resolve(m *inference.Manifest) (verdict.Thresholds, error) {
 	th := f.over(m.DefaultThresholds)
 	if err := th.Validate(); err != nil {
 		return th, fmt.Errorf("%w: %v", errUsage, err)
@@ -260,7 +261,7 @@ func writeEvalText(w io.Writer, r *evaluate.Report) {
 	fmt.Fprintf(w, "model %s %s (%s) on %s: %d strips, %d defective\n", r.Model.Name, r.Model.Version, r.Model.ShortHash(), r.Images, s.Strips, s.Defective)
 	fmt.Fprintf(w, "\nstrip level at pass %.2f / reject %.2f\n", r.Thresholds.Pass, r.Thresholds.Reject)
 	fmt.Fprintf(w, "  %-8s %10s %10s\n", "", "defect-free", "defective")
-	for _, d := range []inference.Decision{inference.Pass, inference.Review, inference.Reject} {
+	for _, d := range []verdict.Decision{verdict.Pass, verdict.Review, verdict.Reject} {
 		fmt.Fprintf(w, "  %-8s %10d %10d\n", d, s.Table[d][0], s.Table[d][1])
 	}
 	fmt.Fprintf(w, "  missed (defective auto-passed):     %d of %d (%.1f%%)\n", s.Missed, s.Defective, 100*s.MissedRate)

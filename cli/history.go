@@ -10,7 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/central"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -163,11 +163,11 @@ func centralHistory(url string, q central.Query, format string, env Env) error {
 func historyQuery(decision, operator, since, until string) (audit.Query, error) {
 	q := audit.Query{Operator: operator}
 	if decision != "" {
-		d, err := inference.ParseDecision(strings.ToUpper(decision))
+		d, err := verdict.ParseDecision(strings.ToUpper(decision))
 		if err != nil {
 			return q, fmt.Errorf("%w: --decision: %v", errUsage, err)
 		}
-		q.Decision = d.String()
+		q.Decision = verdict.Some(d)
 	}
 	var err error
 	now := time.Now()

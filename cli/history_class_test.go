@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"steelinspect/audit"
+	"steelinspect/verdict"
 )
 
 // TestHistoryCarriesTheDefectClass (issue 28): a strip recorded with its
@@ -25,7 +26,7 @@ func TestHistoryCarriesTheDefectClass(t *testing.T) {
 	}
 	in := audit.Inspection{Source: "scan", Path: "/line/a.png", SHA256: strings.Repeat("a", 64), Width: 1600, Height: 256,
 		ModelName: "station", ModelVersion: "1", ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.3, RejectThreshold: 0.7,
-		Confidence: 0.9, MeanProbability: 0.4, AutoDecision: "REJECT", DefectClass: "class 3", DefectPatches: 2}
+		Confidence: 0.9, MeanProbability: 0.4, AutoDecision: verdict.Reject, DefectClass: "class 3", DefectPatches: 2}
 	if _, err := store.Add(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestLearnThenScanWithTheLearnedModel learns from the command line on the
@@ -37,11 +37,11 @@ func TestLearnThenScanWithTheLearnedModel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan exit %d: %s", code, stderr)
 	}
-	var rec inference.Record
+	var rec verdict.Record
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &rec); err != nil {
 		t.Fatal(err)
 	}
-	if rec.Model.Name != "line3" || rec.Decision == "PASS" || rec.Patches[0].Class == "" {
+	if rec.Model.Name != "line3" || rec.Decision.Is(verdict.Pass) || rec.Patches[0].Class == "" {
 		t.Errorf("a strip with three defects: model %s, decision %s, first patch class %q", rec.Model.Name, rec.Decision, rec.Patches[0].Class)
 	}
 	// learning again reads every strip from the cache; an existing model
@@ -75,9 +75,9 @@ func TestDriftCommandSaysWhenToLearnAgain(t *testing.T) {
 	}
 	for k := range 10 {
 		in := audit.Inspection{Source: "scan", Path: fmt.Sprintf("%d.png", k), SHA256: fmt.Sprintf("%064x", k), ModelName: "m",
-			ModelVersion: "1", AutoDecision: "PASS"}
+			ModelVersion: "1", AutoDecision: verdict.Pass}
 		if k < 3 {
-			in.AutoDecision, in.CautionKinds = "REVIEW", "unfamiliar"
+			in.AutoDecision, in.CautionKinds = verdict.Review, "unfamiliar"
 		}
 		if _, err := store.Add(context.Background(), in); err != nil {
 			t.Fatal(err)

@@ -9,9 +9,9 @@ import (
 	"testing"
 
 	"steelinspect/central"
-	"steelinspect/inference"
 	"steelinspect/internal/testpg"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 // TestReportChart: report --format png draws the plant's counts from a
@@ -50,7 +50,7 @@ func TestReportChart(t *testing.T) {
 		t.Errorf("chart is %v, want %d×%d", b, central.ChartWidth, central.ChartHeight)
 	}
 	// both stations passed one strip and rejected one: green and red bars
-	for _, d := range []inference.Decision{inference.Pass, inference.Reject} {
+	for _, d := range []verdict.Decision{verdict.Pass, verdict.Reject} {
 		want, n := report.DecisionColor(d), 0
 		for y := 0; y < img.Bounds().Dy(); y++ {
 			for x := 0; x < img.Bounds().Dx(); x++ {

@@ -12,6 +12,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/central"
 	"steelinspect/internal/testpg"
+	"steelinspect/verdict"
 )
 
 // TestHistoryRetire: history retire archives a station's months past
@@ -31,7 +32,7 @@ func TestHistoryRetire(t *testing.T) {
 	m0 := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	for k, at := range []time.Time{m0.AddDate(0, -3, 2), m0.AddDate(0, -2, 2), m0.Add(time.Minute)} {
 		if _, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: fmt.Sprintf("%d.png", k), ModelName: "m",
-			ModelVersion: "1", AutoDecision: "REJECT"}); err != nil {
+			ModelVersion: "1", AutoDecision: verdict.Reject}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -91,7 +92,7 @@ func TestChainExportPages(t *testing.T) {
 	defer store.Close()
 	for k := range 5 {
 		if _, err := store.Add(context.Background(), audit.Inspection{Source: "scan", Path: fmt.Sprintf("%d.png", k), ModelName: "m",
-			ModelVersion: "1", AutoDecision: "PASS"}); err != nil {
+			ModelVersion: "1", AutoDecision: verdict.Pass}); err != nil {
 			t.Fatal(err)
 		}
 	}

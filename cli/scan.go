@@ -15,6 +15,7 @@ import (
 	"steelinspect/internal/csvsafe"
 	"steelinspect/internal/files"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // errSomeFailed reports that the run went through but some files failed;
@@ -101,7 +102,7 @@ func runScan(args []string, env Env) error {
 // scanAll scores the targets with st's engine at th, concluding each
 // (scanOne) and writing its record; failed counts the records of files
 // that failed. A strip scored but not recorded stops the run.
-func scanAll(ctx context.Context, st *station.Station, targets []scanTarget, th inference.Thresholds, write func(inference.Record) error, env Env) (failed int, err error) {
+func scanAll(ctx context.Context, st *station.Station, targets []scanTarget, th verdict.Thresholds, write func(verdict.Record) error, env Env) (failed int, err error) {
 	e := st.Engine()
 	model := e.Manifest().Identity()
 	var files []string
@@ -113,9 +114,9 @@ func scanAll(ctx context.Context, st *station.Station, targets []scanTarget, th 
 	// The next file is read and decoded while this one is in the model.
 	prepared := e.Pipeline(ctx, files)
 	for _, target := range targets {
-		var rec inference.Record
+		var rec verdict.Record
 		if target.err != nil {
-			rec = inference.ErrorRecord(target.path, target.err, model, th)
+			rec = verdict.ErrorRecord(target.path, target.err, model, th)
 		} else if rec, err = scanOne(ctx, st, e, <-prepared, th, model); err != nil {
 			return failed, err // scored but not recorded: stop, print nothing as done
 		}
@@ -161,17 +162,17 @@ func expandPaths(paths []string) []scanTarget {
 // scanOne analyses one prepared image and concludes it (decided, and
 // recorded when there is a trail). An image that cannot be analysed gets an
 // error record; a strip that cannot be recorded is an error for the run.
-func scanOne(ctx context.Context, st *station.Station, e *inference.Engine, p inference.Prepared, th inference.Thresholds, model inference.ModelIdentity) (inference.Record, error) {
+func scanOne(ctx context.Context, st *station.Station, e *inference.Engine, p inference.Prepared, th verdict.Thresholds, model verdict.ModelIdentity) (verdict.Record, error) {
 	a, err := e.AnalyzePrepared(ctx, p)
 	if err != nil {
-		return inference.ErrorRecord(p.Name(), err, model, th), nil
+		return verdict.ErrorRecord(p.Name(), err, model, th), nil
 	}
 	res, err := st.Conclude(ctx, a, th, station.Source{Name: station.SourceScan})
 	switch {
 	case errors.Is(err, station.ErrNotRecorded):
-		return inference.Record{}, err
+		return verdict.Record{}, err
 	case err != nil:
-		return inference.ErrorRecord(p.Name(), err, model, th), nil
+		return verdict.ErrorRecord(p.Name(), err, model, th), nil
 	}
 	if res.ArchiveErr != nil {
 		fmt.Fprintf(os.Stderr, "steelinspect scan: %s: %v\n", p.Name(), res.ArchiveErr)
@@ -186,27 +187,27 @@ var csvHeader = []string{"path", "error", "decision", "confidence", "confidence_
 	"model_name", "model_version", "model_sha256", "pass_threshold", "reject_threshold",
 	"decode_ms", "inference_ms", "total_ms", "patches", "caution_kinds", "cautions", "familiarity", "familiarity_limit"}
 
-func newRecordWriter(format string, w io.Writer) (write func(inference.Record) error, flush func() error, err error) {
+func newRecordWriter(format string, w io.Writer) (write func(verdict.Record) error, flush func() error, err error) {
 	switch format {
 	case "jsonl":
 		enc := json.NewEncoder(w)
-		return func(r inference.Record) error { return enc.Encode(r) }, func() error { return nil }, nil
+		return func(r verdict.Record) error { return enc.Encode(r) }, func() error { return nil }, nil
 	case "csv":
 		// file names come from outside: every cell is neutralised for spreadsheets
 		cw := csvsafe.NewWriter(w)
 		if err := cw.Write(csvHeader); err != nil {
 			return nil, nil, err
 		}
-		write = func(r inference.Record) error { return cw.Write(csvRow(r)) }
+		write = func(r verdict.Record) error { return cw.Write(csvRow(r)) }
 		flush = cw.Flush
 		return write, flush, nil
 	}
 	return nil, nil, fmt.Errorf("%w: --format %q is not jsonl or csv", errUsage, format)
 }
 
-func csvRow(r inference.Record) []string {
+func csvRow(r verdict.Record) []string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 6, 64) }
-	row := []string{r.Path, r.Error, r.Decision, "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
+	row := []string{r.Path, r.Error, r.Decision.String(), "", r.ConfidenceLevel, "", "", "", "", r.Recommendation, "", "", "",
 		r.Model.Name, r.Model.Version, r.Model.SHA256, f(r.Thresholds.Pass), f(r.Thresholds.Reject), "", "", "", "", "", "", "", ""}
 	if r.Error != "" {
 		return row
@@ -224,7 +225,7 @@ func csvRow(r inference.Record) []string {
 	for i, c := range r.Cautions {
 		kinds[i] = string(c.Kind)
 	}
-	row[22], row[23] = strings.Join(kinds, ","), inference.CautionReasons(r.Cautions)
+	row[22], row[23] = strings.Join(kinds, ","), verdict.CautionReasons(r.Cautions)
 	if r.Familiarity != nil {
 		row[24], row[25] = f(r.Familiarity.Score), f(r.Familiarity.Limit)
 	}

@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"steelinspect/central"
-	"steelinspect/inference"
 	"steelinspect/internal/testimg"
+	"steelinspect/verdict"
 )
 
 const tinyModel = "../testdata/models/tiny-nchw.manifest.json"
@@ -54,29 +54,29 @@ func TestScanFolderJSONL(t *testing.T) {
 	if len(lines) != 4 {
 		t.Fatalf("%d records, want 4 (txt skipped):\n%s", len(lines), stdout)
 	}
-	var recs []inference.Record
+	var recs []verdict.Record
 	for _, l := range lines {
-		var r inference.Record
+		var r verdict.Record
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("bad JSON %q: %v", l, err)
 		}
 		recs = append(recs, r)
 	}
 	clean, bright, text, empty := recs[0], recs[1], recs[2], recs[3]
-	if clean.Decision != "PASS" || clean.Zones.AutoPass != 12 || math.Abs(clean.Confidence-testimg.TextureBackground/255.0) > 1e-3 || len(clean.Patches) != 12 {
+	if !clean.Decision.Is(verdict.Pass) || clean.Zones.AutoPass != 12 || math.Abs(clean.Confidence-testimg.TextureBackground/255.0) > 1e-3 || len(clean.Patches) != 12 {
 		t.Errorf("clean strip: %+v", clean)
 	}
-	if bright.Decision != "REJECT" || bright.Zones.AutoReject != 12 || bright.ConfidenceLevel != "High" {
+	if !bright.Decision.Is(verdict.Reject) || bright.Zones.AutoReject != 12 || bright.ConfidenceLevel != "High" {
 		t.Errorf("bright strip: %+v", bright)
 	}
 	last := bright.Patches[11]
-	if last.X != 1344 || last.W != 256 || last.Zone != inference.ZoneAutoReject {
+	if last.X != 1344 || last.W != 256 || last.Zone != verdict.ZoneAutoReject {
 		t.Errorf("last patch %+v, want flush with the right edge", last)
 	}
 	if bright.Image == nil || bright.Image.Width != 1600 || len(bright.Image.SHA256) != 64 || bright.Model.Name != "tiny-nchw" {
 		t.Errorf("identity fields missing: %+v %+v", bright.Image, bright.Model)
 	}
-	if bright.Thresholds != inference.DefaultThresholds || bright.Timings == nil || bright.Timings.TotalMS <= 0 {
+	if bright.Thresholds != verdict.DefaultThresholds || bright.Timings == nil || bright.Timings.TotalMS <= 0 {
 		t.Errorf("thresholds/timings: %+v %+v", bright.Thresholds, bright.Timings)
 	}
 	if !strings.Contains(text.Error, "not a supported image") || !strings.Contains(empty.Error, "empty file") {
@@ -180,9 +180,9 @@ func TestScanSkipsAFIFO(t *testing.T) {
 	if len(lines) != 3 {
 		t.Fatalf("%d records, want 3 (the pipe twice, the strip):\n%s", len(lines), r.stdout)
 	}
-	var strip inference.Record
+	var strip verdict.Record
 	for _, l := range lines {
-		var rec inference.Record
+		var rec verdict.Record
 		if err := json.Unmarshal([]byte(l), &rec); err != nil {
 			t.Fatal(err)
 		}
@@ -193,7 +193,7 @@ func TestScanSkipsAFIFO(t *testing.T) {
 			strip = rec
 		}
 	}
-	if strip.Error != "" || strip.Decision == "" {
+	if strip.Error != "" || strip.Decision.IsZero() {
 		t.Errorf("the strip after the pipe was not scored: %+v", strip)
 	}
 	if n := strings.Count(r.stderr, "is a named pipe (FIFO), not an image file"); n != 2 {

@@ -12,6 +12,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/server"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // serveMaxBatch is the engine's patches per model run when serving: one
@@ -127,7 +128,7 @@ func serveAccess(tokenFile, addr string, allowRemote bool) (tokens []server.Toke
 
 // serveBanner says what serve serves, how it is guarded and with which
 // thresholds, and warns of an API open to the network.
-func serveBanner(env Env, id inference.ModelIdentity, at net.Addr, tokens int, inForce station.InForce, loopback bool, addr string) {
+func serveBanner(env Env, id verdict.ModelIdentity, at net.Addr, tokens int, inForce station.InForce, loopback bool, addr string) {
 	auth := "no token: requests cannot send their own thresholds"
 	if tokens > 0 {
 		auth = fmt.Sprintf("%d bearer token(s); only a supervisor's may send thresholds", tokens)

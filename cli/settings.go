@@ -8,9 +8,9 @@ import (
 	"os"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/models"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // runSettings shows or changes the station's settings in force, as the
@@ -51,7 +51,7 @@ func runSettings(args []string, env Env) error {
 // showSettings prints the thresholds in force, who set them and when,
 // and the model the window last recorded.
 func showSettings(ctx context.Context, store *audit.Store, env Env) error {
-	def := inference.DefaultThresholds
+	def := verdict.DefaultThresholds
 	if m, _, err := models.Default(); err == nil {
 		def = m.DefaultThresholds
 	}
@@ -80,7 +80,7 @@ func setThresholds(ctx context.Context, store *audit.Store, thf *thresholdFlags,
 	if !thf.given() {
 		return fmt.Errorf("%w: settings set needs --pass, --reject or both", errUsage)
 	}
-	old, err := station.ThresholdsInForce(ctx, store, inference.DefaultThresholds)
+	old, err := station.ThresholdsInForce(ctx, store, verdict.DefaultThresholds)
 	if err != nil {
 		return err
 	}
@@ -169,7 +169,7 @@ func (f *supervisorFlags) changedBy(ctx context.Context, store *audit.Store, why
 // on a trail with users needs a supervisor's sign-in (recorded with the
 // pair); on a trail without users, or with no trail, they are free, as
 // before.
-func runThresholds(ctx context.Context, st *station.Station, thf *thresholdFlags, sup *supervisorFlags, cmd string) (inference.Thresholds, error) {
+func runThresholds(ctx context.Context, st *station.Station, thf *thresholdFlags, sup *supervisorFlags, cmd string) (verdict.Thresholds, error) {
 	in, err := st.InForce(ctx)
 	if err != nil {
 		return in.Thresholds, err

@@ -11,6 +11,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // stationWithUsers makes a trail with a supervisor "sue" and an operator
@@ -32,13 +33,13 @@ func stationWithUsers(t *testing.T) (db, supPW, opPW string) {
 }
 
 // scanRecord scans one strip with args and returns its record.
-func scanRecord(t *testing.T, strip string, args ...string) inference.Record {
+func scanRecord(t *testing.T, strip string, args ...string) verdict.Record {
 	t.Helper()
 	code, stdout, stderr := run(t, append([]string{"scan", "--model", tinyModel, strip}, args...)...)
 	if code != ExitOK {
 		t.Fatalf("scan %v: exit %d %s", args, code, stderr)
 	}
-	var r inference.Record
+	var r verdict.Record
 	if err := json.Unmarshal([]byte(strings.TrimSpace(stdout)), &r); err != nil {
 		t.Fatalf("scan output %q: %v", stdout, err)
 	}
@@ -54,7 +55,7 @@ func TestHeadlessDecidesWithTheThresholdsInForce(t *testing.T) {
 	strip := filepath.Join(t.TempDir(), "s.png")
 	writeStrip(t, strip, 0, 1600, 90) // every patch 90/255 = 0.35
 
-	if r := scanRecord(t, strip, "--audit", "--db", db); r.Decision != "PASS" || r.Thresholds != inference.DefaultThresholds {
+	if r := scanRecord(t, strip, "--audit", "--db", db); !r.Decision.Is(verdict.Pass) || r.Thresholds != verdict.DefaultThresholds {
 		t.Fatalf("nothing recorded: want PASS at the model's 0.40/0.65, got %s at %+v", r.Decision, r.Thresholds)
 	}
 	code, _, stderr := run(t, "settings", "set", "--pass", "0.30", "--reject", "0.50", "--user", "sue", "--password-file", supPW, "--db", db)
@@ -65,14 +66,14 @@ func TestHeadlessDecidesWithTheThresholdsInForce(t *testing.T) {
 	if code != ExitOK || !strings.Contains(stdout, "pass 0.30, reject 0.50: recorded by sue (command line)") {
 		t.Errorf("settings show: exit %d %q", code, stdout)
 	}
-	if r := scanRecord(t, strip, "--audit", "--db", db); r.Decision != "REVIEW" || r.Thresholds.Pass != 0.30 || r.Thresholds.Reject != 0.50 {
+	if r := scanRecord(t, strip, "--audit", "--db", db); !r.Decision.Is(verdict.Review) || r.Thresholds.Pass != 0.30 || r.Thresholds.Reject != 0.50 {
 		t.Errorf("after the change: want REVIEW at 0.30/0.50, got %s at %+v", r.Decision, r.Thresholds)
 	}
 	// scan without --audit records nothing and stays free: the model's defaults, or its flags
-	if r := scanRecord(t, strip); r.Decision != "PASS" {
+	if r := scanRecord(t, strip); !r.Decision.Is(verdict.Pass) {
 		t.Errorf("scan without --audit: %s", r.Decision)
 	}
-	if r := scanRecord(t, strip, "--pass", "0.2", "--reject", "0.3"); r.Decision != "REJECT" {
+	if r := scanRecord(t, strip, "--pass", "0.2", "--reject", "0.3"); !r.Decision.Is(verdict.Reject) {
 		t.Errorf("scan without --audit, own thresholds: %s", r.Decision)
 	}
 	store, err := audit.Open(db)
@@ -134,7 +135,7 @@ func TestThresholdFlagsNeedASupervisor(t *testing.T) {
 
 	// a supervisor may decide one run with its own pair; the trail says who and what
 	r := scanRecord(t, strip, "--audit", "--db", db, "--pass", "0.45", "--user", "sue", "--password-file", supPW)
-	if r.Thresholds.Pass != 0.45 || r.Decision != "PASS" {
+	if r.Thresholds.Pass != 0.45 || !r.Decision.Is(verdict.Pass) {
 		t.Errorf("supervisor's own pass 0.45: %s at %+v", r.Decision, r.Thresholds)
 	}
 	store, _ = audit.Open(db)
@@ -155,20 +156,20 @@ func TestMQTTStateFollowsTheThresholdsInForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	m := &inference.Manifest{DefaultThresholds: inference.DefaultThresholds}
-	state := station.StateFollowing(inference.ModelIdentity{Name: "m"}, inference.DefaultThresholds, station.FollowInForce(store, m.DefaultThresholds))
-	if s := state(); s.Thresholds != inference.DefaultThresholds || s.Model.Name != "m" {
+	m := &inference.Manifest{DefaultThresholds: verdict.DefaultThresholds}
+	state := station.StateFollowing(verdict.ModelIdentity{Name: "m"}, verdict.DefaultThresholds, station.FollowInForce(store, m.DefaultThresholds))
+	if s := state(); s.Thresholds != verdict.DefaultThresholds || s.Model.Name != "m" {
 		t.Fatalf("before any change: %+v", s)
 	}
 	ctx := context.Background()
-	want := inference.Thresholds{Pass: 0.30, Reject: 0.55}
-	if err := station.RecordThresholds(ctx, store, "sue", station.InForce{Thresholds: inference.DefaultThresholds}, want); err != nil {
+	want := verdict.Thresholds{Pass: 0.30, Reject: 0.55}
+	if err := station.RecordThresholds(ctx, store, "sue", station.InForce{Thresholds: verdict.DefaultThresholds}, want); err != nil {
 		t.Fatal(err)
 	}
 	if s := state(); s.Thresholds != want {
 		t.Errorf("after the supervisor's change the state says %+v, want %+v", s.Thresholds, want)
 	}
-	if s := station.StateFollowing(inference.ModelIdentity{}, want, nil)(); s.Thresholds != want {
+	if s := station.StateFollowing(verdict.ModelIdentity{}, want, nil)(); s.Thresholds != want {
 		t.Errorf("a run's own pair: %+v", s.Thresholds)
 	}
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestTeachThenScanWithTheTaughtModel teaches from the command line and
@@ -40,9 +40,9 @@ func TestTeachThenScanWithTheTaughtModel(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("scan exit %d: %s", code, stderr)
 	}
-	var recs []inference.Record
+	var recs []verdict.Record
 	for _, l := range strings.Split(strings.TrimSpace(stdout), "\n") {
-		var r inference.Record
+		var r verdict.Record
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +51,7 @@ func TestTeachThenScanWithTheTaughtModel(t *testing.T) {
 	if len(recs) != 2 || recs[0].Model.Name != "line3" {
 		t.Fatalf("records %+v", recs)
 	}
-	if recs[0].Decision != "REJECT" || recs[1].Decision != "PASS" {
+	if !recs[0].Decision.Is(verdict.Reject) || !recs[1].Decision.Is(verdict.Pass) {
 		t.Errorf("defective strip %v, clean strip %v; want REJECT and PASS", recs[0].Decision, recs[1].Decision)
 	}
 

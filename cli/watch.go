@@ -72,7 +72,7 @@ func runWatch(args []string, env Env) error {
 	w := &hotfolder.Watcher{Dir: rest[0], Engine: e, Station: st, Thresholds: th, Settle: *settle, IncompleteWait: *incompleteWait,
 		Log: func(line string) { fmt.Fprintf(env.Stderr, "steelinspect watch: %s\n", line) },
 		OnResult: func(r hotfolder.Result) {
-			line := map[string]any{"file": r.Name, "decision": r.Decision, "moved_to": r.MovedTo, "resumed": r.Resumed}
+			line := map[string]any{"file": r.Name, "decision": r.Decision.String(), "moved_to": r.MovedTo, "resumed": r.Resumed}
 			if r.Err != nil {
 				line["error"] = r.Err.Error()
 				fmt.Fprintf(env.Stderr, "steelinspect watch: %v\n", r.Err)

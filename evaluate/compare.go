@@ -4,38 +4,38 @@ import (
 	"fmt"
 	"math"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // ZoneChange is one patch whose zone differs between two models.
 type ZoneChange struct {
-	ImageID   string         `json:"image"`
-	Patch     int            `json:"patch"`
-	RefProb   float32        `json:"reference_probability"`
-	Prob      float32        `json:"probability"`
-	RefZone   inference.Zone `json:"reference_zone"`
-	Zone      inference.Zone `json:"zone"`
-	Defective bool           `json:"defective"`
+	ImageID   string       `json:"image"`
+	Patch     int          `json:"patch"`
+	RefProb   float32      `json:"reference_probability"`
+	Prob      float32      `json:"probability"`
+	RefZone   verdict.Zone `json:"reference_zone"`
+	Zone      verdict.Zone `json:"zone"`
+	Defective bool         `json:"defective"`
 }
 
 // DecisionChange is one strip whose automatic decision differs.
 type DecisionChange struct {
-	ImageID   string             `json:"image"`
-	Defective bool               `json:"defective"`
-	Reference inference.Decision `json:"reference"`
-	Decision  inference.Decision `json:"decision"`
+	ImageID   string           `json:"image"`
+	Defective bool             `json:"defective"`
+	Reference verdict.Decision `json:"reference"`
+	Decision  verdict.Decision `json:"decision"`
 }
 
 // Comparison sets a model's results beside a reference model's on the same
 // strips and thresholds: what a faster variant changes.
 type Comparison struct {
-	Reference        inference.ModelIdentity `json:"reference"`
-	Strips           int                     `json:"strips"`
-	Patches          int                     `json:"patches"`
-	DecisionChanges  []DecisionChange        `json:"decision_changes"`
-	ZoneChanges      []ZoneChange            `json:"zone_changes"`
-	MaxAbsDifference float64                 `json:"max_abs_difference"`
-	MeanAbsDiff      float64                 `json:"mean_abs_difference"`
+	Reference        verdict.ModelIdentity `json:"reference"`
+	Strips           int                   `json:"strips"`
+	Patches          int                   `json:"patches"`
+	DecisionChanges  []DecisionChange      `json:"decision_changes"`
+	ZoneChanges      []ZoneChange          `json:"zone_changes"`
+	MaxAbsDifference float64               `json:"max_abs_difference"`
+	MeanAbsDiff      float64               `json:"mean_abs_difference"`
 }
 
 // Compare sets r beside ref (the same images, scored by a reference model).
@@ -65,7 +65,7 @@ func Compare(ref, r *Report) (*Comparison, error) {
 			sum += diff
 			c.MaxAbsDifference = max(c.MaxAbsDifference, diff)
 			c.Patches++
-			z, rz := inference.ZoneOf(float64(p), r.Thresholds), inference.ZoneOf(float64(rp), r.Thresholds)
+			z, rz := verdict.ZoneOf(float64(p), r.Thresholds), verdict.ZoneOf(float64(rp), r.Thresholds)
 			if z != rz {
 				c.ZoneChanges = append(c.ZoneChanges, ZoneChange{s.ImageID, i, rp, p, rz, z, s.PatchTruth[i]})
 			}

@@ -9,6 +9,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/verdict"
 )
 
 // MinDefectPixels is the seed's patch label rule: a patch is defective when
@@ -31,17 +32,17 @@ type StripResult struct {
 	Probabilities []float32 `json:"probabilities,omitempty"`
 	PatchTruth    []bool    `json:"patch_truth,omitempty"`
 	// Cautions sent the strip to review whatever its confidence.
-	Cautions    []inference.Caution         `json:"cautions,omitempty"`
-	Familiarity *inference.StripFamiliarity `json:"familiarity,omitempty"`
+	Cautions    []verdict.Caution         `json:"cautions,omitempty"`
+	Familiarity *verdict.StripFamiliarity `json:"familiarity,omitempty"`
 }
 
 // Decision is the strip's decision at t: its confidence's zone, or REVIEW
 // when it has a caution.
-func (s *StripResult) Decision(t inference.Thresholds) inference.Decision {
+func (s *StripResult) Decision(t verdict.Thresholds) verdict.Decision {
 	if len(s.Cautions) > 0 {
-		return inference.Review
+		return verdict.Review
 	}
-	return inference.Decision(inference.ZoneOf(s.Confidence, t))
+	return verdict.Decision(verdict.ZoneOf(s.Confidence, t))
 }
 
 // PatchMetrics are detection metrics over all patches.
@@ -71,12 +72,12 @@ type ClassMisses struct {
 
 // Report is the full evaluation.
 type Report struct {
-	Images     string                  `json:"images"`
-	Model      inference.ModelIdentity `json:"model"`
-	Thresholds inference.Thresholds    `json:"thresholds"`
-	Problems   []string                `json:"problems,omitempty"`
-	Notes      []string                `json:"notes,omitempty"`
-	Strip      StripOutcome            `json:"strip"`
+	Images     string                `json:"images"`
+	Model      verdict.ModelIdentity `json:"model"`
+	Thresholds verdict.Thresholds    `json:"thresholds"`
+	Problems   []string              `json:"problems,omitempty"`
+	Notes      []string              `json:"notes,omitempty"`
+	Strip      StripOutcome          `json:"strip"`
 	// Unfamiliar and Implausible count the strips with each caution (a
 	// strip may have both); they go to review whatever their confidence.
 	Unfamiliar  int `json:"unfamiliar"`
@@ -96,7 +97,7 @@ type Report struct {
 // images that fail to decode, are reported as problems and left out of the
 // metrics; images present but not listed count as defect-free (the
 // Severstal convention) and are noted.
-func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t inference.Thresholds, maxMissed int) (*Report, error) {
+func Run(ctx context.Context, a Analyzer, imagesDir string, labels *Labels, t verdict.Thresholds, maxMissed int) (*Report, error) {
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
@@ -196,15 +197,15 @@ func (r *Report) measure() {
 		held = append(held, len(s.Cautions) > 0)
 		for _, c := range s.Cautions {
 			switch c.Kind {
-			case inference.CautionUnfamiliar:
+			case verdict.CautionUnfamiliar:
 				r.Unfamiliar++
-			case inference.CautionImplausible:
+			case verdict.CautionImplausible:
 				r.Implausible++
 			}
 		}
 		scores = append(scores, s.Probabilities...)
 		truth = append(truth, s.PatchTruth...)
-		passed := s.Decision(r.Thresholds) == inference.Pass
+		passed := s.Decision(r.Thresholds) == verdict.Pass
 		for _, c := range s.Classes {
 			m := r.PerClass[c]
 			m.Strips++

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 func TestDecodeRLEHandMade(t *testing.T) {
@@ -134,12 +134,12 @@ func TestOutcomeAndSweepSuggestion(t *testing.T) {
 	// sweep order is 0.51/0.52.
 	conf := []float64{0.55, 0.7, 0.95, 0.05, 0.2, 0.5}
 	def := []bool{true, true, true, false, false, false}
-	o := OutcomeAt(conf, def, inference.Thresholds{Pass: 0.4, Reject: 0.65})
-	if o.Missed != 0 || o.FalseAlarms != 0 || o.Reviewed != 2 || o.Table[inference.Review] != [2]int{1, 1} {
+	o := OutcomeAt(conf, def, verdict.Thresholds{Pass: 0.4, Reject: 0.65})
+	if o.Missed != 0 || o.FalseAlarms != 0 || o.Reviewed != 2 || o.Table[verdict.Review] != [2]int{1, 1} {
 		t.Errorf("outcome %+v", o)
 	}
 	best, ok := Suggest(Sweep(conf, def), 0)
-	if !ok || best.Reviewed != 0 || best.Missed != 0 || best.FalseAlarms != 0 || best.Thresholds != (inference.Thresholds{Pass: 0.51, Reject: 0.52}) {
+	if !ok || best.Reviewed != 0 || best.Missed != 0 || best.FalseAlarms != 0 || best.Thresholds != (verdict.Thresholds{Pass: 0.51, Reject: 0.52}) {
 		t.Errorf("suggested %+v", best)
 	}
 	// A faint defect (0.1) below two clean strips (0.2, 0.3): catching it
@@ -150,11 +150,11 @@ func TestOutcomeAndSweepSuggestion(t *testing.T) {
 	conf = []float64{0.1, 0.9, 0.2, 0.3}
 	def = []bool{true, true, false, false}
 	strict, _ := Suggest(Sweep(conf, def), 0)
-	if strict.Thresholds != (inference.Thresholds{Pass: 0, Reject: 0.30}) || strict.FalseAlarms != 0 || strict.Reviewed != 3 || strict.Missed != 0 {
+	if strict.Thresholds != (verdict.Thresholds{Pass: 0, Reject: 0.30}) || strict.FalseAlarms != 0 || strict.Reviewed != 3 || strict.Missed != 0 {
 		t.Errorf("strict suggestion %+v", strict)
 	}
 	lenient, _ := Suggest(Sweep(conf, def), 1)
-	if lenient.Thresholds != (inference.Thresholds{Pass: 0.31, Reject: 0.32}) || lenient.Missed != 1 || lenient.FalseAlarms != 0 {
+	if lenient.Thresholds != (verdict.Thresholds{Pass: 0.31, Reject: 0.32}) || lenient.Missed != 1 || lenient.FalseAlarms != 0 {
 		t.Errorf("lenient suggestion %+v", lenient)
 	}
 }
@@ -162,7 +162,7 @@ func TestOutcomeAndSweepSuggestion(t *testing.T) {
 // TestOneClassSplitWritesNullWithItsReason: a split of defect-free strips
 // only has no AUC; the JSON report says null and why, never NaN (issue 27).
 func TestOneClassSplitWritesNullWithItsReason(t *testing.T) {
-	r := &Report{Thresholds: inference.Thresholds{Pass: 0.4, Reject: 0.65}, PerClass: map[int]ClassMisses{},
+	r := &Report{Thresholds: verdict.Thresholds{Pass: 0.4, Reject: 0.65}, PerClass: map[int]ClassMisses{},
 		Strips: []StripResult{{ImageID: "a.jpg", Confidence: 0.2, Probabilities: []float32{0.1, 0.2}, PatchTruth: []bool{false, false}}}}
 	r.measure()
 	out, err := json.Marshal(r.Patch)

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strconv"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Confusion is a 2×2 confusion matrix.
@@ -135,7 +135,7 @@ func sortedByScore(scores []float32) []int {
 
 // StripOutcome is the 3×2 table of decision × truth at one threshold pair.
 type StripOutcome struct {
-	Thresholds inference.Thresholds `json:"thresholds"`
+	Thresholds verdict.Thresholds `json:"thresholds"`
 	// Table[decision][0] counts defect-free strips, [1] defective ones.
 	Table          [3][2]int `json:"table"`
 	Missed         int       `json:"missed"`       // defective strips auto-passed
@@ -151,19 +151,19 @@ type StripOutcome struct {
 
 // OutcomeAt decides every strip from its confidence (highest patch
 // probability) and tallies the outcomes against the truth.
-func OutcomeAt(confidence []float64, defective []bool, t inference.Thresholds) StripOutcome {
+func OutcomeAt(confidence []float64, defective []bool, t verdict.Thresholds) StripOutcome {
 	return OutcomeHeld(confidence, defective, nil, t)
 }
 
 // OutcomeHeld is OutcomeAt where the strips marked in held (those with a
 // caution: implausible or unfamiliar) go to review whatever their
 // confidence. held may be nil.
-func OutcomeHeld(confidence []float64, defective, held []bool, t inference.Thresholds) StripOutcome {
+func OutcomeHeld(confidence []float64, defective, held []bool, t verdict.Thresholds) StripOutcome {
 	o := StripOutcome{Thresholds: t, Strips: len(confidence)}
 	for i, c := range confidence {
-		d := inference.Decision(inference.ZoneOf(c, t)) // a strip's decision is its confidence's zone
+		d := verdict.Decision(verdict.ZoneOf(c, t)) // a strip's decision is its confidence's zone
 		if held != nil && held[i] {
-			d = inference.Review
+			d = verdict.Review
 		}
 		truth := 0
 		if defective[i] {
@@ -172,9 +172,9 @@ func OutcomeHeld(confidence []float64, defective, held []bool, t inference.Thres
 		}
 		o.Table[d][truth]++
 	}
-	o.Missed = o.Table[inference.Pass][1]
-	o.FalseAlarms = o.Table[inference.Reject][0]
-	o.Reviewed = o.Table[inference.Review][0] + o.Table[inference.Review][1]
+	o.Missed = o.Table[verdict.Pass][1]
+	o.FalseAlarms = o.Table[verdict.Reject][0]
+	o.Reviewed = o.Table[verdict.Review][0] + o.Table[verdict.Review][1]
 	o.MissedRate = ratio(o.Missed, o.Defective)
 	o.FalseAlarmRate = ratio(o.FalseAlarms, o.Strips-o.Defective)
 	o.ReviewRate = ratio(o.Reviewed, o.Strips)
@@ -196,7 +196,7 @@ func SweepHeld(confidence []float64, defective, held []bool) []StripOutcome {
 	var out []StripOutcome
 	for p := 0; p <= 99; p++ {
 		for r := p + 1; r <= 100; r++ {
-			out = append(out, OutcomeHeld(confidence, defective, held, inference.Thresholds{Pass: float64(p) / 100, Reject: float64(r) / 100}))
+			out = append(out, OutcomeHeld(confidence, defective, held, verdict.Thresholds{Pass: float64(p) / 100, Reject: float64(r) / 100}))
 		}
 	}
 	return out

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 var (
@@ -118,7 +118,7 @@ func WritePlots(r *Report, dir string) ([]string, error) {
 	}
 	var missed, alarms, review plotter.XYs
 	for p := 0; float64(p)/100 < r.Thresholds.Reject; p++ {
-		o := OutcomeAt(conf, def, inference.Thresholds{Pass: float64(p) / 100, Reject: r.Thresholds.Reject})
+		o := OutcomeAt(conf, def, verdict.Thresholds{Pass: float64(p) / 100, Reject: r.Thresholds.Reject})
 		x := float64(p) / 100
 		missed = append(missed, plotter.XY{X: x, Y: o.MissedRate})
 		alarms = append(alarms, plotter.XY{X: x, Y: o.FalseAlarmRate})

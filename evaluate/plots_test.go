@@ -5,11 +5,11 @@ import (
 	"os"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 func TestWritePlots(t *testing.T) {
-	r := &Report{Thresholds: inference.DefaultThresholds, Model: inference.ModelIdentity{Name: "m", Version: "1"}}
+	r := &Report{Thresholds: verdict.DefaultThresholds, Model: verdict.ModelIdentity{Name: "m", Version: "1"}}
 	for i := 0; i < 20; i++ {
 		def := i%2 == 0
 		conf := 0.1 + 0.02*float64(i)

@@ -20,6 +20,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/files"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // Analyzer scores image bytes (an *inference.Engine).
@@ -40,7 +41,7 @@ type Watcher struct {
 	// thresholds cannot be read is left in place to be tried again), else
 	// with Thresholds. Nil: a station without trail or archive.
 	Station    *station.Station
-	Thresholds inference.Thresholds
+	Thresholds verdict.Thresholds
 	// Settle is how long a file's size and time must stay unchanged before
 	// it counts as completely written.
 	Settle time.Duration
@@ -68,7 +69,7 @@ type Watcher struct {
 // Result is what happened to one file.
 type Result struct {
 	Name     string
-	Decision string // PASS, REVIEW, REJECT, or "" with Err set
+	Decision verdict.Optional // PASS, REVIEW, REJECT, or none with Err set
 	MovedTo  string
 	Err      error
 	Resumed  bool // the decision came from the audit trail, not a new inference
@@ -99,7 +100,7 @@ const DefaultIncompleteWait = 30 * time.Second
 func Ignored(name string) bool { return files.Ignored(name) }
 
 // Outcome folders inside Dir.
-var outcomeDirs = []string{inference.Pass.String(), inference.Review.String(), inference.Reject.String(), "ERROR"}
+var outcomeDirs = []string{verdict.Pass.String(), verdict.Review.String(), verdict.Reject.String(), "ERROR"}
 
 // Run watches until ctx ends. Folder-level errors (the folder vanished,
 // cannot create the outcome folders) end it with an error.
@@ -244,8 +245,8 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 		// A decision recorded before a crash: move the file, don't rescore.
 		if prev, err := store.History(ctx, audit.Query{Path: path, SHA256: inference.SHA256Hex(data)}); err == nil && len(prev) > 0 {
 			last := prev[len(prev)-1]
-			res.Decision, res.Resumed, res.AuditID = last.AutoDecision, true, last.ID
-			res.MovedTo, res.Err = w.move(name, res.Decision)
+			res.Decision, res.Resumed, res.AuditID = verdict.Some(last.AutoDecision), true, last.ID
+			res.MovedTo, res.Err = w.move(name, last.AutoDecision.String())
 			w.recordMove(ctx, &res, path)
 			return res
 		}
@@ -279,7 +280,7 @@ func (w *Watcher) handle(ctx context.Context, name, unfinished string) Result {
 	a := r.Analysis
 	a.Decoded = inference.DecodedImage{} // results outlive the strip: no pixels
 	res.Decision, res.Analysis, res.AuditID = r.Record.Decision, &a, r.AuditID
-	res.MovedTo, res.Err = w.move(name, res.Decision)
+	res.MovedTo, res.Err = w.move(name, res.Decision.String())
 	w.recordMove(ctx, &res, path)
 	return res
 }

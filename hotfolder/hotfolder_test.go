@@ -17,6 +17,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 func strip(_ *testing.T, value uint8) []byte { return testimg.StripPNG(0, 1600, value) }
@@ -43,8 +44,8 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { store.Close() })
 	f := &fixture{engine: e, store: store, clock: time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)}
 	st := station.FromParts(store, nil, e)
-	st.Fix(inference.DefaultThresholds)
-	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Station: st, Thresholds: inference.DefaultThresholds,
+	st.Fix(verdict.DefaultThresholds)
+	f.w = &Watcher{Dir: t.TempDir(), Engine: e, Station: st, Thresholds: verdict.DefaultThresholds,
 		Settle: time.Second, OnResult: func(r Result) { f.results = append(f.results, r) }}
 	f.w.now = func() time.Time { return f.clock }
 	if err := f.w.prepare(); err != nil {
@@ -90,7 +91,7 @@ func TestPartialFileWaitsUntilComplete(t *testing.T) {
 		}
 	}
 	f.tick(t, 1500*time.Millisecond)
-	if len(f.results) != 1 || f.results[0].Decision != "REJECT" || f.results[0].Err != nil {
+	if len(f.results) != 1 || !f.results[0].Decision.Is(verdict.Reject) || f.results[0].Err != nil {
 		t.Fatalf("completed file: %+v", f.results)
 	}
 	if _, err := os.Stat(filepath.Join(f.w.Dir, "REJECT", "s2.png")); err != nil {
@@ -110,7 +111,7 @@ func TestDecisionsAreRecordedAndMoved(t *testing.T) {
 	f.tick(t, 2*time.Second)
 	got := map[string]string{}
 	for _, r := range f.results {
-		got[r.Name] = r.Decision
+		got[r.Name] = r.Decision.String()
 	}
 	if got["dark.png"] != "PASS" || got["mid.png"] != "REVIEW" || len(got) != 2 {
 		t.Errorf("decisions %v", got)
@@ -139,14 +140,18 @@ func TestRestartDoesNotRescore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Decide(inference.DefaultThresholds)
+	v, _ := a.Decide(verdict.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
-	f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
+	in, err := audit.FromRecord(&rec, "watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.store.Add(context.Background(), in)
 	runs := f.engine.Runs()
 
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	if len(f.results) != 1 || !f.results[0].Resumed || f.results[0].Decision != "REJECT" {
+	if len(f.results) != 1 || !f.results[0].Resumed || !f.results[0].Decision.Is(verdict.Reject) {
 		t.Fatalf("results %+v", f.results)
 	}
 	if f.engine.Runs() != runs {
@@ -268,19 +273,19 @@ func TestTIFFWrittenInChunks(t *testing.T) {
 func TestFollowsTheThresholdsInForce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	f.w.Thresholds = inference.Thresholds{} // unused: the station follows the trail
+	f.w.Thresholds = verdict.Thresholds{} // unused: the station follows the trail
 	f.w.Station = station.FromParts(f.store, nil, f.engine)
 	os.WriteFile(filepath.Join(f.w.Dir, "first.png"), strip(t, 90), 0o644) // every patch 90/255 = 0.35
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	old, _ := station.ThresholdsInForce(ctx, f.store, inference.DefaultThresholds)
-	if err := station.RecordThresholds(ctx, f.store, "sue", old, inference.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
+	old, _ := station.ThresholdsInForce(ctx, f.store, verdict.DefaultThresholds)
+	if err := station.RecordThresholds(ctx, f.store, "sue", old, verdict.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(f.w.Dir, "second.png"), strip(t, 90), 0o644)
 	f.tick(t, 0)
 	f.tick(t, 2*time.Second)
-	if len(f.results) != 2 || f.results[0].Decision != "PASS" || f.results[1].Decision != "REVIEW" {
+	if len(f.results) != 2 || !f.results[0].Decision.Is(verdict.Pass) || !f.results[1].Decision.Is(verdict.Review) {
 		t.Fatalf("want PASS at the defaults, then REVIEW at the recorded 0.30: %+v", f.results)
 	}
 	rows, _ := f.store.History(ctx, audit.Query{})
@@ -359,7 +364,7 @@ func TestOutcomeFoldersMustBeRealFolders(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(f.w.Dir, "white.png")); err != nil {
 		t.Errorf("the strip should stay in place: %v", err)
 	}
-	w := &Watcher{Dir: f.w.Dir, Engine: f.engine, Thresholds: inference.DefaultThresholds}
+	w := &Watcher{Dir: f.w.Dir, Engine: f.engine, Thresholds: verdict.DefaultThresholds}
 	if err := w.prepare(); err == nil || !strings.Contains(err.Error(), "REJECT is a link") {
 		t.Errorf("a watcher started on it: %v", err)
 	}
@@ -389,7 +394,7 @@ func TestSkippedEntriesAreLoggedOnce(t *testing.T) {
 		!strings.Contains(joined, "folder.jpg: skipped: is a folder") || !strings.Contains(joined, "dangling.png: skipped: a link to nothing") {
 		t.Errorf("want each skipped entry logged once, got:\n%s", joined)
 	}
-	if len(f.results) != 1 || f.results[0].Name != "linked.png" || f.results[0].Decision != "REJECT" {
+	if len(f.results) != 1 || f.results[0].Name != "linked.png" || !f.results[0].Decision.Is(verdict.Reject) {
 		t.Errorf("the linked image: %+v", f.results)
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"path/filepath"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // Refiled is what Refile did with a strip's file.
@@ -55,7 +55,7 @@ func Refile(ctx context.Context, store *audit.Store, id int64, by string) (Refil
 	var to, note string
 	if _, serr := os.Lstat(from); errors.Is(serr, fs.ErrNotExist) {
 		note = fmt.Sprintf("%s was not moved to %s/: it is no longer in %s/ (the decision is recorded)", filepath.Base(from), want, folder)
-	} else if moved, merr := moveInto(dir, from, name, want); merr != nil {
+	} else if moved, merr := moveInto(dir, from, name, want.String()); merr != nil {
 		note = fmt.Sprintf("%s was not moved to %s/ (the decision is recorded): %v", filepath.Base(from), want, merr)
 	} else {
 		to = moved
@@ -72,13 +72,12 @@ func Refile(ctx context.Context, store *audit.Store, id int64, by string) (Refil
 // hot folder it was scored in (dir) and the outcome folder its newest
 // recorded move put it in (PASS, REVIEW or REJECT); ok is false for a
 // strip the hot folder did not file there.
-func filedIn(in *audit.Inspection) (dir, folder string, ok bool) {
+func filedIn(in *audit.Inspection) (dir string, folder verdict.Decision, ok bool) {
 	if in.Source != station.SourceWatch || in.FilePath == "" {
-		return "", "", false
+		return "", 0, false
 	}
-	folder = filepath.Base(filepath.Dir(in.FilePath))
 	dir = filepath.Dir(filepath.Dir(in.FilePath))
-	_, err := inference.ParseDecision(folder)
+	folder, err := verdict.ParseDecision(filepath.Base(filepath.Dir(in.FilePath)))
 	ok = dir == filepath.Dir(in.Path) && err == nil
 	return dir, folder, ok
 }

@@ -10,6 +10,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // fileOne drops a strip of value into the fixture's folder, lets the
@@ -46,7 +47,7 @@ func TestTrailRecordsWhereTheFileWent(t *testing.T) {
 	res := f.fileOne(t, "mid.png", 128)
 	in := f.inspection(t, res.AuditID)
 	want := filepath.Join(f.w.Dir, "REVIEW", "mid.png")
-	if res.Decision != "REVIEW" || res.MovedTo != want || in.Path != filepath.Join(f.w.Dir, "mid.png") || in.CurrentPath() != want {
+	if !res.Decision.Is(verdict.Review) || res.MovedTo != want || in.Path != filepath.Join(f.w.Dir, "mid.png") || in.CurrentPath() != want {
 		t.Errorf("REVIEW strip: moved to %q; trail path %q, now %q (want %q)", res.MovedTo, in.Path, in.CurrentPath(), want)
 	}
 	moves, err := f.store.Moves(context.Background(), res.AuditID)
@@ -62,9 +63,13 @@ func TestTrailRecordsWhereTheFileWent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, _ := a.Decide(inference.DefaultThresholds)
+	v, _ := a.Decide(verdict.DefaultThresholds)
 	rec := inference.NewRecord(&a, &v)
-	id, err := f.store.Add(context.Background(), audit.FromRecord(&rec, "watch"))
+	recorded, err := audit.FromRecord(&rec, "watch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := f.store.Add(context.Background(), recorded)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +94,7 @@ func TestDecisionMovesTheFile(t *testing.T) {
 	ctx := context.Background()
 	res := f.fileOne(t, "a.png", 128)
 	os.WriteFile(filepath.Join(f.w.Dir, "PASS", "a.png"), []byte("another strip"), 0o644)
-	if err := f.store.Review(ctx, res.AuditID, inference.Pass, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Pass, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
@@ -118,7 +123,7 @@ func TestDecisionMovesTheFile(t *testing.T) {
 	if rf, err = Refile(ctx, f.store, res.AuditID, "alice"); err != nil || rf.To != res.MovedTo {
 		t.Errorf("after the undo: %+v %v, want back to %s", rf, err, res.MovedTo)
 	}
-	if err := f.store.Review(ctx, res.AuditID, inference.Reject, "bob", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
 	rejected := filepath.Join(f.w.Dir, "REJECT", "a.png")
@@ -143,7 +148,7 @@ func TestDecisionOnVanishedFile(t *testing.T) {
 	if err := os.Remove(res.MovedTo); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Review(ctx, res.AuditID, inference.Reject, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, res.AuditID, verdict.Reject, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
@@ -151,7 +156,7 @@ func TestDecisionOnVanishedFile(t *testing.T) {
 		t.Fatalf("refiled %+v, %v", rf, err)
 	}
 	in := f.inspection(t, res.AuditID)
-	if in.FinalDecision() != "REJECT" || in.FileNote != rf.Note || in.CurrentPath() != res.MovedTo {
+	if in.FinalDecision() != verdict.Reject || in.FileNote != rf.Note || in.CurrentPath() != res.MovedTo {
 		t.Errorf("trail: decision %s, note %q, file at %q", in.FinalDecision(), in.FileNote, in.CurrentPath())
 	}
 	if entries, _ := os.ReadDir(filepath.Join(f.w.Dir, "REJECT")); len(entries) != 0 {
@@ -170,12 +175,12 @@ func TestRefileMovesOnlyHotFolderStrips(t *testing.T) {
 	p := filepath.Join(elsewhere, "scanned.png")
 	os.WriteFile(p, strip(t, 128), 0o644)
 	in := audit.Inspection{Source: "scan", Path: p, SHA256: strings.Repeat("a", 64), ModelName: "m", ModelVersion: "1",
-		ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "REVIEW"}
+		ModelSHA256: strings.Repeat("b", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: verdict.Review}
 	id, err := f.store.Add(ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Review(ctx, id, inference.Pass, "alice", ""); err != nil {
+	if err := f.store.Review(ctx, id, verdict.Pass, "alice", ""); err != nil {
 		t.Fatal(err)
 	}
 	if rf, err := Refile(ctx, f.store, id, "alice"); err != nil || rf != (Refiled{}) {
@@ -189,7 +194,7 @@ func TestRefileMovesOnlyHotFolderStrips(t *testing.T) {
 	outside := t.TempDir()
 	os.Remove(filepath.Join(f.w.Dir, "PASS"))
 	os.Symlink(outside, filepath.Join(f.w.Dir, "PASS"))
-	f.store.Review(ctx, res.AuditID, inference.Pass, "alice", "")
+	f.store.Review(ctx, res.AuditID, verdict.Pass, "alice", "")
 	rf, err := Refile(ctx, f.store, res.AuditID, "alice")
 	if err != nil || rf.To != "" || !strings.Contains(rf.Note, "PASS is a link") {
 		t.Errorf("PASS replaced by a link: %+v %v", rf, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"steelinspect/internal/files"
+	"steelinspect/verdict"
 )
 
 // MaxFileBytes bounds the size of an image file the engine reads.
@@ -20,17 +21,17 @@ const MaxFileBytes = 256 << 20
 // is applied. Deciding is cheap and done separately (Decide), so a threshold
 // change re-decides without inferring again.
 type Analysis struct {
-	Source  string        `json:"path"`
-	Image   ImageInfo     `json:"image"`
-	Patches []Patch       `json:"patches"`
-	Model   ModelIdentity `json:"model"`
-	Timings Timings       `json:"timings_ms"`
+	Source  string                `json:"path"`
+	Image   verdict.ImageInfo     `json:"image"`
+	Patches []verdict.Patch       `json:"patches"`
+	Model   verdict.ModelIdentity `json:"model"`
+	Timings verdict.Timings       `json:"timings_ms"`
 	// Familiarity is how familiar the strip is to the model; nil for a
 	// model without familiarity statistics.
-	Familiarity *StripFamiliarity `json:"familiarity,omitempty"`
+	Familiarity *verdict.StripFamiliarity `json:"familiarity,omitempty"`
 	// Cautions are why the strip must go to a person whatever its
 	// probabilities: an implausible image, an unfamiliar strip.
-	Cautions []Caution `json:"cautions,omitempty"`
+	Cautions []verdict.Caution `json:"cautions,omitempty"`
 	// Cells is a finer map than the patches (an anomaly model's: one
 	// probability per feature cell); nil for a model that gives none.
 	// Records leave it out; the window draws it.
@@ -41,8 +42,8 @@ type Analysis struct {
 
 // Decide applies the thresholds to this analysis: its probabilities and
 // its cautions (see the package-level Decide).
-func (a *Analysis) Decide(t Thresholds) (Verdict, error) {
-	return Decide(a.Probabilities(), t, a.Cautions)
+func (a *Analysis) Decide(t verdict.Thresholds) (verdict.Verdict, error) {
+	return verdict.Decide(a.Probabilities(), t, a.Cautions)
 }
 
 // Probabilities returns the patch probabilities in patch order.
@@ -100,7 +101,7 @@ func (e *Engine) analyzeMany(ctx context.Context, names []string, data [][]byte,
 			out[i], errs[i] = Analysis{}, err
 			continue
 		}
-		out[i].fill(e, s, k, Timings{
+		out[i].fill(e, s, k, verdict.Timings{
 			DecodeMS:    ms(decodeDone.Sub(start)),
 			InferenceMS: ms(end.Sub(decodeDone)),
 			ModelMS:     ms(s.modelTime),
@@ -119,23 +120,23 @@ func (e *Engine) decode(name string, data []byte) (Analysis, error) {
 	}
 	a := Analysis{
 		Source: name,
-		Image: ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
+		Image: verdict.ImageInfo{Width: decoded.Width, Height: decoded.Height, Format: decoded.Format,
 			Bytes: len(data), SHA256: SHA256Hex(data)},
 		Model:   e.manifest.Identity(),
 		Decoded: decoded,
 	}
 	if reason := ImplausibleReason(decoded.Width, decoded.Height, decoded.Stats, e.manifest.Texture); reason != "" {
-		a.Cautions = append(a.Cautions, Caution{Kind: CautionImplausible, Reason: reason})
+		a.Cautions = append(a.Cautions, verdict.Caution{Kind: verdict.CautionImplausible, Reason: reason})
 	}
 	return a, nil
 }
 
 // fill takes image k's scores from s, its familiarity included.
-func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
+func (a *Analysis) fill(e *Engine, s scored, k int, t verdict.Timings) {
 	a.Timings = t
-	a.Patches = make([]Patch, len(s.rects[k]))
+	a.Patches = make([]verdict.Patch, len(s.rects[k]))
 	for j, r := range s.rects[k] {
-		a.Patches[j] = Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: s.probs[k][j]}
+		a.Patches[j] = verdict.Patch{X: r.Min.X, Y: r.Min.Y, W: r.Dx(), H: r.Dy(), Probability: s.probs[k][j]}
 		if s.classes != nil {
 			a.Patches[j].Class = s.classes[k][j]
 		}
@@ -153,7 +154,7 @@ func (a *Analysis) fill(e *Engine, s scored, k int, t Timings) {
 			addDomain(a.Familiarity, s.domain[k], e.familiarity.Domain)
 		}
 		if a.Familiarity != nil && a.Familiarity.Unfamiliar {
-			a.Cautions = append(a.Cautions, Caution{Kind: CautionUnfamiliar, Reason: unfamiliarReason(a.Familiarity, e.familiarity.Domain)})
+			a.Cautions = append(a.Cautions, verdict.Caution{Kind: verdict.CautionUnfamiliar, Reason: unfamiliarReason(a.Familiarity, e.familiarity.Domain)})
 		}
 	}
 }
@@ -200,7 +201,7 @@ func (e *Engine) AnalyzePrepared(ctx context.Context, p Prepared) (Analysis, err
 	inf := ms(time.Since(start))
 	a := p.analysis
 	a.Cautions = slices.Clone(a.Cautions)
-	a.fill(e, s, 0, Timings{DecodeMS: p.decodeMS, InferenceMS: inf, ModelMS: ms(s.modelTime), TotalMS: p.decodeMS + inf})
+	a.fill(e, s, 0, verdict.Timings{DecodeMS: p.decodeMS, InferenceMS: inf, ModelMS: ms(s.modelTime), TotalMS: p.decodeMS + inf})
 	return a, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	ort "github.com/yalue/onnxruntime_go"
+
+	"steelinspect/verdict"
 )
 
 // The validated domain: which steel a model's figures hold for. A model is
@@ -85,18 +87,18 @@ func (s *domainScore) value() (float64, bool) {
 
 // addDomain adds a strip's validated-domain score to its familiarity: a
 // strip outside the domain is unfamiliar.
-func addDomain(f *StripFamiliarity, s domainScore, d *DomainCheck) {
+func addDomain(f *verdict.StripFamiliarity, s domainScore, d *DomainCheck) {
 	score, ok := s.value()
 	if !ok {
 		return
 	}
-	f.Domain = &DomainFamiliarity{Score: round3(score), Limit: d.Limit, Outside: score > d.Limit}
+	f.Domain = &verdict.DomainFamiliarity{Score: round3(score), Limit: d.Limit, Outside: score > d.Limit}
 	f.Unfamiliar = f.Unfamiliar || f.Domain.Outside
 }
 
 // outsideDomainReason words a strip outside the validated domain for the
 // person it goes to.
-func outsideDomainReason(f *StripFamiliarity, validatedOn string) string {
+func outsideDomainReason(f *verdict.StripFamiliarity, validatedOn string) string {
 	return fmt.Sprintf("unfamiliar strip: not the steel the model was validated on (%s); "+
 		"its verdict would be a guess (domain score %.2f, limit %.2f). Teach or learn this line's steel",
 		validatedOn, f.Domain.Score, f.Domain.Limit)

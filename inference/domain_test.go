@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // twoValueCheck is a domain check on two features: the first pulls a
@@ -33,14 +35,14 @@ func TestDomainCheckScoresStandardisedFeatures(t *testing.T) {
 
 func TestOutsideTheDomainIsUnfamiliarWithItsOwnReason(t *testing.T) {
 	d := twoValueCheck()
-	inside := &StripFamiliarity{Score: 0.8, Limit: 2}
+	inside := &verdict.StripFamiliarity{Score: 0.8, Limit: 2}
 	var s domainScore
 	s.add(0.2, 1600)
 	addDomain(inside, s, d)
 	if inside.Unfamiliar || inside.Domain == nil || inside.Domain.Outside {
 		t.Fatalf("a strip at 0.2 under the limit 1 must stay familiar: %+v %+v", inside, inside.Domain)
 	}
-	outside := &StripFamiliarity{Score: 0.8, Limit: 2}
+	outside := &verdict.StripFamiliarity{Score: 0.8, Limit: 2}
 	s = domainScore{}
 	s.add(3.25, 1600)
 	addDomain(outside, s, d)
@@ -54,7 +56,7 @@ func TestOutsideTheDomainIsUnfamiliarWithItsOwnReason(t *testing.T) {
 		}
 	}
 	// unlike the training strips but inside the domain: the old reason
-	far := &StripFamiliarity{Score: 3, Limit: 2, Unfamiliar: true, Domain: &DomainFamiliarity{Score: 0, Limit: 1}}
+	far := &verdict.StripFamiliarity{Score: 3, Limit: 2, Unfamiliar: true, Domain: &verdict.DomainFamiliarity{Score: 0, Limit: 1}}
 	if why := unfamiliarReason(far, d); !strings.Contains(why, "not trained on strips like this") {
 		t.Errorf("reason %q should say the strip is unlike the training strips", why)
 	}

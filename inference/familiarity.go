@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"steelinspect/internal/strictjson"
+	"steelinspect/verdict"
 )
 
 // Familiarity: how much a strip looks like the strips its model was trained
@@ -140,12 +141,12 @@ func StripScore[F float32 | float64](patchScores []F) float64 {
 }
 
 // stripFamiliarity is a strip's familiarity from its patch scores.
-func stripFamiliarity(patchScores []float32, limit float64) *StripFamiliarity {
+func stripFamiliarity(patchScores []float32, limit float64) *verdict.StripFamiliarity {
 	if len(patchScores) == 0 {
 		return nil
 	}
 	score := StripScore(patchScores)
-	return &StripFamiliarity{Score: round3(score), Limit: limit, Unfamiliar: score > limit}
+	return &verdict.StripFamiliarity{Score: round3(score), Limit: limit, Unfamiliar: score > limit}
 }
 
 func round3(v float64) float64 { return math.Round(v*1000) / 1000 }
@@ -249,7 +250,7 @@ func FamiliarityLimit(scores []float64, share, margin float64) (float64, error) 
 // unfamiliarReason words a strip's familiarity for the person it goes to:
 // outside the validated domain first (it says more), else unlike the
 // training strips.
-func unfamiliarReason(f *StripFamiliarity, d *DomainCheck) string {
+func unfamiliarReason(f *verdict.StripFamiliarity, d *DomainCheck) string {
 	if f.Domain != nil && f.Domain.Outside && d != nil {
 		return outsideDomainReason(f, d.ValidatedOn)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"steelinspect/internal/strictjson"
+	"steelinspect/verdict"
 )
 
 // Manifest describes one model: what it is, how to feed it and how to read
@@ -19,15 +20,15 @@ type Manifest struct {
 	Version string `json:"version"`
 	// Kind is "classifier" (trained on labelled defects; the default) or
 	// "anomaly" (taught on good strips only).
-	Kind              string        `json:"kind,omitempty"`
-	File              string        `json:"file"`
-	SHA256            string        `json:"sha256"`
-	Variant           string        `json:"variant"`
-	Input             InputSpec     `json:"input"`
-	Preprocessing     Preprocessing `json:"preprocessing"`
-	Output            OutputSpec    `json:"output"`
-	Classes           []string      `json:"classes"`
-	DefaultThresholds Thresholds    `json:"default_thresholds"`
+	Kind              string             `json:"kind,omitempty"`
+	File              string             `json:"file"`
+	SHA256            string             `json:"sha256"`
+	Variant           string             `json:"variant"`
+	Input             InputSpec          `json:"input"`
+	Preprocessing     Preprocessing      `json:"preprocessing"`
+	Output            OutputSpec         `json:"output"`
+	Classes           []string           `json:"classes"`
+	DefaultThresholds verdict.Thresholds `json:"default_thresholds"`
 	// Familiarity names the statistics of the model's training strips in
 	// its feature space and the limit above which a strip is unfamiliar;
 	// nil for a model without them (it decides on every strip).
@@ -441,12 +442,12 @@ func shortHash(h string) string {
 // hash covers its memory bank too: every model taught on the same backbone
 // shares the .onnx file, and what tells them apart is the bank, so the hash
 // is the sha256 of the two files' hex sha256s joined by a colon.
-func (m *Manifest) Identity() ModelIdentity {
+func (m *Manifest) Identity() verdict.ModelIdentity {
 	h := strings.ToLower(m.SHA256)
 	if m.Anomaly != nil {
 		h = SHA256Hex([]byte(h + ":" + strings.ToLower(m.Anomaly.Bank.SHA256)))
 	}
-	return ModelIdentity{Name: m.Name, Version: m.Version, SHA256: h}
+	return verdict.ModelIdentity{Name: m.Name, Version: m.Version, SHA256: h}
 }
 
 // WholeStrip reports a whole-strip model.

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 func randomGray(w, h int, lo, hi int, seed uint64) *image.Gray {
@@ -118,25 +120,25 @@ func TestMeasureImage(t *testing.T) {
 // A strip with a caution is REVIEW whatever its probabilities, with the
 // reason as its recommendation; the patch zones still follow them.
 func TestDecideWithCautions(t *testing.T) {
-	c := []Caution{{Kind: CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}}
+	c := []verdict.Caution{{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip: the model was not trained on strips like this (score 3.40, limit 1.80)"}}
 	for _, probs := range [][]float32{{0.01, 0.02}, {0.99, 0.5}} {
-		v, err := Decide(probs, DefaultThresholds, c)
+		v, err := verdict.Decide(probs, verdict.DefaultThresholds, c)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v.Decision != Review || v.ConfidenceLevel != "Uncertain" || !strings.Contains(v.Recommendation, "score 3.40, limit 1.80") {
+		if v.Decision != verdict.Review || v.ConfidenceLevel != "Uncertain" || !strings.Contains(v.Recommendation, "score 3.40, limit 1.80") {
 			t.Errorf("%v: %s %s %q", probs, v.Decision, v.ConfidenceLevel, v.Recommendation)
 		}
-		if len(v.Cautions) != 1 || v.Cautions[0].Kind != CautionUnfamiliar {
+		if len(v.Cautions) != 1 || v.Cautions[0].Kind != verdict.CautionUnfamiliar {
 			t.Errorf("%v: cautions %+v", probs, v.Cautions)
 		}
-		plain, _ := Decide(probs, DefaultThresholds, nil)
+		plain, _ := verdict.Decide(probs, verdict.DefaultThresholds, nil)
 		for i := range probs {
 			if v.Zones[i] != plain.Zones[i] {
 				t.Errorf("%v: patch %d zone %s, without caution %s", probs, i, v.Zones[i], plain.Zones[i])
 			}
 		}
-		if plain.Decision == Review || plain.Cautions != nil {
+		if plain.Decision == verdict.Review || plain.Cautions != nil {
 			t.Errorf("%v without cautions: %s %+v", probs, plain.Decision, plain.Cautions)
 		}
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/disintegration/imaging"
+
+	"steelinspect/verdict"
 )
 
 // Per-stage benchmarks for a 1600×256 demo strip, so a regression in one
@@ -92,7 +94,7 @@ func BenchmarkStageEngineOverhead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.Decide(DefaultThresholds); err != nil {
+		if _, err := a.Decide(verdict.DefaultThresholds); err != nil {
 			b.Fatal(err)
 		}
 	}

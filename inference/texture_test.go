@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"steelinspect/verdict"
 )
 
 // steelGray is a stand-in for steel texture: white noise blurred over a
@@ -422,11 +424,11 @@ func TestEngineJudgesTextureByTheModelsLine(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			v, err := a.Decide(Thresholds{Pass: 0.5, Reject: 0.8})
+			v, err := a.Decide(verdict.Thresholds{Pass: 0.5, Reject: 0.8})
 			if err != nil {
 				t.Fatal(err)
 			}
-			flagged := v.Decision == Review && len(v.Cautions) == 1 && v.Cautions[0].Kind == CautionImplausible
+			flagged := v.Decision == verdict.Review && len(v.Cautions) == 1 && v.Cautions[0].Kind == verdict.CautionImplausible
 			if flagged != s.flagged {
 				t.Errorf("line %+v, %s: %s %q", c.line, s.name, v.Decision, v.Recommendation)
 			}

@@ -13,6 +13,7 @@ import (
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/verdict"
 )
 
 // Example is one labelled strip.
@@ -53,8 +54,8 @@ type Skipped struct {
 
 // Hot-folder outcome folders a labelled folder may be sorted into.
 var (
-	passFolder   = inference.Pass.String()
-	rejectFolder = inference.Reject.String()
+	passFolder   = verdict.Pass.String()
+	rejectFolder = verdict.Reject.String()
 )
 
 // readLabelled reads one --labelled folder: the Severstal layout

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The station watches its own signs of drift (the seed's "retraining
@@ -53,15 +53,15 @@ func MeasureDrift(ctx context.Context, store *audit.Store, since, until time.Tim
 	d := Drift{Since: since, Until: until}
 	err := store.EachInspection(ctx, audit.Query{Since: since, Until: until}, func(in *audit.Inspection) error {
 		d.Strips++
-		if strings.Contains(in.CautionKinds, string(inference.CautionUnfamiliar)) {
+		if strings.Contains(in.CautionKinds, string(verdict.CautionUnfamiliar)) {
 			d.Unfamiliar++
 		}
 		switch in.AutoDecision {
-		case inference.Review.String():
+		case verdict.Review:
 			d.Reviewed++
-		case inference.Pass.String(), inference.Reject.String():
+		case verdict.Pass, verdict.Reject:
 			d.Automatic++
-			if in.OperatorDecision != "" && in.OperatorDecision != in.AutoDecision {
+			if in.FinalDecision() != in.AutoDecision {
 				d.Overridden++
 			}
 		}

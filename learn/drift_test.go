@@ -27,12 +27,12 @@ func recordShift(t *testing.T, n, unfamiliar, review, overridden int) *audit.Sto
 	t.Cleanup(func() { store.Close() })
 	for k := range n {
 		in := audit.Inspection{Source: "watch", Path: fmt.Sprintf("%d.png", k), SHA256: fmt.Sprintf("%064x", k), ModelName: "m",
-			ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: "PASS"}
+			ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64), PassThreshold: 0.4, RejectThreshold: 0.65, AutoDecision: verdict.Pass}
 		switch {
 		case k < unfamiliar:
-			in.AutoDecision, in.CautionKinds = "REVIEW", "unfamiliar"
+			in.AutoDecision, in.CautionKinds = verdict.Review, "unfamiliar"
 		case k < unfamiliar+review:
-			in.AutoDecision = "REVIEW"
+			in.AutoDecision = verdict.Review
 		}
 		id, err := store.Add(ctx, in)
 		if err != nil {

@@ -30,6 +30,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/models"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // Options say what to learn from and how.
@@ -105,7 +106,7 @@ type StripScore struct {
 	Path      string
 	Defective bool
 	Score     float64 // pooled logit of its worst patch
-	Decision  inference.Decision
+	Decision  verdict.Decision
 }
 
 // Report is what learning measured, out of fold.
@@ -713,20 +714,20 @@ func quantile(sorted []float64, q float64) float64 {
 }
 
 // decide is a raw score's decision under raw thresholds.
-func decide(s, pass, reject float64) inference.Decision {
+func decide(s, pass, reject float64) verdict.Decision {
 	switch {
 	case s < pass:
-		return inference.Pass
+		return verdict.Pass
 	case s > reject:
-		return inference.Reject
+		return verdict.Reject
 	}
-	return inference.Review
+	return verdict.Review
 }
 
 // crossValidated judges each fold's strips by thresholds placed on the
 // other folds' scores: the honest outcome of placing thresholds this way.
-func crossValidated(scores []float64, defective []bool, fold []int, k int, b budget) (missed, falseRejects, reviews int, decisions []inference.Decision) {
-	decisions = make([]inference.Decision, len(scores))
+func crossValidated(scores []float64, defective []bool, fold []int, k int, b budget) (missed, falseRejects, reviews int, decisions []verdict.Decision) {
+	decisions = make([]verdict.Decision, len(scores))
 	for f := range k {
 		var s []float64
 		var d []bool
@@ -747,11 +748,11 @@ func crossValidated(scores []float64, defective []bool, fold []int, k int, b bud
 	}
 	for i, dec := range decisions {
 		switch {
-		case defective[i] && dec == inference.Pass:
+		case defective[i] && dec == verdict.Pass:
 			missed++
-		case !defective[i] && dec == inference.Reject:
+		case !defective[i] && dec == verdict.Reject:
 			falseRejects++
-		case dec == inference.Review:
+		case dec == verdict.Review:
 			reviews++
 		}
 	}
@@ -778,7 +779,7 @@ func choosePooling(o *oofScores, strips []featured, b budget, rep *Report) {
 	if rep.Pool == inference.PoolMax {
 		rep.TopK = 0
 	}
-	var decisions []inference.Decision
+	var decisions []verdict.Decision
 	rep.Missed, rep.FalseRejects, rep.Reviews, decisions = crossValidated(o.strip[best], defective, o.fold, rep.Folds, b)
 	rep.ReviewShare = float64(rep.Reviews) / float64(len(strips))
 	rep.StripAUC = evaluate.ROCAUC(toF32(o.strip[best]), truth)

@@ -20,6 +20,7 @@ import (
 	"steelinspect/internal/strictjson"
 	"steelinspect/internal/testimg"
 	"steelinspect/learn"
+	"steelinspect/verdict"
 )
 
 // heldoutDir holds 30 defect-free and 30 defective synthetic strips of the
@@ -88,9 +89,9 @@ func TestLearnedModelSeparatesOutOfFoldAndSaysSo(t *testing.T) {
 	// the figures are the strips' own out-of-fold decisions, counted
 	var missed, rejected, review int
 	for _, s := range r.Strips {
-		missed += b2i(s.Defective && s.Decision == inference.Pass)
-		rejected += b2i(!s.Defective && s.Decision == inference.Reject)
-		review += b2i(s.Decision == inference.Review)
+		missed += b2i(s.Defective && s.Decision == verdict.Pass)
+		rejected += b2i(!s.Defective && s.Decision == verdict.Reject)
+		review += b2i(s.Decision == verdict.Review)
 	}
 	if missed != r.Missed || rejected != r.FalseRejects || review != r.Reviews || math.Abs(r.ReviewShare-float64(review)/60) > 1e-9 {
 		t.Errorf("report says %d/%d/%d (%.3f), its strips %d/%d/%d", r.Missed, r.FalseRejects, r.Reviews, r.ReviewShare, missed, rejected, review)
@@ -404,12 +405,12 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 		}
 		id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/" + name, SHA256: inference.SHA256Hex(data),
 			Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
-			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW", ArchivePath: copyPath})
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: verdict.Review, ArchivePath: copyPath})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if decide != "" {
-			d, err := inference.ParseDecision(decide)
+			d, err := verdict.ParseDecision(decide)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -457,11 +458,11 @@ func TestLearnFromTheOperatorsDecisions(t *testing.T) {
 	}
 	id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: "/line/in/REVIEW/moved-" + moved, SHA256: inference.SHA256Hex(data),
 		Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
-		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW"})
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: verdict.Review})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.Review(ctx, id, inference.Pass, "olga", ""); err != nil {
+	if err := store.Review(ctx, id, verdict.Pass, "olga", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := store.AddMove(ctx, audit.FileMove{InspectionID: id, MovedBy: "olga", From: "/line/in/REVIEW/moved-" + moved, To: filed}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/evaluate"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Every strip whose decision a person made or confirmed is a label: a
@@ -29,16 +30,16 @@ type TrailSource struct {
 // TrailCounts is what a trail holds for learning.
 type TrailCounts struct {
 	// Decided counts the strips a person decided, by final decision.
-	Decided map[string]int
+	Decided map[verdict.Decision]int
 	// Usable counts those whose pixels were found and checked.
-	Usable map[string]int
+	Usable map[verdict.Decision]int
 }
 
 // readTrail lists the strips a person decided in the trail, with their
 // archived pixels. A strip without an archived copy, or whose copy no
 // longer matches its record's sha256, is left out and named.
 func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, TrailCounts, error) {
-	counts := TrailCounts{Decided: map[string]int{}, Usable: map[string]int{}}
+	counts := TrailCounts{Decided: map[verdict.Decision]int{}, Usable: map[verdict.Decision]int{}}
 	if _, err := os.Stat(src.DB); err != nil {
 		return nil, nil, counts, fmt.Errorf("audit trail %s: %w", src.DB, errors.Unwrap(err))
 	}
@@ -70,7 +71,7 @@ func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, Trai
 		}
 		seen[in.SHA256] = true
 		counts.Usable[d]++
-		x := Example{Path: path, Defective: d == inference.Reject.String(), From: src.DB}
+		x := Example{Path: path, Defective: d == verdict.Reject, From: src.DB}
 		if !x.Defective {
 			x.Masks = map[int]*evaluate.Mask{}
 		}
@@ -83,8 +84,8 @@ func readTrail(ctx context.Context, src TrailSource) ([]Example, []Skipped, Trai
 // Decided counts the strips a person decided in store, by final decision
 // (PASS, REJECT), each strip once: what learning from the trail can use,
 // before it looks for their pixels.
-func Decided(ctx context.Context, store *audit.Store) (map[string]int, error) {
-	out := map[string]int{}
+func Decided(ctx context.Context, store *audit.Store) (map[verdict.Decision]int, error) {
+	out := map[verdict.Decision]int{}
 	seen := map[string]bool{}
 	err := store.EachInspection(ctx, audit.Query{}, func(in *audit.Inspection) error {
 		if d, ok := personDecided(in); ok && !seen[in.SHA256] {
@@ -98,9 +99,9 @@ func Decided(ctx context.Context, store *audit.Store) (map[string]int, error) {
 
 // personDecided is the decision a person made or confirmed on in (the
 // decision in force, PASS or REJECT); false when nobody did.
-func personDecided(in *audit.Inspection) (string, bool) {
-	d := in.OperatorDecision
-	return d, d == inference.Pass.String() || d == inference.Reject.String()
+func personDecided(in *audit.Inspection) (verdict.Decision, bool) {
+	d, ok := in.OperatorDecision.Get()
+	return d, ok && (d == verdict.Pass || d == verdict.Reject)
 }
 
 // pixelsOf finds a decided strip's pixels: its archived copy, or the file
@@ -135,12 +136,12 @@ func pixelsOf(in *audit.Inspection) (string, string) {
 
 // trailTooFew says how many more decided strips the trail needs.
 func trailTooFew(c TrailCounts) error {
-	p, r := c.Usable[inference.Pass.String()], c.Usable[inference.Reject.String()]
+	p, r := c.Usable[verdict.Pass], c.Usable[verdict.Reject]
 	if p >= MinEach && r >= MinEach {
 		return nil
 	}
 	return fmt.Errorf("the trail holds %d strips a person decided PASS and %d decided REJECT with their pixels (%d and %d decided in all); "+
 		"learning needs at least %d of each: %d more PASS and %d more REJECT (about %d of each to trust the figures)",
-		p, r, c.Decided[inference.Pass.String()], c.Decided[inference.Reject.String()], MinEach,
+		p, r, c.Decided[verdict.Pass], c.Decided[verdict.Reject], MinEach,
 		max(0, MinEach-p), max(0, MinEach-r), TrustEach)
 }

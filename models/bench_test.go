@@ -9,6 +9,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 // BenchmarkBundledStrip measures decode → tiles → inference → decision for
@@ -30,7 +31,7 @@ func BenchmarkBundledStrip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := a.Decide(inference.DefaultThresholds); err != nil {
+		if _, err := a.Decide(verdict.DefaultThresholds); err != nil {
 			b.Fatal(err)
 		}
 	}

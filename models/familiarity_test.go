@@ -13,6 +13,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 func openBundled(t *testing.T) *inference.Engine {
@@ -59,26 +60,26 @@ func TestBundledModelSendsForeignImagesToReview(t *testing.T) {
 	cases := []struct {
 		name string
 		data []byte
-		kind inference.CautionKind
+		kind verdict.CautionKind
 		says string
 	}{
-		{"black strip", testimg.PNG(image.NewGray(image.Rect(0, 0, 1600, 256))), inference.CautionImplausible, "black frame"},
-		{"uniform grey strip", testimg.PNG(uniform(1600, 256, 128)), inference.CautionImplausible, "nearly uniform"},
-		{"white strip", testimg.PNG(uniform(1600, 256, 255)), inference.CautionImplausible, "saturated"},
-		{"1x1 image", testimg.PNG(uniform(1, 1, 128)), inference.CautionImplausible, "too small"},
-		{"16x16 image", testimg.PNG(uniform(16, 16, 90)), inference.CautionImplausible, "too small"},
-		{"white-noise strip", testimg.PNG(noise), inference.CautionUnfamiliar, "unfamiliar strip: "},
+		{"black strip", testimg.PNG(image.NewGray(image.Rect(0, 0, 1600, 256))), verdict.CautionImplausible, "black frame"},
+		{"uniform grey strip", testimg.PNG(uniform(1600, 256, 128)), verdict.CautionImplausible, "nearly uniform"},
+		{"white strip", testimg.PNG(uniform(1600, 256, 255)), verdict.CautionImplausible, "saturated"},
+		{"1x1 image", testimg.PNG(uniform(1, 1, 128)), verdict.CautionImplausible, "too small"},
+		{"16x16 image", testimg.PNG(uniform(16, 16, 90)), verdict.CautionImplausible, "too small"},
+		{"white-noise strip", testimg.PNG(noise), verdict.CautionUnfamiliar, "unfamiliar strip: "},
 	}
 	// Go's test photographs: a colour one is implausible before the model
 	// looks at it; a grey one must be unfamiliar to the model
 	for _, p := range []struct {
 		name string
-		kind inference.CautionKind
+		kind verdict.CautionKind
 		says string
 	}{
-		{"image/testdata/video-001.png", inference.CautionImplausible, "colour picture"},
-		{"image/png/testdata/benchRGB.png", inference.CautionUnfamiliar, "unfamiliar strip: "},
-		{"image/png/testdata/benchGray.png", inference.CautionUnfamiliar, "unfamiliar strip: "},
+		{"image/testdata/video-001.png", verdict.CautionImplausible, "colour picture"},
+		{"image/png/testdata/benchRGB.png", verdict.CautionUnfamiliar, "unfamiliar strip: "},
+		{"image/png/testdata/benchGray.png", verdict.CautionUnfamiliar, "unfamiliar strip: "},
 	} {
 		data, err := os.ReadFile(filepath.Join(goroot(t), "src", p.name))
 		if err != nil {
@@ -87,7 +88,7 @@ func TestBundledModelSendsForeignImagesToReview(t *testing.T) {
 		cases = append(cases, struct {
 			name string
 			data []byte
-			kind inference.CautionKind
+			kind verdict.CautionKind
 			says string
 		}{"photograph " + filepath.Base(p.name), data, p.kind, p.says})
 	}
@@ -97,16 +98,16 @@ func TestBundledModelSendsForeignImagesToReview(t *testing.T) {
 			t.Errorf("%s: %v", c.name, err)
 			continue
 		}
-		v, err := a.Decide(inference.DefaultThresholds)
+		v, err := a.Decide(verdict.DefaultThresholds)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var kinds []inference.CautionKind
+		var kinds []verdict.CautionKind
 		for _, k := range v.Cautions {
 			kinds = append(kinds, k.Kind)
 		}
 		t.Logf("%s: %s, confidence %.3f, familiarity %+v, cautions %v", c.name, v.Decision, v.Confidence, a.Familiarity, kinds)
-		if v.Decision != inference.Review {
+		if v.Decision != verdict.Review {
 			t.Errorf("%s: %s, want REVIEW", c.name, v.Decision)
 		}
 		found := false

@@ -10,6 +10,7 @@ import (
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 // heldout scores the committed held-out strips (a generator seed never
@@ -101,8 +102,8 @@ func TestBundledModelOnHeldout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	if th := e.Manifest().DefaultThresholds; th != inference.DefaultThresholds {
-		t.Errorf("bundled model's default thresholds %+v, want the seed's %+v", th, inference.DefaultThresholds)
+	if th := e.Manifest().DefaultThresholds; th != verdict.DefaultThresholds {
+		t.Errorf("bundled model's default thresholds %+v, want the seed's %+v", th, verdict.DefaultThresholds)
 	}
 	r := heldout(t, e)
 	checkManifestMetrics(t, e, r)

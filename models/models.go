@@ -12,6 +12,7 @@ import (
 	_ "embed"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // DefaultName is the file name stem of the bundled model (5.0.0): the
@@ -100,7 +101,7 @@ func AnomalyBackbone() (*inference.Manifest, []byte) {
 			Std: []float64{0.229, 0.224, 0.225}},
 		Output:            inference.OutputSpec{Name: "distance", Kind: inference.OutputDistance, Features: "features"},
 		Classes:           []string{"anomaly"},
-		DefaultThresholds: inference.DefaultThresholds,
+		DefaultThresholds: verdict.DefaultThresholds,
 		Provenance: inference.Provenance{
 			Description: "ImageNet MobileNetV2 (../shared/pretrained, converted from Google's Coral TFLite " +
 				"model, Apache 2.0) cut after block 13: blocks 6 and 13 averaged over 3×3 cells and " +

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // noSteel is a 1600×256 frame with no steel in it: f plus Gaussian sensor
@@ -72,7 +72,7 @@ func TestBundledModelSendsFramesWithoutSteelToReview(t *testing.T) {
 				return 180 * (1 - 0.5*dx*dx) * (1 - 0.5*dy*dy)
 			})})
 	}
-	permissive := inference.Thresholds{Pass: 0.5, Reject: 0.8}
+	permissive := verdict.Thresholds{Pass: 0.5, Reject: 0.8}
 	wouldPass, n := 0, 0
 	for _, f := range frames {
 		for _, format := range []string{"jpeg", "png"} {
@@ -95,12 +95,12 @@ func TestBundledModelSendsFramesWithoutSteelToReview(t *testing.T) {
 				t.Fatal(err)
 			}
 			n++
-			reason := inference.CautionReasons(a.Cautions)
-			if v.Decision != inference.Review || !strings.HasPrefix(reason, "no steel texture: ") && !strings.HasPrefix(reason, "implausible image: ") ||
+			reason := verdict.CautionReasons(a.Cautions)
+			if v.Decision != verdict.Review || !strings.HasPrefix(reason, "no steel texture: ") && !strings.HasPrefix(reason, "implausible image: ") ||
 				!strings.Contains(v.Recommendation, reason) {
 				t.Errorf("%s (%s): %s, %q", f.name, format, v.Decision, v.Recommendation)
 			}
-			if plain, _ := inference.Decide(a.Probabilities(), permissive, nil); plain.Decision == inference.Pass {
+			if plain, _ := verdict.Decide(a.Probabilities(), permissive, nil); plain.Decision == verdict.Pass {
 				wouldPass++
 			}
 		}

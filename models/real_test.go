@@ -16,6 +16,7 @@ import (
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The real data lives beside the checkout, never in it (Kaggle's and NEU's
@@ -70,10 +71,10 @@ func TestBundledModelOnRealSteel(t *testing.T) {
 			decisions[v.Decision.String()]++
 			t.Logf("%s (%s): %s confidence %.3f familiarity %+v domain %+v", id, filepath.Base(dir), v.Decision, v.Confidence,
 				a.Familiarity, a.Familiarity.Domain)
-			if v.Decision != inference.Review || !hasCaution(v.Cautions, inference.CautionUnfamiliar, "not the steel the model was validated on") {
+			if v.Decision != verdict.Review || !hasCaution(v.Cautions, verdict.CautionUnfamiliar, "not the steel the model was validated on") {
 				t.Errorf("real strip %s: %s with cautions %+v; want REVIEW, outside the validated domain", id, v.Decision, v.Cautions)
 			}
-			if hasCaution(v.Cautions, inference.CautionImplausible, "") {
+			if hasCaution(v.Cautions, verdict.CautionImplausible, "") {
 				t.Errorf("real strip %s called implausible: %+v", id, v.Cautions)
 			}
 			if s := labels.Strips[id]; s != nil && filepath.Base(dir) == "train_images" {
@@ -117,7 +118,7 @@ func dirExists(p string) bool {
 }
 
 // hasCaution reports a caution of kind whose reason contains says.
-func hasCaution(cs []inference.Caution, kind inference.CautionKind, says string) bool {
+func hasCaution(cs []verdict.Caution, kind verdict.CautionKind, says string) bool {
 	for _, c := range cs {
 		if c.Kind == kind && strings.Contains(c.Reason, says) {
 			return true
@@ -145,7 +146,7 @@ func TestBundledModelOnNEUDET(t *testing.T) {
 		v, _ := a.Decide(e.Manifest().DefaultThresholds)
 		n++
 		decisions[v.Decision.String()]++
-		if v.Decision == inference.Pass {
+		if v.Decision == verdict.Pass {
 			passed = append(passed, filepath.Base(p))
 		}
 	}
@@ -246,7 +247,7 @@ func TestBundledModelOnCleanRealSteel(t *testing.T) {
 			n++
 			decisions[v.Decision.String()]++
 			t.Logf("%s (%d px from x=%d): %s, highest patch %.3f", name, span.Bounds().Dx(), span.Bounds().Min.X, v.Decision, v.Confidence)
-			if v.Decision == inference.Reject {
+			if v.Decision == verdict.Reject {
 				t.Errorf("clean real steel %s auto-rejected (highest patch %.3f)", name, v.Confidence)
 			}
 		}

@@ -9,6 +9,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/internal/testbroker"
+	"steelinspect/verdict"
 )
 
 // TestResultCarriesTheDefectClass (issue 28): a strip recorded with its
@@ -21,11 +22,11 @@ func TestResultCarriesTheDefectClass(t *testing.T) {
 	sub := testbroker.Subscribe(t, b, "plc-class", "steelinspect/#")
 	if _, err := store.Add(context.Background(), audit.Inspection{Source: "watch", Path: "a.jpg", SHA256: strings.Repeat("a", 64),
 		Width: 1600, Height: 256, Bytes: 1000, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: strings.Repeat("b", 64),
-		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: "REJECT",
+		PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.9, MeanProbability: 0.5, AutoDecision: verdict.Reject,
 		DefectClass: "class 3", DefectPatches: 2}); err != nil {
 		t.Fatal(err)
 	}
-	record(t, store, "b.jpg", "PASS")
+	record(t, store, "b.jpg", verdict.Pass)
 	p, err := New(Config{URL: b.URL(), Username: testbroker.User, Password: testbroker.Password, Station: "line3"}, store, testState)
 	if err != nil {
 		t.Fatal(err)

@@ -351,7 +351,7 @@ func (p *Publisher) sendPending(ctx context.Context, c mqtt.Client) (bool, error
 type Result struct {
 	Station string `json:"station"`
 	audit.Inspection
-	FinalDecision string `json:"final_decision"`
+	FinalDecision verdict.Decision `json:"final_decision"`
 }
 
 // Decision is the message published for an operator decision or undo.
@@ -361,7 +361,7 @@ type Decision struct {
 	Path string `json:"path"`
 	// FinalDecision is the inspection's final decision once this one
 	// applies (the automatic one again after an undo).
-	FinalDecision string `json:"final_decision"`
+	FinalDecision verdict.Decision `json:"final_decision"`
 }
 
 func (p *Publisher) sendEntry(ctx context.Context, c mqtt.Client, e audit.ChainEntry) error {
@@ -381,9 +381,9 @@ func (p *Publisher) sendEntry(ctx context.Context, c mqtt.Client, e audit.ChainE
 		if err != nil || len(rows) != 1 {
 			return fmt.Errorf("trail entry %d: inspection %d unreadable: %v", e.Seq, d.InspectionID, err)
 		}
-		final := d.Decision
-		if d.Kind == "undo" {
-			final = rows[0].AutoDecision
+		final := rows[0].AutoDecision // after an undo, the automatic decision again
+		if d.Kind != "undo" {
+			final = d.Decision.Or(final)
 		}
 		return p.publish(c, "decision", false, Decision{p.cfg.Station, d, rows[0].Path, final})
 	case "setting":

@@ -47,7 +47,7 @@ func openStore(t *testing.T) *audit.Store {
 	return s
 }
 
-func record(t *testing.T, s *audit.Store, name, decision string) int64 {
+func record(t *testing.T, s *audit.Store, name string, decision verdict.Decision) int64 {
 	t.Helper()
 	id, err := s.Add(context.Background(), audit.Inspection{Source: "watch", Path: name, SHA256: strings.Repeat("a", 64),
 		Width: 1600, Height: 256, Bytes: 1000, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: strings.Repeat("b", 64),
@@ -96,14 +96,14 @@ func TestPublishResultsAndState(t *testing.T) {
 	store := openStore(t)
 	sub := testbroker.Subscribe(t, b, "plc-normal", "steelinspect/#")
 	// two results wait in the trail before the publisher runs
-	a := record(t, store, "a.jpg", "REVIEW")
-	record(t, store, "b.jpg", "REJECT")
+	a := record(t, store, "a.jpg", verdict.Review)
+	record(t, store, "b.jpg", verdict.Reject)
 	p, err := New(Config{URL: b.URL(), Username: testbroker.User, Password: testbroker.Password, Station: "line3"}, store, testState)
 	if err != nil {
 		t.Fatal(err)
 	}
 	stop := run(t, p)
-	record(t, store, "c.jpg", "PASS")
+	record(t, store, "c.jpg", verdict.Pass)
 	if err := store.Review(context.Background(), a, verdict.Reject, "ana", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -120,13 +120,13 @@ func TestPublishResultsAndState(t *testing.T) {
 	}
 	var r Result
 	json.Unmarshal(sub.Payloads("/result")[0], &r)
-	if r.Station != "line3" || r.Path != "a.jpg" || r.AutoDecision != "REVIEW" || r.ModelVersion != "4.0.0" ||
+	if r.Station != "line3" || r.Path != "a.jpg" || r.AutoDecision != verdict.Review || r.ModelVersion != "4.0.0" ||
 		r.PassThreshold != 0.4 || r.ChainHash == "" || r.InspectedAt.IsZero() {
 		t.Errorf("result message %+v", r)
 	}
 	var d Decision
 	json.Unmarshal(sub.Last("steelinspect/line3/decision"), &d)
-	if d.InspectionID != a || d.Decision != "REJECT" || d.FinalDecision != "REJECT" || d.Operator != "ana" || d.Path != "a.jpg" {
+	if d.InspectionID != a || !d.Decision.Is(verdict.Reject) || d.FinalDecision != verdict.Reject || d.Operator != "ana" || d.Path != "a.jpg" {
 		t.Errorf("decision message %+v", d)
 	}
 	var st struct {
@@ -160,12 +160,12 @@ func TestBrokerStoppedMidBatch(t *testing.T) {
 	stop := run(t, p)
 	defer stop()
 	for k := range 5 {
-		record(t, store, fmt.Sprintf("%d.jpg", k), "PASS")
+		record(t, store, fmt.Sprintf("%d.jpg", k), verdict.Pass)
 	}
 	waitFor(t, "the first 5 results", func() bool { return len(unique(results(t, sub))) >= 5 })
 	b.Stop()
 	for k := 5; k < 10; k++ {
-		record(t, store, fmt.Sprintf("%d.jpg", k), "REJECT")
+		record(t, store, fmt.Sprintf("%d.jpg", k), verdict.Reject)
 	}
 	waitFor(t, "the publisher to notice", func() bool {
 		return strings.Contains(p.Status(), "retrying") || strings.Contains(p.Status(), "reconnecting")
@@ -185,7 +185,7 @@ func TestBrokerStoppedMidBatch(t *testing.T) {
 func TestWrongPassword(t *testing.T) {
 	b := testbroker.Start(t)
 	store := openStore(t)
-	record(t, store, "a.jpg", "REJECT")
+	record(t, store, "a.jpg", verdict.Reject)
 	p, err := New(Config{URL: b.URL(), Username: testbroker.User, Password: "wrong", Station: "line3"}, store, testState)
 	if err != nil {
 		t.Fatal(err)

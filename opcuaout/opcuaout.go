@@ -165,7 +165,7 @@ type Server struct {
 	mu     sync.Mutex
 	state  string
 	last   *audit.Inspection
-	counts map[string]int
+	counts map[verdict.Decision]int
 }
 
 // ListenAddr reads an --opcua address: PORT or :PORT (loopback,
@@ -205,7 +205,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	host, portText, _ := net.SplitHostPort(addr)
 	port, _ := strconv.Atoi(portText)
-	s := &Server{store: cfg.Store, station: cfg.Station, remote: !loopback, state: Preoperational, counts: map[string]int{},
+	s := &Server{store: cfg.Store, station: cfg.Station, remote: !loopback, state: Preoperational, counts: map[verdict.Decision]int{},
 		sessions: newSessions(), policy: ua.SecurityPolicyURINone, mode: ua.MessageSecurityModeNone}
 	opts := []server.Option{
 		server.EndPoint(host, port),
@@ -339,7 +339,10 @@ func (s *Server) build() {
 	})
 
 	counters := s.folder(root, "SteelInspect.Counters", "Counters")
-	for _, c := range []struct{ name, decision string }{{"Pass", verdict.Pass.String()}, {"Review", verdict.Review.String()}, {"Reject", verdict.Reject.String()}, {"Total", ""}} {
+	for _, c := range []struct {
+		name     string
+		decision verdict.Optional // none: the total
+	}{{"Pass", verdict.Some(verdict.Pass)}, {"Review", verdict.Some(verdict.Review)}, {"Reject", verdict.Some(verdict.Reject)}, {"Total", verdict.Optional{}}} {
 		s.variable(counters, "SteelInspect.Counters."+c.name, c.name, func() any { return s.count(c.decision) })
 	}
 }
@@ -392,14 +395,6 @@ func readOnly(n *server.Node) {
 	n.SetAttribute(ua.AttributeIDUserAccessLevel, level)
 }
 
-func decisionCode(d string) int32 {
-	p, err := verdict.ParseDecision(d)
-	if err != nil {
-		return -1
-	}
-	return int32(p)
-}
-
 // reason is why the strip went to a person: its cautions, or the
 // operator's reason for a decision.
 func reason(in *audit.Inspection) string {
@@ -424,11 +419,13 @@ func (s *Server) lastResult() *audit.Inspection {
 	return s.last
 }
 
-func (s *Server) count(decision string) uint32 {
+// count is the number of inspections of a final decision, or of all of
+// them for none.
+func (s *Server) count(decision verdict.Optional) uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if decision != "" {
-		return uint32(s.counts[decision])
+	if d, ok := decision.Get(); ok {
+		return uint32(s.counts[d])
 	}
 	n := 0
 	for _, c := range s.counts {

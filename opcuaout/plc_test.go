@@ -36,7 +36,7 @@ func newTrail(t *testing.T) (*audit.Store, strips) {
 	}
 	t.Cleanup(func() { store.Close() })
 	ctx := context.Background()
-	add := func(path, sha, decision string, conf float64, cautions string) int64 {
+	add := func(path, sha string, decision verdict.Decision, conf float64, cautions string) int64 {
 		id, err := store.Add(ctx, audit.Inspection{Source: "watch", Path: path, SHA256: strings.Repeat(sha, 64), Width: 1600, Height: 256,
 			Bytes: 1, ModelName: "steel", ModelVersion: "4.0.0", ModelSHA256: "abc", PassThreshold: 0.4, RejectThreshold: 0.65,
 			Confidence: conf, MeanProbability: conf / 2, AutoDecision: decision, Cautions: cautions})
@@ -46,9 +46,9 @@ func newTrail(t *testing.T) (*audit.Store, strips) {
 		return id
 	}
 	var s strips
-	s.pass = add("/cam/a.jpg", "a", "PASS", 0.2, "")
-	s.review = add("/cam/b.jpg", "b", "REVIEW", 0.5, "unfamiliar strip: the model was not trained on strips like this")
-	s.reject = add("/cam/c.jpg", "c", "REJECT", 0.93, "")
+	s.pass = add("/cam/a.jpg", "a", verdict.Pass, 0.2, "")
+	s.review = add("/cam/b.jpg", "b", verdict.Review, 0.5, "unfamiliar strip: the model was not trained on strips like this")
+	s.reject = add("/cam/c.jpg", "c", verdict.Reject, 0.93, "")
 	if err := store.Review(ctx, s.review, verdict.Reject, "ana", ""); err != nil {
 		t.Fatal(err)
 	}

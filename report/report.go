@@ -33,7 +33,7 @@ type Meta struct {
 	AuditID     int64 // 0: not recorded
 
 	// The operator's review, when there is one.
-	OperatorDecision string // PASS or REJECT; "" none
+	OperatorDecision verdict.Optional // PASS or REJECT; none while nobody decided
 	Operator         string
 	ReviewedAt       time.Time
 	Reason           string
@@ -250,12 +250,11 @@ func drawBlock(out *image.NRGBA, r image.Rectangle, v verdict.Verdict, m Meta) {
 		{regular, textDark, fmt.Sprintf("Zones: %d auto-pass · %d review · %d auto-reject (of %d patches)",
 			v.Counts.AutoPass, v.Counts.ManualReview, v.Counts.AutoReject, len(v.Zones))},
 	}...)
-	if m.OperatorDecision != "" {
-		op := fmt.Sprintf("Operator: %s by %s", m.OperatorDecision, m.Operator)
+	if od, ok := m.OperatorDecision.Get(); ok {
+		op := fmt.Sprintf("Operator: %s by %s", od, m.Operator)
 		if !m.ReviewedAt.IsZero() {
 			op += " at " + m.ReviewedAt.Format("2006-01-02 15:04:05")
 		}
-		od, _ := verdict.ParseDecision(m.OperatorDecision)
 		lines = append(lines, textLine{bold, DecisionColor(od), op})
 		if m.Reason != "" {
 			lines = append(lines, textLine{regular, textDark, "Reason: " + m.Reason})

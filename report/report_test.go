@@ -75,7 +75,7 @@ func TestRenderColours(t *testing.T) {
 		}
 		out := Render(img, patches, v, Meta{FileName: "/line/a.png", InspectedAt: time.Now(),
 			Model:            verdict.ModelIdentity{Name: "tiny", Version: "1", SHA256: "0123456789abcdef"},
-			OperatorDecision: "PASS", Operator: "alice", Reason: "paint"})
+			OperatorDecision: verdict.Some(verdict.Pass), Operator: "alice", Reason: "paint"})
 		if b := out.Bounds(); b.Dx() != Width || b.Dy() != 256+BlockHeight {
 			t.Fatalf("report %v", b)
 		}

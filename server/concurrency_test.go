@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"steelinspect/internal/testimg"
+	"steelinspect/verdict"
 	"strings"
 	"sync"
 	"testing"
@@ -82,12 +83,12 @@ func TestQueueFullAnswers503(t *testing.T) {
 
 	g.open()
 	for i := 0; i < 2; i++ {
-		if p := decodePrediction(t, <-results); p.Decision != "PASS" {
+		if p := decodePrediction(t, <-results); !p.Decision.Is(verdict.Pass) {
 			t.Errorf("queued request: decision %s", p.Decision)
 		}
 	}
 	// The queue has room again.
-	if p := decodePrediction(t, predictForm(t, ts.url, img)); p.Decision != "PASS" {
+	if p := decodePrediction(t, predictForm(t, ts.url, img)); !p.Decision.Is(verdict.Pass) {
 		t.Errorf("after the burst: decision %s", p.Decision)
 	}
 }
@@ -142,11 +143,11 @@ func TestConcurrentRequestsShareRuns(t *testing.T) {
 	wg.Wait()
 	for i, r := range results {
 		p := decodePrediction(t, r)
-		want := "PASS"
+		want := verdict.Pass
 		if i%2 == 1 {
-			want = "REJECT"
+			want = verdict.Reject
 		}
-		if p.Decision != want {
+		if !p.Decision.Is(want) {
 			t.Errorf("request %d: decision %s, want %s (results mixed up between requests?)", i, p.Decision, want)
 		}
 		if p.BatchImages != n {
@@ -181,7 +182,7 @@ func TestBatchPixelBudget(t *testing.T) {
 	g.open()
 	wg.Wait()
 	for i, r := range results {
-		if p := decodePrediction(t, r); p.Decision != "REJECT" || p.BatchImages != 2 {
+		if p := decodePrediction(t, r); !p.Decision.Is(verdict.Reject) || p.BatchImages != 2 {
 			t.Errorf("request %d: decision %s in a batch of %d, want REJECT in batches of 2", i, p.Decision, p.BatchImages)
 		}
 	}
@@ -208,7 +209,7 @@ func TestRequestTimesOutWaiting(t *testing.T) {
 	}
 	g.open()
 	// The abandoned job is skipped, not scored; the next request works.
-	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); p.Decision != "PASS" {
+	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); !p.Decision.Is(verdict.Pass) {
 		t.Errorf("decision %s", p.Decision)
 	}
 }
@@ -253,7 +254,7 @@ func TestGracefulShutdownFinishesInFlight(t *testing.T) {
 	g.open()
 	select {
 	case r := <-inflight:
-		if p := decodePrediction(t, r); p.Decision != "REJECT" {
+		if p := decodePrediction(t, r); !p.Decision.Is(verdict.Reject) {
 			t.Errorf("in-flight request: decision %s", p.Decision)
 		}
 	case <-time.After(10 * time.Second):
@@ -296,7 +297,7 @@ func TestTinyWideImageCostsNothing(t *testing.T) {
 	for range 2 {
 		res := <-results
 		if !res.wide {
-			if p := decodePrediction(t, res.r); p.Decision == "" {
+			if p := decodePrediction(t, res.r); p.Decision.IsZero() {
 				t.Errorf("normal strip: %s", res.r.body)
 			}
 			continue
@@ -347,7 +348,7 @@ func TestSlowBodiesDoNotStarveOthers(t *testing.T) {
 			t.Fatalf("2 GB upload %d: %q, %v; want 413 at once", i, line, err)
 		}
 	}
-	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); p.Decision == "" {
+	if p := decodePrediction(t, predictForm(t, ts.url, blackStrip(t))); p.Decision.IsZero() {
 		t.Fatal("a normal predict beside 80 trickling uploads got no decision")
 	}
 	if runs := ts.engine.Runs(); runs != 1 {

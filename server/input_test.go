@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"steelinspect/internal/testimg"
+	"steelinspect/verdict"
 )
 
 func pngHeaderOnly(w, h uint32) []byte { return testimg.PNGHeaderOnly(w, h) }
@@ -129,7 +130,7 @@ func TestPredictBadInput(t *testing.T) {
 	if runs := ts.engine.Runs(); runs != 0 {
 		t.Errorf("bad requests ran the model %d times; all should be refused before inference", runs)
 	}
-	if p := decodePrediction(t, predictForm(t, ts.url, good)); p.Decision != "PASS" {
+	if p := decodePrediction(t, predictForm(t, ts.url, good)); !p.Decision.Is(verdict.Pass) {
 		t.Errorf("after the bad requests: decision %s", p.Decision)
 	}
 }

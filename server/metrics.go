@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // metrics are the counters /metrics exposes in the Prometheus text format
@@ -24,7 +24,7 @@ type metrics struct {
 	mu        sync.Mutex
 	requests  map[requestKey]uint64
 	durations map[string]*histogram // by route
-	decisions [3]uint64             // by inference.Decision
+	decisions [3]uint64             // by verdict.Decision
 	errors    map[string]uint64     // by reason
 	panics    uint64
 	inference *histogram // seconds per engine call
@@ -111,7 +111,7 @@ func (m *metrics) failure(status int) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) decision(d inference.Decision) {
+func (m *metrics) decision(d verdict.Decision) {
 	m.mu.Lock()
 	if d >= 0 && int(d) < len(m.decisions) {
 		m.decisions[d]++
@@ -136,7 +136,7 @@ func (m *metrics) batch(images int, elapsed time.Duration) {
 type gauges struct {
 	queueLength, queueCapacity int
 	engineRuns                 int64
-	model                      inference.ModelIdentity
+	model                      verdict.ModelIdentity
 }
 
 func (m *metrics) write(out io.Writer, g gauges) {
@@ -182,7 +182,7 @@ func (m *metrics) write(out io.Writer, g gauges) {
 	fmt.Fprintf(w, "steelinspect_http_requests_in_flight %d\n", m.inflight.Load())
 
 	family("steelinspect_decisions_total", "counter", "Strip decisions returned by /api/predict, by decision.")
-	for d := inference.Pass; d <= inference.Reject; d++ {
+	for d := verdict.Pass; d <= verdict.Reject; d++ {
 		fmt.Fprintf(w, "steelinspect_decisions_total{decision=%q} %d\n", d.String(), m.decisions[d])
 	}
 

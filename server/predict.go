@@ -15,6 +15,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // The optional fields of a prediction request, as form fields (multipart)
@@ -28,7 +29,7 @@ const (
 // maxFieldBytes bounds a threshold form field: a number needs few bytes.
 const maxFieldBytes = 64
 
-// predictResponse is the answer of POST /api/predict: an inference.Record
+// predictResponse is the answer of POST /api/predict: an verdict.Record
 // (the seed's fields, patches, model identity, thresholds, timings) with the
 // request's id and how the server handled it.
 type predictResponse struct {
@@ -36,7 +37,7 @@ type predictResponse struct {
 	// AuditID is the decision's record in the audit trail (0, left out,
 	// when the server keeps none).
 	AuditID int64 `json:"audit_id,omitempty"`
-	inference.Record
+	verdict.Record
 	// BatchImages is how many requests' images shared the engine call
 	// that scored this one (timings_ms covers that whole call).
 	BatchImages int `json:"batch_images"`
@@ -98,7 +99,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	var th inference.Thresholds
+	var th verdict.Thresholds
 	if herr == nil {
 		th, herr = s.thresholds(r.Context(), up.values)
 	}
@@ -313,7 +314,7 @@ func uploadName(name string) string {
 
 // inForce are the station's thresholds in force (Station.Follow), else
 // the model's defaults.
-func (s *Server) inForce(ctx context.Context) (inference.Thresholds, error) {
+func (s *Server) inForce(ctx context.Context) (verdict.Thresholds, error) {
 	if s.follow == nil {
 		return s.engine.Manifest().DefaultThresholds, nil
 	}
@@ -322,7 +323,7 @@ func (s *Server) inForce(ctx context.Context) (inference.Thresholds, error) {
 
 // thresholds are the station's thresholds in force with the request's
 // values applied.
-func (s *Server) thresholds(ctx context.Context, values map[string]string) (inference.Thresholds, *httpError) {
+func (s *Server) thresholds(ctx context.Context, values map[string]string) (verdict.Thresholds, *httpError) {
 	th, err := s.inForce(ctx)
 	if err != nil {
 		return th, refuse(http.StatusInternalServerError, "cannot read the station's thresholds in force: %v", err)
@@ -335,7 +336,7 @@ func (s *Server) thresholds(ctx context.Context, values map[string]string) (infe
 		if !ok {
 			continue
 		}
-		v, err := inference.ParseThreshold(raw)
+		v, err := verdict.ParseThreshold(raw)
 		if err != nil {
 			return th, refuse(http.StatusBadRequest, "%s %v", f.name, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // route is one endpoint. The route table is the single list the mux, the
@@ -262,15 +263,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // modelInfo is the answer of GET /api/model.
 type modelInfo struct {
-	Model             inference.ModelIdentity `json:"model"`
-	Source            string                  `json:"source"`
-	DefaultThresholds inference.Thresholds    `json:"default_thresholds"`
+	Model             verdict.ModelIdentity `json:"model"`
+	Source            string                `json:"source"`
+	DefaultThresholds verdict.Thresholds    `json:"default_thresholds"`
 	// ThresholdsInForce are what a request without its own is decided with.
-	ThresholdsInForce inference.Thresholds `json:"thresholds_in_force"`
-	Manifest          *inference.Manifest  `json:"manifest"`
-	Runtime           runtimeInfo          `json:"runtime"`
-	Limits            limitsInfo           `json:"limits"`
-	AppVersion        string               `json:"app_version"`
+	ThresholdsInForce verdict.Thresholds  `json:"thresholds_in_force"`
+	Manifest          *inference.Manifest `json:"manifest"`
+	Runtime           runtimeInfo         `json:"runtime"`
+	Limits            limitsInfo          `json:"limits"`
+	AppVersion        string              `json:"app_version"`
 }
 
 type runtimeInfo struct {
@@ -315,11 +316,11 @@ func (s *Server) handleModel(w http.ResponseWriter, r *http.Request) {
 
 // health is the answer of GET /healthz.
 type health struct {
-	Status        string                  `json:"status"`
-	Model         inference.ModelIdentity `json:"model"`
-	QueueLength   int                     `json:"queue_length"`
-	QueueCapacity int                     `json:"queue_capacity"`
-	UptimeSeconds float64                 `json:"uptime_seconds"`
+	Status        string                `json:"status"`
+	Model         verdict.ModelIdentity `json:"model"`
+	QueueLength   int                   `json:"queue_length"`
+	QueueCapacity int                   `json:"queue_capacity"`
+	UptimeSeconds float64               `json:"uptime_seconds"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {

@@ -30,6 +30,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/internal/netaddr"
+	"steelinspect/verdict"
 )
 
 // Defaults for the zero values of Config.
@@ -117,7 +118,7 @@ type Server struct {
 	station *station.Station
 	// follow reads the station's thresholds in force; nil: the model's
 	// defaults
-	follow  func(context.Context) (inference.Thresholds, error)
+	follow  func(context.Context) (verdict.Thresholds, error)
 	cfg     Config
 	log     *log.Logger
 	metrics *metrics

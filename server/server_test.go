@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // tinyModel scores a patch as its mean brightness / 255, so strips with
@@ -187,7 +188,7 @@ func predictForm(t testing.TB, base string, img []byte, extra ...formPart) respo
 
 type prediction struct {
 	RequestID string `json:"request_id"`
-	inference.Record
+	verdict.Record
 	BatchImages int     `json:"batch_images"`
 	ServerMS    float64 `json:"server_ms"`
 }
@@ -208,19 +209,19 @@ func TestPredictMultipartDecisions(t *testing.T) {
 		name     string
 		img      []byte
 		decision string
-		zones    inference.ZoneCounts
+		zones    verdict.ZoneCounts
 		conf     float64
 	}{
-		{"all black", blackStrip(t), "PASS", inference.ZoneCounts{AutoPass: 12}, testimg.TextureBackground / 255.0},
-		{"all white", whiteStrip(t), "REJECT", inference.ZoneCounts{AutoReject: 12}, testimg.TextureWhite / 255.0},
+		{"all black", blackStrip(t), "PASS", verdict.ZoneCounts{AutoPass: 12}, testimg.TextureBackground / 255.0},
+		{"all white", whiteStrip(t), "REJECT", verdict.ZoneCounts{AutoReject: 12}, testimg.TextureWhite / 255.0},
 		// Columns 0..128 bright: the first patch (0..256) has mean
 		// (TextureWhite+TextureBackground)/2 = 127.5, 0.5; the rest less.
-		{"one bright band", stripPNG(t, 0, 128, 255), "REVIEW", inference.ZoneCounts{AutoPass: 11, ManualReview: 1}, 0.5},
+		{"one bright band", stripPNG(t, 0, 128, 255), "REVIEW", verdict.ZoneCounts{AutoPass: 11, ManualReview: 1}, 0.5},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := predictForm(t, ts.url, c.img)
 			p := decodePrediction(t, r)
-			if p.Decision != c.decision || p.Zones != c.zones {
+			if p.Decision.String() != c.decision || p.Zones != c.zones {
 				t.Errorf("decision %s zones %+v, want %s %+v", p.Decision, p.Zones, c.decision, c.zones)
 			}
 			if d := p.Confidence - c.conf; d > 1e-3 || d < -1e-3 {
@@ -235,7 +236,7 @@ func TestPredictMultipartDecisions(t *testing.T) {
 			if p.Model.Name != "tiny-nchw" || len(p.Model.SHA256) != 64 || p.Model.Version == "" {
 				t.Errorf("model %+v", p.Model)
 			}
-			if p.Thresholds != inference.DefaultThresholds {
+			if p.Thresholds != verdict.DefaultThresholds {
 				t.Errorf("thresholds %+v, want the model's defaults", p.Thresholds)
 			}
 			if p.Timings == nil || p.Timings.TotalMS <= 0 || p.ServerMS <= 0 {
@@ -297,7 +298,7 @@ func TestPredictThresholds(t *testing.T) {
 				r = do(t, http.MethodPost, ts.url+"/api/predict"+c.query, ct, body, auth...)
 			}
 			p := decodePrediction(t, r)
-			if p.Decision != c.decision || p.Thresholds != (inference.Thresholds{Pass: c.pass, Reject: c.rejectTh}) {
+			if p.Decision.String() != c.decision || p.Thresholds != (verdict.Thresholds{Pass: c.pass, Reject: c.rejectTh}) {
 				t.Errorf("decision %s thresholds %+v, want %s {%v %v}", p.Decision, p.Thresholds, c.decision, c.pass, c.rejectTh)
 			}
 			if c.raw && p.Path != "upload" {
@@ -314,7 +315,7 @@ func TestPredictJPEGDemoStrip(t *testing.T) {
 	}
 	ts := start(t, Config{})
 	p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/jpeg", data))
-	if p.Image.Format != "jpeg" || len(p.Patches) != 12 || p.Decision == "" {
+	if p.Image.Format != "jpeg" || len(p.Patches) != 12 || p.Decision.IsZero() {
 		t.Errorf("image %+v, %d patches, decision %q", p.Image, len(p.Patches), p.Decision)
 	}
 }
@@ -326,10 +327,10 @@ func TestModelEndpoint(t *testing.T) {
 		t.Fatalf("status %d: %s", r.status, r.body)
 	}
 	var info struct {
-		Model             inference.ModelIdentity `json:"model"`
-		Source            string                  `json:"source"`
-		DefaultThresholds inference.Thresholds    `json:"default_thresholds"`
-		Manifest          inference.Manifest      `json:"manifest"`
+		Model             verdict.ModelIdentity `json:"model"`
+		Source            string                `json:"source"`
+		DefaultThresholds verdict.Thresholds    `json:"default_thresholds"`
+		Manifest          inference.Manifest    `json:"manifest"`
 		Runtime           struct {
 			Version string `json:"onnxruntime_version"`
 		} `json:"runtime"`
@@ -358,9 +359,9 @@ func TestHealthz(t *testing.T) {
 	ts := start(t, Config{})
 	r := do(t, http.MethodGet, ts.url+"/healthz", "", nil)
 	var h struct {
-		Status        string                  `json:"status"`
-		Model         inference.ModelIdentity `json:"model"`
-		QueueCapacity int                     `json:"queue_capacity"`
+		Status        string                `json:"status"`
+		Model         verdict.ModelIdentity `json:"model"`
+		QueueCapacity int                   `json:"queue_capacity"`
 	}
 	r.json(t, &h)
 	if r.status != http.StatusOK || h.Status != "ok" || h.Model.Name != "tiny-nchw" || h.QueueCapacity != DefaultQueueSize {
@@ -440,7 +441,7 @@ func TestThresholdsNeedASupervisor(t *testing.T) {
 	if r := do(t, http.MethodPost, ts.url+"/api/predict?pass_threshold=0.999999&reject_threshold=0.9999999", "image/png", white, opAuth...); r.status != http.StatusForbidden {
 		t.Errorf("operator token, own thresholds: %d %s", r.status, r.body)
 	}
-	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/png", white, opAuth...)); p.Decision != "REJECT" || p.Thresholds != (inference.Thresholds{Pass: 0.4, Reject: 0.65}) {
+	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict", "image/png", white, opAuth...)); !p.Decision.Is(verdict.Reject) || p.Thresholds != (verdict.Thresholds{Pass: 0.4, Reject: 0.65}) {
 		t.Errorf("operator token, station's thresholds: %s %+v", p.Decision, p.Thresholds)
 	}
 	if p := decodePrediction(t, do(t, http.MethodPost, ts.url+"/api/predict?reject_threshold=0.5", "image/png", white, "Authorization", "Bearer sup")); p.Thresholds.Reject != 0.5 {
@@ -570,7 +571,7 @@ func TestPredictRecordsInAuditTrail(t *testing.T) {
 		t.Fatalf("audit rows %v %d", err, len(rows))
 	}
 	r := rows[0]
-	if r.Source != "api" || r.AutoDecision != "REJECT" || r.SHA256 != p.Image.SHA256 || !strings.Contains(r.Path, p.RequestID) {
+	if r.Source != "api" || r.AutoDecision != verdict.Reject || r.SHA256 != p.Image.SHA256 || !strings.Contains(r.Path, p.RequestID) {
 		t.Errorf("audit row %+v for response %+v", r, p)
 	}
 	// A refused request leaves no trace.

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // TestDecidesWithTheThresholdsInForce: a request without thresholds is
@@ -25,23 +25,23 @@ func TestDecidesWithTheThresholdsInForce(t *testing.T) {
 	e := openEngine(t)
 	st := station.FromParts(store, nil, e)
 	ctx := context.Background()
-	if err := st.RecordThresholds(ctx, "sup", inference.Thresholds{Pass: 0.40, Reject: 0.60}); err != nil {
+	if err := st.RecordThresholds(ctx, "sup", verdict.Thresholds{Pass: 0.40, Reject: 0.60}); err != nil {
 		t.Fatal(err)
 	}
 	ts := startOn(t, e, Config{Station: st})
 	strip := stripPNG(t, 0, 1600, 90) // every patch 90/255 = 0.35
-	if p := decodePrediction(t, predictForm(t, ts.url, strip)); p.Decision != "PASS" || p.Thresholds.Reject != 0.60 {
+	if p := decodePrediction(t, predictForm(t, ts.url, strip)); !p.Decision.Is(verdict.Pass) || p.Thresholds.Reject != 0.60 {
 		t.Fatalf("at pass 0.40: %s %+v", p.Decision, p.Thresholds)
 	}
-	if err := st.RecordThresholds(ctx, "sup", inference.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
+	if err := st.RecordThresholds(ctx, "sup", verdict.Thresholds{Pass: 0.30, Reject: 0.60}); err != nil {
 		t.Fatal(err)
 	}
-	if p := decodePrediction(t, predictForm(t, ts.url, strip)); p.Decision != "REVIEW" || p.Thresholds.Pass != 0.30 {
+	if p := decodePrediction(t, predictForm(t, ts.url, strip)); !p.Decision.Is(verdict.Review) || p.Thresholds.Pass != 0.30 {
 		t.Errorf("after the change to 0.30: %s %+v, want REVIEW", p.Decision, p.Thresholds)
 	}
 	var info modelInfo
 	do(t, http.MethodGet, ts.url+"/api/model", "", nil).json(t, &info)
-	if info.ThresholdsInForce != (inference.Thresholds{Pass: 0.30, Reject: 0.60}) {
+	if info.ThresholdsInForce != (verdict.Thresholds{Pass: 0.30, Reject: 0.60}) {
 		t.Errorf("/api/model thresholds_in_force %+v", info.ThresholdsInForce)
 	}
 	store.Close() // the trail can no longer be read

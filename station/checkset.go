@@ -13,6 +13,7 @@ import (
 	"steelinspect/evaluate"
 	"steelinspect/inference"
 	"steelinspect/internal/files"
+	"steelinspect/verdict"
 )
 
 // The check set is a station's own labelled strips (a folder in Severstal
@@ -132,7 +133,7 @@ func (c *CheckSet) labels() (*evaluate.Labels, string, error) {
 }
 
 // Check scores a model on the check set at thresholds t.
-func (c *CheckSet) Check(ctx context.Context, a evaluate.Analyzer, t inference.Thresholds) (*evaluate.Report, error) {
+func (c *CheckSet) Check(ctx context.Context, a evaluate.Analyzer, t verdict.Thresholds) (*evaluate.Report, error) {
 	labels, _, err := c.labels()
 	if err != nil {
 		return nil, err
@@ -153,7 +154,7 @@ const Unchecked = "defect recall unknown: not checked on labelled strips of this
 
 // RecordSignOff records that model went live on this station by who,
 // checked with figures (CheckFigures) or, with figures "", unchecked.
-func RecordSignOff(ctx context.Context, store *audit.Store, who string, model inference.ModelIdentity, figures string) error {
+func RecordSignOff(ctx context.Context, store *audit.Store, who string, model verdict.ModelIdentity, figures string) error {
 	latest, err := store.LatestSettings(ctx)
 	if err != nil {
 		return err
@@ -178,7 +179,7 @@ type SignOff struct {
 // SignOffOf is the sign-off of model on this station; nil when the trail
 // records none for it (it went live before sign-offs, or it is the
 // bundled model nobody checked).
-func SignOffOf(ctx context.Context, store *audit.Store, model inference.ModelIdentity) (*SignOff, error) {
+func SignOffOf(ctx context.Context, store *audit.Store, model verdict.ModelIdentity) (*SignOff, error) {
 	if store == nil {
 		return nil, nil
 	}

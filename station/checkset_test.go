@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestSignOff: a model goes live checked (with its figures) or unchecked;
@@ -19,8 +19,8 @@ func TestSignOff(t *testing.T) {
 	}
 	defer store.Close()
 	ctx := context.Background()
-	a := inference.ModelIdentity{Name: "a", SHA256: "aaaa"}
-	b := inference.ModelIdentity{Name: "b", SHA256: "bbbb"}
+	a := verdict.ModelIdentity{Name: "a", SHA256: "aaaa"}
+	b := verdict.ModelIdentity{Name: "b", SHA256: "bbbb"}
 	if s, err := SignOffOf(ctx, store, a); err != nil || s != nil {
 		t.Fatalf("nothing recorded: %+v %v", s, err)
 	}

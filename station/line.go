@@ -7,9 +7,9 @@ import (
 	"strings"
 
 	"steelinspect/central"
-	"steelinspect/inference"
 	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
+	"steelinspect/verdict"
 )
 
 // Output is one line output: the MQTT publisher, the OPC UA server, the
@@ -53,7 +53,7 @@ type namedOutput struct {
 // stateFunc is the model and thresholds the line outputs say the station
 // decides with: those SetState set, else the run's own (Fix), else those
 // in force in the trail when asked (start when it cannot be read).
-func (s *Station) stateFunc(start inference.Thresholds) func() mqttout.State {
+func (s *Station) stateFunc(start verdict.Thresholds) func() mqttout.State {
 	follow := func() mqttout.State { return mqttout.State{Thresholds: start} }
 	if s.engine != nil {
 		follow = StateFollowing(s.engine.Manifest().Identity(), start, s.Follow())
@@ -68,7 +68,7 @@ func (s *Station) stateFunc(start inference.Thresholds) func() mqttout.State {
 
 // startPair is the pair the state says when it cannot read the trail's:
 // the run's own, else the one in force now.
-func (s *Station) startPair(ctx context.Context) (inference.Thresholds, error) {
+func (s *Station) startPair(ctx context.Context) (verdict.Thresholds, error) {
 	if t, fixed := s.Own(); fixed {
 		return t, nil
 	}

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
-	"steelinspect/inference"
 	"steelinspect/mqttout"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // fakeLink is a Linked output whose Run waits for its end.
@@ -38,7 +38,7 @@ func (f *fakeLink) Drain(ctx context.Context) error { return nil }
 func TestSetLinksReplacesTheOutputsAddedAtRunTime(t *testing.T) {
 	_, store := fixture(t)
 	st := station.FromParts(store, nil, nil)
-	st.Fix(inference.DefaultThresholds)
+	st.Fix(verdict.DefaultThresholds)
 	fake := &fakeLink{ended: make(chan struct{})}
 	if err := st.AddOutput("fake", fake); err != nil {
 		t.Fatal(err)
@@ -80,7 +80,7 @@ func TestSetLinksReplacesTheOutputsAddedAtRunTime(t *testing.T) {
 // TestSetLinksNeedsATrail: the line outputs send the trail, their outbox.
 func TestSetLinksNeedsATrail(t *testing.T) {
 	st := station.FromParts(nil, nil, nil)
-	st.Fix(inference.DefaultThresholds)
+	st.Fix(verdict.DefaultThresholds)
 	if err := st.SetLinks(station.Links{MQTT: &mqttout.Config{URL: "tcp://127.0.0.1:1", Station: "line3"}}); err == nil || st.HasLinks() {
 		t.Errorf("links without a trail: %v, outputs %v", err, st.Outputs())
 	}
@@ -104,14 +104,14 @@ func TestFixWhileRunning(t *testing.T) {
 		}
 	}()
 	for k := 0; k < 1000; k++ {
-		st.Fix(inference.Thresholds{Pass: 0.3, Reject: 0.7})
+		st.Fix(verdict.Thresholds{Pass: 0.3, Reject: 0.7})
 	}
 	<-done
-	if got, fixed := st.Own(); !fixed || got != (inference.Thresholds{Pass: 0.3, Reject: 0.7}) || st.Follow() != nil {
+	if got, fixed := st.Own(); !fixed || got != (verdict.Thresholds{Pass: 0.3, Reject: 0.7}) || st.Follow() != nil {
 		t.Errorf("own %+v fixed %v", got, fixed)
 	}
 	in, err := st.InForce(context.Background())
-	if err != nil || in.Recorded || in.Thresholds != inference.DefaultThresholds {
+	if err != nil || in.Recorded || in.Thresholds != verdict.DefaultThresholds {
 		t.Errorf("a station of parts without a model: in force %+v, %v", in, err)
 	}
 }
@@ -122,8 +122,8 @@ func TestStateSaysWhatWasSet(t *testing.T) {
 	if _, _, set := st.State(); set {
 		t.Fatal("state set before SetState")
 	}
-	m := inference.ModelIdentity{Name: "tiny"}
-	st.SetState(m, inference.Thresholds{Pass: 0.4, Reject: 0.6})
+	m := verdict.ModelIdentity{Name: "tiny"}
+	st.SetState(m, verdict.Thresholds{Pass: 0.4, Reject: 0.6})
 	if got, th, set := st.State(); !set || got != m || th.Reject != 0.6 {
 		t.Errorf("state %+v %+v %v", got, th, set)
 	}

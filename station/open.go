@@ -15,6 +15,7 @@ import (
 	"steelinspect/models"
 	"steelinspect/mqttout"
 	"steelinspect/opcuaout"
+	"steelinspect/verdict"
 )
 
 // A station is opened once, by Open, for every entry point that runs
@@ -79,7 +80,7 @@ type opened struct {
 	// own is a run's own pair of thresholds, fixed (Fix); nil follows
 	// the trail. The window fixes its pair on its UI goroutine while its
 	// worker and Watch folder read it.
-	own   atomic.Pointer[inference.Thresholds]
+	own   atomic.Pointer[verdict.Thresholds]
 	state atomic.Pointer[mqttout.State]
 	// outMu guards outputs, which SetLinks changes while the station runs
 	outMu sync.Mutex
@@ -92,7 +93,7 @@ type opened struct {
 // FromParts makes a station of parts opened, and closed, by the caller:
 // store may be nil (no trail), a nil; e is the model whose defaults are
 // in force while store's trail records none, and may be nil (the seed's
-// inference.DefaultThresholds stand for them then: the window's tests,
+// verdict.DefaultThresholds stand for them then: the window's tests,
 // whose pair is fixed with Fix). The thresholds follow store's trail
 // (Follow) when it is this machine's (*audit.Store). Close closes none of
 // the parts.
@@ -214,9 +215,9 @@ func (s *Station) HandOverEngine() *inference.Engine {
 
 // defaults are the model's thresholds, in force while the trail records
 // none; the seed's for a station of parts without a model.
-func (s *Station) defaults() inference.Thresholds {
+func (s *Station) defaults() verdict.Thresholds {
 	if s.engine == nil {
-		return inference.DefaultThresholds
+		return verdict.DefaultThresholds
 	}
 	return s.engine.Manifest().DefaultThresholds
 }
@@ -230,25 +231,25 @@ func (s *Station) InForce(ctx context.Context) (InForce, error) {
 // Fix makes t this run's thresholds: they no longer follow the trail.
 // It may be called again while the station runs (the window fixes the
 // pair its sliders hold each time it changes).
-func (s *Station) Fix(t inference.Thresholds) { s.own.Store(&t) }
+func (s *Station) Fix(t verdict.Thresholds) { s.own.Store(&t) }
 
 // Own is the run's own pair (Fix), and whether there is one; without one
 // the station follows the trail.
-func (s *Station) Own() (inference.Thresholds, bool) {
+func (s *Station) Own() (verdict.Thresholds, bool) {
 	if s.opened == nil {
-		return inference.Thresholds{}, false
+		return verdict.Thresholds{}, false
 	}
 	if t := s.own.Load(); t != nil {
 		return *t, true
 	}
-	return inference.Thresholds{}, false
+	return verdict.Thresholds{}, false
 }
 
 // Follow reads the thresholds to decide a strip with, each time it is
 // called (for each strip or request): those in force in the trail, which
 // a supervisor may change while the station runs. Nil when they do not
 // change while it runs (no trail, or a run's own pair: Fix).
-func (s *Station) Follow() func(context.Context) (inference.Thresholds, error) {
+func (s *Station) Follow() func(context.Context) (verdict.Thresholds, error) {
 	if _, fixed := s.Own(); s.opened == nil || fixed {
 		return nil
 	}
@@ -257,7 +258,7 @@ func (s *Station) Follow() func(context.Context) (inference.Thresholds, error) {
 
 // RecordThresholds records by who a change of the thresholds in force to
 // now, the trail deciding from then on.
-func (s *Station) RecordThresholds(ctx context.Context, who string, now inference.Thresholds) error {
+func (s *Station) RecordThresholds(ctx context.Context, who string, now verdict.Thresholds) error {
 	old, err := s.InForce(ctx)
 	if err != nil {
 		return err
@@ -268,11 +269,11 @@ func (s *Station) RecordThresholds(ctx context.Context, who string, now inferenc
 // FollowInForce reads the thresholds in force in store's trail each time
 // it is called, defaults while the trail records none; nil without a
 // trail.
-func FollowInForce(store *audit.Store, defaults inference.Thresholds) func(context.Context) (inference.Thresholds, error) {
+func FollowInForce(store *audit.Store, defaults verdict.Thresholds) func(context.Context) (verdict.Thresholds, error) {
 	if store == nil {
 		return nil
 	}
-	return func(ctx context.Context) (inference.Thresholds, error) {
+	return func(ctx context.Context) (verdict.Thresholds, error) {
 		in, err := ThresholdsInForce(ctx, store, defaults)
 		return in.Thresholds, err
 	}
@@ -283,7 +284,7 @@ func FollowInForce(store *audit.Store, defaults inference.Thresholds) func(conte
 // publisher sends again when a setting change enters the trail): a
 // supervisor's change reaches the line's retained state. Without follow
 // (a run's own pair, or no trail) the state is fixed at th.
-func StateFollowing(m inference.ModelIdentity, th inference.Thresholds, follow func(context.Context) (inference.Thresholds, error)) func() mqttout.State {
+func StateFollowing(m verdict.ModelIdentity, th verdict.Thresholds, follow func(context.Context) (verdict.Thresholds, error)) func() mqttout.State {
 	if follow == nil {
 		return func() mqttout.State { return mqttout.State{Model: m, Thresholds: th} }
 	}
@@ -300,15 +301,15 @@ func StateFollowing(m inference.ModelIdentity, th inference.Thresholds, follow f
 // decides with, for a station that sets them itself (the window, whose
 // operator may change models); otherwise the state follows Fix or the
 // trail.
-func (s *Station) SetState(model inference.ModelIdentity, t inference.Thresholds) {
+func (s *Station) SetState(model verdict.ModelIdentity, t verdict.Thresholds) {
 	s.state.Store(&mqttout.State{Model: model, Thresholds: t})
 }
 
 // State is what SetState set last, and whether it was called.
-func (s *Station) State() (model inference.ModelIdentity, t inference.Thresholds, set bool) {
+func (s *Station) State() (model verdict.ModelIdentity, t verdict.Thresholds, set bool) {
 	st := s.state.Load()
 	if st == nil {
-		return inference.ModelIdentity{}, inference.Thresholds{}, false
+		return verdict.ModelIdentity{}, verdict.Thresholds{}, false
 	}
 	return st.Model, st.Thresholds, true
 }

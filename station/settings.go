@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // InForce is the pair of thresholds a station decides with, and where it
@@ -17,7 +17,7 @@ import (
 // defaults in force. The preferences file, a command's flags and the
 // model's manifest are never more than defaults or copies.
 type InForce struct {
-	inference.Thresholds
+	verdict.Thresholds
 	// Recorded says the pair comes from the trail; false: the model's
 	// defaults (nothing recorded yet, or no trail).
 	Recorded bool
@@ -38,7 +38,7 @@ func (f InForce) String() string {
 // with defaults (the model's) when the trail records none. A recorded
 // pair is held to the station's ranges, as the window's sliders hold it.
 // A nil store gives the defaults.
-func ThresholdsInForce(ctx context.Context, store *audit.Store, defaults inference.Thresholds) (InForce, error) {
+func ThresholdsInForce(ctx context.Context, store *audit.Store, defaults verdict.Thresholds) (InForce, error) {
 	in := InForce{Thresholds: defaults}
 	if store == nil {
 		return in, nil
@@ -61,7 +61,7 @@ func ThresholdsInForce(ctx context.Context, store *audit.Store, defaults inferen
 	if rc.ID > pc.ID {
 		newer = rc
 	}
-	return InForce{Thresholds: inference.Thresholds{Pass: pass, Reject: reject}.FitStation(), Recorded: true,
+	return InForce{Thresholds: verdict.Thresholds{Pass: pass, Reject: reject}.FitStation(), Recorded: true,
 		By: newer.ChangedBy, At: newer.ChangedAt}, nil
 }
 
@@ -71,7 +71,7 @@ func FormatThreshold(v float64) string { return strconv.FormatFloat(v, 'f', 2, 6
 // RecordThresholds records a change of the thresholds in force from old to
 // now by who: each threshold that changed (both when old was never
 // recorded), as the window's Unlock records a slider's move.
-func RecordThresholds(ctx context.Context, store *audit.Store, who string, old InForce, now inference.Thresholds) error {
+func RecordThresholds(ctx context.Context, store *audit.Store, who string, old InForce, now verdict.Thresholds) error {
 	for _, s := range []struct {
 		setting  string
 		was, now float64

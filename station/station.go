@@ -23,6 +23,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 // Source says where a strip came in, for its audit record.
@@ -49,8 +50,8 @@ const (
 // Result is a decided, recorded strip.
 type Result struct {
 	Analysis inference.Analysis
-	Verdict  inference.Verdict
-	Record   inference.Record
+	Verdict  verdict.Verdict
+	Record   verdict.Record
 	// AuditID is the strip's audit record; 0 when there is no trail.
 	AuditID int64
 	// Archived is the strip's archived copy, when one was kept;
@@ -87,7 +88,7 @@ type Station struct {
 // that cannot be recorded is an error: it must not be reported as done.
 // The record is written with recordCtx (a caller whose own request may be
 // cancelled still records what it scored).
-func (s *Station) Conclude(recordCtx context.Context, a inference.Analysis, t inference.Thresholds, src Source) (Result, error) {
+func (s *Station) Conclude(recordCtx context.Context, a inference.Analysis, t verdict.Thresholds, src Source) (Result, error) {
 	v, err := a.Decide(t)
 	if err != nil {
 		return Result{}, err
@@ -97,7 +98,10 @@ func (s *Station) Conclude(recordCtx context.Context, a inference.Analysis, t in
 	if !s.recording() {
 		return res, nil
 	}
-	in := audit.FromRecord(&res.Record, src.Name)
+	in, err := audit.FromRecord(&res.Record, src.Name)
+	if err != nil {
+		return Result{}, &notRecordedError{v.Decision, err}
+	}
 	if src.AuditPath != "" {
 		in.Path = src.AuditPath
 	}
@@ -186,7 +190,7 @@ func (s *Station) purge(ctx context.Context) {
 var ErrNotRecorded = errors.New("not recorded in the audit trail")
 
 type notRecordedError struct {
-	decision inference.Decision
+	decision verdict.Decision
 	err      error
 }
 
@@ -203,7 +207,7 @@ type Analyzer interface {
 
 // Inspect analyses image bytes with e, then concludes them (Conclude).
 // Analysis errors (an unreadable image) come back unrecorded.
-func (s *Station) Inspect(ctx context.Context, e Analyzer, name string, data []byte, t inference.Thresholds, src Source) (Result, error) {
+func (s *Station) Inspect(ctx context.Context, e Analyzer, name string, data []byte, t verdict.Thresholds, src Source) (Result, error) {
 	a, err := e.AnalyzeBytes(ctx, name, data)
 	if err != nil {
 		return Result{}, err

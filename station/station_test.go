@@ -12,6 +12,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 func fixture(t *testing.T) (*inference.Engine, *audit.Store) {
@@ -34,12 +35,12 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 	ctx := context.Background()
 	st := &station.Station{Store: store}
 	white := testimg.StripPNG(0, 1600, 255) // every patch 1: REJECT
-	res, err := st.Inspect(ctx, e, "cam/white.png", white, inference.DefaultThresholds,
+	res, err := st.Inspect(ctx, e, "cam/white.png", white, verdict.DefaultThresholds,
 		station.Source{Name: station.SourceAPI, AuditPath: "white.png (API request 7)"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Verdict.Decision != inference.Reject || res.Record.Decision != "REJECT" || res.AuditID == 0 {
+	if res.Verdict.Decision != verdict.Reject || !res.Record.Decision.Is(verdict.Reject) || res.AuditID == 0 {
 		t.Fatalf("result %+v", res.Record)
 	}
 	got, err := store.History(ctx, audit.Query{})
@@ -47,7 +48,7 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 		t.Fatalf("history %v, %v; want the one record", got, err)
 	}
 	in := got[0]
-	if in.ID != res.AuditID || in.Source != "api" || in.Path != "white.png (API request 7)" || in.AutoDecision != "REJECT" ||
+	if in.ID != res.AuditID || in.Source != "api" || in.Path != "white.png (API request 7)" || in.AutoDecision != verdict.Reject ||
 		in.SHA256 != inference.SHA256Hex(white) {
 		t.Errorf("audit record %+v does not match the result", in)
 	}
@@ -56,8 +57,8 @@ func TestInspectDecidesAndRecordsBeforeReturning(t *testing.T) {
 func TestWithoutATrailNothingIsRecorded(t *testing.T) {
 	e, _ := fixture(t)
 	res, err := (&station.Station{}).Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
-		inference.DefaultThresholds, station.Source{Name: station.SourceScan})
-	if err != nil || res.AuditID != 0 || res.Record.Decision == "" {
+		verdict.DefaultThresholds, station.Source{Name: station.SourceScan})
+	if err != nil || res.AuditID != 0 || res.Record.Decision.IsZero() {
 		t.Fatalf("no trail: %+v, %v", res.Record, err)
 	}
 }
@@ -66,7 +67,7 @@ func TestAStripThatCannotBeRecordedIsNotReported(t *testing.T) {
 	e, store := fixture(t)
 	store.Close() // the trail is gone (disk, lock, …)
 	_, err := (&station.Station{Store: store}).Inspect(context.Background(), e, "a.png", testimg.StripPNG(0, 0, 0),
-		inference.DefaultThresholds, station.Source{Name: station.SourceWatch})
+		verdict.DefaultThresholds, station.Source{Name: station.SourceWatch})
 	if !errors.Is(err, station.ErrNotRecorded) {
 		t.Fatalf("error %v, want ErrNotRecorded", err)
 	}
@@ -76,10 +77,10 @@ func TestBadImagesAndThresholdsAreNotRecorded(t *testing.T) {
 	e, store := fixture(t)
 	ctx := context.Background()
 	st := &station.Station{Store: store}
-	if _, err := st.Inspect(ctx, e, "x.png", []byte("not an image"), inference.DefaultThresholds, station.Source{Name: station.SourceScan}); err == nil || errors.Is(err, station.ErrNotRecorded) {
+	if _, err := st.Inspect(ctx, e, "x.png", []byte("not an image"), verdict.DefaultThresholds, station.Source{Name: station.SourceScan}); err == nil || errors.Is(err, station.ErrNotRecorded) {
 		t.Errorf("unreadable image: %v", err)
 	}
-	if _, err := st.Inspect(ctx, e, "a.png", testimg.StripPNG(0, 0, 0), inference.Thresholds{Pass: 0.7, Reject: 0.5}, station.Source{Name: station.SourceScan}); err == nil {
+	if _, err := st.Inspect(ctx, e, "a.png", testimg.StripPNG(0, 0, 0), verdict.Thresholds{Pass: 0.7, Reject: 0.5}, station.Source{Name: station.SourceScan}); err == nil {
 		t.Error("thresholds out of order were used")
 	}
 	if got, _ := store.History(ctx, audit.Query{}); len(got) != 0 {
@@ -104,7 +105,7 @@ func TestArchiveKeepsRecordsAndPurges(t *testing.T) {
 	}
 	st := &station.Station{Store: store, Archive: arch}
 	white := testimg.StripPNG(0, 1600, 255) // REJECT
-	res, err := st.Inspect(ctx, e, "cam/white.png", white, inference.DefaultThresholds, station.Source{Name: station.SourceWatch, Data: white})
+	res, err := st.Inspect(ctx, e, "cam/white.png", white, verdict.DefaultThresholds, station.Source{Name: station.SourceWatch, Data: white})
 	if err != nil || res.ArchiveErr != nil {
 		t.Fatal(err, res.ArchiveErr)
 	}
@@ -114,7 +115,7 @@ func TestArchiveKeepsRecordsAndPurges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r, err := st.Conclude(ctx, a, inference.DefaultThresholds, station.Source{Name: station.SourceScan}); err != nil || r.Verdict.Decision != inference.Pass {
+	if r, err := st.Conclude(ctx, a, verdict.DefaultThresholds, station.Source{Name: station.SourceScan}); err != nil || r.Verdict.Decision != verdict.Pass {
 		t.Fatalf("dark strip: %v %v", err, r.Verdict.Decision)
 	}
 	rows, _ := store.History(ctx, audit.Query{})

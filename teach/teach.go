@@ -31,6 +31,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/files"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 // MinGoodStrips is the fewest usable strips teaching accepts.
@@ -87,7 +88,7 @@ type Skipped struct {
 type StripScore struct {
 	Path        string
 	Probability float32 // the strip's largest patch probability
-	Decision    inference.Decision
+	Decision    verdict.Decision
 }
 
 // Report is what teaching measured.
@@ -586,7 +587,7 @@ func mappingFor(med, p99, worst, pass float64) inference.ScoreMapping {
 // leaveOneOutPass estimates the share of new good strips that would be
 // auto-passed: each held-out strip is judged by a mapping fitted on the
 // others (the mapping fitted on all of them passes every one by design).
-func leaveOneOutPass(dists [][]float64, t inference.Thresholds) float64 {
+func leaveOneOutPass(dists [][]float64, t verdict.Thresholds) float64 {
 	if len(dists) < 2 {
 		return math.NaN()
 	}
@@ -603,7 +604,7 @@ func leaveOneOutPass(dists [][]float64, t inference.Thresholds) float64 {
 		for j, d := range dists[i] {
 			p[j] = m.Probability(d)
 		}
-		if v, err := inference.Decide(p, t, nil); err == nil && v.Decision == inference.Pass {
+		if v, err := verdict.Decide(p, t, nil); err == nil && v.Decision == verdict.Pass {
 			passed++
 		}
 	}
@@ -614,13 +615,13 @@ func leaveOneOutPass(dists [][]float64, t inference.Thresholds) float64 {
 // patch distances and the fitted mapping.
 func scoreHeldOut(heldOut []strip, dists [][]float64, m *inference.Manifest, rep *Report) {
 	var probs []float64
-	counts := map[inference.Decision]int{}
+	counts := map[verdict.Decision]int{}
 	for i, s := range heldOut {
 		p := make([]float32, len(dists[i]))
 		for j, d := range dists[i] {
 			p[j] = m.Anomaly.Mapping.Probability(d)
 		}
-		v, err := inference.Decide(p, m.DefaultThresholds, nil)
+		v, err := verdict.Decide(p, m.DefaultThresholds, nil)
 		if err != nil {
 			continue
 		}
@@ -630,8 +631,8 @@ func scoreHeldOut(heldOut []strip, dists [][]float64, m *inference.Manifest, rep
 		counts[v.Decision]++
 	}
 	n := float64(len(rep.HeldOut))
-	rep.PassShare = float64(counts[inference.Pass]) / n
-	rep.ReviewShare = float64(counts[inference.Review]) / n
-	rep.RejectShare = float64(counts[inference.Reject]) / n
+	rep.PassShare = float64(counts[verdict.Pass]) / n
+	rep.ReviewShare = float64(counts[verdict.Review]) / n
+	rep.RejectShare = float64(counts[verdict.Reject]) / n
 	rep.ProbabilityMin, rep.ProbabilityMedian, rep.ProbabilityMax = slices.Min(probs), quantile(probs, 0.5), slices.Max(probs)
 }

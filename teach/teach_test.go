@@ -19,6 +19,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/internal/testimg"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // goodDir holds 48 defect-free synthetic strips of the generator's base
@@ -189,7 +190,7 @@ func TestHeldOutReportMatchesTheEngine(t *testing.T) {
 		if v.Decision != h.Decision {
 			t.Errorf("%s: teach reported %v, the engine decides %v", h.Path, h.Decision, v.Decision)
 		}
-		if v.Decision == inference.Pass {
+		if v.Decision == verdict.Pass {
 			passed++
 		}
 	}
@@ -285,7 +286,7 @@ func TestTaughtModelJudgesTextureByItsLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if inference.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
+	if verdict.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
 		t.Errorf("flat frame: cautions %v", a.Cautions)
 	}
 	t.Logf("line: %d strips, texture min %.3f, floor %.3f; the generic floors flag %d of them", line.Strips, line.Min, line.Floor(), generic)

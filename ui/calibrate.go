@@ -13,7 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/evaluate"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // calibrateView is the supervisor's Calibrate window: a labelled folder is
@@ -39,7 +39,7 @@ type calibrateView struct {
 	sweep      []evaluate.StripOutcome
 	modelGen   int    // Inspector.modelGen the strips were scored with
 	modelName  string // the model that scored them
-	thresholds inference.Thresholds
+	thresholds verdict.Thresholds
 	outcome    evaluate.StripOutcome
 	suggested  *evaluate.StripOutcome
 	adjusting  bool // the sliders are being moved by code
@@ -76,8 +76,8 @@ type calibrateHost interface {
 	screenHost
 	scorer() workerAnalyzer
 	model() (gen int, name string)
-	stationThresholds() inference.Thresholds
-	applyThresholds(t inference.Thresholds)
+	stationThresholds() verdict.Thresholds
+	applyThresholds(t verdict.Thresholds)
 	isLocked() bool
 	checkUser(name, password string, refuse func(title, msg string), then func())
 	recordsAudit() bool
@@ -88,13 +88,13 @@ type calibrateHost interface {
 func (i *Inspector) scorer() workerAnalyzer {
 	return workerAnalyzer{work: i.work, manifest: i.models.manifest}
 }
-func (i *Inspector) model() (int, string)                    { return i.models.gen, i.modelName() }
-func (i *Inspector) stationThresholds() inference.Thresholds { return i.settings.Thresholds() }
-func (i *Inspector) recordsAudit() bool                      { return i.store != nil }
+func (i *Inspector) model() (int, string)                  { return i.models.gen, i.modelName() }
+func (i *Inspector) stationThresholds() verdict.Thresholds { return i.settings.Thresholds() }
+func (i *Inspector) recordsAudit() bool                    { return i.store != nil }
 
 // applyThresholds goes the way a slider move and its release go:
 // the settings panel's SetThresholds, then Record for the audit trail.
-func (i *Inspector) applyThresholds(t inference.Thresholds) {
+func (i *Inspector) applyThresholds(t verdict.Thresholds) {
 	i.settings.SetThresholds(t.Pass, t.Reject, true)
 	i.settings.Record()
 }
@@ -155,7 +155,7 @@ func (c *calibrateView) build() fyne.CanvasObject {
 	c.rejectSlider.OnChanged = func(v float64) { c.onSlider(v, false) }
 	c.passValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 	c.rejectValue = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
-	sliderRow := func(z inference.Zone, name string, s *widget.Slider, v *widget.Label) fyne.CanvasObject {
+	sliderRow := func(z verdict.Zone, name string, s *widget.Slider, v *widget.Label) fyne.CanvasObject {
 		return container.NewBorder(nil, nil,
 			container.NewHBox(swatchBox(zoneColor(z), 14), sized(widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), 110)),
 			sized(v, 60), s)
@@ -168,8 +168,8 @@ func (c *calibrateView) build() fyne.CanvasObject {
 	left := container.NewBorder(
 		heading("Strip confidence (highest patch probability)"),
 		container.NewVBox(legend,
-			sliderRow(inference.ZoneAutoPass, "Auto-Pass", c.passSlider, c.passValue),
-			sliderRow(inference.ZoneAutoReject, "Auto-Reject", c.rejectSlider, c.rejectValue)),
+			sliderRow(verdict.ZoneAutoPass, "Auto-Pass", c.passSlider, c.passValue),
+			sliderRow(verdict.ZoneAutoReject, "Auto-Reject", c.rejectSlider, c.rejectValue)),
 		nil, nil, c.hist)
 
 	station, buttons := c.buildApply()
@@ -200,7 +200,7 @@ func (c *calibrateView) buildOutcome() fyne.CanvasObject {
 		widget.NewLabelWithStyle("defect-free", fyne.TextAlignTrailing, bold),
 		widget.NewLabelWithStyle("defective", fyne.TextAlignTrailing, bold),
 	}
-	for d := inference.Pass; d <= inference.Reject; d++ {
+	for d := verdict.Pass; d <= verdict.Reject; d++ {
 		name := widget.NewLabelWithStyle(d.String(), fyne.TextAlignLeading, bold)
 		name.Importance = decisionImportance(d)
 		grid = append(grid, container.NewHBox(swatchBox(decisionColor(d), 12), name))
@@ -263,7 +263,7 @@ func parseMaxMissed(s string) (int, error) {
 
 // onLinesMoved is the histogram's callback while a line is dragged.
 func (c *calibrateView) onLinesMoved(pass, reject float64) {
-	c.setPair(inference.Thresholds{Pass: pass, Reject: reject})
+	c.setPair(verdict.Thresholds{Pass: pass, Reject: reject})
 }
 
 // onSlider keeps pass below reject: the other threshold steps aside.
@@ -289,7 +289,7 @@ func (c *calibrateView) onSlider(v float64, pass bool) {
 
 // setPair moves both lines and sliders to t, held inside the station's
 // ranges (fitThresholds), and recounts the outcome.
-func (c *calibrateView) setPair(t inference.Thresholds) {
+func (c *calibrateView) setPair(t verdict.Thresholds) {
 	c.thresholds = fitThresholds(t)
 	c.hist.setThresholds(c.thresholds.Pass, c.thresholds.Reject)
 	c.adjusting = true
@@ -327,12 +327,12 @@ func (c *calibrateView) refreshOutcome() {
 			c.cells[d][t].SetText(strconv.Itoa(o.Table[d][t]))
 		}
 	}
-	c.cells[inference.Pass][1].Importance = importanceIf(o.Missed > 0, widget.DangerImportance)
-	c.cells[inference.Reject][0].Importance = importanceIf(o.FalseAlarms > 0, widget.WarningImportance)
+	c.cells[verdict.Pass][1].Importance = importanceIf(o.Missed > 0, widget.DangerImportance)
+	c.cells[verdict.Reject][0].Importance = importanceIf(o.FalseAlarms > 0, widget.WarningImportance)
 	c.missed.Refresh()
 	c.falseAlarms.Refresh()
-	c.cells[inference.Pass][1].Refresh()
-	c.cells[inference.Reject][0].Refresh()
+	c.cells[verdict.Pass][1].Refresh()
+	c.cells[verdict.Reject][0].Refresh()
 }
 
 func importanceIf(cond bool, imp widget.Importance) widget.Importance {
@@ -461,7 +461,7 @@ func (c *calibrateView) onApply() {
 
 // applyUnlocked applies t, asking a supervisor to sign in first while
 // locked.
-func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
+func (c *calibrateView) applyUnlocked(t verdict.Thresholds) {
 	if !c.host.isLocked() {
 		c.apply(t)
 		return
@@ -483,7 +483,7 @@ func (c *calibrateView) applyUnlocked(t inference.Thresholds) {
 // unlockAndApply signs the supervisor in with the main window's check
 // (checkUser), its refusals shown in this window, and applies the pair
 // once unlocked.
-func (c *calibrateView) unlockAndApply(name, password string, t inference.Thresholds) {
+func (c *calibrateView) unlockAndApply(name, password string, t verdict.Thresholds) {
 	c.host.checkUser(name, password, func(title, msg string) {
 		c.showMessage(title, msg+" The station's thresholds are unchanged.")
 	}, func() { c.apply(t) })
@@ -491,7 +491,7 @@ func (c *calibrateView) unlockAndApply(name, password string, t inference.Thresh
 
 // apply goes the way a slider move and its release go: the settings
 // panel's SetThresholds, then Record for the audit trail.
-func (c *calibrateView) apply(t inference.Thresholds) {
+func (c *calibrateView) apply(t verdict.Thresholds) {
 	h := c.host
 	if h.isLocked() {
 		c.showMessage("Settings are locked", "The station's thresholds are unchanged.")

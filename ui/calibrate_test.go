@@ -18,6 +18,7 @@ import (
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 const heldoutDir = "../testdata/heldout"
@@ -101,7 +102,7 @@ func heldoutTruth(t *testing.T) ([]float64, []bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := evaluate.Run(context.Background(), e, filepath.Join(heldoutDir, "train_images"), labels, inference.DefaultThresholds, 0)
+	r, err := evaluate.Run(context.Background(), e, filepath.Join(heldoutDir, "train_images"), labels, verdict.DefaultThresholds, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func assertTable(t *testing.T, c *calibrateView, conf []float64, def []bool) eva
 	for d := range o.Table {
 		for tr := range o.Table[d] {
 			if got := c.cells[d][tr].Text; got != strconv.Itoa(o.Table[d][tr]) {
-				t.Errorf("cell %v × %d shows %q, want %d", inference.Decision(d), tr, got, o.Table[d][tr])
+				t.Errorf("cell %v × %d shows %q, want %d", verdict.Decision(d), tr, got, o.Table[d][tr])
 			}
 		}
 	}
@@ -157,7 +158,7 @@ func TestCalibrateTableDragAndSuggest(t *testing.T) {
 	oldPass := c.thresholds.Pass
 	target := -1.0
 	for v := round2(oldPass - thresholdStep); v >= passMin; v = round2(v - thresholdStep) {
-		o := evaluate.OutcomeAt(conf, def, inference.Thresholds{Pass: v, Reject: c.thresholds.Reject})
+		o := evaluate.OutcomeAt(conf, def, verdict.Thresholds{Pass: v, Reject: c.thresholds.Reject})
 		if o.Table != before.Table {
 			target = v
 			break
@@ -247,7 +248,7 @@ func TestCalibrateSavePlots(t *testing.T) {
 	h := newHarness(t, Options{})
 	c := openCalibrate(t, h)
 	loadHeldout(t, h, c)
-	c.setPair(inference.Thresholds{Pass: 0.3, Reject: 0.6})
+	c.setPair(verdict.Thresholds{Pass: 0.3, Reject: 0.6})
 	dir := t.TempDir()
 	c.savePlots(dir)
 	h.waitIdle()
@@ -274,7 +275,7 @@ func TestCalibrateApplyNeedsUnlockAndIsRecorded(t *testing.T) {
 	c := openCalibrate(t, h)
 	loadHeldout(t, h, c)
 	old := h.ins.settings.thresholds
-	want := inference.Thresholds{Pass: 0.30, Reject: 0.70}
+	want := verdict.Thresholds{Pass: 0.30, Reject: 0.70}
 	c.passSlider.SetValue(want.Pass)
 	c.rejectSlider.SetValue(want.Reject)
 	if c.thresholds != want {
@@ -491,7 +492,7 @@ func TestCalibrateHistogramPixels(t *testing.T) {
 	h := newHarness(t, Options{})
 	c := openCalibrate(t, h)
 	loadHeldout(t, h, c)
-	c.setPair(inference.Thresholds{Pass: 0.25, Reject: 0.75})
+	c.setPair(verdict.Thresholds{Pass: 0.25, Reject: 0.75})
 	img, r, scale := histPixels(t, c)
 
 	// Count bar pixels away from the lines, which are drawn in the zone

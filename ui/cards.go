@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The result card never contradicts itself: its headline is the decision
@@ -56,7 +57,7 @@ type resultCard struct {
 type cardHost interface {
 	// shown is the strip in view: its item, its analysis and its verdict
 	// at the thresholds in force (nils when none).
-	shown() (*item, *inference.Analysis, *inference.Verdict)
+	shown() (*item, *inference.Analysis, *verdict.Verdict)
 	// reinspectCurrent inspects the strip in view again, recorded anew.
 	reinspectCurrent()
 	// onUI runs f on the UI goroutine.
@@ -104,12 +105,12 @@ func (c *resultCard) build(review, details fyne.CanvasObject) fyne.CanvasObject 
 	for z := range 3 {
 		w.zoneCount[z] = valueLabel()
 		w.zonePercent[z] = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
-		w.zoneBar[z] = canvas.NewRectangle(zoneColor(inference.Zone(z)))
+		w.zoneBar[z] = canvas.NewRectangle(zoneColor(verdict.Zone(z)))
 		w.zoneBar[z].CornerRadius = 3
 		track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 		track.CornerRadius = 3
 		w.zoneBarTrack[z] = container.New(&barLayout{}, track, w.zoneBar[z])
-		name := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
+		name := container.NewHBox(swatchBox(zoneColor(verdict.Zone(z)), 14), widget.NewLabel(zoneNames[z]))
 		zones.Add(container.NewBorder(nil, nil, name,
 			container.NewHBox(w.zoneCount[z], w.zonePercent[z]), w.zoneBarTrack[z]))
 	}
@@ -193,11 +194,11 @@ func (c *resultCard) refresh() {
 
 // disposition is a strip's headline decision and what the card
 // says beneath it: once a strip is recorded, its recorded automatic
-// decision, or the operator's over it (inference.Final); a threshold moved
+// decision, or the operator's over it (verdict.Final); a threshold moved
 // since never relabels it, the card only says what the current thresholds
 // would give. Without an audit record (--no-audit), the verdict at the
 // current thresholds.
-func disposition(it *item, v *inference.Verdict) (inference.Decision, string) {
+func disposition(it *item, v *verdict.Verdict) (verdict.Decision, string) {
 	if it == nil || it.auditID == 0 {
 		return v.Decision, "" // not recorded (no audit trail): the thresholds decide live
 	}
@@ -217,15 +218,15 @@ func disposition(it *item, v *inference.Verdict) (inference.Decision, string) {
 // force is final, and the decision it speaks for: the live recommendation
 // while it agrees; a person's decision in their name; else the recorded
 // automatic decision's advice.
-func cardAction(it *item, final inference.Decision, v *inference.Verdict) (string, inference.Decision) {
+func cardAction(it *item, final verdict.Decision, v *verdict.Verdict) (string, verdict.Decision) {
 	if final == v.Decision {
 		return v.Recommendation, v.Decision
 	}
 	if it != nil && it.review != nil {
 		switch final {
-		case inference.Pass:
+		case verdict.Pass:
 			return "Passed by " + it.review.operator + ": the strip goes on", final
-		case inference.Reject:
+		case verdict.Reject:
 			return "Rejected by " + it.review.operator + ": take the strip off the line", final
 		}
 	}
@@ -237,7 +238,7 @@ func cardAction(it *item, final inference.Decision, v *inference.Verdict) (strin
 // and thresholds give, and it is not waiting for a person (a REVIEW
 // waiting is decided with P or R: inspecting it again would leave the
 // waiting one in the trail).
-func (c *resultCard) refreshReinspect(it *item, v *inference.Verdict) {
+func (c *resultCard) refreshReinspect(it *item, v *verdict.Verdict) {
 	if it == nil || it.auditID == 0 || it.needsReview() || v.Decision == it.auto {
 		c.reinspect.Hide()
 		return
@@ -249,11 +250,11 @@ func (c *resultCard) refreshReinspect(it *item, v *inference.Verdict) {
 // likelyClassText names the strip's most likely defect class after its
 // score (" · most likely class 3, 2 patches"), for a station model that
 // gives classes; "" otherwise.
-func likelyClassText(a *inference.Analysis, v *inference.Verdict) string {
+func likelyClassText(a *inference.Analysis, v *verdict.Verdict) string {
 	if a == nil || v == nil {
 		return ""
 	}
-	class, n := inference.LikelyClass(a.Patches, v.Zones)
+	class, n := verdict.LikelyClass(a.Patches, v.Zones)
 	switch {
 	case class == "":
 		return ""

@@ -6,7 +6,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestCardNeverContradictsAndOffersReinspect: a strip a person passed,
@@ -22,9 +22,9 @@ func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 	if w.decision.Text != "REVIEW" || w.reinspect.Visible() {
 		t.Fatalf("a waiting REVIEW: %q, re-inspect offered %v", w.decision.Text, w.reinspect.Visible())
 	}
-	h.ins.review.confirm(inference.Pass, false)
+	h.ins.review.confirm(verdict.Pass, false)
 	h.waitIdle()
-	if rows := history(t, store); len(rows) != 1 || rows[0].OperatorDecision != "PASS" {
+	if rows := history(t, store); len(rows) != 1 || !rows[0].OperatorDecision.Is(verdict.Pass) {
 		t.Fatalf("alice's PASS not recorded: %+v", rows)
 	}
 	h.unlockAsSupervisor()
@@ -35,7 +35,7 @@ func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 	if strings.Contains(w.action.Text, "Auto-reject") || !strings.Contains(w.action.Text, "Passed by alice") {
 		t.Errorf("a PASS card advises %q", w.action.Text)
 	}
-	if w.action.Importance != decisionImportance(inference.Pass) {
+	if w.action.Importance != decisionImportance(verdict.Pass) {
 		t.Errorf("the advice is coloured as %v, not as the PASS above it", w.action.Importance)
 	}
 	if !w.reinspect.Visible() || !strings.Contains(w.reinspect.Text, "REJECT") {
@@ -50,7 +50,7 @@ func TestCardNeverContradictsAndOffersReinspect(t *testing.T) {
 	if w.decision.Text != "REJECT" || strings.Contains(w.level.Text, "Recorded as") || w.reinspect.Visible() {
 		t.Errorf("after re-inspecting: %q, %q, re-inspect still offered %v", w.decision.Text, w.level.Text, w.reinspect.Visible())
 	}
-	if w.action.Text != inference.ActionReject {
+	if w.action.Text != verdict.ActionReject {
 		t.Errorf("advice %q after re-inspecting", w.action.Text)
 	}
 }

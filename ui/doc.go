@@ -73,6 +73,6 @@
 // Threading follows Fyne 2.6+: widgets are touched only on the UI
 // goroutine. Decoding and inference run on one background worker that
 // owns the Analyzer and hands results back with fyne.Do. Moving a
-// threshold slider never infers again: it re-runs inference.Decide on the
+// threshold slider never infers again: it re-runs verdict.Decide on the
 // probabilities already held.
 package ui

@@ -8,6 +8,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/learn"
+	"steelinspect/verdict"
 )
 
 // TestDriftLineSuggestsLearningAgain: a shift whose strips are often
@@ -18,9 +19,9 @@ func TestDriftLineSuggestsLearningAgain(t *testing.T) {
 	ctx := context.Background()
 	for k := range 25 {
 		in := audit.Inspection{Source: "scan", Path: fmt.Sprintf("%d.png", k), SHA256: fmt.Sprintf("%064x", k), ModelName: "m",
-			ModelVersion: "1", AutoDecision: "PASS"}
+			ModelVersion: "1", AutoDecision: verdict.Pass}
 		if k < 10 {
-			in.AutoDecision, in.CautionKinds = "REVIEW", "unfamiliar"
+			in.AutoDecision, in.CautionKinds = verdict.Review, "unfamiliar"
 		}
 		if _, err := store.Add(ctx, in); err != nil {
 			t.Fatal(err)

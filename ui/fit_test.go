@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // findCardRow finds the container that lays out the result card and its
@@ -83,8 +83,8 @@ func TestWindowFitsA1280Screen(t *testing.T) {
 	// two reasons on the card: the advice line carries both, and wraps
 	a := h.ins.currentAnalysis()
 	a.Cautions = append(a.Cautions,
-		inference.Caution{Kind: inference.CautionImplausible, Reason: "no steel texture: flat frame with sensor noise, possible camera or lighting fault"},
-		inference.Caution{Kind: inference.CautionUnfamiliar, Reason: "unfamiliar strip: unlike anything the model was trained or validated on (familiarity 3.4, limit 2.9)"})
+		verdict.Caution{Kind: verdict.CautionImplausible, Reason: "no steel texture: flat frame with sensor noise, possible camera or lighting fault"},
+		verdict.Caution{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip: unlike anything the model was trained or validated on (familiarity 3.4, limit 2.9)"})
 	h.ins.redecide()
 	if !strings.Contains(h.ins.card.action.Text, "no steel texture") || !strings.Contains(h.ins.card.action.Text, "unfamiliar strip") {
 		t.Fatalf("the card does not carry both reasons: %q", h.ins.card.action.Text)

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // TestColumnsGiveWayOnANarrowScreen: on a screen too narrow for the three
@@ -85,7 +86,7 @@ func TestProcessedListKeepsItsRowsAt720(t *testing.T) {
 		Learn: func(context.Context, string, func(teach.Progress)) (*teach.Result, []string, error) {
 			return nil, nil, nil
 		},
-		Decided: func(context.Context) (map[string]int, error) { return nil, nil }})
+		Decided: func(context.Context) (map[verdict.Decision]int, error) { return nil, nil }})
 	dir := t.TempDir()
 	h.openPaths(writePNG(t, dir, "a.png", stripA()), writePNG(t, dir, "b.png", stripB()))
 	win := h.ins.Window()

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // TestWindowFollowsThresholdsRecordedElsewhere: a supervisor's change
@@ -17,11 +17,11 @@ func TestWindowFollowsThresholdsRecordedElsewhere(t *testing.T) {
 	h, store := newStation(t)
 	h.waitIdle()
 	ctx := context.Background()
-	old, err := station.ThresholdsInForce(ctx, store, inference.DefaultThresholds)
+	old, err := station.ThresholdsInForce(ctx, store, verdict.DefaultThresholds)
 	if err != nil || !old.Recorded {
 		t.Fatalf("the window records its pair at first start: %+v %v", old, err)
 	}
-	want := inference.Thresholds{Pass: 0.30, Reject: 0.55}
+	want := verdict.Thresholds{Pass: 0.30, Reject: 0.55}
 	if err := station.RecordThresholds(ctx, store, "sue (command line)", old, want); err != nil {
 		t.Fatal(err)
 	}

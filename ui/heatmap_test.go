@@ -5,7 +5,7 @@ import (
 	"image/color"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // luma is a colour's lightness (Rec. 601), for ordering.
@@ -25,11 +25,11 @@ func TestProbabilityColourScale(t *testing.T) {
 	if probabilityColour(-3) != probabilityColour(0) || probabilityColour(7) != probabilityColour(1) {
 		t.Error("the scale does not clamp to [0, 1]")
 	}
-	legend := probabilityScaleImage(101, 4, inference.Thresholds{Pass: 0.4, Reject: 0.65})
-	if c := legend.NRGBAAt(40, 2); c != zoneColor(inference.ZoneAutoPass) {
+	legend := probabilityScaleImage(101, 4, verdict.Thresholds{Pass: 0.4, Reject: 0.65})
+	if c := legend.NRGBAAt(40, 2); c != zoneColor(verdict.ZoneAutoPass) {
 		t.Errorf("pass mark %v", c)
 	}
-	if c := legend.NRGBAAt(65, 2); c != zoneColor(inference.ZoneAutoReject) {
+	if c := legend.NRGBAAt(65, 2); c != zoneColor(verdict.ZoneAutoReject) {
 		t.Errorf("reject mark %v", c)
 	}
 	if c := legend.NRGBAAt(90, 2); c != probabilityColour(0.9) {
@@ -42,12 +42,12 @@ func TestProbabilityColourScale(t *testing.T) {
 // higher probability, and the review/reject outlines are those of the
 // zone colouring.
 func TestProbabilityHeatmap(t *testing.T) {
-	patches := []inference.Patch{
+	patches := []verdict.Patch{
 		{X: 0, Y: 0, W: 256, H: 256, Probability: 0.45},
 		{X: 128, Y: 0, W: 256, H: 256, Probability: 0.6},
 		{X: 256, Y: 0, W: 256, H: 256, Probability: 0.9},
 	}
-	zones := []inference.Zone{inference.ZoneManualReview, inference.ZoneManualReview, inference.ZoneAutoReject}
+	zones := []verdict.Zone{verdict.ZoneManualReview, verdict.ZoneManualReview, verdict.ZoneAutoReject}
 	byZone := composeColoured(512, 256, patches, zones, 0.5, colourByZone)
 	byProb := composeColoured(512, 256, patches, zones, 0.5, colourByProbability)
 	at := func(img *image.NRGBA, x int) color.NRGBA { return img.NRGBAAt(x, 128) }

@@ -14,7 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // histBins is the number of confidence bins over [0, 1], as in
@@ -36,15 +36,15 @@ const (
 	histLabelGap        = 4
 )
 
-func histCleanColour() color.NRGBA  { return zoneColor(inference.ZoneAutoPass) }
-func histDefectColour() color.NRGBA { return zoneColor(inference.ZoneAutoReject) }
+func histCleanColour() color.NRGBA  { return zoneColor(verdict.ZoneAutoPass) }
+func histDefectColour() color.NRGBA { return zoneColor(verdict.ZoneAutoReject) }
 
 // histPassLine and histRejectLine are the threshold lines' colours: the
 // zones' own, opaque, so they stand out of the translucent bars on light
 // and dark themes.
 var (
-	histPassLine   = zoneColor(inference.ZoneAutoPass)
-	histRejectLine = zoneColor(inference.ZoneAutoReject)
+	histPassLine   = zoneColor(verdict.ZoneAutoPass)
+	histRejectLine = zoneColor(verdict.ZoneAutoReject)
 )
 
 // thresholdHistogram draws defect-free and defective strips' confidence as
@@ -65,7 +65,7 @@ type thresholdHistogram struct {
 }
 
 func newThresholdHistogram(onChanged func(pass, reject float64)) *thresholdHistogram {
-	h := &thresholdHistogram{pass: inference.DefaultThresholds.Pass, reject: inference.DefaultThresholds.Reject, onChanged: onChanged}
+	h := &thresholdHistogram{pass: verdict.DefaultThresholds.Pass, reject: verdict.DefaultThresholds.Reject, onChanged: onChanged}
 	h.ExtendBaseWidget(h)
 	return h
 }
@@ -299,7 +299,7 @@ func (r *histRenderer) draw(w, ht int) image.Image {
 		y := ht - ht*k/2
 		fill(0, y, w, y+1, grid)
 	}
-	band := zoneColor(inference.ZoneManualReview)
+	band := zoneColor(verdict.ZoneManualReview)
 	band.A = histReviewBandAlpha
 	fill(xAt(h.pass), 0, xAt(h.reject), ht, band)
 	top := float64(ht) * 0.95 / float64(r.yMax)

@@ -20,6 +20,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // historyView is the audit history window: inspections filtered by date,
@@ -116,7 +117,7 @@ func (h *historyView) build() fyne.CanvasObject {
 	h.since.SetText(today)
 	h.until.SetPlaceHolder("YYYY-MM-DD")
 	h.until.SetText(today)
-	h.decision = widget.NewSelect([]string{anyDecision, inference.Pass.String(), inference.Review.String(), inference.Reject.String()}, nil)
+	h.decision = widget.NewSelect([]string{anyDecision, verdict.Pass.String(), verdict.Review.String(), verdict.Reject.String()}, nil)
 	h.decision.SetSelected(anyDecision)
 	h.operator.SetPlaceHolder("any operator")
 	apply := widget.NewButtonWithIcon("Apply", theme.SearchIcon(), h.reload)
@@ -208,9 +209,9 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 	case 3:
 		return filepath.Base(in.Path), widget.MediumImportance
 	case historyFinalColumn:
-		return in.FinalDecision(), importanceOf(in.FinalDecision())
+		return in.FinalDecision().String(), decisionImportance(in.FinalDecision())
 	case 5:
-		return in.AutoDecision, importanceOf(in.AutoDecision)
+		return in.AutoDecision.String(), decisionImportance(in.AutoDecision)
 	case 6:
 		return in.Operator, widget.MediumImportance
 	case 7:
@@ -228,15 +229,6 @@ func historyCell(in *audit.Inspection, col int) (string, widget.Importance) {
 		return in.Cautions, widget.WarningImportance
 	}
 	return "", widget.MediumImportance
-}
-
-// importanceOf colours a decision as the audit trail stores it.
-func importanceOf(decision string) widget.Importance {
-	d, err := inference.ParseDecision(decision)
-	if err != nil {
-		return widget.MediumImportance
-	}
-	return decisionImportance(d)
 }
 
 // readQuery turns the filters into an audit query. The dates are local
@@ -257,8 +249,8 @@ func (h *historyView) readQuery() (audit.Query, error) {
 		}
 		q.Until = t.AddDate(0, 0, 1)
 	}
-	if d := h.decision.Selected; d != "" && d != anyDecision {
-		q.Decision = d
+	if d, err := verdict.ParseDecision(h.decision.Selected); err == nil { // anyDecision is none
+		q.Decision = verdict.Some(d)
 	}
 	q.Operator = strings.TrimSpace(h.operator.Text)
 	return q, nil
@@ -327,7 +319,7 @@ func (h *historyView) reload() {
 			h.fitColumns()
 			reviewed := 0
 			for k := range rows {
-				if rows[k].OperatorDecision != "" {
+				if !rows[k].OperatorDecision.IsZero() {
 					reviewed++
 				}
 			}

@@ -274,7 +274,7 @@ func (h *historyView) showRecord(in *audit.Inspection) {
 		return
 	}
 	title := fmt.Sprintf("#%d %s: %s", in.ID, filepath.Base(in.Path), in.FinalDecision())
-	if in.OperatorDecision != "" {
+	if !in.OperatorDecision.IsZero() {
 		title += fmt.Sprintf(" (automatic %s, decided by %s)", in.AutoDecision, in.Operator)
 	}
 	h.recordTitle.SetText(title)
@@ -351,5 +351,5 @@ func openRefusal(i *Inspector, r audit.Inspection, path string) string {
 		return fmt.Sprintf("%s is in the Processed list already, as another inspection of the same file; inspection #%d stays in History.",
 			path, r.ID)
 	}
-	return fmt.Sprintf("Its recorded decision %q is not one this version knows.", r.AutoDecision)
+	return fmt.Sprintf("Inspection #%d could not join the Processed list.", r.ID)
 }

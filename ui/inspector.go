@@ -17,6 +17,7 @@ import (
 
 	"steelinspect/assets"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The window's work on strips: a strip is opened (files, folders, drops,
@@ -148,7 +149,7 @@ func (i *Inspector) addResult(s source, res inspected, show bool) {
 	it.auditID, it.auto, it.review = res.auditID, res.auto, nil
 	it.cautions = nil
 	if res.analysis != nil {
-		it.cautions = inference.CautionKinds(res.analysis.Cautions)
+		it.cautions = verdict.CautionKinds(res.analysis.Cautions)
 		it.sha256 = res.analysis.Image.SHA256
 	}
 	it.inspectedAt = time.Now()

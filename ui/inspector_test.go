@@ -11,11 +11,10 @@ import (
 	"testing"
 
 	"steelinspect/internal/testimg"
+	"steelinspect/verdict"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
-
-	"steelinspect/inference"
 )
 
 // Strip A: background 60 (p≈0.235), columns from 1344 white. Patch 11
@@ -42,7 +41,7 @@ func TestLoadShowsResultCard(t *testing.T) {
 	if got := w.level.Text; got != "High confidence" {
 		t.Errorf("level %q", got)
 	}
-	if got := w.action.Text; got != inference.ActionReject {
+	if got := w.action.Text; got != verdict.ActionReject {
 		t.Errorf("action %q", got)
 	}
 	want := [3]string{"9", "1", "2"}
@@ -397,11 +396,11 @@ func TestDemoStripsLoad(t *testing.T) {
 }
 
 func TestComposeOverlay(t *testing.T) {
-	patches := []inference.Patch{
+	patches := []verdict.Patch{
 		{X: 0, Y: 0, W: 256, H: 256, Probability: 0.1},
 		{X: 128, Y: 0, W: 256, H: 256, Probability: 0.9},
 	}
-	zones := []inference.Zone{inference.ZoneAutoPass, inference.ZoneAutoReject}
+	zones := []verdict.Zone{verdict.ZoneAutoPass, verdict.ZoneAutoReject}
 	img := composeOverlay(384, 256, patches, zones, 0.5)
 	if b := img.Bounds(); b.Dx() != 384 || b.Dy() != 256 {
 		t.Fatalf("overlay %v", b)
@@ -430,7 +429,7 @@ func TestComposeOverlay(t *testing.T) {
 		t.Errorf("patchAt outside = %d", got)
 	}
 	// A huge image gets a bounded overlay.
-	big := composeOverlay(16000, 2560, []inference.Patch{{X: 0, Y: 0, W: 16000, H: 2560}}, zones[:1], 1)
+	big := composeOverlay(16000, 2560, []verdict.Patch{{X: 0, Y: 0, W: 16000, H: 2560}}, zones[:1], 1)
 	if b := big.Bounds(); b.Dx() != 1600 || b.Dy() != 256 {
 		t.Errorf("big overlay %v", b)
 	}
@@ -520,7 +519,7 @@ func TestModelSwitchAsksAboutThresholds(t *testing.T) {
 	h.ins.openModel(other)
 	h.waitIdle()
 	key(&fyne.KeyEvent{Name: fyne.KeyReturn})
-	if want := (inference.Thresholds{Pass: 0.3, Reject: 0.8}); h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want {
+	if want := (verdict.Thresholds{Pass: 0.3, Reject: 0.8}); h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want {
 		t.Errorf("Enter: thresholds %+v (worker %+v), want %+v", h.ins.settings.thresholds, h.ins.work.currentThresholds(), want)
 	}
 }

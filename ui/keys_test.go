@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"steelinspect/verdict"
 	"strings"
 	"testing"
 
@@ -36,7 +37,7 @@ func TestDialogKeys(t *testing.T) {
 	h.ins.showError("Something", "went wrong")
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if r := history(t, store)[0]; r.OperatorDecision != "" {
+	if r := history(t, store)[0]; !r.OperatorDecision.IsZero() {
 		t.Fatalf("P under an error dialog recorded %s", r.OperatorDecision)
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyEscape})
@@ -45,7 +46,7 @@ func TestDialogKeys(t *testing.T) {
 	}
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if r := history(t, store)[0]; r.OperatorDecision != "PASS" || r.Operator != "bob" {
+	if r := history(t, store)[0]; !r.OperatorDecision.Is(verdict.Pass) || r.Operator != "bob" {
 		t.Fatalf("P with no dialog open: row %+v", r)
 	}
 
@@ -59,7 +60,7 @@ func TestDialogKeys(t *testing.T) {
 	test.Type(reason, "paint")
 	reason.TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.waitIdle()
-	if h.ins.topDialog() != nil || history(t, store)[1].OperatorDecision != "" {
+	if h.ins.topDialog() != nil || !history(t, store)[1].OperatorDecision.IsZero() {
 		t.Errorf("Esc in the reason box: dialog open %v, row %+v", h.ins.topDialog() != nil, history(t, store)[1])
 	}
 }
@@ -75,7 +76,7 @@ func TestUndoLastDecision(t *testing.T) {
 	canvas := h.ins.Window().Canvas()
 	canvas.OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
-	if r := history(t, store)[0]; r.OperatorDecision != "REJECT" || h.ins.reviewCount() != 0 {
+	if r := history(t, store)[0]; !r.OperatorDecision.Is(verdict.Reject) || h.ins.reviewCount() != 0 {
 		t.Fatalf("after R: %+v, %d pending", r, h.ins.reviewCount())
 	}
 	h.ins.showItem(1) // the operator moved on
@@ -84,11 +85,11 @@ func TestUndoLastDecision(t *testing.T) {
 	canvas.(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(&fyne.ShortcutUndo{})
 	h.waitIdle()
 	r := history(t, store)[0]
-	if r.OperatorDecision != "" || h.ins.reviewCount() != 1 || h.ins.current != 0 || h.ins.card.decision.Text != "REVIEW" {
+	if !r.OperatorDecision.IsZero() || h.ins.reviewCount() != 1 || h.ins.current != 0 || h.ins.card.decision.Text != "REVIEW" {
 		t.Fatalf("after Ctrl+Z: row %+v, %d pending, showing %d, card %q; want the undone strip shown", r, h.ins.reviewCount(), h.ins.current, h.ins.card.decision.Text)
 	}
 	events, err := store.Decisions(context.Background(), r.ID)
-	if err != nil || len(events) != 2 || events[0].Decision != "REJECT" || events[1].Kind != "undo" {
+	if err != nil || len(events) != 2 || !events[0].Decision.Is(verdict.Reject) || events[1].Kind != "undo" {
 		t.Errorf("decisions kept: %+v, %v", events, err)
 	}
 	h.ins.review.undoLast() // nothing left to undo

@@ -6,8 +6,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/inference"
 	"steelinspect/learn"
+	"steelinspect/verdict"
 )
 
 // "Learn from decisions…": the station learns its line from every strip a
@@ -47,8 +47,8 @@ func (i *Inspector) showLearn() {
 }
 
 // decidedText says what the trail holds for learning, and what it lacks.
-func decidedText(n map[string]int) (string, bool) {
-	pass, reject := n[inference.Pass.String()], n[inference.Reject.String()]
+func decidedText(n map[verdict.Decision]int) (string, bool) {
+	pass, reject := n[verdict.Pass], n[verdict.Reject]
 	text := fmt.Sprintf("The audit trail holds %d strips a person passed and %d a person rejected "+
 		"(a REVIEW decided with P or R, or an override). Automatic decisions nobody confirmed are not used.", pass, reject)
 	switch {
@@ -62,7 +62,7 @@ func decidedText(n map[string]int) (string, bool) {
 }
 
 // askLearnName shows what the trail holds and asks for the model's name.
-func (i *Inspector) askLearnName(n map[string]int) {
+func (i *Inspector) askLearnName(n map[verdict.Decision]int) {
 	if i.teach != nil {
 		return
 	}

@@ -16,6 +16,7 @@ import (
 	"steelinspect/learn"
 	"steelinspect/station"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // recordDecided records n held-out strips of one kind in store as REVIEWs
@@ -38,13 +39,13 @@ func recordDecided(t *testing.T, store *audit.Store, defective bool, n int) {
 		data, _ := os.ReadFile(path)
 		id, err := store.Add(ctx, audit.Inspection{Source: "window", Path: path, SHA256: inference.SHA256Hex(data),
 			Width: 1600, Height: 256, Bytes: len(data), ModelName: "m", ModelVersion: "1", ModelSHA256: strings.Repeat("0", 64),
-			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: "REVIEW", ArchivePath: path})
+			PassThreshold: 0.4, RejectThreshold: 0.65, Confidence: 0.5, AutoDecision: verdict.Review, ArchivePath: path})
 		if err != nil {
 			t.Fatal(err)
 		}
-		decision := inference.Pass
+		decision := verdict.Pass
 		if defective {
-			decision = inference.Reject
+			decision = verdict.Reject
 		}
 		if err := store.Review(ctx, id, decision, "olga", ""); err != nil {
 			t.Fatal(err)
@@ -55,7 +56,7 @@ func recordDecided(t *testing.T, store *audit.Store, defective bool, n int) {
 // learnOptions learn from store's trail with the real learner (no feature
 // cache, two folds, so the race-checked test stays quick).
 func learnOptions(store *audit.Store) (func(context.Context, string, func(teach.Progress)) (*teach.Result, []string, error),
-	func(context.Context) (map[string]int, error)) {
+	func(context.Context) (map[verdict.Decision]int, error)) {
 	run := func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error) {
 		res, err := learn.Learn(ctx, learn.Options{Trail: learn.TrailSource{DB: store.Path()}, Name: name, CacheDir: "-",
 			Folds: 2, Progress: progress})
@@ -64,7 +65,7 @@ func learnOptions(store *audit.Store) (func(context.Context, string, func(teach.
 		}
 		return &res.Result, res.Learned.Lines(), nil
 	}
-	return run, func(ctx context.Context) (map[string]int, error) { return learn.Decided(ctx, store) }
+	return run, func(ctx context.Context) (map[verdict.Decision]int, error) { return learn.Decided(ctx, store) }
 }
 
 // TestLearnFromDecisionsSaveAndUse: behind the supervisor's sign-in, the

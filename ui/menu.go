@@ -7,7 +7,7 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 
 	"steelinspect/assets"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 func (i *Inspector) demoMenu() *fyne.Menu {
@@ -116,9 +116,9 @@ func (i *Inspector) bindKeys() {
 		case fyne.KeyLeft, fyne.KeyPageUp, fyne.KeyUp:
 			i.previous()
 		case fyne.KeyP:
-			i.review.confirm(inference.Pass, false)
+			i.review.confirm(verdict.Pass, false)
 		case fyne.KeyR:
-			i.review.confirm(inference.Reject, false)
+			i.review.confirm(verdict.Reject, false)
 		case fyne.KeyN:
 			i.review.next()
 		}

@@ -12,6 +12,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // flatFrame is what a camera gives with no steel under it: flat grey with
@@ -37,7 +38,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 		t.Fatalf("decision %q", w.decision.Text)
 	}
 	a := h.ins.currentAnalysis()
-	if a == nil || inference.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
+	if a == nil || verdict.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
 		t.Fatalf("cautions %+v", a)
 	}
 	if rows := history(t, store); len(rows) != 1 || rows[0].CautionKinds != "implausible" || !strings.Contains(rows[0].Cautions, "no steel texture") {
@@ -45,7 +46,7 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("P recorded a PASS of a frame without steel without asking why")
 	}
 	if h.ins.topDialog() == nil {
@@ -57,12 +58,12 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	// Esc closes it: still nothing recorded
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.waitIdle()
-	if h.ins.topDialog() != nil || history(t, store)[0].OperatorDecision != "" {
+	if h.ins.topDialog() != nil || !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("Esc did not cancel the PASS")
 	}
-	h.ins.review.decideWithReason(inference.Pass, "ok")
+	h.ins.review.decideWithReason(verdict.Pass, "ok")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("a reason that says nothing was accepted")
 	}
 	// the trail's own refusal, shown
@@ -71,24 +72,24 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	h.ins.errorsShown = nil
-	h.ins.review.decideWithReason(inference.Pass, "lamp was off; steel checked by hand")
+	h.ins.review.decideWithReason(verdict.Pass, "lamp was off; steel checked by hand")
 	h.waitIdle()
 	row := history(t, store)[0]
-	if row.OperatorDecision != "PASS" || row.ReviewReason != "lamp was off; steel checked by hand" || row.Operator != "alice" {
+	if !row.OperatorDecision.Is(verdict.Pass) || row.ReviewReason != "lamp was off; steel checked by hand" || row.Operator != "alice" {
 		t.Errorf("row %+v", row)
 	}
 
 	// R on another such frame is recorded at once
 	second := writePNG(t, dir, "flat2.png", flatFrame(2))
 	h.openPaths(second)
-	if it := h.ins.currentItem(); it == nil || it.path != second || it.auto != inference.Review {
+	if it := h.ins.currentItem(); it == nil || it.path != second || it.auto != verdict.Review {
 		t.Fatalf("shown %+v", it)
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	rejected := false
 	for _, r := range history(t, store) {
-		rejected = rejected || r.Path == second && r.OperatorDecision == "REJECT" && r.ReviewReason == ""
+		rejected = rejected || r.Path == second && r.OperatorDecision.Is(verdict.Reject) && r.ReviewReason == ""
 	}
 	if !rejected || h.ins.topDialog() != nil {
 		t.Errorf("R on a frame without steel not recorded at once: %+v (a dialog open: %v)", history(t, store), h.ins.topDialog() != nil)
@@ -100,14 +101,14 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 func TestRestoredImplausibleStripNeedsAReason(t *testing.T) {
 	store := openStore(t)
 	path := writePNG(t, t.TempDir(), "flat.png", flatFrame(3))
-	if _, err := store.Add(context.Background(), audit.Inspection{InspectedAt: time.Now(), Source: "watch", Path: path, AutoDecision: "REVIEW",
+	if _, err := store.Add(context.Background(), audit.Inspection{InspectedAt: time.Now(), Source: "watch", Path: path, AutoDecision: verdict.Review,
 		ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65, CautionKinds: "implausible", Cautions: inference.NoTextureReason(inference.PatternFlat)}); err != nil {
 		t.Fatal(err)
 	}
 	h := newHarness(t, Options{Station: onTrail(store)})
 	h.ins.review.setOperator("alice")
 	h.waitIdle()
-	if len(h.ins.processed.items) != 1 || !inference.ReasonRequired(h.ins.processed.items[0].auto, inference.Pass, h.ins.processed.items[0].cautions) {
+	if len(h.ins.processed.items) != 1 || !verdict.ReasonRequired(h.ins.processed.items[0].auto, verdict.Pass, h.ins.processed.items[0].cautions) {
 		t.Fatalf("restored %+v", h.ins.processed.items)
 	}
 }

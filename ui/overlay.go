@@ -6,18 +6,19 @@ import (
 	"math"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Zone colours: saturated enough to read as text on light and dark themes
 // and as a translucent tint over a grey strip.
 var zoneColors = [...]color.NRGBA{
-	inference.ZoneAutoPass:     {R: 0x2e, G: 0xa0, B: 0x43, A: 0xff}, // green
-	inference.ZoneManualReview: {R: 0xf5, G: 0x8a, B: 0x00, A: 0xff}, // orange
-	inference.ZoneAutoReject:   {R: 0xe0, G: 0x2b, B: 0x2b, A: 0xff}, // red
+	verdict.ZoneAutoPass:     {R: 0x2e, G: 0xa0, B: 0x43, A: 0xff}, // green
+	verdict.ZoneManualReview: {R: 0xf5, G: 0x8a, B: 0x00, A: 0xff}, // orange
+	verdict.ZoneAutoReject:   {R: 0xe0, G: 0x2b, B: 0x2b, A: 0xff}, // red
 }
 
 // zoneColor returns the colour of a zone.
-func zoneColor(z inference.Zone) color.NRGBA {
+func zoneColor(z verdict.Zone) color.NRGBA {
 	if z < 0 || int(z) >= len(zoneColors) {
 		return color.NRGBA{A: 0xff}
 	}
@@ -26,7 +27,7 @@ func zoneColor(z inference.Zone) color.NRGBA {
 
 // decisionColor returns the colour of a strip decision: the colour of the
 // zone with the same rank.
-func decisionColor(d inference.Decision) color.NRGBA { return zoneColor(inference.Zone(d)) }
+func decisionColor(d verdict.Decision) color.NRGBA { return zoneColor(verdict.Zone(d)) }
 
 // overlayMaxSide bounds the overlay's resolution: larger images get an
 // overlay scaled down to this many pixels on their longer side, which is
@@ -44,7 +45,7 @@ const outlineWidth = 3
 // (0..1). Patches in the manual_review and auto_reject zones also get an
 // opaque outline in their colour, odd-numbered ones inset, so overlapping
 // suspicious patches stay distinguishable.
-func composeOverlay(imgW, imgH int, patches []inference.Patch, zones []inference.Zone, opacity float64) *image.NRGBA {
+func composeOverlay(imgW, imgH int, patches []verdict.Patch, zones []verdict.Zone, opacity float64) *image.NRGBA {
 	return composeColoured(imgW, imgH, patches, zones, opacity, colourByZone)
 }
 
@@ -63,7 +64,7 @@ const (
 
 // composeColoured paints the patch heatmap in the colours asked for; the
 // outlines of the review and reject regions are the same either way.
-func composeColoured(imgW, imgH int, patches []inference.Patch, zones []inference.Zone, opacity float64, by heatmapColours) *image.NRGBA {
+func composeColoured(imgW, imgH int, patches []verdict.Patch, zones []verdict.Zone, opacity float64, by heatmapColours) *image.NRGBA {
 	if imgW <= 0 || imgH <= 0 {
 		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
 	}
@@ -105,7 +106,7 @@ func composeColoured(imgW, imgH int, patches []inference.Patch, zones []inferenc
 			if by == colourByProbability {
 				c = probabilityColour(float64(k))
 			} else {
-				c = zoneColor(inference.Zone(k))
+				c = zoneColor(verdict.Zone(k))
 			}
 			c.A = alpha
 			out.SetNRGBA(x, y, c)
@@ -143,7 +144,7 @@ func probabilityColour(p float64) color.NRGBA {
 
 // probabilityScaleImage draws the probability scale as a w×h legend bar
 // with the pass and reject thresholds marked in their zones' colours.
-func probabilityScaleImage(w, h int, t inference.Thresholds) *image.NRGBA {
+func probabilityScaleImage(w, h int, t verdict.Thresholds) *image.NRGBA {
 	img := image.NewNRGBA(image.Rect(0, 0, w, h))
 	for x := range w {
 		c := probabilityColour(float64(x) / float64(max(1, w-1)))
@@ -153,8 +154,8 @@ func probabilityScaleImage(w, h int, t inference.Thresholds) *image.NRGBA {
 	}
 	for _, m := range []struct {
 		v float64
-		z inference.Zone
-	}{{t.Pass, inference.ZoneAutoPass}, {t.Reject, inference.ZoneAutoReject}} {
+		z verdict.Zone
+	}{{t.Pass, verdict.ZoneAutoPass}, {t.Reject, verdict.ZoneAutoReject}} {
 		x0 := int(math.Round(m.v * float64(w-1)))
 		for x := max(0, x0-1); x <= min(w-1, x0+1); x++ {
 			for y := range h {
@@ -171,8 +172,8 @@ func probabilityScaleImage(w, h int, t inference.Thresholds) *image.NRGBA {
 // outlines are drawn over it exactly as composeOverlay draws them. The
 // patches still decide the strip; the cells show where in a patch the
 // unusual steel lies.
-func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t inference.Thresholds,
-	patches []inference.Patch, zones []inference.Zone, opacity float64, by heatmapColours) *image.NRGBA {
+func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t verdict.Thresholds,
+	patches []verdict.Patch, zones []verdict.Zone, opacity float64, by heatmapColours) *image.NRGBA {
 	if imgW <= 0 || imgH <= 0 || cells == nil || cells.Cell <= 0 {
 		return composeColoured(imgW, imgH, patches, zones, opacity, by)
 	}
@@ -191,12 +192,12 @@ func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t inference.Th
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				continue // a cell no band covered
 			}
-			c := zoneColor(inference.ZoneOf(v, t))
+			c := zoneColor(verdict.ZoneOf(v, t))
 			if by == colourByProbability {
 				c = probabilityColour(v)
 			}
 			c.A = alpha
-			cell := inference.Patch{X: col * cells.Cell, Y: row * cells.Cell, W: cells.Cell, H: cells.Cell}
+			cell := verdict.Patch{X: col * cells.Cell, Y: row * cells.Cell, W: cells.Cell, H: cells.Cell}
 			r := scaleRect(cell, s, out.Rect)
 			for y := r.Min.Y; y < r.Max.Y; y++ {
 				for x := r.Min.X; x < r.Max.X; x++ {
@@ -218,11 +219,11 @@ func overlayAlpha(opacity float64) uint8 {
 // and, over it, the region the auto_reject ones cover: one contour per
 // region, not one rectangle per patch (overlapping patches at stride 128
 // drew a picket of lines over a single defect).
-func drawPatchOutlines(out *image.NRGBA, s float64, patches []inference.Patch, zones []inference.Zone) {
+func drawPatchOutlines(out *image.NRGBA, s float64, patches []verdict.Patch, zones []verdict.Zone) {
 	w := max(2, int(math.Round(outlineWidth*s)))
 	b := out.Rect
 	ow, oh := b.Dx(), b.Dy()
-	for _, zone := range []inference.Zone{inference.ZoneManualReview, inference.ZoneAutoReject} {
+	for _, zone := range []verdict.Zone{verdict.ZoneManualReview, verdict.ZoneAutoReject} {
 		mask := make([]bool, ow*oh)
 		found := false
 		for i, p := range patches {
@@ -267,7 +268,7 @@ func overlayScale(imgW, imgH int) float64 {
 }
 
 // scaleRect maps a patch to overlay pixels, clipped to bounds.
-func scaleRect(p inference.Patch, s float64, bounds image.Rectangle) image.Rectangle {
+func scaleRect(p verdict.Patch, s float64, bounds image.Rectangle) image.Rectangle {
 	r := image.Rect(
 		int(math.Floor(float64(p.X)*s)), int(math.Floor(float64(p.Y)*s)),
 		int(math.Ceil(float64(p.X+p.W)*s)), int(math.Ceil(float64(p.Y+p.H)*s)))
@@ -277,7 +278,7 @@ func scaleRect(p inference.Patch, s float64, bounds image.Rectangle) image.Recta
 // patchAt returns the patch that colours image point (x, y): among those
 // covering it, the one in the highest zone, then with the highest
 // probability. It returns -1 when no patch covers the point.
-func patchAt(x, y int, patches []inference.Patch, zones []inference.Zone) int {
+func patchAt(x, y int, patches []verdict.Patch, zones []verdict.Zone) int {
 	best := -1
 	for i, p := range patches {
 		if x < p.X || x >= p.X+p.W || y < p.Y || y >= p.Y+p.H {
@@ -296,7 +297,7 @@ func patchAt(x, y int, patches []inference.Patch, zones []inference.Zone) int {
 }
 
 // patchesAt lists every patch covering image point (x, y).
-func patchesAt(x, y int, patches []inference.Patch) []int {
+func patchesAt(x, y int, patches []verdict.Patch) []int {
 	var in []int
 	for i, p := range patches {
 		if x >= p.X && x < p.X+p.W && y >= p.Y && y < p.Y+p.H {
@@ -306,9 +307,9 @@ func patchesAt(x, y int, patches []inference.Patch) []int {
 	return in
 }
 
-func zoneAt(zones []inference.Zone, i int) inference.Zone {
+func zoneAt(zones []verdict.Zone, i int) verdict.Zone {
 	if i < len(zones) {
 		return zones[i]
 	}
-	return inference.ZoneAutoPass
+	return verdict.ZoneAutoPass
 }

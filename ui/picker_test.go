@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // pickerTile finds the tile of the shown picker that reads name (Fyne's
@@ -120,7 +120,7 @@ func TestWatchFolderOpensAwayFromTheTeachSet(t *testing.T) {
 	}
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 
-	h.ins.watch.play = func(inference.Decision) error { return nil }
+	h.ins.watch.play = func(verdict.Decision) error { return nil }
 	h.ins.watch.start(watched)
 	h.ins.watch.toggle() // stop watching
 	h.waitIdle()

@@ -15,6 +15,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // processedList is the Processed column: the strips inspected in this
@@ -49,7 +50,7 @@ type processedHost interface {
 	showItem(idx int)
 	// decisionOf is a strip's decision for its row (false while it has
 	// none to show).
-	decisionOf(it *item) (inference.Decision, bool)
+	decisionOf(it *item) (verdict.Decision, bool)
 	// window is the window whose keys a picked row gives back.
 	window() fyne.Window
 }
@@ -76,12 +77,12 @@ type item struct {
 	display  image.Image         // the strip reduced for the screen; only while shown
 	modelGen int                 // modelPanel.gen when analysed
 
-	auditID     int64              // row in the audit trail, 0 when not recorded
-	inspectedAt time.Time          // when it was scored
-	auto        inference.Decision // decision recorded when inspected
+	auditID     int64            // row in the audit trail, 0 when not recorded
+	inspectedAt time.Time        // when it was scored
+	auto        verdict.Decision // decision recorded when inspected
 	// cautions are the kinds of caution recorded with the decision (an
-	// implausible strip needs a reason to pass: inference.ReasonRequired).
-	cautions []inference.CautionKind
+	// implausible strip needs a reason to pass: verdict.ReasonRequired).
+	cautions []verdict.CautionKind
 	review   *operatorReview
 	// sha256 is the strip's content as the trail records it: a strip
 	// opened again is known by it (reopen.go).
@@ -90,14 +91,14 @@ type item struct {
 
 // operatorReview is an operator's confirmation or override of a strip.
 type operatorReview struct {
-	decision         inference.Decision // PASS or REJECT
+	decision         verdict.Decision // PASS or REJECT
 	operator, reason string
 	at               time.Time
 }
 
 // needsReview says whether the strip waits for an operator: recorded as
 // REVIEW and not yet decided by one.
-func (it *item) needsReview() bool { return it.auto == inference.Review && it.review == nil }
+func (it *item) needsReview() bool { return it.auto == verdict.Review && it.review == nil }
 
 func (it *item) source() source { return source{name: it.name, path: it.path, data: it.data} }
 
@@ -109,7 +110,7 @@ func (p *processedList) build(below fyne.CanvasObject) fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			name := widget.NewLabel("strip-name.jpg")
 			name.Truncation = fyne.TextTruncateEllipsis
-			dec := widget.NewLabelWithStyle(inference.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			dec := widget.NewLabelWithStyle(verdict.Review.String(), fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
 			return container.NewBorder(nil, nil, swatchBox(color.Transparent, 12), dec, name)
 		},
 		p.updateRow)
@@ -221,13 +222,9 @@ func (p *processedList) restore(rows []audit.Inspection) int {
 		if _, ok := p.byKey[s.key()]; ok {
 			continue
 		}
-		auto, err := inference.ParseDecision(r.AutoDecision)
-		if err != nil {
-			continue // not a decision this version knows
-		}
-		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: auto, inspectedAt: r.InspectedAt, modelGen: -1,
-			cautions: inference.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
-		if op, err := inference.ParseDecision(r.OperatorDecision); err == nil {
+		it := &item{name: s.name, path: s.path, auditID: r.ID, auto: r.AutoDecision, inspectedAt: r.InspectedAt, modelGen: -1,
+			cautions: verdict.ParseCautionKinds(r.CautionKinds), sha256: r.SHA256}
+		if op, ok := r.OperatorDecision.Get(); ok {
 			it.review = &operatorReview{decision: op, operator: r.Operator, reason: r.ReviewReason, at: r.ReviewedAt}
 		}
 		p.items = append(p.items, it)

@@ -14,6 +14,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/report"
+	"steelinspect/verdict"
 )
 
 // reportJob is what writing one report needs, copied off the UI's state so
@@ -140,7 +141,7 @@ func (i *Inspector) saveReports(jobs []reportJob) {
 }
 
 // writeReport decodes a strip, decides it with t and writes its report.
-func writeReport(j reportJob, t inference.Thresholds) error {
+func writeReport(j reportJob, t verdict.Thresholds) error {
 	img, err := decodeSource(j.src)
 	if err != nil {
 		return err
@@ -153,15 +154,15 @@ func writeReport(j reportJob, t inference.Thresholds) error {
 	patches := j.analysis.Patches
 	if w := img.Bounds().Dx(); w != j.analysis.Image.Width && j.analysis.Image.Width > 0 {
 		s := float64(w) / float64(j.analysis.Image.Width)
-		patches = make([]inference.Patch, len(j.analysis.Patches))
+		patches = make([]verdict.Patch, len(j.analysis.Patches))
 		for k, p := range j.analysis.Patches {
-			patches[k] = inference.Patch{X: int(float64(p.X) * s), Y: int(float64(p.Y) * s),
+			patches[k] = verdict.Patch{X: int(float64(p.X) * s), Y: int(float64(p.Y) * s),
 				W: int(float64(p.W) * s), H: int(float64(p.H) * s), Probability: p.Probability}
 		}
 	}
 	meta := report.Meta{FileName: displayPath(j.src), Model: j.analysis.Model, AuditID: j.auditID, InspectedAt: j.at}
 	if r := j.review; r != nil {
-		meta.OperatorDecision, meta.Operator, meta.ReviewedAt, meta.Reason = r.decision.String(), r.operator, r.at, r.reason
+		meta.OperatorDecision, meta.Operator, meta.ReviewedAt, meta.Reason = verdict.Some(r.decision), r.operator, r.at, r.reason
 	}
 	out := report.Render(img, patches, v, meta)
 	f, err := os.Create(j.path)

@@ -16,7 +16,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/hotfolder"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // buildStationBar is the second toolbar row: the operator on shift, the
@@ -87,9 +87,9 @@ func newReviewPanel(host reviewHost) *reviewPanel {
 	r.operatorLabel = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	r.info = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
 	r.info.Wrapping = fyne.TextWrapWord
-	r.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { r.confirm(inference.Pass, true) })
+	r.passBtn = widget.NewButtonWithIcon("PASS (P)", theme.ConfirmIcon(), func() { r.confirm(verdict.Pass, true) })
 	r.passBtn.Importance = widget.SuccessImportance
-	r.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { r.confirm(inference.Reject, true) })
+	r.rejectBtn = widget.NewButtonWithIcon("REJECT (R)", theme.CancelIcon(), func() { r.confirm(verdict.Reject, true) })
 	r.rejectBtn.Importance = widget.DangerImportance
 	r.nextBtn = widget.NewButtonWithIcon("Next review (N)", theme.MediaSkipNextIcon(), r.next)
 	r.overrideBtn = widget.NewButtonWithIcon("Override…", theme.WarningIcon(), func() { r.askOverride(true) })
@@ -229,11 +229,11 @@ func (r *reviewPanel) refreshOperator() {
 
 // confirm records the operator's decision on the shown strip: for a
 // REVIEW strip, the decision; for an automatic one, a confirmation when it
-// agrees. A decision that needs a reason (inference.ReasonRequired: an
+// agrees. A decision that needs a reason (verdict.ReasonRequired: an
 // override, or passing a strip the station found implausible) asks for
 // one first. From the keyboard (focusReason false) the reason box is not
 // focused: the key that opened it must not type into it.
-func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
+func (r *reviewPanel) confirm(decision verdict.Decision, focusReason bool) {
 	it := r.host.currentItem()
 	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.review != nil {
 		return
@@ -248,17 +248,17 @@ func (r *reviewPanel) confirm(decision inference.Decision, focusReason bool) {
 		})
 		return
 	}
-	if inference.ReasonRequired(it.auto, decision, it.cautions) {
+	if verdict.ReasonRequired(it.auto, decision, it.cautions) {
 		r.askReason(decision, focusReason)
 		return
 	}
-	r.submit(it, decision, "", it.auto == inference.Review)
+	r.submit(it, decision, "", it.auto == verdict.Review)
 }
 
 // askOverride asks for the reason to override the shown strip's automatic
 // decision (Override…).
 func (r *reviewPanel) askOverride(focus bool) {
-	if it := r.host.currentItem(); it != nil && it.auto != inference.Review {
+	if it := r.host.currentItem(); it != nil && it.auto != verdict.Review {
 		r.askReason(overrideOf(it.auto), focus)
 	}
 }
@@ -266,10 +266,10 @@ func (r *reviewPanel) askOverride(focus bool) {
 // askReason asks for the reason decision on the shown strip needs; it is
 // recorded only with one (audit.CheckReason). focus puts the cursor in the
 // reason box (not when a key opened it).
-func (r *reviewPanel) askReason(decision inference.Decision, focus bool) {
+func (r *reviewPanel) askReason(decision verdict.Decision, focus bool) {
 	it := r.host.currentItem()
 	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || it.review != nil ||
-		!inference.ReasonRequired(it.auto, decision, it.cautions) {
+		!verdict.ReasonRequired(it.auto, decision, it.cautions) {
 		return
 	}
 	if r.operator == "" {
@@ -277,7 +277,7 @@ func (r *reviewPanel) askReason(decision inference.Decision, focus bool) {
 		return
 	}
 	title, hint := fmt.Sprintf("Override automatic %s with %s", it.auto, decision), "Why the automatic decision is wrong"
-	if it.auto == inference.Review {
+	if it.auto == verdict.Review {
 		title, hint = fmt.Sprintf("%s a strip the station found implausible", decision), "Why this frame is good steel"
 	}
 	reason := newDialogEntry(false, true)
@@ -301,32 +301,32 @@ func (r *reviewPanel) askReason(decision inference.Decision, focus bool) {
 // override records the opposite of the shown strip's automatic decision
 // with a reason.
 func (r *reviewPanel) override(reason string) {
-	if it := r.host.currentItem(); it != nil && it.auto != inference.Review {
+	if it := r.host.currentItem(); it != nil && it.auto != verdict.Review {
 		r.decideWithReason(overrideOf(it.auto), reason)
 	}
 }
 
 // decideWithReason records a decision that needs a reason on the shown
 // strip, with it. The audit trail refuses one without a reason.
-func (r *reviewPanel) decideWithReason(decision inference.Decision, reason string) {
+func (r *reviewPanel) decideWithReason(decision verdict.Decision, reason string) {
 	it := r.host.currentItem()
-	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || !inference.ReasonRequired(it.auto, decision, it.cautions) {
+	if it == nil || r.host.auditStore() == nil || it.auditID == 0 || !verdict.ReasonRequired(it.auto, decision, it.cautions) {
 		return
 	}
-	r.submit(it, decision, strings.TrimSpace(reason), it.auto == inference.Review)
+	r.submit(it, decision, strings.TrimSpace(reason), it.auto == verdict.Review)
 }
 
-func overrideOf(auto inference.Decision) inference.Decision {
-	if auto == inference.Pass {
-		return inference.Reject
+func overrideOf(auto verdict.Decision) verdict.Decision {
+	if auto == verdict.Pass {
+		return verdict.Reject
 	}
-	return inference.Pass
+	return verdict.Pass
 }
 
 // submit writes the review to the audit trail off the UI goroutine
 // and shows it once it is durable; then, when asked, moves on to the next
 // strip needing review.
-func (r *reviewPanel) submit(it *item, decision inference.Decision, reason string, advance bool) {
+func (r *reviewPanel) submit(it *item, decision verdict.Decision, reason string, advance bool) {
 	h := r.host
 	id, op, store, ctx := it.auditID, r.operator, h.auditStore(), h.lifetime()
 	h.goBackground(func() func() {
@@ -434,7 +434,7 @@ func (r *reviewPanel) refresh() {
 		}
 		r.info.SetText(text)
 		r.info.Importance = decisionImportance(rv.decision)
-	case it.auto == inference.Review:
+	case it.auto == verdict.Review:
 		r.info.SetText("Waiting for the operator: P = PASS, R = REJECT, N = next strip to review")
 		r.info.Importance = widget.WarningImportance
 	default:
@@ -446,7 +446,7 @@ func (r *reviewPanel) refresh() {
 	// Only the actions this strip allows are offered.
 	showIf(r.passBtn, it.needsReview())
 	showIf(r.rejectBtn, it.needsReview())
-	showIf(r.overrideBtn, rv == nil && it.auto != inference.Review)
+	showIf(r.overrideBtn, rv == nil && it.auto != verdict.Review)
 	if r.host.reviewCount() > 0 {
 		r.nextBtn.Enable()
 	} else {

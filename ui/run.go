@@ -13,6 +13,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/station"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // AppID is the application's unique ID, also used for its preferences.
@@ -56,7 +57,7 @@ type Options struct {
 	// or an empty ModelsDir or a nil OpenModel, hides "Learn from
 	// decisions…".
 	Learn   func(ctx context.Context, name string, progress func(teach.Progress)) (*teach.Result, []string, error)
-	Decided func(ctx context.Context) (map[string]int, error)
+	Decided func(ctx context.Context) (map[verdict.Decision]int, error)
 	// ModelsDir is the station's folder of models: taught models are
 	// saved there (it is created when missing).
 	ModelsDir string

@@ -16,6 +16,7 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Run mode is the floor's view of the station (View → Run mode, F11),
@@ -165,7 +166,7 @@ func (i *Inspector) refreshRunMode() {
 
 // runReasons says why the strip got its decision, in short lines, with
 // the card's advice (cardAction).
-func runReasons(a *inference.Analysis, v *inference.Verdict, action string) string {
+func runReasons(a *inference.Analysis, v *verdict.Verdict, action string) string {
 	lines := []string{fmt.Sprintf("Defect score %.0f %%%s — %s", 100*v.Confidence, likelyClassText(a, v), action)}
 	for _, c := range a.Cautions {
 		lines = append(lines, c.Reason)
@@ -212,8 +213,8 @@ func (i *Inspector) unacknowledged() (int, string) {
 		if it.auditID == 0 {
 			continue
 		}
-		fault := slices.Contains(it.cautions, inference.CautionImplausible)
-		if it.auto != inference.Reject && !fault {
+		fault := slices.Contains(it.cautions, verdict.CautionImplausible)
+		if it.auto != verdict.Reject && !fault {
 			continue
 		}
 		n++

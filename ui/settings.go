@@ -13,8 +13,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // settingsPanel is the settings column's thresholds: the Auto-Pass and
@@ -27,7 +27,7 @@ type settingsPanel struct {
 	// station: the window keeps an audit trail, so the lock applies;
 	// without one the settings stay free.
 	station    bool
-	thresholds inference.Thresholds
+	thresholds verdict.Thresholds
 	lock       lockState
 	adjusting  bool // a slider is being nudged by code
 
@@ -47,14 +47,14 @@ type settingsHost interface {
 	// thresholdsMoved puts the pair in force to work: the worker decides
 	// with it, the line and the preferences file hear it, and the strip
 	// shown is decided again.
-	thresholdsMoved(t inference.Thresholds)
+	thresholdsMoved(t verdict.Thresholds)
 	// thresholdsRecorded says a changed pair was recorded in the trail
 	// (the hot folder watches on with it).
 	thresholdsRecorded()
 	// recordSetting records a setting change in the audit trail.
 	recordSetting(setting, old, new string)
 	// modelDefaults are the thresholds Model defaults returns to.
-	modelDefaults() inference.Thresholds
+	modelDefaults() verdict.Thresholds
 	// askUnlock asks a supervisor to sign in, and runs then once unlocked.
 	askUnlock(then func())
 	// lockChanged says the settings were locked or unlocked; signedOut
@@ -74,8 +74,8 @@ type lockState struct {
 	by      string
 	idle    time.Duration // 0: defaultLockIdle
 	timer   *time.Timer
-	gen     int                  // counts unlocks, to tell stale idle timers
-	settled inference.Thresholds // thresholds last recorded in the audit
+	gen     int                // counts unlocks, to tell stale idle timers
+	settled verdict.Thresholds // thresholds last recorded in the audit
 }
 
 func (l *lockState) stopTimer() {
@@ -97,12 +97,12 @@ type logicRow struct {
 
 // newSettingsPanel holds t in force, locked; station says the window
 // keeps an audit trail.
-func newSettingsPanel(host settingsHost, station bool, t inference.Thresholds) *settingsPanel {
+func newSettingsPanel(host settingsHost, station bool, t verdict.Thresholds) *settingsPanel {
 	return &settingsPanel{host: host, station: station, thresholds: t, lock: lockState{locked: true}}
 }
 
 // Thresholds is the pair in force in the window.
-func (p *settingsPanel) Thresholds() inference.Thresholds { return p.thresholds }
+func (p *settingsPanel) Thresholds() verdict.Thresholds { return p.thresholds }
 
 // Locked says whether changing thresholds or the model needs the PIN.
 func (p *settingsPanel) Locked() bool { return p.station && p.lock.locked }
@@ -111,17 +111,17 @@ func (p *settingsPanel) Locked() bool { return p.station && p.lock.locked }
 func (p *settingsPanel) UnlockedBy() string { return p.lock.by }
 
 // Recorded is the pair last recorded in the audit trail.
-func (p *settingsPanel) Recorded() inference.Thresholds { return p.lock.settled }
+func (p *settingsPanel) Recorded() verdict.Thresholds { return p.lock.settled }
 
 // hold puts t in force as the pair recorded, without telling the window
 // (the recorded pair taken at start).
-func (p *settingsPanel) hold(t inference.Thresholds) {
+func (p *settingsPanel) hold(t verdict.Thresholds) {
 	p.thresholds = t
 	p.lock.settled = t
 }
 
 // follow takes t, recorded elsewhere, as the pair in force.
-func (p *settingsPanel) follow(t inference.Thresholds) {
+func (p *settingsPanel) follow(t verdict.Thresholds) {
 	p.lock.settled = t
 	p.SetThresholds(t.Pass, t.Reject, true)
 }
@@ -146,16 +146,16 @@ func (p *settingsPanel) build() fyne.CanvasObject {
 	reset.Importance = widget.LowImportance
 	p.resetBtn = reset
 
-	row := func(z inference.Zone, name string, value *widget.Label) fyne.CanvasObject {
+	row := func(z verdict.Zone, name string, value *widget.Label) fyne.CanvasObject {
 		return container.NewBorder(nil, nil, swatchBox(zoneColor(z), 14),
 			value, widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	return container.NewVBox(
 		heading("Thresholds"),
 		p.buildLockRow(),
-		row(inference.ZoneAutoPass, "Auto-Pass threshold", p.passValue),
+		row(verdict.ZoneAutoPass, "Auto-Pass threshold", p.passValue),
 		p.passSlider,
-		row(inference.ZoneAutoReject, "Auto-Reject threshold", p.rejectValue),
+		row(verdict.ZoneAutoReject, "Auto-Reject threshold", p.rejectValue),
 		p.rejectSlider,
 		p.thresholdMsg,
 		container.NewHBox(layout.NewSpacer(), reset),
@@ -185,10 +185,10 @@ func (p *settingsPanel) buildLogicTable() fyne.CanvasObject {
 		bg.CornerRadius = 4
 		rng := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
 		lbl := widget.NewLabel(decisions[z])
-		lbl.Importance = decisionImportance(inference.Decision(z))
+		lbl.Importance = decisionImportance(verdict.Decision(z))
 		p.logic[z] = logicRow{bg: bg, rng: rng, label: lbl}
 		zoneName := widget.NewLabelWithStyle(names[z], fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		top := container.NewHBox(swatchBox(zoneColor(inference.Zone(z)), 14), zoneName, layout.NewSpacer(), rng)
+		top := container.NewHBox(swatchBox(zoneColor(verdict.Zone(z)), 14), zoneName, layout.NewSpacer(), rng)
 		rows = append(rows, container.NewStack(bg, container.New(&tightColumn{}, top, lbl)))
 	}
 	note := widget.NewLabel("Strip score = its highest patch probability.")
@@ -240,7 +240,7 @@ func (p *settingsPanel) SetThresholds(pass, reject float64, passMoved bool) {
 			msg = fmt.Sprintf("Auto-Pass must stay below Auto-Reject: Auto-Pass moved down to %.2f.", pass)
 		}
 	}
-	p.thresholds = fitThresholds(inference.Thresholds{Pass: pass, Reject: reject})
+	p.thresholds = fitThresholds(verdict.Thresholds{Pass: pass, Reject: reject})
 	p.touch()
 	p.syncSliders()
 	p.setMessage(msg)
@@ -281,7 +281,7 @@ func (p *settingsPanel) setMessage(msg string) {
 
 // refreshLogic writes the thresholds into the decision-logic table and
 // marks the row of v's decision (none when v is nil).
-func (p *settingsPanel) refreshLogic(v *inference.Verdict) {
+func (p *settingsPanel) refreshLogic(v *verdict.Verdict) {
 	t := p.thresholds
 	ranges := [3]string{
 		fmt.Sprintf("p < %.2f", t.Pass),
@@ -296,10 +296,10 @@ func (p *settingsPanel) refreshLogic(v *inference.Verdict) {
 		r := p.logic[z]
 		r.rng.SetText(ranges[z])
 		if z == current {
-			c := zoneColor(inference.Zone(z))
+			c := zoneColor(verdict.Zone(z))
 			c.A = 0x38
 			r.bg.FillColor = c
-			r.bg.StrokeColor = zoneColor(inference.Zone(z))
+			r.bg.StrokeColor = zoneColor(verdict.Zone(z))
 			r.bg.StrokeWidth = 1.5
 			r.label.TextStyle = fyne.TextStyle{Bold: true}
 		} else {

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // ShiftLength is how far back the Processed list reaches when the window
@@ -43,7 +43,7 @@ func (i *Inspector) readShift(store *audit.Store) func() {
 	if err != nil {
 		return func() { i.showError("Could not restore the shift", err.Error()) }
 	}
-	pending, err := store.History(i.ctx, audit.Query{Decision: inference.Review.String(), Limit: maxRestored})
+	pending, err := store.History(i.ctx, audit.Query{Decision: verdict.Some(verdict.Review), Limit: maxRestored})
 	if err != nil {
 		return func() { i.showError("Could not restore the review queue", err.Error()) }
 	}
@@ -125,9 +125,9 @@ func (p *processedList) summarize(now time.Time) shiftSummary {
 		}
 		s.strips++
 		switch it.final() {
-		case inference.Pass:
+		case verdict.Pass:
 			s.pass++
-		case inference.Review:
+		case verdict.Review:
 			s.review++
 		default:
 			s.reject++
@@ -159,10 +159,10 @@ func (s shiftSummary) String() string {
 }
 
 // final is the strip's disposition: the operator's decision over the
-// recorded automatic one (inference.Final).
-func (it *item) final() inference.Decision {
+// recorded automatic one (verdict.Final).
+func (it *item) final() verdict.Decision {
 	if it.review != nil {
-		return inference.Final(it.auto, it.review.decision.String())
+		return verdict.Final(it.auto, verdict.Some(it.review.decision))
 	}
 	return it.auto
 }

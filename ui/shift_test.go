@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
@@ -23,7 +23,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	store := openStore(t)
 	dir := t.TempDir()
 	ctx := context.Background()
-	add := func(path, auto string, at time.Time) int64 {
+	add := func(path string, auto verdict.Decision, at time.Time) int64 {
 		t.Helper()
 		id, err := store.Add(ctx, audit.Inspection{InspectedAt: at, Source: "watch", Path: path, AutoDecision: auto,
 			ModelName: "tiny", PassThreshold: 0.4, RejectThreshold: 0.65})
@@ -34,15 +34,15 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	}
 	now := time.Now()
 	oldPending := writePNG(t, dir, "old-review.png", stripB())
-	add(oldPending, "REVIEW", now.Add(-72*time.Hour)) // days old, never decided: restored
-	add(writePNG(t, dir, "old-pass.png", stripPass()), "PASS", now.Add(-72*time.Hour))
-	add(writePNG(t, dir, "shift-pass.png", stripPass()), "PASS", now.Add(-time.Hour))
-	decided := add(writePNG(t, dir, "decided.png", stripB()), "REVIEW", now.Add(-time.Hour))
-	if err := store.Review(ctx, decided, inference.Reject, "bob", ""); err != nil {
+	add(oldPending, verdict.Review, now.Add(-72*time.Hour)) // days old, never decided: restored
+	add(writePNG(t, dir, "old-pass.png", stripPass()), verdict.Pass, now.Add(-72*time.Hour))
+	add(writePNG(t, dir, "shift-pass.png", stripPass()), verdict.Pass, now.Add(-time.Hour))
+	decided := add(writePNG(t, dir, "decided.png", stripB()), verdict.Review, now.Add(-time.Hour))
+	if err := store.Review(ctx, decided, verdict.Reject, "bob", ""); err != nil {
 		t.Fatal(err)
 	}
-	add(filepath.Join(dir, "gone.png"), "REVIEW", now.Add(-time.Hour)) // its file is gone
-	add("upload (API request 1f)", "REVIEW", now.Add(-time.Hour))      // an API upload: no file
+	add(filepath.Join(dir, "gone.png"), verdict.Review, now.Add(-time.Hour)) // its file is gone
+	add("upload (API request 1f)", verdict.Review, now.Add(-time.Hour))      // an API upload: no file
 	before := len(history(t, store))
 
 	h := newHarness(t, Options{Station: onTrail(store)})
@@ -58,7 +58,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	if n := h.ins.reviewCount(); n != 1 {
 		t.Errorf("%d strips wait for review, want the one undecided REVIEW", n)
 	}
-	if it := h.ins.processed.items[2]; it.review == nil || it.review.decision != inference.Reject || it.review.operator != "bob" {
+	if it := h.ins.processed.items[2]; it.review == nil || it.review.decision != verdict.Reject || it.review.operator != "bob" {
 		t.Errorf("bob's decision not restored: %+v", it.review)
 	}
 	// the shift summary counts final decisions: bob's REJECT over its REVIEW
@@ -77,7 +77,7 @@ func TestShiftIsRestoredOnStart(t *testing.T) {
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	rows := history(t, store)
-	if rows[0].OperatorDecision != "REJECT" || rows[0].Operator != "alice" || len(rows) != before {
+	if !rows[0].OperatorDecision.Is(verdict.Reject) || rows[0].Operator != "alice" || len(rows) != before {
 		t.Errorf("the restored REVIEW was not decided on its own record: %+v", rows[0])
 	}
 	if got := h.ins.processed.count.Text; !strings.Contains(got, "1 PASS · 0 REVIEW · 2 REJECT\n0 waiting for review") {
@@ -133,7 +133,7 @@ func TestThresholdsEditedOutsideTheStation(t *testing.T) {
 	app.Preferences().SetFloat(prefPass, 0.50)
 	app.Preferences().SetFloat(prefReject, 0.80)
 	h := newHarnessOn(t, app, Options{Station: onTrail(store)})
-	want := inference.Thresholds{Pass: 0.40, Reject: 0.65}
+	want := verdict.Thresholds{Pass: 0.40, Reject: 0.65}
 	if h.ins.settings.thresholds != want || h.ins.work.currentThresholds() != want || h.ins.settings.passSlider.Value != 0.40 {
 		t.Fatalf("thresholds in force %+v (worker %+v, slider %.2f), want the recorded %+v",
 			h.ins.settings.thresholds, h.ins.work.currentThresholds(), h.ins.settings.passSlider.Value, want)
@@ -227,7 +227,7 @@ func TestShiftRateIsALineRateNotABurst(t *testing.T) {
 	h := newHarness(t, Options{})
 	now := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
 	add := func(ago time.Duration) {
-		h.ins.processed.items = append(h.ins.processed.items, &item{name: "s", auditID: int64(len(h.ins.processed.items) + 1), auto: inference.Pass, inspectedAt: now.Add(-ago)})
+		h.ins.processed.items = append(h.ins.processed.items, &item{name: "s", auditID: int64(len(h.ins.processed.items) + 1), auto: verdict.Pass, inspectedAt: now.Add(-ago)})
 	}
 	for k := range 12 {
 		add(time.Duration(k) * 300 * time.Millisecond) // a folder of 12 opened in 4 s

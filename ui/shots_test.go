@@ -28,6 +28,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 var shotsApp fyne.App
@@ -177,7 +178,7 @@ func TestShots(t *testing.T) {
 	shot(ins.win, "04-reviewed-card.png")
 	fyne.DoAndWait(func() {
 		for k, it := range ins.processed.items {
-			if it.auto == inference.Reject {
+			if it.auto == verdict.Reject {
 				ins.showItem(k)
 				break
 			}

@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // The arrival sound: a watched folder's REJECT or REVIEW can also be
@@ -47,8 +47,8 @@ func soundPlayer() (string, []string) {
 
 // alertTones are the tones of each announced decision: REJECT two high
 // beeps, REVIEW one lower beep, so the two can be told apart by ear.
-func alertTones(d inference.Decision) []float64 {
-	if d == inference.Reject {
+func alertTones(d verdict.Decision) []float64 {
+	if d == verdict.Reject {
 		return []float64{1320, 0, 1320}
 	}
 	return []float64{880}
@@ -95,12 +95,12 @@ func toneWAV(freqs []float64) []byte {
 // alertFiles holds the written WAV file of each decision, made once.
 var alertFiles struct {
 	sync.Mutex
-	paths map[inference.Decision]string
+	paths map[verdict.Decision]string
 }
 
 // alertFile writes d's tone to a file in the temporary folder, once per
 // run.
-func alertFile(d inference.Decision) (string, error) {
+func alertFile(d verdict.Decision) (string, error) {
 	alertFiles.Lock()
 	defer alertFiles.Unlock()
 	if p, ok := alertFiles.paths[d]; ok {
@@ -111,7 +111,7 @@ func alertFile(d inference.Decision) (string, error) {
 		return "", err
 	}
 	if alertFiles.paths == nil {
-		alertFiles.paths = map[inference.Decision]string{}
+		alertFiles.paths = map[verdict.Decision]string{}
 	}
 	alertFiles.paths[d] = p
 	return p, nil
@@ -132,7 +132,7 @@ var errNoPlayer = errors.New("no sound player found (install pipewire, pulseaudi
 
 // playAlert plays d's tone and waits for it, at most a few seconds. It
 // runs off the UI goroutine.
-func playAlert(d inference.Decision) error {
+func playAlert(d verdict.Decision) error {
 	player, args := soundPlayer()
 	if player == "" {
 		return errNoPlayer

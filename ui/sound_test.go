@@ -7,13 +7,13 @@ import (
 	"strings"
 	"testing"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // TestToneWAV: the alert is a well-formed mono 16-bit PCM WAV whose
 // length follows its tones; REJECT and REVIEW sound different.
 func TestToneWAV(t *testing.T) {
-	for _, d := range []inference.Decision{inference.Reject, inference.Review} {
+	for _, d := range []verdict.Decision{verdict.Reject, verdict.Review} {
 		w := toneWAV(alertTones(d))
 		le := binary.LittleEndian
 		if string(w[0:4]) != "RIFF" || string(w[8:16]) != "WAVEfmt " || string(w[36:40]) != "data" {
@@ -28,7 +28,7 @@ func TestToneWAV(t *testing.T) {
 			t.Errorf("%s: data %d bytes (file %d), want %d", d, data, len(w), want)
 		}
 	}
-	if string(toneWAV(alertTones(inference.Reject))) == string(toneWAV(alertTones(inference.Review))) {
+	if string(toneWAV(alertTones(verdict.Reject))) == string(toneWAV(alertTones(verdict.Review))) {
 		t.Error("REJECT and REVIEW sound alike")
 	}
 }
@@ -37,7 +37,7 @@ func TestToneWAV(t *testing.T) {
 // reason; with one, it is handed the tone's WAV file.
 func TestPlayAlert(t *testing.T) {
 	t.Setenv("PATH", t.TempDir())
-	if err := playAlert(inference.Reject); err == nil || !strings.Contains(err.Error(), "no sound player") {
+	if err := playAlert(verdict.Reject); err == nil || !strings.Contains(err.Error(), "no sound player") {
 		t.Fatalf("no player: %v", err)
 	}
 	bin := t.TempDir()
@@ -47,7 +47,7 @@ func TestPlayAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin)
-	if err := playAlert(inference.Review); err != nil {
+	if err := playAlert(verdict.Review); err != nil {
 		t.Fatal(err)
 	}
 	args, err := os.ReadFile(got)
@@ -59,7 +59,7 @@ func TestPlayAlert(t *testing.T) {
 		t.Fatalf("aplay called with %q", args)
 	}
 	wav, err := os.ReadFile(f[1])
-	if err != nil || string(wav) != string(toneWAV(alertTones(inference.Review))) {
+	if err != nil || string(wav) != string(toneWAV(alertTones(verdict.Review))) {
 		t.Errorf("played file %s: %v", f[1], err)
 	}
 }

@@ -17,8 +17,8 @@ import (
 
 	"steelinspect/archive"
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // stripPass is uniformly dark: every patch ≈0.235, PASS.
@@ -90,7 +90,7 @@ func TestBatchFolderIsQueuedAndAudited(t *testing.T) {
 		if it.name != w.name || it.auto.String() != w.auto {
 			t.Errorf("item %d: %s %s, want %s %s", k, it.name, it.auto, w.name, w.auto)
 		}
-		if it.auditID != rows[k].ID || rows[k].AutoDecision != w.auto || rows[k].Source != "window" ||
+		if it.auditID != rows[k].ID || rows[k].AutoDecision.String() != w.auto || rows[k].Source != "window" ||
 			filepath.Base(rows[k].Path) != w.name {
 			t.Errorf("item %d (audit id %d) vs row %+v", k, it.auditID, rows[k])
 		}
@@ -133,7 +133,7 @@ func TestReviewWithKeys(t *testing.T) {
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
 	rows := history(t, store)
-	if rows[0].OperatorDecision != "PASS" || rows[0].Operator != "alice" || rows[0].ReviewedAt.IsZero() {
+	if !rows[0].OperatorDecision.Is(verdict.Pass) || rows[0].Operator != "alice" || rows[0].ReviewedAt.IsZero() {
 		t.Errorf("after P: row %+v", rows[0])
 	}
 	if h.ins.current != 2 {
@@ -145,7 +145,7 @@ func TestReviewWithKeys(t *testing.T) {
 	key(&fyne.KeyEvent{Name: fyne.KeyR})
 	h.waitIdle()
 	rows = history(t, store)
-	if rows[2].OperatorDecision != "REJECT" || rows[2].Operator != "alice" {
+	if !rows[2].OperatorDecision.Is(verdict.Reject) || rows[2].Operator != "alice" {
 		t.Errorf("after R: row %+v", rows[2])
 	}
 	if h.ins.reviewCount() != 0 {
@@ -158,10 +158,10 @@ func TestReviewWithKeys(t *testing.T) {
 	// A reviewed strip is not reviewed twice.
 	key(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[2].OperatorDecision != "REJECT" {
+	if !history(t, store)[2].OperatorDecision.Is(verdict.Reject) {
 		t.Error("a second key press changed the review")
 	}
-	if rows[1].OperatorDecision != "" || rows[3].OperatorDecision != "" {
+	if !rows[1].OperatorDecision.IsZero() || !rows[3].OperatorDecision.IsZero() {
 		t.Errorf("automatic strips were reviewed: %+v %+v", rows[1], rows[3])
 	}
 }
@@ -175,7 +175,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	// P on an automatic REJECT asks for a reason rather than recording.
 	h.ins.Window().Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyP})
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Fatal("override recorded without asking for a reason")
 	}
 	if h.ins.Window().Canvas().Overlays().Top() == nil {
@@ -189,14 +189,14 @@ func TestOverrideNeedsReason(t *testing.T) {
 
 	h.ins.review.override("p")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("a one-letter reason was accepted")
 	}
 	h.ins.errorsShown = nil
 
 	h.ins.review.override("  ")
 	h.waitIdle()
-	if history(t, store)[0].OperatorDecision != "" {
+	if !history(t, store)[0].OperatorDecision.IsZero() {
 		t.Error("override without reason recorded")
 	}
 	if n := len(h.ins.errorsShown); n != 1 || !strings.Contains(h.ins.errorsShown[0], "needs a reason") {
@@ -206,7 +206,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	h.ins.review.override("paint mark, not a scratch")
 	h.waitIdle()
 	row := history(t, store)[0]
-	if row.OperatorDecision != "PASS" || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
+	if !row.OperatorDecision.Is(verdict.Pass) || row.ReviewReason != "paint mark, not a scratch" || row.Operator != "alice" {
 		t.Errorf("override row %+v", row)
 	}
 	if got := h.ins.review.info.Text; !strings.Contains(got, "PASS by alice") || !strings.Contains(got, "paint mark") {
@@ -214,7 +214,7 @@ func TestOverrideNeedsReason(t *testing.T) {
 	}
 	// The operator's PASS is the headline; the automatic REJECT stays
 	// visible beneath it.
-	if w := h.ins.card; w.decision.Text != "PASS" || w.decision.Color != decisionColor(inference.Pass) ||
+	if w := h.ins.card; w.decision.Text != "PASS" || w.decision.Color != decisionColor(verdict.Pass) ||
 		!strings.Contains(w.level.Text, "Automatic decision: REJECT, overridden by alice") {
 		t.Errorf("card after the override: %q in %v, %q", w.decision.Text, w.decision.Color, w.level.Text)
 	}
@@ -235,10 +235,10 @@ func TestThresholdsNeverRelabelRecordedStrips(t *testing.T) {
 	if w.decision.Text != "REVIEW" || !strings.Contains(w.level.Text, "Recorded as REVIEW; would be REJECT now") {
 		t.Errorf("after moving the thresholds to %+v: %q, %q", h.ins.settings.thresholds, w.decision.Text, w.level.Text)
 	}
-	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != "REVIEW" {
+	if rows := history(t, store); len(rows) != 1 || rows[0].AutoDecision != verdict.Review {
 		t.Errorf("audit rows %+v", rows)
 	}
-	if d, ok := h.ins.decisionOf(h.ins.processed.items[0]); !ok || d != inference.Review {
+	if d, ok := h.ins.decisionOf(h.ins.processed.items[0]); !ok || d != verdict.Review {
 		t.Errorf("the Processed list shows %v (%v) after the threshold move, want the recorded REVIEW", d, ok)
 	}
 	if h.ins.reviewCount() != 1 {
@@ -462,9 +462,9 @@ func TestSaveReportsForAll(t *testing.T) {
 func TestWatchFolderAddsResults(t *testing.T) {
 	h, store := newStation(t)
 	dir := t.TempDir()
-	var played []inference.Decision
+	var played []verdict.Decision
 	var playedMu sync.Mutex
-	h.ins.watch.play = func(d inference.Decision) error {
+	h.ins.watch.play = func(d verdict.Decision) error {
 		playedMu.Lock()
 		defer playedMu.Unlock()
 		played = append(played, d)
@@ -490,7 +490,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 	}
 	h.waitIdle()
 	playedMu.Lock()
-	if len(played) != 1 || played[0] != inference.Reject {
+	if len(played) != 1 || played[0] != verdict.Reject {
 		t.Errorf("sounds played %v, want one REJECT", played)
 	}
 	playedMu.Unlock()
@@ -514,7 +514,7 @@ func TestWatchFolderAddsResults(t *testing.T) {
 		t.Fatalf("%d items from the hot folder", len(h.ins.processed.items))
 	}
 	it := h.ins.processed.items[0]
-	if it.auto != inference.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
+	if it.auto != verdict.Reject || it.path != filepath.Join(dir, "REJECT", "hot.png") {
 		t.Errorf("item %s %s", it.auto, it.path)
 	}
 	rows := history(t, store)

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // stripPanel is the strip view: the strip image with its heatmap, the
@@ -50,9 +51,9 @@ type stripPanel struct {
 type stripHost interface {
 	// shown is the strip in view: its item, its analysis and its verdict
 	// at the thresholds in force (nils when none).
-	shown() (*item, *inference.Analysis, *inference.Verdict)
+	shown() (*item, *inference.Analysis, *verdict.Verdict)
 	// thresholdsInForce are the thresholds the heatmap marks.
-	thresholdsInForce() inference.Thresholds
+	thresholdsInForce() verdict.Thresholds
 	// stride is the model's patch stride (0 when unknown).
 	stride() int
 	// preferences keeps the heatmap choices for the next start.
@@ -68,7 +69,7 @@ func newStripPanel(host stripHost) *stripPanel {
 }
 
 // analysis is the shown strip's analysis and verdict (nils when none).
-func (s *stripPanel) analysis() (*inference.Analysis, *inference.Verdict) {
+func (s *stripPanel) analysis() (*inference.Analysis, *verdict.Verdict) {
 	_, a, v := s.host.shown()
 	return a, v
 }
@@ -191,7 +192,7 @@ func (s *stripPanel) refreshOverlay() {
 
 // heatmapImage is the overlay for analysis a decided as v, as the
 // heatmap controls ask: patches or fine map, zone or probability colours.
-func (s *stripPanel) heatmapImage(a *inference.Analysis, v *inference.Verdict) *image.NRGBA {
+func (s *stripPanel) heatmapImage(a *inference.Analysis, v *verdict.Verdict) *image.NRGBA {
 	by := s.heatmapColours()
 	if s.fineMapOn() {
 		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, s.host.thresholdsInForce(), a.Patches, v.Zones, s.opacity.Value, by)

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // stripView shows a strip scaled to its width with the heatmap overlay on
@@ -26,8 +26,8 @@ type stripView struct {
 	frame     *canvas.Rectangle
 
 	imgW, imgH int
-	patches    []inference.Patch
-	zones      []inference.Zone
+	patches    []verdict.Patch
+	zones      []verdict.Zone
 	hovered    int
 
 	// onHover is called with the patch under the pointer, or -1; onTap
@@ -81,7 +81,7 @@ func (v *stripView) setImage(img image.Image) {
 // setOverlay replaces the heatmap and the patches it was drawn from. Only
 // the overlay is redrawn, not the strip under it: a slider drag redraws
 // a few hundred kilobytes, never the whole image texture.
-func (v *stripView) setOverlay(img image.Image, patches []inference.Patch, zones []inference.Zone) {
+func (v *stripView) setOverlay(img image.Image, patches []verdict.Patch, zones []verdict.Zone) {
 	v.overlay.Image = img
 	v.patches, v.zones = patches, zones
 	if v.hovered >= len(patches) {

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // Columns of the detailed patch table.
@@ -124,11 +124,11 @@ func (s *stripPanel) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject)
 	case colZone:
 		z := v.Zones[k]
 		l.Text = z.String()
-		if z != inference.ZoneAutoPass && p.Class != "" {
+		if z != verdict.ZoneAutoPass && p.Class != "" {
 			l.Text += " · " + p.Class
 		}
 		l.Alignment = fyne.TextAlignLeading
-		l.Importance = decisionImportance(inference.Decision(z))
+		l.Importance = decisionImportance(verdict.Decision(z))
 	}
 	l.Refresh()
 }
@@ -166,7 +166,7 @@ func (s *stripPanel) refreshTable() {
 
 // patchOrder returns patch indices sorted by the mode, ties broken by
 // patch index.
-func patchOrder(patches []inference.Patch, zones []inference.Zone, m sortMode) []int {
+func patchOrder(patches []verdict.Patch, zones []verdict.Zone, m sortMode) []int {
 	order := make([]int, len(patches))
 	for k := range order {
 		order[k] = k

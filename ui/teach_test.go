@@ -22,6 +22,7 @@ import (
 	"steelinspect/models"
 	"steelinspect/station"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 const (
@@ -388,11 +389,11 @@ func TestFineMapDrawsCells(t *testing.T) {
 	thr := h.ins.settings.thresholds
 	s := overlayScale(a.Image.Width, a.Image.Height)
 	alpha := overlayAlpha(h.ins.strip.opacity.Value)
-	var matched, outlined, zonesSeen = 0, 0, map[inference.Zone]bool{}
+	var matched, outlined, zonesSeen = 0, 0, map[verdict.Zone]bool{}
 	for row := range a.Cells.Rows {
 		for col := range a.Cells.Cols {
 			v := float64(a.Cells.Values[row*a.Cells.Cols+col])
-			z := inference.ZoneOf(v, thr)
+			z := verdict.ZoneOf(v, thr)
 			c := fine.NRGBAAt(int((float64(col*16)+8)*s), int((float64(row*16)+8)*s))
 			want := zoneColor(z)
 			switch {

@@ -6,15 +6,15 @@ import (
 	"time"
 
 	"steelinspect/audit"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
-// Slider ranges: the station's (inference.StationPassMin …).
+// Slider ranges: the station's (verdict.StationPassMin …).
 const (
-	passMin, passMax     = inference.StationPassMin, inference.StationPassMax
-	rejectMin, rejectMax = inference.StationRejectMin, inference.StationRejectMax
-	thresholdStep        = inference.ThresholdStep
+	passMin, passMax     = verdict.StationPassMin, verdict.StationPassMax
+	rejectMin, rejectMax = verdict.StationRejectMin, verdict.StationRejectMax
+	thresholdStep        = verdict.ThresholdStep
 )
 
 // Preference keys.
@@ -40,8 +40,8 @@ func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }
 
 // modelDefaults are the model manifest's default thresholds, fitted into
 // the slider ranges (the seed's 0.40/0.65 when there is no manifest).
-func (i *Inspector) modelDefaults() inference.Thresholds {
-	t := inference.DefaultThresholds
+func (i *Inspector) modelDefaults() verdict.Thresholds {
+	t := verdict.DefaultThresholds
 	if i.models.manifest != nil && i.models.manifest.DefaultThresholds.Validate() == nil {
 		t = i.models.manifest.DefaultThresholds
 	}
@@ -50,14 +50,14 @@ func (i *Inspector) modelDefaults() inference.Thresholds {
 
 // fitThresholds clamps both thresholds into their slider ranges and keeps
 // pass below reject.
-func fitThresholds(t inference.Thresholds) inference.Thresholds { return t.FitStation() }
+func fitThresholds(t verdict.Thresholds) verdict.Thresholds { return t.FitStation() }
 
 // loadThresholds reads the thresholds saved by an earlier run, falling
 // back to the model's defaults.
-func (i *Inspector) loadThresholds() inference.Thresholds {
+func (i *Inspector) loadThresholds() verdict.Thresholds {
 	def := i.modelDefaults()
 	p := i.app.Preferences()
-	t := fitThresholds(inference.Thresholds{
+	t := fitThresholds(verdict.Thresholds{
 		Pass:   p.FloatWithFallback(prefPass, def.Pass),
 		Reject: p.FloatWithFallback(prefReject, def.Reject),
 	})
@@ -116,7 +116,7 @@ func (i *Inspector) saveThresholds() {
 // thresholdsMoved puts the pair in force to work (settingsHost): the
 // worker decides with it, the line and the preferences file hear it, and
 // the strip shown is decided again.
-func (i *Inspector) thresholdsMoved(t inference.Thresholds) {
+func (i *Inspector) thresholdsMoved(t verdict.Thresholds) {
 	i.work.setThresholds(t)
 	i.reportSettings()
 	i.saveThresholds()

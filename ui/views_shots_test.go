@@ -28,6 +28,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/models"
+	"steelinspect/verdict"
 )
 
 func TestViewShots(t *testing.T) {
@@ -98,7 +99,7 @@ func viewShots(t *testing.T, dir string, w, h int) {
 	}
 	fyne.DoAndWait(func() {
 		for k, it := range ins.processed.items {
-			if it.auto == inference.Reject {
+			if it.auto == verdict.Reject {
 				ins.showItem(k)
 				break
 			}

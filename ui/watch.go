@@ -14,8 +14,8 @@ import (
 
 	"steelinspect/audit"
 	"steelinspect/hotfolder"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // watchScreen is "Watch folder…" in the window: its button, the banner
@@ -29,7 +29,7 @@ type watchScreen struct {
 	// sound, when checked, also announces a REJECT or REVIEW arrival by
 	// ear (sound.go); play plays it (tests replace it).
 	sound *widget.Check
-	play  func(inference.Decision) error
+	play  func(verdict.Decision) error
 	run   *watchRun // nil while no folder is watched
 }
 
@@ -51,7 +51,7 @@ type watchHost interface {
 	// station is the window's: the hot folder records in its trail and
 	// keeps copies in its archive, as strips opened in the window are
 	station() *station.Station
-	workThresholds() inference.Thresholds
+	workThresholds() verdict.Thresholds
 	showError(title, msg string)
 	trackDialog(d dialog.Dialog, enter, esc func())
 	onUI(f func())
@@ -61,12 +61,12 @@ type watchHost interface {
 	arrived(s source, res inspected)
 }
 
-func (i *Inspector) window() fyne.Window                  { return i.win }
-func (i *Inspector) dialogKeys() *dialogKeys              { return &i.keys }
-func (i *Inspector) auditStore() *audit.Store             { return i.store }
-func (i *Inspector) station() *station.Station            { return i.st }
-func (i *Inspector) workThresholds() inference.Thresholds { return i.work.currentThresholds() }
-func (i *Inspector) arrived(s source, res inspected)      { i.addResult(s, res, false) }
+func (i *Inspector) window() fyne.Window                { return i.win }
+func (i *Inspector) dialogKeys() *dialogKeys            { return &i.keys }
+func (i *Inspector) auditStore() *audit.Store           { return i.store }
+func (i *Inspector) station() *station.Station          { return i.st }
+func (i *Inspector) workThresholds() verdict.Thresholds { return i.work.currentThresholds() }
+func (i *Inspector) arrived(s source, res inspected)    { i.addResult(s, res, false) }
 
 func newWatchScreen(host watchHost) *watchScreen {
 	ws := &watchScreen{host: host, banner: widget.NewLabel(""), play: playAlert}
@@ -215,7 +215,7 @@ func (ws *watchScreen) refresh() {
 func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
 	h := ws.host
 	path := filepath.Join(dir, r.Name)
-	if r.Err != nil || r.Decision == "" || r.Analysis == nil {
+	if r.Err != nil || r.Decision.IsZero() || r.Analysis == nil {
 		msg := fmt.Sprintf("Hot folder: %s → %s", r.Name, r.Decision)
 		if r.Err != nil {
 			msg = fmt.Sprintf("Hot folder: %s: %v", r.Name, r.Err)
@@ -225,11 +225,7 @@ func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
 		h.onUI(func() { h.setStatus(msg) })
 		return
 	}
-	auto, err := inference.ParseDecision(r.Decision)
-	if err != nil {
-		h.onUI(func() { h.setStatus(fmt.Sprintf("Hot folder: %s: %v", r.Name, err)) })
-		return
-	}
+	auto, _ := r.Decision.Get() // there is one: checked above
 	res := inspected{analysis: r.Analysis, auto: auto, auditID: r.AuditID}
 	moved := r.MovedTo
 	if moved == "" {
@@ -247,8 +243,8 @@ func (ws *watchScreen) onResult(dir string, r hotfolder.Result) {
 // visible wherever the inspector is looking: the banner turns the
 // decision's colour and names the strip, and the window asks for
 // attention.
-func (ws *watchScreen) announce(name string, d inference.Decision) {
-	if d == inference.Pass || ws.run == nil {
+func (ws *watchScreen) announce(name string, d verdict.Decision) {
+	if d == verdict.Pass || ws.run == nil {
 		return
 	}
 	b := ws.banner

@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"steelinspect/archive"
-	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // TestWatchFolderArchives: a REJECT that arrives in the window's watched
@@ -20,7 +20,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	}
 	h := newHarness(t, Options{Station: station.FromParts(store, arch, nil)})
 	h.ins.review.setOperator("alice")
-	h.ins.watch.play = func(inference.Decision) error { return nil } // no sound in tests
+	h.ins.watch.play = func(verdict.Decision) error { return nil } // no sound in tests
 	dir := t.TempDir()
 	h.ins.watch.start(dir)
 	defer h.ins.watch.stop()
@@ -35,7 +35,7 @@ func TestWatchFolderArchives(t *testing.T) {
 	}
 	h.waitIdle()
 	rows := history(t, store)
-	if len(rows) != 1 || rows[0].AutoDecision != "REJECT" || rows[0].ArchivePath == "" || rows[0].ArchiveSHA256 == "" {
+	if len(rows) != 1 || rows[0].AutoDecision != verdict.Reject || rows[0].ArchivePath == "" || rows[0].ArchiveSHA256 == "" {
 		t.Fatalf("the watched REJECT's record: %+v", rows)
 	}
 }

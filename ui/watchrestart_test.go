@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"steelinspect/hotfolder"
-	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // watchedStation is a station with a trail watching a fresh folder, its
@@ -18,7 +18,7 @@ import (
 func watchedStation(t *testing.T, h *harness, operator string) string {
 	t.Helper()
 	h.ins.review.setOperator(operator)
-	h.ins.watch.play = func(inference.Decision) error { return nil }
+	h.ins.watch.play = func(verdict.Decision) error { return nil }
 	dir := t.TempDir()
 	h.ins.watch.start(dir)
 	return dir
@@ -60,7 +60,7 @@ func TestWatchReviewSurvivesRestart(t *testing.T) {
 	h2.ins.review.setOperator("bob")
 	h2.ins.showItem(0)
 	h2.waitIdle()
-	h2.ins.review.confirm(inference.Pass, false)
+	h2.ins.review.confirm(verdict.Pass, false)
 	h2.waitIdle()
 	passed := filepath.Join(dir, "PASS", "b.png")
 	if _, err := os.Stat(passed); err != nil {
@@ -103,11 +103,11 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "REVIEW", "b.png")); err != nil {
 		t.Fatal(err)
 	}
-	h.ins.review.confirm(inference.Reject, false)
+	h.ins.review.confirm(verdict.Reject, false)
 	h.waitIdle()
 	rows := history(t, store)
 	want := "b.png was not moved to REJECT/: it is no longer in REVIEW/ (the decision is recorded)"
-	if len(rows) != 1 || rows[0].FinalDecision() != "REJECT" || rows[0].Operator != "alice" || rows[0].FileNote != want {
+	if len(rows) != 1 || rows[0].FinalDecision() != verdict.Reject || rows[0].Operator != "alice" || rows[0].FileNote != want {
 		t.Fatalf("the trail: %+v", rows)
 	}
 	if s := h.ins.w.status.Text; s != "Hot folder: "+want {
@@ -119,7 +119,7 @@ func TestDecisionOnVanishedWatchStrip(t *testing.T) {
 	if len(h.ins.errorsShown) != 0 {
 		t.Errorf("errors shown: %q", h.ins.errorsShown)
 	}
-	if h.ins.processed.items[0].review == nil || h.ins.processed.items[0].review.decision != inference.Reject {
+	if h.ins.processed.items[0].review == nil || h.ins.processed.items[0].review.decision != verdict.Reject {
 		t.Errorf("the decision is not shown: %+v", h.ins.processed.items[0].review)
 	}
 }

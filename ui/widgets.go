@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"steelinspect/inference"
+	"steelinspect/verdict"
 )
 
 // widgets are the window's parts that change after it is built.
@@ -187,11 +188,11 @@ func humanBytes(n int) string {
 	}
 }
 
-func zoneTitle(z inference.Zone) string {
+func zoneTitle(z verdict.Zone) string {
 	return [...]string{"auto-pass (green)", "manual review (orange)", "auto-reject (red)"}[z]
 }
 
-func decisionImportance(d inference.Decision) widget.Importance {
+func decisionImportance(d verdict.Decision) widget.Importance {
 	return [...]widget.Importance{widget.SuccessImportance, widget.WarningImportance, widget.DangerImportance}[d]
 }
 

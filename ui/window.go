@@ -13,6 +13,7 @@ import (
 	"steelinspect/audit"
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // Inspector is the Steel Inspector window. It puts together its parts,
@@ -54,7 +55,7 @@ type Inspector struct {
 	// current is the index in processed.items of the strip in view, -1
 	// when none is; verdict is its verdict at the thresholds in force.
 	current int
-	verdict *inference.Verdict
+	verdict *verdict.Verdict
 	// showWanted is the item whose display image is being decoded, -1
 	// none.
 	showWanted int
@@ -265,7 +266,7 @@ func (i *Inspector) refreshImageCount() {
 // decisionOf is an item's decision for the Processed list: the recorded
 // one once it is in the audit trail (a threshold or model change never
 // relabels it), else the current thresholds' when its analysis is fresh.
-func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
+func (i *Inspector) decisionOf(it *item) (verdict.Decision, bool) {
 	if it.auditID != 0 {
 		return it.auto, true
 	}
@@ -280,7 +281,7 @@ func (i *Inspector) decisionOf(it *item) (inference.Decision, bool) {
 }
 
 // shown is the strip in view, its analysis and its verdict (stripHost).
-func (i *Inspector) shown() (*item, *inference.Analysis, *inference.Verdict) {
+func (i *Inspector) shown() (*item, *inference.Analysis, *verdict.Verdict) {
 	return i.currentItem(), i.currentAnalysis(), i.verdict
 }
 
@@ -289,7 +290,7 @@ func (i *Inspector) shown() (*item, *inference.Analysis, *inference.Verdict) {
 func (i *Inspector) shownIndex() int { return i.current }
 
 // thresholdsInForce are the settings panel's pair (stripHost).
-func (i *Inspector) thresholdsInForce() inference.Thresholds { return i.settings.Thresholds() }
+func (i *Inspector) thresholdsInForce() verdict.Thresholds { return i.settings.Thresholds() }
 
 // preferences are the app's (stripHost).
 func (i *Inspector) preferences() fyne.Preferences { return i.app.Preferences() }

@@ -7,6 +7,7 @@ import (
 
 	"steelinspect/inference"
 	"steelinspect/station"
+	"steelinspect/verdict"
 )
 
 // worker owns the model and runs jobs on it one at a time, in order, so
@@ -29,7 +30,7 @@ type worker struct {
 
 // newWorker starts the worker's goroutine, with t the pair strips are
 // decided with. It owns model from then on.
-func newWorker(ctx context.Context, model Analyzer, st *station.Station, t inference.Thresholds) *worker {
+func newWorker(ctx context.Context, model Analyzer, st *station.Station, t verdict.Thresholds) *worker {
 	st.Fix(t)
 	w := &worker{model: model, jobs: make(chan func(), 256), ctx: ctx, st: st}
 	w.done.Add(1)
@@ -107,11 +108,11 @@ func (w *worker) swapModel(m Analyzer) {
 
 // setThresholds makes t the thresholds strips are decided with from now
 // on: the station's own pair (Fix).
-func (w *worker) setThresholds(t inference.Thresholds) { w.st.Fix(t) }
+func (w *worker) setThresholds(t verdict.Thresholds) { w.st.Fix(t) }
 
 // currentThresholds are the thresholds strips are decided with, the
 // station's own pair, readable off the UI goroutine.
-func (w *worker) currentThresholds() inference.Thresholds {
+func (w *worker) currentThresholds() verdict.Thresholds {
 	t, _ := w.st.Own()
 	return t
 }
@@ -129,7 +130,7 @@ type inspected struct {
 	analysis *inference.Analysis // Decoded emptied
 	display  image.Image         // only when the strip is to be shown
 	auditID  int64
-	auto     inference.Decision
+	auto     verdict.Decision
 	// archiveErr says why the strip was not archived when it should
 	// have been.
 	archiveErr error

@@ -5,7 +5,6 @@ import (
 	"image"
 	"image/draw"
 	"math"
-	"steelinspect/inference"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 	"github.com/disintegration/imaging"
+
+	"steelinspect/verdict"
 )
 
 // showPatchZoom opens the shown strip's patch k at 1:1 (or 2×), with the
@@ -67,7 +68,7 @@ type zoomView struct {
 
 // patchPixels cuts patch p out of img, a picture of the whole strip (imgW
 // analysis pixels wide) at its own resolution.
-func patchPixels(img image.Image, imgW int, p inference.Patch) *image.NRGBA {
+func patchPixels(img image.Image, imgW int, p verdict.Patch) *image.NRGBA {
 	b := img.Bounds()
 	s := float64(b.Dx()) / float64(imgW)
 	r := image.Rect(int(math.Floor(float64(p.X)*s)), int(math.Floor(float64(p.Y)*s)),

@@ -72,57 +72,6 @@ func (t Thresholds) ValidateStation() error {
 	return nil
 }
 
-// Decision is the strip-level outcome.
-type Decision int
-
-// The three outcomes of the traffic light.
-const (
-	Pass Decision = iota
-	Review
-	Reject
-)
-
-var decisionNames = [...]string{"PASS", "REVIEW", "REJECT"}
-
-func (d Decision) String() string {
-	if d < 0 || int(d) >= len(decisionNames) {
-		return fmt.Sprintf("Decision(%d)", int(d))
-	}
-	return decisionNames[d]
-}
-
-// MarshalText writes the decision as PASS, REVIEW or REJECT.
-func (d Decision) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText reads PASS, REVIEW or REJECT.
-func (d *Decision) UnmarshalText(b []byte) error {
-	v, err := ParseDecision(string(b))
-	if err == nil {
-		*d = v
-	}
-	return err
-}
-
-// ParseDecision reads PASS, REVIEW or REJECT.
-func ParseDecision(s string) (Decision, error) {
-	for i, n := range decisionNames {
-		if n == s {
-			return Decision(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown decision %q (want PASS, REVIEW or REJECT)", s)
-}
-
-// Final is a strip's disposition: the operator's decision when there is
-// one (PASS or REJECT, as the audit trail stores it), else the automatic
-// one. The one rule for every headline: card, list, report, history.
-func Final(auto Decision, operatorDecision string) Decision {
-	if d, err := ParseDecision(operatorDecision); err == nil {
-		return d
-	}
-	return auto
-}
-
 // Zone is the traffic-light colour of one patch: the decision the strip would
 // get if that patch were its most suspicious one.
 type Zone int

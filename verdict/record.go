@@ -7,7 +7,7 @@ package verdict
 type Record struct {
 	Path            string       `json:"path"`
 	Error           string       `json:"error,omitempty"`
-	Decision        string       `json:"decision,omitempty"`
+	Decision        Optional     `json:"decision,omitzero"` // none for a failed image
 	Confidence      float64      `json:"confidence"`
 	ConfidenceLevel string       `json:"confidence_level,omitempty"`
 	MeanProbability float64      `json:"mean_probability"`
