@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"steelinspect/cli"
 	"steelinspect/learn"
@@ -14,7 +16,17 @@ import (
 )
 
 // startWindow opens the inspection window with what the command line set up.
-func startWindow(o cli.GUIOptions) error {
+// Where it cannot (no display, or one that does not answer) it says so in
+// one line rather than with the windowing library's panic.
+func startWindow(o cli.GUIOptions) (err error) {
+	if err := needDisplay(); err != nil {
+		return err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the window could not open on display %q: %v", os.Getenv("DISPLAY"), r)
+		}
+	}()
 	modelsDir, err := stationModelsDir()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "steelinspect: teaching off: %v\n", err)
@@ -41,6 +53,20 @@ func startWindow(o cli.GUIOptions) error {
 		Screenshot: o.Screenshot,
 		RunMode:    o.RunMode,
 	})
+}
+
+// needDisplay reports a system whose windows need a display server (X11 or
+// Wayland) but where none is set.
+func needDisplay() error {
+	switch runtime.GOOS {
+	case "windows", "darwin", "ios", "android":
+		return nil
+	}
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return errors.New("no display to open the window on (neither DISPLAY nor WAYLAND_DISPLAY is set); " +
+			"without one, use steelinspect scan, watch or serve")
+	}
+	return nil
 }
 
 // learnFromTrail learns a station model from the decisions people made in

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/png"
@@ -362,4 +363,36 @@ func windowCommand(ctx context.Context, xvfb string, args ...string) *exec.Cmd {
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 10 * time.Second
 	return cmd
+}
+
+// TestWindowWithoutADisplaySaysSo: the window started where no display is
+// set (a service, an ssh session) fails with one line that says why and
+// what to use instead, not with the windowing library's panic.
+func TestWindowWithoutADisplaySaysSo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the whole application")
+	}
+	bin := buildBinary(t)
+	strip := filepath.Join(t.TempDir(), "strip.png")
+	if err := os.WriteFile(strip, testimg.StripPNG(0, 0, 0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--no-audit", "--model", filepath.Join("testdata", "models", "tiny-nchw.manifest.json"), strip)
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); name != "DISPLAY" && name != "WAYLAND_DISPLAY" {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() == 0 {
+		t.Fatalf("the window without a display: %v, want a failure\n%s", err, stderr.String())
+	}
+	out := strings.TrimSpace(stderr.String())
+	if strings.Contains(out, "goroutine") || strings.Contains(out, "panic") || strings.Count(out, "\n") > 0 ||
+		!strings.Contains(out, "no display") || !strings.Contains(out, "steelinspect scan") {
+		t.Errorf("the window without a display said:\n%s\nwant one line naming the missing display and the headless commands", out)
+	}
 }
