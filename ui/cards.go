@@ -162,8 +162,9 @@ func (c *resultCard) refresh() {
 		col := decisionColor(final)
 		w.decision.Text = final.String()
 		w.decision.Color = col
-		w.confidence.Text = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence) + likelyClassText(a, v)
-		w.level.SetText(v.ConfidenceLevel + " confidence" + note)
+		score, level := scoreLines(v)
+		w.confidence.Text = score + likelyClassText(a, v)
+		w.level.SetText(level + note)
 		action, of := cardAction(it, final, v)
 		w.action.SetText(action)
 		w.action.Importance = decisionImportance(of)
@@ -262,4 +263,16 @@ func likelyClassText(a *inference.Analysis, v *verdict.Verdict) string {
 		return " · most likely " + class
 	}
 	return fmt.Sprintf(" · most likely %s, %d patches", class, n)
+}
+
+// scoreLines words the card's score and its confidence. On a strip with a
+// caution (not steel the model knows, or not a usable picture) the model's
+// score is a guess, and the card says so rather than show a confident
+// "Defect score 99.8 %" on clean steel of an unknown line.
+func scoreLines(v *verdict.Verdict) (score, level string) {
+	score = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence)
+	if len(v.Cautions) > 0 {
+		return score + " · a guess", "No confidence: see the reason below"
+	}
+	return score, v.ConfidenceLevel + " confidence"
 }

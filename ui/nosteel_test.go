@@ -37,6 +37,10 @@ func TestPassingAFrameWithoutSteelNeedsAReason(t *testing.T) {
 	if w.decision.Text != "REVIEW" {
 		t.Fatalf("decision %q", w.decision.Text)
 	}
+	if !strings.HasSuffix(w.confidence.Text, "· a guess") || !strings.HasPrefix(w.level.Text, "No confidence") {
+		t.Errorf("the card gives the model's score on a frame without steel as %q / %q, want it called a guess",
+			w.confidence.Text, w.level.Text)
+	}
 	a := h.ins.currentAnalysis()
 	if a == nil || verdict.CautionReasons(a.Cautions) != inference.NoTextureReason(inference.PatternFlat) {
 		t.Fatalf("cautions %+v", a)

@@ -150,14 +150,19 @@ func (i *Inspector) recordSignOff(figures string) {
 }
 
 // refreshValidation shows the "not validated on this line" line while
-// the model in use has no checked sign-off on this station's trail.
+// the model in use has no checked sign-off on this station's trail (and
+// always on a station without a trail, which records no sign-off).
 func (i *Inspector) refreshValidation() {
 	line := i.card.notValidated
 	if line == nil {
 		return
 	}
-	if i.store == nil || i.models.manifest == nil {
+	if i.models.manifest == nil {
 		line.Hide()
+		return
+	}
+	if i.store == nil {
+		line.Show() // no trail, no sign-off: nothing says the model was checked here
 		return
 	}
 	store, ctx, model := i.store, i.ctx, i.models.manifest.Identity()

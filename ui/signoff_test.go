@@ -72,3 +72,14 @@ func TestSignOffOnTheCheckSet(t *testing.T) {
 		t.Errorf("the model panel does not give the check's figures first: %q", d)
 	}
 }
+
+// TestNoTrailMeansNotValidated: a station started without a trail
+// (--no-audit) records no sign-off, so nothing says its model was checked
+// on this line: the window says it is not validated.
+func TestNoTrailMeansNotValidated(t *testing.T) {
+	h := newHarness(t, Options{})
+	h.waitIdle()
+	if !h.ins.card.notValidated.Visible() || !strings.Contains(h.ins.card.notValidated.Text, "Not validated on this line") {
+		t.Fatal("a station without a trail shows no 'not validated on this line' line")
+	}
+}

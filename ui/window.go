@@ -157,9 +157,9 @@ func newInspector(a fyne.App, opts Options, do func(func())) *Inspector {
 	i.followLink()
 	i.startLineFromPrefs()
 
+	i.refreshValidation() // without a trail: shown, nothing records a sign-off
 	if i.store != nil {
 		i.checkRecordedThresholds()
-		i.refreshValidation()
 		i.refreshDrift(true)
 		i.checkUsers()
 		i.followRecordedThresholds()
