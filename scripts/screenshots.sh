@@ -12,9 +12,9 @@ shoot() {
     bin/steelinspect --no-audit --screenshot "docs/$1.png" "$2" 2>/dev/null
   echo "docs/$1.png ← $2"
 }
-# 4.0.0 auto-passes no strip (README, "The bundled model"): a clean strip
-# goes to review; a photograph shows the unfamiliar-strip reason
-shoot review assets/demo/clean-2.jpg
+# a clean strip auto-passed, a pitted one auto-rejected; a photograph shows
+# the unfamiliar-strip reason
+shoot pass assets/demo/clean-2.jpg
 shoot reject assets/demo/pitting.jpg
 shoot unfamiliar "$(go env GOROOT)/src/image/png/testdata/benchGray.png"
 # the heatmap on the probability colour scale (Heatmap → Colours)
