@@ -182,6 +182,10 @@ func (l *listOverPanel) MinSize(objs []fyne.CanvasObject) fyne.Size {
 
 func (l *listOverPanel) Layout(objs []fyne.CanvasObject, size fyne.Size) {
 	pad := theme.Padding()
+	// the top holds a wrapping label (the count with the shift's summary),
+	// whose height is known only once it has its width: give it the width
+	// first, then measure
+	objs[0].Resize(fyne.NewSize(size.Width, objs[0].MinSize().Height))
 	topH := objs[0].MinSize().Height
 	rest := max(0, size.Height-topH-2*pad)
 	panelH := min(l.panelContent.MinSize().Height, max(panelMinHeight, panelShare*rest))
