@@ -25,9 +25,8 @@ import (
 
 // notValidatedText is the permanent line shown while the model in use
 // was not checked on this line's labelled strips.
-const notValidatedText = "Not validated on this line: the model in use was not checked on labelled strips of this line's steel, " +
-	"so its defect recall here is unknown. Teach good steel…, Learn from decisions… and Calibrate… fit the station to this line; " +
-	"a check set (steelinspect checkset set DIR) checks every model before it goes live."
+const notValidatedText = "Not validated on this line: its defect recall here is unknown. Teach good steel…, " +
+	"Learn from decisions… or Calibrate… fit the station to this line; a check set checks every model before it goes live."
 
 // modelCheck is what the check set said of a model about to go live.
 type modelCheck struct {
