@@ -111,17 +111,12 @@ func checkDomainOutput(m *Manifest, outs []ort.InputOutputInfo, dim int) (int, e
 	if name == "" {
 		return 0, fmt.Errorf("its familiarity file has a domain check but output.domain names no output for it")
 	}
-	for _, o := range outs {
-		if o.Name != name {
-			continue
-		}
-		if o.DataType != ort.TensorElementDataTypeFloat {
-			return 0, fmt.Errorf("output %q is %v, want float32", name, o.DataType)
-		}
-		if len(o.Dimensions) != 2 || o.Dimensions[1] != int64(dim) {
-			return 0, fmt.Errorf("output %q has shape %v, the domain check needs [1,%d]", name, o.Dimensions, dim)
-		}
-		return dim, nil
+	o, err := floatOutput(outs, name, "the domain check")
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no output named %q for the domain check", name)
+	if len(o.Dimensions) != 2 || o.Dimensions[1] != int64(dim) {
+		return 0, fmt.Errorf("output %q has shape %v, the domain check needs [1,%d]", name, o.Dimensions, dim)
+	}
+	return dim, nil
 }

@@ -60,19 +60,29 @@ func checkFeaturesOutput(m *Manifest, outs []ort.InputOutputInfo) (int, error) {
 	if name == "" {
 		return 0, nil
 	}
+	o, err := floatOutput(outs, name, "the window features")
+	if err != nil {
+		return 0, err
+	}
+	if len(o.Dimensions) != 4 || o.Dimensions[1] <= 0 || o.Dimensions[1] > 1<<16 {
+		return 0, fmt.Errorf("output %q has shape %v, window features need [1,D,rows,cols] with a fixed D", name, o.Dimensions)
+	}
+	return int(o.Dimensions[1]), nil
+}
+
+// floatOutput finds the model's output called name, which must be
+// float32; what says what the output is for, in the error.
+func floatOutput(outs []ort.InputOutputInfo, name, what string) (ort.InputOutputInfo, error) {
 	for _, o := range outs {
 		if o.Name != name {
 			continue
 		}
 		if o.DataType != ort.TensorElementDataTypeFloat {
-			return 0, fmt.Errorf("output %q is %v, want float32", name, o.DataType)
+			return o, fmt.Errorf("output %q is %v, want float32", name, o.DataType)
 		}
-		if len(o.Dimensions) != 4 || o.Dimensions[1] <= 0 || o.Dimensions[1] > 1<<16 {
-			return 0, fmt.Errorf("output %q has shape %v, window features need [1,D,rows,cols] with a fixed D", name, o.Dimensions)
-		}
-		return int(o.Dimensions[1]), nil
+		return o, nil
 	}
-	return 0, fmt.Errorf("no output named %q for the window features", name)
+	return ort.InputOutputInfo{}, fmt.Errorf("no output named %q for %s", name, what)
 }
 
 // stripChunk is one whole-strip run: a band PatchSize high starting at y,
