@@ -133,36 +133,23 @@ func runFamiliarity(args []string, env Env) error {
 
 // openForFamiliarity opens a model without any familiarity statistics it
 // may already have (they are being refitted); it returns the validated-
-// domain check of those statistics, if any, to be kept.
+// domain check of those statistics, if any, to be kept. The model's files
+// are read the one way every model is (inference.LoadModelFiles: size
+// bounds, and each part's sha256 checked against the manifest).
 func openForFamiliarity(common commonFlags) (string, *inference.Manifest, *inference.Engine, *inference.DomainCheck, error) {
 	manifestPath, err := inference.ModelFiles(common.model)
 	if err != nil {
 		return "", nil, nil, nil, err
 	}
-	raw, err := os.ReadFile(manifestPath)
+	m, data, err := inference.LoadModelFiles(manifestPath)
 	if err != nil {
 		return "", nil, nil, nil, err
-	}
-	m, err := inference.ParseManifest(raw)
-	if err != nil {
-		return "", nil, nil, nil, fmt.Errorf("%s: %w", manifestPath, err)
 	}
 	if m.IsAnomaly() {
 		return "", nil, nil, nil, fmt.Errorf("model %q is an anomaly model (taught on good strips): its probabilities already measure how unlike those strips a strip is, it takes no familiarity statistics", m.Name)
 	}
-	domain, err := keptDomainCheck(manifestPath, m)
-	if err != nil {
-		return "", nil, nil, nil, err
-	}
+	domain := m.DomainCheck()
 	m.Familiarity = nil
-	onnxPath, err := inference.ModelPartPath(manifestPath, m.File)
-	if err != nil {
-		return "", nil, nil, nil, err
-	}
-	data, err := os.ReadFile(onnxPath)
-	if err != nil {
-		return "", nil, nil, nil, err
-	}
 	e, err := inference.NewEngine(m, data, common.model, inference.EngineOptions{LibraryPath: common.ortLib})
 	if err != nil {
 		return "", nil, nil, nil, err
@@ -219,24 +206,3 @@ type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// keptDomainCheck reads the validated-domain check from a model's current
-// familiarity file (nil when it has none).
-func keptDomainCheck(manifestPath string, m *inference.Manifest) (*inference.DomainCheck, error) {
-	if m.Familiarity == nil {
-		return nil, nil
-	}
-	path, err := inference.ModelPartPath(manifestPath, m.Familiarity.File)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("the model's familiarity file: %w", err)
-	}
-	old, err := inference.ParseFamiliarityStats(raw)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return old.Domain, nil
-}

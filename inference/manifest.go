@@ -291,6 +291,15 @@ const (
 	KindAnomaly    = "anomaly"
 )
 
+// DomainCheck is the validated-domain check of the model's familiarity
+// statistics, nil when it has none (or its statistics are not attached).
+func (m *Manifest) DomainCheck() *DomainCheck {
+	if m.familiarityStats == nil {
+		return nil
+	}
+	return m.familiarityStats.Domain
+}
+
 // AttachFamiliarity checks the familiarity file's bytes against the
 // manifest's hash and keeps the parsed statistics for NewEngine.
 func (m *Manifest) AttachFamiliarity(data []byte) error {
