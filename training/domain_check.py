@@ -44,6 +44,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+from onnx import numpy_helper
 from PIL import Image
 
 from common import write_json
@@ -58,14 +59,16 @@ IMAGE_EXT = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff")
 
 
 class DomainBranch(nn.Module):
-    """ImageNet MobileNetV2 to block 13 on the band averaged scale x scale down; the mean and
-    standard deviation over the band of every channel of blocks 6 and 13: [1, 256]."""
+    """ImageNet MobileNetV2 to the last of `blocks` on the band averaged scale x scale down; the
+    mean and standard deviation over the band of every channel of each of `blocks`: [1, 2 x their
+    channels] (blocks 6 and 13: 32 + 96 channels, 256 values), means first, in block order."""
 
-    def __init__(self, pretrained, scale):
+    def __init__(self, pretrained, scale, blocks=(6, 13)):
         super().__init__()
         m = torchvision.models.mobilenet_v2()
         m.load_state_dict(torch.load(pretrained, map_location="cpu"))
-        self.low, self.mid, self.scale = m.features[:7], m.features[7:14], scale
+        self.blocks, self.scale = tuple(sorted(blocks)), scale
+        self.trunk = m.features[:self.blocks[-1] + 1]
 
     @staticmethod
     def stats(f):
@@ -76,11 +79,22 @@ class DomainBranch(nn.Module):
     def forward(self, x):
         if self.scale > 1:
             x = F.avg_pool2d(x, self.scale)
-        a = self.low(x)
-        b = self.mid(a)
-        ma, sa = self.stats(a)
-        mb, sb = self.stats(b)
-        return torch.cat([ma, mb, sa, sb], 1)
+        taps = []
+        for k, blk in enumerate(self.trunk):
+            x = blk(x)
+            if k in self.blocks:
+                taps.append(x)
+        return BlockStats()(*taps)
+
+
+class BlockStats(nn.Module):
+    """The domain vector of block outputs: every channel's mean over the band, then every
+    channel's standard deviation, block by block. With --shared-trunk this is all the check
+    adds to a model whose first blocks are ImageNet MobileNetV2's, frozen (finetune.py --freeze)."""
+
+    def forward(self, *taps):
+        pairs = [DomainBranch.stats(t) for t in taps]
+        return torch.cat([m for m, _ in pairs] + [s for _, s in pairs], 1)
 
 
 def image_files(d):
@@ -125,12 +139,21 @@ def bands(g):
     return out
 
 
-def features(branch, paths, variants=1):
+def features(branch, paths, variants=1, cache=None):
     """Rows of image-level features: for each image, its first `variants` photometric variants
     (one count for all or one per image; one row each, its bands' vectors averaged, bands being
-    the same width), with the index of the image each row comes from and of its variant."""
-    rows, origin, which = [], [], []
+    the same width), with the index of the image each row comes from and of its variant. With a
+    cache folder, rows computed once for the same images, variants and branch are read back."""
     counts = variants if isinstance(variants, (list, np.ndarray)) else [variants] * len(paths)
+    path = None
+    if cache:
+        key = json.dumps([[os.path.abspath(p) for p in paths], [int(c) for c in counts], branch.scale,
+                          list(branch.blocks)])
+        path = os.path.join(cache, hashlib.sha256(key.encode()).hexdigest()[:20] + ".npz")
+        if os.path.exists(path):
+            z = np.load(path)
+            return z["rows"], z["origin"], z["which"]
+    rows, origin, which = [], [], []
     with torch.no_grad():
         for i, p in enumerate(paths):
             g = load_gray(p)
@@ -140,7 +163,12 @@ def features(branch, paths, variants=1):
                 which.append(k)
             if (i + 1) % 200 == 0:
                 print(f"  {i + 1} of {len(paths)}", flush=True)
-    return np.stack(rows).astype(np.float64), np.array(origin), np.array(which)
+    out = np.stack(rows).astype(np.float64), np.array(origin), np.array(which)
+    if path:
+        os.makedirs(cache, exist_ok=True)
+        np.savez(path + ".tmp.npz", rows=out[0], origin=out[1], which=out[2])
+        os.replace(path + ".tmp.npz", path)
+    return out
 
 
 class Logistic:
@@ -211,9 +239,89 @@ def merge(model, branch):
         n.output[:] = [rename.get(o, o) for o in n.output]
     out.graph.node.extend(b.graph.node)
     out.graph.initializer.extend(b.graph.initializer)
-    out.graph.output.append(onnx.helper.make_tensor_value_info("domain", onnx.TensorProto.FLOAT, [1, 256]))
+    dim = branch.graph.output[0].type.tensor_type.shape.dim[1].dim_value
+    out.graph.output.append(onnx.helper.make_tensor_value_info("domain", onnx.TensorProto.FLOAT, [1, dim]))
     onnx.checker.check_model(out)
     return out
+
+
+def graph_value(model, name):
+    """An initializer's value, or a DequantizeLinear's of one (per-axis scale on axis 0)."""
+    inits = {i.name: numpy_helper.to_array(i) for i in model.graph.initializer}
+    if name in inits:
+        return inits[name].astype(np.float64)
+    dq = next(n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.output[0] == name)
+    q = inits[dq.input[0]].astype(np.float64)
+    scale = inits[dq.input[1]].astype(np.float64)
+    zero = inits[dq.input[2]].astype(np.float64) if len(dq.input) > 2 else 0.0
+    shape = (-1,) + (1,) * (q.ndim - 1) if np.ndim(scale) else ()
+    return (q - np.reshape(zero, shape)) * np.reshape(scale, shape)
+
+
+def require_imagenet_trunk(model, branch):
+    """--shared-trunk reads the model's own block outputs, so its first blocks must be the frozen
+    ImageNet ones the check is fitted on: the second convolution's weights (block 1's depthwise;
+    the stem may have been folded to one grey channel, training/gray_stem.py) must be ImageNet's
+    with its BatchNorm folded, within INT8 rounding."""
+    convs = [n for n in model.graph.node if n.op_type == "Conv"]
+    conv, bn = branch.trunk[1].conv[0][0], branch.trunk[1].conv[0][1]
+    ref = (conv.weight * (bn.weight / torch.sqrt(bn.running_var + bn.eps)).view(-1, 1, 1, 1)).detach().numpy()
+    w = graph_value(model, convs[1].input[1]) if len(convs) > 1 else None
+    err = np.abs(w - ref).max() / np.abs(ref).max() if w is not None and w.shape == ref.shape else np.inf
+    if err > 0.02:
+        raise SystemExit(f"--shared-trunk: the model's first blocks are not ImageNet MobileNetV2's "
+                         f"(largest relative difference {err:.3g}); train it with finetune.py --freeze N")
+
+
+def trunk_tensors(model, blocks):
+    """The model's float tensor of each MobileNetV2 block output (finetune.py's export names its
+    nodes .../features.K/...): the block's last node's output, or the DequantizeLinear of it in an
+    INT8 graph."""
+    consumers = {}
+    for n in model.graph.node:
+        for i in n.input:
+            consumers.setdefault(i, []).append(n)
+    out = []
+    for k in blocks:
+        nodes = [n for n in model.graph.node if f"/features.{k}/" in n.name
+                 and n.op_type not in ("QuantizeLinear", "DequantizeLinear")]
+        if not nodes:
+            raise SystemExit(f"--shared-trunk: the model has no MobileNetV2 block {k}")
+        t = nodes[-1].output[0]
+        for q in consumers.get(t, []):
+            dq = [d for d in consumers.get(q.output[0], []) if d.op_type == "DequantizeLinear"]
+            if q.op_type == "QuantizeLinear" and dq:
+                t = dq[0].output[0]
+        out.append(t)
+    return out
+
+
+def merge_shared(model, branch, opset):
+    """The model's graph with BlockStats on its own block outputs: the check costs a few reductions."""
+    names = trunk_tensors(model, branch.blocks)
+    taps, x = [], torch.zeros(1, 3, PATCH, 512)
+    with torch.no_grad():
+        for k, blk in enumerate(branch.trunk):
+            x = blk(x)
+            if k in branch.blocks:
+                taps.append(x)
+    path = "/tmp/domain_stats.onnx"
+    inputs = [f"tap{i}" for i in range(len(taps))]
+    torch.onnx.export(BlockStats(), tuple(taps), path, input_names=inputs, output_names=["domain"],
+                      dynamic_axes={n: {2: "H", 3: "W"} for n in inputs}, opset_version=opset)
+    stats = onnx.compose.add_prefix(onnx.load(path), "domain_stats/")
+    rename = {f"domain_stats/{i}": n for i, n in zip(inputs, names)}
+    rename["domain_stats/domain"] = "domain"
+    out = copy.deepcopy(model)
+    for n in stats.graph.node:
+        n.input[:] = [rename.get(i, i) for i in n.input]
+        n.output[:] = [rename.get(o, o) for o in n.output]
+    out.graph.node.extend(stats.graph.node)
+    out.graph.initializer.extend(stats.graph.initializer)
+    dim = 2 * sum(t.shape[1] for t in taps)
+    out.graph.output.append(onnx.helper.make_tensor_value_info("domain", onnx.TensorProto.FLOAT, [1, dim]))
+    onnx.checker.check_model(out)
+    return out, names
 
 
 def sha256(path):
@@ -235,13 +343,20 @@ def main():
     ap.add_argument("--name", help="model name (default: the input model's)")
     ap.add_argument("--variants-validated", type=int, default=2, help="photometric variants per validated strip")
     ap.add_argument("--scale", type=int, default=4, help="the branch sees the strip averaged this many times down")
+    ap.add_argument("--blocks", default="6,13", help="MobileNetV2 blocks whose outputs' statistics the check reads")
+    ap.add_argument("--shared-trunk", action="store_true",
+                    help="no branch: the model's own first blocks are ImageNet MobileNetV2's, frozen (finetune.py "
+                         "--freeze past the last of --blocks), and the check reads them at full resolution")
     ap.add_argument("--margin", type=float, default=1.0, help="limit: highest held-out validated score plus this")
+    ap.add_argument("--cache", help="folder that keeps the features of each image list, for a rerun")
     ap.add_argument("--validated-on", required=True, help="words for the reason shown: what the model was validated on")
     args = ap.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(0)
 
-    branch = DomainBranch(PRETRAINED, args.scale).eval()
+    if args.shared_trunk and args.scale != 1:
+        ap.error("--shared-trunk reads the model's own full-resolution blocks: --scale 1")
+    branch = DomainBranch(PRETRAINED, args.scale, [int(b) for b in args.blocks.split(",")]).eval()
     val = [p for d in args.validated for p in image_files(d)]
     held = [p for d in args.validated_heldout for p in image_files(d)]
     unlike, names, counts = [], [], []
@@ -257,9 +372,9 @@ def main():
         counts += [n] * len(ps)
         print(f"unlike {name}: {len(ps)} images in {d}, {n} variant(s) each")
     print(f"validated: {len(val)} strips, held out: {len(held)}", flush=True)
-    xv, _, _ = features(branch, val, args.variants_validated)
-    xh, _, _ = features(branch, held)
-    xu, origin, which = features(branch, unlike, counts)
+    xv, _, _ = features(branch, val, args.variants_validated, args.cache)
+    xh, _, _ = features(branch, held, 1, args.cache)
+    xu, origin, which = features(branch, unlike, counts, args.cache)
     names = np.array(names)[origin]
     plain = which == 0  # the image as it is: what the report counts
 
@@ -278,7 +393,12 @@ def main():
 
     model = onnx.load(args.model)
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
-    merged = merge(model, export_branch(branch, opset))
+    if args.shared_trunk:
+        require_imagenet_trunk(model, branch)
+        merged, taps = merge_shared(model, branch, opset)
+        print(f"shared trunk: the check reads {', '.join(taps)}")
+    else:
+        merged = merge(model, export_branch(branch, opset))
     stem = args.out
     onnx.save(merged, stem + ".onnx")
 
@@ -307,9 +427,11 @@ def main():
     man["familiarity"]["file"] = fam_name
     man["familiarity"]["sha256"] = sha256(os.path.join(os.path.dirname(stem) or ".", fam_name))
     man.setdefault("provenance", {})["domain_check"] = {
-        "method": (f"ImageNet MobileNetV2 (frozen) blocks 6 and 13 on the band averaged {args.scale}x{args.scale} down, "
-                   "mean and standard deviation of each channel over the band (256 values), logistic regression: "
-                   "validated strips against real steel of other lines (training/domain_check.py)"),
+        "method": (f"ImageNet MobileNetV2 (frozen) blocks {' and '.join(map(str, branch.blocks))} "
+                   + ("of the model's own trunk at full resolution" if args.shared_trunk
+                      else f"on the band averaged {args.scale}x{args.scale} down")
+                   + f", mean and standard deviation of each channel over the band ({xv.shape[1]} values), "
+                   "logistic regression: validated strips against real steel of other lines (training/domain_check.py)"),
         "validated_on": args.validated_on, "fitted_on": {"validated": len(val), "unlike": len(unlike)},
         "report": report,
     }

@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from dataset import PATCH, patch_labels, read_annotations, read_mask_csv, rle_decode, tile_positions
+import gray_stem
 from mnv2_model import PRETRAINED, MobileStripNet, export_onnx
 from quantize import go_metrics, sha256
 from common import (CELL, MEAN, STD, auc_reason, augment, dumps, grid_indices, known, make_logger, normalize,
@@ -385,6 +386,12 @@ def main(argv=None):
                     help="share of the validation and held-out strips the familiarity limit must leave familiar")
     ap.add_argument("--familiar-margin", type=float, default=1.05, help="the limit is their score at that share x this")
     ap.add_argument("--skip-train", action="store_true", help="reuse WORK/best.pt (re-export)")
+    ap.add_argument("--teacher", help="TorchScript module (normalised strips -> raw window logits on the same grid) "
+                                      "whose probabilities are distilled as well, e.g. the synthetic-only "
+                                      "EfficientNet (legacy/teacher.py)")
+    ap.add_argument("--distill", type=float, default=1.0, help="weight of the distillation loss beside the labels'")
+    ap.add_argument("--gray-stem", action="store_true",
+                    help="fold the three identical grey input channels into one (training/gray_stem.py) before INT8")
     a = ap.parse_args(argv)
     if not a.data and not a.synth:
         ap.error("need at least one --data or --synth folder")
@@ -429,6 +436,9 @@ def main(argv=None):
     net.to(device)
     if device == "cpu":
         net = net.to(memory_format=torch.channels_last)
+    teacher = torch.jit.load(a.teacher, map_location=device).eval() if a.teacher else None
+    if teacher is not None:
+        say(f"distilling {a.teacher} (weight {a.distill:g})")
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01)
     best_path = os.path.join(work, "best.pt")
@@ -475,6 +485,10 @@ def main(argv=None):
             logit = net(x)
             w = torch.where(yb > 0, torch.full_like(yb, a.pos_weight), torch.ones_like(yb))
             loss = F.binary_cross_entropy_with_logits(logit.float(), yb, weight=w)
+            if teacher is not None:
+                with torch.no_grad():
+                    soft = torch.sigmoid(teacher(x).float())
+                loss = loss + a.distill * F.binary_cross_entropy_with_logits(logit.float(), soft)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -555,6 +569,8 @@ def main(argv=None):
     }
     mpath = os.path.splitext(a.out)[0] + ".manifest.json"
     write_json(mpath, manifest)
+    if a.gray_stem:
+        gray_stem.main(["--model", a.out, "--out", a.out])
     say(f"wrote {a.out} and {mpath}")
     if a.no_int8:
         return

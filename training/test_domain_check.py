@@ -2,7 +2,11 @@
 variants, the discriminator and the grouping of its out-of-fold report."""
 import unittest
 
+import os
+
 import numpy as np
+import torch
+from onnx import TensorProto, helper, numpy_helper
 
 import domain_check as dc
 
@@ -59,6 +63,52 @@ class TestDiscriminator(unittest.TestCase):
         self.assertGreater((s > 0).mean(), 0.9)
         self.assertEqual(dc.group_of("/x/cr7det_pits39_clean.png"), "cr7det_pits39")
         self.assertEqual(dc.group_of("/x/0a26aceb2.jpg"), "0a26aceb2.jpg")
+
+
+def trunk_graph(quantised):
+    """A stand-in for finetune.py's export: block 5's conv, then block 6 whose last node is an Add,
+    with (quantised) a QuantizeLinear/DequantizeLinear pair after it, as quantize.py writes."""
+    nodes = [helper.make_node("Conv", ["input", "w"], ["c5"], name="/net/features/features.5/conv/Conv"),
+             helper.make_node("Conv", ["c5", "w6"], ["c6"], name="/net/features/features.6/conv/Conv"),
+             helper.make_node("Add", ["c5", "c6"], ["a6"], name="/net/features/features.6/Add")]
+    last = "a6"
+    if quantised:
+        nodes += [helper.make_node("QuantizeLinear", ["a6", "s", "z"], ["a6_q"], name="/net/features/features.6/Add_q"),
+                  helper.make_node("DequantizeLinear", ["a6_q", "s", "z"], ["a6_dq"],
+                                   name="/net/features/features.6/Add_dq")]
+        last = "a6_dq"
+    nodes.append(helper.make_node("Relu", [last], ["out"], name="/net/features/features.7/Relu"))
+    inits = [numpy_helper.from_array(np.ones((4, 3, 1, 1), np.float32), "w"),
+             numpy_helper.from_array(np.ones((4, 4, 1, 1), np.float32), "w6"),
+             numpy_helper.from_array(np.array(0.1, np.float32), "s"), numpy_helper.from_array(np.array(0, np.uint8), "z")]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, 8, 8])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4, 8, 8])], inits)
+    return helper.make_model(g)
+
+
+class TestSharedTrunk(unittest.TestCase):
+    def test_it_reads_the_blocks_output_after_its_quantisation(self):
+        self.assertEqual(dc.trunk_tensors(trunk_graph(False), [6]), ["a6"])
+        self.assertEqual(dc.trunk_tensors(trunk_graph(True), [6]), ["a6_dq"])
+        self.assertEqual(dc.trunk_tensors(trunk_graph(False), [5]), ["c5"])
+        with self.assertRaises(SystemExit):
+            dc.trunk_tensors(trunk_graph(False), [13])
+
+    def test_block_stats_are_the_means_then_the_spreads(self):
+        a = torch.arange(2 * 4 * 5, dtype=torch.float32).reshape(1, 2, 4, 5)
+        b = torch.ones(1, 3, 2, 2)
+        v = dc.BlockStats()(a, b)[0].numpy()
+        self.assertEqual(v.shape, (10,))
+        np.testing.assert_allclose(v[:2], a.mean(dim=(2, 3))[0].numpy())
+        np.testing.assert_allclose(v[2:5], 1.0)
+        np.testing.assert_allclose(v[5:7], a.std(dim=(2, 3), unbiased=False)[0].numpy(), rtol=1e-5)
+        np.testing.assert_allclose(v[7:], 0.0, atol=1e-5)
+
+    @unittest.skipUnless(os.path.exists(dc.PRETRAINED), "../shared/pretrained is absent: no ImageNet MobileNetV2 to compare")
+    def test_a_model_whose_stem_is_not_imagenets_is_refused(self):
+        branch = dc.DomainBranch(dc.PRETRAINED, 1, [6])
+        with self.assertRaises(SystemExit):
+            dc.require_imagenet_trunk(trunk_graph(False), branch)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,11 @@ import tempfile
 import unittest
 
 import numpy as np
+import onnx
+import torch
 
 import finetune
-from mnv2_model import PRETRAINED
+from mnv2_model import PRETRAINED, MobileStripNet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(ROOT, "..", "shared")
@@ -136,10 +138,13 @@ class TestFinetuneTinyReal(unittest.TestCase):
             masked, unmasked, rle = kaggle_layout(data)
             out = os.path.join(d, "models", "plant.onnx")
             work = os.path.join(d, "work")
+            # a teacher whose window probabilities are distilled: any TorchScript module on the same grid
+            teacher = os.path.join(d, "teacher.pt")
+            torch.jit.trace(MobileStripNet(None).eval(), torch.zeros(1, 3, 256, 256)).save(teacher)
             finetune.main(["--data", data, "--masks", rle, "--image-labels",
                            os.path.join(REAL, "image_labels_all_train.csv"), "--val-frac", "0.3", "--steps", "2",
                            "--batch", "2", "--crop", "256", "--calib-count", "2", "--out", out, "--work", work,
-                           "--name", "plant-test", "--version", "0.0.1"])
+                           "--name", "plant-test", "--version", "0.0.1", "--teacher", teacher, "--gray-stem"])
             int8 = os.path.join(d, "models", "plant-int8.onnx")
             for model in (out, int8):
                 with open(os.path.splitext(model)[0] + ".manifest.json") as f:
@@ -147,6 +152,11 @@ class TestFinetuneTinyReal(unittest.TestCase):
                     man = json.load(f, parse_constant=lambda c: self.fail(f"{c} in the manifest of {model}"))
                 self.assertEqual(man["variant"], "whole-strip")
                 self.assertEqual(man["output"]["features"], "features")
+                # --gray-stem: one grey input channel, in the graph and in the manifest
+                self.assertEqual(man["input"]["channels"], 1)
+                self.assertEqual(len(man["preprocessing"]["mean"]), 1)
+                graph_in = onnx.load(model).graph.input[0].type.tensor_type.shape.dim[1].dim_value
+                self.assertEqual(graph_in, 1)
                 fam = man["familiarity"]
                 self.assertTrue(os.path.exists(os.path.join(d, "models", fam["file"])))
                 self.assertGreater(fam["limit"], 0)
