@@ -165,9 +165,11 @@ func (i *Inspector) refreshRunMode() {
 }
 
 // runReasons says why the strip got its decision, in short lines, with
-// the card's advice (cardAction).
+// the card's advice (cardAction). The score reads as on the card
+// (scoreLines): a guess when a caution stands.
 func runReasons(a *inference.Analysis, v *verdict.Verdict, action string) string {
-	lines := []string{fmt.Sprintf("Defect score %.0f %%%s — %s", 100*v.Confidence, likelyClassText(a, v), action)}
+	score, _ := scoreLines(v)
+	lines := []string{fmt.Sprintf("%s%s — %s", score, likelyClassText(a, v), action)}
 	for _, c := range a.Cautions {
 		lines = append(lines, c.Reason)
 	}
