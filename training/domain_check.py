@@ -48,6 +48,7 @@ from onnx import numpy_helper
 from PIL import Image
 
 from common import write_json
+from quantize import sha256
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PRETRAINED = os.path.join(HERE, "..", "..", "shared", "pretrained",
@@ -76,15 +77,19 @@ class DomainBranch(nn.Module):
         var = (f * f).mean(dim=(2, 3)) - mean * mean
         return mean, torch.sqrt(torch.clamp(var, min=0.0) + 1e-12)
 
-    def forward(self, x):
-        if self.scale > 1:
-            x = F.avg_pool2d(x, self.scale)
-        taps = []
+    def taps(self, x):
+        """The outputs of `blocks` for an input already at the branch's scale."""
+        out = []
         for k, blk in enumerate(self.trunk):
             x = blk(x)
             if k in self.blocks:
-                taps.append(x)
-        return BlockStats()(*taps)
+                out.append(x)
+        return out
+
+    def forward(self, x):
+        if self.scale > 1:
+            x = F.avg_pool2d(x, self.scale)
+        return BlockStats()(*self.taps(x))
 
 
 class BlockStats(nn.Module):
@@ -299,12 +304,8 @@ def trunk_tensors(model, blocks):
 def merge_shared(model, branch, opset):
     """The model's graph with BlockStats on its own block outputs: the check costs a few reductions."""
     names = trunk_tensors(model, branch.blocks)
-    taps, x = [], torch.zeros(1, 3, PATCH, 512)
     with torch.no_grad():
-        for k, blk in enumerate(branch.trunk):
-            x = blk(x)
-            if k in branch.blocks:
-                taps.append(x)
+        taps = branch.taps(torch.zeros(1, 3, PATCH, 512))
     path = "/tmp/domain_stats.onnx"
     inputs = [f"tap{i}" for i in range(len(taps))]
     torch.onnx.export(BlockStats(), tuple(taps), path, input_names=inputs, output_names=["domain"],
@@ -322,11 +323,6 @@ def merge_shared(model, branch, opset):
     out.graph.output.append(onnx.helper.make_tensor_value_info("domain", onnx.TensorProto.FLOAT, [1, dim]))
     onnx.checker.check_model(out)
     return out, names
-
-
-def sha256(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 def main():

@@ -16,7 +16,6 @@ Works on an fp32 graph (before training/quantize.py) whose input feeds only conv
 manifest beside it gets input.channels 1, the new preprocessing, file and sha256.
 """
 import argparse
-import hashlib
 import json
 import os
 import sys
@@ -26,6 +25,7 @@ import onnx
 from onnx import numpy_helper
 
 from common import write_json
+from quantize import sha256
 
 
 def fold(model, pre):
@@ -78,8 +78,7 @@ def main(argv=None):
     man["preprocessing"] = fold(model, man["preprocessing"])
     man["input"]["channels"] = 1
     onnx.save(model, a.out)
-    with open(a.out, "rb") as f:
-        man["sha256"] = hashlib.sha256(f.read()).hexdigest()
+    man["sha256"] = sha256(a.out)
     man["file"] = os.path.basename(a.out)
     prov = man.setdefault("provenance", {})
     prov["description"] = (prov.get("description", "").rstrip(". ") + "; input: one grey channel, the three identical "

@@ -14,7 +14,6 @@ with finetune.py's objective and writes them into the graph in place; the manife
 sha256 and says so. Never run it on the held-out strips: they measure the result.
 """
 import argparse
-import hashlib
 import json
 import os
 import subprocess
@@ -27,11 +26,12 @@ from onnx import numpy_helper
 from common import write_json
 from dataset import patch_labels, tile_positions
 from finetune import fit_calibration, load_severstal, summarise
+from quantize import sha256
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def engine_logits(exe, model, folder):
+def engine_probabilities(exe, model, folder):
     """image file name -> {(x, y): probability} of every patch, as the station scores it."""
     out = subprocess.run([exe, "scan", "--model", os.path.abspath(model), "--format", "jsonl",
                           os.path.abspath(os.path.join(folder, "train_images"))],
@@ -56,7 +56,7 @@ def raw_set(exe, model, folders, a0, b0):
     """finetune.py's (raw logits, patch labels, defective) per validation strip."""
     res = []
     for d in folders:
-        probs = engine_logits(exe, model, d)
+        probs = engine_probabilities(exe, model, d)
         for s in load_severstal(d, source="synth"):
             h, w = s.img.shape
             pos = tile_positions(w, h)
@@ -89,8 +89,7 @@ def main(argv=None):
     mpath = os.path.splitext(a.model)[0] + ".manifest.json"
     with open(mpath) as f:
         man = json.load(f)
-    with open(a.model, "rb") as f:
-        man["sha256"] = hashlib.sha256(f.read()).hexdigest()
+    man["sha256"] = sha256(a.model)
     prov = man.setdefault("provenance", {})
     prov["training"] = (prov.get("training", "").rstrip(". ") + f"; calibration refitted as the engine runs this "
                         f"file (training/recalibrate.py): a={ca:g} b={cb:.2f} on {len(res)} validation strips")
