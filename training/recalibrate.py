@@ -11,7 +11,8 @@ still separated (0 missed and 0 false rejects at some pair of thresholds). This 
 validation strips with the model as the station runs it (`steelinspect scan`), recovers the raw
 logits from the probabilities and the graph's constants (net.cal_a, net.cal_b), refits a and b
 with finetune.py's objective and writes them into the graph in place; the manifest gets the new
-sha256 and says so. Never run it on the held-out strips: they measure the result.
+sha256 and says so, and its held-out figures are measured again (--heldout, --heldout-wide) or
+dropped. Never pass the held-out strips as --val: they measure the result.
 """
 import argparse
 import json
@@ -25,7 +26,7 @@ from onnx import numpy_helper
 
 from common import write_json
 from dataset import patch_labels, tile_positions
-from finetune import fit_calibration, load_severstal, summarise
+from finetune import add_heldout_metrics, compact, fit_calibration, load_severstal, summarise
 from quantize import sha256
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +71,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True, help="whole-strip .onnx with net.cal_a / net.cal_b, manifest beside it")
     ap.add_argument("--val", nargs="+", required=True, help="validation folders (Severstal layout), never held-out ones")
     ap.add_argument("--steelinspect", default=os.path.join(ROOT, "bin", "steelinspect"))
+    ap.add_argument("--heldout", help="held-out folder measured again after the refit: the manifest's metrics")
+    ap.add_argument("--heldout-wide", help="second held-out folder measured again: the manifest's metrics_wide")
     a = ap.parse_args(argv)
     model = onnx.load(a.model)
     inits = {i.name: i for i in model.graph.initializer}
@@ -93,7 +96,14 @@ def main(argv=None):
     prov = man.setdefault("provenance", {})
     prov["training"] = (prov.get("training", "").rstrip(". ") + f"; calibration refitted as the engine runs this "
                         f"file (training/recalibrate.py): a={ca:g} b={cb:.2f} on {len(res)} validation strips")
+    prov["metrics_validation"] = compact({"synth": after})  # as the engine decides them now
+    # held-out figures measured before the refit no longer hold: measured again, or dropped
+    for field in ("metrics", "metrics_wide"):
+        prov.pop(field, None)
     write_json(mpath, man)
+    for h, field in ((a.heldout, "metrics"), (a.heldout_wide, "metrics_wide")):
+        if h:
+            add_heldout_metrics(a.model, h, a.steelinspect, field)
     print(f"wrote {a.model} and {mpath}", file=sys.stderr)
 
 
