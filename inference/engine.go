@@ -416,7 +416,7 @@ func (e *Engine) scoreMany(ctx context.Context, imgs []image.Image) (scored, err
 		return e.scoreAnomaly(ctx, imgs, nil)
 	}
 	if e.manifest.WholeStrip() {
-		return e.scoreWholeStrips(ctx, imgs, nil)
+		return e.scoreWholeStrips(ctx, imgs, featureSinks{})
 	}
 	rects, probs, modelTime, err := e.scorePerPatch(ctx, imgs)
 	return scored{rects: rects, probs: probs, modelTime: modelTime}, err
@@ -451,10 +451,40 @@ func (e *Engine) PatchFeatures(ctx context.Context, img image.Image) ([][]float3
 		}
 		out[patch] = v
 	}
-	if _, err := e.scoreWholeStrips(ctx, []image.Image{img}, sink); err != nil {
+	if _, err := e.scoreWholeStrips(ctx, []image.Image{img}, featureSinks{patch: sink}); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// DomainFeatures runs a whole-strip model with a validated-domain check on
+// img and returns the vector the check scores: its bands' vectors
+// averaged, each weighted by its width, as their scores are. It is what
+// training/domain_check.py fits the check on (through tools/domainvec):
+// the vector of the graph as it runs here, INT8 included, which can differ
+// from its float original by more than the check's margin.
+func (e *Engine) DomainFeatures(ctx context.Context, img image.Image) ([]float64, error) {
+	if e.domainDim == 0 {
+		return nil, fmt.Errorf("model %q has no validated-domain check", e.manifest.Name)
+	}
+	sum := make([]float64, e.domainDim)
+	weight := 0.0
+	sink := func(_ int, vec []float32, width int) {
+		for d, v := range vec[:e.domainDim] {
+			sum[d] += float64(v) * float64(width)
+		}
+		weight += float64(width)
+	}
+	if _, err := e.scoreWholeStrips(ctx, []image.Image{img}, featureSinks{domain: sink}); err != nil {
+		return nil, err
+	}
+	if weight == 0 {
+		return nil, fmt.Errorf("model %q: no band of the image was scored", e.manifest.Name)
+	}
+	for d := range sum {
+		sum[d] /= weight
+	}
+	return sum, nil
 }
 
 // scorePerPatch scores images with a per-patch model, MaxBatch patches a run.

@@ -121,16 +121,30 @@ func planWholeStrip(img, w, h int, in InputSpec) ([]image.Rectangle, []stripChun
 	return rects, chunks
 }
 
-// featureSink receives the window features of one scored patch: feats
-// holds them Dim values stride apart (a view into the engine's buffer,
-// valid only during the call).
-type featureSink func(img, patch int, feats []float32, stride int)
+// featureSinks receive, when not nil, what a whole-strip run computes
+// besides the scores, as views into the engine's buffers valid only during
+// the call: patch, the window features of one scored patch (Dim values
+// stride apart); domain, one band's validated-domain vector and the
+// band's width.
+type featureSinks struct {
+	patch  func(img, patch int, feats []float32, stride int)
+	domain func(img int, vec []float32, width int)
+}
+
+// addBandDomain adds one band's validated-domain vector to its image's
+// score, and hands it to the domain sink when one is asked for.
+func (e *Engine) addBandDomain(out *scored, c stripChunk, vec []float32, sinks featureSinks) {
+	out.domain[c.img].add(e.familiarity.Domain.Score(vec), c.width)
+	if sinks.domain != nil {
+		sinks.domain(c.img, vec, c.width)
+	}
+}
 
 // scoreWholeStrips scores images with a whole-strip model: the backbone
 // runs once per band instead of once per overlapping patch. When the model
 // has a features output, each patch's familiarity score is computed from
-// the same run (and its features handed to sink, when not nil).
-func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink featureSink) (scored, error) {
+// the same run (and its features handed to the sinks, when asked).
+func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sinks featureSinks) (scored, error) {
 	in := e.manifest.Input
 	out := scored{rects: make([][]image.Rectangle, len(imgs)), probs: make([][]float32, len(imgs))}
 	if e.familiarity != nil {
@@ -171,7 +185,7 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink 
 			return scored{}, err
 		}
 		if domain != nil {
-			out.domain[c.img].add(e.familiarity.Domain.Score(domain), c.width)
+			e.addBandDomain(&out, c, domain, sinks)
 		}
 		cols := chunkWindows(c.width, in)
 		for k, x := range c.xs {
@@ -188,8 +202,8 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sink 
 			if out.familiarity != nil {
 				out.familiarity[c.img][patch] = float32(e.familiarity.WindowScore(feats[col:], cols))
 			}
-			if sink != nil {
-				sink(c.img, patch, feats[col:], cols)
+			if sinks.patch != nil {
+				sinks.patch(c.img, patch, feats[col:], cols)
 			}
 		}
 	}

@@ -36,7 +36,9 @@ import glob
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import onnx
@@ -51,6 +53,7 @@ from common import write_json
 from quantize import sha256
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
 PRETRAINED = os.path.join(HERE, "..", "..", "shared", "pretrained",
                           "mobilenet_v2_imagenet_from_coral_tflite_quant.pth")
 PATCH = 256
@@ -210,7 +213,7 @@ def group_of(path):
     return base
 
 
-def out_of_fold(xv, xu, groups, folds=5, seed=0):
+def out_of_fold(xv, xu, groups, folds=5, seed=0, l2=1e-3):
     """Each --unlike row's score from a check fitted without its group (an image's variants and
     the crops of one picture share a group)."""
     keys = sorted(set(groups))
@@ -221,7 +224,7 @@ def out_of_fold(xv, xu, groups, folds=5, seed=0):
     scores = np.zeros(len(xu))
     for k in range(folds):
         m = f == k
-        c = Logistic(np.concatenate([xv, xu[~m]]), np.r_[np.zeros(len(xv)), np.ones((~m).sum())])
+        c = Logistic(np.concatenate([xv, xu[~m]]), np.r_[np.zeros(len(xv)), np.ones((~m).sum())], l2=l2)
         scores[m] = c.score(xu[m])
     return scores
 
@@ -281,7 +284,7 @@ def require_imagenet_trunk(model, branch):
 def trunk_tensors(model, blocks):
     """The model's float tensor of each MobileNetV2 block output (finetune.py's export names its
     nodes .../features.K/...): the block's last node's output, or the DequantizeLinear of it in an
-    INT8 graph."""
+    INT8 graph (own_dequantize gives the check a DequantizeLinear of its own there)."""
     consumers = {}
     for n in model.graph.node:
         for i in n.input:
@@ -301,9 +304,24 @@ def trunk_tensors(model, blocks):
     return out
 
 
+def own_dequantize(model, tensor):
+    """In an INT8 graph, a DequantizeLinear of the check's own beside the one the next block reads
+    (same quantised tensor, scale and zero point), appended to model; its output name, or tensor
+    itself in a float graph. Read by the check as well, the scorer's DequantizeLinear was copied by
+    ONNX Runtime for every reader (three copies for block 6) and the tap cost 1.5 ms a strip."""
+    dq = next((n for n in model.graph.node if n.op_type == "DequantizeLinear" and n.output[0] == tensor), None)
+    if dq is None:
+        return tensor
+    name = "domain_stats/" + tensor
+    model.graph.node.append(onnx.helper.make_node("DequantizeLinear", list(dq.input), [name], name=name + "_node",
+                                                  **{a.name: onnx.helper.get_attribute_value(a) for a in dq.attribute}))
+    return name
+
+
 def merge_shared(model, branch, opset):
     """The model's graph with BlockStats on its own block outputs: the check costs a few reductions."""
-    names = trunk_tensors(model, branch.blocks)
+    out = copy.deepcopy(model)
+    names = [own_dequantize(out, t) for t in trunk_tensors(model, branch.blocks)]
     with torch.no_grad():
         taps = branch.taps(torch.zeros(1, 3, PATCH, 512))
     path = "/tmp/domain_stats.onnx"
@@ -313,7 +331,6 @@ def merge_shared(model, branch, opset):
     stats = onnx.compose.add_prefix(onnx.load(path), "domain_stats/")
     rename = {f"domain_stats/{i}": n for i, n in zip(inputs, names)}
     rename["domain_stats/domain"] = "domain"
-    out = copy.deepcopy(model)
     for n in stats.graph.node:
         n.input[:] = [rename.get(i, i) for i in n.input]
         n.output[:] = [rename.get(o, o) for o in n.output]
@@ -344,7 +361,11 @@ def main():
                     help="no branch: the model's own first blocks are ImageNet MobileNetV2's, frozen (finetune.py "
                          "--freeze past the last of --blocks), and the check reads them at full resolution")
     ap.add_argument("--margin", type=float, default=1.0, help="limit: highest held-out validated score plus this")
+    ap.add_argument("--l2", type=float, default=1e-3, help="the logistic regression's L2 penalty")
     ap.add_argument("--cache", help="folder that keeps the features of each image list, for a rerun")
+    ap.add_argument("--through-engine", action="store_true",
+                    help="fit on the vectors the application's engine computes from the new graph (tools/domainvec), "
+                         "not on the float branch's: needed for an INT8 --shared-trunk")
     ap.add_argument("--validated-on", required=True, help="words for the reason shown: what the model was validated on")
     args = ap.parse_args()
     torch.set_num_threads(2)
@@ -368,24 +389,6 @@ def main():
         counts += [n] * len(ps)
         print(f"unlike {name}: {len(ps)} images in {d}, {n} variant(s) each")
     print(f"validated: {len(val)} strips, held out: {len(held)}", flush=True)
-    xv, _, _ = features(branch, val, args.variants_validated, args.cache)
-    xh, _, _ = features(branch, held, 1, args.cache)
-    xu, origin, which = features(branch, unlike, counts, args.cache)
-    names = np.array(names)[origin]
-    plain = which == 0  # the image as it is: what the report counts
-
-    oof = out_of_fold(xv, xu, [group_of(unlike[i]) for i in origin])
-    check = Logistic(np.concatenate([xv, xu]), np.r_[np.zeros(len(xv)), np.ones(len(xu))])
-    sh = check.score(xh)
-    limit = float(np.ceil((sh.max() + args.margin) * 100) / 100)
-    report = {"validated_heldout": {"strips": len(held), "max": round(float(sh.max()), 3),
-                                    "inside": int((sh <= limit).sum())}, "limit": limit, "unlike_out_of_fold": {}}
-    for n in sorted(set(names)):
-        s = oof[(names == n) & plain]
-        report["unlike_out_of_fold"][n] = {"images": int(len(s)), "caught": int((s > limit).sum()),
-                                           "min": round(float(s.min()), 3)}
-        print(f"  {n}: out of fold {int((s > limit).sum())} of {len(s)} over the limit {limit} (lowest {s.min():.2f})")
-    print(f"  validated held out: highest {sh.max():.2f}, {int((sh <= limit).sum())} of {len(sh)} inside")
 
     model = onnx.load(args.model)
     opset = max(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
@@ -397,20 +400,64 @@ def main():
         merged = merge(model, export_branch(branch, opset))
     stem = args.out
     onnx.save(merged, stem + ".onnx")
-
-    src_manifest = args.model[:-len(".onnx")] + ".manifest.json"
-    with open(src_manifest) as f:
+    dim = int(merged.graph.output[-1].type.tensor_type.shape.dim[1].dim_value)
+    with open(args.model[:-len(".onnx")] + ".manifest.json") as f:
         man = json.load(f)
-    fam_src = os.path.join(os.path.dirname(args.model), man["familiarity"]["file"])
-    with open(fam_src) as f:
+    with open(os.path.join(os.path.dirname(args.model), man["familiarity"]["file"])) as f:
         fam = json.load(f)
-    fam["domain"] = {
+
+    if args.through_engine:
+        # the engine wires the domain output once the familiarity file has a check of that size
+        write_model(stem, man, fam, {"validated_on": args.validated_on, "unlike": "", "dim": dim, "mean": [0.0] * dim,
+                                     "scale": [1.0] * dim, "weights": [0.0] * dim, "bias": 0.0, "limit": 0.0}, args)
+        rows = lambda paths, n: engine_features(stem + ".manifest.json", paths, n, args.cache)  # noqa: E731
+    else:
+        rows = lambda paths, n: features(branch, paths, n, args.cache)  # noqa: E731
+    xv, _, _ = rows(val, args.variants_validated)
+    xh, _, _ = rows(held, 1)
+    xu, origin, which = rows(unlike, counts)
+    names = np.array(names)[origin]
+    plain = which == 0  # the image as it is: what the report counts
+
+    oof = out_of_fold(xv, xu, [group_of(unlike[i]) for i in origin], l2=args.l2)
+    check = Logistic(np.concatenate([xv, xu]), np.r_[np.zeros(len(xv)), np.ones(len(xu))], l2=args.l2)
+    sh = check.score(xh)
+    limit = float(np.ceil((sh.max() + args.margin) * 100) / 100)
+    report = {"validated_heldout": {"strips": len(held), "max": round(float(sh.max()), 3),
+                                    "inside": int((sh <= limit).sum())}, "limit": limit, "unlike_out_of_fold": {}}
+    for n in sorted(set(names)):
+        s = oof[(names == n) & plain]
+        report["unlike_out_of_fold"][n] = {"images": int(len(s)), "caught": int((s > limit).sum()),
+                                           "min": round(float(s.min()), 3)}
+        print(f"  {n}: out of fold {int((s > limit).sum())} of {len(s)} over the limit {limit} (lowest {s.min():.2f})")
+    print(f"  validated held out: highest {sh.max():.2f}, {int((sh <= limit).sum())} of {len(sh)} inside")
+
+    man.setdefault("provenance", {})["domain_check"] = {
+        "method": (f"ImageNet MobileNetV2 (frozen) block{'s' if len(branch.blocks) > 1 else ''} "
+                   f"{' and '.join(map(str, branch.blocks))} "
+                   + ("of the model's own trunk at full resolution" if args.shared_trunk
+                      else f"on the band averaged {args.scale}x{args.scale} down")
+                   + f", mean and standard deviation of each channel over the band ({dim} values"
+                   + (", as the engine computes them from this graph" if args.through_engine else "")
+                   + f"), logistic regression (L2 {args.l2:g}): validated strips against real steel of other lines "
+                   "(training/domain_check.py)"),
+        "validated_on": args.validated_on, "fitted_on": {"validated": len(val), "unlike": len(unlike)},
+        "report": report,
+    }
+    fam_name = write_model(stem, man, fam, {
         "validated_on": args.validated_on,
         "unlike": ", ".join(f"{n} ({int(((names == n) & plain).sum())} images)" for n in sorted(set(names))),
-        "dim": int(xv.shape[1]),
+        "dim": dim,
         "mean": [float(v) for v in check.mean], "scale": [float(v) for v in check.scale],
         "weights": [float(v) for v in check.w], "bias": check.b, "limit": limit,
-    }
+    }, args)
+    print(json.dumps(report, indent=1))
+    print(f"wrote {stem}.onnx, {stem}.manifest.json, {fam_name}")
+
+
+def write_model(stem, man, fam, check, args):
+    """The familiarity file with the check, then the manifest naming it (hashes of both parts)."""
+    fam = dict(fam, domain=check)
     fam_name = os.path.basename(stem) + ".familiarity.json"
     with open(os.path.join(os.path.dirname(stem) or ".", fam_name), "w") as f:
         json.dump(fam, f, allow_nan=False)
@@ -422,19 +469,48 @@ def main():
     man["output"]["domain"] = "domain"
     man["familiarity"]["file"] = fam_name
     man["familiarity"]["sha256"] = sha256(os.path.join(os.path.dirname(stem) or ".", fam_name))
-    man.setdefault("provenance", {})["domain_check"] = {
-        "method": (f"ImageNet MobileNetV2 (frozen) blocks {' and '.join(map(str, branch.blocks))} "
-                   + ("of the model's own trunk at full resolution" if args.shared_trunk
-                      else f"on the band averaged {args.scale}x{args.scale} down")
-                   + f", mean and standard deviation of each channel over the band ({xv.shape[1]} values), "
-                   "logistic regression: validated strips against real steel of other lines (training/domain_check.py)"),
-        "validated_on": args.validated_on, "fitted_on": {"validated": len(val), "unlike": len(unlike)},
-        "report": report,
-    }
     write_json(stem + ".manifest.json", man)
-    print(json.dumps(report, indent=1))
-    print(f"wrote {stem}.onnx, {stem}.manifest.json, {fam_name}")
+    return fam_name
 
+
+def engine_features(manifest, paths, variants=1, cache=None):
+    """features()'s rows, computed by the application's engine on the model as it runs
+    (tools/domainvec): an INT8 trunk's statistics differ from its float original's, on real steel
+    by more than the check's margin (fitted on the float ones, the shared-trunk check let 14 of
+    the 70 real Severstal strips through in the engine). Variants are written as PNG files for it."""
+    counts = variants if isinstance(variants, (list, np.ndarray)) else [variants] * len(paths)
+    with open(manifest) as f:
+        graph_sha = json.load(f)["sha256"]
+    path = None
+    if cache:
+        key = json.dumps([[os.path.abspath(p) for p in paths], [int(c) for c in counts], "engine", graph_sha])
+        path = os.path.join(cache, hashlib.sha256(key.encode()).hexdigest()[:20] + ".npz")
+        if os.path.exists(path):
+            z = np.load(path)
+            return z["rows"], z["origin"], z["which"]
+    files, origin, which = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, p in enumerate(paths):
+            g = load_gray(p) if counts[i] > 1 else None
+            for k in range(counts[i]):
+                f = p
+                if k > 0:
+                    f = os.path.join(tmp, f"{i}-{k}.png")
+                    Image.fromarray(np.round(variant(g, VARIANTS[k]) * 255).astype(np.uint8)).save(f)
+                files.append(os.path.abspath(f))
+                origin.append(i)
+                which.append(k)
+        out = subprocess.run(["go", "run", "./tools/domainvec", "--model", os.path.abspath(manifest)],
+                             input="\n".join(files) + "\n", cwd=ROOT, check=True, capture_output=True, text=True).stdout
+    rows = np.array([[float(v) for v in line.split()] for line in out.splitlines()], np.float64)
+    if len(rows) != len(files):
+        raise SystemExit(f"tools/domainvec gave {len(rows)} vectors for {len(files)} images")
+    res = rows, np.array(origin), np.array(which)
+    if path:
+        os.makedirs(cache, exist_ok=True)
+        np.savez(path + ".tmp.npz", rows=res[0], origin=res[1], which=res[2])
+        os.replace(path + ".tmp.npz", path)
+    return res
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -94,6 +94,18 @@ class TestSharedTrunk(unittest.TestCase):
         with self.assertRaises(SystemExit):
             dc.trunk_tensors(trunk_graph(False), [13])
 
+    def test_the_check_dequantises_the_tap_itself(self):
+        # a DequantizeLinear of its own beside the next block's: read by the check too, the scorer's was
+        # copied by ONNX Runtime for every reader
+        m = trunk_graph(True)
+        name = dc.own_dequantize(m, "a6_dq")
+        self.assertNotEqual(name, "a6_dq")
+        mine = [n for n in m.graph.node if name in n.output]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual((mine[0].op_type, list(mine[0].input)), ("DequantizeLinear", ["a6_q", "s", "z"]))
+        self.assertEqual([n.name for n in m.graph.node if "a6_dq" in n.input], ["/net/features/features.7/Relu"])
+        self.assertEqual(dc.own_dequantize(trunk_graph(False), "a6"), "a6")  # a float graph reads it as it is
+
     def test_block_stats_are_the_means_then_the_spreads(self):
         a = torch.arange(2 * 4 * 5, dtype=torch.float32).reshape(1, 2, 4, 5)
         b = torch.ones(1, 3, 2, 2)
