@@ -3,6 +3,7 @@ package ui
 import (
 	"image"
 	"image/color"
+	"strings"
 	"testing"
 
 	"steelinspect/verdict"
@@ -103,5 +104,59 @@ func TestHeatmapColoursChoice(t *testing.T) {
 	w.showOverlay.SetChecked(false)
 	if !w.scaleBox.Hidden {
 		t.Error("scale shown with the heatmap off")
+	}
+}
+
+// TestHeatmapOfAGuess: on a strip a caution sent to REVIEW, the heatmap
+// shows no pass green and no reject red (the scores there are a guess),
+// keeps the shapes (what was brighter stays brighter, transparent stays
+// transparent), and the patch caption says it is a guess, not a zone.
+func TestHeatmapOfAGuess(t *testing.T) {
+	patches := []verdict.Patch{
+		{X: 0, Y: 0, W: 256, H: 256, Probability: 0.1},
+		{X: 256, Y: 0, W: 256, H: 256, Probability: 0.99},
+	}
+	zones := []verdict.Zone{verdict.ZoneAutoPass, verdict.ZoneAutoReject}
+	plain := composeColoured(768, 256, patches, zones, 0.5, colourByZone)
+	guess := asGuess(composeColoured(768, 256, patches, zones, 0.5, colourByZone))
+	for _, x := range []int{20, 128, 300, 400, 700} {
+		p, g := plain.NRGBAAt(x, 128), guess.NRGBAAt(x, 128)
+		if g.A != p.A {
+			t.Errorf("x=%d: alpha %d, was %d", x, g.A, p.A)
+		}
+		if p.A == 0 {
+			continue
+		}
+		if !(g.B > g.R && g.B > g.G) {
+			t.Errorf("x=%d: %v is not the guess tint (was %v)", x, g, p)
+		}
+		for _, z := range []verdict.Zone{verdict.ZoneAutoPass, verdict.ZoneManualReview, verdict.ZoneAutoReject} {
+			c := zoneColor(z)
+			if g.R == c.R && g.G == c.G && g.B == c.B {
+				t.Errorf("x=%d: still the %v colour", x, z)
+			}
+		}
+	}
+	if plain.NRGBAAt(700, 128).A != 0 {
+		t.Fatal("no patch covers x=700, yet it is painted")
+	}
+	pass, reject := guess.NRGBAAt(128, 128), guess.NRGBAAt(400, 128)
+	if luma(pass) == luma(reject) {
+		t.Errorf("the pass and reject regions look alike: %v %v", pass, reject)
+	}
+
+	v := &verdict.Verdict{Zones: zones, Cautions: []verdict.Caution{{Kind: verdict.CautionUnfamiliar, Reason: "unfamiliar strip"}}}
+	if w := patchZoneWords(v, 1); !strings.Contains(w, "a guess") || strings.Contains(w, zoneTitle(verdict.ZoneAutoReject)) {
+		t.Errorf("caption of a cautioned patch: %q", w)
+	}
+	if text, imp := zoneCell(v, 1, "class 3"); !strings.HasPrefix(text, "guess") || imp == decisionImportance(verdict.Reject) {
+		t.Errorf("table cell of a cautioned patch: %q, importance %v", text, imp)
+	}
+	v.Cautions = nil
+	if text, imp := zoneCell(v, 1, "class 3"); text != "auto_reject · class 3" || imp != decisionImportance(verdict.Reject) {
+		t.Errorf("table cell of a plain patch: %q, importance %v", text, imp)
+	}
+	if w := patchZoneWords(v, 1); w != zoneTitle(verdict.ZoneAutoReject) {
+		t.Errorf("caption of a plain patch: %q", w)
 	}
 }

@@ -210,6 +210,31 @@ func composeCellOverlay(imgW, imgH int, cells *inference.CellMap, t verdict.Thre
 	return out
 }
 
+// guessTint is the hue an overlay takes on a strip with a caution: a
+// slate blue, neither the zones' green, orange and red nor the
+// probability scale's violet to yellow.
+var guessTint = [3]float64{0.78, 0.88, 1.12}
+
+// asGuess recolours, in place, an overlay drawn for a strip that went to
+// REVIEW for a caution (steel the model was not validated on, or no steel
+// texture): the scores there are a guess, so no patch may look like a
+// green pass or a red reject. Each pixel keeps its lightness and alpha and
+// takes guessTint's hue, so the shapes (where the model would flag) stay
+// readable, as the card's "Defect score … · a guess" does.
+func asGuess(img *image.NRGBA) *image.NRGBA {
+	px := img.Pix
+	for i := 0; i+3 < len(px); i += 4 {
+		if px[i+3] == 0 {
+			continue
+		}
+		l := 0.299*float64(px[i]) + 0.587*float64(px[i+1]) + 0.114*float64(px[i+2])
+		for k, f := range guessTint {
+			px[i+k] = uint8(math.Round(math.Min(255, l*f)))
+		}
+	}
+	return img
+}
+
 // overlayAlpha turns an opacity (0..1) into an alpha value.
 func overlayAlpha(opacity float64) uint8 {
 	return uint8(math.Round(255 * math.Max(0, math.Min(1, opacity))))

@@ -191,13 +191,20 @@ func (s *stripPanel) refreshOverlay() {
 }
 
 // heatmapImage is the overlay for analysis a decided as v, as the
-// heatmap controls ask: patches or fine map, zone or probability colours.
+// heatmap controls ask: patches or fine map, zone or probability colours;
+// in the guess look (asGuess) when a caution sent the strip to REVIEW.
 func (s *stripPanel) heatmapImage(a *inference.Analysis, v *verdict.Verdict) *image.NRGBA {
 	by := s.heatmapColours()
+	var img *image.NRGBA
 	if s.fineMapOn() {
-		return composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, s.host.thresholdsInForce(), a.Patches, v.Zones, s.opacity.Value, by)
+		img = composeCellOverlay(a.Image.Width, a.Image.Height, a.Cells, s.host.thresholdsInForce(), a.Patches, v.Zones, s.opacity.Value, by)
+	} else {
+		img = composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, s.opacity.Value, by)
 	}
-	return composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, s.opacity.Value, by)
+	if len(v.Cautions) > 0 {
+		return asGuess(img)
+	}
+	return img
 }
 
 // heatmapColours is the colour scheme chosen under Heatmap.
@@ -283,7 +290,7 @@ func (s *stripPanel) refreshCaption() {
 	default:
 		p := a.Patches[s.hoverPatch]
 		text := fmt.Sprintf("Patch #%d   x %d–%d, y %d–%d   probability %.3f   %s",
-			s.hoverPatch, p.X, p.X+p.W, p.Y, p.Y+p.H, p.Probability, zoneTitle(v.Zones[s.hoverPatch]))
+			s.hoverPatch, p.X, p.X+p.W, p.Y, p.Y+p.H, p.Probability, patchZoneWords(v, s.hoverPatch))
 		var others []string
 		for _, k := range patchesAt(p.X+p.W/2, p.Y+p.H/2, a.Patches) {
 			if k != s.hoverPatch {
@@ -295,6 +302,15 @@ func (s *stripPanel) refreshCaption() {
 		}
 		s.caption.SetText(text)
 	}
+}
+
+// patchZoneWords names patch k's zone under v; on a strip with a caution
+// the score is a guess (scoreLines, asGuess) and the words say so.
+func patchZoneWords(v *verdict.Verdict, k int) string {
+	if len(v.Cautions) > 0 {
+		return "a guess, no zone: the strip is in review for the reason on the card"
+	}
+	return zoneTitle(v.Zones[k])
 }
 
 // patchSize is the side of a's patches (0 when it has none).

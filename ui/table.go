@@ -122,15 +122,25 @@ func (s *stripPanel) updatePatchCell(id widget.TableCellID, o fyne.CanvasObject)
 	case colProbability:
 		l.Text = fmt.Sprintf("%.3f", p.Probability)
 	case colZone:
-		z := v.Zones[k]
-		l.Text = z.String()
-		if z != verdict.ZoneAutoPass && p.Class != "" {
-			l.Text += " · " + p.Class
-		}
+		l.Text, l.Importance = zoneCell(v, k, p.Class)
 		l.Alignment = fyne.TextAlignLeading
-		l.Importance = decisionImportance(verdict.Decision(z))
 	}
 	l.Refresh()
+}
+
+// zoneCell is the patch table's Zone cell of patch k under v: the zone
+// (and the likely class of a flagged patch) in the zone's colour, or, on
+// a strip with a caution, marked a guess without colour (asGuess).
+func zoneCell(v *verdict.Verdict, k int, class string) (string, widget.Importance) {
+	z := v.Zones[k]
+	text := z.String()
+	if z != verdict.ZoneAutoPass && class != "" {
+		text += " · " + class
+	}
+	if len(v.Cautions) > 0 {
+		return "guess · " + text, widget.LowImportance
+	}
+	return text, decisionImportance(verdict.Decision(z))
 }
 
 // sortTable orders the table by a column; the same column again flips the

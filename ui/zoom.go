@@ -48,7 +48,7 @@ func (s *stripPanel) showPatchZoom(k int) {
 	double.OnChanged = func(bool) { redraw() }
 	showOverlay.OnChanged = func(bool) { redraw() }
 	caption := widget.NewLabel(fmt.Sprintf("Patch %d at %d,%d (%d×%d px): probability %.3f, %s",
-		k, p.X, p.Y, p.W, p.H, p.Probability, zoneAt(v.Zones, k)))
+		k, p.X, p.Y, p.W, p.H, p.Probability, patchZoneWords(v, k)))
 	content := container.NewBorder(container.NewVBox(caption, container.NewHBox(double, showOverlay)), nil, nil, nil,
 		container.NewScroll(container.NewCenter(img)))
 	d := dialog.NewCustom(fmt.Sprintf("%s · patch %d", it.name, k), "Close", content, s.host.window())
