@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"steelinspect/inference"
+	"steelinspect/models"
 )
 
 // copyBundled copies the bundled model's three files (graph, manifest,
@@ -16,7 +17,7 @@ import (
 // manifest's path there.
 func copyBundled(t *testing.T, dir string) string {
 	t.Helper()
-	const stem = "steel-effnetb0-synth-int8"
+	stem := models.DefaultName
 	for _, suffix := range []string{".onnx", ".manifest.json", ".familiarity.json"} {
 		data, err := os.ReadFile(filepath.Join("..", "models", stem+suffix))
 		if err != nil {

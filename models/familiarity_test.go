@@ -1,8 +1,12 @@
 package models_test
 
 import (
+	"bytes"
 	"context"
 	"image"
+	"image/draw"
+	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -143,4 +147,59 @@ func goroot(t *testing.T) string {
 		t.Fatalf("go env GOROOT: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestDomainFeaturesAreWhatTheCheckScores: the vector Engine.DomainFeatures
+// gives (what training/domain_check.py --through-engine fits the check on,
+// through tools/domainvec) scores, under the bundled model's check, the
+// domain score the engine reports for the same strip, on a strip of one
+// band and on one of three.
+func TestDomainFeaturesAreWhatTheCheckScores(t *testing.T) {
+	e := openBundled(t)
+	check := e.Manifest().DomainCheck()
+	if check == nil {
+		t.Fatal("the bundled model has no validated-domain check")
+	}
+	data, err := os.ReadFile(filepath.Join("..", "assets", "demo", "crazing.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := inference.DecodeImage(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tall := image.NewGray(image.Rect(0, 0, 1600, 512))
+	draw.Draw(tall, image.Rect(0, 0, 1600, 256), img.Image, image.Point{}, draw.Src)
+	draw.Draw(tall, image.Rect(0, 256, 1600, 512), img.Image, image.Point{}, draw.Src)
+	var tallPNG bytes.Buffer
+	if err := png.Encode(&tallPNG, tall); err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range map[string][]byte{"1600x256.jpg": data, "1600x512.png": tallPNG.Bytes()} {
+		a, err := e.AnalyzeBytes(context.Background(), name, raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pic, err := inference.DecodeImage(raw, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Familiarity == nil || a.Familiarity.Domain == nil {
+			t.Fatalf("%s: no domain score", name)
+		}
+		vec, err := e.DomainFeatures(context.Background(), pic.Image)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(vec) != check.Dim {
+			t.Fatalf("%s: %d values, the check reads %d", name, len(vec), check.Dim)
+		}
+		f := make([]float32, len(vec))
+		for i, v := range vec {
+			f[i] = float32(v)
+		}
+		if got, want := check.Score(f), a.Familiarity.Domain.Score; math.Abs(got-want) > 0.002 {
+			t.Errorf("%s: the vector scores %.4f, the engine reported %.4f", name, got, want)
+		}
+	}
 }

@@ -15,26 +15,28 @@ import (
 	"steelinspect/verdict"
 )
 
-// DefaultName is the file name stem of the bundled model (5.0.0): the
-// EfficientNet-B0 trained on synthetic strips only (3.1.0's weights, in
-// its whole-strip form, INT8), with its window features as a second output
-// for familiarity, and a validated-domain check beside it in the same
-// graph: frozen ImageNet MobileNetV2 statistics of the strip and a linear
-// discriminator fitted against real steel of three mills
-// (training/domain_check.py). The model decides the synthetic strips it
-// was validated on and sends real steel, which it was never validated on,
-// to a person with that reason. The previous default (4.0.0, MobileNetV2
-// fine-tuned on real and synthetic steel, INT8) and its fp32 model stay in
-// this folder, not embedded; pass them with --model.
-const DefaultName = "steel-effnetb0-synth-int8"
+// DefaultName is the file name stem of the bundled model (6.0.0): a
+// MobileNetV2 trained on synthetic strips only (3.1.0, the synthetic-only
+// EfficientNet-B0, distilled into it; INT8, one grey input channel), with
+// its window features as a second output for familiarity, and a
+// validated-domain check in the same graph that reads the model's own
+// frozen ImageNet block 6: the statistics of its channels over the strip
+// and a linear discriminator fitted against real steel of three mills
+// (training/domain_check.py --shared-trunk). The model decides the
+// synthetic strips it was validated on and sends real steel, which it was
+// never validated on, to a person with that reason. The previous defaults
+// are in the git history (5.0.0, EfficientNet-B0: commit 4a70d98) or in
+// this folder, not embedded (4.0.0, MobileNetV2 fine-tuned on real and
+// synthetic steel, INT8, and its fp32 model); pass them with --model.
+const DefaultName = "steel-mnv2-synth-int8"
 
-//go:embed steel-effnetb0-synth-int8.onnx
+//go:embed steel-mnv2-synth-int8.onnx
 var defaultONNX []byte
 
-//go:embed steel-effnetb0-synth-int8.manifest.json
+//go:embed steel-mnv2-synth-int8.manifest.json
 var defaultManifest []byte
 
-//go:embed steel-effnetb0-synth-int8.familiarity.json
+//go:embed steel-mnv2-synth-int8.familiarity.json
 var defaultFamiliarity []byte
 
 // DefaultSource describes where the bundled model is loaded from.
