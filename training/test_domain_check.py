@@ -1,8 +1,12 @@
 """Tests of domain_check.py's parts that need no data: the engine's bands, the photometric
-variants, the discriminator and the grouping of its out-of-fold report."""
-import unittest
-
+variants, the discriminator and the grouping of its out-of-fold report; and its vectors through
+the Go engine, on the bundled model and a demo strip."""
+import json
 import os
+import shutil
+import subprocess
+import tempfile
+import unittest
 
 import numpy as np
 import torch
@@ -121,6 +125,35 @@ class TestSharedTrunk(unittest.TestCase):
         branch = dc.DomainBranch(dc.PRETRAINED, 1, [6])
         with self.assertRaises(SystemExit):
             dc.require_imagenet_trunk(trunk_graph(False), branch)
+
+
+class TestThroughEngine(unittest.TestCase):
+    """--through-engine fits the check on the vectors the engine computes: a strip's vector, under the
+    bundled model's own check, scores what `steelinspect scan` reports for it, and a photometric
+    variant (written as a PNG file for the engine) gives another vector; the cache returns the same."""
+
+    @unittest.skipUnless(shutil.which("go"), "no Go toolchain: the engine's vectors come from go run ./tools/domainvec")
+    def test_the_vectors_are_what_the_engine_scores(self):
+        manifest = os.path.join(dc.ROOT, "models", "steel-mnv2-synth-int8.manifest.json")
+        strip = os.path.join(dc.ROOT, "assets", "demo", "crazing.jpg")
+        with tempfile.TemporaryDirectory() as cache:
+            rows, origin, which = dc.engine_features(manifest, [strip], 2, cache)
+            again = dc.engine_features(manifest, [strip], 2, cache)
+            self.assertEqual(len(os.listdir(cache)), 1)
+        self.assertEqual(rows.shape, (2, 64))
+        self.assertEqual(list(origin), [0, 0])
+        self.assertEqual(list(which), [0, 1])
+        np.testing.assert_array_equal(again[0], rows)
+        self.assertFalse(np.allclose(rows[0], rows[1]), "the mirrored variant gave the same vector")
+        with open(manifest) as f:
+            fam_file = json.load(f)["familiarity"]["file"]
+        with open(os.path.join(dc.ROOT, "models", fam_file)) as f:
+            check = json.load(f)["domain"]
+        score = float(np.sum(np.asarray(check["weights"]) * (rows[0] - check["mean"]) / check["scale"]) + check["bias"])
+        out = subprocess.run(["go", "run", ".", "scan", "--format", "jsonl", strip], cwd=dc.ROOT, check=True,
+                             capture_output=True, text=True).stdout
+        reported = json.loads(out.splitlines()[0])["familiarity"]["domain"]["score"]
+        self.assertAlmostEqual(score, reported, places=2)
 
 
 if __name__ == "__main__":
