@@ -460,7 +460,7 @@ func (e *Engine) PatchFeatures(ctx context.Context, img image.Image) ([][]float3
 // DomainFeatures runs a whole-strip model with a validated-domain check on
 // img and returns the vector the check scores: its bands' vectors
 // averaged, each weighted by its width, as their scores are. It is what
-// training/domain_check.py fits the check on (through tools/domainvec):
+// training/domain_check.py fits the check on (through tools/vectors):
 // the vector of the graph as it runs here, INT8 included, which can differ
 // from its float original by more than the check's margin.
 func (e *Engine) DomainFeatures(ctx context.Context, img image.Image) ([]float64, error) {

@@ -151,7 +151,7 @@ func goroot(t *testing.T) string {
 
 // TestDomainFeaturesAreWhatTheCheckScores: the vector Engine.DomainFeatures
 // gives (what training/domain_check.py --through-engine fits the check on,
-// through tools/domainvec) scores, under the bundled model's check, the
+// through tools/vectors) scores, under the bundled model's check, the
 // domain score the engine reports for the same strip, on a strip of one
 // band and on one of three.
 func TestDomainFeaturesAreWhatTheCheckScores(t *testing.T) {

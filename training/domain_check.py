@@ -364,7 +364,7 @@ def main():
     ap.add_argument("--l2", type=float, default=1e-3, help="the logistic regression's L2 penalty")
     ap.add_argument("--cache", help="folder that keeps the features of each image list, for a rerun")
     ap.add_argument("--through-engine", action="store_true",
-                    help="fit on the vectors the application's engine computes from the new graph (tools/domainvec), "
+                    help="fit on the vectors the application's engine computes from the new graph (tools/vectors), "
                          "not on the float branch's: needed for an INT8 --shared-trunk")
     ap.add_argument("--validated-on", required=True, help="words for the reason shown: what the model was validated on")
     args = ap.parse_args()
@@ -475,7 +475,7 @@ def write_model(stem, man, fam, check, args):
 
 def engine_features(manifest, paths, variants=1, cache=None):
     """features()'s rows, computed by the application's engine on the model as it runs
-    (tools/domainvec): an INT8 trunk's statistics differ from its float original's, on real steel
+    (tools/vectors): an INT8 trunk's statistics differ from its float original's, on real steel
     by more than the check's margin (fitted on the float ones, the shared-trunk check let 14 of
     the 70 real Severstal strips through in the engine). Variants are written as PNG files for it."""
     counts = variants if isinstance(variants, (list, np.ndarray)) else [variants] * len(paths)
@@ -500,11 +500,11 @@ def engine_features(manifest, paths, variants=1, cache=None):
                 files.append(os.path.abspath(f))
                 origin.append(i)
                 which.append(k)
-        out = subprocess.run(["go", "run", "./tools/domainvec", "--model", os.path.abspath(manifest)],
+        out = subprocess.run(["go", "run", "./tools/vectors", "--of", "domain", "--model", os.path.abspath(manifest)],
                              input="\n".join(files) + "\n", cwd=ROOT, check=True, capture_output=True, text=True).stdout
     rows = np.array([[float(v) for v in line.split()] for line in out.splitlines()], np.float64)
     if len(rows) != len(files):
-        raise SystemExit(f"tools/domainvec gave {len(rows)} vectors for {len(files)} images")
+        raise SystemExit(f"tools/vectors gave {len(rows)} vectors for {len(files)} images")
     res = rows, np.array(origin), np.array(which)
     if path:
         os.makedirs(cache, exist_ok=True)

@@ -132,7 +132,7 @@ class TestThroughEngine(unittest.TestCase):
     bundled model's own check, scores what `steelinspect scan` reports for it, and a photometric
     variant (written as a PNG file for the engine) gives another vector; the cache returns the same."""
 
-    @unittest.skipUnless(shutil.which("go"), "no Go toolchain: the engine's vectors come from go run ./tools/domainvec")
+    @unittest.skipUnless(shutil.which("go"), "no Go toolchain: the engine's vectors come from go run ./tools/vectors")
     def test_the_vectors_are_what_the_engine_scores(self):
         manifest = os.path.join(dc.ROOT, "models", "steel-mnv2-synth-int8.manifest.json")
         strip = os.path.join(dc.ROOT, "assets", "demo", "crazing.jpg")
