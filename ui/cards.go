@@ -265,13 +265,19 @@ func likelyClassText(a *inference.Analysis, v *verdict.Verdict) string {
 	return fmt.Sprintf(" · most likely %s, %d patches", class, n)
 }
 
+// scoreIsAGuess says whether v's scores are a guess: a caution (not steel
+// the model knows, or not a usable picture) sent the strip to REVIEW.
+// The card, run mode, the heatmap (asGuess), the patch caption and the
+// patch table all word and colour it so.
+func scoreIsAGuess(v *verdict.Verdict) bool { return len(v.Cautions) > 0 }
+
 // scoreLines words the card's score and its confidence. On a strip with a
 // caution (not steel the model knows, or not a usable picture) the model's
 // score is a guess, and the card says so rather than show a confident
 // "Defect score 99.8 %" on clean steel of an unknown line.
 func scoreLines(v *verdict.Verdict) (score, level string) {
 	score = fmt.Sprintf("Defect score %.1f %%", 100*v.Confidence)
-	if len(v.Cautions) > 0 {
+	if scoreIsAGuess(v) {
 		return score + " · a guess", "No confidence: see the reason below"
 	}
 	return score, v.ConfidenceLevel + " confidence"

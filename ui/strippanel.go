@@ -201,7 +201,7 @@ func (s *stripPanel) heatmapImage(a *inference.Analysis, v *verdict.Verdict) *im
 	} else {
 		img = composeColoured(a.Image.Width, a.Image.Height, a.Patches, v.Zones, s.opacity.Value, by)
 	}
-	if len(v.Cautions) > 0 {
+	if scoreIsAGuess(v) {
 		return asGuess(img)
 	}
 	return img
@@ -307,10 +307,10 @@ func (s *stripPanel) refreshCaption() {
 // patchZoneWords names patch k's zone under v; on a strip with a caution
 // the score is a guess (scoreLines, asGuess) and the words say so.
 func patchZoneWords(v *verdict.Verdict, k int) string {
-	if len(v.Cautions) > 0 {
+	if scoreIsAGuess(v) {
 		return "a guess, no zone: the strip is in review for the reason on the card"
 	}
-	return zoneTitle(v.Zones[k])
+	return zoneTitle(zoneAt(v.Zones, k))
 }
 
 // patchSize is the side of a's patches (0 when it has none).

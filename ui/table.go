@@ -137,7 +137,7 @@ func zoneCell(v *verdict.Verdict, k int, class string) (string, widget.Importanc
 	if z != verdict.ZoneAutoPass && class != "" {
 		text += " · " + class
 	}
-	if len(v.Cautions) > 0 {
+	if scoreIsAGuess(v) {
 		return "guess · " + text, widget.LowImportance
 	}
 	return text, decisionImportance(verdict.Decision(z))
