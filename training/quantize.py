@@ -214,10 +214,8 @@ def quantize(model, ranges, scope, use_percentile=True, keep_float=KEEP_FLOAT):
                 nodes += qdq_nodes(o)
     del g.node[:]
     g.node.extend(nodes)
-    used = {i for n in g.node for i in n.input}
-    keep = [i for i in g.initializer if i.name in used]
-    del g.initializer[:]
-    g.initializer.extend(keep + [i for i in new_inits if i.name in used])
+    g.initializer.extend(new_inits)
+    drop_unused_initializers(g)
     fold_float_conv_weights(model)
     onnx.checker.check_model(model)
     return n_conv
@@ -259,11 +257,16 @@ def fold_float_conv_weights(model):
     keep = [n for n in g.node if id(n) not in drop]
     del g.node[:]
     g.node.extend(keep)
+    drop_unused_initializers(g)
+    return folded
+
+
+def drop_unused_initializers(g):
+    """Keeps, in their order, only the initializers some node of g reads."""
     used = {i for n in g.node for i in n.input}
     kept = [i for i in g.initializer if i.name in used]
     del g.initializer[:]
     g.initializer.extend(kept)
-    return folded
 
 
 def sha256(path):
