@@ -26,15 +26,14 @@ from PIL import Image
 
 from common import roc_auc
 from dataset import read_mask_csv, rle_decode, patch_labels, tile_positions
-from domain_check import ROOT, group_of
+from domain_check import ROOT, Logistic, group_of, image_files
 
 MODEL = os.path.join(ROOT, "models", "steel-mnv2-synth-int8.manifest.json")
 
 
 def windows(model, folder):
     """(features per patch, patch labels, strip index per patch, defective per strip, strip paths)."""
-    img_dir = os.path.join(folder, "train_images")
-    paths = sorted(os.path.join(img_dir, f) for f in os.listdir(img_dir) if f.lower().endswith((".jpg", ".jpeg", ".png")))
+    paths = image_files(os.path.join(folder, "train_images"))
     out = subprocess.run(["go", "run", "./tools/vectors", "--of", "windows", "--model", os.path.abspath(model)],
                          input="\n".join(os.path.abspath(p) for p in paths) + "\n", cwd=ROOT, check=True,
                          capture_output=True, text=True).stdout
@@ -57,22 +56,8 @@ def windows(model, folder):
 
 
 def fit(x, y, l2):
-    """Balanced logistic regression on standardised features -> a scoring function."""
-    mu, sd = x.mean(0), x.std(0) + 1e-3
-    z, t = torch.tensor((x - mu) / sd, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
-    wt = torch.tensor(np.where(y, 0.5 / y.mean(), 0.5 / (1 - y.mean())))
-    w = torch.zeros(x.shape[1], dtype=torch.float64, requires_grad=True)
-    b = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, b], max_iter=300, line_search_fn="strong_wolfe")
-
-    def loss():
-        opt.zero_grad()
-        v = torch.nn.functional.binary_cross_entropy_with_logits(z @ w + b, t, weight=wt) + l2 * (w * w).sum()
-        v.backward()
-        return v
-    opt.step(loss)
-    W, B = w.detach().numpy(), float(b)
-    return lambda x2: ((x2 - mu) / sd) @ W + B
+    """The domain check's balanced logistic regression (domain_check.Logistic) -> a scoring function."""
+    return Logistic(x.astype(np.float64), y.astype(np.float64), l2=l2).score
 
 
 def strip_scores(s, strip, n):
