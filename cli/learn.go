@@ -11,6 +11,7 @@ import (
 	"steelinspect/inference"
 	"steelinspect/learn"
 	"steelinspect/teach"
+	"steelinspect/verdict"
 )
 
 // runLearn makes a station model from labelled strips of the line
@@ -24,8 +25,9 @@ func runLearn(args []string, env Env) error {
 	since := fs.Duration("since", 0, "with --from-trail: only decisions of the last `duration` (e.g. 2160h for 90 days; 0: all)")
 	good := fs.String("good", "", "`folder` of defect-free strips of the line, added as defect-free")
 	name := fs.String("name", "", "model `name` (default station-<first labelled folder>)")
-	out := fs.String("out", "", "manifest `file` to write (default NAME.manifest.json in the current folder); NAME.onnx and NAME.bank go beside it")
-	head := fs.String("head", learn.HeadLinear, "the cell head: linear (logistic) or mlp (one hidden layer of 16 units; slower to learn)")
+	out := fs.String("out", "", "manifest `file` to write (default NAME.manifest.json in the current folder); NAME.onnx and its other files go beside it")
+	features := fs.String("features", learn.FeaturesWindows, "what the head reads: windows (the bundled model's 1,280 window features; the model scores as fast as the bundled one) or cells (the ImageNet backbone's 16-px cells and their distance to good steel, as teach uses it)")
+	head := fs.String("head", learn.HeadLinear, "the head: linear (logistic) or mlp (one hidden layer of 16 units; --features cells only; slower to learn)")
 	folds := fs.Int("folds", learn.DefaultFolds, "out-of-fold `splits` the figures and thresholds are measured on")
 	missed := fs.Float64("max-missed", 0, "`share` of defective strips the thresholds may auto-pass, out of fold (0: none; at most 0.1)")
 	falseRejects := fs.Float64("max-false-rejects", 0, "`share` of defect-free strips the thresholds may auto-reject, out of fold (0: none; at most 0.1)")
@@ -37,7 +39,7 @@ func runLearn(args []string, env Env) error {
 		return err
 	}
 	opts := learn.Options{Labelled: labelled, Good: *good, Name: *name, Folds: *folds, CacheDir: *cache,
-		MissedShare: *missed, FalseRejectShare: *falseRejects, Head: *head,
+		MissedShare: *missed, FalseRejectShare: *falseRejects, Head: *head, Features: *features,
 		Engine: inference.EngineOptions{LibraryPath: *ortLib}}
 	trail, err := trailSource(*fromTrail, *db, *since)
 	if err != nil {
@@ -100,7 +102,11 @@ func printLearnReport(w io.Writer, res *learn.Result, path string) {
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "  left out %s: %s\n", s.Path, s.Reason)
 	}
-	fmt.Fprintf(w, "head: %s; %d cells (%d defective)", m.Anomaly.Head.Describe(), r.TrainCells, r.DefectCells)
+	unit := "cells"
+	if r.Features == learn.FeaturesWindows {
+		unit = "windows"
+	}
+	fmt.Fprintf(w, "head: %s; %d %s (%d defective)", learn.HeadLine(m), r.TrainCells, unit, r.DefectCells)
 	if len(r.Classes) > 0 {
 		fmt.Fprintf(w, "; classes %s", strings.Join(r.Classes, ", "))
 	}
@@ -114,11 +120,46 @@ func printLearnReport(w io.Writer, res *learn.Result, path string) {
 		patch = "not measured (" + r.PatchAUCWhy + ")"
 	}
 	fmt.Fprintf(w, "  strip ROC AUC %.3f, patch ROC AUC %s\n", r.StripAUC, patch)
+	printWrongOutOfFold(w, r.Strips)
 	if r.TooFew != "" {
 		fmt.Fprintf(w, "WARNING: %s\n", r.TooFew)
 	}
 	if r.Capped != "" {
 		fmt.Fprintln(w, r.Capped)
 	}
-	fmt.Fprintf(w, "saved %s (with %s and %s)\n", path, m.File, m.Anomaly.Bank.File)
+	beside := m.File
+	switch {
+	case m.Anomaly != nil:
+		beside += " and " + m.Anomaly.Bank.File
+	case m.Familiarity != nil:
+		beside += " and " + m.Familiarity.File
+		fmt.Fprintf(w, "familiarity: a strip unlike the line's strips goes to review (limit %.2f, placed on strips held out of the fit)\n", m.Familiarity.Limit)
+	}
+	fmt.Fprintf(w, "saved %s (with %s)\n", path, beside)
+}
+
+// maxWrongListed bounds the wrong out-of-fold decisions the report names.
+const maxWrongListed = 10
+
+// printWrongOutOfFold names the strips the model would have decided wrongly
+// out of fold, so that their labels can be checked: a mislabelled strip
+// costs every other strip review.
+func printWrongOutOfFold(w io.Writer, strips []learn.StripScore) {
+	var wrong []learn.StripScore
+	for _, s := range strips {
+		if (s.Defective && s.Decision == verdict.Pass) || (!s.Defective && s.Decision == verdict.Reject) {
+			wrong = append(wrong, s)
+		}
+	}
+	for i, s := range wrong {
+		if i == maxWrongListed {
+			fmt.Fprintf(w, "  … and %d more\n", len(wrong)-maxWrongListed)
+			break
+		}
+		what := "defective, auto-passed"
+		if !s.Defective {
+			what = "defect-free, auto-rejected"
+		}
+		fmt.Fprintf(w, "  out of fold %s: %s (score %.2f)\n", what, s.Path, s.Score)
+	}
 }

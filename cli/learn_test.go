@@ -24,7 +24,7 @@ func TestLearnThenScanWithTheLearnedModel(t *testing.T) {
 		t.Fatalf("learn exit %d: %s", code, stderr)
 	}
 	for _, want := range []string{"learned line3 on 60 labelled 1600×256 strips (30 defective, 30 with masks; 30 defect-free)",
-		"out of fold (3 folds", "defective auto-passed", "strip ROC AUC", "classes class 1", "saved " + out} {
+		"out of fold (3 folds", "defective auto-passed", "strip ROC AUC", "classes class 3", "familiarity: a strip unlike the line's strips goes to review", "saved " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("learn output lacks %q:\n%s", want, stdout)
 		}
@@ -60,7 +60,16 @@ func TestLearnThenScanWithTheLearnedModel(t *testing.T) {
 			t.Errorf("%v: exit %d, %s", args, code, stderr)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "line3.bank")); err != nil {
+	// the bundled graph with the line's familiarity beside it; no bank
+	if _, err := os.Stat(filepath.Join(dir, "line3.familiarity.json")); err != nil {
+		t.Error(err)
+	}
+	code, stdout, stderr = run(t, "learn", "--quiet", "--labelled", "../testdata/heldout", "--features", "cells", "--name", "cells3",
+		"--out", filepath.Join(dir, "cells3.manifest.json"), "--folds", "2", "--cache", filepath.Join(dir, "cache"))
+	if code != 0 || !strings.Contains(stdout, "cells (") {
+		t.Errorf("learning on cells: exit %d, %s %s", code, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "cells3.bank")); err != nil {
 		t.Error(err)
 	}
 }

@@ -209,6 +209,10 @@ func (e *Engine) prepare(m *Manifest, ins, outs []ort.InputOutputInfo) (inputNam
 		if e.featureDim, err = checkFeaturesOutput(m, outs); err != nil {
 			return nil, nil, fmt.Errorf("model %q does not match its manifest: %w", m.Name, err)
 		}
+		if h := m.WindowHead; h != nil && len(h.Weights) != e.featureDim {
+			return nil, nil, fmt.Errorf("model %q: its window head has %d weights, the model gives %d window features",
+				m.Name, len(h.Weights), e.featureDim)
+		}
 		windows := chunkWindows(maxChunkWidth, m.Input)
 		e.buf = make([]float32, maxChunkWidth*m.Input.PatchSize*m.Input.Channels)
 		e.outBufs = [][]float32{make([]float32, windows)}

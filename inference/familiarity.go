@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
@@ -181,37 +182,120 @@ func FitFamiliarity(features [][]float32, k int) (*FamiliarityStats, error) {
 			row[d] = float64(v) - mean[d]
 		}
 	}
-	var cov mat.SymDense
-	cov.SymOuterK(1/float64(n-1), x.T())
-	var eig mat.EigenSym
-	if !eig.Factorize(&cov, true) {
-		return nil, errors.New("familiarity: eigen decomposition did not converge")
+	vectors, values, err := principalComponents(x, k)
+	if err != nil {
+		return nil, err
 	}
-	values := eig.Values(nil)
-	var vectors mat.Dense
-	eig.VectorsTo(&vectors)
-	order := make([]int, dim)
-	for i := range order {
-		order[i] = i
-	}
-	sort.Slice(order, func(a, b int) bool { return values[order[a]] > values[order[b]] })
+	// the total variance is the trace of the covariance
 	var totalVar float64
-	for _, v := range values {
-		totalVar += math.Max(v, 0)
+	for i := range n {
+		for _, v := range x.RawRowView(i) {
+			totalVar += v * v
+		}
 	}
+	totalVar /= float64(n - 1)
 	s := &FamiliarityStats{Dim: dim, Mean: mean, Windows: n}
 	var kept float64
 	floor := 1e-9 * totalVar
-	for _, j := range order[:k] {
-		c := make([]float64, dim)
-		mat.Col(c, j, &vectors)
-		s.Components = append(s.Components, c)
+	for j := range k {
+		s.Components = append(s.Components, vectors[j])
 		s.Variances = append(s.Variances, math.Max(values[j], floor))
 		kept += math.Max(values[j], 0)
 	}
 	// the residual's mean per window, with the same (n-1) normalisation
 	s.Residual = math.Max(totalVar-kept, math.Max(floor, 1e-12))
 	return s, nil
+}
+
+// exactComponentsDim is the largest feature length whose principal
+// components are found exactly, from the covariance's eigenvectors; past
+// it (the 1,280 window features of a whole-strip model, 13 s on 2 cores
+// exactly) a randomised range finder with power iterations finds the top
+// ones in about a second.
+const exactComponentsDim = 256
+
+// principalComponents returns the top k principal directions of the
+// centred rows of x and their variances (with the n-1 normalisation),
+// largest first.
+func principalComponents(x *mat.Dense, k int) ([][]float64, []float64, error) {
+	n, dim := x.Dims()
+	if dim <= exactComponentsDim {
+		return exactComponents(x, k)
+	}
+	// Halko, Martinsson and Tropp (2011), algorithm 4.4: the range of x's
+	// top singular vectors from a random start, refined by power
+	// iterations, then the SVD of x projected on it
+	const oversample, powerIterations = 16, 4
+	l := min(k+oversample, dim, n)
+	rng := rand.New(rand.NewPCG(1, 2))
+	omega := mat.NewDense(dim, l, nil)
+	for i := range dim {
+		for j := range l {
+			omega.Set(i, j, rng.NormFloat64())
+		}
+	}
+	var y, z mat.Dense
+	y.Mul(x, omega)
+	q := orthonormal(&y)
+	for range powerIterations {
+		z.Reset()
+		z.Mul(x.T(), q)
+		y.Reset()
+		y.Mul(x, orthonormal(&z))
+		q = orthonormal(&y)
+	}
+	var b mat.Dense
+	b.Mul(q.T(), x)
+	var svd mat.SVD
+	if !svd.Factorize(&b, mat.SVDThin) {
+		return nil, nil, errors.New("familiarity: singular value decomposition did not converge")
+	}
+	sv := svd.Values(nil)
+	var v mat.Dense
+	svd.VTo(&v)
+	vectors, values := make([][]float64, k), make([]float64, k)
+	for j := range k {
+		vectors[j] = mat.Col(nil, j, &v)
+		values[j] = sv[j] * sv[j] / float64(n-1)
+	}
+	return vectors, values, nil
+}
+
+// orthonormal returns an orthonormal basis of a's columns (a is r×c with
+// r ≥ c), from its QR factorisation.
+func orthonormal(a *mat.Dense) *mat.Dense {
+	r, c := a.Dims()
+	var qr mat.QR
+	qr.Factorize(a)
+	var q mat.Dense
+	qr.QTo(&q)
+	return mat.DenseCopyOf(q.Slice(0, r, 0, c))
+}
+
+// exactComponents is principalComponents from the covariance's
+// eigenvectors.
+func exactComponents(x *mat.Dense, k int) ([][]float64, []float64, error) {
+	n, dim := x.Dims()
+	var cov mat.SymDense
+	cov.SymOuterK(1/float64(n-1), x.T())
+	var eig mat.EigenSym
+	if !eig.Factorize(&cov, true) {
+		return nil, nil, errors.New("familiarity: eigen decomposition did not converge")
+	}
+	all := eig.Values(nil)
+	var vecs mat.Dense
+	eig.VectorsTo(&vecs)
+	order := make([]int, dim)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return all[order[a]] > all[order[b]] })
+	vectors, values := make([][]float64, k), make([]float64, k)
+	for j, col := range order[:k] {
+		vectors[j] = mat.Col(nil, col, &vecs)
+		values[j] = all[col]
+	}
+	return vectors, values, nil
 }
 
 // Marshal writes the statistics as the familiarity file's JSON.

@@ -7,6 +7,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"gonum.org/v1/gonum/floats"
+	"gonum.org/v1/gonum/mat"
 )
 
 // gaussianFeatures draws n vectors of dim values from a Gaussian with a few
@@ -121,6 +124,53 @@ func BenchmarkStripFamiliarity(b *testing.B) {
 	for range b.N {
 		for p := range 12 {
 			stats.WindowScore(feats[p*3:], cols)
+		}
+	}
+}
+
+// TestLongFeaturesFindTheSameComponents: past exactComponentsDim the
+// components come from a randomised range finder; on features with a
+// decaying spectrum they must be the exact ones (the same variances, the
+// same directions up to sign), and so must the familiarity scores.
+func TestLongFeaturesFindTheSameComponents(t *testing.T) {
+	const n, dim, k = 500, exactComponentsDim + 64, 12
+	r := rand.New(rand.NewPCG(3, 9))
+	x := mat.NewDense(n, dim, nil)
+	for i := range n {
+		for c := range 40 {
+			a := r.NormFloat64() * 10 / float64(c+1)
+			for d := range dim {
+				x.Set(i, d, x.At(i, d)+a*math.Sin(float64((c+1)*d)/7+float64(c)))
+			}
+		}
+		for d := range dim {
+			x.Set(i, d, x.At(i, d)+0.1*r.NormFloat64())
+		}
+	}
+	for d := range dim { // centred, as FitFamiliarity hands them over
+		col := mat.Col(nil, d, x)
+		var mean float64
+		for _, v := range col {
+			mean += v / n
+		}
+		for i := range n {
+			x.Set(i, d, x.At(i, d)-mean)
+		}
+	}
+	gotV, got, err := principalComponents(x, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantV, want, err := exactComponents(x, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range k {
+		if math.Abs(got[j]-want[j]) > 1e-3*want[j] {
+			t.Errorf("component %d: variance %.6g, exactly %.6g", j, got[j], want[j])
+		}
+		if c := math.Abs(floats.Dot(gotV[j], wantV[j])); c < 0.999 {
+			t.Errorf("component %d: |cos| with the exact direction %.4f", j, c)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 )
 
 // A station model (package learn) is an anomaly model whose backbone's
@@ -201,9 +202,74 @@ func (h *CellHead) classOf(feats []float32, plane, p int) string {
 	return best
 }
 
-// IsLearned reports a station model: an anomaly model with a head learned
-// from labels.
-func (m *Manifest) IsLearned() bool { return m.Anomaly != nil && m.Anomaly.Head != nil }
+// IsLearned reports a station model: an anomaly model with a cell head
+// learned from labels, or a whole-strip classifier whose windows a head
+// learned from labels scores.
+func (m *Manifest) IsLearned() bool {
+	return (m.Anomaly != nil && m.Anomaly.Head != nil) || m.WindowHead != nil
+}
+
+// LearnedOn says what a taught or learned model was taught or learned on,
+// nil for a model made elsewhere.
+func (m *Manifest) LearnedOn() *TaughtOn {
+	switch {
+	case m.WindowHead != nil:
+		return &m.WindowHead.LearnedOn
+	case m.Anomaly != nil:
+		return &m.Anomaly.Taught
+	}
+	return nil
+}
+
+// WindowHead makes a whole-strip classifier a station model (package
+// learn): the window features it computes for familiarity
+// (output.features) are scored by a logistic head learned from labelled
+// strips of the station's own line, in place of the model's own head, and
+// the mapping puts the head's logit on the probability scale of the
+// thresholds. The backbone run is the model's own, so a station model
+// scores a strip as fast as the model it was learned on.
+type WindowHead struct {
+	// CellHead holds the weights over one window's features (its Pool is
+	// PoolMax: a patch is one window); Hidden and DistanceWeight are unused.
+	CellHead
+	Mapping ScoreMapping `json:"mapping"`
+	// LearnedOn says what the head was learned on.
+	LearnedOn TaughtOn `json:"learned_on"`
+}
+
+// validateWindowHead adds the problems of a window head to bad.
+func (m *Manifest) validateWindowHead(bad problem) {
+	h := m.WindowHead
+	if h == nil {
+		return
+	}
+	if m.IsAnomaly() || m.Variant != VariantWholeStrip || m.Output.Features == "" {
+		bad("window_head needs a whole-strip classifier with output.features")
+	}
+	if len(h.Hidden) > 0 || h.DistanceWeight != 0 {
+		bad("window_head is a logistic head: no hidden units and no distance weight")
+	}
+	if len(h.Weights) == 0 {
+		bad("window_head has no weights")
+	}
+	// the cell head's checks, in this field's name
+	h.CellHead.validate(len(h.Weights), func(format string, args ...any) {
+		bad(strings.Replace(format, "anomaly.head", "window_head", 1), args...)
+	})
+	if !(h.Mapping.Scale > 0) || math.IsInf(h.Mapping.Scale, 0) || math.IsNaN(h.Mapping.Center) || math.IsInf(h.Mapping.Center, 0) {
+		bad("window_head.mapping needs a finite center and a positive scale")
+	}
+}
+
+// windowLogit is the head's logit of one window whose Dim feature values
+// lie stride apart in feats.
+func (h *WindowHead) windowLogit(feats []float32, stride int) float64 {
+	s := h.Bias
+	for d, w := range h.Weights {
+		s += w * float64(feats[d*stride])
+	}
+	return s
+}
 
 // Describe is a short line for logs and reports.
 func (h *CellHead) Describe() string {
@@ -215,4 +281,9 @@ func (h *CellHead) Describe() string {
 		return fmt.Sprintf("%s, patch = mean of its %d highest cells", what, h.TopK)
 	}
 	return what + ", patch = its highest cell"
+}
+
+// Describe is a short line for logs and reports.
+func (h *WindowHead) Describe() string {
+	return fmt.Sprintf("window head over the model's %d window features, patch = its window", len(h.Weights))
 }

@@ -36,6 +36,9 @@ type Manifest struct {
 	// Anomaly holds an anomaly model's memory bank and score mapping; nil
 	// for a classifier.
 	Anomaly *AnomalySpec `json:"anomaly,omitempty"`
+	// WindowHead, when present, makes a whole-strip classifier a station
+	// model: a head learned at the station scores its windows.
+	WindowHead *WindowHead `json:"window_head,omitempty"`
 	// Texture is the texture of the good strips of the model's line, for
 	// a model taught or learned on it: frames are judged for steel texture
 	// against them (ImplausibleReason). Nil for a model that does not know
@@ -154,6 +157,7 @@ func (m *Manifest) Validate() error {
 	m.validateOutput(bad)
 	m.validateFamiliarity(bad)
 	m.validateAnomaly(bad)
+	m.validateWindowHead(bad)
 	m.validateTexture(bad)
 	if len(problems) > 0 {
 		return fmt.Errorf("manifest %q is invalid: %s", m.Name, strings.Join(problems, "; "))

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"math"
 	"time"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -153,6 +154,9 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sinks
 	if e.domainDim > 0 {
 		out.domain = make([]domainScore, len(imgs))
 	}
+	if h := e.manifest.WindowHead; h != nil && len(h.Classes) > 0 {
+		out.classes = make([][]string, len(imgs))
+	}
 	planes := make([]*pixelPlanes, len(imgs))
 	var chunks []stripChunk
 	for i, img := range imgs {
@@ -162,6 +166,9 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sinks
 		out.probs[i] = make([]float32, len(out.rects[i]))
 		if out.familiarity != nil {
 			out.familiarity[i] = make([]float32, len(out.rects[i]))
+		}
+		if out.classes != nil {
+			out.classes[i] = make([]string, len(out.rects[i]))
 		}
 		planes[i] = toPlanes(img, in.Channels)
 		chunks = append(chunks, cs...)
@@ -187,27 +194,56 @@ func (e *Engine) scoreWholeStrips(ctx context.Context, imgs []image.Image, sinks
 		if domain != nil {
 			e.addBandDomain(&out, c, domain, sinks)
 		}
-		cols := chunkWindows(c.width, in)
-		for k, x := range c.xs {
-			col := (x - c.x0) / in.Cell
-			prob, err := e.patchProbability(scores[col : col+1])
-			if err != nil {
-				return scored{}, fmt.Errorf("window at %d,%d: %w", x, c.y, err)
-			}
-			patch := c.patches[k]
-			out.probs[c.img][patch] = prob
-			if feats == nil {
-				continue
-			}
-			if out.familiarity != nil {
-				out.familiarity[c.img][patch] = float32(e.familiarity.WindowScore(feats[col:], cols))
-			}
-			if sinks.patch != nil {
-				sinks.patch(c.img, patch, feats[col:], cols)
-			}
+		if err := e.scoreBandWindows(&out, c, scores, feats, sinks); err != nil {
+			return scored{}, err
 		}
 	}
 	return out, nil
+}
+
+// scoreBandWindows fills out with what one band's run gives each of its
+// scored windows: its probability and, from its features when the model
+// has them, its class, its familiarity and the sinks' share.
+func (e *Engine) scoreBandWindows(out *scored, c stripChunk, scores, feats []float32, sinks featureSinks) error {
+	in := e.manifest.Input
+	cols := chunkWindows(c.width, in)
+	for k, x := range c.xs {
+		col := (x - c.x0) / in.Cell
+		patch := c.patches[k]
+		prob, err := e.windowProbability(scores, feats, col, cols)
+		if err != nil {
+			return fmt.Errorf("window at %d,%d: %w", x, c.y, err)
+		}
+		out.probs[c.img][patch] = prob
+		if feats == nil {
+			continue
+		}
+		if out.classes != nil {
+			out.classes[c.img][patch] = e.manifest.WindowHead.classOf(feats[col:], cols, 0)
+		}
+		if out.familiarity != nil {
+			out.familiarity[c.img][patch] = float32(e.familiarity.WindowScore(feats[col:], cols))
+		}
+		if sinks.patch != nil {
+			sinks.patch(c.img, patch, feats[col:], cols)
+		}
+	}
+	return nil
+}
+
+// windowProbability is the probability of the window at column col of a
+// band's cols windows: the model's own score, or, for a station model
+// with a window head, the head's logit of the window's features, mapped.
+func (e *Engine) windowProbability(scores, feats []float32, col, cols int) (float32, error) {
+	h := e.manifest.WindowHead
+	if h == nil {
+		return e.patchProbability(scores[col : col+1])
+	}
+	logit := h.windowLogit(feats[col:], cols)
+	if math.IsNaN(logit) {
+		return 0, errors.New("model produced NaN")
+	}
+	return h.Mapping.Probability(logit), nil
 }
 
 // runChunk feeds one band of the given width (in e.buf) to a whole-strip

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,13 +138,19 @@ type featured struct {
 
 // halfGrid is a strip's cell features kept in half precision, as the
 // cache keeps them: a 1600×256 strip holds 400 KiB, not 800.
+//
+// It also holds a strip's window features (package learn's windows.go):
+// one row of cols windows, cell 0.
 type halfGrid struct {
 	cell, cols, rows, dim int
-	bits                  []uint16
+	// width and height are the strip's size in pixels
+	width, height int
+	bits          []uint16
 }
 
 func toHalf(g *inference.CellGrid) *halfGrid {
-	h := &halfGrid{cell: g.Cell, cols: g.Cols, rows: g.Rows, dim: g.Dim, bits: make([]uint16, len(g.Values))}
+	h := &halfGrid{cell: g.Cell, cols: g.Cols, rows: g.Rows, dim: g.Dim, width: g.Cols * g.Cell, height: g.Rows * g.Cell,
+		bits: make([]uint16, len(g.Values))}
 	for i, v := range g.Values {
 		h.bits[i] = float16.Fromfloat32(v).Bits()
 	}
@@ -181,10 +188,41 @@ func (s *featured) row(i int) []float32 {
 	return out
 }
 
-// extract gives every example its cell grid, from the cache or the
-// backbone. Unreadable and implausible files are skipped with their
-// reason; cached says how many came from the cache.
-func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []Example, prog func(done, total int)) (out []featured, skipped []Skipped, cached int, err error) {
+// gridSource gives strips their features: load reads a strip's from the
+// cache (nil when it holds none), compute runs the model on the decoded
+// strip and keeps what it computed in the cache.
+type gridSource struct {
+	load    func(sha string) *halfGrid
+	compute func(ctx context.Context, sha string, img image.Image) (*halfGrid, error)
+}
+
+// cellSource gives strips their cell grids from e, an anomaly backbone,
+// kept in cache.
+func cellSource(e *inference.Engine, cache featureCache) gridSource {
+	return gridSource{
+		load: func(sha string) *halfGrid {
+			if g := cache.load(sha); g != nil {
+				return toHalf(g)
+			}
+			return nil
+		},
+		compute: func(ctx context.Context, sha string, img image.Image) (*halfGrid, error) {
+			g, err := e.CellGridOf(ctx, img)
+			if err != nil {
+				return nil, err
+			}
+			// half precision, as the cache keeps them: a strip learns the
+			// same whether its features were just computed or read back
+			_ = cache.store(sha, g)
+			return toHalf(g), nil
+		},
+	}
+}
+
+// extract gives every example its features, from the cache or the model.
+// Unreadable and implausible files are skipped with their reason; cached
+// says how many came from the cache.
+func extract(ctx context.Context, src gridSource, xs []Example, prog func(done, total int)) (out []featured, skipped []Skipped, cached int, err error) {
 	for i, x := range xs {
 		if err := ctx.Err(); err != nil {
 			return nil, nil, 0, err
@@ -196,8 +234,8 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 			continue
 		}
 		sha := inference.SHA256Hex(data)
-		if g := cache.load(sha); g != nil {
-			out = append(out, featured{Example: x, sha: sha, grid: toHalf(g)})
+		if g := src.load(sha); g != nil {
+			out = append(out, featured{Example: x, sha: sha, grid: g})
 			cached++
 			continue
 		}
@@ -213,7 +251,7 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 			skipped = append(skipped, Skipped{x.Path, "not usable steel: " + reason})
 			continue
 		}
-		g, err := e.CellGridOf(ctx, d.Image)
+		g, err := src.compute(ctx, sha, d.Image)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, nil, 0, ctx.Err()
@@ -221,10 +259,7 @@ func extract(ctx context.Context, e *inference.Engine, cache featureCache, xs []
 			skipped = append(skipped, Skipped{x.Path, err.Error()})
 			continue
 		}
-		// half precision, as the cache keeps them: a strip learns the same
-		// whether its features were just computed or read back
-		_ = cache.store(sha, g)
-		out = append(out, featured{Example: x, sha: sha, grid: toHalf(g), stats: &d.Stats})
+		out = append(out, featured{Example: x, sha: sha, grid: g, stats: &d.Stats})
 	}
 	return out, skipped, cached, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"gonum.org/v1/gonum/optimize"
@@ -40,15 +41,16 @@ func (l linear) logit(f []float32) float64 {
 	return s
 }
 
-// l2 is the ridge penalty on standardised weights: small, so that the
-// head follows the data where it has plenty, and finite where a feature
-// separates the labels perfectly.
-const l2 = 1e-3
+// cellL2 is the ridge penalty of cell heads on standardised weights:
+// small, so that the head follows the data where it has plenty, and
+// finite where a feature separates the labels perfectly.
+const cellL2 = 1e-3
 
 // fitLogistic fits weighted logistic regression by L-BFGS on standardised
-// features and returns it on raw features. The two classes weigh alike in
-// total whatever their counts.
-func fitLogistic(s *cellSet) (linear, error) {
+// features, with ridge penalty l2 on the standardised weights, and returns
+// it on raw features. The two classes weigh alike in total whatever their
+// counts.
+func fitLogistic(s *cellSet, l2 float64) (linear, error) {
 	n, dim := s.n(), s.dim
 	w, err := balancedWeights(s)
 	if err != nil {
@@ -93,9 +95,22 @@ func fitLogistic(s *cellSet) (linear, error) {
 		}
 		return loss
 	}
+	// the line search asks for the gradient where it has just asked for
+	// the loss: one pass over the rows gives both, and the gradient is
+	// kept for that point
+	var lastX, lastGrad []float64
 	p := optimize.Problem{
-		Func: func(x []float64) float64 { return fg(nil, x) },
-		Grad: func(grad, x []float64) { fg(grad, x) },
+		Func: func(x []float64) float64 {
+			lastX, lastGrad = append(lastX[:0], x...), slices.Grow(lastGrad[:0], len(x))[:len(x)]
+			return fg(lastGrad, x)
+		},
+		Grad: func(grad, x []float64) {
+			if slices.Equal(x, lastX) {
+				copy(grad, lastGrad)
+				return
+			}
+			fg(grad, x)
+		},
 	}
 	res, err := optimize.Minimize(p, make([]float64, dim+1), &optimize.Settings{
 		GradientThreshold: 1e-5, MajorIterations: 200,
@@ -103,6 +118,7 @@ func fitLogistic(s *cellSet) (linear, error) {
 	if err != nil && res == nil {
 		return linear{}, err
 	}
+
 	out := linear{W: make([]float64, dim), B: res.X[dim]}
 	for d := range dim {
 		out.W[d] = res.X[d] / std[d]

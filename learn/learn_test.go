@@ -31,7 +31,9 @@ const (
 	goodDir    = "../testdata/good-base/train_images"
 )
 
-var shared struct {
+// fixture is a model learned once on heldoutDir, with a feature cache of
+// its own, saved into a folder that lives as long as the test binary.
+type fixture struct {
 	once     sync.Once
 	res      *learn.Result
 	manifest string
@@ -39,34 +41,46 @@ var shared struct {
 	err      error
 }
 
-// learned learns once on heldoutDir, with a feature cache of its own, and
-// saves the model into a folder that lives as long as the test binary.
-func learned(t *testing.T) (*learn.Result, string) {
+// shared learns on the ImageNet cells, sharedWindows on the bundled
+// model's window features.
+var shared, sharedWindows fixture
+
+func (f *fixture) learn(t *testing.T, features string) (*learn.Result, string) {
 	t.Helper()
-	shared.once.Do(func() {
+	f.once.Do(func() {
 		dir, err := os.MkdirTemp("", "learn-test-")
 		if err != nil {
-			shared.err = err
+			f.err = err
 			return
 		}
-		shared.cache = filepath.Join(dir, "cache")
-		shared.res, shared.err = learn.Learn(context.Background(), learn.Options{
-			Labelled: []string{heldoutDir}, Name: "station-heldout", CacheDir: shared.cache, Folds: 3})
-		if shared.err != nil {
+		f.cache = filepath.Join(dir, "cache")
+		f.res, f.err = learn.Learn(context.Background(), learn.Options{
+			Labelled: []string{heldoutDir}, Name: "station-heldout", CacheDir: f.cache, Folds: 3, Features: features})
+		if f.err != nil {
 			return
 		}
-		shared.manifest, shared.err = shared.res.Save(filepath.Join(dir, "station-heldout.manifest.json"), false)
+		f.manifest, f.err = f.res.Save(filepath.Join(dir, "station-heldout.manifest.json"), false)
 	})
-	if shared.err != nil {
-		t.Fatalf("learn on %s: %v", heldoutDir, shared.err)
+	if f.err != nil {
+		t.Fatalf("learn on %s (%s): %v", heldoutDir, features, f.err)
 	}
-	return shared.res, shared.manifest
+	return f.res, f.manifest
+}
+
+// learned is the model learned on cells.
+func learned(t *testing.T) (*learn.Result, string) { return shared.learn(t, learn.FeaturesCells) }
+
+// learnedOnWindows is the model learned on window features.
+func learnedOnWindows(t *testing.T) (*learn.Result, string) {
+	return sharedWindows.learn(t, learn.FeaturesWindows)
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared.manifest != "" {
-		os.RemoveAll(filepath.Dir(shared.manifest))
+	for _, f := range []*fixture{&shared, &sharedWindows} {
+		if f.manifest != "" {
+			os.RemoveAll(filepath.Dir(f.manifest))
+		}
 	}
 	os.Exit(code)
 }
@@ -190,7 +204,7 @@ func TestEngineScoresAsLearningMeasured(t *testing.T) {
 func TestLearningAgainReadsTheCache(t *testing.T) {
 	res, _ := learned(t)
 	again, err := learn.Learn(context.Background(), learn.Options{
-		Labelled: []string{heldoutDir}, Name: "station-heldout", CacheDir: shared.cache, Folds: 3})
+		Labelled: []string{heldoutDir}, Name: "station-heldout", CacheDir: shared.cache, Folds: 3, Features: learn.FeaturesCells})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +525,7 @@ func TestNetworkHeadScoresAsLearned(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "train.csv"), []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res, err := learn.Learn(context.Background(), learn.Options{Labelled: []string{dir}, CacheDir: "-", Folds: 2, Head: learn.HeadMLP, Name: "net"})
+	res, err := learn.Learn(context.Background(), learn.Options{Labelled: []string{dir}, CacheDir: "-", Folds: 2, Head: learn.HeadMLP, Features: learn.FeaturesCells, Name: "net"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 
 // Lines says in plain words, one line each, what learning used and
 // measured, for the window's report: the strips, the out-of-fold outcome
-// (the third line), the AUCs, a warning when the labels are too few, and
+// (the third line), what the head reads, the AUCs, a warning when the labels are too few, and
 // the files left out.
 func (r *Report) Lines() []string {
 	lines := []string{
@@ -17,6 +17,10 @@ func (r *Report) Lines() []string {
 		fmt.Sprintf("Each strip was judged by a model and thresholds made without it (%d folds).", r.Folds),
 		fmt.Sprintf("At the model's default thresholds: %d of %d defective strips auto-passed, %d of %d defect-free strips auto-rejected, %.0f%% sent to review.",
 			r.Missed, r.Defective, r.FalseRejects, r.Clean, 100*r.ReviewShare),
+	}
+	if r.Features == FeaturesWindows {
+		lines = append(lines, fmt.Sprintf("It reads the window features of the bundled model (%s), so it scores a strip as fast; "+
+			"a strip unlike this line's strips goes to review (familiarity limit %.2f).", r.Base, r.FamiliarityLimit))
 	}
 	auc := fmt.Sprintf("Strip ROC AUC %.3f", r.StripAUC)
 	if r.PatchAUCWhy == "" {

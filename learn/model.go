@@ -63,7 +63,7 @@ func fitClasses(strips []featured) []classHead {
 		for _, c := range cells {
 			set.add(c.f, c.class == id, 1)
 		}
-		h, err := fitLogistic(set)
+		h, err := fitLogistic(set, cellL2)
 		if err != nil {
 			continue
 		}
@@ -194,18 +194,37 @@ func describe(m *inference.Manifest, rep *Report) {
 	if rep.TooFew != "" {
 		metrics["warning"] = rep.TooFew
 	}
+	what := fmt.Sprintf("Station model learned on this line's labelled strips: the ImageNet MobileNetV2 backbone "+
+		"(frozen, as teach uses it) gives each 16×16-pixel cell a feature; a logistic head learned in Go scores the cells; "+
+		"a patch scores %s.", pool)
+	if m.WindowHead != nil {
+		metrics["train_windows"], metrics["train_defective_windows"], metrics["l2"] = rep.TrainCells, rep.DefectCells, rep.L2
+		delete(metrics, "train_cells")
+		delete(metrics, "train_defective_cells")
+		what = fmt.Sprintf("Station model learned on this line's labelled strips: the trunk of the bundled model %s "+
+			"(frozen; trained on synthetic defects) gives each 256×256 window %d values, and a logistic head learned in Go "+
+			"(ridge %g, chosen out of fold) scores them in place of the model's own head. Its familiarity is fitted on the "+
+			"line's own windows; the bundled model's validated-domain check is left out.",
+			rep.Base, len(m.WindowHead.Weights), rep.L2)
+	}
 	m.Provenance = inference.Provenance{
-		Description: fmt.Sprintf("Station model learned on this line's labelled strips: the ImageNet MobileNetV2 backbone "+
-			"(frozen, as teach uses it) gives each 16×16-pixel cell a feature; a logistic head learned in Go scores the cells; "+
-			"a patch scores %s.", pool),
+		Description: what,
 		TrainedOn: fmt.Sprintf("%d labelled %d×%d strips (%d defective, %d of them with masks; %d defect-free) from %s; %d files left out",
 			rep.Used, rep.Width, rep.Height, rep.Defective, rep.Masked, rep.Clean, strings.Join(rep.Sources, ", "), len(rep.Skipped)),
-		Training: "steelinspect learn (no Python): " + m.Anomaly.Head.Describe(),
+		Training: "steelinspect learn (no Python): " + HeadLine(m),
 		Date:     time.Now().UTC().Format(time.RFC3339),
 		Heldout: fmt.Sprintf("%d-fold out of fold: each strip judged by a head and thresholds fitted without its fold: "+
 			"%d defective auto-passed, %d defect-free auto-rejected, %.0f%% to review", rep.Folds, rep.Missed, rep.FalseRejects, 100*rep.ReviewShare),
 		Metrics: metrics,
 	}
+}
+
+// HeadLine describes a station model's head.
+func HeadLine(m *inference.Manifest) string {
+	if m.WindowHead != nil {
+		return m.WindowHead.Describe()
+	}
+	return m.Anomaly.Head.Describe()
 }
 
 // metric is a figure for the manifest: nil when it could not be measured

@@ -94,7 +94,8 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 func ManifestPath(dir, name string) string { return filepath.Join(dir, name+inference.ManifestSuffix) }
 
 // Save writes the model beside path (its manifest path, or its .onnx):
-// NAME.onnx, NAME.bank and NAME.manifest.json. Each file goes through a
+// NAME.onnx, NAME.bank (an anomaly model), NAME.familiarity.json (a model
+// with familiarity statistics) and NAME.manifest.json. Each file goes through a
 // temporary file and a rename, the manifest last, so an interrupted save
 // never leaves a model that opens half-written. An existing model of the
 // same name is refused unless overwrite is set. It returns the manifest's
@@ -118,14 +119,30 @@ func (r *Result) Save(path string, overwrite bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := files.WriteAtomic(filepath.Join(dir, r.Manifest.File), r.ONNX); err != nil {
-		return "", fmt.Errorf("save model: %w", err)
-	}
-	if err := files.WriteAtomic(filepath.Join(dir, r.Manifest.Anomaly.Bank.File), r.Bank); err != nil {
-		return "", fmt.Errorf("save memory bank: %w", err)
+	if err := r.saveParts(dir); err != nil {
+		return "", err
 	}
 	if err := files.WriteAtomic(manifestPath, append(manifest, '\n')); err != nil {
 		return "", fmt.Errorf("save manifest: %w", err)
 	}
 	return manifestPath, nil
+}
+
+// saveParts writes the files the manifest names into dir: the model, and
+// the memory bank or the familiarity statistics when it has them.
+func (r *Result) saveParts(dir string) error {
+	if err := files.WriteAtomic(filepath.Join(dir, r.Manifest.File), r.ONNX); err != nil {
+		return fmt.Errorf("save model: %w", err)
+	}
+	if a := r.Manifest.Anomaly; a != nil {
+		if err := files.WriteAtomic(filepath.Join(dir, a.Bank.File), r.Bank); err != nil {
+			return fmt.Errorf("save memory bank: %w", err)
+		}
+	}
+	if f := r.Manifest.Familiarity; f != nil && r.Familiarity != nil {
+		if err := files.WriteAtomic(filepath.Join(dir, f.File), r.Familiarity); err != nil {
+			return fmt.Errorf("save familiarity statistics: %w", err)
+		}
+	}
+	return nil
 }

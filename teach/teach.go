@@ -127,8 +127,11 @@ type Report struct {
 type Result struct {
 	Manifest *inference.Manifest
 	ONNX     []byte
-	Bank     []byte
-	Report   Report
+	// Bank is an anomaly model's memory bank; Familiarity, a model's
+	// familiarity statistics (a station model learned on windows).
+	Bank        []byte
+	Familiarity []byte
+	Report      Report
 }
 
 // strip is one usable good strip. Its pixels are not kept: a folder of a

@@ -167,7 +167,8 @@ func (p *modelPanel) refresh() {
 		short = append(short, "It passed no held-out strip at its default thresholds: the rest goes to review (Details…)")
 	case m.IsLearned():
 		// a station model learned from labels, not taught on good strips
-		short = append(short, fmt.Sprintf("Learned from %d labelled strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
+		on := m.LearnedOn()
+		short = append(short, fmt.Sprintf("Learned from %d labelled strips of %s", on.Strips, on.Folder))
 	case m.Anomaly != nil:
 		short = append(short, fmt.Sprintf("Taught on %d good strips of %s", m.Anomaly.Taught.Strips, m.Anomaly.Taught.Folder))
 	case m.Provenance.RealSteel != "":
