@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sort"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"steelinspect/internal/strictjson"
@@ -262,14 +263,28 @@ func principalComponents(x *mat.Dense, k int) ([][]float64, []float64, error) {
 }
 
 // orthonormal returns an orthonormal basis of a's columns (a is r×c with
-// r ≥ c), from its QR factorisation.
+// r ≥ c), by modified Gram-Schmidt done twice (the second pass mends what
+// rounding left of the first): r×c memory, where a QR's full Q is r×r (720
+// MB for the windows of 800 strips).
 func orthonormal(a *mat.Dense) *mat.Dense {
 	r, c := a.Dims()
-	var qr mat.QR
-	qr.Factorize(a)
-	var q mat.Dense
-	qr.QTo(&q)
-	return mat.DenseCopyOf(q.Slice(0, r, 0, c))
+	cols := make([][]float64, c)
+	for j := range cols {
+		cols[j] = mat.Col(nil, j, a)
+		for range 2 {
+			for _, q := range cols[:j] {
+				floats.AddScaled(cols[j], -floats.Dot(q, cols[j]), q)
+			}
+		}
+		if n := floats.Norm(cols[j], 2); n > 0 {
+			floats.Scale(1/n, cols[j])
+		}
+	}
+	q := mat.NewDense(r, c, nil)
+	for j, v := range cols {
+		q.SetCol(j, v)
+	}
+	return q
 }
 
 // exactComponents is principalComponents from the covariance's

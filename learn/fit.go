@@ -17,6 +17,9 @@ type cellSet struct {
 	X   []float32
 	Y   []bool
 	W   []float64
+	// z, mean and std are the rows standardised, kept for the next fit on
+	// the same rows (window heads fit one set with several penalties)
+	z, mean, std []float64
 }
 
 func (s *cellSet) add(f []float32, y bool, w float64) {
@@ -56,7 +59,7 @@ func fitLogistic(s *cellSet, l2 float64) (linear, error) {
 	if err != nil {
 		return linear{}, err
 	}
-	z, mean, std := standardised(s)
+	z, mean, std := s.standardised()
 	// each worker sums the loss and gradient of its share of the rows
 	workers := max(1, min(runtime.GOMAXPROCS(0), n/2048))
 	parts := make([][]float64, workers)
@@ -186,8 +189,11 @@ func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []
 }
 
 // standardised returns s's rows standardised (row after row, float64)
-// with each feature's mean and standard deviation.
-func standardised(s *cellSet) (z, mean, std []float64) {
+// with each feature's mean and standard deviation, computed once.
+func (s *cellSet) standardised() (z, mean, std []float64) {
+	if s.z != nil && len(s.z) == s.n()*s.dim {
+		return s.z, s.mean, s.std
+	}
 	n, dim := s.n(), s.dim
 	mean, std = standardise(s)
 	z = make([]float64, n*dim)
@@ -196,6 +202,7 @@ func standardised(s *cellSet) (z, mean, std []float64) {
 			z[i*dim+d] = (float64(s.X[i*dim+d]) - mean[d]) / std[d]
 		}
 	}
+	s.z, s.mean, s.std = z, mean, std
 	return z, mean, std
 }
 

@@ -99,7 +99,7 @@ func fitMLP(s *cellSet) (*mlp, error) {
 	if err != nil {
 		return nil, err
 	}
-	z, mean, std := standardised(s)
+	z, mean, std := s.standardised()
 	rng := rand.New(rand.NewPCG(uint64(n), uint64(dim)))
 	h := mlpHidden
 	// parameters, flat: W1 [h*dim], b1 [h], out [h], b [1]

@@ -60,6 +60,11 @@ const (
 	familiarityShare      = 0.99
 	familiarityMargin     = 1.05
 	minClassWindows       = 10
+	// maxTrainWindows bounds the rows a window head is fitted on, and
+	// maxFamiliarityWindows those the familiarity is fitted on: time and
+	// memory stay bounded up to maxStrips strips
+	maxTrainWindows       = 30_000
+	maxFamiliarityWindows = 6_000
 )
 
 // learnOnWindows is Learn on the bundled model's window features.
@@ -99,12 +104,11 @@ func learnOnWindows(ctx context.Context, opts Options, examples []Example, rep *
 	best := chooseRule(oof, strips, opts.budget(), rep)
 	rep.L2 = windowL2s[best]
 	prog("Learning the head on every strip", 0, 1)
-	set := windowSet(strips, rects)
-	head, err := set.fit(rep.L2)
+	head, rows, err := windowSet(strips, rects).fit(rep.L2)
 	if err != nil {
 		return nil, err
 	}
-	rep.TrainCells, rep.DefectCells = set.rows.n(), countTrue(set.rows.Y)
+	rep.TrainCells, rep.DefectCells = rows.n(), countTrue(rows.Y)
 	classes := fitWindowClasses(strips, rects, rep.L2)
 	for _, c := range classes {
 		rep.Classes = append(rep.Classes, c.name)
@@ -274,16 +278,45 @@ func windowSet(strips []featured, rects []image.Rectangle) *labelledWindows {
 			}
 		}
 	}
+	set.rows = capDefectFree(set.rows, maxTrainWindows)
 	return set
 }
 
-// fit learns the head: on the labelled windows, then, when strips known
-// only at strip level are among them, again with each one's highest
-// window as defective (or, with no masks at all, from every window of
-// those strips against the defect-free ones).
-func (w *labelledWindows) fit(l2 float64) (linear, error) {
+// capDefectFree keeps every defective row of s and an even sample of its
+// defect-free ones, at most limit rows in all: the kinds weigh alike
+// whatever their counts, so the sample changes the fit little and bounds
+// its time and memory (a row is 1,280 values, 15 KiB once standardised).
+func capDefectFree(s *cellSet, limit int) *cellSet {
+	pos := countTrue(s.Y)
+	if s.n() <= limit || pos >= limit {
+		return s
+	}
+	keep := limit - pos
+	out := &cellSet{dim: s.dim}
+	neg, seen := s.n()-pos, 0
+	for i, y := range s.Y {
+		if !y {
+			// the seen-th defect-free row is taken when the even sample's
+			// count steps up: keep of the neg in all
+			seen++
+			if seen*keep/neg == (seen-1)*keep/neg {
+				continue
+			}
+		}
+		out.add(s.X[i*s.dim:(i+1)*s.dim], y, s.W[i])
+	}
+	return out
+}
+
+// fit learns the head with ridge penalty l2: on the labelled windows,
+// then, when strips known only at strip level are among them, again with
+// each one's highest window as defective (or, with no masks at all, from
+// every window of those strips against the defect-free ones). It returns
+// the rows of its last round.
+func (w *labelledWindows) fit(l2 float64) (linear, *cellSet, error) {
 	if len(w.unknown) == 0 {
-		return fitLogistic(w.rows, l2)
+		head, err := fitLogistic(w.rows, l2)
+		return head, w.rows, err
 	}
 	first := w.rows
 	if !slices.Contains(first.Y, true) {
@@ -296,7 +329,7 @@ func (w *labelledWindows) fit(l2 float64) (linear, error) {
 	}
 	head, err := fitLogistic(first, l2)
 	if err != nil {
-		return head, err
+		return head, first, err
 	}
 	second := cloneSet(w.rows)
 	for _, s := range w.unknown {
@@ -308,8 +341,8 @@ func (w *labelledWindows) fit(l2 float64) (linear, error) {
 		}
 		second.add(s.grid.feature(best), true, 1)
 	}
-	w.rows = second
-	return fitLogistic(second, l2)
+	head, err = fitLogistic(second, l2)
+	return head, second, err
 }
 
 func cloneSet(s *cellSet) *cellSet {
@@ -345,11 +378,12 @@ func windowOutOfFold(ctx context.Context, strips []featured, rects []image.Recta
 				train = append(train, s)
 			}
 		}
+		set := windowSet(train, rects)
 		for c, l2 := range windowL2s {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			head, err := windowSet(train, rects).fit(l2)
+			head, _, err := set.fit(l2)
 			if err != nil {
 				return nil, fmt.Errorf("fold %d of %d: %w (the fold left too few labelled windows of one kind)", f+1, k, err)
 			}
@@ -467,6 +501,14 @@ func fitWindowFamiliarity(strips []featured, rep *Report) (lineFamiliarity, erro
 				fit = append(fit, s.grid.feature(j))
 			}
 		}
+	}
+	if len(fit) > maxFamiliarityWindows {
+		// an even sample, in the strips' order
+		sample := make([][]float32, maxFamiliarityWindows)
+		for i := range sample {
+			sample[i] = fit[i*len(fit)/maxFamiliarityWindows]
+		}
+		fit = sample
 	}
 	k := max(1, min(familiarityComponents, len(fit)/4, strips[0].grid.dim-1))
 	stats, err := inference.FitFamiliarity(fit, k)
