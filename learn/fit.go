@@ -53,7 +53,12 @@ const cellL2 = 1e-3
 // features, with ridge penalty l2 on the standardised weights, and returns
 // it on raw features. The two classes weigh alike in total whatever their
 // counts.
-func fitLogistic(s *cellSet, l2 float64) (linear, error) {
+func fitLogistic(s *cellSet, l2 float64) (linear, error) { return fitLogisticFrom(s, l2, nil) }
+
+// fitLogisticFrom is fitLogistic starting from the head from (nil: from
+// zero weights): a head fitted with a neighbouring penalty, or on most of
+// the same rows, is a few steps from the answer.
+func fitLogisticFrom(s *cellSet, l2 float64, from *linear) (linear, error) {
 	n, dim := s.n(), s.dim
 	w, err := balancedWeights(s)
 	if err != nil {
@@ -61,7 +66,7 @@ func fitLogistic(s *cellSet, l2 float64) (linear, error) {
 	}
 	z, mean, std := s.standardised()
 	// each worker sums the loss and gradient of its share of the rows
-	workers := max(1, min(runtime.GOMAXPROCS(0), n/2048))
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/256))
 	parts := make([][]float64, workers)
 	losses := make([]float64, workers)
 	for k := range parts {
@@ -115,7 +120,7 @@ func fitLogistic(s *cellSet, l2 float64) (linear, error) {
 			fg(grad, x)
 		},
 	}
-	res, err := optimize.Minimize(p, make([]float64, dim+1), &optimize.Settings{
+	res, err := optimize.Minimize(p, standardisedStart(from, mean, std), &optimize.Settings{
 		GradientThreshold: 1e-5, MajorIterations: 200,
 	}, &optimize.LBFGS{})
 	if err != nil && res == nil {
@@ -128,6 +133,22 @@ func fitLogistic(s *cellSet, l2 float64) (linear, error) {
 		out.B -= res.X[d] * mean[d] / std[d]
 	}
 	return out, nil
+}
+
+// standardisedStart is the head from on standardised features (w·z + b
+// with z = (f-mean)/std, the bias last), or zero weights without one.
+func standardisedStart(from *linear, mean, std []float64) []float64 {
+	dim := len(mean)
+	start := make([]float64, dim+1)
+	if from == nil || len(from.W) != dim {
+		return start
+	}
+	start[dim] = from.B
+	for d, w := range from.W {
+		start[d] = w * std[d]
+		start[dim] += w * mean[d]
+	}
+	return start
 }
 
 // balancedWeights scales the rows' weights so that each class sums to

@@ -125,10 +125,12 @@ type Report struct {
 	// and Base the model whose window features it reads.
 	Features, Base string
 	// Pool and TopK are a cell head's patch rule; L2 a window head's ridge
-	// penalty, each chosen out of fold.
-	Pool string
-	TopK int
-	L2   float64
+	// penalty and HardNegatives whether it weighs each defect-free strip's
+	// highest window up, each chosen out of fold.
+	Pool          string
+	TopK          int
+	L2            float64
+	HardNegatives bool
 	// FamiliarityLimit is a window model's familiarity limit, placed on
 	// strips held out of the line's familiarity statistics.
 	FamiliarityLimit        float64

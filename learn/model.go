@@ -199,13 +199,14 @@ func describe(m *inference.Manifest, rep *Report) {
 		"a patch scores %s.", pool)
 	if m.WindowHead != nil {
 		metrics["train_windows"], metrics["train_defective_windows"], metrics["l2"] = rep.TrainCells, rep.DefectCells, rep.L2
+		metrics["hard_negatives"] = rep.HardNegatives
 		delete(metrics, "train_cells")
 		delete(metrics, "train_defective_cells")
 		what = fmt.Sprintf("Station model learned on this line's labelled strips: the trunk of the bundled model %s "+
 			"(frozen; trained on synthetic defects) gives each 256×256 window %d values, and a logistic head learned in Go "+
-			"(ridge %g, chosen out of fold) scores them in place of the model's own head. Its familiarity is fitted on the "+
+			"(ridge %g%s, chosen out of fold) scores them in place of the model's own head. Its familiarity is fitted on the "+
 			"line's own windows; the bundled model's validated-domain check is left out.",
-			rep.Base, len(m.WindowHead.Weights), rep.L2)
+			rep.Base, len(m.WindowHead.Weights), rep.L2, hardWords(rep.HardNegatives))
 	}
 	m.Provenance = inference.Provenance{
 		Description: what,
@@ -217,6 +218,13 @@ func describe(m *inference.Manifest, rep *Report) {
 			"%d defective auto-passed, %d defect-free auto-rejected, %.0f%% to review", rep.Folds, rep.Missed, rep.FalseRejects, 100*rep.ReviewShare),
 		Metrics: metrics,
 	}
+}
+
+func hardWords(hard bool) string {
+	if hard {
+		return "; each defect-free strip's highest window weighed as much as all its windows"
+	}
+	return ""
 }
 
 // HeadLine describes a station model's head.

@@ -50,7 +50,32 @@ const (
 // windowL2s are the ridge penalties a window head chooses from, out of
 // fold: the labels of a small line (the 54 Severstal strips) need a far
 // stronger penalty than those of a large one (CR7's 2,727 crops).
-var windowL2s = []float64{3e-4, 3e-3, 3e-2, 0.3, 3}
+//
+// Largest first: each fit starts from the head of the one before.
+var windowL2s = []float64{3, 0.3, 3e-2, 3e-3, 3e-4}
+
+// windowRule is one way of fitting a window head, chosen out of fold: its
+// ridge penalty, and whether a second round weighs each defect-free
+// strip's highest window as much as all its windows (the strip is decided
+// by its worst window, so that is the one that must score low).
+type windowRule struct {
+	l2   float64
+	hard bool
+}
+
+// windowRulesFor are the rules for strips of cols windows: with one window
+// a strip, the second round would weigh every defect-free window alike, as
+// the first does.
+func windowRulesFor(cols int) []windowRule {
+	var rules []windowRule
+	for _, l2 := range windowL2s {
+		rules = append(rules, windowRule{l2: l2})
+		if cols > 1 {
+			rules = append(rules, windowRule{l2: l2, hard: true})
+		}
+	}
+	return rules
+}
 
 // Familiarity of a station model on windows: fitted on the windows of most
 // of the line's strips, its limit placed on the others.
@@ -97,14 +122,16 @@ func learnOnWindows(ctx context.Context, opts Options, examples []Example, rep *
 		return nil, err
 	}
 	rects := inference.TilePatches(rep.Width, rep.Height, base.Input.PatchSize, base.Input.Stride)
-	oof, err := windowOutOfFold(ctx, strips, rects, opts, rep, func(done, total int) { prog("Measuring out of fold", done, total) })
+	oof, err := windowOutOfFold(ctx, strips, rects, windowRulesFor(strips[0].grid.cols), opts, rep,
+		func(done, total int) { prog("Measuring out of fold", done, total) })
 	if err != nil {
 		return nil, err
 	}
-	best := chooseRule(oof, strips, opts.budget(), rep)
-	rep.L2 = windowL2s[best]
+	best := chooseRule(&oof.oofScores, strips, opts.budget(), rep)
+	rule := oof.rules[best]
+	rep.L2, rep.HardNegatives = rule.l2, rule.hard
 	prog("Learning the head on every strip", 0, 1)
-	head, rows, err := windowSet(strips, rects).fit(rep.L2)
+	head, rows, err := windowSet(strips, rects).fitRule(rule)
 	if err != nil {
 		return nil, err
 	}
@@ -257,6 +284,7 @@ func windowLabel(m *evaluate.Mask, r image.Rectangle) int {
 type labelledWindows struct {
 	rows    *cellSet
 	unknown []featured
+	clean   []featured
 }
 
 // windowSet gathers the labelled windows of strips: every window of a
@@ -267,6 +295,9 @@ func windowSet(strips []featured, rects []image.Rectangle) *labelledWindows {
 		if !s.CellsKnown() {
 			set.unknown = append(set.unknown, s)
 			continue
+		}
+		if !s.Defective {
+			set.clean = append(set.clean, s)
 		}
 		m := s.merged()
 		for j, r := range rects[:min(len(rects), s.grid.cols)] {
@@ -313,9 +344,9 @@ func capDefectFree(s *cellSet, limit int) *cellSet {
 // each one's highest window as defective (or, with no masks at all, from
 // every window of those strips against the defect-free ones). It returns
 // the rows of its last round.
-func (w *labelledWindows) fit(l2 float64) (linear, *cellSet, error) {
+func (w *labelledWindows) fit(l2 float64, from *linear) (linear, *cellSet, error) {
 	if len(w.unknown) == 0 {
-		head, err := fitLogistic(w.rows, l2)
+		head, err := fitLogisticFrom(w.rows, l2, from)
 		return head, w.rows, err
 	}
 	first := w.rows
@@ -345,6 +376,32 @@ func (w *labelledWindows) fit(l2 float64) (linear, *cellSet, error) {
 	return head, second, err
 }
 
+// fitRule fits the head by rule: fit, then, for a hard rule, hardened.
+func (w *labelledWindows) fitRule(rule windowRule) (linear, *cellSet, error) {
+	head, rows, err := w.fit(rule.l2, nil)
+	if err != nil || !rule.hard {
+		return head, rows, err
+	}
+	return w.hardened(head, rows, rule.l2)
+}
+
+// hardened fits again on rows with each defect-free strip's highest window
+// by head added, weighing as much as all the strip's windows.
+func (w *labelledWindows) hardened(head linear, rows *cellSet, l2 float64) (linear, *cellSet, error) {
+	hard := cloneSet(rows)
+	for _, s := range w.clean {
+		best, bestLogit := 0, math.Inf(-1)
+		for j := range s.grid.cols {
+			if v := head.logit(s.grid.feature(j)); v > bestLogit {
+				best, bestLogit = j, v
+			}
+		}
+		hard.add(s.grid.feature(best), false, float64(s.grid.cols))
+	}
+	head, err := fitLogisticFrom(hard, l2, &head)
+	return head, hard, err
+}
+
 func cloneSet(s *cellSet) *cellSet {
 	return &cellSet{dim: s.dim, X: slices.Clone(s.X), Y: slices.Clone(s.Y), W: slices.Clone(s.W)}
 }
@@ -358,13 +415,21 @@ func windowLogits(h linear, s featured) []float64 {
 	return out
 }
 
+// windowOOF is the out-of-fold scores of each rule.
+type windowOOF struct {
+	oofScores
+	rules []windowRule
+}
+
 // windowOutOfFold scores every strip with heads learned without its fold,
-// one per ridge penalty of windowL2s: a strip scores its highest window.
-func windowOutOfFold(ctx context.Context, strips []featured, rects []image.Rectangle, opts Options, rep *Report, prog func(done, total int)) (*oofScores, error) {
+// one per rule: a strip scores its highest window. A hard rule's first
+// round is the plain rule's head of the same penalty.
+func windowOutOfFold(ctx context.Context, strips []featured, rects []image.Rectangle, rules []windowRule, opts Options, rep *Report, prog func(done, total int)) (*windowOOF, error) {
 	k := max(min(opts.Folds, rep.Defective, rep.Clean), 2)
 	rep.Folds = k
-	o := &oofScores{strip: make([][]float64, len(windowL2s)), patch: make([][]float32, len(windowL2s)), fold: make([]int, len(strips))}
-	for c := range windowL2s {
+	o := &windowOOF{oofScores: oofScores{strip: make([][]float64, len(rules)), patch: make([][]float32, len(rules)),
+		fold: make([]int, len(strips))}, rules: rules}
+	for c := range rules {
 		o.strip[c] = make([]float64, len(strips))
 	}
 	for i, s := range strips {
@@ -379,36 +444,51 @@ func windowOutOfFold(ctx context.Context, strips []featured, rects []image.Recta
 			}
 		}
 		set := windowSet(train, rects)
-		for c, l2 := range windowL2s {
+		var plain *linear
+		var plainRows *cellSet
+		for c, rule := range rules {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			head, _, err := set.fit(l2)
+			var head linear
+			var err error
+			if rule.hard {
+				head, _, err = set.hardened(*plain, plainRows, rule.l2)
+			} else {
+				// from the head of the penalty before
+				head, plainRows, err = set.fit(rule.l2, plain)
+				plain = &head
+			}
 			if err != nil {
 				return nil, fmt.Errorf("fold %d of %d: %w (the fold left too few labelled windows of one kind)", f+1, k, err)
 			}
-			for i, s := range strips {
-				if o.fold[i] != f {
-					continue
-				}
-				logits := windowLogits(head, s)
-				o.strip[c][i] = slices.Max(logits)
-				if !s.CellsKnown() {
-					continue
-				}
-				m := s.merged()
-				for j, v := range logits {
-					o.patch[c] = append(o.patch[c], float32(v))
-					if c == 0 {
-						r := rects[j]
-						o.truth = append(o.truth, m != nil && m.Count(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y) >= evaluate.MinDefectPixels)
-					}
-				}
-			}
+			o.score(c, f, head, strips, rects)
 		}
 	}
 	prog(k, k)
 	return o, nil
+}
+
+// score records rule c's scores of the strips of fold f by head.
+func (o *windowOOF) score(c, f int, head linear, strips []featured, rects []image.Rectangle) {
+	for i, s := range strips {
+		if o.fold[i] != f {
+			continue
+		}
+		logits := windowLogits(head, s)
+		o.strip[c][i] = slices.Max(logits)
+		if !s.CellsKnown() {
+			continue
+		}
+		m := s.merged()
+		for j, v := range logits {
+			o.patch[c] = append(o.patch[c], float32(v))
+			if c == 0 {
+				r := rects[j]
+				o.truth = append(o.truth, m != nil && m.Count(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y) >= evaluate.MinDefectPixels)
+			}
+		}
+	}
 }
 
 // fitWindowClasses fits one-against-the-rest heads over the defective
