@@ -62,15 +62,21 @@ func (c featureCache) load(sha string) *inference.CellGrid {
 	if c.dir == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.path(sha))
+	return loadEntry(c.path(sha), decodeGrid)
+}
+
+// loadEntry reads and decodes the cache file at path: nil when it is
+// missing or damaged (a damaged entry is computed again and replaced).
+func loadEntry[T any](path string, decode func([]byte) (*T, error)) *T {
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil
 	}
-	g, err := decodeGrid(data)
+	v, err := decode(data)
 	if err != nil {
-		return nil // a damaged entry is computed again and replaced
+		return nil
 	}
-	return g
+	return v
 }
 
 // store keeps g; a cache that cannot be written only costs time.
@@ -78,11 +84,15 @@ func (c featureCache) store(sha string, g *inference.CellGrid) error {
 	if c.dir == "" {
 		return nil
 	}
-	p := c.path(sha)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+	return storeEntry(c.path(sha), encodeGrid(g))
+}
+
+// storeEntry writes a cache file at path, its folder made as needed.
+func storeEntry(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return files.WriteAtomic(p, encodeGrid(g))
+	return files.WriteAtomic(path, data)
 }
 
 func encodeGrid(g *inference.CellGrid) []byte {
@@ -98,14 +108,23 @@ func encodeGrid(g *inference.CellGrid) []byte {
 	return out
 }
 
-func decodeGrid(data []byte) (*inference.CellGrid, error) {
+// cacheHeader reads a cache file's magic and its four numbers, and returns
+// them with the body after them; what names the kind of file in errors.
+func cacheHeader(data []byte, magic, what string) (h [4]uint32, body []byte, err error) {
 	r := bytes.NewReader(data)
-	magic := make([]byte, len(cacheMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != cacheMagic {
-		return nil, errors.New("not a feature cache file")
+	got := make([]byte, len(magic))
+	if _, err := io.ReadFull(r, got); err != nil || string(got) != magic {
+		return h, nil, fmt.Errorf("not a %s file", what)
 	}
-	var h [4]uint32
 	if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
+		return h, nil, err
+	}
+	return h, data[len(data)-r.Len():], nil
+}
+
+func decodeGrid(data []byte) (*inference.CellGrid, error) {
+	h, body, err := cacheHeader(data, cacheMagic, "feature cache")
+	if err != nil {
 		return nil, err
 	}
 	g := &inference.CellGrid{Cell: int(h[0]), Cols: int(h[1]), Rows: int(h[2]), Dim: int(h[3])}
@@ -113,7 +132,6 @@ func decodeGrid(data []byte) (*inference.CellGrid, error) {
 		return nil, errors.New("feature cache file has an impossible grid")
 	}
 	n := g.Cols * g.Rows * g.Dim
-	body := data[len(data)-r.Len():]
 	if len(body) != 2*n {
 		return nil, fmt.Errorf("feature cache file holds %d bytes, want %d", len(body), 2*n)
 	}

@@ -146,16 +146,8 @@ func TestEngineScoresAsLearningMeasured(t *testing.T) {
 	defer e.Close()
 	m := res.Manifest
 	h := m.Anomaly.Head
-	strip := filepath.Join(heldoutDir, "train_images", firstDefective(t))
-	a, err := e.AnalyzeFile(context.Background(), strip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := inference.DecodeImage(mustRead(t, strip), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := e.CellGridOf(context.Background(), d.Image)
+	a, img := analyzeDefective(t, e)
+	g, err := e.CellGridOf(context.Background(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +233,22 @@ func firstDefective(t *testing.T) string {
 	}
 	slices.Sort(ids)
 	return ids[0]
+}
+
+// analyzeDefective analyses heldoutDir's first defective strip with e and
+// returns the analysis and the decoded strip.
+func analyzeDefective(t *testing.T, e *inference.Engine) (inference.Analysis, image.Image) {
+	t.Helper()
+	strip := filepath.Join(heldoutDir, "train_images", firstDefective(t))
+	a, err := e.AnalyzeFile(context.Background(), strip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := inference.DecodeImage(mustRead(t, strip), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, d.Image
 }
 
 func mustRead(t *testing.T, path string) []byte {

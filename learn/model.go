@@ -2,12 +2,14 @@ package learn
 
 import (
 	"fmt"
+	"image"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"steelinspect/evaluate"
 	"steelinspect/inference"
 )
 
@@ -35,21 +37,26 @@ type classHead struct {
 // fitClasses fits one-against-the-rest heads over the defective cells of
 // masked strips, labelled by the class covering most of each cell.
 func fitClasses(strips []featured) []classHead {
-	dim := strips[0].grid.dim
 	var cells []classCell
-	count := map[int]int{}
 	for _, s := range strips {
-		if !s.Defective || !s.CellsKnown() {
-			continue
+		if s.Defective && s.CellsKnown() {
+			cells = append(cells, classCells(s)...)
 		}
-		for _, p := range classCells(s) {
-			cells = append(cells, p)
-			count[p.class]++
-		}
+	}
+	return classHeads(cells, strips[0].grid.dim, minClassCells, cellL2)
+}
+
+// classHeads fits one-against-the-rest heads (ridge l2) over labelled
+// defective samples of dim values, for the classes with at least least
+// samples, when two or more have: nil otherwise.
+func classHeads(samples []classCell, dim, least int, l2 float64) []classHead {
+	count := map[int]int{}
+	for _, c := range samples {
+		count[c.class]++
 	}
 	var ids []int
 	for id, n := range count {
-		if n >= minClassCells {
+		if n >= least {
 			ids = append(ids, id)
 		}
 	}
@@ -60,10 +67,10 @@ func fitClasses(strips []featured) []classHead {
 	var out []classHead
 	for _, id := range ids {
 		set := &cellSet{dim: dim}
-		for _, c := range cells {
+		for _, c := range samples {
 			set.add(c.f, c.class == id, 1)
 		}
-		h, err := fitLogistic(set, cellL2)
+		h, err := fitLogistic(set, l2)
 		if err != nil {
 			continue
 		}
@@ -73,6 +80,18 @@ func fitClasses(strips []featured) []classHead {
 		return nil
 	}
 	return out
+}
+
+// mostCovering is the class whose mask covers most of r (0 when none
+// does).
+func mostCovering(masks map[int]*evaluate.Mask, r image.Rectangle) int {
+	best, bestN := 0, 0
+	for class, m := range masks {
+		if n := m.Count(r.Min.X, r.Min.Y, min(r.Max.X, m.Width), min(r.Max.Y, m.Height)); n > bestN {
+			best, bestN = class, n
+		}
+	}
+	return best
 }
 
 // classCell is a defective cell's feature and the class covering most of
@@ -93,13 +112,8 @@ func classCells(s featured) []classCell {
 			if cellLabel(m, g.cell, r, c) != 1 {
 				continue
 			}
-			best, bestN := 0, 0
 			x0, y0 := c*g.cell, r*g.cell
-			for class, cm := range s.Masks {
-				if n := cm.Count(x0, y0, min(x0+g.cell, cm.Width), min(y0+g.cell, cm.Height)); n > bestN {
-					best, bestN = class, n
-				}
-			}
+			best := mostCovering(s.Masks, image.Rect(x0, y0, x0+g.cell, y0+g.cell))
 			picked = append(picked, classCell{g.feature(r*g.cols + c), best})
 		}
 	}

@@ -1,18 +1,14 @@
 package learn
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
-	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +16,6 @@ import (
 
 	"steelinspect/evaluate"
 	"steelinspect/inference"
-	"steelinspect/internal/files"
 	"steelinspect/models"
 	"steelinspect/teach"
 )
@@ -203,15 +198,7 @@ func (c windowCache) load(sha string) *halfGrid {
 	if c.dir == "" {
 		return nil
 	}
-	data, err := os.ReadFile(c.path(sha))
-	if err != nil {
-		return nil
-	}
-	g, err := decodeWindows(data)
-	if err != nil {
-		return nil // computed again and replaced
-	}
-	return g
+	return loadEntry(c.path(sha), decodeWindows)
 }
 
 // store keeps g; a cache that cannot be written only costs time.
@@ -219,11 +206,7 @@ func (c windowCache) store(sha string, g *halfGrid) error {
 	if c.dir == "" {
 		return nil
 	}
-	p := c.path(sha)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	return files.WriteAtomic(p, encodeWindows(g))
+	return storeEntry(c.path(sha), encodeWindows(g))
 }
 
 func encodeWindows(g *halfGrid) []byte {
@@ -238,20 +221,14 @@ func encodeWindows(g *halfGrid) []byte {
 }
 
 func decodeWindows(data []byte) (*halfGrid, error) {
-	r := bytes.NewReader(data)
-	magic := make([]byte, len(windowCacheMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != windowCacheMagic {
-		return nil, errors.New("not a window cache file")
-	}
-	var h [4]uint32
-	if err := binary.Read(r, binary.LittleEndian, &h); err != nil {
+	h, body, err := cacheHeader(data, windowCacheMagic, "window cache")
+	if err != nil {
 		return nil, err
 	}
 	g := &halfGrid{width: int(h[0]), height: int(h[1]), cols: int(h[2]), rows: 1, dim: int(h[3])}
 	if g.width < 1 || g.height < 1 || g.cols < 1 || g.cols > maxCacheCells || g.dim < 1 || g.dim > 1<<16 {
 		return nil, errors.New("window cache file has an impossible size")
 	}
-	body := data[len(data)-r.Len():]
 	if len(body) != 2*g.cols*g.dim {
 		return nil, fmt.Errorf("window cache file holds %d bytes, want %d", len(body), 2*g.cols*g.dim)
 	}
@@ -495,55 +472,19 @@ func (o *windowOOF) score(c, f int, head linear, strips []featured, rects []imag
 // windows of masked strips, each labelled by the class with most pixels
 // in it, when two classes or more have enough windows.
 func fitWindowClasses(strips []featured, rects []image.Rectangle, l2 float64) []classHead {
-	type win struct {
-		f     []float32
-		class int
-	}
-	var wins []win
-	count := map[int]int{}
+	var wins []classCell
 	for _, s := range strips {
 		if !s.Defective || !s.CellsKnown() {
 			continue
 		}
 		m := s.merged()
 		for j, r := range rects[:min(len(rects), s.grid.cols)] {
-			if windowLabel(m, r) != 1 {
-				continue
+			if windowLabel(m, r) == 1 {
+				wins = append(wins, classCell{s.grid.feature(j), mostCovering(s.Masks, r)})
 			}
-			best, bestN := 0, 0
-			for class, cm := range s.Masks {
-				if n := cm.Count(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y); n > bestN {
-					best, bestN = class, n
-				}
-			}
-			wins = append(wins, win{s.grid.feature(j), best})
-			count[best]++
 		}
 	}
-	var ids []int
-	for id, n := range count {
-		if n >= minClassWindows {
-			ids = append(ids, id)
-		}
-	}
-	if len(ids) < 2 {
-		return nil
-	}
-	slices.Sort(ids)
-	var out []classHead
-	for _, id := range ids {
-		set := &cellSet{dim: strips[0].grid.dim}
-		for _, w := range wins {
-			set.add(w.f, w.class == id, 1)
-		}
-		if h, err := fitLogistic(set, l2); err == nil {
-			out = append(out, classHead{"class " + strconv.Itoa(id), h})
-		}
-	}
-	if len(out) < 2 {
-		return nil
-	}
-	return out
+	return classHeads(wins, strips[0].grid.dim, minClassWindows, l2)
 }
 
 // lineFamiliarity is the familiarity a station model on windows gets: the

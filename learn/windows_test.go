@@ -80,16 +80,8 @@ func TestWindowModelScoresAsLearningMeasured(t *testing.T) {
 	}
 	defer base.Close()
 	h := res.Manifest.WindowHead
-	strip := filepath.Join(heldoutDir, "train_images", firstDefective(t))
-	a, err := e.AnalyzeFile(context.Background(), strip)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := inference.DecodeImage(mustRead(t, strip), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	feats, err := base.PatchFeatures(context.Background(), d.Image)
+	a, img := analyzeDefective(t, e)
+	feats, err := base.PatchFeatures(context.Background(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
