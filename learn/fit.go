@@ -17,9 +17,11 @@ type cellSet struct {
 	X   []float32
 	Y   []bool
 	W   []float64
-	// z, mean and std are the rows standardised, kept for the next fit on
+	// z, mean and std are the rows standardised (in single precision: half
+	// the memory, the sums are kept in double), kept for the next fit on
 	// the same rows (window heads fit one set with several penalties)
-	z, mean, std []float64
+	z         []float32
+	mean, std []float64
 }
 
 func (s *cellSet) add(f []float32, y bool, w float64) {
@@ -178,7 +180,7 @@ func balancedWeights(s *cellSet) ([]float64, error) {
 
 // partialLoss is the weighted logistic loss of rows [lo, hi) of z at x
 // (the last value the bias), and, when withGrad, its gradient in grad.
-func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []float64, withGrad bool) float64 {
+func partialLoss(z []float32, y []bool, w, x []float64, dim, lo, hi int, grad []float64, withGrad bool) float64 {
 	var loss float64
 	if withGrad {
 		clear(grad)
@@ -187,7 +189,7 @@ func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []
 		row := z[i*dim : (i+1)*dim]
 		t := x[dim]
 		for d, v := range row {
-			t += x[d] * v
+			t += x[d] * float64(v)
 		}
 		// log(1+exp(-y t)), written to stay finite
 		yt := t
@@ -201,7 +203,7 @@ func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []
 				g = -g
 			}
 			for d, v := range row {
-				grad[d] += g * v
+				grad[d] += g * float64(v)
 			}
 			grad[dim] += g
 		}
@@ -209,18 +211,18 @@ func partialLoss(z []float64, y []bool, w, x []float64, dim, lo, hi int, grad []
 	return loss
 }
 
-// standardised returns s's rows standardised (row after row, float64)
+// standardised returns s's rows standardised (row after row)
 // with each feature's mean and standard deviation, computed once.
-func (s *cellSet) standardised() (z, mean, std []float64) {
+func (s *cellSet) standardised() (z []float32, mean, std []float64) {
 	if s.z != nil && len(s.z) == s.n()*s.dim {
 		return s.z, s.mean, s.std
 	}
 	n, dim := s.n(), s.dim
 	mean, std = standardise(s)
-	z = make([]float64, n*dim)
+	z = make([]float32, n*dim)
 	for i := range n {
 		for d := range dim {
-			z[i*dim+d] = (float64(s.X[i*dim+d]) - mean[d]) / std[d]
+			z[i*dim+d] = float32((float64(s.X[i*dim+d]) - mean[d]) / std[d])
 		}
 	}
 	s.z, s.mean, s.std = z, mean, std

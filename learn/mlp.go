@@ -60,13 +60,13 @@ func (a *adam) step(p, g []float64, t int) {
 // backprop adds to g the gradient of one row's weighted cross-entropy
 // (weight wt, label y) at parameters p (flat: W1 [h*dim], b1 [h], out [h],
 // b), using act for the hidden units.
-func backprop(p, g, act, row []float64, y bool, wt float64) {
+func backprop(p, g, act []float64, row []float32, y bool, wt float64) {
 	h, dim := len(act), len(row)
 	out := p[h*dim+2*h]
 	for j := range h {
 		a := p[h*dim+j]
 		for d, v := range row {
-			a += p[j*dim+d] * v
+			a += p[j*dim+d] * float64(v)
 		}
 		act[j] = math.Max(a, 0)
 		out += p[h*dim+h+j] * act[j]
@@ -86,7 +86,7 @@ func backprop(p, g, act, row []float64, y bool, wt float64) {
 		g[h*dim+j] += da
 		gj := g[j*dim : (j+1)*dim]
 		for d, v := range row {
-			gj[d] += da * v
+			gj[d] += da * float64(v)
 		}
 	}
 }
