@@ -188,23 +188,10 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cacheRoot := opts.CacheDir
-	if cacheRoot == "-" {
-		cacheRoot = ""
-	}
-	cache := newFeatureCache(cacheRoot, base.SHA256)
-	strips, skipped, cached, err := extract(ctx, cellSource(e, cache), examples,
-		func(done, total int) { prog("Reading the strips' features", done, total) })
+	cache := newFeatureCache(opts.cacheRoot(), base.SHA256)
+	strips, err := usableStrips(ctx, cellSource(e, cache), examples, &rep, prog)
 	e.Close()
 	if err != nil {
-		return nil, err
-	}
-	rep.Cached, rep.Skipped = cached, append(rep.Skipped, skipped...)
-	strips = oneSize(strips, &rep)
-	if strips, err = measureLine(ctx, strips, &rep, func(done, total int) { prog("Measuring the good strips' texture", done, total) }); err != nil {
-		return nil, err
-	}
-	if err := countKinds(strips, &rep); err != nil {
 		return nil, err
 	}
 	bank, err := measureDistances(ctx, strips, opts, cache, func(done, total int) { prog("Measuring distances to good steel", done, total) })
@@ -233,6 +220,35 @@ func Learn(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("learned model does not validate: %w", err)
 	}
 	return &Result{Result: teach.Result{Manifest: m, ONNX: onnx, Bank: bankData}, Learned: rep}, nil
+}
+
+// cacheRoot is the folder features are kept in, "" for none.
+func (o Options) cacheRoot() string {
+	if o.CacheDir == "-" {
+		return ""
+	}
+	return o.CacheDir
+}
+
+// usableStrips gives the examples their features from src and keeps the
+// strips learning can use: those of the commonest size, with steel
+// texture beside the line's other good strips, of both kinds. What is left
+// out, and how many came from the cache, goes into rep.
+func usableStrips(ctx context.Context, src gridSource, examples []Example, rep *Report, prog func(string, int, int)) ([]featured, error) {
+	strips, skipped, cached, err := extract(ctx, src, examples,
+		func(done, total int) { prog("Reading the strips' features", done, total) })
+	if err != nil {
+		return nil, err
+	}
+	rep.Cached, rep.Skipped = cached, append(rep.Skipped, skipped...)
+	strips = oneSize(strips, rep)
+	if strips, err = measureLine(ctx, strips, rep, func(done, total int) { prog("Measuring the good strips' texture", done, total) }); err != nil {
+		return nil, err
+	}
+	if err := countKinds(strips, rep); err != nil {
+		return nil, err
+	}
+	return strips, nil
 }
 
 func (o Options) budget() budget {
@@ -612,31 +628,44 @@ type oofScores struct {
 	fold  []int
 }
 
-// outOfFold scores every strip with a head learned without its fold.
-func outOfFold(ctx context.Context, strips []featured, geo geometry, opts Options, rep *Report, prog func(done, total int)) (*oofScores, error) {
-	k := min(opts.Folds, rep.Defective, rep.Clean)
-	k = max(k, 2)
+// newOOF makes room for the out-of-fold scores of rules rules and puts
+// each strip in one of k folds by its hash: k is opts.Folds, at most the
+// strips of either kind and at least 2, and goes into rep.Folds.
+func newOOF(strips []featured, rules int, opts Options, rep *Report) *oofScores {
+	k := max(min(opts.Folds, rep.Defective, rep.Clean), 2)
 	rep.Folds = k
-	o := &oofScores{strip: make([][]float64, len(poolings)), patch: make([][]float32, len(poolings)), fold: make([]int, len(strips))}
-	for p := range poolings {
+	o := &oofScores{strip: make([][]float64, rules), patch: make([][]float32, rules), fold: make([]int, len(strips))}
+	for p := range o.strip {
 		o.strip[p] = make([]float64, len(strips))
 	}
 	for i, s := range strips {
 		o.fold[i] = foldOf(s.sha, k)
 	}
+	return o
+}
+
+// outside is the strips outside fold f: those a fold's head learns on.
+func (o *oofScores) outside(strips []featured, f int) []featured {
+	var train []featured
+	for i, s := range strips {
+		if o.fold[i] != f {
+			train = append(train, s)
+		}
+	}
+	return train
+}
+
+// outOfFold scores every strip with a head learned without its fold.
+func outOfFold(ctx context.Context, strips []featured, geo geometry, opts Options, rep *Report, prog func(done, total int)) (*oofScores, error) {
+	o := newOOF(strips, len(poolings), opts, rep)
+	k := rep.Folds
 	rects, pcells := geo.patches()
 	for f := range k {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		prog(f, k)
-		var train []featured
-		for i, s := range strips {
-			if o.fold[i] != f {
-				train = append(train, s)
-			}
-		}
-		head, _, _, err := fitOn(train, opts.Head)
+		head, _, _, err := fitOn(o.outside(strips, f), opts.Head)
 		if err != nil {
 			return nil, fmt.Errorf("fold %d of %d: %w (the fold left too few labelled cells of one kind)", f+1, k, err)
 		}

@@ -183,24 +183,24 @@ func logit(p float64) float64 { return math.Log(p / (1 - p)) }
 // describe writes what the model learned from and measured, out of fold,
 // into its provenance.
 func describe(m *inference.Manifest, rep *Report) {
-	pool := "its highest cell"
-	if rep.Pool == inference.PoolTopK {
-		pool = fmt.Sprintf("the mean of its %d highest cells", rep.TopK)
+	unit := "cells"
+	if m.WindowHead != nil {
+		unit = "windows"
 	}
 	metrics := map[string]any{
-		"strips":                rep.Used,
-		"defective_strips":      rep.Defective,
-		"defect_free_strips":    rep.Clean,
-		"masked_strips":         rep.Masked,
-		"folds":                 rep.Folds,
-		"missed":                rep.Missed,
-		"clean_auto_rejected":   rep.FalseRejects,
-		"review_share":          round4(rep.ReviewShare),
-		"strip_auc":             metric(rep.StripAUC),
-		"patch_auc":             metric(rep.PatchAUC),
-		"train_cells":           rep.TrainCells,
-		"train_defective_cells": rep.DefectCells,
-		"learn_seconds":         round4(rep.Duration.Seconds()),
+		"strips":                  rep.Used,
+		"defective_strips":        rep.Defective,
+		"defect_free_strips":      rep.Clean,
+		"masked_strips":           rep.Masked,
+		"folds":                   rep.Folds,
+		"missed":                  rep.Missed,
+		"clean_auto_rejected":     rep.FalseRejects,
+		"review_share":            round4(rep.ReviewShare),
+		"strip_auc":               metric(rep.StripAUC),
+		"patch_auc":               metric(rep.PatchAUC),
+		"train_" + unit:           rep.TrainCells,
+		"train_defective_" + unit: rep.DefectCells,
+		"learn_seconds":           round4(rep.Duration.Seconds()),
 	}
 	if rep.PatchAUCWhy != "" {
 		metrics["patch_auc_why"] = rep.PatchAUCWhy
@@ -208,19 +208,22 @@ func describe(m *inference.Manifest, rep *Report) {
 	if rep.TooFew != "" {
 		metrics["warning"] = rep.TooFew
 	}
-	what := fmt.Sprintf("Station model learned on this line's labelled strips: the ImageNet MobileNetV2 backbone "+
-		"(frozen, as teach uses it) gives each 16×16-pixel cell a feature; a logistic head learned in Go scores the cells; "+
-		"a patch scores %s.", pool)
+	var what string
 	if m.WindowHead != nil {
-		metrics["train_windows"], metrics["train_defective_windows"], metrics["l2"] = rep.TrainCells, rep.DefectCells, rep.L2
-		metrics["hard_negatives"] = rep.HardNegatives
-		delete(metrics, "train_cells")
-		delete(metrics, "train_defective_cells")
+		metrics["l2"], metrics["hard_negatives"] = rep.L2, rep.HardNegatives
 		what = fmt.Sprintf("Station model learned on this line's labelled strips: the trunk of the bundled model %s "+
 			"(frozen; trained on synthetic defects) gives each 256×256 window %d values, and a logistic head learned in Go "+
 			"(ridge %g%s, chosen out of fold) scores them in place of the model's own head. Its familiarity is fitted on the "+
 			"line's own windows; the bundled model's validated-domain check is left out.",
 			rep.Base, len(m.WindowHead.Weights), rep.L2, hardWords(rep.HardNegatives))
+	} else {
+		pool := "its highest cell"
+		if rep.Pool == inference.PoolTopK {
+			pool = fmt.Sprintf("the mean of its %d highest cells", rep.TopK)
+		}
+		what = fmt.Sprintf("Station model learned on this line's labelled strips: the ImageNet MobileNetV2 backbone "+
+			"(frozen, as teach uses it) gives each 16×16-pixel cell a feature; a logistic head learned in Go scores the cells; "+
+			"a patch scores %s.", pool)
 	}
 	m.Provenance = inference.Provenance{
 		Description: what,

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,23 +96,10 @@ func learnOnWindows(ctx context.Context, opts Options, examples []Example, rep *
 	if err != nil {
 		return nil, err
 	}
-	root := opts.CacheDir
-	if root == "-" {
-		root = ""
-	}
-	strips, skipped, cached, err := extract(ctx, windowSource(e, newWindowCache(root, base.SHA256)), examples,
-		func(done, total int) { prog("Reading the strips' features", done, total) })
+	rep.Features, rep.Base = FeaturesWindows, base.Name+" "+base.Version
+	strips, err := usableStrips(ctx, windowSource(e, newWindowCache(opts.cacheRoot(), base.SHA256)), examples, rep, prog)
 	e.Close()
 	if err != nil {
-		return nil, err
-	}
-	rep.Features, rep.Base = FeaturesWindows, base.Name+" "+base.Version
-	rep.Cached, rep.Skipped = cached, append(rep.Skipped, skipped...)
-	strips = oneSize(strips, rep)
-	if strips, err = measureLine(ctx, strips, rep, func(done, total int) { prog("Measuring the good strips' texture", done, total) }); err != nil {
-		return nil, err
-	}
-	if err := countKinds(strips, rep); err != nil {
 		return nil, err
 	}
 	rects := inference.TilePatches(rep.Width, rep.Height, base.Input.PatchSize, base.Input.Stride)
@@ -341,13 +327,7 @@ func (w *labelledWindows) fit(l2 float64, from *linear) (linear, *cellSet, error
 	}
 	second := cloneSet(w.rows)
 	for _, s := range w.unknown {
-		best, bestLogit := 0, math.Inf(-1)
-		for j := range s.grid.cols {
-			if v := head.logit(s.grid.feature(j)); v > bestLogit {
-				best, bestLogit = j, v
-			}
-		}
-		second.add(s.grid.feature(best), true, 1)
+		second.add(s.grid.feature(highestWindow(head, s)), true, 1)
 	}
 	head, err = fitLogistic(second, l2)
 	return head, second, err
@@ -367,13 +347,7 @@ func (w *labelledWindows) fitRule(rule windowRule) (linear, *cellSet, error) {
 func (w *labelledWindows) hardened(head linear, rows *cellSet, l2 float64) (linear, *cellSet, error) {
 	hard := cloneSet(rows)
 	for _, s := range w.clean {
-		best, bestLogit := 0, math.Inf(-1)
-		for j := range s.grid.cols {
-			if v := head.logit(s.grid.feature(j)); v > bestLogit {
-				best, bestLogit = j, v
-			}
-		}
-		hard.add(s.grid.feature(best), false, float64(s.grid.cols))
+		hard.add(s.grid.feature(highestWindow(head, s)), false, float64(s.grid.cols))
 	}
 	head, err := fitLogisticFrom(hard, l2, &head)
 	return head, hard, err
@@ -381,6 +355,12 @@ func (w *labelledWindows) hardened(head linear, rows *cellSet, l2 float64) (line
 
 func cloneSet(s *cellSet) *cellSet {
 	return &cellSet{dim: s.dim, X: slices.Clone(s.X), Y: slices.Clone(s.Y), W: slices.Clone(s.W)}
+}
+
+// highestWindow is the window of s that h scores highest.
+func highestWindow(h linear, s featured) int {
+	logits := windowLogits(h, s)
+	return slices.Index(logits, slices.Max(logits))
 }
 
 // windowLogits is the head's logit of each of a strip's windows.
@@ -402,25 +382,11 @@ type windowOOF struct {
 // one per rule: a strip scores its highest window. A hard rule's first
 // round is the plain rule's head of the same penalty.
 func windowOutOfFold(ctx context.Context, strips []featured, rects []image.Rectangle, rules []windowRule, opts Options, rep *Report, prog func(done, total int)) (*windowOOF, error) {
-	k := max(min(opts.Folds, rep.Defective, rep.Clean), 2)
-	rep.Folds = k
-	o := &windowOOF{oofScores: oofScores{strip: make([][]float64, len(rules)), patch: make([][]float32, len(rules)),
-		fold: make([]int, len(strips))}, rules: rules}
-	for c := range rules {
-		o.strip[c] = make([]float64, len(strips))
-	}
-	for i, s := range strips {
-		o.fold[i] = foldOf(s.sha, k)
-	}
+	o := &windowOOF{oofScores: *newOOF(strips, len(rules), opts, rep), rules: rules}
+	k := rep.Folds
 	for f := range k {
 		prog(f, k)
-		var train []featured
-		for i, s := range strips {
-			if o.fold[i] != f {
-				train = append(train, s)
-			}
-		}
-		set := windowSet(train, rects)
+		set := windowSet(o.outside(strips, f), rects)
 		var plain *linear
 		var plainRows *cellSet
 		for c, rule := range rules {
@@ -461,8 +427,7 @@ func (o *windowOOF) score(c, f int, head linear, strips []featured, rects []imag
 		for j, v := range logits {
 			o.patch[c] = append(o.patch[c], float32(v))
 			if c == 0 {
-				r := rects[j]
-				o.truth = append(o.truth, m != nil && m.Count(r.Min.X, r.Min.Y, r.Max.X, r.Max.Y) >= evaluate.MinDefectPixels)
+				o.truth = append(o.truth, windowLabel(m, rects[j]) == 1)
 			}
 		}
 	}
@@ -503,24 +468,22 @@ type lineFamiliarity struct {
 // strips to hold any out, the limit is placed on the fitted strips
 // themselves, with a wider margin.
 func fitWindowFamiliarity(strips []featured, rep *Report) (lineFamiliarity, error) {
-	var fit [][]float32
-	var held []featured
+	var fitOn, held []featured
 	for _, s := range strips {
 		if foldOf("familiarity\x00"+s.sha, familiarityHeldFold) == 0 {
 			held = append(held, s)
-			continue
-		}
-		for j := range s.grid.cols {
-			fit = append(fit, s.grid.feature(j))
+		} else {
+			fitOn = append(fitOn, s)
 		}
 	}
 	margin, heldOut := familiarityMargin, true
-	if len(held) < 3 || len(fit) < 8 {
-		held, fit, margin, heldOut = strips, nil, 1.5, false
-		for _, s := range strips {
-			for j := range s.grid.cols {
-				fit = append(fit, s.grid.feature(j))
-			}
+	if len(held) < 3 || len(fitOn)*strips[0].grid.cols < 8 {
+		fitOn, held, margin, heldOut = strips, strips, 1.5, false
+	}
+	var fit [][]float32
+	for _, s := range fitOn {
+		for j := range s.grid.cols {
+			fit = append(fit, s.grid.feature(j))
 		}
 	}
 	if len(fit) > maxFamiliarityWindows {
