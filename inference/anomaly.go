@@ -72,6 +72,14 @@ func (s ScoreMapping) Probability(d float64) float32 {
 	return float32(1 / (1 + math.Exp(-(d-s.Center)/s.Scale)))
 }
 
+// validate adds to bad, naming the mapping field, a mapping that is not
+// a finite center and a positive scale.
+func (s ScoreMapping) validate(field string, bad problem) {
+	if !(s.Scale > 0) || math.IsInf(s.Scale, 0) || math.IsNaN(s.Center) || math.IsInf(s.Center, 0) {
+		bad("%s needs a finite center and a positive scale", field)
+	}
+}
+
 // Distance is the inverse of Probability: the distance that maps to p.
 func (s ScoreMapping) Distance(p float64) float64 {
 	return s.Center + s.Scale*math.Log(p/(1-p))
@@ -135,11 +143,9 @@ func (m *Manifest) validateAnomaly(bad problem) {
 	} else if b.Bytes != BankMemory(b.Rows, b.Dim) {
 		bad("anomaly.bank.bytes %d: a %d×%d bank takes %d", b.Bytes, b.Rows, b.Dim, BankMemory(b.Rows, b.Dim))
 	}
-	if !(a.Mapping.Scale > 0) || math.IsNaN(a.Mapping.Center) || math.IsInf(a.Mapping.Center, 0) {
-		bad("anomaly.mapping needs a finite center and a positive scale")
-	}
+	a.Mapping.validate("anomaly.mapping", bad)
 	if a.Head != nil {
-		a.Head.validate(b.Dim, bad)
+		a.Head.validate("anomaly.head", b.Dim, bad)
 	}
 }
 

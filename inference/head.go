@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 )
 
 // A station model (package learn) is an anomaly model whose backbone's
@@ -54,35 +53,36 @@ type CellHead struct {
 	ClassBias    []float64   `json:"class_bias,omitempty"`
 }
 
-// validate adds the problems of a head to bad.
-func (h *CellHead) validate(dim int, bad problem) {
+// validate adds the problems of a head to bad, naming it field in the
+// manifest.
+func (h *CellHead) validate(field string, dim int, bad problem) {
 	finite := func(v []float64) bool {
 		return !slices.ContainsFunc(v, func(x float64) bool { return math.IsNaN(x) || math.IsInf(x, 0) })
 	}
 	if len(h.Hidden) > 0 {
-		h.validateHidden(dim, bad, finite)
+		h.validateHidden(field, dim, bad, finite)
 	} else if len(h.Weights) != dim {
-		bad("anomaly.head has %d weights, the bank's features have %d values", len(h.Weights), dim)
+		bad("%s has %d weights, the bank's features have %d values", field, len(h.Weights), dim)
 	}
 	if !finite(h.Weights) || !finite([]float64{h.Bias, h.DistanceWeight}) {
-		bad("anomaly.head's weights and bias must be finite")
+		bad("%s's weights and bias must be finite", field)
 	}
 	switch h.Pool {
 	case PoolMax:
 	case PoolTopK:
 		if h.TopK < 1 || h.TopK > maxTopK {
-			bad("anomaly.head.top_k %d must be 1..%d", h.TopK, maxTopK)
+			bad("%s.top_k %d must be 1..%d", field, h.TopK, maxTopK)
 		}
 	default:
-		bad("anomaly.head.pool %q must be %s or %s", h.Pool, PoolMax, PoolTopK)
+		bad("%s.pool %q must be %s or %s", field, h.Pool, PoolMax, PoolTopK)
 	}
 	if len(h.ClassWeights) != len(h.Classes) || len(h.ClassBias) != len(h.Classes) {
-		bad("anomaly.head names %d classes with %d weight vectors and %d biases", len(h.Classes), len(h.ClassWeights), len(h.ClassBias))
+		bad("%s names %d classes with %d weight vectors and %d biases", field, len(h.Classes), len(h.ClassWeights), len(h.ClassBias))
 		return
 	}
 	for i, w := range h.ClassWeights {
 		if len(w) != dim || !finite(w) {
-			bad("anomaly.head.class_weights[%d] must hold %d finite values", i, dim)
+			bad("%s.class_weights[%d] must hold %d finite values", field, i, dim)
 		}
 	}
 }
@@ -91,20 +91,20 @@ func (h *CellHead) validate(dim int, bad problem) {
 // engine's per-cell work unbounded.
 const maxHidden = 256
 
-func (h *CellHead) validateHidden(dim int, bad problem, finite func([]float64) bool) {
+func (h *CellHead) validateHidden(field string, dim int, bad problem, finite func([]float64) bool) {
 	if len(h.Hidden) > maxHidden || len(h.HiddenBias) != len(h.Hidden) || len(h.Output) != len(h.Hidden) {
-		bad("anomaly.head has %d hidden units (at most %d) with %d biases and %d output weights",
+		bad("%s has %d hidden units (at most %d) with %d biases and %d output weights", field,
 			len(h.Hidden), maxHidden, len(h.HiddenBias), len(h.Output))
 		return
 	}
 	for j, w := range h.Hidden {
 		if len(w) != dim+1 || !finite(w) {
-			bad("anomaly.head.hidden[%d] must hold %d finite values (the feature and the distance)", j, dim+1)
+			bad("%s.hidden[%d] must hold %d finite values (the feature and the distance)", field, j, dim+1)
 			return
 		}
 	}
 	if !finite(h.HiddenBias) || !finite(h.Output) {
-		bad("anomaly.head's hidden biases and output weights must be finite")
+		bad("%s's hidden biases and output weights must be finite", field)
 	}
 }
 
@@ -252,13 +252,8 @@ func (m *Manifest) validateWindowHead(bad problem) {
 	if len(h.Weights) == 0 {
 		bad("window_head has no weights")
 	}
-	// the cell head's checks, in this field's name
-	h.CellHead.validate(len(h.Weights), func(format string, args ...any) {
-		bad(strings.Replace(format, "anomaly.head", "window_head", 1), args...)
-	})
-	if !(h.Mapping.Scale > 0) || math.IsInf(h.Mapping.Scale, 0) || math.IsNaN(h.Mapping.Center) || math.IsInf(h.Mapping.Center, 0) {
-		bad("window_head.mapping needs a finite center and a positive scale")
-	}
+	h.CellHead.validate("window_head", len(h.Weights), bad)
+	h.Mapping.validate("window_head.mapping", bad)
 }
 
 // windowLogit is the head's logit of one window whose Dim feature values
