@@ -11,7 +11,6 @@ import (
 	"steelinspect/inference"
 	"steelinspect/learn"
 	"steelinspect/teach"
-	"steelinspect/verdict"
 )
 
 // runLearn makes a station model from labelled strips of the line
@@ -102,11 +101,7 @@ func printLearnReport(w io.Writer, res *learn.Result, path string) {
 	for _, s := range r.Skipped {
 		fmt.Fprintf(w, "  left out %s: %s\n", s.Path, s.Reason)
 	}
-	unit := "cells"
-	if r.Features == learn.FeaturesWindows {
-		unit = "windows"
-	}
-	fmt.Fprintf(w, "head: %s; %d %s (%d defective)", learn.HeadLine(m), r.TrainCells, unit, r.DefectCells)
+	fmt.Fprintf(w, "head: %s; %d %s (%d defective)", learn.HeadLine(m), r.TrainCells, r.Unit(), r.DefectCells)
 	if len(r.Classes) > 0 {
 		fmt.Fprintf(w, "; classes %s", strings.Join(r.Classes, ", "))
 	}
@@ -147,7 +142,7 @@ const maxWrongListed = 10
 func printWrongOutOfFold(w io.Writer, strips []learn.StripScore) {
 	var wrong []learn.StripScore
 	for _, s := range strips {
-		if (s.Defective && s.Decision == verdict.Pass) || (!s.Defective && s.Decision == verdict.Reject) {
+		if s.Wrong() {
 			wrong = append(wrong, s)
 		}
 	}

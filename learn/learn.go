@@ -112,6 +112,12 @@ type StripScore struct {
 	Decision  verdict.Decision
 }
 
+// Wrong says whether the strip's out-of-fold decision was a wrong
+// automatic one: defective and passed, or defect-free and rejected.
+func (s StripScore) Wrong() bool {
+	return (s.Defective && s.Decision == verdict.Pass) || (!s.Defective && s.Decision == verdict.Reject)
+}
+
 // Report is what learning measured, out of fold.
 type Report struct {
 	Sources                  []string
@@ -249,6 +255,14 @@ func usableStrips(ctx context.Context, src gridSource, examples []Example, rep *
 		return nil, err
 	}
 	return strips, nil
+}
+
+// Unit names what the head scored: "windows" or "cells".
+func (r *Report) Unit() string {
+	if r.Features == FeaturesWindows {
+		return "windows"
+	}
+	return "cells"
 }
 
 func (o Options) budget() budget {

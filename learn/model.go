@@ -183,10 +183,7 @@ func logit(p float64) float64 { return math.Log(p / (1 - p)) }
 // describe writes what the model learned from and measured, out of fold,
 // into its provenance.
 func describe(m *inference.Manifest, rep *Report) {
-	unit := "cells"
-	if m.WindowHead != nil {
-		unit = "windows"
-	}
+	unit := rep.Unit()
 	metrics := map[string]any{
 		"strips":                  rep.Used,
 		"defective_strips":        rep.Defective,
